@@ -1,0 +1,1 @@
+//! Partition assignors: range, roundrobin, cooperative-sticky.

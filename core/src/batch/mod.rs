@@ -1,0 +1,1 @@
+//! Kafka record batches (magic v2): validation, in-place offset assignment, a builder.

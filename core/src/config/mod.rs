@@ -1,0 +1,1 @@
+//! Topic and broker configs with Kafka's names and defaults.

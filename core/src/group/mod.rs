@@ -1,0 +1,1 @@
+//! The group coordinator (the classic protocol) and committed offsets.

@@ -1,0 +1,1 @@
+//! The partition log: segments, offset and time indexes, retention, recovery.

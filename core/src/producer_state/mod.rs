@@ -1,0 +1,1 @@
+//! Idempotent producer state per partition: producer ids, epochs, sequence numbers.

@@ -1,0 +1,20 @@
+//! The playground: a whole simulated Partita cluster, running in the browser.
+//!
+//! The simulation lives in `partita-core`; this crate only renders it and turns clicks into
+//! inputs for it.
+
+mod app;
+
+pub use app::App;
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Entry point called by the JavaScript glue once the module is loaded.
+#[wasm_bindgen(start)]
+pub fn start() {
+    let root = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.get_element_by_id("app"))
+        .expect("the page has an element with id=\"app\"");
+    yew::Renderer::<App>::with_root(root).render();
+}
