@@ -1,0 +1,79 @@
+//! Prometheus metrics, rendered at `/metrics`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use kafka_protocol::messages::ApiKey;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::kafka::Broker;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ApiLabel {
+    api: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub connections: Gauge,
+    request_seconds: Family<ApiLabel, Histogram>,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("partita");
+        let connections = Gauge::default();
+        registry.register(
+            "connections",
+            "Open Kafka protocol connections",
+            connections.clone(),
+        );
+        let request_seconds = Family::<ApiLabel, Histogram>::new_with_constructor(|| {
+            // 50 µs to about 26 s.
+            Histogram::new(exponential_buckets(0.000_05, 2.0, 20))
+        });
+        registry.register(
+            "request_seconds",
+            "Time to handle a Kafka request, per API",
+            request_seconds.clone(),
+        );
+        Metrics {
+            registry,
+            connections,
+            request_seconds,
+        }
+    }
+
+    pub fn observe_request(&self, api: ApiKey, elapsed: Duration) {
+        self.request_seconds
+            .get_or_create(&ApiLabel {
+                api: format!("{api:?}"),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        text
+    }
+}
+
+pub async fn render(State(broker): State<Arc<Broker>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        broker.metrics.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,37 @@
+//! HTTP: the playground at `/`, the JSON API under `/api/`, Prometheus metrics at `/metrics`.
+
+mod api;
+mod assets;
+pub mod metrics;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::kafka::Broker;
+
+pub fn router(broker: Arc<Broker>) -> Router {
+    Router::new()
+        .route("/", get(assets::index))
+        .route("/pkg/{file}", get(assets::package_file))
+        .route("/style.css", get(assets::style))
+        .route("/api/health", get(api::health))
+        .route("/metrics", get(metrics::render))
+        .with_state(broker)
+}
+
+pub async fn serve(
+    listener: TcpListener,
+    broker: Arc<Broker>,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router(broker))
+        .with_graceful_shutdown(async move {
+            let _ = shutdown.changed().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! One client connection: read a frame, answer it, repeat. Requests on a connection are answered
+//! in order, one at a time, as Kafka does.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::{Buf, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
+use kafka_protocol::protocol::{Decodable, Encodable};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use super::broker::Broker;
+use super::frame::{frame, read_frame};
+use super::{api_versions, dispatch, versions};
+
+/// Why a connection is closed instead of answered. Kafka closes the connection in all these
+/// cases (except an unsupported ApiVersions version, which gets an answer); the broker goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("frame of {0} bytes is too short for a request header")]
+    TooShort(usize),
+    #[error("unknown API key {0}")]
+    UnknownApi(i16),
+    #[error("API {0:?} is not supported by this broker")]
+    UnsupportedApi(ApiKey),
+    #[error("{api:?} version {version} is not supported (supported: {min}..={max})")]
+    UnsupportedVersion {
+        api: ApiKey,
+        version: i16,
+        min: i16,
+        max: i16,
+    },
+    #[error("malformed {api:?} v{version} request: {reason}")]
+    Malformed {
+        api: ApiKey,
+        version: i16,
+        reason: String,
+    },
+}
+
+pub async fn serve(
+    mut socket: TcpStream,
+    peer: SocketAddr,
+    broker: Arc<Broker>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let _ = socket.set_nodelay(true);
+    broker.metrics.connections.inc();
+    loop {
+        let frame_read = tokio::select! {
+            read = read_frame(&mut socket) => read,
+            _ = shutdown.changed() => break,
+        };
+        let request = match frame_read {
+            Ok(Some(request)) => request,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::info!(%peer, "closing connection: {e}");
+                break;
+            }
+        };
+        let response = match answer(request, &broker) {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::warn!(%peer, "closing connection: {e}");
+                break;
+            }
+        };
+        if let Some(response) = response {
+            if let Err(e) = socket.write_all(&frame(&response)).await {
+                tracing::info!(%peer, "closing connection: write failed: {e}");
+                break;
+            }
+        }
+    }
+    broker.metrics.connections.dec();
+}
+
+/// Decodes one request, handles it and encodes the response (`None`: the request wants none,
+/// like a produce with acks=0).
+pub fn answer(mut request: Bytes, broker: &Broker) -> Result<Option<Vec<u8>>, ProtocolError> {
+    if request.len() < 8 {
+        return Err(ProtocolError::TooShort(request.len()));
+    }
+    let api_key = (&request[0..2]).get_i16();
+    let version = (&request[2..4]).get_i16();
+    let correlation_id = (&request[4..8]).get_i32();
+    let api = ApiKey::try_from(api_key).map_err(|()| ProtocolError::UnknownApi(api_key))?;
+    let (min, max) = versions::supported(api).ok_or(ProtocolError::UnsupportedApi(api))?;
+    if version < min || version > max {
+        if api == ApiKey::ApiVersions {
+            // KIP-511: tell the client what we speak, at v0, so it can pick a version and retry.
+            return Ok(Some(encode(
+                correlation_id,
+                api,
+                0,
+                &api_versions::unsupported_version(),
+            )));
+        }
+        return Err(ProtocolError::UnsupportedVersion {
+            api,
+            version,
+            min,
+            max,
+        });
+    }
+
+    let malformed = |reason: anyhow::Error| ProtocolError::Malformed {
+        api,
+        version,
+        reason: format!("{reason:#}"),
+    };
+    let header = RequestHeader::decode(&mut request, api.request_header_version(version))
+        .map_err(malformed)?;
+    let body = RequestKind::decode(api, &mut request, version).map_err(malformed)?;
+
+    let started = Instant::now();
+    let response = dispatch::handle(body, &header, broker);
+    broker.metrics.observe_request(api, started.elapsed());
+    Ok(response.map(|response| encode(correlation_id, api, version, &response)))
+}
+
+fn encode(correlation_id: i32, api: ApiKey, version: i16, response: &ResponseKind) -> Vec<u8> {
+    let mut buf = BytesMut::new();
+    ResponseHeader::default()
+        .with_correlation_id(correlation_id)
+        .encode(&mut buf, api.response_header_version(version))
+        .expect("a response header always encodes");
+    response.encode(&mut buf, version).unwrap_or_else(|e| {
+        panic!("a {api:?} v{version} response built by this broker must encode: {e:#}")
+    });
+    buf.to_vec()
+}

@@ -1,0 +1,47 @@
+//! Kafka's framing: a 4-byte big-endian length, then that many bytes.
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Kafka's `socket.request.max.bytes` default: a larger frame closes the connection, checked
+/// before anything is allocated for it.
+pub const SOCKET_REQUEST_MAX_BYTES: usize = 100 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error(
+        "frame of {0} bytes is larger than socket.request.max.bytes ({SOCKET_REQUEST_MAX_BYTES})"
+    )]
+    TooLarge(usize),
+    #[error("frame length {0} is negative")]
+    NegativeLength(i32),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
+pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<Bytes>, FrameError> {
+    let mut length = [0u8; 4];
+    match reader.read_exact(&mut length).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let length = i32::from_be_bytes(length);
+    let length = usize::try_from(length).map_err(|_| FrameError::NegativeLength(length))?;
+    if length > SOCKET_REQUEST_MAX_BYTES {
+        return Err(FrameError::TooLarge(length));
+    }
+    let mut body = BytesMut::zeroed(length);
+    reader.read_exact(&mut body).await?;
+    Ok(Some(body.freeze()))
+}
+
+/// Prefixes `body` with its length.
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let length = u32::try_from(body.len()).expect("responses stay far below 4 GiB");
+    let mut framed = Vec::with_capacity(4 + body.len());
+    framed.extend_from_slice(&length.to_be_bytes());
+    framed.extend_from_slice(body);
+    framed
+}

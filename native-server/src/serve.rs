@@ -1,0 +1,81 @@
+//! `partita serve`: binds the Kafka and HTTP listeners, runs until Ctrl-C or SIGTERM, then stops
+//! accepting, lets open requests finish and exits.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::cli::ServeArgs;
+use crate::http;
+use crate::kafka::{self, Broker};
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
+
+    let kafka_listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding the Kafka listener on {}", args.listen))?;
+    let http_listener = TcpListener::bind(args.http)
+        .await
+        .with_context(|| format!("binding the HTTP listener on {}", args.http))?;
+    let kafka_addr = kafka_listener.local_addr()?;
+    let http_addr = http_listener.local_addr()?;
+
+    let broker = Arc::new(Broker::new(args.node_id, kafka_addr));
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+
+    // Tests and scripts read these two lines to find the ports when started with port 0.
+    println!("partita: kafka listening on {kafka_addr}");
+    println!("partita: http listening on http://{http_addr}/");
+
+    let kafka_task = tokio::spawn(kafka::accept_loop(
+        kafka_listener,
+        broker.clone(),
+        shutdown_rx.clone(),
+    ));
+    let http_task = tokio::spawn(http::serve(http_listener, broker.clone(), shutdown_rx));
+
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    let _ = shutdown_tx.send(true);
+    kafka_task.await??;
+    http_task.await??;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
