@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 
 /// A point in time or a duration, in milliseconds. In the server it is wall-clock time since the
 /// Unix epoch; in the simulator it is virtual time since the start of the run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Millis(pub u64);
 
 impl Millis {

@@ -1,1 +1,15 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests: a real `partita serve` on free ports, and a raw Kafka
+//! protocol connection to it.
+
+pub mod kafka_wire;
+pub mod server;
+
+use std::path::PathBuf;
+
+/// The workspace root (the tests read sources and find the built binary from it).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}

@@ -69,11 +69,11 @@ pub async fn serve(
                 break;
             }
         };
-        if let Some(response) = response {
-            if let Err(e) = socket.write_all(&frame(&response)).await {
-                tracing::info!(%peer, "closing connection: write failed: {e}");
-                break;
-            }
+        if let Some(response) = response
+            && let Err(e) = socket.write_all(&frame(&response)).await
+        {
+            tracing::info!(%peer, "closing connection: write failed: {e}");
+            break;
         }
     }
     broker.metrics.connections.dec();

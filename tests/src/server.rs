@@ -1,0 +1,122 @@
+//! Starts the real `partita` binary for a test and stops it when the test ends.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The binary under test: `$PARTITA_BIN`, or the release build in the workspace.
+pub fn partita_binary() -> PathBuf {
+    let path = std::env::var_os("PARTITA_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_root().join("target/release/partita"));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --release -p partita-server` first (scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// A running `partita serve` with its own data directory, on ports the OS picked.
+pub struct Server {
+    child: Child,
+    pub kafka_addr: String,
+    pub http_url: String,
+    pub data_dir: PathBuf,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        let data_dir =
+            std::env::temp_dir().join(format!("partita-test-{}-{}", std::process::id(), unique()));
+        Server::start_in(data_dir)
+    }
+
+    /// Starts a server on an existing data directory (a restart keeps what is there).
+    pub fn start_in(data_dir: PathBuf) -> Server {
+        let mut child = Command::new(partita_binary())
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--http",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
+            .arg(&data_dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("partita starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (lines_tx, lines_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut kafka_addr, mut http_url) = (None, None);
+        while kafka_addr.is_none() || http_url.is_none() {
+            let line = lines_rx
+                .recv_timeout(START_TIMEOUT)
+                .expect("partita serve prints its addresses within 30 s");
+            if let Some(addr) = line.strip_prefix("partita: kafka listening on ") {
+                kafka_addr = Some(addr.trim().to_string());
+            }
+            if let Some(url) = line.strip_prefix("partita: http listening on ") {
+                http_url = Some(url.trim().to_string());
+            }
+        }
+        Server {
+            child,
+            kafka_addr: kafka_addr.unwrap(),
+            http_url: http_url.unwrap(),
+            data_dir,
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("try_wait works").is_none()
+    }
+
+    /// SIGTERM, then waits for a clean exit and returns whether it exited with status 0.
+    pub fn stop(mut self) -> bool {
+        self.terminate()
+    }
+
+    fn terminate(&mut self) -> bool {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().expect("try_wait works") {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        false
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.is_running() {
+            self.terminate();
+        }
+    }
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
