@@ -17,13 +17,13 @@
 
 mod crc32;
 mod murmur2;
-mod strategy;
 mod sticky;
+mod strategy;
 
 pub use crc32::crc32;
 pub use murmur2::{murmur2, to_positive};
-pub use strategy::{KeyHash, Partitioner};
 pub use sticky::StickyPartitioner;
+pub use strategy::{KeyHash, Partitioner};
 
 /// A source of choices supplied by the caller: `choose(n)` returns a number in `0..n` (`n` is
 /// never zero). The simulator backs it with its seeded generator, so a run replays exactly.

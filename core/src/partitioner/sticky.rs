@@ -15,7 +15,12 @@ pub struct StickyPartitioner {
 impl StickyPartitioner {
     /// The sticky partition of `topic`, chosen on first use (or when the partition count shrank
     /// below it).
-    pub fn partition(&mut self, topic: &str, partition_count: u32, choose: &mut impl Choose) -> u32 {
+    pub fn partition(
+        &mut self,
+        topic: &str,
+        partition_count: u32,
+        choose: &mut impl Choose,
+    ) -> u32 {
         assert!(partition_count > 0, "a topic has at least one partition");
         match self.current.get(topic) {
             Some(&partition) if partition < partition_count => partition,
@@ -87,7 +92,9 @@ mod tests {
         assert_eq!(sticky.partition("b", 5, &mut |_: u32| 1), 1);
         sticky.batch_sent("c", 0, 1, &mut |_: u32| 0);
         assert_eq!(sticky.partition("c", 1, &mut |_: u32| 0), 0);
-        sticky.batch_sent("c", 0, 1, &mut |_: u32| panic!("no draw with one partition"));
+        sticky.batch_sent("c", 0, 1, &mut |_: u32| {
+            panic!("no draw with one partition")
+        });
         assert_eq!(sticky.partition("c", 1, &mut |_: u32| 0), 0);
         assert_eq!(sticky.partition("a", 5, &mut |_: u32| 0), 4);
     }

@@ -71,7 +71,10 @@ pub struct Partitioner {
 
 impl Partitioner {
     pub fn new(key_hash: KeyHash, sticky: bool) -> Partitioner {
-        Partitioner { key_hash, sticky: sticky.then(StickyPartitioner::default) }
+        Partitioner {
+            key_hash,
+            sticky: sticky.then(StickyPartitioner::default),
+        }
     }
 
     /// librdkafka's defaults: `consistent_random`, sticky keyless records.
@@ -132,7 +135,10 @@ mod tests {
     fn consistent_random_hashes_keys_with_crc32() {
         let mut p = Partitioner::librdkafka_default();
         // crc32("123456789") = 0xCBF43926 = 3421780262.
-        assert_eq!(p.partition("t", Some(b"123456789"), 6, &mut never), 3_421_780_262 % 6);
+        assert_eq!(
+            p.partition("t", Some(b"123456789"), 6, &mut never),
+            3_421_780_262 % 6
+        );
         assert_eq!(p.partition("t", Some(b""), 6, &mut never), 0);
     }
 
@@ -140,7 +146,10 @@ mod tests {
     fn murmur2_hashes_keys_like_the_java_client() {
         let mut p = Partitioner::java_default();
         // murmur2("foobar") = -790332482; toPositive = 1357151166.
-        assert_eq!(p.partition("t", Some(b"foobar"), 10, &mut never), 1_357_151_166 % 10);
+        assert_eq!(
+            p.partition("t", Some(b"foobar"), 10, &mut never),
+            1_357_151_166 % 10
+        );
     }
 
     #[test]
@@ -166,13 +175,21 @@ mod tests {
         let mut p = Partitioner::new(KeyHash::ConsistentRandom, false);
         let mut draws = [3u32, 1, 4].into_iter();
         let mut choose = |n: u32| draws.next().unwrap() % n;
-        let picked: Vec<u32> = (0..3).map(|_| p.partition("t", None, 6, &mut choose)).collect();
+        let picked: Vec<u32> = (0..3)
+            .map(|_| p.partition("t", None, 6, &mut choose))
+            .collect();
         assert_eq!(picked, vec![3, 1, 4]);
     }
 
     #[test]
     fn names_round_trip() {
-        for name in ["consistent", "consistent_random", "murmur2", "murmur2_random", "random"] {
+        for name in [
+            "consistent",
+            "consistent_random",
+            "murmur2",
+            "murmur2_random",
+            "random",
+        ] {
             assert_eq!(KeyHash::from_name(name).unwrap().name(), name);
         }
         assert_eq!(KeyHash::from_name("fnv1a"), None);
