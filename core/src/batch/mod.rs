@@ -1,1 +1,39 @@
 //! Kafka record batches (magic v2): validation, in-place offset assignment, a builder.
+//!
+//! The record batch is the unit of storage: the broker keeps exactly the bytes a producer sent.
+//! It checks the header and CRC-32C ([`validate_batch`]), then rewrites only the base offset and
+//! the partition leader epoch ([`assign_offsets`]), both outside the CRC, so compressed batches
+//! are stored as sent and never re-encoded. [`BatchBuilder`] writes the bytes a Kafka client
+//! writes for an uncompressed batch; [`decode_records`] reads them back for the playground and
+//! the checker.
+//!
+//! Layout (all integers big-endian; <https://kafka.apache.org/documentation/#recordbatch>):
+//!
+//! ```text
+//! baseOffset i64 | batchLength i32 | partitionLeaderEpoch i32 | magic i8 | crc u32 |
+//! attributes i16 | lastOffsetDelta i32 | baseTimestamp i64 | maxTimestamp i64 |
+//! producerId i64 | producerEpoch i16 | baseSequence i32 | recordCount i32 | records...
+//! ```
+//!
+//! `batchLength` counts the bytes after itself; the CRC covers `attributes` to the end.
+
+mod assign;
+mod builder;
+mod error;
+mod header;
+mod records;
+mod validate;
+mod varint;
+
+pub use assign::assign_offsets;
+pub use builder::BatchBuilder;
+pub use error::BatchError;
+pub use header::{
+    BatchHeader, Compression, HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC_V2, MAX_BATCH_BYTES,
+    NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, TimestampType,
+};
+pub use records::{Header, Record, decode_records};
+pub use validate::{BatchSummary, split_batches, validate_batch};
+
+#[cfg(test)]
+mod tests;

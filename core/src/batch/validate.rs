@@ -1,0 +1,91 @@
+//! Full validation of a batch (lengths, CRC-32C, record count, record structure) and the split
+//! of a produce or fetch payload into its batches.
+
+use std::ops::Range;
+
+use super::header::ATTRIBUTES_AT;
+use super::records::walk_records;
+use super::{BatchError, BatchHeader, Compression, HEADER_BYTES};
+
+/// A batch that passed [`validate_batch`]: its header and what the log indexes by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchSummary {
+    pub header: BatchHeader,
+    /// Offset delta of the first record carrying the batch's max timestamp. For a compressed
+    /// batch, whose records the broker does not open, it is `lastOffsetDelta` (as Kafka's
+    /// shallow offset of max timestamp).
+    pub max_timestamp_offset_delta: i32,
+}
+
+/// Validates the batch at the start of `bytes` (which may continue with more batches).
+///
+/// Checks magic, lengths, the CRC-32C over attributes..end, the compression codec, that the
+/// record count is positive and agrees with `lastOffsetDelta`, and for an uncompressed batch
+/// that the records parse, are as many as declared, and carry offset deltas 0, 1, 2, ...
+pub fn validate_batch(bytes: &[u8]) -> Result<BatchSummary, BatchError> {
+    let header = BatchHeader::parse(bytes)?;
+    let size = header.size_bytes();
+    let batch = bytes.get(..size).ok_or(BatchError::Truncated {
+        needed: size,
+        available: bytes.len(),
+    })?;
+    let computed = crc32c::crc32c(&batch[ATTRIBUTES_AT..]);
+    if computed != header.crc {
+        return Err(BatchError::CrcMismatch {
+            expected: header.crc,
+            computed,
+        });
+    }
+    let compression = header.compression()?;
+    if header.record_count <= 0 {
+        return Err(BatchError::InvalidRecordCount(header.record_count));
+    }
+    if i64::from(header.last_offset_delta) + 1 != i64::from(header.record_count) {
+        return Err(BatchError::InconsistentOffsets(
+            "lastOffsetDelta + 1 != record count",
+        ));
+    }
+    let mut max_timestamp_offset_delta = header.last_offset_delta;
+    if compression == Compression::None {
+        let mut expected_delta = 0;
+        let mut max_timestamp = i64::MIN;
+        let count = walk_records(&batch[HEADER_BYTES..], |record| {
+            if record.offset_delta != expected_delta {
+                return Err(BatchError::InconsistentOffsets(
+                    "record offset deltas not 0, 1, 2, ...",
+                ));
+            }
+            let timestamp = header.base_timestamp.wrapping_add(record.timestamp_delta);
+            if timestamp > max_timestamp {
+                max_timestamp = timestamp;
+                max_timestamp_offset_delta = record.offset_delta;
+            }
+            expected_delta += 1;
+            Ok(())
+        })?;
+        if count != header.record_count as usize {
+            return Err(BatchError::MalformedRecord(
+                "record count disagrees with the records",
+            ));
+        }
+    }
+    Ok(BatchSummary {
+        header,
+        max_timestamp_offset_delta,
+    })
+}
+
+/// Splits a payload of concatenated batches (a produce request's or a fetch response's
+/// `records`) into validated batches, with each one's byte range. A trailing partial batch is
+/// an error, not silently dropped: the sender meant to send it.
+pub fn split_batches(payload: &[u8]) -> Result<Vec<(Range<usize>, BatchSummary)>, BatchError> {
+    let mut batches = Vec::new();
+    let mut position = 0;
+    while position < payload.len() {
+        let summary = validate_batch(&payload[position..])?;
+        let end = position + summary.header.size_bytes();
+        batches.push((position..end, summary));
+        position = end;
+    }
+    Ok(batches)
+}
