@@ -23,6 +23,10 @@ pub struct Cli {
 pub enum Command {
     /// Run a broker: Kafka protocol on --listen, playground, /api/ and /metrics on --http.
     Serve(ServeArgs),
+    /// Create, list, describe and delete topics (the flags of kafka-topics.sh).
+    Topics(TopicsArgs),
+    /// List consumer groups and describe their offsets and lag (kafka-consumer-groups.sh).
+    Groups(GroupsArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -43,4 +47,53 @@ pub struct ServeArgs {
     /// This broker's node id, as clients see it in metadata.
     #[arg(long, default_value_t = 1)]
     pub node_id: i32,
+}
+
+/// `partita topics`: the flags of `kafka-topics.sh`.
+#[derive(clap::Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["create", "list", "describe", "delete"])))]
+pub struct TopicsArgs {
+    /// The broker to talk to.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: String,
+    /// Create a topic (with --topic, --partitions, --replication-factor, --config).
+    #[arg(long)]
+    pub create: bool,
+    /// List the topics' names.
+    #[arg(long)]
+    pub list: bool,
+    /// Describe partitions, leaders, replicas and ISR (of --topic, or of every topic).
+    #[arg(long)]
+    pub describe: bool,
+    /// Delete --topic.
+    #[arg(long)]
+    pub delete: bool,
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Partition count for --create (default: the broker's num.partitions).
+    #[arg(long)]
+    pub partitions: Option<i32>,
+    /// Replication factor for --create (default: the broker's default.replication.factor).
+    #[arg(long)]
+    pub replication_factor: Option<i16>,
+    /// A topic config for --create, as name=value; repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub config: Vec<String>,
+}
+
+/// `partita groups`: the flags of `kafka-consumer-groups.sh`.
+#[derive(clap::Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["list", "describe"])))]
+pub struct GroupsArgs {
+    /// The broker to talk to.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: String,
+    /// List the groups' ids.
+    #[arg(long)]
+    pub list: bool,
+    /// Describe --group: committed offsets, log end offsets, lag and members per partition.
+    #[arg(long, requires = "group")]
+    pub describe: bool,
+    #[arg(long)]
+    pub group: Option<String>,
 }

@@ -1,14 +1,7 @@
 //! `partita`: a Kafka-compatible broker on the Partita engine, with the playground built in.
 
-mod cli;
-mod http;
-mod kafka;
-mod serve;
-#[allow(dead_code)]
-// Used by the produce and fetch path, which arrives with the wire-protocol issue.
-mod storage;
-
 use clap::Parser;
+use partita_server::{admin, cli, serve};
 
 fn main() -> anyhow::Result<()> {
     let cli = cli::Cli::parse();
@@ -21,5 +14,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         cli::Command::Serve(args) => serve::run(args),
+        cli::Command::Topics(args) => admin::topics::run(args),
+        cli::Command::Groups(args) => admin::groups::run(args),
     }
 }

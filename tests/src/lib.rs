@@ -1,7 +1,6 @@
-//! Helpers shared by the end-to-end tests: a real `partita serve` on free ports, and a raw Kafka
-//! protocol connection to it.
+//! Helpers shared by the end-to-end tests: a real `partita serve` on free ports. The tests talk
+//! to it with `partita_server::client::KafkaClient` and with real clients.
 
-pub mod kafka_wire;
 pub mod server;
 
 use std::path::PathBuf;

@@ -35,8 +35,7 @@ fn health_names_the_kafka_listener() {
 #[test]
 fn metrics_count_requests_per_api() {
     let server = Server::start();
-    partita_tests::kafka_wire::Connection::open(&server.kafka_addr)
-        .call(&kafka_protocol::messages::ApiVersionsRequest::default(), 0);
+    partita_server::client::KafkaClient::connect(&server.kafka_addr).unwrap();
     let (status, body) = get(&server.http_url, "/metrics");
     assert_eq!(status, 200);
     let body = String::from_utf8(body).unwrap();

@@ -6,7 +6,7 @@ use kafka_protocol::messages::{
     metadata_request::MetadataRequestTopic,
 };
 use kafka_protocol::protocol::{Decodable, StrBytes};
-use partita_tests::kafka_wire::{Connection, api_key};
+use partita_server::client::KafkaClient;
 use partita_tests::server::Server;
 
 const UNSUPPORTED_VERSION: i16 = 35;
@@ -20,7 +20,10 @@ fn api_versions_request() -> ApiVersionsRequest {
 
 /// Asserts the broker still answers a fresh connection.
 fn assert_still_serving(server: &Server) {
-    let response = Connection::open(&server.kafka_addr).call(&api_versions_request(), 3);
+    let response = KafkaClient::connect(&server.kafka_addr)
+        .unwrap()
+        .call(&api_versions_request(), 3)
+        .unwrap();
     assert_eq!(response.error_code, 0);
 }
 
@@ -28,13 +31,16 @@ fn assert_still_serving(server: &Server) {
 fn api_versions_lists_what_the_broker_speaks() {
     let server = Server::start();
     for version in 0..=4 {
-        let response = Connection::open(&server.kafka_addr).call(&api_versions_request(), version);
+        let response = KafkaClient::connect(&server.kafka_addr)
+            .unwrap()
+            .call(&api_versions_request(), version)
+            .unwrap();
         assert_eq!(response.error_code, 0, "v{version}");
         let range = |api: ApiKey| {
             let found = response
                 .api_keys
                 .iter()
-                .find(|k| k.api_key == api_key(api))
+                .find(|k| k.api_key == api as i16)
                 .expect("listed");
             (found.min_version, found.max_version)
         };
@@ -46,34 +52,37 @@ fn api_versions_lists_what_the_broker_speaks() {
 #[test]
 fn api_versions_of_a_newer_version_answers_unsupported_version_at_v0() {
     let server = Server::start();
-    let mut connection = Connection::open(&server.kafka_addr);
+    let mut connection = KafkaClient::connect(&server.kafka_addr).unwrap();
     let mut frame = Vec::new();
-    frame.extend_from_slice(&api_key(ApiKey::ApiVersions).to_be_bytes());
+    frame.extend_from_slice(&(ApiKey::ApiVersions as i16).to_be_bytes());
     frame.extend_from_slice(&99i16.to_be_bytes());
     frame.extend_from_slice(&7i32.to_be_bytes()); // correlation id
     frame.extend_from_slice(&[0xff, 0xff]); // null client id; the rest is unknown to the broker
-    connection.send_raw(&frame);
-    let mut response = connection.receive_raw().expect("answered, not closed");
+    connection.send_frame(&frame).unwrap();
+    let mut response = connection
+        .receive_frame()
+        .unwrap()
+        .expect("answered, not closed");
     assert_eq!(response.get_i32(), 7);
     let body = ApiVersionsResponse::decode(&mut response, 0).unwrap();
     assert_eq!(body.error_code, UNSUPPORTED_VERSION);
     assert!(
         body.api_keys
             .iter()
-            .any(|k| k.api_key == api_key(ApiKey::ApiVersions) && k.max_version == 4)
+            .any(|k| k.api_key == ApiKey::ApiVersions as i16 && k.max_version == 4)
     );
 }
 
 #[test]
 fn metadata_lists_the_broker_and_answers_unknown_topics() {
     let server = Server::start();
-    let mut connection = Connection::open(&server.kafka_addr);
+    let mut connection = KafkaClient::connect(&server.kafka_addr).unwrap();
     let request = MetadataRequest::default().with_topics(Some(vec![
         MetadataRequestTopic::default()
             .with_name(Some(TopicName(StrBytes::from_static_str("orders")))),
     ]));
     for version in [1, 4, 9, 12] {
-        let response = connection.call(&request, version);
+        let response = connection.call(&request, version).unwrap();
         assert_eq!(response.brokers.len(), 1, "v{version}");
         let broker = &response.brokers[0];
         assert_eq!(
@@ -120,26 +129,28 @@ fn bad_frames_close_only_their_own_connection() {
         ),
     ];
     for (what, frame) in bad_frames {
-        let mut connection = Connection::open(&server.kafka_addr);
-        connection.send_raw(&frame);
+        let mut connection = KafkaClient::connect(&server.kafka_addr).unwrap();
+        connection.send_frame(&frame).unwrap();
         assert!(
-            connection.receive_raw().is_none(),
+            connection.receive_frame().unwrap().is_none(),
             "{what}: the connection is closed"
         );
         assert_still_serving(&server);
     }
 
     // A length above socket.request.max.bytes (100 MiB) is refused before anything is read.
-    let mut connection = Connection::open(&server.kafka_addr);
-    connection.send_bytes(&(200 * 1024 * 1024i32).to_be_bytes());
+    let mut connection = KafkaClient::connect(&server.kafka_addr).unwrap();
+    connection
+        .send_bytes(&(200 * 1024 * 1024i32).to_be_bytes())
+        .unwrap();
     assert!(
-        connection.receive_raw().is_none(),
+        connection.receive_frame().unwrap().is_none(),
         "an oversized frame closes the connection"
     );
-    let mut connection = Connection::open(&server.kafka_addr);
-    connection.send_bytes(&(-5i32).to_be_bytes());
+    let mut connection = KafkaClient::connect(&server.kafka_addr).unwrap();
+    connection.send_bytes(&(-5i32).to_be_bytes()).unwrap();
     assert!(
-        connection.receive_raw().is_none(),
+        connection.receive_frame().unwrap().is_none(),
         "a negative length closes the connection"
     );
     assert_still_serving(&server);

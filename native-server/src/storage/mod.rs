@@ -2,5 +2,4 @@
 
 mod file;
 
-#[allow(unused_imports)]
 pub use file::FileStorage;

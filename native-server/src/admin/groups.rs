@@ -1,0 +1,227 @@
+//! `partita groups`: list consumer groups and describe their offsets and lag, printing the
+//! columns of `kafka-consumer-groups.sh`.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::{
+    BrokerId, DescribeGroupsRequest, FindCoordinatorRequest, GroupId, ListGroupsRequest,
+    ListOffsetsRequest, OffsetFetchRequest, TopicName,
+};
+use kafka_protocol::protocol::StrBytes;
+use partita_core::assignor::consumer_protocol::Assignment;
+
+use super::{check, table};
+use crate::cli::GroupsArgs;
+use crate::client::KafkaClient;
+
+const FIND_COORDINATOR_VERSION: i16 = 3;
+const LIST_GROUPS_VERSION: i16 = 4;
+const DESCRIBE_GROUPS_VERSION: i16 = 5;
+const OFFSET_FETCH_VERSION: i16 = 7;
+const LIST_OFFSETS_VERSION: i16 = 7;
+/// ListOffsets' timestamp meaning "the log end offset" (for read_uncommitted consumers, the
+/// high watermark: what a consumer can reach, which is what lag is measured against).
+const LATEST_TIMESTAMP: i64 = -1;
+const COLUMNS: [&str; 9] = [
+    "GROUP",
+    "TOPIC",
+    "PARTITION",
+    "CURRENT-OFFSET",
+    "LOG-END-OFFSET",
+    "LAG",
+    "CONSUMER-ID",
+    "HOST",
+    "CLIENT-ID",
+];
+
+pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
+    let mut client = KafkaClient::connect(&args.bootstrap_server)?;
+    let output = if args.list {
+        list(&mut client)?
+    } else {
+        let group = args
+            .group
+            .as_deref()
+            .context("--group is required with --describe")?;
+        describe(&mut client, &args.bootstrap_server, group)?
+    };
+    print!("{output}");
+    Ok(())
+}
+
+pub fn list(client: &mut KafkaClient) -> anyhow::Result<String> {
+    let response = client.call(&ListGroupsRequest::default(), LIST_GROUPS_VERSION)?;
+    check(response.error_code, "listing groups", None)?;
+    let mut ids: Vec<String> = response
+        .groups
+        .iter()
+        .map(|g| g.group_id.0.to_string())
+        .collect();
+    ids.sort();
+    Ok(ids.into_iter().map(|id| id + "\n").collect())
+}
+
+/// Who consumes a partition: (consumer id, host, client id).
+type Owner = (String, String, String);
+
+pub fn describe(client: &mut KafkaClient, bootstrap: &str, group: &str) -> anyhow::Result<String> {
+    let mut coordinator = connect_to_coordinator(client, bootstrap, group)?;
+    let coordinator = coordinator.as_mut().unwrap_or(client);
+    let group_id = GroupId(StrBytes::from_string(group.to_string()));
+
+    let described = coordinator.call(
+        &DescribeGroupsRequest::default().with_groups(vec![group_id.clone()]),
+        DESCRIBE_GROUPS_VERSION,
+    )?;
+    let described = described
+        .groups
+        .into_iter()
+        .next()
+        .context("DescribeGroups answered no group")?;
+    check(
+        described.error_code,
+        &format!("describing group {group}"),
+        described.error_message.as_deref(),
+    )?;
+
+    let mut rows: BTreeMap<(String, i32), (Option<i64>, Option<Owner>)> = BTreeMap::new();
+    for member in &described.members {
+        let owner = (
+            member.member_id.to_string(),
+            member.client_host.to_string(),
+            member.client_id.to_string(),
+        );
+        let assignment = Assignment::decode(&member.member_assignment).map_err(|e| {
+            anyhow::anyhow!(
+                "member {}: unreadable assignment: {e}",
+                member.member_id.as_str()
+            )
+        })?;
+        for tp in assignment.partitions() {
+            rows.entry((tp.topic, tp.partition)).or_default().1 = Some(owner.clone());
+        }
+    }
+
+    let offsets = coordinator.call(
+        &OffsetFetchRequest::default().with_group_id(group_id),
+        OFFSET_FETCH_VERSION,
+    )?;
+    check(
+        offsets.error_code,
+        &format!("fetching offsets of {group}"),
+        None,
+    )?;
+    for topic in offsets.topics {
+        for p in topic.partitions {
+            check(
+                p.error_code,
+                &format!("offset of {}-{}", topic.name.as_str(), p.partition_index),
+                None,
+            )?;
+            if p.committed_offset >= 0 {
+                rows.entry((topic.name.to_string(), p.partition_index))
+                    .or_default()
+                    .0 = Some(p.committed_offset);
+            }
+        }
+    }
+
+    let ends = log_end_offsets(coordinator, rows.keys())?;
+    let mut out = String::from("\n");
+    if described.members.is_empty() {
+        out.push_str(&format!(
+            "Consumer group '{group}' has no active members.\n\n"
+        ));
+    }
+    let dash = || "-".to_string();
+    let table_rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|((topic, partition), (committed, owner))| {
+            let end = ends.get(&(topic.clone(), partition)).copied();
+            let lag = committed.zip(end).map(|(c, e)| (e - c).max(0));
+            let (consumer, host, client_id) = owner.unwrap_or_else(|| (dash(), dash(), dash()));
+            vec![
+                group.to_string(),
+                topic,
+                partition.to_string(),
+                committed.map_or_else(dash, |c| c.to_string()),
+                end.map_or_else(dash, |e| e.to_string()),
+                lag.map_or_else(dash, |l| l.to_string()),
+                consumer,
+                host,
+                client_id,
+            ]
+        })
+        .collect();
+    out.push_str(&table::render(&COLUMNS, &table_rows));
+    Ok(out)
+}
+
+/// A connection to the group's coordinator, or `None` when that is the broker we talk to.
+fn connect_to_coordinator(
+    client: &mut KafkaClient,
+    bootstrap: &str,
+    group: &str,
+) -> anyhow::Result<Option<KafkaClient>> {
+    let found = client.call(
+        &FindCoordinatorRequest::default().with_key(StrBytes::from_string(group.to_string())),
+        FIND_COORDINATOR_VERSION,
+    )?;
+    check(
+        found.error_code,
+        &format!("finding the coordinator of {group}"),
+        found.error_message.as_deref(),
+    )?;
+    let address = format!("{}:{}", found.host.as_str(), found.port);
+    if address == bootstrap || found.node_id == BrokerId(-1) {
+        return Ok(None);
+    }
+    KafkaClient::connect(&address).map(Some)
+}
+
+/// The log end offset (high watermark) of each partition.
+fn log_end_offsets<'a>(
+    client: &mut KafkaClient,
+    partitions: impl Iterator<Item = &'a (String, i32)>,
+) -> anyhow::Result<BTreeMap<(String, i32), i64>> {
+    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+    for (topic, partition) in partitions {
+        by_topic.entry(topic).or_default().push(*partition);
+    }
+    if by_topic.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let topics = by_topic
+        .iter()
+        .map(|(topic, partitions)| {
+            ListOffsetsTopic::default()
+                .with_name(TopicName(StrBytes::from_string(topic.to_string())))
+                .with_partitions(
+                    partitions
+                        .iter()
+                        .map(|&p| {
+                            ListOffsetsPartition::default()
+                                .with_partition_index(p)
+                                .with_current_leader_epoch(-1)
+                                .with_timestamp(LATEST_TIMESTAMP)
+                        })
+                        .collect(),
+                )
+        })
+        .collect();
+    let request = ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_topics(topics);
+    let response = client.call(&request, LIST_OFFSETS_VERSION)?;
+    let mut ends = BTreeMap::new();
+    for topic in response.topics {
+        for p in topic.partitions {
+            if p.error_code == 0 {
+                ends.insert((topic.name.to_string(), p.partition_index), p.offset);
+            }
+        }
+    }
+    Ok(ends)
+}

@@ -1,0 +1,139 @@
+//! A small blocking Kafka client: enough for the admin commands and the tests. It speaks the
+//! versions the caller names and checks first that the broker speaks them too.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use bytes::{Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
+
+const CLIENT_ID: &str = "partita-admin";
+const RESPONSE_MAX_BYTES: usize = 100 * 1024 * 1024;
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct KafkaClient {
+    stream: TcpStream,
+    next_correlation_id: i32,
+    /// The broker's `(min, max)` version per API key, from ApiVersions.
+    broker_versions: HashMap<i16, (i16, i16)>,
+}
+
+impl KafkaClient {
+    /// Connects and asks the broker which APIs and versions it speaks.
+    pub fn connect(addr: &str) -> anyhow::Result<KafkaClient> {
+        let stream = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
+        stream.set_read_timeout(Some(TIMEOUT))?;
+        stream.set_write_timeout(Some(TIMEOUT))?;
+        stream.set_nodelay(true)?;
+        let mut client = KafkaClient {
+            stream,
+            next_correlation_id: 0,
+            broker_versions: HashMap::new(),
+        };
+        let versions = client.call_unchecked(
+            &ApiVersionsRequest::default()
+                .with_client_software_name(StrBytes::from_static_str("partita"))
+                .with_client_software_version(StrBytes::from_static_str(env!("CARGO_PKG_VERSION"))),
+            3,
+        )?;
+        if versions.error_code != 0 {
+            bail!(
+                "{addr} answered ApiVersions with error code {}",
+                versions.error_code
+            );
+        }
+        client.broker_versions = versions
+            .api_keys
+            .iter()
+            .map(|k| (k.api_key, (k.min_version, k.max_version)))
+            .collect();
+        Ok(client)
+    }
+
+    /// Sends `request` at `version`, after checking the broker speaks it.
+    pub fn call<R: Request>(&mut self, request: &R, version: i16) -> anyhow::Result<R::Response> {
+        let api =
+            ApiKey::try_from(R::KEY).map_err(|()| anyhow::anyhow!("unknown API key {}", R::KEY))?;
+        match self.broker_versions.get(&R::KEY) {
+            Some(&(min, max)) if (min..=max).contains(&version) => {}
+            Some(&(min, max)) => bail!("the broker speaks {api:?} {min}..={max}, not v{version}"),
+            None => bail!("the broker does not speak {api:?}"),
+        }
+        self.call_unchecked(request, version)
+    }
+
+    /// Sends `request` at `version` without looking at what the broker speaks.
+    pub fn call_unchecked<R: Request>(
+        &mut self,
+        request: &R,
+        version: i16,
+    ) -> anyhow::Result<R::Response> {
+        let correlation_id = self.next_correlation_id;
+        self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
+        let mut body = BytesMut::new();
+        RequestHeader::default()
+            .with_request_api_key(R::KEY)
+            .with_request_api_version(version)
+            .with_correlation_id(correlation_id)
+            .with_client_id(Some(StrBytes::from_static_str(CLIENT_ID)))
+            .encode(&mut body, R::header_version(version))?;
+        request.encode(&mut body, version)?;
+        self.send_frame(&body)?;
+        let mut response = self
+            .receive_frame()?
+            .context("the broker closed the connection")?;
+        let header = ResponseHeader::decode(
+            &mut response,
+            <R::Response as HeaderVersion>::header_version(version),
+        )?;
+        if header.correlation_id != correlation_id {
+            bail!(
+                "response for correlation id {} while waiting for {correlation_id}",
+                header.correlation_id
+            );
+        }
+        R::Response::decode(&mut response, version)
+    }
+
+    /// Writes one frame: the 4-byte length, then `body`.
+    pub fn send_frame(&mut self, body: &[u8]) -> anyhow::Result<()> {
+        let length = i32::try_from(body.len()).context("request too large")?;
+        self.send_bytes(&length.to_be_bytes())?;
+        self.send_bytes(body)
+    }
+
+    /// Writes bytes exactly as given (tests use it to send broken frames).
+    pub fn send_bytes(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        self.stream.write_all(bytes)?;
+        Ok(())
+    }
+
+    /// Reads one frame, or `None` if the broker closed the connection.
+    pub fn receive_frame(&mut self) -> anyhow::Result<Option<Bytes>> {
+        let mut length = [0u8; 4];
+        match self.stream.read_exact(&mut length) {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let length =
+            usize::try_from(i32::from_be_bytes(length)).context("negative response length")?;
+        if length > RESPONSE_MAX_BYTES {
+            bail!("response of {length} bytes is larger than {RESPONSE_MAX_BYTES}");
+        }
+        let mut body = vec![0u8; length];
+        self.stream.read_exact(&mut body)?;
+        Ok(Some(Bytes::from(body)))
+    }
+}

@@ -1,0 +1,12 @@
+//! `partita`: a Kafka-compatible broker on the Partita engine, with the playground built in.
+//!
+//! The binary (`main.rs`) only parses the command line; everything lives in these modules so
+//! the end-to-end tests can reuse the client.
+
+pub mod admin;
+pub mod cli;
+pub mod client;
+pub mod http;
+pub mod kafka;
+pub mod serve;
+pub mod storage;
