@@ -27,6 +27,12 @@ pub struct Metrics {
     request_seconds: Family<ApiLabel, Histogram>,
 }
 
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new()
+    }
+}
+
 impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("partita");
