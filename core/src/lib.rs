@@ -7,6 +7,7 @@
 
 pub mod assignor;
 pub mod batch;
+pub mod broker;
 pub mod config;
 pub mod controller;
 pub mod error_code;

@@ -47,6 +47,16 @@ pub struct ServeArgs {
     /// This broker's node id, as clients see it in metadata.
     #[arg(long, default_value_t = 1)]
     pub node_id: i32,
+
+    /// Sync every write to disk before acknowledging it (group commit keeps throughput up).
+    /// Without it, as in Kafka, the page cache is trusted and logs are synced by
+    /// log.flush.interval.messages / log.flush.interval.ms.
+    #[arg(long)]
+    pub durable: bool,
+
+    /// A broker config as in server.properties, e.g. --config num.partitions=3; repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub config: Vec<String>,
 }
 
 /// `partita topics`: the flags of `kafka-topics.sh`.

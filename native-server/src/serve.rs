@@ -8,8 +8,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
+use crate::engine::{self, EngineConfig};
 use crate::http;
-use crate::kafka::{self, Broker};
+use crate::kafka::{self, Node};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -32,7 +33,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let kafka_addr = kafka_listener.local_addr()?;
     let http_addr = http_listener.local_addr()?;
 
-    let broker = Arc::new(Broker::new(args.node_id, kafka_addr));
+    let broker_config = broker_config(&args.config)?;
+    let (engine, engine_thread) = engine::start(EngineConfig {
+        data_dir: args.data_dir.clone(),
+        node_id: args.node_id,
+        advertised_host: kafka_addr.ip().to_string(),
+        advertised_port: kafka_addr.port(),
+        broker: broker_config,
+        durable: args.durable,
+        seed: u64::from(args.node_id.unsigned_abs()),
+    })?;
+    let node = Arc::new(Node::new(args.node_id, kafka_addr, engine));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
     // Tests and scripts read these two lines to find the ports when started with port 0.
@@ -41,18 +52,32 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let kafka_task = tokio::spawn(kafka::accept_loop(
         kafka_listener,
-        broker.clone(),
+        node.clone(),
         shutdown_rx.clone(),
     ));
-    let http_task = tokio::spawn(http::serve(http_listener, broker.clone(), shutdown_rx));
+    let http_task = tokio::spawn(http::serve(http_listener, node.clone(), shutdown_rx));
 
     wait_for_signal().await;
     tracing::info!("shutting down");
     let _ = shutdown_tx.send(true);
     kafka_task.await??;
     http_task.await??;
+    // The last handle to the engine goes with the node: the engine syncs its logs and stops.
+    drop(node);
+    tokio::task::spawn_blocking(move || engine_thread.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the engine thread panicked"))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Kafka's broker defaults with `--config NAME=VALUE` pairs applied.
+fn broker_config(pairs: &[String]) -> anyhow::Result<partita_core::config::BrokerConfig> {
+    let pairs = pairs
+        .iter()
+        .map(|pair| pair.split_once('=').with_context(|| format!("--config {pair}: expected NAME=VALUE")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    partita_core::config::BrokerConfig::from_pairs(pairs).context("--config")
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.

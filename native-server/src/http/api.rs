@@ -6,13 +6,13 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::kafka::Broker;
+use crate::kafka::Node;
 
-pub async fn health(State(broker): State<Arc<Broker>>) -> Json<Value> {
+pub async fn health(State(node): State<Arc<Node>>) -> Json<Value> {
     Json(json!({
         "status": "ok",
-        "node_id": broker.node_id,
-        "cluster_id": broker.cluster_id,
-        "kafka_listener": broker.advertised.to_string(),
+        "node_id": node.node_id,
+        "cluster_id": node.cluster_id,
+        "kafka_listener": node.advertised.to_string(),
     }))
 }

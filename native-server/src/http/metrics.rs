@@ -9,22 +9,30 @@ use axum::response::{IntoResponse, Response};
 use kafka_protocol::messages::ApiKey;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::kafka::Broker;
+use crate::kafka::Node;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ApiLabel {
     api: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TopicLabel {
+    topic: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub connections: Gauge,
     request_seconds: Family<ApiLabel, Histogram>,
+    bytes_in: Family<TopicLabel, Counter>,
+    bytes_out: Family<TopicLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -66,6 +74,14 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    pub fn record_produce(&self, topic: &str, bytes: usize) {
+        self.bytes_in.get_or_create(&TopicLabel { topic: topic.to_string() }).inc_by(bytes as u64);
+    }
+
+    pub fn record_fetch(&self, topic: &str, bytes: usize) {
+        self.bytes_out.get_or_create(&TopicLabel { topic: topic.to_string() }).inc_by(bytes as u64);
+    }
+
     pub fn render(&self) -> String {
         let mut text = String::new();
         encode(&mut text, &self.registry).expect("writing to a String cannot fail");
@@ -73,13 +89,13 @@ impl Metrics {
     }
 }
 
-pub async fn render(State(broker): State<Arc<Broker>>) -> Response {
+pub async fn render(State(node): State<Arc<Node>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        broker.metrics.render(),
+        node.metrics.render(),
     )
         .into_response()
 }

@@ -11,24 +11,24 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::kafka::Broker;
+use crate::kafka::Node;
 
-pub fn router(broker: Arc<Broker>) -> Router {
+pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         .route("/", get(assets::index))
         .route("/pkg/{file}", get(assets::package_file))
         .route("/style.css", get(assets::style))
         .route("/api/health", get(api::health))
         .route("/metrics", get(metrics::render))
-        .with_state(broker)
+        .with_state(node)
 }
 
 pub async fn serve(
     listener: TcpListener,
-    broker: Arc<Broker>,
+    node: Arc<Node>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(broker))
+    axum::serve(listener, router(node))
         .with_graceful_shutdown(async move {
             let _ = shutdown.changed().await;
         })

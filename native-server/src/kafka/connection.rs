@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use super::broker::Broker;
+use super::node::Node;
 use super::frame::{frame, read_frame};
 use super::{api_versions, dispatch, versions};
 
@@ -24,7 +24,7 @@ pub enum ProtocolError {
     TooShort(usize),
     #[error("unknown API key {0}")]
     UnknownApi(i16),
-    #[error("API {0:?} is not supported by this broker")]
+    #[error("API {0:?} is not supported by this node")]
     UnsupportedApi(ApiKey),
     #[error("{api:?} version {version} is not supported (supported: {min}..={max})")]
     UnsupportedVersion {
@@ -33,6 +33,8 @@ pub enum ProtocolError {
         min: i16,
         max: i16,
     },
+    #[error("the engine stopped: {0:#}")]
+    Engine(anyhow::Error),
     #[error("malformed {api:?} v{version} request: {reason}")]
     Malformed {
         api: ApiKey,
@@ -44,11 +46,11 @@ pub enum ProtocolError {
 pub async fn serve(
     mut socket: TcpStream,
     peer: SocketAddr,
-    broker: Arc<Broker>,
+    node: Arc<Node>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let _ = socket.set_nodelay(true);
-    broker.metrics.connections.inc();
+    node.metrics.connections.inc();
     loop {
         let frame_read = tokio::select! {
             read = read_frame(&mut socket) => read,
@@ -62,7 +64,7 @@ pub async fn serve(
                 break;
             }
         };
-        let response = match answer(request, &broker) {
+        let response = match answer(request, &node).await {
             Ok(response) => response,
             Err(e) => {
                 tracing::warn!(%peer, "closing connection: {e}");
@@ -76,12 +78,12 @@ pub async fn serve(
             break;
         }
     }
-    broker.metrics.connections.dec();
+    node.metrics.connections.dec();
 }
 
 /// Decodes one request, handles it and encodes the response (`None`: the request wants none,
 /// like a produce with acks=0).
-pub fn answer(mut request: Bytes, broker: &Broker) -> Result<Option<Vec<u8>>, ProtocolError> {
+pub async fn answer(mut request: Bytes, node: &Node) -> Result<Option<Vec<u8>>, ProtocolError> {
     if request.len() < 8 {
         return Err(ProtocolError::TooShort(request.len()));
     }
@@ -118,8 +120,8 @@ pub fn answer(mut request: Bytes, broker: &Broker) -> Result<Option<Vec<u8>>, Pr
     let body = RequestKind::decode(api, &mut request, version).map_err(malformed)?;
 
     let started = Instant::now();
-    let response = dispatch::handle(body, &header, broker);
-    broker.metrics.observe_request(api, started.elapsed());
+    let response = dispatch::handle(body, &header, node).await.map_err(ProtocolError::Engine)?;
+    node.metrics.observe_request(api, started.elapsed());
     Ok(response.map(|response| encode(correlation_id, api, version, &response)))
 }
 
@@ -130,7 +132,7 @@ fn encode(correlation_id: i32, api: ApiKey, version: i16, response: &ResponseKin
         .encode(&mut buf, api.response_header_version(version))
         .expect("a response header always encodes");
     response.encode(&mut buf, version).unwrap_or_else(|e| {
-        panic!("a {api:?} v{version} response built by this broker must encode: {e:#}")
+        panic!("a {api:?} v{version} response built by this node must encode: {e:#}")
     });
     buf.to_vec()
 }

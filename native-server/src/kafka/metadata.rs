@@ -1,33 +1,109 @@
-//! Metadata: the brokers of the cluster and the topics asked for.
+//! Metadata: the live brokers, the controller, and the topics asked for (all when none are
+//! named), creating unknown ones when `auto.create.topics.enable` and the client allow it.
 
-use kafka_protocol::messages::metadata_response::{MetadataResponseBroker, MetadataResponseTopic};
+use kafka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse};
-use kafka_protocol::protocol::StrBytes;
 use partita_core::ErrorCode;
+use partita_core::controller::{CreateTopic, MetadataImage, TopicImage};
 
-use super::broker::Broker;
+use super::convert::{resolve_topic, str_bytes, topic_name, uuid};
+use super::node::Node;
 
-pub fn handle(request: MetadataRequest, _version: i16, broker: &Broker) -> MetadataResponse {
-    let this_broker = MetadataResponseBroker::default()
-        .with_node_id(BrokerId(broker.node_id))
-        .with_host(StrBytes::from_string(broker.advertised.ip().to_string()))
-        .with_port(i32::from(broker.advertised.port()));
-    // No topic exists yet: a request for all topics lists none, a request for named topics
-    // answers each with UNKNOWN_TOPIC_OR_PARTITION.
-    let topics = request
-        .topics
-        .unwrap_or_default()
-        .into_iter()
-        .map(|topic| {
-            MetadataResponseTopic::default()
-                .with_name(topic.name)
-                .with_topic_id(topic.topic_id)
-                .with_error_code(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION.code())
+pub async fn handle(request: MetadataRequest, version: i16, node: &Node) -> anyhow::Result<MetadataResponse> {
+    // Before v4 there is no flag, and clients expect Kafka's default (create).
+    let client_allows_creation = version < 4 || request.allow_auto_topic_creation;
+    let cluster_id = node.cluster_id.clone();
+    node.engine
+        .call(move |state| {
+            let wanted: Option<Vec<(String, Option<ErrorCode>)>> = request.topics.map(|topics| {
+                topics
+                    .iter()
+                    .map(|t| {
+                        let name = t.name.as_ref().map(|n| n.to_string());
+                        let by_id = resolve_topic(state.image(), &Default::default(), t.topic_id);
+                        match name.or(by_id) {
+                            Some(name) => (name, None),
+                            None => (String::new(), Some(ErrorCode::UNKNOWN_TOPIC_ID)),
+                        }
+                    })
+                    .collect()
+            });
+            let mut creation_errors = Vec::new();
+            if client_allows_creation && state.broker_config().auto_create_topics_enable {
+                for (name, _) in wanted.iter().flatten() {
+                    if !name.is_empty() && state.image().topic(name).is_none() {
+                        let create = CreateTopic { name: name.clone(), ..CreateTopic::default() };
+                        if let Err((code, message)) = state.create_topic(&create, false) {
+                            tracing::info!("auto-creating {name}: {message}");
+                            creation_errors.push((name.clone(), code));
+                        }
+                    }
+                }
+            }
+            let image = state.image();
+            let topics = match wanted {
+                None => image.topics().map(describe_topic).collect(),
+                Some(wanted) => wanted
+                    .into_iter()
+                    .map(|(name, error)| match (error, image.topic(&name)) {
+                        (Some(code), _) => MetadataResponseTopic::default().with_error_code(code.code()),
+                        (None, Some(topic)) => describe_topic(topic),
+                        (None, None) => {
+                            let code = creation_errors
+                                .iter()
+                                .find(|(n, _)| *n == name)
+                                .map_or(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, |(_, c)| *c);
+                            MetadataResponseTopic::default()
+                                .with_name(Some(topic_name(&name)))
+                                .with_error_code(code.code())
+                        }
+                    })
+                    .collect(),
+            };
+            MetadataResponse::default()
+                .with_brokers(live_brokers(image))
+                .with_cluster_id(Some(str_bytes(cluster_id)))
+                .with_controller_id(BrokerId(state.node_id()))
+                .with_topics(topics)
+        })
+        .await
+}
+
+fn live_brokers(image: &MetadataImage) -> Vec<MetadataResponseBroker> {
+    image
+        .brokers()
+        .filter(|b| !b.fenced)
+        .map(|b| {
+            MetadataResponseBroker::default()
+                .with_node_id(BrokerId(b.broker_id))
+                .with_host(str_bytes(b.host.clone()))
+                .with_port(i32::from(b.port))
+        })
+        .collect()
+}
+
+fn describe_topic(topic: &TopicImage) -> MetadataResponseTopic {
+    let partitions = topic
+        .partitions
+        .iter()
+        .enumerate()
+        .map(|(index, p)| {
+            let ids = |ids: &[i32]| ids.iter().map(|&id| BrokerId(id)).collect::<Vec<_>>();
+            let error = if p.is_offline() { ErrorCode::LEADER_NOT_AVAILABLE } else { ErrorCode::NONE };
+            MetadataResponsePartition::default()
+                .with_error_code(error.code())
+                .with_partition_index(index as i32)
+                .with_leader_id(BrokerId(p.leader))
+                .with_leader_epoch(p.leader_epoch)
+                .with_replica_nodes(ids(&p.replicas))
+                .with_isr_nodes(ids(&p.isr))
         })
         .collect();
-    MetadataResponse::default()
-        .with_brokers(vec![this_broker])
-        .with_cluster_id(Some(StrBytes::from_string(broker.cluster_id.clone())))
-        .with_controller_id(BrokerId(broker.node_id))
-        .with_topics(topics)
+    MetadataResponseTopic::default()
+        .with_name(Some(topic_name(&topic.name)))
+        .with_topic_id(uuid(topic.id))
+        .with_is_internal(topic.name.starts_with("__"))
+        .with_partitions(partitions)
 }

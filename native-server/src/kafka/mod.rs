@@ -4,14 +4,20 @@
 //! response type, list its versions in `versions.rs`, and route it in `dispatch.rs`.
 
 mod api_versions;
-mod broker;
 mod connection;
+mod convert;
+mod create_topics;
+mod delete_topics;
 mod dispatch;
+mod fetch;
 mod frame;
+mod list_offsets;
 mod metadata;
+mod node;
+mod produce;
 mod versions;
 
-pub use broker::Broker;
+pub use node::Node;
 
 use std::sync::Arc;
 
@@ -25,7 +31,7 @@ pub const CONNECTIONS_MAX: usize = 1024;
 /// finish the request they are on.
 pub async fn accept_loop(
     listener: TcpListener,
-    broker: Arc<Broker>,
+    node: Arc<Node>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let permits = Arc::new(Semaphore::new(CONNECTIONS_MAX));
@@ -47,10 +53,10 @@ pub async fn accept_loop(
             },
             _ = shutdown.changed() => break,
         };
-        let broker = broker.clone();
+        let node = node.clone();
         let shutdown = shutdown.clone();
         connections.spawn(async move {
-            connection::serve(socket, peer, broker, shutdown).await;
+            connection::serve(socket, peer, node, shutdown).await;
             drop(permit);
         });
     }

@@ -1,0 +1,148 @@
+//! Fetch: whole batches from each partition, for consumers up to the high watermark and for
+//! follower replicas up to the log end. A fetch with too little data waits (see `purgatory`).
+
+use crate::ErrorCode;
+use crate::Millis;
+use crate::assignor::TopicPartition;
+use crate::controller::BrokerId;
+use crate::group::RequestId;
+
+use super::{Broker, Output, StorageFactory};
+use super::purgatory::ParkedFetch;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchRequest {
+    /// -1 for a consumer; a broker id for a follower replica.
+    pub replica_id: BrokerId,
+    /// `fetch.max.wait.ms`: how long to wait for `min_bytes`.
+    pub max_wait_ms: Millis,
+    /// `fetch.min.bytes`.
+    pub min_bytes: usize,
+    /// `fetch.max.bytes`, over all partitions (the first batch is always sent whole).
+    pub max_bytes: usize,
+    pub partitions: Vec<FetchPartition>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchPartition {
+    pub tp: TopicPartition,
+    pub fetch_offset: i64,
+    /// `max.partition.fetch.bytes`.
+    pub partition_max_bytes: usize,
+    /// The leader epoch the client believes in (KIP-320), if it sent one.
+    pub current_leader_epoch: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchResponse {
+    pub partitions: Vec<FetchedPartition>,
+}
+
+impl FetchResponse {
+    pub fn size_bytes(&self) -> usize {
+        self.partitions.iter().map(|p| p.records.len()).sum()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchedPartition {
+    pub tp: TopicPartition,
+    pub error: ErrorCode,
+    pub high_watermark: i64,
+    /// Without transactions, the last stable offset is the high watermark.
+    pub last_stable_offset: i64,
+    pub log_start_offset: i64,
+    /// Whole batches as stored; the first may start before `fetch_offset`.
+    pub records: Vec<u8>,
+}
+
+impl FetchedPartition {
+    fn failed(tp: TopicPartition, error: ErrorCode) -> FetchedPartition {
+        FetchedPartition { tp, error, high_watermark: -1, last_stable_offset: -1, log_start_offset: -1, records: Vec::new() }
+    }
+}
+
+impl<F: StorageFactory> Broker<F> {
+    /// Answers now if there is enough data (or an error, or no wait asked for), else parks the
+    /// fetch until data arrives or `max_wait_ms` passes.
+    pub fn fetch(&mut self, request: RequestId, fetch: FetchRequest, now: Millis) {
+        if fetch.replica_id >= 0 {
+            for p in &fetch.partitions {
+                if let Some(partition) = self.partitions.get_mut(&p.tp) {
+                    partition.follower_fetched(fetch.replica_id, p.fetch_offset, now);
+                }
+            }
+        }
+        let response = self.read(&fetch);
+        let has_error = response.partitions.iter().any(|p| p.error != ErrorCode::NONE);
+        let answer_now = fetch.max_wait_ms == Millis::ZERO
+            || response.size_bytes() >= fetch.min_bytes
+            || has_error
+            || self.purgatory.is_full();
+        if answer_now {
+            self.outputs.push_back(Output::Fetched { request, response });
+        } else {
+            let deadline = now.plus(fetch.max_wait_ms);
+            self.purgatory.fetches.push(ParkedFetch { request, deadline, fetch });
+        }
+        // A follower's fetch may have moved the high watermark: produces waiting on it go.
+        self.complete_waiting(now);
+    }
+
+    pub(super) fn read(&self, fetch: &FetchRequest) -> FetchResponse {
+        let mut budget = fetch.max_bytes;
+        let mut sent_any = false;
+        let partitions = fetch
+            .partitions
+            .iter()
+            .map(|p| {
+                let read = self.read_partition(p, fetch.replica_id >= 0, budget, sent_any);
+                budget = budget.saturating_sub(read.records.len());
+                sent_any |= !read.records.is_empty();
+                read
+            })
+            .collect();
+        FetchResponse { partitions }
+    }
+
+    fn read_partition(&self, p: &FetchPartition, from_follower: bool, budget: usize, sent_any: bool) -> FetchedPartition {
+        let tp = p.tp.clone();
+        let Some(partition) = self.partitions.get(&tp) else {
+            return FetchedPartition::failed(tp, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        };
+        if !partition.is_leader() {
+            return FetchedPartition::failed(tp, ErrorCode::NOT_LEADER_OR_FOLLOWER);
+        }
+        let epoch = partition.state.leader_epoch;
+        match p.current_leader_epoch {
+            Some(e) if e >= 0 && e < epoch => return FetchedPartition::failed(tp, ErrorCode::FENCED_LEADER_EPOCH),
+            Some(e) if e > epoch => return FetchedPartition::failed(tp, ErrorCode::UNKNOWN_LEADER_EPOCH),
+            _ => {}
+        }
+        let log = &partition.log;
+        let high_watermark = partition.high_watermark();
+        let mut fetched = FetchedPartition {
+            tp,
+            error: ErrorCode::NONE,
+            high_watermark,
+            last_stable_offset: high_watermark,
+            log_start_offset: log.log_start_offset(),
+            records: Vec::new(),
+        };
+        if p.fetch_offset < log.log_start_offset() || p.fetch_offset > log.log_end_offset() {
+            fetched.error = ErrorCode::OFFSET_OUT_OF_RANGE;
+            return fetched;
+        }
+        // Consumers see only what the ISR has; followers copy everything.
+        let end = if from_follower { log.log_end_offset() } else { high_watermark };
+        let max_bytes = p.partition_max_bytes.min(budget);
+        if p.fetch_offset >= end || (max_bytes == 0 && sent_any) {
+            return fetched;
+        }
+        match log.read_bounded(p.fetch_offset, max_bytes, end) {
+            Ok(read) => fetched.records = read.records,
+            Err(e) => fetched.error = e.code(),
+        }
+        fetched
+    }
+}

@@ -1,0 +1,93 @@
+//! ListOffsets: the earliest, latest or max-timestamp offset, or the first offset at a time.
+
+use crate::ErrorCode;
+use crate::assignor::TopicPartition;
+
+use super::{Broker, StorageFactory};
+
+/// Which offset a ListOffsets partition asks for (its `timestamp` field on the wire).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffsetSpec {
+    /// -2: the log start offset.
+    Earliest,
+    /// -1: the high watermark (what a consumer can reach).
+    Latest,
+    /// -3: the record with the largest timestamp (KIP-734).
+    MaxTimestamp,
+    /// The first record whose timestamp is at least this (milliseconds since the epoch).
+    Timestamp(i64),
+}
+
+impl OffsetSpec {
+    pub fn from_wire(timestamp: i64) -> OffsetSpec {
+        match timestamp {
+            -2 => OffsetSpec::Earliest,
+            -1 => OffsetSpec::Latest,
+            -3 => OffsetSpec::MaxTimestamp,
+            t => OffsetSpec::Timestamp(t),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListOffsetsPartition {
+    pub tp: TopicPartition,
+    pub spec: OffsetSpec,
+    pub current_leader_epoch: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedOffset {
+    pub tp: TopicPartition,
+    pub error: ErrorCode,
+    /// -1 when no record matches (or for earliest and latest).
+    pub timestamp: i64,
+    /// -1 when no record matches.
+    pub offset: i64,
+    pub leader_epoch: i32,
+}
+
+impl<F: StorageFactory> Broker<F> {
+    pub fn list_offsets(&self, partitions: &[ListOffsetsPartition]) -> Vec<ListedOffset> {
+        partitions.iter().map(|p| self.list_offset(p)).collect()
+    }
+
+    fn list_offset(&self, p: &ListOffsetsPartition) -> ListedOffset {
+        let mut listed = ListedOffset { tp: p.tp.clone(), error: ErrorCode::NONE, timestamp: -1, offset: -1, leader_epoch: -1 };
+        let Some(partition) = self.partitions.get(&p.tp) else {
+            listed.error = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
+            return listed;
+        };
+        if !partition.is_leader() {
+            listed.error = ErrorCode::NOT_LEADER_OR_FOLLOWER;
+            return listed;
+        }
+        let epoch = partition.state.leader_epoch;
+        match p.current_leader_epoch {
+            Some(e) if e >= 0 && e < epoch => listed.error = ErrorCode::FENCED_LEADER_EPOCH,
+            Some(e) if e > epoch => listed.error = ErrorCode::UNKNOWN_LEADER_EPOCH,
+            _ => {}
+        }
+        if listed.error != ErrorCode::NONE {
+            return listed;
+        }
+        listed.leader_epoch = epoch;
+        let log = &partition.log;
+        let found = match p.spec {
+            OffsetSpec::Earliest => Ok(Some((log.log_start_offset(), -1))),
+            OffsetSpec::Latest => Ok(Some((partition.high_watermark(), -1))),
+            OffsetSpec::MaxTimestamp => Ok(log.max_timestamp().map(|t| (t.offset, t.timestamp))),
+            OffsetSpec::Timestamp(t) => log.offset_for_timestamp(t).map(|found| found.map(|t| (t.offset, t.timestamp))),
+        };
+        match found {
+            // Nothing above the high watermark is visible to consumers yet.
+            Ok(Some((offset, timestamp))) if offset <= partition.high_watermark() => {
+                listed.offset = offset;
+                listed.timestamp = timestamp;
+            }
+            Ok(_) => {}
+            Err(e) => listed.error = e.code(),
+        }
+        listed
+    }
+}

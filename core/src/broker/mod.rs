@@ -1,0 +1,176 @@
+//! The broker: the partitions one node hosts, and the requests that read and write them
+//! (produce, fetch, list offsets), in Kafka's terms its *replica manager*.
+//!
+//! Like every part of the core it is a deterministic state machine. The shell passes each
+//! request in with a [`RequestId`] and the current time; answers come out of
+//! [`Broker::poll_output`], at once or later: a produce with acks=all waits until the high
+//! watermark passes its records, and a fetch waits for `fetch.min.bytes` or `fetch.max.wait.ms`
+//! (Kafka's *purgatories*). The shell calls [`Broker::tick`] at [`Broker::next_deadline`] so
+//! that waits time out.
+//!
+//! Durability is the shell's choice too. Appends reach storage unsynced; in durable mode
+//! ([`BrokerSettings::durable`]) nothing is acknowledged before [`Broker::flush`] has synced
+//! it, and the shell calls `flush` once per round of requests, which gives group commit. In
+//! the default mode, as in Kafka, the page cache is trusted and `flush` runs by policy
+//! (`flush.messages`, `flush.ms`).
+//!
+//! Which partitions this node hosts, and whether it leads them, comes from the controller's
+//! metadata through [`Broker::apply_partition`] and [`Broker::remove_topic`].
+
+mod fetch;
+mod list_offsets;
+mod partition;
+mod produce;
+mod purgatory;
+mod storage_factory;
+
+pub use fetch::{FetchPartition, FetchRequest, FetchResponse, FetchedPartition};
+pub use list_offsets::{ListOffsetsPartition, ListedOffset, OffsetSpec};
+pub use partition::{PartitionSnapshot, PartitionSettings};
+pub use produce::{ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition};
+pub use storage_factory::{MemoryStorageFactory, StorageFactory, partition_dir_name};
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::Millis;
+use crate::assignor::TopicPartition;
+use crate::controller::{BrokerId, PartitionState};
+use crate::group::RequestId;
+use crate::log::RecoveryReport;
+use crate::storage::StorageError;
+use partition::Partition;
+use purgatory::Purgatory;
+
+/// How this broker treats durability.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BrokerSettings {
+    pub node_id: BrokerId,
+    /// Acknowledge nothing before it is synced to storage (fsync before ack).
+    pub durable: bool,
+}
+
+/// An answer the shell must deliver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    Produced { request: RequestId, response: ProduceResponse },
+    Fetched { request: RequestId, response: FetchResponse },
+}
+
+pub struct Broker<F: StorageFactory> {
+    settings: BrokerSettings,
+    factory: F,
+    partitions: BTreeMap<TopicPartition, Partition<F::Storage>>,
+    purgatory: Purgatory,
+    outputs: VecDeque<Output>,
+}
+
+impl<F: StorageFactory> Broker<F> {
+    pub fn new(settings: BrokerSettings, factory: F) -> Broker<F> {
+        Broker {
+            settings,
+            factory,
+            partitions: BTreeMap::new(),
+            purgatory: Purgatory::default(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    pub fn node_id(&self) -> BrokerId {
+        self.settings.node_id
+    }
+
+    /// Makes this broker host `tp` as the controller's `state` says (opening its log, and
+    /// recovering whatever storage already holds), or updates leadership and ISR. Returns the
+    /// recovery report when the log was opened now.
+    pub fn apply_partition(
+        &mut self,
+        tp: &TopicPartition,
+        state: &PartitionState,
+        settings: PartitionSettings,
+        now: Millis,
+    ) -> Result<Option<RecoveryReport>, StorageError> {
+        let mut report = None;
+        if !self.partitions.contains_key(tp) {
+            let storage = self.factory.open(tp)?;
+            let (partition, recovery) = Partition::open(storage, settings, self.settings, now)?;
+            self.partitions.insert(tp.clone(), partition);
+            report = Some(recovery);
+        }
+        let partition = self.partitions.get_mut(tp).expect("inserted above");
+        partition.set_settings(settings);
+        partition.apply_state(state, now);
+        self.complete_waiting(now);
+        Ok(report)
+    }
+
+    /// Stops hosting every partition of `topic` and deletes their storage.
+    pub fn remove_topic(&mut self, topic: &str) -> Result<(), StorageError> {
+        let doomed: Vec<TopicPartition> = self.partitions.keys().filter(|tp| tp.topic == topic).cloned().collect();
+        for tp in doomed {
+            self.partitions.remove(&tp);
+            self.factory.remove(&tp)?;
+        }
+        Ok(())
+    }
+
+    /// The partitions this broker hosts, with their offsets, for metadata, the JSON API and
+    /// the playground.
+    pub fn partitions(&self) -> impl Iterator<Item = (&TopicPartition, PartitionSnapshot)> {
+        self.partitions.iter().map(|(tp, p)| (tp, p.snapshot()))
+    }
+
+    pub fn partition(&self, tp: &TopicPartition) -> Option<PartitionSnapshot> {
+        self.partitions.get(tp).map(Partition::snapshot)
+    }
+
+    /// Syncs every partition with unsynced appends (in durable mode), or those whose flush
+    /// policy says so, then answers whatever that unblocked.
+    pub fn flush(&mut self, now: Millis) -> Result<(), StorageError> {
+        let durable = self.settings.durable;
+        let mut first_error = None;
+        for partition in self.partitions.values_mut() {
+            if let Err(e) = partition.flush_if_due(durable, now) {
+                first_error.get_or_insert(e);
+            }
+        }
+        self.complete_waiting(now);
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Syncs every partition, whatever the policy says (a clean shutdown).
+    pub fn sync_all(&mut self) -> Result<(), StorageError> {
+        let mut first_error = None;
+        for partition in self.partitions.values_mut() {
+            if let Err(e) = partition.flush_if_due(true, Millis::ZERO) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Lets time pass: expired waits are answered, flush and retention policies run.
+    pub fn tick(&mut self, now: Millis) -> Result<(), StorageError> {
+        let mut first_error = None;
+        for partition in self.partitions.values_mut() {
+            if let Err(e) = partition.apply_retention_if_due(now) {
+                first_error.get_or_insert(e);
+            }
+        }
+        if let Err(e) = self.flush(now) {
+            first_error.get_or_insert(e);
+        }
+        self.expire_waiting(now);
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// When [`Broker::tick`] next has something to do.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        let partitions = self.partitions.values().filter_map(|p| p.next_deadline(self.settings.durable));
+        partitions.chain(self.purgatory.next_deadline()).min()
+    }
+
+    /// The next answer to deliver, if any.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+}

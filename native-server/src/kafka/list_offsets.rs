@@ -1,0 +1,39 @@
+//! ListOffsets: earliest, latest, max-timestamp or by-timestamp offsets per partition.
+
+use kafka_protocol::messages::list_offsets_response::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse};
+use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
+use partita_core::assignor::TopicPartition;
+use partita_core::broker::{ListOffsetsPartition, OffsetSpec};
+
+use super::convert::topic_name;
+use super::node::Node;
+
+pub async fn handle(request: ListOffsetsRequest, node: &Node) -> anyhow::Result<ListOffsetsResponse> {
+    let partitions: Vec<ListOffsetsPartition> = request
+        .topics
+        .iter()
+        .flat_map(|topic| {
+            topic.partitions.iter().map(|p| ListOffsetsPartition {
+                tp: TopicPartition::new(topic.name.to_string(), p.partition_index),
+                spec: OffsetSpec::from_wire(p.timestamp),
+                current_leader_epoch: (p.current_leader_epoch >= 0).then_some(p.current_leader_epoch),
+            })
+        })
+        .collect();
+    let listed = node.engine.call(move |state| state.broker.list_offsets(&partitions)).await?;
+    let mut topics: Vec<ListOffsetsTopicResponse> = Vec::new();
+    for l in listed {
+        let partition = ListOffsetsPartitionResponse::default()
+            .with_partition_index(l.tp.partition)
+            .with_error_code(l.error.code())
+            .with_timestamp(l.timestamp)
+            .with_offset(l.offset)
+            .with_leader_epoch(l.leader_epoch);
+        match topics.last_mut() {
+            Some(topic) if topic.name.as_str() == l.tp.topic => topic.partitions.push(partition),
+            _ => topics
+                .push(ListOffsetsTopicResponse::default().with_name(topic_name(&l.tp.topic)).with_partitions(vec![partition])),
+        }
+    }
+    Ok(ListOffsetsResponse::default().with_topics(topics))
+}
