@@ -157,6 +157,6 @@ unclean.leader.election.enable=false Default"
             rendered.contains("\nlog.retention.ms=604800000 Default ro\n"),
             "{rendered}"
         );
-        assert_eq!(entries.len(), 19);
+        assert_eq!(entries.len(), 21);
     }
 }

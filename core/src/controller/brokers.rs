@@ -90,33 +90,7 @@ impl Controller {
         Ok(self.commit(records))
     }
 
-    /// Time passed: fences every live broker whose last heartbeat is
-    /// `broker.session.timeout.ms` or more before `now`.
-    pub fn tick(&mut self, now: Millis) -> Vec<MetadataRecord> {
-        let timeout = Millis(self.config.broker_session_timeout_ms);
-        let mut records = Vec::new();
-        for broker_id in self.image.live_brokers() {
-            let last = *self.last_heartbeat.entry(broker_id).or_insert(now);
-            if now.since(last) >= timeout {
-                let fenced = self.fence_records(broker_id);
-                records.extend(self.commit(fenced));
-            }
-        }
-        records
-    }
-
-    /// When the next live broker's session expires: the time to call [`Controller::tick`] at.
-    pub fn next_deadline(&self) -> Option<Millis> {
-        let timeout = Millis(self.config.broker_session_timeout_ms);
-        self.image
-            .live_brokers()
-            .into_iter()
-            .filter_map(|b| self.last_heartbeat.get(&b))
-            .map(|last| last.plus(timeout))
-            .min()
-    }
-
-    fn fence_records(&self, broker_id: BrokerId) -> Vec<MetadataRecord> {
+    pub(super) fn fence_records(&self, broker_id: BrokerId) -> Vec<MetadataRecord> {
         let broker_epoch = self
             .image
             .broker(broker_id)

@@ -21,6 +21,8 @@ pub struct Controller {
     /// When each broker last sent a heartbeat (or registered). Not in the log: a controller
     /// that takes over gives every broker a fresh session from its first `tick`.
     pub(super) last_heartbeat: BTreeMap<BrokerId, Millis>,
+    /// When leadership last moved back to preferred replicas by itself (soft state too).
+    pub(super) last_leader_balance: Millis,
 }
 
 impl Controller {
@@ -32,6 +34,7 @@ impl Controller {
             seed,
             image: MetadataImage::default(),
             last_heartbeat: BTreeMap::new(),
+            last_leader_balance: Millis::ZERO,
         }
     }
 

@@ -15,7 +15,7 @@
 //!
 //! Code map: [`records`] (the log's vocabulary), [`image`] (state and queries), `placement`
 //! (where replicas go), `election` (who leads, who stays in the ISR), `brokers`, `topics` and
-//! `partitions` (the commands), `errors` (what each command can fail with).
+//! `partitions` (the commands), `timers` (what time does), `errors` (what each command can fail with).
 
 mod brokers;
 mod election;
@@ -26,9 +26,12 @@ mod partitions;
 mod placement;
 pub mod records;
 mod seed;
+mod timers;
 mod topic_name;
 mod topics;
 
+#[cfg(test)]
+mod invariants;
 #[cfg(test)]
 mod tests;
 

@@ -113,8 +113,16 @@ impl Controller {
                 *index,
             ));
         }
-        let records = self
-            .image
+        let records = self.preferred_elections(partitions);
+        Ok(self.commit(records))
+    }
+    /// Leadership moves to every preferred replica (of `partitions`, or of all) that is live,
+    /// in the ISR and not leading.
+    pub(super) fn preferred_elections(
+        &self,
+        partitions: Option<&[(String, u32)]>,
+    ) -> Vec<MetadataRecord> {
+        self.image
             .partitions()
             .filter(|(topic, index, _)| {
                 partitions
@@ -128,7 +136,6 @@ impl Controller {
                 };
                 change_record(topic, index, partition, outcome)
             })
-            .collect();
-        Ok(self.commit(records))
+            .collect()
     }
 }

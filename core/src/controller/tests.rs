@@ -566,6 +566,46 @@ fn preferred_leader_returns_once_back_in_the_isr() {
 }
 
 #[test]
+fn leadership_returns_to_the_preferred_replica_by_itself() {
+    let mut h = Harness::new(
+        &[1, 2],
+        &[("leader.imbalance.check.interval.seconds", "60")],
+    );
+    h.create_assigned("t", vec![vec![1, 2]]);
+    h.crash(1);
+    h.start(Millis(1_000), 1);
+    h.alter_isr("t", 0, &[1, 2]);
+    h.check("t", "t-0 replicas=[1, 2] isr=[1, 2] leader=2 epochs=1/2");
+
+    h.heartbeat(Millis(55_000), 1);
+    h.heartbeat(Millis(55_000), 2);
+    assert_eq!(h.controller.next_deadline(), Some(Millis(60_000)));
+    assert_eq!(h.tick(Millis(59_999)), vec![]);
+    let records = h.tick(Millis(60_000));
+    assert_eq!(
+        render(&records),
+        "PartitionChange p0 leader=Some(1) isr=None"
+    );
+    h.check("t", "t-0 replicas=[1, 2] isr=[1, 2] leader=1 epochs=2/3");
+    // Next: broker sessions (55 s + 9 s) before the next balance (60 s + 60 s).
+    assert_eq!(h.controller.next_deadline(), Some(Millis(64_000)));
+}
+
+#[test]
+fn automatic_leader_balance_can_be_disabled() {
+    let mut h = Harness::new(&[1, 2], &[("auto.leader.rebalance.enable", "false")]);
+    h.create_assigned("t", vec![vec![1, 2]]);
+    h.crash(1);
+    h.start(Millis(1_000), 1);
+    h.alter_isr("t", 0, &[1, 2]);
+    h.heartbeat(Millis(299_000), 1);
+    h.heartbeat(Millis(299_000), 2);
+    assert_eq!(h.tick(Millis(300_000)), vec![]);
+    h.check("t", "t-0 replicas=[1, 2] isr=[1, 2] leader=2 epochs=1/2");
+    assert_eq!(h.controller.next_deadline(), Some(Millis(308_000)));
+}
+
+#[test]
 fn alter_partition_is_validated() {
     let mut h = Harness::new(&[1, 2, 3, 4], &[]);
     h.create_assigned("t", vec![vec![1, 2, 3]]);
