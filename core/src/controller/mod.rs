@@ -27,6 +27,7 @@ mod placement;
 pub mod records;
 mod seed;
 mod timers;
+mod topic_id;
 mod topic_name;
 mod topics;
 
@@ -42,6 +43,6 @@ pub use errors::{
 pub use image::{BrokerRegistration, MetadataImage, PartitionState, TopicImage};
 pub use machine::Controller;
 pub use partitions::AlterPartition;
-pub use records::{BrokerId, MetadataRecord, NO_LEADER, TopicId};
+pub use records::{BrokerId, MetadataRecord, NO_LEADER, ParseTopicIdError, TopicId};
 pub use topic_name::TOPIC_NAME_LENGTH_MAX;
 pub use topics::{CreateTopic, TOPIC_PARTITIONS_MAX};

@@ -116,6 +116,7 @@ impl Controller {
         let records = self.preferred_elections(partitions);
         Ok(self.commit(records))
     }
+
     /// Leadership moves to every preferred replica (of `partitions`, or of all) that is live,
     /// in the ISR and not leading.
     pub(super) fn preferred_elections(

@@ -6,16 +6,13 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::topic_id::{ParseTopicIdError, TopicId};
+
 /// A broker's id, as in Kafka (`broker.id` / `node.id`).
 pub type BrokerId = i32;
 
 /// The leader of a partition that has none (it is offline), as on the wire.
 pub const NO_LEADER: BrokerId = -1;
-
-/// A topic's id (Kafka's 128-bit `Uuid`). The controller derives it from its seed and the
-/// metadata log's length, so ids are deterministic yet never reused within a cluster.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct TopicId(pub u128);
 
 /// One entry of the metadata log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

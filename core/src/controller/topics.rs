@@ -9,7 +9,7 @@ use super::records::{
     BrokerId, ConfigRecord, MetadataRecord, PartitionRecord, RemoveTopicRecord, TopicId,
     TopicRecord,
 };
-use super::{election, machine, seed, topic_name};
+use super::{seed, topic_name};
 use crate::config::TopicKey;
 
 /// The most partitions one topic may have: a bound on the image's size, well above what a
@@ -36,67 +36,19 @@ impl Controller {
         request: &CreateTopic,
     ) -> Result<Vec<MetadataRecord>, CreateTopicError> {
         let name = request.name.as_str();
-        topic_name::validate(name).map_err(CreateTopicError::InvalidTopicName)?;
-        if self.image.topic(name).is_some() {
-            return Err(CreateTopicError::TopicAlreadyExists(name.to_string()));
-        }
-        if let Some(other) = self
-            .image
-            .topics()
-            .find(|t| topic_name::collide(&t.name, name))
-        {
-            return Err(CreateTopicError::InvalidTopicName(format!(
-                "Topic '{name}' collides with existing topic: {}",
-                other.name
-            )));
-        }
+        self.check_new_topic_name(name)?;
         let configs = request
             .configs
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()));
         self.config.topic_defaults.with_overrides(configs)?;
-
-        let counter = self.image.record_count();
-        let entropy = seed::mix(self.seed, counter);
-        let assignment = match (
-            &request.assignment,
-            request.partitions,
-            request.replication_factor,
-        ) {
-            (Some(assignment), None, None) => {
-                check_count(assignment.len())?;
-                self.check_assignment(assignment, None)
-                    .map_err(CreateTopicError::InvalidReplicaAssignment)?;
-                assignment.clone()
-            }
-            (Some(_), _, _) => {
-                return Err(CreateTopicError::InvalidRequest(
-                    "A manual partition assignment was specified, so the number of partitions and the replication factor must not be.".to_string(),
-                ));
-            }
-            (None, partitions, replication_factor) => {
-                let partitions = partitions.unwrap_or(self.config.num_partitions);
-                check_count(partitions as usize)?;
-                let factor = replication_factor.unwrap_or(self.config.default_replication_factor);
-                if factor == 0 {
-                    return Err(CreateTopicError::InvalidReplicationFactor(
-                        "Replication factor must be larger than 0.".to_string(),
-                    ));
-                }
-                let brokers = self.image.live_brokers();
-                check_enough_brokers(factor as usize, brokers.len())
-                    .map_err(CreateTopicError::InvalidReplicationFactor)?;
-                let start = Start {
-                    index: (seed::mix(entropy, 1) % brokers.len() as u64) as usize,
-                    replica_shift: (seed::mix(entropy, 2) % brokers.len() as u64) as usize,
-                };
-                placement::assign_replicas(&brokers, 0, partitions, factor as usize, start)
-            }
-        };
+        // Everything "random" about this topic comes from the seed and the log's length.
+        let entropy = seed::mix(self.seed, self.image.record_count());
+        let assignment = self.plan_assignment(request, entropy)?;
 
         // The top bit keeps ids clear of Kafka's reserved ones (zero, and one for metadata).
         let topic_id =
-            TopicId(((entropy as u128) << 64 | seed::mix(entropy, 0) as u128) | 1 << 127);
+            TopicId((u128::from(entropy) << 64 | u128::from(seed::mix(entropy, 0))) | 1 << 127);
         let mut records = vec![MetadataRecord::Topic(TopicRecord {
             name: name.to_string(),
             topic_id,
@@ -113,6 +65,70 @@ impl Controller {
             .map_err(CreateTopicError::InvalidReplicaAssignment)?;
         records.extend(partitions);
         Ok(self.commit(records))
+    }
+
+    /// A legal name, not taken, and not colliding with a taken one in metric names.
+    fn check_new_topic_name(&self, name: &str) -> Result<(), CreateTopicError> {
+        topic_name::validate(name).map_err(CreateTopicError::InvalidTopicName)?;
+        if self.image.topic(name).is_some() {
+            return Err(CreateTopicError::TopicAlreadyExists(name.to_string()));
+        }
+        if let Some(other) = self
+            .image
+            .topics()
+            .find(|t| topic_name::collide(&t.name, name))
+        {
+            return Err(CreateTopicError::InvalidTopicName(format!(
+                "Topic '{name}' collides with existing topic: {}",
+                other.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// The replicas of each partition of a new topic: the client's assignment, checked, or
+    /// Kafka's placement over the live brokers from a start drawn from `entropy`.
+    fn plan_assignment(
+        &self,
+        request: &CreateTopic,
+        entropy: u64,
+    ) -> Result<Vec<Vec<BrokerId>>, CreateTopicError> {
+        if let Some(assignment) = &request.assignment {
+            if request.partitions.is_some() || request.replication_factor.is_some() {
+                return Err(CreateTopicError::InvalidRequest(
+                    "A manual partition assignment was specified, so the number of partitions and the replication factor must not be.".to_string(),
+                ));
+            }
+            check_count(assignment.len())?;
+            self.check_assignment(assignment, None)
+                .map_err(CreateTopicError::InvalidReplicaAssignment)?;
+            return Ok(assignment.clone());
+        }
+        let partitions = request.partitions.unwrap_or(self.config.num_partitions);
+        check_count(partitions as usize)?;
+        let factor = request
+            .replication_factor
+            .unwrap_or(self.config.default_replication_factor);
+        if factor == 0 {
+            return Err(CreateTopicError::InvalidReplicationFactor(
+                "Replication factor must be larger than 0.".to_string(),
+            ));
+        }
+        let brokers = self.image.live_brokers();
+        check_enough_brokers(factor as usize, brokers.len())
+            .map_err(CreateTopicError::InvalidReplicationFactor)?;
+        let n = brokers.len() as u64;
+        let start = Start {
+            index: (seed::mix(entropy, 1) % n) as usize,
+            replica_shift: (seed::mix(entropy, 2) % n) as usize,
+        };
+        Ok(placement::assign_replicas(
+            &brokers,
+            0,
+            partitions,
+            factor as usize,
+            start,
+        ))
     }
 
     /// Deletes a topic with its partitions and configs.
@@ -219,19 +235,9 @@ impl Controller {
             })
             .collect();
         let mut records = self.commit(records);
-        let image = self.image.topic(topic).expect("altered topic exists");
-        let unclean = self.effective_config(image).unclean_leader_election_enable;
-        let elections: Vec<MetadataRecord> = image
-            .partitions
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.is_offline())
-            .filter_map(|(index, p)| {
-                let outcome =
-                    election::reconcile(p, p.isr.clone(), |b| self.image.is_live(b), unclean);
-                machine::change_record(image, index as u32, p, outcome)
-            })
-            .collect();
+        // Enabling unclean election lets this topic's offline partitions elect a leader; every
+        // other partition already is as `reconcile_partitions` wants it.
+        let elections = self.reconcile_partitions(|b| self.image.is_live(b), None);
         records.extend(self.commit(elections));
         Ok(records)
     }
