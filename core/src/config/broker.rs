@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::parse::{boolean, int_at_least, long_at_least};
-use super::{ConfigError, TopicConfig, TopicKey};
+use super::{ConfigError, ConfigType, TopicConfig, TopicKey};
 
 /// What a broker (and the controller) is configured with. `topic_defaults` holds the values of
 /// the broker-level topic keys (`log.retention.ms`, `log.segment.bytes`, ...), which are what a
@@ -123,6 +123,23 @@ impl BrokerKey {
                 "leader.imbalance.check.interval.seconds"
             }
             BrokerKey::TopicDefault(key) => key.broker_name(),
+        }
+    }
+
+    /// The type DescribeConfigs reports for this key.
+    pub fn config_type(self) -> ConfigType {
+        match self {
+            BrokerKey::NumPartitions
+            | BrokerKey::DefaultReplicationFactor
+            | BrokerKey::BrokerSessionTimeoutMs
+            | BrokerKey::BrokerHeartbeatIntervalMs => ConfigType::Int,
+            BrokerKey::ReplicaLagTimeMaxMs
+            | BrokerKey::LogRetentionCheckIntervalMs
+            | BrokerKey::LeaderImbalanceCheckIntervalSeconds => ConfigType::Long,
+            BrokerKey::AutoCreateTopicsEnable | BrokerKey::AutoLeaderRebalanceEnable => {
+                ConfigType::Boolean
+            }
+            BrokerKey::TopicDefault(key) => key.config_type(),
         }
     }
 

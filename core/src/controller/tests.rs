@@ -909,3 +909,26 @@ impl Harness {
         self.record(records);
     }
 }
+
+#[test]
+fn a_controller_taking_over_gives_every_broker_a_fresh_session() {
+    let mut h = Harness::new(&[1, 2], &[]);
+    h.create("t", 1, 2, &[]);
+    let mut successor = Controller::new(BrokerConfig::default(), 42);
+    for record in &h.log {
+        successor.replay(record);
+    }
+    // It has heard from nobody yet: sessions start at its first tick.
+    assert_eq!(successor.next_deadline(), Some(Millis(300_000)));
+    assert_eq!(successor.tick(Millis(50_000)), vec![]);
+    assert_eq!(successor.next_deadline(), Some(Millis(59_000)));
+    let epoch = successor.image().broker(1).unwrap().broker_epoch;
+    successor
+        .broker_heartbeat(Millis(55_000), 1, epoch)
+        .unwrap();
+    let records = successor.tick(Millis(59_000));
+    assert_eq!(
+        render(&records),
+        "FenceBroker 2\nPartitionChange p0 leader=Some(1) isr=Some([1])"
+    );
+}
