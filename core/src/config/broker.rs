@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::parse::{boolean, int_at_least, long_at_least};
-use super::{ConfigError, TopicConfig, TopicKey};
+use super::{ConfigError, ConfigType, TopicConfig, TopicKey};
 
 /// What a broker (and the controller) is configured with. `topic_defaults` holds the values of
 /// the broker-level topic keys (`log.retention.ms`, `log.segment.bytes`, ...), which are what a
@@ -24,6 +24,11 @@ pub struct BrokerConfig {
     pub broker_session_timeout_ms: u64,
     /// `broker.heartbeat.interval.ms`: how often a broker sends the controller a heartbeat.
     pub broker_heartbeat_interval_ms: u64,
+    /// `auto.leader.rebalance.enable`: does the controller move leadership back to preferred
+    /// replicas by itself?
+    pub auto_leader_rebalance_enable: bool,
+    /// `leader.imbalance.check.interval.seconds`: how often it does so.
+    pub leader_imbalance_check_interval_seconds: u64,
     /// The broker-level defaults of the topic keys.
     pub topic_defaults: TopicConfig,
 }
@@ -39,6 +44,8 @@ impl Default for BrokerConfig {
             log_retention_check_interval_ms: 300_000,
             broker_session_timeout_ms: 9_000,
             broker_heartbeat_interval_ms: 2_000,
+            auto_leader_rebalance_enable: true,
+            leader_imbalance_check_interval_seconds: 300,
             topic_defaults: TopicConfig::default(),
         }
     }
@@ -67,15 +74,19 @@ pub enum BrokerKey {
     LogRetentionCheckIntervalMs,
     BrokerSessionTimeoutMs,
     BrokerHeartbeatIntervalMs,
+    AutoLeaderRebalanceEnable,
+    LeaderImbalanceCheckIntervalSeconds,
     TopicDefault(TopicKey),
 }
 
 impl BrokerKey {
-    const OWN: [BrokerKey; 7] = [
+    const OWN: [BrokerKey; 9] = [
         BrokerKey::AutoCreateTopicsEnable,
+        BrokerKey::AutoLeaderRebalanceEnable,
         BrokerKey::BrokerHeartbeatIntervalMs,
         BrokerKey::BrokerSessionTimeoutMs,
         BrokerKey::DefaultReplicationFactor,
+        BrokerKey::LeaderImbalanceCheckIntervalSeconds,
         BrokerKey::LogRetentionCheckIntervalMs,
         BrokerKey::NumPartitions,
         BrokerKey::ReplicaLagTimeMaxMs,
@@ -107,7 +118,28 @@ impl BrokerKey {
             BrokerKey::LogRetentionCheckIntervalMs => "log.retention.check.interval.ms",
             BrokerKey::BrokerSessionTimeoutMs => "broker.session.timeout.ms",
             BrokerKey::BrokerHeartbeatIntervalMs => "broker.heartbeat.interval.ms",
+            BrokerKey::AutoLeaderRebalanceEnable => "auto.leader.rebalance.enable",
+            BrokerKey::LeaderImbalanceCheckIntervalSeconds => {
+                "leader.imbalance.check.interval.seconds"
+            }
             BrokerKey::TopicDefault(key) => key.broker_name(),
+        }
+    }
+
+    /// The type DescribeConfigs reports for this key.
+    pub fn config_type(self) -> ConfigType {
+        match self {
+            BrokerKey::NumPartitions
+            | BrokerKey::DefaultReplicationFactor
+            | BrokerKey::BrokerSessionTimeoutMs
+            | BrokerKey::BrokerHeartbeatIntervalMs => ConfigType::Int,
+            BrokerKey::ReplicaLagTimeMaxMs
+            | BrokerKey::LogRetentionCheckIntervalMs
+            | BrokerKey::LeaderImbalanceCheckIntervalSeconds => ConfigType::Long,
+            BrokerKey::AutoCreateTopicsEnable | BrokerKey::AutoLeaderRebalanceEnable => {
+                ConfigType::Boolean
+            }
+            BrokerKey::TopicDefault(key) => key.config_type(),
         }
     }
 
@@ -123,6 +155,10 @@ impl BrokerKey {
             }
             BrokerKey::BrokerSessionTimeoutMs => config.broker_session_timeout_ms.to_string(),
             BrokerKey::BrokerHeartbeatIntervalMs => config.broker_heartbeat_interval_ms.to_string(),
+            BrokerKey::AutoLeaderRebalanceEnable => config.auto_leader_rebalance_enable.to_string(),
+            BrokerKey::LeaderImbalanceCheckIntervalSeconds => {
+                config.leader_imbalance_check_interval_seconds.to_string()
+            }
             BrokerKey::TopicDefault(key) => key.get(&config.topic_defaults),
         }
     }
@@ -156,6 +192,12 @@ impl BrokerKey {
             }
             BrokerKey::BrokerHeartbeatIntervalMs => {
                 config.broker_heartbeat_interval_ms = positive(value)?
+            }
+            BrokerKey::AutoLeaderRebalanceEnable => {
+                config.auto_leader_rebalance_enable = boolean(key, value)?
+            }
+            BrokerKey::LeaderImbalanceCheckIntervalSeconds => {
+                config.leader_imbalance_check_interval_seconds = positive(value)?
             }
             BrokerKey::TopicDefault(topic_key) => topic_key
                 .set(&mut config.topic_defaults, value)
@@ -201,9 +243,11 @@ mod tests {
         assert_eq!(
             rendered.join("\n"),
             "auto.create.topics.enable=true
+auto.leader.rebalance.enable=true
 broker.heartbeat.interval.ms=2000
 broker.session.timeout.ms=9000
 default.replication.factor=1
+leader.imbalance.check.interval.seconds=300
 log.retention.check.interval.ms=300000
 num.partitions=1
 replica.lag.time.max.ms=30000"

@@ -28,12 +28,36 @@ impl ConfigSource {
     }
 }
 
+/// A config's value type, with Kafka's `ConfigType` numbering on the wire (DescribeConfigs v3+).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ConfigType {
+    Boolean,
+    String,
+    Int,
+    Long,
+    List,
+}
+
+impl ConfigType {
+    /// The number DescribeConfigs sends for this type.
+    pub fn code(self) -> i8 {
+        match self {
+            ConfigType::Boolean => 1,
+            ConfigType::String => 2,
+            ConfigType::Int => 3,
+            ConfigType::Long => 5,
+            ConfigType::List => 7,
+        }
+    }
+}
+
 /// One line of a DescribeConfigs answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfigEntry {
     pub name: &'static str,
     pub value: String,
     pub source: ConfigSource,
+    pub config_type: ConfigType,
     /// Topic configs can be altered; Partita has no dynamic broker configs, so broker ones can't.
     pub read_only: bool,
 }
@@ -63,6 +87,7 @@ pub fn describe_topic(
                 name: key.name(),
                 value,
                 source,
+                config_type: key.config_type(),
                 read_only: false,
             }
         })
@@ -84,6 +109,7 @@ pub fn describe_broker(broker: &BrokerConfig) -> Vec<ConfigEntry> {
                 name: key.name(),
                 value,
                 source,
+                config_type: key.config_type(),
                 read_only: true,
             }
         })
@@ -138,6 +164,8 @@ segment.ms=604800000 Default
 unclean.leader.election.enable=false Default"
         );
         assert_eq!(ConfigSource::Topic.code(), 1);
+        let types: Vec<i8> = entries.iter().map(|e| e.config_type.code()).collect();
+        assert_eq!(types, [7, 2, 5, 5, 3, 2, 3, 5, 5, 3, 5, 1]);
     }
 
     #[test]
@@ -157,6 +185,6 @@ unclean.leader.election.enable=false Default"
             rendered.contains("\nlog.retention.ms=604800000 Default ro\n"),
             "{rendered}"
         );
-        assert_eq!(entries.len(), 19);
+        assert_eq!(entries.len(), 21);
     }
 }

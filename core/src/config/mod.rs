@@ -15,7 +15,7 @@ mod topic;
 mod values;
 
 pub use broker::{BrokerConfig, BrokerKey};
-pub use describe::{ConfigEntry, ConfigSource, describe_broker, describe_topic};
+pub use describe::{ConfigEntry, ConfigSource, ConfigType, describe_broker, describe_topic};
 pub use error::ConfigError;
 pub use topic::{TopicConfig, TopicKey};
 pub use values::{CleanupPolicy, CompressionType, TimestampType};

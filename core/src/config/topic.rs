@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::parse::{boolean, int_at_least, long_at_least};
-use super::{CleanupPolicy, CompressionType, ConfigError, TimestampType};
+use super::{CleanupPolicy, CompressionType, ConfigError, ConfigType, TimestampType};
 
 /// The smallest `segment.bytes` Kafka accepts: one legacy record's overhead. Small segments are
 /// useful in the simulator, where rolling and retention should be visible after a few records.
@@ -152,6 +152,23 @@ impl TopicKey {
             TopicKey::FlushMs => "log.flush.interval.ms",
             TopicKey::MessageTimestampType => "log.message.timestamp.type",
             TopicKey::CompressionType => "compression.type",
+        }
+    }
+
+    /// The type DescribeConfigs reports for this key.
+    pub fn config_type(self) -> ConfigType {
+        match self {
+            TopicKey::MinInsyncReplicas | TopicKey::SegmentBytes | TopicKey::MaxMessageBytes => {
+                ConfigType::Int
+            }
+            TopicKey::RetentionMs
+            | TopicKey::RetentionBytes
+            | TopicKey::SegmentMs
+            | TopicKey::FlushMessages
+            | TopicKey::FlushMs => ConfigType::Long,
+            TopicKey::CleanupPolicy => ConfigType::List,
+            TopicKey::UncleanLeaderElectionEnable => ConfigType::Boolean,
+            TopicKey::MessageTimestampType | TopicKey::CompressionType => ConfigType::String,
         }
     }
 

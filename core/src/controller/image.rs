@@ -1,0 +1,269 @@
+//! The metadata image: the state the metadata log describes, and the queries over it.
+//!
+//! The image changes only through [`MetadataImage::apply`], one record at a time, so replaying
+//! a log into a fresh image reproduces it exactly. A record that contradicts the image (a
+//! partition of a topic that does not exist, a leader outside the ISR) means the log is
+//! corrupt or the controller is wrong; those are assertions, not errors.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::records::{
+    BrokerId, ConfigRecord, MetadataRecord, NO_LEADER, PartitionChangeRecord, PartitionRecord,
+    TopicId,
+};
+
+/// A registered broker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerRegistration {
+    pub broker_id: BrokerId,
+    pub broker_epoch: u64,
+    pub host: String,
+    pub port: u16,
+    /// A fenced broker leads nothing and is not added to any ISR.
+    pub fenced: bool,
+}
+
+/// One partition's replication state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionState {
+    pub replicas: Vec<BrokerId>,
+    pub isr: Vec<BrokerId>,
+    pub leader: BrokerId,
+    pub leader_epoch: i32,
+    pub partition_epoch: i32,
+}
+
+impl PartitionState {
+    /// The first replica, which leads whenever it can.
+    pub fn preferred_leader(&self) -> BrokerId {
+        self.replicas[0]
+    }
+
+    /// No leader: nobody can produce to or consume from the partition.
+    pub fn is_offline(&self) -> bool {
+        self.leader == NO_LEADER
+    }
+
+    fn assert_valid(&self) {
+        assert!(
+            !self.replicas.is_empty(),
+            "a partition needs replicas: {self:?}"
+        );
+        assert!(!self.isr.is_empty(), "the ISR is never empty: {self:?}");
+        assert!(
+            self.isr.iter().all(|b| self.replicas.contains(b)),
+            "ISR outside replicas: {self:?}"
+        );
+        assert!(
+            self.leader == NO_LEADER || self.isr.contains(&self.leader),
+            "the leader must be in the ISR: {self:?}"
+        );
+    }
+}
+
+/// A topic: its id, partitions (by index) and config overrides (topic-level keys).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicImage {
+    pub name: String,
+    pub id: TopicId,
+    pub partitions: Vec<PartitionState>,
+    pub configs: BTreeMap<String, String>,
+}
+
+/// The cluster's metadata: brokers, topics, partitions, configs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataImage {
+    brokers: BTreeMap<BrokerId, BrokerRegistration>,
+    topics: BTreeMap<String, TopicImage>,
+    names_by_id: BTreeMap<TopicId, String>,
+    record_count: u64,
+}
+
+impl MetadataImage {
+    /// How many records have been applied: the offset the next record will have.
+    pub fn record_count(&self) -> u64 {
+        self.record_count
+    }
+
+    /// Every registered broker, by id.
+    pub fn brokers(&self) -> impl Iterator<Item = &BrokerRegistration> {
+        self.brokers.values()
+    }
+
+    pub fn broker(&self, broker_id: BrokerId) -> Option<&BrokerRegistration> {
+        self.brokers.get(&broker_id)
+    }
+
+    /// Registered and not fenced: may lead and be in an ISR.
+    pub fn is_live(&self, broker_id: BrokerId) -> bool {
+        self.brokers.get(&broker_id).is_some_and(|b| !b.fenced)
+    }
+
+    /// The ids of the live brokers, ascending.
+    pub fn live_brokers(&self) -> Vec<BrokerId> {
+        self.brokers
+            .values()
+            .filter(|b| !b.fenced)
+            .map(|b| b.broker_id)
+            .collect()
+    }
+
+    /// Every topic, by name.
+    pub fn topics(&self) -> impl Iterator<Item = &TopicImage> {
+        self.topics.values()
+    }
+
+    pub fn topic(&self, name: &str) -> Option<&TopicImage> {
+        self.topics.get(name)
+    }
+
+    pub fn topic_by_id(&self, id: TopicId) -> Option<&TopicImage> {
+        self.names_by_id
+            .get(&id)
+            .and_then(|name| self.topics.get(name))
+    }
+
+    pub fn partition(&self, topic: &str, partition: u32) -> Option<&PartitionState> {
+        self.topics.get(topic)?.partitions.get(partition as usize)
+    }
+
+    /// Every partition with a replica on `broker_id`, as (topic, index, state): what that
+    /// broker must host.
+    pub fn replicas_on(
+        &self,
+        broker_id: BrokerId,
+    ) -> impl Iterator<Item = (&TopicImage, u32, &PartitionState)> {
+        self.partitions()
+            .filter(move |(_, _, p)| p.replicas.contains(&broker_id))
+    }
+
+    /// Every partition of every topic, as (topic, index, state).
+    pub fn partitions(&self) -> impl Iterator<Item = (&TopicImage, u32, &PartitionState)> {
+        self.topics.values().flat_map(|topic| {
+            topic
+                .partitions
+                .iter()
+                .enumerate()
+                .map(move |(i, p)| (topic, i as u32, p))
+        })
+    }
+
+    /// Applies one record. Never fails; a record that does not fit the image panics.
+    pub fn apply(&mut self, record: &MetadataRecord) {
+        match record {
+            MetadataRecord::RegisterBroker(r) => {
+                self.brokers.insert(
+                    r.broker_id,
+                    BrokerRegistration {
+                        broker_id: r.broker_id,
+                        broker_epoch: r.broker_epoch,
+                        host: r.host.clone(),
+                        port: r.port,
+                        fenced: true,
+                    },
+                );
+            }
+            MetadataRecord::FenceBroker(r) => self.set_fenced(r.broker_id, r.broker_epoch, true),
+            MetadataRecord::UnfenceBroker(r) => self.set_fenced(r.broker_id, r.broker_epoch, false),
+            MetadataRecord::Topic(r) => {
+                assert!(
+                    !self.topics.contains_key(&r.name),
+                    "topic {} exists",
+                    r.name
+                );
+                let previous = self.names_by_id.insert(r.topic_id, r.name.clone());
+                assert!(previous.is_none(), "topic id {:?} reused", r.topic_id);
+                self.topics.insert(
+                    r.name.clone(),
+                    TopicImage {
+                        name: r.name.clone(),
+                        id: r.topic_id,
+                        partitions: Vec::new(),
+                        configs: BTreeMap::new(),
+                    },
+                );
+            }
+            MetadataRecord::Partition(r) => self.add_partition(r),
+            MetadataRecord::PartitionChange(r) => self.change_partition(r),
+            MetadataRecord::RemoveTopic(r) => {
+                let name = self
+                    .names_by_id
+                    .remove(&r.topic_id)
+                    .expect("removed topic exists");
+                self.topics.remove(&name);
+            }
+            MetadataRecord::Config(r) => self.set_config(r),
+        }
+        self.record_count += 1;
+    }
+
+    fn set_fenced(&mut self, broker_id: BrokerId, broker_epoch: u64, fenced: bool) {
+        let broker = self
+            .brokers
+            .get_mut(&broker_id)
+            .expect("fenced broker is registered");
+        assert_eq!(
+            broker.broker_epoch, broker_epoch,
+            "fencing a previous life of {broker_id}"
+        );
+        broker.fenced = fenced;
+    }
+
+    fn topic_mut(&mut self, id: TopicId) -> &mut TopicImage {
+        let name = self
+            .names_by_id
+            .get(&id)
+            .expect("record names a known topic id");
+        self.topics.get_mut(name).expect("ids and names agree")
+    }
+
+    fn add_partition(&mut self, r: &PartitionRecord) {
+        let topic = self.topic_mut(r.topic_id);
+        assert_eq!(
+            topic.partitions.len(),
+            r.partition as usize,
+            "partitions are created in order"
+        );
+        let state = PartitionState {
+            replicas: r.replicas.clone(),
+            isr: r.isr.clone(),
+            leader: r.leader,
+            leader_epoch: r.leader_epoch,
+            partition_epoch: r.partition_epoch,
+        };
+        state.assert_valid();
+        topic.partitions.push(state);
+    }
+
+    fn change_partition(&mut self, r: &PartitionChangeRecord) {
+        let topic = self.topic_mut(r.topic_id);
+        let state = topic
+            .partitions
+            .get_mut(r.partition as usize)
+            .expect("changed partition exists");
+        if let Some(isr) = &r.isr {
+            state.isr = isr.clone();
+        }
+        if let Some(leader) = r.leader
+            && leader != state.leader
+        {
+            state.leader = leader;
+            state.leader_epoch += 1;
+        }
+        state.partition_epoch += 1;
+        state.assert_valid();
+    }
+
+    fn set_config(&mut self, r: &ConfigRecord) {
+        let topic = self
+            .topics
+            .get_mut(&r.topic)
+            .expect("config names a known topic");
+        match &r.value {
+            Some(value) => topic.configs.insert(r.name.clone(), value.clone()),
+            None => topic.configs.remove(&r.name),
+        };
+    }
+}

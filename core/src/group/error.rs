@@ -1,0 +1,206 @@
+//! What each group operation can fail with, one variant per Kafka error code it answers.
+
+use thiserror::Error;
+
+use crate::{ErrorCode, Millis};
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum JoinGroupError {
+    #[error("the group id is empty")]
+    InvalidGroupId,
+    #[error("session timeout {0} is outside the broker's bounds")]
+    InvalidSessionTimeout(Millis),
+    #[error("the protocol type or the assignors are not shared with the group's members")]
+    InconsistentGroupProtocol,
+    #[error("the member id is not known to the group")]
+    UnknownMemberId,
+    #[error("join again with the member id {member_id}")]
+    MemberIdRequired { member_id: String },
+    #[error("another member now holds this group.instance.id")]
+    FencedInstanceId,
+    #[error("the group has reached group.max.size")]
+    GroupMaxSizeReached,
+    /// The member sent another JoinGroup while this one waited; the newer one is answered.
+    #[error("superseded by a newer JoinGroup from the same member")]
+    Superseded,
+}
+
+impl JoinGroupError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            JoinGroupError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
+            JoinGroupError::InvalidSessionTimeout(_) => ErrorCode::INVALID_SESSION_TIMEOUT,
+            JoinGroupError::InconsistentGroupProtocol => ErrorCode::INCONSISTENT_GROUP_PROTOCOL,
+            JoinGroupError::UnknownMemberId => ErrorCode::UNKNOWN_MEMBER_ID,
+            JoinGroupError::MemberIdRequired { .. } => ErrorCode::MEMBER_ID_REQUIRED,
+            JoinGroupError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
+            JoinGroupError::GroupMaxSizeReached => ErrorCode::GROUP_MAX_SIZE_REACHED,
+            JoinGroupError::Superseded => ErrorCode::REBALANCE_IN_PROGRESS,
+        }
+    }
+
+    /// The member id the error response carries: the new id for MEMBER_ID_REQUIRED.
+    pub fn member_id(&self) -> &str {
+        match self {
+            JoinGroupError::MemberIdRequired { member_id } => member_id,
+            _ => "",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum SyncGroupError {
+    #[error("the group id is empty")]
+    InvalidGroupId,
+    #[error("the member id is not known to the group")]
+    UnknownMemberId,
+    #[error("the generation is not the group's current one")]
+    IllegalGeneration,
+    #[error("the group is rebalancing; join again")]
+    RebalanceInProgress,
+    #[error("another member now holds this group.instance.id")]
+    FencedInstanceId,
+    #[error("the protocol type or name differs from the group's")]
+    InconsistentGroupProtocol,
+}
+
+impl SyncGroupError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            SyncGroupError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
+            SyncGroupError::UnknownMemberId => ErrorCode::UNKNOWN_MEMBER_ID,
+            SyncGroupError::IllegalGeneration => ErrorCode::ILLEGAL_GENERATION,
+            SyncGroupError::RebalanceInProgress => ErrorCode::REBALANCE_IN_PROGRESS,
+            SyncGroupError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
+            SyncGroupError::InconsistentGroupProtocol => ErrorCode::INCONSISTENT_GROUP_PROTOCOL,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum HeartbeatError {
+    #[error("the group id is empty")]
+    InvalidGroupId,
+    #[error("the member id is not known to the group")]
+    UnknownMemberId,
+    #[error("the generation is not the group's current one")]
+    IllegalGeneration,
+    #[error("the group is rebalancing; join again")]
+    RebalanceInProgress,
+    #[error("another member now holds this group.instance.id")]
+    FencedInstanceId,
+}
+
+impl HeartbeatError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            HeartbeatError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
+            HeartbeatError::UnknownMemberId => ErrorCode::UNKNOWN_MEMBER_ID,
+            HeartbeatError::IllegalGeneration => ErrorCode::ILLEGAL_GENERATION,
+            HeartbeatError::RebalanceInProgress => ErrorCode::REBALANCE_IN_PROGRESS,
+            HeartbeatError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
+        }
+    }
+}
+
+/// Why one member named in LeaveGroup could not leave.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum LeaveGroupError {
+    #[error("the member id is not known to the group")]
+    UnknownMemberId,
+    #[error("another member now holds this group.instance.id")]
+    FencedInstanceId,
+}
+
+impl LeaveGroupError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            LeaveGroupError::UnknownMemberId => ErrorCode::UNKNOWN_MEMBER_ID,
+            LeaveGroupError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum OffsetCommitError {
+    #[error("the group id is empty")]
+    InvalidGroupId,
+    #[error("the generation is not the group's current one")]
+    IllegalGeneration,
+    #[error("the member id is not known to the group")]
+    UnknownMemberId,
+    #[error("the group is rebalancing; commit after the new assignment")]
+    RebalanceInProgress,
+    #[error("another member now holds this group.instance.id")]
+    FencedInstanceId,
+    #[error("the metadata is longer than offset.metadata.max.bytes")]
+    OffsetMetadataTooLarge,
+}
+
+impl OffsetCommitError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            OffsetCommitError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
+            OffsetCommitError::IllegalGeneration => ErrorCode::ILLEGAL_GENERATION,
+            OffsetCommitError::UnknownMemberId => ErrorCode::UNKNOWN_MEMBER_ID,
+            OffsetCommitError::RebalanceInProgress => ErrorCode::REBALANCE_IN_PROGRESS,
+            OffsetCommitError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
+            OffsetCommitError::OffsetMetadataTooLarge => ErrorCode::OFFSET_METADATA_TOO_LARGE,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum OffsetFetchError {
+    #[error("the group id is empty")]
+    InvalidGroupId,
+}
+
+impl OffsetFetchError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            OffsetFetchError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum DeleteGroupError {
+    #[error("the group id is empty")]
+    InvalidGroupId,
+    #[error("no such group")]
+    GroupIdNotFound,
+    #[error("the group still has members")]
+    NonEmptyGroup,
+}
+
+impl DeleteGroupError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DeleteGroupError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
+            DeleteGroupError::GroupIdNotFound => ErrorCode::GROUP_ID_NOT_FOUND,
+            DeleteGroupError::NonEmptyGroup => ErrorCode::NON_EMPTY_GROUP,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_kafkas() {
+        let required = JoinGroupError::MemberIdRequired {
+            member_id: "c-1".into(),
+        };
+        assert_eq!(required.code().code(), 79);
+        assert_eq!(required.member_id(), "c-1");
+        assert_eq!(JoinGroupError::InconsistentGroupProtocol.code().code(), 23);
+        assert_eq!(SyncGroupError::IllegalGeneration.code().code(), 22);
+        assert_eq!(HeartbeatError::RebalanceInProgress.code().code(), 27);
+        assert_eq!(LeaveGroupError::FencedInstanceId.code().code(), 82);
+        assert_eq!(OffsetCommitError::UnknownMemberId.code().code(), 25);
+        assert_eq!(OffsetFetchError::InvalidGroupId.code().code(), 24);
+        assert_eq!(DeleteGroupError::NonEmptyGroup.code().code(), 68);
+    }
+}

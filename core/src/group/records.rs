@@ -1,0 +1,341 @@
+//! The records of the internal compacted log (Kafka's `__consumer_offsets`), and rebuilding the
+//! coordinator from them after a restart.
+//!
+//! Two kinds of record, each keyed so that compaction keeps only the latest per key: a committed
+//! offset, keyed by (group, topic, partition), and a group's metadata (generation, protocol,
+//! leader, members and their assignments), keyed by group. A record without a value is a
+//! tombstone: the key is gone. The shell chooses the bytes (the types are `serde`); replaying the
+//! records in log order gives back every group and offset.
+
+use serde::{Deserialize, Serialize};
+
+use super::classic_group::ClassicGroup;
+use super::coordinator::Coordinator;
+use super::member::Member;
+use super::messages::Protocol;
+use super::offsets::CommittedOffset;
+use super::state::GroupState;
+use crate::Millis;
+use crate::assignor::TopicPartition;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupRecord {
+    Offset {
+        group: String,
+        partition: TopicPartition,
+        value: Option<CommittedOffset>,
+    },
+    Group {
+        group: String,
+        value: Option<GroupMetadataValue>,
+    },
+}
+
+/// What compaction keeps one record of.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum GroupRecordKey {
+    Offset {
+        group: String,
+        partition: TopicPartition,
+    },
+    Group {
+        group: String,
+    },
+}
+
+impl GroupRecord {
+    pub fn key(&self) -> GroupRecordKey {
+        match self {
+            GroupRecord::Offset {
+                group, partition, ..
+            } => GroupRecordKey::Offset {
+                group: group.clone(),
+                partition: partition.clone(),
+            },
+            GroupRecord::Group { group, .. } => GroupRecordKey::Group {
+                group: group.clone(),
+            },
+        }
+    }
+
+    pub fn is_tombstone(&self) -> bool {
+        match self {
+            GroupRecord::Offset { value, .. } => value.is_none(),
+            GroupRecord::Group { value, .. } => value.is_none(),
+        }
+    }
+}
+
+/// A group as of its last completed rebalance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMetadataValue {
+    pub protocol_type: Option<String>,
+    pub generation_id: i32,
+    pub protocol_name: Option<String>,
+    pub leader: Option<String>,
+    pub members: Vec<MemberMetadataValue>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberMetadataValue {
+    pub member_id: String,
+    pub group_instance_id: Option<String>,
+    pub client_id: String,
+    pub client_host: String,
+    pub session_timeout: Millis,
+    pub rebalance_timeout: Millis,
+    /// Its metadata for the group's protocol.
+    pub subscription: Vec<u8>,
+    pub assignment: Vec<u8>,
+}
+
+impl ClassicGroup {
+    /// The metadata record of the group as it is now.
+    pub(super) fn metadata_record(&self) -> GroupRecord {
+        let protocol = self.protocol_name.as_deref().unwrap_or_default();
+        let members = self
+            .members
+            .values()
+            .map(|m| MemberMetadataValue {
+                member_id: m.member_id.clone(),
+                group_instance_id: m.group_instance_id.clone(),
+                client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
+                session_timeout: m.session_timeout,
+                rebalance_timeout: m.rebalance_timeout,
+                subscription: m.metadata(protocol).to_vec(),
+                assignment: m.assignment.clone(),
+            })
+            .collect();
+        GroupRecord::Group {
+            group: self.group_id.clone(),
+            value: Some(GroupMetadataValue {
+                protocol_type: self.protocol_type.clone(),
+                generation_id: self.generation_id,
+                protocol_name: self.protocol_name.clone(),
+                leader: self.leader.clone(),
+                members,
+            }),
+        }
+    }
+}
+
+impl Coordinator {
+    /// Applies one record read back from the log, in log order, when the coordinator starts.
+    /// A group with members comes back Stable with its assignments, as Kafka loads it; each
+    /// member's session starts at `now`, so members that are really gone time out.
+    pub fn replay(&mut self, record: &GroupRecord, now: Millis) {
+        match record {
+            GroupRecord::Offset {
+                group,
+                partition,
+                value,
+            } => {
+                let entry = self
+                    .groups
+                    .entry(group.clone())
+                    .or_insert_with(|| ClassicGroup::new(group.clone(), now));
+                match value {
+                    Some(offset) => {
+                        entry.offsets.insert(partition.clone(), offset.clone());
+                    }
+                    None => {
+                        entry.offsets.remove(partition);
+                    }
+                }
+                if entry.is_unused() {
+                    self.groups.remove(group);
+                }
+            }
+            GroupRecord::Group { group, value: None } => {
+                self.groups.remove(group);
+            }
+            GroupRecord::Group {
+                group,
+                value: Some(value),
+            } => {
+                let entry = self
+                    .groups
+                    .entry(group.clone())
+                    .or_insert_with(|| ClassicGroup::new(group.clone(), now));
+                entry.load(value, now);
+            }
+        }
+    }
+}
+
+impl ClassicGroup {
+    /// Takes the metadata of a record, keeping the offsets.
+    fn load(&mut self, value: &GroupMetadataValue, now: Millis) {
+        self.generation_id = value.generation_id;
+        self.protocol_type = value.protocol_type.clone();
+        self.protocol_name = value.protocol_name.clone();
+        self.leader = value.leader.clone();
+        self.members.clear();
+        self.static_members.clear();
+        self.pending_members.clear();
+        self.join_deadline = None;
+        self.initial_delay = None;
+        self.sync_deadline = None;
+        for m in &value.members {
+            let protocols = match &value.protocol_name {
+                Some(name) => vec![Protocol {
+                    name: name.clone(),
+                    metadata: m.subscription.clone(),
+                }],
+                None => Vec::new(),
+            };
+            let member = Member {
+                member_id: m.member_id.clone(),
+                group_instance_id: m.group_instance_id.clone(),
+                client_id: m.client_id.clone(),
+                client_host: m.client_host.clone(),
+                session_timeout: m.session_timeout,
+                rebalance_timeout: m.rebalance_timeout,
+                protocol_type: value.protocol_type.clone().unwrap_or_default(),
+                protocols,
+                assignment: m.assignment.clone(),
+                pending_join: None,
+                pending_sync: None,
+                synced: true,
+                session_deadline: now.plus(m.session_timeout),
+            };
+            if let Some(instance) = &member.group_instance_id {
+                self.static_members
+                    .insert(instance.clone(), member.member_id.clone());
+            }
+            self.members.insert(member.member_id.clone(), member);
+        }
+        self.state = if self.members.is_empty() {
+            GroupState::Empty
+        } else {
+            GroupState::Stable
+        };
+        self.state_since = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Millis;
+    use crate::assignor::TopicPartition;
+    use crate::group::test_support::*;
+    use crate::group::*;
+
+    /// A coordinator rebuilt from every record `h` persisted, at `now`.
+    fn restart(h: &mut Harness, now: u64) -> Coordinator {
+        h.collect();
+        let records = h.persisted();
+        let mut fresh = Coordinator::new(CoordinatorConfig::default(), 7);
+        for record in &records {
+            fresh.replay(record, Millis(now));
+        }
+        fresh
+    }
+
+    fn commit(
+        group_id: &str,
+        member_id: &str,
+        generation_id: i32,
+        offset: i64,
+    ) -> OffsetCommitRequest {
+        OffsetCommitRequest {
+            group_id: group_id.into(),
+            generation_id,
+            member_id: member_id.into(),
+            group_instance_id: None,
+            offsets: vec![(
+                TopicPartition::new("t", 0),
+                CommitOffset {
+                    offset,
+                    leader_epoch: Some(3),
+                    metadata: Some("m".into()),
+                },
+            )],
+        }
+    }
+
+    #[test]
+    fn a_restart_keeps_the_latest_offsets() {
+        let mut h = Harness::new();
+        h.coordinator
+            .handle_offset_commit(&commit(GROUP, "", -1, 10), h.now);
+        h.coordinator
+            .handle_offset_commit(&commit(GROUP, "", -1, 20), h.now);
+        let fresh = restart(&mut h, 50_000);
+        let tp = [TopicPartition::new("t", 0)];
+        let fetched = fresh.handle_offset_fetch(GROUP, Some(&tp)).unwrap();
+        let offset = fetched[0].1.clone().unwrap();
+        assert_eq!(
+            (offset.offset, offset.leader_epoch, offset.metadata.as_str()),
+            (20, Some(3), "m")
+        );
+        assert_eq!(fresh.describe_group(GROUP).state, GroupState::Empty);
+    }
+
+    #[test]
+    fn a_restart_brings_back_members_and_assignments_which_then_time_out() {
+        let mut h = Harness::new();
+        let a = h.new_member_id();
+        let r = h.join(join_request(&a));
+        h.joined(r);
+        let s = h.sync(&a, 1, &[(a.as_str(), b"assigned")]);
+        h.sync_result(s).unwrap().unwrap();
+
+        let mut fresh = restart(&mut h, 100_000);
+        let description = fresh.describe_group(GROUP);
+        assert_eq!(description.state, GroupState::Stable);
+        assert_eq!(description.protocol_name, "range");
+        assert_eq!(description.members[0].member_id, a);
+        assert_eq!(description.members[0].assignment, b"assigned");
+        assert_eq!(description.members[0].metadata, b"sub");
+        // The member may carry on where it was...
+        let heartbeat = HeartbeatRequest {
+            group_id: GROUP.into(),
+            generation_id: 1,
+            member_id: a.clone(),
+            group_instance_id: None,
+        };
+        assert_eq!(fresh.handle_heartbeat(&heartbeat, Millis(105_000)), Ok(()));
+        // ...and if it is gone, its session ends as usual (and the group, with no offsets,
+        // goes with it).
+        fresh.tick(Millis(115_000));
+        assert_eq!(fresh.describe_group(GROUP).state, GroupState::Dead);
+    }
+
+    #[test]
+    fn tombstones_remove_what_they_name() {
+        let mut h = Harness::new();
+        h.coordinator
+            .handle_offset_commit(&commit(GROUP, "", -1, 5), h.now);
+        assert_eq!(
+            h.coordinator.delete_groups(&[GROUP.to_string()], h.now),
+            vec![Ok(())]
+        );
+        let fresh = restart(&mut h, 0);
+        assert!(fresh.list_groups(&[]).is_empty());
+    }
+
+    #[test]
+    fn keys_and_tombstones() {
+        let tp = TopicPartition::new("t", 1);
+        let offset = GroupRecord::Offset {
+            group: "g".into(),
+            partition: tp.clone(),
+            value: None,
+        };
+        assert!(offset.is_tombstone());
+        assert_eq!(
+            offset.key(),
+            GroupRecordKey::Offset {
+                group: "g".into(),
+                partition: tp
+            }
+        );
+        let group = GroupRecord::Group {
+            group: "g".into(),
+            value: None,
+        };
+        assert_eq!(group.key(), GroupRecordKey::Group { group: "g".into() });
+    }
+}
