@@ -75,7 +75,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 fn broker_config(pairs: &[String]) -> anyhow::Result<partita_core::config::BrokerConfig> {
     let pairs = pairs
         .iter()
-        .map(|pair| pair.split_once('=').with_context(|| format!("--config {pair}: expected NAME=VALUE")))
+        .map(|pair| {
+            pair.split_once('=')
+                .with_context(|| format!("--config {pair}: expected NAME=VALUE"))
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     partita_core::config::BrokerConfig::from_pairs(pairs).context("--config")
 }

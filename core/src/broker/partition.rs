@@ -8,7 +8,6 @@ use crate::controller::{BrokerId, PartitionState};
 use crate::log::{Log, LogConfig, RecoveryReport};
 use crate::storage::{Storage, StorageError};
 
-use super::BrokerSettings;
 
 /// The topic configs a hosted partition needs, already resolved against broker defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -30,7 +30,10 @@ pub struct EngineHandle {
 
 impl EngineHandle {
     /// Runs `f` on the engine thread and returns its result.
-    pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&mut State) -> T + Send + 'static) -> anyhow::Result<T> {
+    pub async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut State) -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Box::new(move |state| {
@@ -47,7 +50,9 @@ impl EngineHandle {
         f: impl FnOnce(&mut State, oneshot::Sender<T>) + Send + 'static,
     ) -> anyhow::Result<T> {
         let (tx, rx) = oneshot::channel();
-        self.jobs.send(Box::new(move |state| f(state, tx))).map_err(|_| anyhow::anyhow!("the engine has stopped"))?;
+        self.jobs
+            .send(Box::new(move |state| f(state, tx)))
+            .map_err(|_| anyhow::anyhow!("the engine has stopped"))?;
         rx.await.context("the engine dropped the request")
     }
 }
@@ -56,21 +61,25 @@ impl EngineHandle {
 pub fn start(config: EngineConfig) -> anyhow::Result<(EngineHandle, JoinHandle<()>)> {
     let mut state = State::open(config)?;
     let (jobs, inbox) = mpsc::channel::<Job>();
-    let thread = std::thread::Builder::new().name("partita-engine".into()).spawn(move || {
-        loop {
-            let wait = state.next_deadline().map_or(IDLE_WAKE_MS, |d| d.since(now()).0.min(IDLE_WAKE_MS));
-            match inbox.recv_timeout(Duration::from_millis(wait)) {
-                Ok(job) => job(&mut state),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+    let thread = std::thread::Builder::new()
+        .name("partita-engine".into())
+        .spawn(move || {
+            loop {
+                let wait = state
+                    .next_deadline()
+                    .map_or(IDLE_WAKE_MS, |d| d.since(now()).0.min(IDLE_WAKE_MS));
+                match inbox.recv_timeout(Duration::from_millis(wait)) {
+                    Ok(job) => job(&mut state),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+                // Everything already queued shares the next sync.
+                while let Ok(job) = inbox.try_recv() {
+                    job(&mut state);
+                }
+                state.tick(now());
             }
-            // Everything already queued shares the next sync.
-            while let Ok(job) = inbox.try_recv() {
-                job(&mut state);
-            }
-            state.tick(now());
-        }
-        state.shut_down();
-    })?;
+            state.shut_down();
+        })?;
     Ok((EngineHandle { jobs }, thread))
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use partita_core::assignor::TopicPartition;
 use partita_core::broker::{
-    Broker, BrokerSettings, FetchRequest, FetchResponse, Output, PartitionSettings, ProduceRequest, ProduceResponse,
+    Broker, BrokerSettings, FetchRequest, FetchResponse, Output, PartitionSettings, ProduceRequest,
+    ProduceResponse,
 };
 use partita_core::config::BrokerConfig;
 use partita_core::controller::{BrokerId, Controller, CreateTopic, MetadataImage, MetadataRecord};
@@ -47,14 +48,18 @@ pub type Refusal = (ErrorCode, String);
 impl State {
     /// Recovers the metadata log and every hosted partition, then registers this broker.
     pub fn open(config: EngineConfig) -> anyhow::Result<State> {
-        let (metadata_log, records) = MetadataLog::open(&config.data_dir.join("__cluster_metadata"))?;
+        let (metadata_log, records) =
+            MetadataLog::open(&config.data_dir.join("__cluster_metadata"))?;
         let mut controller = Controller::new(config.broker.clone(), config.seed);
         for record in &records {
             controller.replay(record);
         }
         tracing::info!("replayed {} metadata records", records.len());
-        let settings = BrokerSettings { node_id: config.node_id, durable: config.durable };
-        let broker = Node::new(settings, FileStorageFactory::new(&config.data_dir));
+        let settings = BrokerSettings {
+            node_id: config.node_id,
+            durable: config.durable,
+        };
+        let broker = Broker::new(settings, FileStorageFactory::new(&config.data_dir));
         let mut state = State {
             controller,
             broker,
@@ -66,7 +71,11 @@ impl State {
             last_heartbeat: Millis::ZERO,
         };
         let now = super::now();
-        let (id, host, port) = (state.config.node_id, state.config.advertised_host.clone(), state.config.advertised_port);
+        let (id, host, port) = (
+            state.config.node_id,
+            state.config.advertised_host.clone(),
+            state.config.advertised_port,
+        );
         let registered = state.controller.register_broker(now, id, &host, port)?;
         state.commit(&registered, now)?;
         state.heartbeat(now)?;
@@ -105,15 +114,24 @@ impl State {
                 continue;
             }
             let tp = TopicPartition::new(topic.name.clone(), index as i32);
-            let topic_config = self.controller.topic_config(&topic.name).unwrap_or_default();
+            let topic_config = self
+                .controller
+                .topic_config(&topic.name)
+                .unwrap_or_default();
             let settings = PartitionSettings::from_configs(&topic_config, &self.config.broker);
             hosted.push((tp, state.clone(), settings));
         }
         for (tp, state, settings) in &hosted {
             match self.broker.apply_partition(tp, state, *settings, now) {
-                Ok(Some(report)) if report.truncated.is_some() || !report.deleted_files.is_empty() => tracing::warn!("{}-{}: recovered: {report:?}", tp.topic, tp.partition),
+                Ok(Some(report))
+                    if report.truncated.is_some() || !report.deleted_files.is_empty() =>
+                {
+                    tracing::warn!("{}-{}: recovered: {report:?}", tp.topic, tp.partition)
+                }
                 Ok(_) => {}
-                Err(e) => tracing::error!("{}-{}: cannot open the log: {e}", tp.topic, tp.partition),
+                Err(e) => {
+                    tracing::error!("{}-{}: cannot open the log: {e}", tp.topic, tp.partition)
+                }
             }
         }
         let gone: Vec<String> = self
@@ -129,19 +147,34 @@ impl State {
         }
     }
 
-    pub fn create_topic(&mut self, request: &CreateTopic, validate_only: bool) -> Result<(), Refusal> {
+    pub fn create_topic(
+        &mut self,
+        request: &CreateTopic,
+        validate_only: bool,
+    ) -> Result<(), Refusal> {
         if validate_only {
             // The controller applies what it emits, so a dry run goes to a copy.
             let mut scratch = self.controller.clone();
-            return scratch.create_topic(request).map(|_| ()).map_err(|e| (e.code(), e.to_string()));
+            return scratch
+                .create_topic(request)
+                .map(|_| ())
+                .map_err(|e| (e.code(), e.to_string()));
         }
-        let records = self.controller.create_topic(request).map_err(|e| (e.code(), e.to_string()))?;
-        self.commit(&records, super::now()).map_err(|e| (ErrorCode::KAFKA_STORAGE_ERROR, e.to_string()))
+        let records = self
+            .controller
+            .create_topic(request)
+            .map_err(|e| (e.code(), e.to_string()))?;
+        self.commit(&records, super::now())
+            .map_err(|e| (ErrorCode::KAFKA_STORAGE_ERROR, e.to_string()))
     }
 
     pub fn delete_topic(&mut self, name: &str) -> Result<(), Refusal> {
-        let records = self.controller.delete_topic(name).map_err(|e| (e.code(), e.to_string()))?;
-        self.commit(&records, super::now()).map_err(|e| (ErrorCode::KAFKA_STORAGE_ERROR, e.to_string()))
+        let records = self
+            .controller
+            .delete_topic(name)
+            .map_err(|e| (e.code(), e.to_string()))?;
+        self.commit(&records, super::now())
+            .map_err(|e| (ErrorCode::KAFKA_STORAGE_ERROR, e.to_string()))
     }
 
     fn request_id(&mut self) -> RequestId {
@@ -189,7 +222,12 @@ impl State {
 
     fn heartbeat(&mut self, now: Millis) -> anyhow::Result<()> {
         let node = self.config.node_id;
-        let epoch = self.controller.image().broker(node).map(|b| b.broker_epoch).unwrap_or_default();
+        let epoch = self
+            .controller
+            .image()
+            .broker(node)
+            .map(|b| b.broker_epoch)
+            .unwrap_or_default();
         let records = self.controller.broker_heartbeat(now, node, epoch)?;
         self.last_heartbeat = now;
         self.commit(&records, now)

@@ -59,10 +59,24 @@ impl Metrics {
             "Time to handle a Kafka request, per API",
             request_seconds.clone(),
         );
+        let bytes_in = Family::<TopicLabel, Counter>::default();
+        registry.register(
+            "topic_bytes_in",
+            "Record batch bytes produced, per topic",
+            bytes_in.clone(),
+        );
+        let bytes_out = Family::<TopicLabel, Counter>::default();
+        registry.register(
+            "topic_bytes_out",
+            "Record batch bytes fetched, per topic",
+            bytes_out.clone(),
+        );
         Metrics {
             registry,
             connections,
             request_seconds,
+            bytes_in,
+            bytes_out,
         }
     }
 
@@ -75,11 +89,19 @@ impl Metrics {
     }
 
     pub fn record_produce(&self, topic: &str, bytes: usize) {
-        self.bytes_in.get_or_create(&TopicLabel { topic: topic.to_string() }).inc_by(bytes as u64);
+        self.bytes_in
+            .get_or_create(&TopicLabel {
+                topic: topic.to_string(),
+            })
+            .inc_by(bytes as u64);
     }
 
     pub fn record_fetch(&self, topic: &str, bytes: usize) {
-        self.bytes_out.get_or_create(&TopicLabel { topic: topic.to_string() }).inc_by(bytes as u64);
+        self.bytes_out
+            .get_or_create(&TopicLabel {
+                topic: topic.to_string(),
+            })
+            .inc_by(bytes as u64);
     }
 
     pub fn render(&self) -> String {

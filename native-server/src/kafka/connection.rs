@@ -12,8 +12,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use super::node::Node;
 use super::frame::{frame, read_frame};
+use super::node::Node;
 use super::{api_versions, dispatch, versions};
 
 /// Why a connection is closed instead of answered. Kafka closes the connection in all these
@@ -32,6 +32,12 @@ pub enum ProtocolError {
         version: i16,
         min: i16,
         max: i16,
+    },
+    #[error("BUG: cannot encode the {api:?} v{version} response: {reason}")]
+    Encode {
+        api: ApiKey,
+        version: i16,
+        reason: String,
     },
     #[error("the engine stopped: {0:#}")]
     Engine(anyhow::Error),
@@ -95,12 +101,7 @@ pub async fn answer(mut request: Bytes, node: &Node) -> Result<Option<Vec<u8>>, 
     if version < min || version > max {
         if api == ApiKey::ApiVersions {
             // KIP-511: tell the client what we speak, at v0, so it can pick a version and retry.
-            return Ok(Some(encode(
-                correlation_id,
-                api,
-                0,
-                &api_versions::unsupported_version(),
-            )));
+            return encode(correlation_id, api, 0, &api_versions::unsupported_version()).map(Some);
         }
         return Err(ProtocolError::UnsupportedVersion {
             api,
@@ -120,19 +121,33 @@ pub async fn answer(mut request: Bytes, node: &Node) -> Result<Option<Vec<u8>>, 
     let body = RequestKind::decode(api, &mut request, version).map_err(malformed)?;
 
     let started = Instant::now();
-    let response = dispatch::handle(body, &header, node).await.map_err(ProtocolError::Engine)?;
+    let response = dispatch::handle(body, &header, node)
+        .await
+        .map_err(ProtocolError::Engine)?;
     node.metrics.observe_request(api, started.elapsed());
-    Ok(response.map(|response| encode(correlation_id, api, version, &response)))
+    response
+        .map(|response| encode(correlation_id, api, version, &response))
+        .transpose()
 }
 
-fn encode(correlation_id: i32, api: ApiKey, version: i16, response: &ResponseKind) -> Vec<u8> {
+/// Encodes a response. Failing here is a bug in a handler (a field set that the version does
+/// not have): the connection is closed and the error logged, the process goes on.
+fn encode(
+    correlation_id: i32,
+    api: ApiKey,
+    version: i16,
+    response: &ResponseKind,
+) -> Result<Vec<u8>, ProtocolError> {
     let mut buf = BytesMut::new();
+    let encode_error = |e: anyhow::Error| ProtocolError::Encode {
+        api,
+        version,
+        reason: format!("{e:#}"),
+    };
     ResponseHeader::default()
         .with_correlation_id(correlation_id)
         .encode(&mut buf, api.response_header_version(version))
-        .expect("a response header always encodes");
-    response.encode(&mut buf, version).unwrap_or_else(|e| {
-        panic!("a {api:?} v{version} response built by this node must encode: {e:#}")
-    });
-    buf.to_vec()
+        .map_err(encode_error)?;
+    response.encode(&mut buf, version).map_err(encode_error)?;
+    Ok(buf.to_vec())
 }

@@ -22,5 +22,7 @@ pub fn resolve_topic(image: &MetadataImage, name: &TopicName, id: Uuid) -> Optio
     if !name.is_empty() {
         return Some(name.to_string());
     }
-    image.topic_by_id(TopicId(id.as_u128())).map(|t| t.name.clone())
+    image
+        .topic_by_id(TopicId(id.as_u128()))
+        .map(|t| t.name.clone())
 }

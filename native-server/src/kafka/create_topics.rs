@@ -7,7 +7,11 @@ use partita_core::controller::CreateTopic;
 use super::convert::{str_bytes, uuid};
 use super::node::Node;
 
-pub async fn handle(request: CreateTopicsRequest, node: &Node) -> anyhow::Result<CreateTopicsResponse> {
+pub async fn handle(
+    request: CreateTopicsRequest,
+    version: i16,
+    node: &Node,
+) -> anyhow::Result<CreateTopicsResponse> {
     let validate_only = request.validate_only;
     node.engine
         .call(move |state| {
@@ -28,7 +32,12 @@ pub async fn handle(request: CreateTopicsRequest, node: &Node) -> anyhow::Result
                         configs: topic
                             .configs
                             .iter()
-                            .map(|c| (c.name.to_string(), c.value.as_deref().unwrap_or_default().to_string()))
+                            .map(|c| {
+                                (
+                                    c.name.to_string(),
+                                    c.value.as_deref().unwrap_or_default().to_string(),
+                                )
+                            })
                             .collect(),
                     };
                     let result = CreatableTopicResult::default().with_name(topic.name.clone());
@@ -36,15 +45,26 @@ pub async fn handle(request: CreateTopicsRequest, node: &Node) -> anyhow::Result
                         Ok(()) => {
                             let created = state.image().topic(&create.name);
                             let partitions = created.map_or(-1, |t| t.partitions.len() as i32);
-                            let replication = created.and_then(|t| t.partitions.first()).map_or(-1, |p| p.replicas.len() as i16);
-                            result
-                                .with_topic_id(created.map(|t| uuid(t.id)).unwrap_or_default())
-                                .with_num_partitions(partitions)
-                                .with_replication_factor(replication)
+                            let replication = created
+                                .and_then(|t| t.partitions.first())
+                                .map_or(-1, |p| p.replicas.len() as i16);
+                            let result = if version >= 7 {
+                                result
+                                    .with_topic_id(created.map(|t| uuid(t.id)).unwrap_or_default())
+                            } else {
+                                result
+                            };
+                            if version >= 5 {
+                                result
+                                    .with_num_partitions(partitions)
+                                    .with_replication_factor(replication)
+                            } else {
+                                result
+                            }
                         }
-                        Err((code, message)) => {
-                            result.with_error_code(code.code()).with_error_message(Some(str_bytes(message)))
-                        }
+                        Err((code, message)) => result
+                            .with_error_code(code.code())
+                            .with_error_message(Some(str_bytes(message))),
                     }
                 })
                 .collect();

@@ -15,9 +15,17 @@ use super::node::Node;
 /// The longest a fetch may wait, whatever the client asks: waits must stay bounded.
 const FETCH_MAX_WAIT_MS: u64 = 30_000;
 
-pub async fn handle(request: FetchRequest, version: i16, node: &Node) -> anyhow::Result<FetchResponse> {
+pub async fn handle(
+    request: FetchRequest,
+    version: i16,
+    node: &Node,
+) -> anyhow::Result<FetchResponse> {
     // v15+ carries the replica id in replica_state.
-    let replica_id = if version >= 15 { request.replica_state.replica_id.0 } else { request.replica_id.0 };
+    let replica_id = if version >= 15 {
+        request.replica_state.replica_id.0
+    } else {
+        request.replica_id.0
+    };
     let response = node
         .engine
         .call_later(move |state, reply| {
@@ -25,18 +33,28 @@ pub async fn handle(request: FetchRequest, version: i16, node: &Node) -> anyhow:
                 .topics
                 .iter()
                 .flat_map(|topic| {
-                    let name = resolve_topic(state.image(), &topic.topic, topic.topic_id).unwrap_or_default();
-                    topic.partitions.iter().map(move |p| broker::FetchPartition {
-                        tp: TopicPartition::new(name.clone(), p.partition),
-                        fetch_offset: p.fetch_offset,
-                        partition_max_bytes: usize::try_from(p.partition_max_bytes).unwrap_or(0),
-                        current_leader_epoch: (p.current_leader_epoch >= 0).then_some(p.current_leader_epoch),
-                    })
+                    let name = resolve_topic(state.image(), &topic.topic, topic.topic_id)
+                        .unwrap_or_default();
+                    topic
+                        .partitions
+                        .iter()
+                        .map(move |p| broker::FetchPartition {
+                            tp: TopicPartition::new(name.clone(), p.partition),
+                            fetch_offset: p.fetch_offset,
+                            partition_max_bytes: usize::try_from(p.partition_max_bytes)
+                                .unwrap_or(0),
+                            current_leader_epoch: (p.current_leader_epoch >= 0)
+                                .then_some(p.current_leader_epoch),
+                        })
                 })
                 .collect();
             let core_request = broker::FetchRequest {
                 replica_id,
-                max_wait_ms: Millis(u64::try_from(request.max_wait_ms).unwrap_or(0).min(FETCH_MAX_WAIT_MS)),
+                max_wait_ms: Millis(
+                    u64::try_from(request.max_wait_ms)
+                        .unwrap_or(0)
+                        .min(FETCH_MAX_WAIT_MS),
+                ),
                 min_bytes: usize::try_from(request.min_bytes).unwrap_or(0),
                 max_bytes: usize::try_from(request.max_bytes).unwrap_or(0),
                 partitions,
@@ -46,36 +64,49 @@ pub async fn handle(request: FetchRequest, version: i16, node: &Node) -> anyhow:
         .await?;
     let ids = node
         .engine
-        .call(|state| state.image().topics().map(|t| (t.name.clone(), t.id)).collect::<std::collections::HashMap<_, _>>())
+        .call(|state| {
+            state
+                .image()
+                .topics()
+                .map(|t| (t.name.clone(), t.id))
+                .collect::<std::collections::HashMap<_, _>>()
+        })
         .await?;
     for p in &response.partitions {
         node.metrics.record_fetch(&p.tp.topic, p.records.len());
     }
-    Ok(encode(response, &ids))
+    Ok(encode(response, &ids, version))
 }
 
-fn encode(response: broker::FetchResponse, ids: &std::collections::HashMap<String, TopicId>) -> FetchResponse {
+fn encode(
+    response: broker::FetchResponse,
+    ids: &std::collections::HashMap<String, TopicId>,
+    version: i16,
+) -> FetchResponse {
     let mut topics: Vec<FetchableTopicResponse> = Vec::new();
+    let mut last_topic: Option<String> = None;
     for p in response.partitions {
         let partition = PartitionData::default()
             .with_partition_index(p.tp.partition)
             .with_error_code(p.error.code())
             .with_high_watermark(p.high_watermark)
             .with_last_stable_offset(p.last_stable_offset)
-            .with_log_start_offset(p.log_start_offset)
-            .with_aborted_transactions(Some(Vec::new()))
-            .with_preferred_read_replica(kafka_protocol::messages::BrokerId(-1))
+            .with_log_start_offset(if version >= 5 { p.log_start_offset } else { -1 })
             .with_records(Some(p.records.into()));
         match topics.last_mut() {
-            Some(topic) if topic.topic.as_str() == p.tp.topic => topic.partitions.push(partition),
+            Some(last) if last_topic.as_deref() == Some(p.tp.topic.as_str()) => {
+                last.partitions.push(partition)
+            }
             _ => {
-                let topic_id = ids.get(&p.tp.topic).map(|id| uuid(*id)).unwrap_or_default();
-                topics.push(
-                    FetchableTopicResponse::default()
-                        .with_topic(topic_name(&p.tp.topic))
-                        .with_topic_id(topic_id)
-                        .with_partitions(vec![partition]),
-                );
+                // v13 replaced topic names by topic ids.
+                let topic = FetchableTopicResponse::default().with_partitions(vec![partition]);
+                topics.push(if version >= 13 {
+                    topic
+                        .with_topic_id(ids.get(&p.tp.topic).map(|id| uuid(*id)).unwrap_or_default())
+                } else {
+                    topic.with_topic(topic_name(&p.tp.topic))
+                });
+                last_topic = Some(p.tp.topic.clone());
             }
         }
     }

@@ -1,6 +1,8 @@
 //! ListOffsets: earliest, latest, max-timestamp or by-timestamp offsets per partition.
 
-use kafka_protocol::messages::list_offsets_response::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse};
+use kafka_protocol::messages::list_offsets_response::{
+    ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
+};
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use partita_core::assignor::TopicPartition;
 use partita_core::broker::{ListOffsetsPartition, OffsetSpec};
@@ -8,7 +10,11 @@ use partita_core::broker::{ListOffsetsPartition, OffsetSpec};
 use super::convert::topic_name;
 use super::node::Node;
 
-pub async fn handle(request: ListOffsetsRequest, node: &Node) -> anyhow::Result<ListOffsetsResponse> {
+pub async fn handle(
+    request: ListOffsetsRequest,
+    version: i16,
+    node: &Node,
+) -> anyhow::Result<ListOffsetsResponse> {
     let partitions: Vec<ListOffsetsPartition> = request
         .topics
         .iter()
@@ -16,11 +22,15 @@ pub async fn handle(request: ListOffsetsRequest, node: &Node) -> anyhow::Result<
             topic.partitions.iter().map(|p| ListOffsetsPartition {
                 tp: TopicPartition::new(topic.name.to_string(), p.partition_index),
                 spec: OffsetSpec::from_wire(p.timestamp),
-                current_leader_epoch: (p.current_leader_epoch >= 0).then_some(p.current_leader_epoch),
+                current_leader_epoch: (p.current_leader_epoch >= 0)
+                    .then_some(p.current_leader_epoch),
             })
         })
         .collect();
-    let listed = node.engine.call(move |state| state.broker.list_offsets(&partitions)).await?;
+    let listed = node
+        .engine
+        .call(move |state| state.broker.list_offsets(&partitions))
+        .await?;
     let mut topics: Vec<ListOffsetsTopicResponse> = Vec::new();
     for l in listed {
         let partition = ListOffsetsPartitionResponse::default()
@@ -28,11 +38,14 @@ pub async fn handle(request: ListOffsetsRequest, node: &Node) -> anyhow::Result<
             .with_error_code(l.error.code())
             .with_timestamp(l.timestamp)
             .with_offset(l.offset)
-            .with_leader_epoch(l.leader_epoch);
+            .with_leader_epoch(if version >= 4 { l.leader_epoch } else { -1 });
         match topics.last_mut() {
             Some(topic) if topic.name.as_str() == l.tp.topic => topic.partitions.push(partition),
-            _ => topics
-                .push(ListOffsetsTopicResponse::default().with_name(topic_name(&l.tp.topic)).with_partitions(vec![partition])),
+            _ => topics.push(
+                ListOffsetsTopicResponse::default()
+                    .with_name(topic_name(&l.tp.topic))
+                    .with_partitions(vec![partition]),
+            ),
         }
     }
     Ok(ListOffsetsResponse::default().with_topics(topics))

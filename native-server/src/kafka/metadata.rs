@@ -11,7 +11,11 @@ use partita_core::controller::{CreateTopic, MetadataImage, TopicImage};
 use super::convert::{resolve_topic, str_bytes, topic_name, uuid};
 use super::node::Node;
 
-pub async fn handle(request: MetadataRequest, version: i16, node: &Node) -> anyhow::Result<MetadataResponse> {
+pub async fn handle(
+    request: MetadataRequest,
+    version: i16,
+    node: &Node,
+) -> anyhow::Result<MetadataResponse> {
     // Before v4 there is no flag, and clients expect Kafka's default (create).
     let client_allows_creation = version < 4 || request.allow_auto_topic_creation;
     let cluster_id = node.cluster_id.clone();
@@ -34,7 +38,10 @@ pub async fn handle(request: MetadataRequest, version: i16, node: &Node) -> anyh
             if client_allows_creation && state.broker_config().auto_create_topics_enable {
                 for (name, _) in wanted.iter().flatten() {
                     if !name.is_empty() && state.image().topic(name).is_none() {
-                        let create = CreateTopic { name: name.clone(), ..CreateTopic::default() };
+                        let create = CreateTopic {
+                            name: name.clone(),
+                            ..CreateTopic::default()
+                        };
                         if let Err((code, message)) = state.create_topic(&create, false) {
                             tracing::info!("auto-creating {name}: {message}");
                             creation_errors.push((name.clone(), code));
@@ -44,12 +51,14 @@ pub async fn handle(request: MetadataRequest, version: i16, node: &Node) -> anyh
             }
             let image = state.image();
             let topics = match wanted {
-                None => image.topics().map(describe_topic).collect(),
+                None => image.topics().map(|t| describe_topic(t, version)).collect(),
                 Some(wanted) => wanted
                     .into_iter()
                     .map(|(name, error)| match (error, image.topic(&name)) {
-                        (Some(code), _) => MetadataResponseTopic::default().with_error_code(code.code()),
-                        (None, Some(topic)) => describe_topic(topic),
+                        (Some(code), _) => {
+                            MetadataResponseTopic::default().with_error_code(code.code())
+                        }
+                        (None, Some(topic)) => describe_topic(topic, version),
                         (None, None) => {
                             let code = creation_errors
                                 .iter()
@@ -64,8 +73,8 @@ pub async fn handle(request: MetadataRequest, version: i16, node: &Node) -> anyh
             };
             MetadataResponse::default()
                 .with_brokers(live_brokers(image))
-                .with_cluster_id(Some(str_bytes(cluster_id)))
-                .with_controller_id(BrokerId(state.node_id()))
+                .with_cluster_id((version >= 2).then(|| str_bytes(cluster_id)))
+                .with_controller_id(BrokerId(if version >= 1 { state.node_id() } else { -1 }))
                 .with_topics(topics)
         })
         .await
@@ -84,26 +93,34 @@ fn live_brokers(image: &MetadataImage) -> Vec<MetadataResponseBroker> {
         .collect()
 }
 
-fn describe_topic(topic: &TopicImage) -> MetadataResponseTopic {
+fn describe_topic(topic: &TopicImage, version: i16) -> MetadataResponseTopic {
     let partitions = topic
         .partitions
         .iter()
         .enumerate()
         .map(|(index, p)| {
             let ids = |ids: &[i32]| ids.iter().map(|&id| BrokerId(id)).collect::<Vec<_>>();
-            let error = if p.is_offline() { ErrorCode::LEADER_NOT_AVAILABLE } else { ErrorCode::NONE };
+            let error = if p.is_offline() {
+                ErrorCode::LEADER_NOT_AVAILABLE
+            } else {
+                ErrorCode::NONE
+            };
             MetadataResponsePartition::default()
                 .with_error_code(error.code())
                 .with_partition_index(index as i32)
                 .with_leader_id(BrokerId(p.leader))
-                .with_leader_epoch(p.leader_epoch)
+                .with_leader_epoch(if version >= 7 { p.leader_epoch } else { -1 })
                 .with_replica_nodes(ids(&p.replicas))
                 .with_isr_nodes(ids(&p.isr))
         })
         .collect();
     MetadataResponseTopic::default()
         .with_name(Some(topic_name(&topic.name)))
-        .with_topic_id(uuid(topic.id))
-        .with_is_internal(topic.name.starts_with("__"))
+        .with_topic_id(if version >= 10 {
+            uuid(topic.id)
+        } else {
+            uuid::Uuid::nil()
+        })
+        .with_is_internal(version >= 1 && topic.name.starts_with("__"))
         .with_partitions(partitions)
 }

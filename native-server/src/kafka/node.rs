@@ -17,6 +17,12 @@ pub struct Node {
 
 impl Node {
     pub fn new(node_id: i32, advertised: SocketAddr, engine: EngineHandle) -> Node {
-        Node { node_id, advertised, cluster_id: "partita-cluster".to_string(), metrics: Metrics::new(), engine }
+        Node {
+            node_id,
+            advertised,
+            cluster_id: "partita-cluster".to_string(),
+            metrics: Metrics::new(),
+            engine,
+        }
     }
 }

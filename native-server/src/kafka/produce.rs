@@ -11,17 +11,24 @@ use super::convert::{str_bytes, topic_name};
 use super::node::Node;
 
 /// `None` for acks=0: Kafka sends no response at all.
-pub async fn handle(request: ProduceRequest, node: &Node) -> anyhow::Result<Option<ProduceResponse>> {
+pub async fn handle(
+    request: ProduceRequest,
+    version: i16,
+    node: &Node,
+) -> anyhow::Result<Option<ProduceResponse>> {
     let acks = request.acks;
     // Produce up to v11 names topics (ids arrive with v13).
     let partitions = request
         .topic_data
         .iter()
         .flat_map(|topic| {
-            topic.partition_data.iter().map(|p| broker::ProducePartition {
-                tp: TopicPartition::new(topic.name.to_string(), p.index),
-                records: p.records.as_deref().unwrap_or_default().to_vec(),
-            })
+            topic
+                .partition_data
+                .iter()
+                .map(|p| broker::ProducePartition {
+                    tp: TopicPartition::new(topic.name.to_string(), p.index),
+                    records: p.records.as_deref().unwrap_or_default().to_vec(),
+                })
         })
         .collect();
     let core_request = broker::ProduceRequest {
@@ -33,14 +40,19 @@ pub async fn handle(request: ProduceRequest, node: &Node) -> anyhow::Result<Opti
         node.metrics.record_produce(&p.tp.topic, p.records.len());
     }
     if acks == 0 {
-        node.engine.call(move |state| state.produce(core_request, tokio::sync::oneshot::channel().0)).await?;
+        node.engine
+            .call(move |state| state.produce(core_request, tokio::sync::oneshot::channel().0))
+            .await?;
         return Ok(None);
     }
-    let response = node.engine.call_later(move |state, reply| state.produce(core_request, reply)).await?;
-    Ok(Some(encode(response)))
+    let response = node
+        .engine
+        .call_later(move |state, reply| state.produce(core_request, reply))
+        .await?;
+    Ok(Some(encode(response, version)))
 }
 
-fn encode(response: broker::ProduceResponse) -> ProduceResponse {
+fn encode(response: broker::ProduceResponse, version: i16) -> ProduceResponse {
     let mut topics: Vec<TopicProduceResponse> = Vec::new();
     for p in response.partitions {
         let partition = PartitionProduceResponse::default()
@@ -48,12 +60,16 @@ fn encode(response: broker::ProduceResponse) -> ProduceResponse {
             .with_error_code(p.error.code())
             .with_base_offset(p.base_offset)
             .with_log_append_time_ms(-1)
-            .with_log_start_offset(p.log_start_offset)
-            .with_error_message(p.error_message.map(str_bytes));
+            .with_log_start_offset(if version >= 5 { p.log_start_offset } else { -1 })
+            .with_error_message(p.error_message.filter(|_| version >= 8).map(str_bytes));
         match topics.last_mut() {
-            Some(topic) if topic.name.as_str() == p.tp.topic => topic.partition_responses.push(partition),
+            Some(topic) if topic.name.as_str() == p.tp.topic => {
+                topic.partition_responses.push(partition)
+            }
             _ => topics.push(
-                TopicProduceResponse::default().with_name(topic_name(&p.tp.topic)).with_partition_responses(vec![partition]),
+                TopicProduceResponse::default()
+                    .with_name(topic_name(&p.tp.topic))
+                    .with_partition_responses(vec![partition]),
             ),
         }
     }

@@ -15,5 +15,8 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
 
 /// The versions of `api` this broker speaks, or `None` if it does not speak it at all.
 pub fn supported(api: ApiKey) -> Option<(i16, i16)> {
-    SUPPORTED.iter().find(|(key, _, _)| *key == api).map(|&(_, min, max)| (min, max))
+    SUPPORTED
+        .iter()
+        .find(|(key, _, _)| *key == api)
+        .map(|&(_, min, max)| (min, max))
 }

@@ -24,7 +24,10 @@ impl FileStorageFactory {
 }
 
 fn io_error(tp: &TopicPartition, e: std::io::Error) -> StorageError {
-    StorageError::Io { file: partition_dir_name(tp), reason: e.to_string() }
+    StorageError::Io {
+        file: partition_dir_name(tp),
+        reason: e.to_string(),
+    }
 }
 
 impl StorageFactory for FileStorageFactory {

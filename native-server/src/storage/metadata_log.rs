@@ -31,13 +31,20 @@ impl MetadataLog {
                         valid_len += line.len() as u64 + 1;
                     }
                     Err(e) => {
-                        tracing::warn!("{}: cutting the metadata log at byte {valid_len}: {e}", path.display());
+                        tracing::warn!(
+                            "{}: cutting the metadata log at byte {valid_len}: {e}",
+                            path.display()
+                        );
                         break;
                     }
                 }
             }
         }
-        let file = OpenOptions::new().create(true).append(true).read(true).open(&path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(&path)?;
         if file.metadata()?.len() > valid_len {
             file.set_len(valid_len)?;
             file.sync_all()?;
@@ -56,8 +63,12 @@ impl MetadataLog {
             serde_json::to_writer(&mut bytes, record)?;
             bytes.push(b'\n');
         }
-        self.file.write_all(&bytes).with_context(|| format!("writing {}", self.path.display()))?;
-        self.file.sync_data().with_context(|| format!("syncing {}", self.path.display()))?;
+        self.file
+            .write_all(&bytes)
+            .with_context(|| format!("writing {}", self.path.display()))?;
+        self.file
+            .sync_data()
+            .with_context(|| format!("syncing {}", self.path.display()))?;
         Ok(())
     }
 }
