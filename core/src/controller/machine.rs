@@ -1,6 +1,7 @@
 //! The controller itself: the image it keeps current, its config and seed, and the broker
-//! heartbeat times that live outside the log. The commands are in `brokers`, `topics` and
-//! `partitions`; each validates against the image, then hands its records to `commit`.
+//! heartbeat times that live outside the log. The commands are in `brokers`, `topics`,
+//! `partitions` and `timers`; each validates against the image, then hands its records to
+//! `commit`.
 
 use std::collections::BTreeMap;
 

@@ -13,9 +13,10 @@
 //! state of the active controller, which only turns into a record (`FenceBroker`) when a
 //! broker's session expires.
 //!
-//! Code map: [`records`] (the log's vocabulary), [`image`] (state and queries), `placement`
-//! (where replicas go), `election` (who leads, who stays in the ISR), `brokers`, `topics` and
-//! `partitions` (the commands), `timers` (what time does), `errors` (what each command can fail with).
+//! Code map: [`records`] (the log's vocabulary, with `topic_id`), [`image`] (state and
+//! queries), `placement` (where replicas go), `election` (who leads, who stays in the ISR),
+//! `brokers`, `topics` and `partitions` (the commands), `timers` (what time does), `errors`
+//! (what each command can fail with), `seed` (determinism), `topic_name` (Kafka's naming rules).
 
 mod brokers;
 mod election;
