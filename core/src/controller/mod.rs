@@ -33,8 +33,6 @@ mod topic_name;
 mod topics;
 
 #[cfg(test)]
-mod invariants;
-#[cfg(test)]
 mod tests;
 
 pub use errors::{

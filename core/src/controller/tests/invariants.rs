@@ -3,9 +3,9 @@
 
 use proptest::prelude::*;
 
-use super::*;
 use crate::Millis;
 use crate::config::BrokerConfig;
+use crate::controller::*;
 
 /// One input to the controller, with small numbers so that sequences collide often.
 #[derive(Clone, Debug)]
