@@ -15,8 +15,9 @@
 //!
 //! Code map: [`records`] (the log's vocabulary, with `topic_id`), [`image`] (state and
 //! queries), `placement` (where replicas go), `election` (who leads, who stays in the ISR),
-//! `brokers`, `topics` and `partitions` (the commands), `timers` (what time does), `errors`
-//! (what each command can fail with), `seed` (determinism), `topic_name` (Kafka's naming rules).
+//! `brokers`, `topics`, `topic_configs` and `partitions` (the commands), `timers` (what time
+//! does), `errors` (what each command can fail with), `seed` (determinism), `topic_name`
+//! (Kafka's naming rules).
 
 mod brokers;
 mod election;
@@ -28,6 +29,7 @@ mod placement;
 pub mod records;
 mod seed;
 mod timers;
+mod topic_configs;
 mod topic_id;
 mod topic_name;
 mod topics;
