@@ -90,6 +90,8 @@ impl Controller {
         Ok(self.commit(records))
     }
 
+    /// The records that fence a live broker: the fencing itself, then every partition it
+    /// led electing another leader and every ISR it was in (with others) dropping it.
     pub(super) fn fence_records(&self, broker_id: BrokerId) -> Vec<MetadataRecord> {
         let broker_epoch = self
             .image

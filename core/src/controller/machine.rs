@@ -1,6 +1,7 @@
 //! The controller itself: the image it keeps current, its config and seed, and the broker
-//! heartbeat times that live outside the log. The commands are in `brokers`, `topics` and
-//! `partitions`; each validates against the image, then hands its records to `commit`.
+//! heartbeat times that live outside the log. The commands are in `brokers`, `topics`,
+//! `partitions` and `timers`; each validates against the image, then hands its records to
+//! `commit`.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,7 @@ use super::election::{self, Outcome};
 use super::image::{MetadataImage, PartitionState, TopicImage};
 use super::records::{BrokerId, MetadataRecord, PartitionChangeRecord};
 use crate::Millis;
-use crate::config::{BrokerConfig, ConfigEntry, TopicConfig, describe_topic};
+use crate::config::BrokerConfig;
 
 /// The active controller. Every command returns the records it produced, already applied to
 /// [`Controller::image`]; the shell appends them to the metadata log (and, with a quorum,
@@ -52,27 +53,6 @@ impl Controller {
     /// follows another one).
     pub fn replay(&mut self, record: &MetadataRecord) {
         self.image.apply(record);
-    }
-
-    /// A topic's effective config: broker defaults with its overrides.
-    pub fn topic_config(&self, topic: &str) -> Option<TopicConfig> {
-        self.image
-            .topic(topic)
-            .map(|topic| self.effective_config(topic))
-    }
-
-    /// A topic's configs as DescribeConfigs lists them.
-    pub fn describe_topic_configs(&self, topic: &str) -> Option<Vec<ConfigEntry>> {
-        let topic = self.image.topic(topic)?;
-        Some(describe_topic(&self.config, &topic.configs).expect("stored overrides were validated"))
-    }
-
-    pub(super) fn effective_config(&self, topic: &TopicImage) -> TopicConfig {
-        let overrides = topic.configs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        self.config
-            .topic_defaults
-            .with_overrides(overrides)
-            .expect("stored overrides were validated")
     }
 
     /// Applies `records` to the image, in order, and hands them back for the log.

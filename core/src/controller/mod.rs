@@ -13,9 +13,11 @@
 //! state of the active controller, which only turns into a record (`FenceBroker`) when a
 //! broker's session expires.
 //!
-//! Code map: [`records`] (the log's vocabulary), [`image`] (state and queries), `placement`
-//! (where replicas go), `election` (who leads, who stays in the ISR), `brokers`, `topics` and
-//! `partitions` (the commands), `timers` (what time does), `errors` (what each command can fail with).
+//! Code map: [`records`] (the log's vocabulary, with `topic_id`), [`image`] (state and
+//! queries), `placement` (where replicas go), `election` (who leads, who stays in the ISR),
+//! `brokers`, `topics`, `topic_configs` and `partitions` (the commands), `timers` (what time
+//! does), `errors` (what each command can fail with), `seed` (determinism), `topic_name`
+//! (Kafka's naming rules).
 
 mod brokers;
 mod election;
@@ -27,12 +29,11 @@ mod placement;
 pub mod records;
 mod seed;
 mod timers;
+mod topic_configs;
 mod topic_id;
 mod topic_name;
 mod topics;
 
-#[cfg(test)]
-mod invariants;
 #[cfg(test)]
 mod tests;
 

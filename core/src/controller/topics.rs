@@ -1,8 +1,8 @@
-//! Topic administration: create, delete, add partitions, alter configs.
+//! Topic administration: create, delete, add partitions.
 
 use std::collections::BTreeSet;
 
-use super::errors::{AlterConfigsError, CreatePartitionsError, CreateTopicError, DeleteTopicError};
+use super::errors::{CreatePartitionsError, CreateTopicError, DeleteTopicError};
 use super::machine::Controller;
 use super::placement::{self, Start};
 use super::records::{
@@ -10,7 +10,6 @@ use super::records::{
     TopicRecord,
 };
 use super::{seed, topic_name};
-use crate::config::TopicKey;
 
 /// The most partitions one topic may have: a bound on the image's size, well above what a
 /// playground or a single server needs.
@@ -200,46 +199,6 @@ impl Controller {
             .partition_records(topic_id, current, assignment)
             .map_err(CreatePartitionsError::InvalidReplicaAssignment)?;
         Ok(self.commit(records))
-    }
-
-    /// Sets (`Some`) or removes (`None`) topic config overrides, all or nothing. Enabling
-    /// unclean leader election elects leaders for the topic's offline partitions right away.
-    pub fn alter_topic_configs(
-        &mut self,
-        topic: &str,
-        changes: &[(String, Option<String>)],
-    ) -> Result<Vec<MetadataRecord>, AlterConfigsError> {
-        let image = self
-            .image
-            .topic(topic)
-            .ok_or_else(|| AlterConfigsError::UnknownTopic(topic.to_string()))?;
-        let mut overrides = image.configs.clone();
-        for (key, value) in changes {
-            TopicKey::from_name(key)?;
-            match value {
-                Some(value) => overrides.insert(key.clone(), value.clone()),
-                None => overrides.remove(key),
-            };
-        }
-        self.config
-            .topic_defaults
-            .with_overrides(overrides.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-        let records = changes
-            .iter()
-            .map(|(key, value)| {
-                MetadataRecord::Config(ConfigRecord {
-                    topic: topic.to_string(),
-                    name: key.clone(),
-                    value: value.clone(),
-                })
-            })
-            .collect();
-        let mut records = self.commit(records);
-        // Enabling unclean election lets this topic's offline partitions elect a leader; every
-        // other partition already is as `reconcile_partitions` wants it.
-        let elections = self.reconcile_partitions(|b| self.image.is_live(b), None);
-        records.extend(self.commit(elections));
-        Ok(records)
     }
 
     /// `Partition` records for `assignment`, numbered from `first`: the ISR is the live

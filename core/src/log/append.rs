@@ -1,0 +1,174 @@
+//! Appends: a producer's batch on the leader (validated, deduplicated, offsets assigned in
+//! place) and already-numbered batches on a follower.
+
+use super::segment::Segment;
+use super::{AppendError, Log};
+use crate::Millis;
+use crate::batch::{BatchSummary, assign_offsets, split_batches};
+use crate::producer_state::SequenceCheck;
+use crate::storage::{Storage, StorageError};
+
+/// The outcome of a produce append, as the Produce response reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppendInfo {
+    pub base_offset: i64,
+    pub last_offset: i64,
+    pub log_start_offset: i64,
+    /// A resend of a batch already in the log: nothing was written, the offsets are the
+    /// original ones.
+    pub duplicate: bool,
+}
+
+impl<S: Storage> Log<S> {
+    /// Appends a producer's batch as the leader.
+    ///
+    /// `records` must hold exactly one batch (Produce v3+). It is validated (CRC, record
+    /// count, sizes against `max.message.bytes` and `segment.bytes`), checked against the
+    /// producer state if the producer is idempotent (a duplicate returns the original offsets
+    /// and writes nothing), then stamped with the next offset and `leader_epoch` in place and
+    /// written unsynced. It becomes durable at the next [`Log::flush`].
+    pub fn append(
+        &mut self,
+        records: &mut [u8],
+        leader_epoch: i32,
+        now: Millis,
+    ) -> Result<AppendInfo, AppendError> {
+        self.ensure_healthy()?;
+        let batches = split_batches(records)?;
+        let [(_, summary)] = batches[..] else {
+            return Err(crate::batch::BatchError::NotOneBatch(batches.len()).into());
+        };
+        if summary.header.is_control() {
+            return Err(crate::batch::BatchError::ControlBatchFromClient.into());
+        }
+        let size_bytes = records.len() as u64;
+        if size_bytes > self.config.max_message_bytes {
+            return Err(AppendError::MessageTooLarge {
+                size_bytes,
+                max_bytes: self.config.max_message_bytes,
+            });
+        }
+        self.check_fits_segment(size_bytes)?;
+        let idempotent = summary.header.has_producer_id();
+        if idempotent
+            && let SequenceCheck::Duplicate(original) = self.producers.check(&summary.header)?
+        {
+            return Ok(AppendInfo {
+                base_offset: original.first_offset,
+                last_offset: original.last_offset,
+                log_start_offset: self.log_start_offset,
+                duplicate: true,
+            });
+        }
+        let base_offset = self.log_end_offset;
+        assign_offsets(records, base_offset, leader_epoch)?;
+        let mut summary = summary;
+        summary.header.base_offset = base_offset;
+        summary.header.partition_leader_epoch = leader_epoch;
+        self.write_batch(records, &summary, now)?;
+        Ok(AppendInfo {
+            base_offset,
+            last_offset: summary.header.last_offset(),
+            log_start_offset: self.log_start_offset,
+            duplicate: false,
+        })
+    }
+
+    /// Appends batches fetched from the leader, as a follower: they already carry their
+    /// offsets and leader epochs, and must continue this log exactly at its end. Returns the
+    /// new log end offset.
+    pub fn append_replicated(&mut self, records: &[u8], now: Millis) -> Result<i64, AppendError> {
+        self.ensure_healthy()?;
+        let batches = split_batches(records)?;
+        let mut expected = self.log_end_offset;
+        for (range, summary) in &batches {
+            if summary.header.base_offset != expected {
+                return Err(AppendError::UnexpectedOffset {
+                    expected,
+                    got: summary.header.base_offset,
+                });
+            }
+            self.check_fits_segment(range.len() as u64)?;
+            expected = summary.header.next_offset();
+        }
+        for (range, summary) in &batches {
+            self.write_batch(&records[range.clone()], summary, now)?;
+        }
+        Ok(self.log_end_offset)
+    }
+
+    fn check_fits_segment(&self, size_bytes: u64) -> Result<(), AppendError> {
+        if size_bytes > self.config.segment_bytes {
+            return Err(AppendError::RecordListTooLarge {
+                size_bytes,
+                segment_bytes: self.config.segment_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes one validated batch whose header already carries its final offsets.
+    fn write_batch(
+        &mut self,
+        bytes: &[u8],
+        summary: &BatchSummary,
+        now: Millis,
+    ) -> Result<(), StorageError> {
+        let header = &summary.header;
+        assert!(
+            header.base_offset >= self.log_end_offset,
+            "offsets never go backwards"
+        );
+        debug_assert_eq!(bytes.len(), header.size_bytes());
+        if self.needs_roll(summary, now) {
+            self.roll(header.base_offset)?;
+        }
+        let log_file = self.active().log_file();
+        let written = self.storage.append(&log_file, bytes);
+        self.guard(written)?;
+        self.unflushed_files.insert(log_file);
+        let interval = self.config.index_interval_bytes;
+        let segment = self.segments.last_mut().expect("active segment");
+        let entries = segment.track(summary, interval);
+        let (index_file, time_index_file) = (segment.index_file(), segment.time_index_file());
+        if let Some(entry) = entries.offset {
+            let written = self.storage.append(&index_file, &entry);
+            self.guard(written)?;
+            self.unflushed_files.insert(index_file);
+        }
+        if let Some(entry) = entries.time {
+            let written = self.storage.append(&time_index_file, &entry);
+            self.guard(written)?;
+            self.unflushed_files.insert(time_index_file);
+        }
+        self.log_end_offset = header.next_offset();
+        self.producers.record(header);
+        self.assert_invariants();
+        Ok(())
+    }
+
+    /// Kafka's roll conditions: the batch would overflow `segment.bytes`, the segment is older
+    /// than `segment.ms` (counted from its first batch's timestamp), or the batch's offsets
+    /// would not fit the indexes' 32-bit relative offsets. An empty segment never rolls.
+    fn needs_roll(&self, summary: &BatchSummary, now: Millis) -> bool {
+        let active = self.active();
+        if active.is_empty() {
+            return false;
+        }
+        let size = summary.header.size_bytes() as u64;
+        let too_big = active.size_bytes + size > self.config.segment_bytes;
+        let too_old = active.rolling_timestamp.is_some_and(|first| {
+            (now.0 as i64).saturating_sub(first) >= self.config.segment_ms.0 as i64
+        });
+        let too_far = summary.header.last_offset() - active.base_offset > i64::from(u32::MAX);
+        too_big || too_old || too_far
+    }
+
+    /// Starts a new active segment at `base_offset`.
+    pub(super) fn roll(&mut self, base_offset: i64) -> Result<(), StorageError> {
+        assert!(base_offset >= self.log_end_offset);
+        let segment: Segment = self.create_segment(base_offset)?;
+        self.segments.push(segment);
+        Ok(())
+    }
+}

@@ -1,0 +1,41 @@
+//! The settings of one partition log, with Kafka's topic config names and defaults.
+
+use crate::Millis;
+
+/// The largest segment Kafka allows: index positions are 32-bit (`segment.bytes` is an int).
+pub const MAX_SEGMENT_BYTES: u64 = i32::MAX as u64;
+
+/// A partition log's settings; the server maps topic configs onto it (`segment.bytes` to
+/// `segment_bytes`, `retention.ms = -1` to `retention_ms: None`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    /// `segment.bytes`: roll to a new segment before one would grow past this.
+    pub segment_bytes: u64,
+    /// `segment.ms`: roll once the first batch of the active segment is this old.
+    pub segment_ms: Millis,
+    /// `retention.ms`: delete segments whose newest record is older than this; `None` keeps
+    /// them forever.
+    pub retention_ms: Option<Millis>,
+    /// `retention.bytes`: delete the oldest segments while the log is larger; `None` for no
+    /// limit.
+    pub retention_bytes: Option<u64>,
+    /// `index.interval.bytes`: how many bytes of batches between sparse index entries.
+    pub index_interval_bytes: u64,
+    /// `max.message.bytes`: the largest batch a producer may append.
+    pub max_message_bytes: u64,
+}
+
+impl Default for LogConfig {
+    /// Kafka's defaults.
+    fn default() -> Self {
+        const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+        LogConfig {
+            segment_bytes: 1024 * 1024 * 1024,
+            segment_ms: Millis(7 * DAY_MS),
+            retention_ms: Some(Millis(7 * DAY_MS)),
+            retention_bytes: None,
+            index_interval_bytes: 4096,
+            max_message_bytes: 1_048_588,
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! What each log operation can fail with, mapped to Kafka's error codes.
+
+use crate::ErrorCode;
+use crate::batch::BatchError;
+use crate::producer_state::ProducerError;
+use crate::storage::StorageError;
+
+/// Why an append was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AppendError {
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    #[error(transparent)]
+    Producer(#[from] ProducerError),
+    /// The batch is larger than the topic's `max.message.bytes`.
+    #[error("batch of {size_bytes} bytes exceeds max.message.bytes {max_bytes}")]
+    MessageTooLarge { size_bytes: u64, max_bytes: u64 },
+    /// The batch could never fit in a segment (`segment.bytes`).
+    #[error("batch of {size_bytes} bytes exceeds segment.bytes {segment_bytes}")]
+    RecordListTooLarge { size_bytes: u64, segment_bytes: u64 },
+    /// Replicated batches must continue the log exactly where it ends.
+    #[error("replicated batch starts at offset {got}, log ends at {expected}")]
+    UnexpectedOffset { expected: i64, got: i64 },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl AppendError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppendError::Batch(err) => err.code(),
+            AppendError::Producer(err) => err.code(),
+            AppendError::MessageTooLarge { .. } => ErrorCode::MESSAGE_TOO_LARGE,
+            AppendError::RecordListTooLarge { .. } => ErrorCode::RECORD_LIST_TOO_LARGE,
+            AppendError::UnexpectedOffset { .. } => ErrorCode::UNKNOWN_SERVER_ERROR,
+            AppendError::Storage(err) => err.code(),
+        }
+    }
+}
+
+/// Why a read (Fetch, ListOffsets) failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// Below the log start or beyond the log end: the consumer applies `auto.offset.reset`.
+    #[error("offset {offset} is outside the log [{log_start_offset}, {log_end_offset}]")]
+    OffsetOutOfRange {
+        offset: i64,
+        log_start_offset: i64,
+        log_end_offset: i64,
+    },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl ReadError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ReadError::OffsetOutOfRange { .. } => ErrorCode::OFFSET_OUT_OF_RANGE,
+            ReadError::Storage(err) => err.code(),
+        }
+    }
+}
+
+/// Why DeleteRecords failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DeleteRecordsError {
+    /// Records can only be deleted up to the log end.
+    #[error("offset {offset} is beyond the log end {log_end_offset}")]
+    OffsetOutOfRange { offset: i64, log_end_offset: i64 },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl DeleteRecordsError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DeleteRecordsError::OffsetOutOfRange { .. } => ErrorCode::OFFSET_OUT_OF_RANGE,
+            DeleteRecordsError::Storage(err) => err.code(),
+        }
+    }
+}
