@@ -226,4 +226,6 @@ fn assert_valid(config: &LogConfig) {
 }
 
 #[cfg(test)]
+mod model_tests;
+#[cfg(test)]
 mod tests;

@@ -161,6 +161,9 @@ impl<S: Storage> Log<S> {
         }
         for segment in &segments {
             self.rewrite_indexes(segment)?;
+            // What was read back may sit only in the OS cache: make it durable before
+            // `flushed_offset` claims it.
+            self.unflushed_files.insert(segment.log_file());
         }
         self.log_start_offset = checkpointed_start.max(segments[0].base_offset);
         self.log_end_offset = segments.last().expect("at least one segment").next_offset;

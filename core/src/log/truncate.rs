@@ -80,6 +80,13 @@ impl<S: Storage> Log<S> {
         self.rewrite_indexes(&segment)?;
         self.log_end_offset = segment.next_offset;
         *self.segments.last_mut().expect("kept one segment") = segment;
+        if self.log_end_offset < self.log_start_offset {
+            // The batch holding the offset began below a DeleteRecords log start: the start
+            // comes back to the new end, with nothing readable below it.
+            let written = checkpoint::write(&mut self.storage, self.log_end_offset);
+            self.guard(written)?;
+            self.log_start_offset = self.log_end_offset;
+        }
         Ok(())
     }
 

@@ -1,0 +1,326 @@
+//! Property test: random appends, reads, flushes, truncations, DeleteRecords, retention runs,
+//! failed and torn writes, and crashes, against a model of what the log must hold.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::batch::{BatchBuilder, decode_records, split_batches};
+use crate::storage::{FaultyStorage, MemoryStorage};
+use crate::{ErrorCode, Millis};
+
+#[derive(Clone, Debug)]
+enum Op {
+    Append { records: usize, value_bytes: usize },
+    Read { at: u8, max_bytes: usize },
+    Flush,
+    Truncate { at: u8 },
+    DeleteRecords { at: u8 },
+    Retention,
+    FailedAppend { torn_bytes: Option<usize> },
+    Crash { unsynced_bytes_kept: u64 },
+    Reopen,
+    Tick { ms: u64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        8 => (1..4usize, 0..120usize).prop_map(|(records, value_bytes)| Op::Append { records, value_bytes }),
+        4 => (any::<u8>(), 1..600usize).prop_map(|(at, max_bytes)| Op::Read { at, max_bytes }),
+        2 => Just(Op::Flush),
+        1 => any::<u8>().prop_map(|at| Op::Truncate { at }),
+        1 => any::<u8>().prop_map(|at| Op::DeleteRecords { at }),
+        1 => Just(Op::Retention),
+        1 => proptest::option::of(0..200usize).prop_map(|torn_bytes| Op::FailedAppend { torn_bytes }),
+        1 => (0..300u64).prop_map(|unsynced_bytes_kept| Op::Crash { unsynced_bytes_kept }),
+        1 => Just(Op::Reopen),
+        2 => (0..4000u64).prop_map(|ms| Op::Tick { ms }),
+    ]
+}
+
+fn config() -> LogConfig {
+    LogConfig {
+        segment_bytes: 512,
+        segment_ms: Millis(5_000),
+        retention_ms: Some(Millis(20_000)),
+        retention_bytes: Some(2_000),
+        index_interval_bytes: 100,
+        max_message_bytes: 10_000,
+    }
+}
+
+/// A batch as the model remembers it.
+#[derive(Clone, Debug)]
+struct ModelBatch {
+    base_offset: i64,
+    values: Vec<String>,
+}
+
+impl ModelBatch {
+    fn next_offset(&self) -> i64 {
+        self.base_offset + self.values.len() as i64
+    }
+}
+
+/// What the log must hold: every batch ever kept (also those below the log start, which
+/// truncation boundaries depend on), the offsets, and what is known durable.
+#[derive(Debug, Default)]
+struct Model {
+    batches: Vec<ModelBatch>,
+    log_start_offset: i64,
+    log_end_offset: i64,
+    flushed_offset: i64,
+}
+
+impl Model {
+    /// The records at or above `offset`, in order.
+    fn values_from(&self, offset: i64) -> Vec<(i64, String)> {
+        let records = self.batches.iter().flat_map(|batch| {
+            batch
+                .values
+                .iter()
+                .enumerate()
+                .map(move |(i, v)| (batch.base_offset + i as i64, v.clone()))
+        });
+        records
+            .filter(|&(o, _)| o >= offset.max(self.log_start_offset))
+            .collect()
+    }
+
+    /// Keeps only batches ending at or below `log_end_offset`.
+    fn cut(&mut self, log_end_offset: i64) {
+        self.batches
+            .retain(|batch| batch.next_offset() <= log_end_offset);
+        self.log_end_offset = log_end_offset;
+    }
+
+    /// An offset spread over [start - 1, end + 1] by a random byte.
+    fn pick(&self, at: u8) -> i64 {
+        let span = self.log_end_offset - self.log_start_offset + 3;
+        self.log_start_offset - 1 + i64::from(at) % span
+    }
+}
+
+type TestLog = Log<FaultyStorage<MemoryStorage>>;
+
+fn reopen(log: TestLog, crash: Option<u64>) -> TestLog {
+    let mut storage = log.into_storage();
+    if let Some(kept) = crash {
+        storage.crash(kept).unwrap();
+    }
+    Log::open(storage, config()).unwrap().0
+}
+
+/// Every record the log serves from `offset`, read batch by batch to the end.
+fn log_values_from(log: &TestLog, offset: i64) -> Vec<(i64, String)> {
+    let mut out = Vec::new();
+    let mut next = offset;
+    while next < log.log_end_offset() {
+        let read = log.read(next, 1).unwrap();
+        let batches = split_batches(&read.records).unwrap();
+        assert_eq!(batches.len(), 1, "one batch when over budget");
+        for record in decode_records(&read.records).unwrap() {
+            if record.offset >= next {
+                out.push((
+                    record.offset,
+                    String::from_utf8(record.value.unwrap()).unwrap(),
+                ));
+            }
+        }
+        next = batches[0].1.header.next_offset();
+    }
+    out
+}
+
+fn check_same(log: &TestLog, model: &Model) {
+    assert_eq!(log.log_start_offset(), model.log_start_offset, "log start");
+    assert_eq!(log.log_end_offset(), model.log_end_offset, "log end");
+    assert_eq!(
+        log_values_from(log, model.log_start_offset),
+        model.values_from(model.log_start_offset)
+    );
+}
+
+fn run(ops: Vec<Op>) {
+    let storage = FaultyStorage::new(MemoryStorage::new()).unwrap();
+    let mut log: TestLog = Log::open(storage, config()).unwrap().0;
+    let mut model = Model::default();
+    let mut now = Millis(1_000);
+    for (step, op) in ops.into_iter().enumerate() {
+        match op {
+            Op::Append {
+                records,
+                value_bytes,
+            } => {
+                let values: Vec<String> = (0..records)
+                    .map(|i| format!("{step}.{i}:{}", "x".repeat(value_bytes)))
+                    .collect();
+                let mut builder = BatchBuilder::new();
+                for value in &values {
+                    builder.push(now.0 as i64, None, Some(value.as_bytes()), &[]);
+                }
+                let info = log.append(&mut builder.build(), 1, now).unwrap();
+                assert_eq!(info.base_offset, model.log_end_offset);
+                model.batches.push(ModelBatch {
+                    base_offset: info.base_offset,
+                    values,
+                });
+                model.log_end_offset = info.last_offset + 1;
+            }
+            Op::Read { at, max_bytes } => {
+                let offset = model.pick(at);
+                match log.read(offset, max_bytes) {
+                    Err(err) => {
+                        assert_eq!(err.code(), ErrorCode::OFFSET_OUT_OF_RANGE);
+                        assert!(offset < model.log_start_offset || offset > model.log_end_offset);
+                    }
+                    Ok(read) => {
+                        let batches = split_batches(&read.records).unwrap();
+                        if offset == model.log_end_offset {
+                            assert!(batches.is_empty());
+                            continue;
+                        }
+                        let first = batches
+                            .first()
+                            .expect("at least one batch below the log end")
+                            .1
+                            .header;
+                        assert!(first.base_offset <= offset && offset <= first.last_offset());
+                        assert!(batches.len() == 1 || read.records.len() <= max_bytes);
+                        let served: Vec<(i64, String)> = decode_records_of(&read.records)
+                            .into_iter()
+                            .filter(|&(o, _)| o >= offset)
+                            .collect();
+                        let expect = model.values_from(offset);
+                        assert_eq!(served[..], expect[..served.len()]);
+                    }
+                }
+            }
+            Op::Flush => {
+                log.flush().unwrap();
+                model.flushed_offset = model.log_end_offset;
+            }
+            Op::Truncate { at } => {
+                let offset = model.pick(at).max(0);
+                let log_end = log.truncate_to(offset).unwrap();
+                if offset < model.log_start_offset {
+                    model.batches.clear();
+                    model.log_start_offset = offset;
+                    model.log_end_offset = offset;
+                } else if offset < model.log_end_offset {
+                    // Whole batches go: the log ends where the batch holding `offset` began.
+                    let holder = model.batches.iter().find(|b| b.next_offset() > offset);
+                    model.cut(holder.expect("offset below the log end").base_offset);
+                    model.log_start_offset = model.log_start_offset.min(model.log_end_offset);
+                }
+                assert_eq!(log_end, model.log_end_offset);
+                model.flushed_offset = model.flushed_offset.min(model.log_end_offset);
+            }
+            Op::DeleteRecords { at } => {
+                let offset = model.pick(at);
+                match log.delete_records_before(offset) {
+                    Ok(start) => {
+                        model.log_start_offset = model.log_start_offset.max(offset);
+                        assert_eq!(start, model.log_start_offset);
+                    }
+                    Err(err) => {
+                        assert_eq!(err.code(), ErrorCode::OFFSET_OUT_OF_RANGE);
+                        assert!(offset > model.log_end_offset || offset < 0);
+                    }
+                }
+            }
+            Op::Retention => {
+                let report = log.apply_retention(now).unwrap();
+                assert!(report.log_start_offset >= model.log_start_offset);
+                assert!(
+                    log.size_bytes() <= 2_000 + config().segment_bytes
+                        || report.deleted_segments.is_empty()
+                );
+                model.log_start_offset = report.log_start_offset;
+            }
+            Op::FailedAppend { torn_bytes } => {
+                {
+                    let Log { storage, .. } = &mut log;
+                    match torn_bytes {
+                        Some(kept) => storage.tear_next_append(kept),
+                        None => storage.fail_next_writes(1),
+                    }
+                }
+                let mut bytes = BatchBuilder::new();
+                bytes.push(now.0 as i64, None, Some(b"doomed"), &[]);
+                let err = log.append(&mut bytes.build(), 1, now).unwrap_err();
+                assert_eq!(err.code(), ErrorCode::KAFKA_STORAGE_ERROR);
+                log = reopen(log, None);
+                // A torn write may have written the whole batch before failing: then it is
+                // in the log, as in Kafka, where an error does not prove nothing was written.
+                if log.log_end_offset() == model.log_end_offset + 1 {
+                    let values = vec!["doomed".to_string()];
+                    model.batches.push(ModelBatch {
+                        base_offset: model.log_end_offset,
+                        values,
+                    });
+                    model.log_end_offset += 1;
+                }
+                model.flushed_offset = model.log_end_offset;
+            }
+            Op::Crash {
+                unsynced_bytes_kept,
+            } => {
+                log = reopen(log, Some(unsynced_bytes_kept));
+                let log_end = log.log_end_offset();
+                assert!(
+                    log_end >= model.flushed_offset,
+                    "flushed data survives: {log_end} < {}",
+                    model.flushed_offset
+                );
+                assert!(log_end <= model.log_end_offset.max(model.log_start_offset));
+                assert_eq!(
+                    log.log_start_offset(),
+                    model
+                        .log_start_offset
+                        .min(log_end.max(model.log_start_offset))
+                );
+                model.cut(log_end);
+                if model
+                    .batches
+                    .last()
+                    .is_some_and(|batch| batch.next_offset() < log_end)
+                {
+                    // Data up to the checkpointed log start was lost: the log restarted
+                    // empty at the log start.
+                    model.batches.clear();
+                }
+                model.flushed_offset = log_end;
+            }
+            Op::Reopen => {
+                log = reopen(log, None);
+                model.flushed_offset = model.log_end_offset;
+            }
+            Op::Tick { ms } => now = now.plus(Millis(ms)),
+        }
+        assert!(log.flushed_offset() >= model.flushed_offset);
+        check_same(&log, &model);
+    }
+}
+
+fn decode_records_of(records: &[u8]) -> Vec<(i64, String)> {
+    let batches = split_batches(records).unwrap();
+    batches
+        .iter()
+        .flat_map(|(range, _)| decode_records(&records[range.clone()]).unwrap())
+        .map(|record| {
+            (
+                record.offset,
+                String::from_utf8(record.value.unwrap()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn log_matches_the_model(ops in proptest::collection::vec(op(), 1..60)) {
+        run(ops);
+    }
+}
