@@ -12,6 +12,7 @@
 //! previous owners and moves only what balance requires, in two rebalances: see [`rebalance`].
 
 pub mod consumer_protocol;
+mod leader;
 mod range;
 mod rebalance;
 mod round_robin;
@@ -25,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+pub use leader::assign_from_metadata;
 pub use rebalance::RebalanceProtocol;
 pub use wire::DecodeError;
 

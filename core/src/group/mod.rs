@@ -45,6 +45,8 @@ mod sync;
 mod timers;
 
 #[cfg(test)]
+mod scenarios;
+#[cfg(test)]
 mod test_support;
 
 pub use admin::{GroupDescription, GroupListing, MemberDescription};

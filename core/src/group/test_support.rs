@@ -202,7 +202,12 @@ impl Harness {
 
     /// A first join without an id: answered MEMBER_ID_REQUIRED with the id to use.
     pub(super) fn new_member_id(&mut self) -> String {
-        let request = self.join(join_request(""));
+        self.member_id_for(join_request(""))
+    }
+
+    /// A first join of `request` (without an id): answered MEMBER_ID_REQUIRED with the id.
+    pub(super) fn member_id_for(&mut self, request: JoinGroupRequest) -> String {
+        let request = self.join(request);
         match self.join_result(request) {
             Some(Err(JoinGroupError::MemberIdRequired { member_id })) => member_id,
             other => panic!("expected MEMBER_ID_REQUIRED, got {other:?}"),
