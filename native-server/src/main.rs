@@ -3,7 +3,7 @@
 use clap::Parser;
 use partita_server::{admin, cli, serve};
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -12,9 +12,16 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    match cli.command {
+    let result = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::Topics(args) => admin::topics::run(args),
         cli::Command::Groups(args) => admin::groups::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("partita: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }

@@ -33,13 +33,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let kafka_addr = kafka_listener.local_addr()?;
     let http_addr = http_listener.local_addr()?;
 
-    let broker_config = broker_config(&args.config)?;
+    let config = crate::config::parse(&args.config)?;
     let (engine, engine_thread) = engine::start(EngineConfig {
         data_dir: args.data_dir.clone(),
         node_id: args.node_id,
         advertised_host: kafka_addr.ip().to_string(),
         advertised_port: kafka_addr.port(),
-        broker: broker_config,
+        broker: config.broker,
+        groups: config.groups,
         durable: args.durable,
         seed: u64::from(args.node_id.unsigned_abs()),
     })?;
@@ -69,18 +70,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("the engine thread panicked"))?;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Kafka's broker defaults with `--config NAME=VALUE` pairs applied.
-fn broker_config(pairs: &[String]) -> anyhow::Result<partita_core::config::BrokerConfig> {
-    let pairs = pairs
-        .iter()
-        .map(|pair| {
-            pair.split_once('=')
-                .with_context(|| format!("--config {pair}: expected NAME=VALUE"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    partita_core::config::BrokerConfig::from_pairs(pairs).context("--config")
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.

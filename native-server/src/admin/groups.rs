@@ -105,7 +105,9 @@ pub fn describe(client: &mut KafkaClient, bootstrap: &str, group: &str) -> anyho
     }
 
     let offsets = coordinator.call(
-        &OffsetFetchRequest::default().with_group_id(group_id),
+        &OffsetFetchRequest::default()
+            .with_group_id(group_id)
+            .with_topics(None),
         OFFSET_FETCH_VERSION,
     )?;
     check(

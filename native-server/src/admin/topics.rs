@@ -105,7 +105,7 @@ pub fn describe(client: &mut KafkaClient, topic: Option<&str>) -> anyhow::Result
             .map_or(0, |p| p.replica_nodes.len());
         out.push_str(&format!(
             "Topic: {name}\tTopicId: {}\tPartitionCount: {}\tReplicationFactor: {replication_factor}\tConfigs: {}\n",
-            topic.topic_id,
+            partita_core::controller::TopicId(topic.topic_id.as_u128()),
             topic.partitions.len(),
             topic_configs(client, &name)?,
         ));

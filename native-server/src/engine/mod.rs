@@ -4,6 +4,8 @@
 //! delivers the answers the core has produced.
 
 mod clock;
+mod groups;
+mod producer_ids;
 mod state;
 
 pub use clock::now;

@@ -11,11 +11,11 @@ use partita_core::broker::{
 };
 use partita_core::config::BrokerConfig;
 use partita_core::controller::{BrokerId, Controller, CreateTopic, MetadataImage, MetadataRecord};
-use partita_core::group::RequestId;
+use partita_core::group::{Coordinator, CoordinatorConfig, GroupRecord, RequestId};
 use partita_core::{ErrorCode, Millis};
 use tokio::sync::oneshot;
 
-use crate::storage::{FileStorageFactory, MetadataLog};
+use crate::storage::{FileStorageFactory, JsonLog};
 
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -25,6 +25,7 @@ pub struct EngineConfig {
     pub advertised_host: String,
     pub advertised_port: u16,
     pub broker: BrokerConfig,
+    pub groups: CoordinatorConfig,
     /// Sync before acknowledging (`--durable`), instead of trusting the page cache.
     pub durable: bool,
     /// Feeds the controller's deterministic choices (replica placement, topic ids).
@@ -34,8 +35,12 @@ pub struct EngineConfig {
 pub struct State {
     pub controller: Controller,
     pub broker: Broker<FileStorageFactory>,
+    pub coordinator: Coordinator,
     config: EngineConfig,
-    metadata_log: MetadataLog,
+    metadata_log: JsonLog<MetadataRecord>,
+    pub(super) group_log: JsonLog<GroupRecord>,
+    pub(super) group_replies: super::groups::GroupReplies,
+    pub producer_ids: super::producer_ids::ProducerIds,
     next_request: u64,
     produce_replies: HashMap<RequestId, oneshot::Sender<ProduceResponse>>,
     fetch_replies: HashMap<RequestId, oneshot::Sender<FetchResponse>>,
@@ -48,8 +53,10 @@ pub type Refusal = (ErrorCode, String);
 impl State {
     /// Recovers the metadata log and every hosted partition, then registers this broker.
     pub fn open(config: EngineConfig) -> anyhow::Result<State> {
-        let (metadata_log, records) =
-            MetadataLog::open(&config.data_dir.join("__cluster_metadata"))?;
+        let (metadata_log, records) = JsonLog::open(
+            &config.data_dir.join("__cluster_metadata"),
+            "metadata.jsonl",
+        )?;
         let mut controller = Controller::new(config.broker.clone(), config.seed);
         for record in &records {
             controller.replay(record);
@@ -60,11 +67,18 @@ impl State {
             durable: config.durable,
         };
         let broker = Broker::new(settings, FileStorageFactory::new(&config.data_dir));
+        let (coordinator, group_log) = super::groups::open_coordinator(&config)?;
+        let producer_ids =
+            super::producer_ids::ProducerIds::open(&config.data_dir.join("__producer_ids"))?;
         let mut state = State {
             controller,
             broker,
+            coordinator,
             config,
             metadata_log,
+            group_log,
+            group_replies: Default::default(),
+            producer_ids,
             next_request: 0,
             produce_replies: HashMap::new(),
             fetch_replies: HashMap::new(),
@@ -78,7 +92,7 @@ impl State {
         );
         let registered = state.controller.register_broker(now, id, &host, port)?;
         state.commit(&registered, now)?;
-        state.heartbeat(now)?;
+        state.broker_heartbeat(now)?;
         Ok(state)
     }
 
@@ -147,37 +161,43 @@ impl State {
         }
     }
 
+    /// Runs a controller command and commits its records; with `validate_only`, runs it on a
+    /// copy (the controller applies what it emits) and keeps nothing.
+    pub fn control(
+        &mut self,
+        validate_only: bool,
+        command: impl FnOnce(&mut Controller) -> Result<Vec<MetadataRecord>, Refusal>,
+    ) -> Result<(), Refusal> {
+        if validate_only {
+            return command(&mut self.controller.clone()).map(|_| ());
+        }
+        let records = command(&mut self.controller)?;
+        self.commit(&records, super::now())
+            .map_err(|e| (ErrorCode::KAFKA_STORAGE_ERROR, format!("{e:#}")))
+    }
+
     pub fn create_topic(
         &mut self,
         request: &CreateTopic,
         validate_only: bool,
     ) -> Result<(), Refusal> {
-        if validate_only {
-            // The controller applies what it emits, so a dry run goes to a copy.
-            let mut scratch = self.controller.clone();
-            return scratch
-                .create_topic(request)
-                .map(|_| ())
-                .map_err(|e| (e.code(), e.to_string()));
-        }
-        let records = self
-            .controller
-            .create_topic(request)
-            .map_err(|e| (e.code(), e.to_string()))?;
-        self.commit(&records, super::now())
-            .map_err(|e| (ErrorCode::KAFKA_STORAGE_ERROR, e.to_string()))
+        self.control(validate_only, |c| {
+            c.create_topic(request)
+                .map_err(|e| (e.code(), e.to_string()))
+        })
     }
 
     pub fn delete_topic(&mut self, name: &str) -> Result<(), Refusal> {
-        let records = self
-            .controller
-            .delete_topic(name)
-            .map_err(|e| (e.code(), e.to_string()))?;
-        self.commit(&records, super::now())
-            .map_err(|e| (ErrorCode::KAFKA_STORAGE_ERROR, e.to_string()))
+        self.control(false, |c| {
+            c.delete_topic(name).map_err(|e| (e.code(), e.to_string()))
+        })?;
+        // Kafka deletes the committed offsets of a deleted topic with it.
+        self.coordinator.on_topic_deleted(name, super::now());
+        self.drain_coordinator();
+        Ok(())
     }
 
-    fn request_id(&mut self) -> RequestId {
+    pub(super) fn request_id(&mut self) -> RequestId {
         self.next_request += 1;
         RequestId(self.next_request)
     }
@@ -199,7 +219,13 @@ impl State {
     }
 
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.broker.next_deadline()
+        [
+            self.broker.next_deadline(),
+            self.coordinator.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// After each round of commands: time-driven work, one sync for the round, answers out.
@@ -209,10 +235,12 @@ impl State {
         }
         let interval = Millis(self.config.broker.broker_heartbeat_interval_ms);
         if now.since(self.last_heartbeat) >= interval
-            && let Err(e) = self.heartbeat(now)
+            && let Err(e) = self.broker_heartbeat(now)
         {
             tracing::error!("heartbeat: {e}");
         }
+        self.coordinator.tick(now);
+        self.drain_coordinator();
         let expired = self.controller.tick(now);
         if let Err(e) = self.commit(&expired, now) {
             tracing::error!("metadata log: {e}");
@@ -220,7 +248,7 @@ impl State {
         self.deliver();
     }
 
-    fn heartbeat(&mut self, now: Millis) -> anyhow::Result<()> {
+    fn broker_heartbeat(&mut self, now: Millis) -> anyhow::Result<()> {
         let node = self.config.node_id;
         let epoch = self
             .controller

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::frame::{frame, read_frame};
 use super::node::Node;
-use super::{api_versions, dispatch, versions};
+use super::{ClientInfo, api_versions, dispatch, versions};
 
 /// Why a connection is closed instead of answered. Kafka closes the connection in all these
 /// cases (except an unsupported ApiVersions version, which gets an answer); the broker goes on.
@@ -70,7 +70,7 @@ pub async fn serve(
                 break;
             }
         };
-        let response = match answer(request, &node).await {
+        let response = match answer(request, peer, &node).await {
             Ok(response) => response,
             Err(e) => {
                 tracing::warn!(%peer, "closing connection: {e}");
@@ -89,7 +89,11 @@ pub async fn serve(
 
 /// Decodes one request, handles it and encodes the response (`None`: the request wants none,
 /// like a produce with acks=0).
-pub async fn answer(mut request: Bytes, node: &Node) -> Result<Option<Vec<u8>>, ProtocolError> {
+pub async fn answer(
+    mut request: Bytes,
+    peer: SocketAddr,
+    node: &Node,
+) -> Result<Option<Vec<u8>>, ProtocolError> {
     if request.len() < 8 {
         return Err(ProtocolError::TooShort(request.len()));
     }
@@ -121,7 +125,11 @@ pub async fn answer(mut request: Bytes, node: &Node) -> Result<Option<Vec<u8>>, 
     let body = RequestKind::decode(api, &mut request, version).map_err(malformed)?;
 
     let started = Instant::now();
-    let response = dispatch::handle(body, &header, node)
+    let client = ClientInfo {
+        client_id: header.client_id.as_deref().unwrap_or_default().to_string(),
+        host: format!("/{}", peer.ip()),
+    };
+    let response = dispatch::handle(body, version, &client, node)
         .await
         .map_err(ProtocolError::Engine)?;
     node.metrics.observe_request(api, started.elapsed());

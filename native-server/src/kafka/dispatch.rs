@@ -1,40 +1,55 @@
 //! Routes a decoded request to the file that handles its API.
 
-use kafka_protocol::messages::{RequestHeader, RequestKind, ResponseKind};
+use kafka_protocol::messages::{RequestKind, ResponseKind};
 
 use super::node::Node;
-use super::{api_versions, create_topics, delete_topics, fetch, list_offsets, metadata, produce};
+use super::*;
 
 /// Handles one request; `None` when the request wants no response (produce with acks=0).
 /// Only APIs listed in `versions::SUPPORTED` reach this point. An error means the engine
 /// stopped: the connection closes.
 pub async fn handle(
     request: RequestKind,
-    header: &RequestHeader,
+    version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<Option<ResponseKind>> {
-    let version = header.request_api_version;
+    use RequestKind as Req;
+    use ResponseKind as Res;
     let response = match request {
-        RequestKind::ApiVersions(_) => ResponseKind::ApiVersions(api_versions::handle()),
-        RequestKind::Metadata(request) => {
-            ResponseKind::Metadata(metadata::handle(request, version, node).await?)
-        }
-        RequestKind::Produce(request) => match produce::handle(request, version, node).await? {
-            Some(response) => ResponseKind::Produce(response),
+        Req::ApiVersions(_) => Res::ApiVersions(api_versions::handle()),
+        Req::Metadata(r) => Res::Metadata(metadata::handle(r, version, node).await?),
+        Req::Produce(r) => match produce::handle(r, version, node).await? {
+            Some(response) => Res::Produce(response),
             None => return Ok(None),
         },
-        RequestKind::Fetch(request) => {
-            ResponseKind::Fetch(fetch::handle(request, version, node).await?)
+        Req::Fetch(r) => Res::Fetch(fetch::handle(r, version, node).await?),
+        Req::ListOffsets(r) => Res::ListOffsets(list_offsets::handle(r, version, node).await?),
+        Req::CreateTopics(r) => Res::CreateTopics(create_topics::handle(r, version, node).await?),
+        Req::DeleteTopics(r) => Res::DeleteTopics(delete_topics::handle(r, version, node).await?),
+        Req::CreatePartitions(r) => {
+            Res::CreatePartitions(create_partitions::handle(r, node).await?)
         }
-        RequestKind::ListOffsets(request) => {
-            ResponseKind::ListOffsets(list_offsets::handle(request, version, node).await?)
+        Req::DescribeConfigs(r) => {
+            Res::DescribeConfigs(describe_configs::handle(r, version, node).await?)
         }
-        RequestKind::CreateTopics(request) => {
-            ResponseKind::CreateTopics(create_topics::handle(request, version, node).await?)
+        Req::IncrementalAlterConfigs(r) => {
+            Res::IncrementalAlterConfigs(incremental_alter_configs::handle(r, node).await?)
         }
-        RequestKind::DeleteTopics(request) => {
-            ResponseKind::DeleteTopics(delete_topics::handle(request, version, node).await?)
+        Req::DescribeCluster(r) => Res::DescribeCluster(describe_cluster::handle(r, node).await?),
+        Req::InitProducerId(r) => Res::InitProducerId(init_producer_id::handle(r, node).await?),
+        Req::FindCoordinator(r) => Res::FindCoordinator(find_coordinator::handle(r, version, node)),
+        Req::JoinGroup(r) => Res::JoinGroup(join_group::handle(r, version, client, node).await?),
+        Req::SyncGroup(r) => Res::SyncGroup(sync_group::handle(r, version, node).await?),
+        Req::Heartbeat(r) => Res::Heartbeat(heartbeat::handle(r, node).await?),
+        Req::LeaveGroup(r) => Res::LeaveGroup(leave_group::handle(r, version, node).await?),
+        Req::OffsetCommit(r) => Res::OffsetCommit(offset_commit::handle(r, version, node).await?),
+        Req::OffsetFetch(r) => Res::OffsetFetch(offset_fetch::handle(r, version, node).await?),
+        Req::DescribeGroups(r) => {
+            Res::DescribeGroups(describe_groups::handle(r, version, node).await?)
         }
+        Req::ListGroups(r) => Res::ListGroups(list_groups::handle(r, version, node).await?),
+        Req::DeleteGroups(r) => Res::DeleteGroups(delete_groups::handle(r, node).await?),
         other => {
             unreachable!("versions::SUPPORTED lists an API dispatch does not route: {other:?}")
         }

@@ -6,18 +6,39 @@
 mod api_versions;
 mod connection;
 mod convert;
+mod create_partitions;
 mod create_topics;
+mod delete_groups;
 mod delete_topics;
+mod describe_cluster;
+mod describe_configs;
+mod describe_groups;
 mod dispatch;
 mod fetch;
+mod find_coordinator;
 mod frame;
+mod heartbeat;
+mod incremental_alter_configs;
+mod init_producer_id;
+mod join_group;
+mod leave_group;
+mod list_groups;
 mod list_offsets;
 mod metadata;
 mod node;
+mod offset_commit;
+mod offset_fetch;
 mod produce;
+mod sync_group;
 mod versions;
 
 pub use node::Node;
+
+/// Who sent a request, as group members are described (CLIENT-ID and HOST columns).
+pub struct ClientInfo {
+    pub client_id: String,
+    pub host: String,
+}
 
 use std::sync::Arc;
 

@@ -1,0 +1,77 @@
+//! `--config NAME=VALUE`: broker configs (parsed by the core's `BrokerConfig`) and the group
+//! coordinator's, with Kafka's names.
+
+use anyhow::{Context, bail};
+use partita_core::Millis;
+use partita_core::config::BrokerConfig;
+use partita_core::group::CoordinatorConfig;
+
+pub struct ServerConfig {
+    pub broker: BrokerConfig,
+    pub groups: CoordinatorConfig,
+}
+
+/// Kafka's defaults with `pairs` (each `NAME=VALUE`) applied.
+pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
+    let mut broker_pairs = Vec::new();
+    let mut groups = CoordinatorConfig::default();
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .with_context(|| format!("--config {pair}: expected NAME=VALUE"))?;
+        let number = || {
+            value
+                .parse::<u64>()
+                .with_context(|| format!("--config {name}: {value:?} is not a number"))
+        };
+        match name {
+            "group.min.session.timeout.ms" => {
+                groups.group_min_session_timeout_ms = Millis(number()?)
+            }
+            "group.max.session.timeout.ms" => {
+                groups.group_max_session_timeout_ms = Millis(number()?)
+            }
+            "group.initial.rebalance.delay.ms" => {
+                groups.group_initial_rebalance_delay_ms = Millis(number()?)
+            }
+            "group.max.size" => groups.group_max_size = usize::try_from(number()?)?,
+            "offset.metadata.max.bytes" => {
+                groups.offset_metadata_max_bytes = usize::try_from(number()?)?
+            }
+            "offsets.retention.minutes" => groups.offsets_retention_ms = Millis(number()? * 60_000),
+            _ => broker_pairs.push((name, value)),
+        }
+    }
+    if groups.group_min_session_timeout_ms > groups.group_max_session_timeout_ms {
+        bail!("--config group.min.session.timeout.ms is above group.max.session.timeout.ms");
+    }
+    let broker = BrokerConfig::from_pairs(broker_pairs).context("--config")?;
+    Ok(ServerConfig { broker, groups })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_and_group_keys_go_to_their_configs() {
+        let config = parse(&[
+            "num.partitions=3".into(),
+            "group.initial.rebalance.delay.ms=0".into(),
+        ])
+        .unwrap();
+        assert_eq!(config.broker.num_partitions, 3);
+        assert_eq!(config.groups.group_initial_rebalance_delay_ms, Millis(0));
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_its_name() {
+        let error = |pairs: &[&str]| {
+            let pairs: Vec<String> = pairs.iter().map(|p| p.to_string()).collect();
+            format!("{:#}", parse(&pairs).err().expect("refused"))
+        };
+        assert!(error(&["num.partitions"]).contains("expected NAME=VALUE"));
+        assert!(error(&["group.max.size=lots"]).contains("group.max.size"));
+        assert!(error(&["no.such.key=1"]).contains("no.such.key"));
+    }
+}

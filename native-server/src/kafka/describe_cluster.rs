@@ -1,0 +1,33 @@
+//! DescribeCluster: the cluster id, the controller and the live brokers.
+
+use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
+use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeClusterResponse};
+
+use super::convert::str_bytes;
+use super::node::Node;
+
+pub async fn handle(
+    _request: DescribeClusterRequest,
+    node: &Node,
+) -> anyhow::Result<DescribeClusterResponse> {
+    let cluster_id = str_bytes(node.cluster_id.clone());
+    node.engine
+        .call(move |state| {
+            let brokers = state
+                .image()
+                .brokers()
+                .filter(|b| !b.fenced)
+                .map(|b| {
+                    DescribeClusterBroker::default()
+                        .with_broker_id(BrokerId(b.broker_id))
+                        .with_host(str_bytes(b.host.clone()))
+                        .with_port(i32::from(b.port))
+                })
+                .collect();
+            DescribeClusterResponse::default()
+                .with_cluster_id(cluster_id)
+                .with_controller_id(BrokerId(state.node_id()))
+                .with_brokers(brokers)
+        })
+        .await
+}

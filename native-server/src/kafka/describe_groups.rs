@@ -1,0 +1,52 @@
+//! DescribeGroups: state, protocol and members (with their metadata and assignment).
+
+use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
+use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse, GroupId};
+
+use super::convert::str_bytes;
+use super::node::Node;
+
+pub async fn handle(
+    request: DescribeGroupsRequest,
+    version: i16,
+    node: &Node,
+) -> anyhow::Result<DescribeGroupsResponse> {
+    let ids: Vec<String> = request.groups.iter().map(|g| g.to_string()).collect();
+    let described = node
+        .engine
+        .call(move |state| {
+            ids.iter()
+                .map(|id| state.coordinator.describe_group(id))
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    let groups = described
+        .into_iter()
+        .map(|g| {
+            let members = g
+                .members
+                .into_iter()
+                .map(|m| {
+                    let member = DescribedGroupMember::default()
+                        .with_member_id(str_bytes(m.member_id))
+                        .with_client_id(str_bytes(m.client_id))
+                        .with_client_host(str_bytes(m.client_host))
+                        .with_member_metadata(m.metadata.into())
+                        .with_member_assignment(m.assignment.into());
+                    if version >= 4 {
+                        member.with_group_instance_id(m.group_instance_id.map(str_bytes))
+                    } else {
+                        member
+                    }
+                })
+                .collect();
+            DescribedGroup::default()
+                .with_group_id(GroupId(str_bytes(g.group_id)))
+                .with_group_state(str_bytes(g.state.name()))
+                .with_protocol_type(str_bytes(g.protocol_type))
+                .with_protocol_data(str_bytes(g.protocol_name))
+                .with_members(members)
+        })
+        .collect();
+    Ok(DescribeGroupsResponse::default().with_groups(groups))
+}

@@ -1,0 +1,46 @@
+//! ListGroups: every group, optionally only those in given states (v4+).
+
+use kafka_protocol::messages::list_groups_response::ListedGroup;
+use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
+use partita_core::group::GroupState;
+
+use super::convert::str_bytes;
+use super::node::Node;
+
+pub async fn handle(
+    request: ListGroupsRequest,
+    version: i16,
+    node: &Node,
+) -> anyhow::Result<ListGroupsResponse> {
+    // A state this broker does not know matches no group.
+    let filter: Vec<Option<GroupState>> = request
+        .states_filter
+        .iter()
+        .map(|s| GroupState::from_name(s.as_str()))
+        .collect();
+    let states: Vec<GroupState> = filter.iter().flatten().copied().collect();
+    let unknown_only = !filter.is_empty() && states.is_empty();
+    let listed = node
+        .engine
+        .call(move |state| state.coordinator.list_groups(&states))
+        .await?;
+    let groups = if unknown_only { Vec::new() } else { listed }
+        .into_iter()
+        .map(|g| {
+            let group = ListedGroup::default()
+                .with_group_id(GroupId(str_bytes(g.group_id)))
+                .with_protocol_type(str_bytes(g.protocol_type));
+            let group = if version >= 4 {
+                group.with_group_state(str_bytes(g.state.name()))
+            } else {
+                group
+            };
+            if version >= 5 {
+                group.with_group_type(str_bytes("classic"))
+            } else {
+                group
+            }
+        })
+        .collect();
+    Ok(ListGroupsResponse::default().with_groups(groups))
+}

@@ -1,0 +1,62 @@
+//! OffsetCommit: where a group resumes reading; on disk before the answer goes out.
+
+use kafka_protocol::messages::offset_commit_response::{
+    OffsetCommitResponsePartition, OffsetCommitResponseTopic,
+};
+use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
+use partita_core::assignor::TopicPartition;
+use partita_core::group::{self, CommitOffset};
+
+use super::convert::topic_name;
+use super::node::Node;
+
+pub async fn handle(
+    request: OffsetCommitRequest,
+    version: i16,
+    node: &Node,
+) -> anyhow::Result<OffsetCommitResponse> {
+    let offsets = request
+        .topics
+        .iter()
+        .flat_map(|topic| {
+            topic.partitions.iter().map(|p| {
+                let commit = CommitOffset {
+                    offset: p.committed_offset,
+                    leader_epoch: (version >= 6 && p.committed_leader_epoch >= 0)
+                        .then_some(p.committed_leader_epoch),
+                    metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
+                };
+                (
+                    TopicPartition::new(topic.name.to_string(), p.partition_index),
+                    commit,
+                )
+            })
+        })
+        .collect();
+    let commit = group::OffsetCommitRequest {
+        group_id: request.group_id.to_string(),
+        generation_id: request.generation_id_or_member_epoch,
+        member_id: request.member_id.to_string(),
+        group_instance_id: request.group_instance_id.map(|id| id.to_string()),
+        offsets,
+    };
+    let results = node
+        .engine
+        .call(move |state| state.offset_commit(&commit))
+        .await?;
+    let mut topics: Vec<OffsetCommitResponseTopic> = Vec::new();
+    for (tp, result) in results {
+        let partition = OffsetCommitResponsePartition::default()
+            .with_partition_index(tp.partition)
+            .with_error_code(result.err().map_or(0, |e| e.code().code()));
+        match topics.last_mut() {
+            Some(topic) if topic.name.as_str() == tp.topic => topic.partitions.push(partition),
+            _ => topics.push(
+                OffsetCommitResponseTopic::default()
+                    .with_name(topic_name(&tp.topic))
+                    .with_partitions(vec![partition]),
+            ),
+        }
+    }
+    Ok(OffsetCommitResponse::default().with_topics(topics))
+}

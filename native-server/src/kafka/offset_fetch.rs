@@ -1,0 +1,151 @@
+//! OffsetFetch: a group's committed offsets, for named partitions or all of them (v2+); one
+//! group up to v7, several from v8.
+
+use kafka_protocol::messages::offset_fetch_response::{
+    OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
+    OffsetFetchResponseTopic, OffsetFetchResponseTopics,
+};
+use kafka_protocol::messages::{GroupId, OffsetFetchRequest, OffsetFetchResponse, TopicName};
+use partita_core::ErrorCode;
+use partita_core::assignor::TopicPartition;
+use partita_core::group::CommittedOffset;
+
+use super::convert::{str_bytes, topic_name};
+use super::node::Node;
+
+/// One group's answer: a group-level error, or the offsets per partition (`None`: no commit).
+type Fetched = Result<Vec<(TopicPartition, Option<CommittedOffset>)>, ErrorCode>;
+
+pub async fn handle(
+    request: OffsetFetchRequest,
+    version: i16,
+    node: &Node,
+) -> anyhow::Result<OffsetFetchResponse> {
+    let asked: Vec<(String, Option<Vec<TopicPartition>>)> = if version >= 8 {
+        request
+            .groups
+            .iter()
+            .map(|g| {
+                (
+                    g.group_id.to_string(),
+                    g.topics
+                        .as_ref()
+                        .map(|ts| partitions(ts.iter().map(|t| (&t.name, &t.partition_indexes)))),
+                )
+            })
+            .collect()
+    } else {
+        let topics = request
+            .topics
+            .as_ref()
+            .map(|ts| partitions(ts.iter().map(|t| (&t.name, &t.partition_indexes))));
+        vec![(request.group_id.to_string(), topics)]
+    };
+    let fetched: Vec<(String, Fetched)> = node
+        .engine
+        .call(move |state| {
+            asked
+                .into_iter()
+                .map(|(group, wanted)| {
+                    let result = state
+                        .offset_fetch(&group, wanted.as_deref())
+                        .map_err(|e| e.code());
+                    (group, result)
+                })
+                .collect()
+        })
+        .await?;
+    if version >= 8 {
+        let groups = fetched
+            .into_iter()
+            .map(|(group, result)| encode_group(group, result, version))
+            .collect();
+        return Ok(OffsetFetchResponse::default().with_groups(groups));
+    }
+    let (_, result) = fetched.into_iter().next().expect("one group asked");
+    let response = OffsetFetchResponse::default();
+    Ok(match result {
+        Err(code) => response.with_error_code(if version >= 2 { code.code() } else { 0 }),
+        Ok(offsets) => {
+            let mut topics: Vec<OffsetFetchResponseTopic> = Vec::new();
+            for (tp, committed) in offsets {
+                let (offset, epoch, metadata) = fields(committed, version);
+                let partition = OffsetFetchResponsePartition::default()
+                    .with_partition_index(tp.partition)
+                    .with_committed_offset(offset)
+                    .with_committed_leader_epoch(epoch)
+                    .with_metadata(Some(metadata));
+                match topics.last_mut() {
+                    Some(topic) if topic.name.as_str() == tp.topic => {
+                        topic.partitions.push(partition)
+                    }
+                    _ => topics.push(
+                        OffsetFetchResponseTopic::default()
+                            .with_name(topic_name(&tp.topic))
+                            .with_partitions(vec![partition]),
+                    ),
+                }
+            }
+            response.with_topics(topics)
+        }
+    })
+}
+
+fn partitions<'a>(
+    topics: impl Iterator<Item = (&'a TopicName, &'a Vec<i32>)>,
+) -> Vec<TopicPartition> {
+    topics
+        .flat_map(|(name, indexes)| {
+            indexes
+                .iter()
+                .map(move |&p| TopicPartition::new(name.to_string(), p))
+        })
+        .collect()
+}
+
+/// (offset, leader epoch, metadata) as the version can carry them; -1 for no commit.
+fn fields(
+    committed: Option<CommittedOffset>,
+    version: i16,
+) -> (i64, i32, kafka_protocol::protocol::StrBytes) {
+    match committed {
+        Some(c) => {
+            let epoch = if version >= 5 {
+                c.leader_epoch.unwrap_or(-1)
+            } else {
+                -1
+            };
+            (c.offset, epoch, str_bytes(c.metadata))
+        }
+        None => (-1, -1, str_bytes("")),
+    }
+}
+
+fn encode_group(group: String, result: Fetched, version: i16) -> OffsetFetchResponseGroup {
+    let response = OffsetFetchResponseGroup::default().with_group_id(GroupId(str_bytes(group)));
+    match result {
+        Err(code) => response.with_error_code(code.code()),
+        Ok(offsets) => {
+            let mut topics: Vec<OffsetFetchResponseTopics> = Vec::new();
+            for (tp, committed) in offsets {
+                let (offset, epoch, metadata) = fields(committed, version);
+                let partition = OffsetFetchResponsePartitions::default()
+                    .with_partition_index(tp.partition)
+                    .with_committed_offset(offset)
+                    .with_committed_leader_epoch(epoch)
+                    .with_metadata(Some(metadata));
+                match topics.last_mut() {
+                    Some(topic) if topic.name.as_str() == tp.topic => {
+                        topic.partitions.push(partition)
+                    }
+                    _ => topics.push(
+                        OffsetFetchResponseTopics::default()
+                            .with_name(topic_name(&tp.topic))
+                            .with_partitions(vec![partition]),
+                    ),
+                }
+            }
+            response.with_topics(topics)
+        }
+    }
+}
