@@ -73,6 +73,9 @@ pub struct GroupMetadataValue {
     pub generation_id: i32,
     pub protocol_name: Option<String>,
     pub leader: Option<String>,
+    /// When the group entered its current state: for an empty group, where the retention of
+    /// its offsets counts from, across restarts.
+    pub current_state_timestamp: Millis,
     pub members: Vec<MemberMetadataValue>,
 }
 
@@ -114,6 +117,7 @@ impl ClassicGroup {
                 generation_id: self.generation_id,
                 protocol_name: self.protocol_name.clone(),
                 leader: self.leader.clone(),
+                current_state_timestamp: self.state_since,
                 members,
             }),
         }
@@ -206,12 +210,14 @@ impl ClassicGroup {
             }
             self.members.insert(member.member_id.clone(), member);
         }
-        self.state = if self.members.is_empty() {
-            GroupState::Empty
+        if self.members.is_empty() {
+            self.state = GroupState::Empty;
+            self.state_since = value.current_state_timestamp;
         } else {
-            GroupState::Stable
-        };
-        self.state_since = now;
+            // Members get a fresh session from `now`; their state starts now too.
+            self.state = GroupState::Stable;
+            self.state_since = now;
+        }
     }
 }
 
@@ -301,6 +307,33 @@ mod tests {
         // goes with it).
         fresh.tick(Millis(115_000));
         assert_eq!(fresh.describe_group(GROUP).state, GroupState::Dead);
+    }
+
+    #[test]
+    fn offsets_retention_of_an_empty_group_counts_across_a_restart() {
+        let config = CoordinatorConfig {
+            group_initial_rebalance_delay_ms: Millis::ZERO,
+            offsets_retention_ms: Millis(60_000),
+            ..CoordinatorConfig::default()
+        };
+        let mut h = Harness::with_config(config.clone());
+        let a = h.new_member_id();
+        let r = h.join(join_request(&a));
+        h.joined(r);
+        let s = h.sync(&a, 1, &[]);
+        h.sync_result(s).unwrap().unwrap();
+        h.coordinator
+            .handle_offset_commit(&commit(GROUP, &a, 1, 5), h.now);
+        h.now = Millis(1_000);
+        h.leave(&[(&a, None)]);
+        assert_eq!(h.state(), GroupState::Empty);
+
+        let records = h.persisted();
+        let mut fresh = Coordinator::new(config, 7);
+        for record in &records {
+            fresh.replay(record, Millis(50_000));
+        }
+        assert_eq!(fresh.next_deadline(), Some(Millis(61_000)));
     }
 
     #[test]
