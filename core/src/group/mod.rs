@@ -62,5 +62,5 @@ pub use messages::{
     OffsetCommitRequest, Output, Protocol, RemovalReason, RequestId, SyncGroupRequest, SyncedGroup,
 };
 pub use offsets::{CommitOffset, CommittedOffset};
-pub use records::{GroupMetadataValue, GroupRecord, GroupRecordKey, MemberMetadataValue};
+pub use records::{GroupMetadataValue, GroupRecord, GroupRecordKey, MemberMetadataValue, compact};
 pub use state::GroupState;
