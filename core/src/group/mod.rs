@@ -38,11 +38,13 @@ mod leave;
 mod member;
 mod messages;
 mod offsets;
+mod placement;
 mod rebalance;
 mod records;
 mod state;
 mod sync;
 mod timers;
+mod unload;
 
 #[cfg(test)]
 mod scenarios;
@@ -62,5 +64,6 @@ pub use messages::{
     OffsetCommitRequest, Output, Protocol, RemovalReason, RequestId, SyncGroupRequest, SyncedGroup,
 };
 pub use offsets::{CommitOffset, CommittedOffset};
+pub use placement::offsets_partition;
 pub use records::{GroupMetadataValue, GroupRecord, GroupRecordKey, MemberMetadataValue, compact};
 pub use state::GroupState;
