@@ -25,6 +25,13 @@
 //!                            └──── join, leave, timeout ─────────── Stable
 //!   Empty ── DeleteGroups ──► Dead
 //! ```
+//!
+//! CompletingRebalance also falls back to PreparingRebalance when a member joins or leaves (or
+//! the leader never assigns) before the assignment arrives.
+//!
+//! The group lives on the broker that leads partition [`offsets_partition`] of the offsets
+//! topic. A broker that stops leading it calls [`Coordinator::unload`]; the new leader replays
+//! that partition's records.
 
 mod admin;
 mod classic_group;
