@@ -10,9 +10,15 @@ use crate::{ErrorCode, Millis};
 
 #[derive(Clone, Debug)]
 enum Op {
+    /// A batch whose records are `skew_ms` older than now (clients' clocks and lingering).
     Append {
         records: usize,
         value_bytes: usize,
+        skew_ms: u64,
+    },
+    /// ListOffsets by a timestamp around now.
+    FindTimestamp {
+        at: u8,
     },
     Read {
         at: u8,
@@ -45,7 +51,9 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        8 => (1..4usize, 0..120usize).prop_map(|(records, value_bytes)| Op::Append { records, value_bytes }),
+        8 => (1..4usize, 0..120usize, 0..3000u64)
+            .prop_map(|(records, value_bytes, skew_ms)| Op::Append { records, value_bytes, skew_ms }),
+        2 => any::<u8>().prop_map(|at| Op::FindTimestamp { at }),
         4 => (any::<u8>(), 1..600usize).prop_map(|(at, max_bytes)| Op::Read { at, max_bytes }),
         2 => Just(Op::Flush),
         1 => any::<u8>().prop_map(|at| Op::Truncate { at }),
@@ -77,6 +85,8 @@ struct ModelBatch {
     values: Vec<String>,
     /// Epoch and sequence range, for the idempotent producer's batches.
     producer: Option<(i16, i32, i32)>,
+    /// The timestamp of every record in the batch.
+    timestamp: i64,
 }
 
 impl ModelBatch {
@@ -223,7 +233,7 @@ fn run(ops: Vec<Op>) {
     let storage = FaultyStorage::new(MemoryStorage::new()).unwrap();
     let mut log: TestLog = Log::open(storage, config()).unwrap().0;
     let mut model = Model::default();
-    let mut now = Millis(1_000);
+    let mut now = Millis(10_000);
     // The idempotent producer: its epoch, next sequence, and last batch sent.
     let (mut epoch, mut next_sequence) = (0i16, 0i32);
     let mut last_sent: Option<(i16, i32, Vec<String>)> = None;
@@ -232,13 +242,15 @@ fn run(ops: Vec<Op>) {
             Op::Append {
                 records,
                 value_bytes,
+                skew_ms,
             } => {
+                let timestamp = now.0 as i64 - skew_ms as i64;
                 let values: Vec<String> = (0..records)
                     .map(|i| format!("{step}.{i}:{}", "x".repeat(value_bytes)))
                     .collect();
                 let mut builder = BatchBuilder::new();
                 for value in &values {
-                    builder.push(now.0 as i64, None, Some(value.as_bytes()), &[]);
+                    builder.push(timestamp, None, Some(value.as_bytes()), &[]);
                 }
                 let info = log.append(&mut builder.build(), 1, now).unwrap();
                 assert_eq!(info.base_offset, model.log_end_offset);
@@ -246,6 +258,7 @@ fn run(ops: Vec<Op>) {
                     base_offset: info.base_offset,
                     values,
                     producer: None,
+                    timestamp,
                 });
                 model.log_end_offset = info.last_offset + 1;
             }
@@ -341,6 +354,7 @@ fn run(ops: Vec<Op>) {
                         base_offset: model.log_end_offset,
                         values,
                         producer: None,
+                        timestamp: now.0 as i64,
                     });
                     model.log_end_offset += 1;
                 }
@@ -380,6 +394,22 @@ fn run(ops: Vec<Op>) {
                 model.flushed_offset = model.log_end_offset;
             }
             Op::Tick { ms } => now = now.plus(Millis(ms)),
+            Op::FindTimestamp { at } => {
+                let target = now.0 as i64 - 4_000 + i64::from(at) * 20;
+                let expect = model
+                    .batches
+                    .iter()
+                    .flat_map(|b| (b.base_offset..b.next_offset()).map(move |o| (o, b.timestamp)))
+                    .find(|&(offset, timestamp)| {
+                        offset >= model.log_start_offset && timestamp >= target
+                    });
+                let found = log.offset_for_timestamp(target).unwrap();
+                assert_eq!(
+                    found.map(|f| (f.offset, f.timestamp)),
+                    expect,
+                    "timestamp {target}"
+                );
+            }
             Op::Idempotent { records, resend } => {
                 let (batch_epoch, first, values) = match (&last_sent, resend) {
                     (Some(sent), true) => sent.clone(),
@@ -410,6 +440,7 @@ fn run(ops: Vec<Op>) {
                             base_offset: info.base_offset,
                             values: values.clone(),
                             producer,
+                            timestamp: now.0 as i64,
                         });
                         model.log_end_offset = info.last_offset + 1;
                         if !resend || last_sent.is_none() {
