@@ -9,7 +9,8 @@
 //!
 //! Eager assignors (range, roundrobin) start from scratch each time, so every member revokes
 //! everything before it rejoins. The cooperative-sticky assignor keeps partitions with their
-//! previous owners and moves only what balance requires, in two rebalances: see [`rebalance`].
+//! previous owners and moves only what balance requires, in two rebalances: see
+//! [`RebalanceProtocol`].
 
 pub mod consumer_protocol;
 mod leader;

@@ -152,3 +152,104 @@ fn a_member_leaving_under_cooperative_sticky_moves_only_its_partitions() {
         assert!(kept.iter().all(|tp| group.owned[i].1.contains(tp)));
     }
 }
+
+mod properties {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::topics;
+    use crate::assignor::{AssignorKind, MemberSubscription, TopicPartition};
+
+    /// Members come (`true`) and go (`false`, the member at that index) between rebalances.
+    fn changes() -> impl Strategy<Value = Vec<(bool, usize)>> {
+        proptest::collection::vec((any::<bool>(), 0..8usize), 1..10)
+    }
+
+    fn subscriptions(
+        owned: &BTreeMap<String, Vec<TopicPartition>>,
+        generation: i32,
+    ) -> Vec<MemberSubscription> {
+        owned
+            .iter()
+            .map(|(id, owned)| MemberSubscription {
+                member_id: id.clone(),
+                topics: vec!["orders".into()],
+                owned: owned.clone(),
+                generation: Some(generation),
+            })
+            .collect()
+    }
+
+    fn assert_balanced(owned: &BTreeMap<String, Vec<TopicPartition>>, partitions: i32) {
+        let counts: Vec<usize> = owned.values().map(Vec::len).collect();
+        assert_eq!(
+            counts.iter().sum::<usize>(),
+            partitions as usize,
+            "every partition is owned"
+        );
+        let (min, max) = (counts.iter().min().unwrap(), counts.iter().max().unwrap());
+        assert!(max - min <= 1, "balanced: {counts:?}");
+    }
+
+    fn apply(
+        owned: &mut BTreeMap<String, Vec<TopicPartition>>,
+        next_id: &mut usize,
+        (join, index): (bool, usize),
+    ) {
+        if join || owned.len() <= 1 {
+            owned.insert(format!("m{next_id:02}"), vec![]);
+            *next_id += 1;
+        } else {
+            let leaving = owned.keys().nth(index % owned.len()).unwrap().clone();
+            owned.remove(&leaving);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn eager_assignors_balance_one_topic(partitions in 0..30i32, changes in changes()) {
+            for assignor in [AssignorKind::Range, AssignorKind::RoundRobin] {
+                let mut owned = BTreeMap::new();
+                let mut next_id = 0;
+                for &change in &changes {
+                    apply(&mut owned, &mut next_id, change);
+                    owned = assignor.assign(&topics(partitions), &subscriptions(&owned, 0));
+                    assert_balanced(&owned, partitions);
+                }
+            }
+        }
+
+        #[test]
+        fn cooperative_sticky_never_hands_over_an_owned_partition_and_converges_in_two_rounds(
+            partitions in 0..30i32,
+            changes in changes(),
+        ) {
+            let mut owned: BTreeMap<String, Vec<TopicPartition>> = BTreeMap::new();
+            let mut next_id = 0;
+            let mut generation = 0;
+            for &change in &changes {
+                apply(&mut owned, &mut next_id, change);
+                for round in 0.. {
+                    prop_assert!(round < 2, "a follow-up rebalance settles it");
+                    let assignment =
+                        AssignorKind::CooperativeSticky.assign(&topics(partitions), &subscriptions(&owned, generation));
+                    generation += 1;
+                    let mut revoked_any = false;
+                    for (member, assigned) in &assignment {
+                        for tp in assigned {
+                            let owner = owned.iter().find(|(_, theirs)| theirs.contains(tp)).map(|(m, _)| m);
+                            prop_assert!(owner.is_none_or(|owner| owner == member), "{tp:?} given while owned");
+                        }
+                        revoked_any |= owned[member].iter().any(|tp| !assigned.contains(tp));
+                    }
+                    owned = assignment;
+                    if !revoked_any {
+                        break;
+                    }
+                }
+                assert_balanced(&owned, partitions);
+            }
+        }
+    }
+}

@@ -23,6 +23,9 @@ pub enum JoinGroupError {
     /// The member sent another JoinGroup while this one waited; the newer one is answered.
     #[error("superseded by a newer JoinGroup from the same member")]
     Superseded,
+    /// This broker stopped coordinating the group while the request waited.
+    #[error("this broker is no longer the group's coordinator")]
+    NotCoordinator,
 }
 
 impl JoinGroupError {
@@ -36,6 +39,7 @@ impl JoinGroupError {
             JoinGroupError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
             JoinGroupError::GroupMaxSizeReached => ErrorCode::GROUP_MAX_SIZE_REACHED,
             JoinGroupError::Superseded => ErrorCode::REBALANCE_IN_PROGRESS,
+            JoinGroupError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
         }
     }
 
@@ -62,6 +66,9 @@ pub enum SyncGroupError {
     FencedInstanceId,
     #[error("the protocol type or name differs from the group's")]
     InconsistentGroupProtocol,
+    /// This broker stopped coordinating the group while the request waited.
+    #[error("this broker is no longer the group's coordinator")]
+    NotCoordinator,
 }
 
 impl SyncGroupError {
@@ -73,6 +80,7 @@ impl SyncGroupError {
             SyncGroupError::RebalanceInProgress => ErrorCode::REBALANCE_IN_PROGRESS,
             SyncGroupError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
             SyncGroupError::InconsistentGroupProtocol => ErrorCode::INCONSISTENT_GROUP_PROTOCOL,
+            SyncGroupError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
         }
     }
 }

@@ -514,6 +514,50 @@ mod tests {
     }
 
     #[test]
+    fn an_absent_static_member_keeps_its_place_through_a_rebalance() {
+        // With the initial delay, both join generation 1 together (at 6 s: "b" extended it).
+        let mut h = Harness::with_config(CoordinatorConfig::default());
+        let ra = h.join(static_request("pod-0"));
+        let mut long_session = static_request("pod-1");
+        long_session.session_timeout = Millis(120_000);
+        let rb = h.join(long_session.clone());
+        h.advance_to(6_000);
+        let a = h.joined(ra).member_id;
+        let b = h.joined(rb).member_id;
+        let s = h.sync(&a, 1, &[(a.as_str(), b"A1"), (b.as_str(), b"B1")]);
+        h.sync_result(s).unwrap().unwrap();
+        let s = h.sync(&b, 1, &[]);
+        h.sync_result(s).unwrap().unwrap();
+
+        // "b" restarts (silent); the leader "a" rejoins and the join phase times out.
+        let r = h.join(JoinGroupRequest {
+            member_id: a.clone(),
+            ..static_request("pod-0")
+        });
+        h.advance_to(35_999);
+        assert_eq!(h.join_result(r), None);
+        h.advance_to(36_000);
+        let joined = h.joined(r);
+        assert_eq!(joined.generation_id, 2);
+        assert_eq!(
+            joined.members.len(),
+            2,
+            "the leader assigns to the absent static member too"
+        );
+        assert!(h.removed().is_empty());
+        let s = h.sync(&a, 2, &[(a.as_str(), b"A2"), (b.as_str(), b"B2")]);
+        h.sync_result(s).unwrap().unwrap();
+        assert_eq!(h.state(), GroupState::Stable);
+
+        // "b" comes back under a new member id and takes its assignment without a rebalance.
+        let r = h.join(long_session);
+        let back = h.joined(r);
+        assert_eq!(back.generation_id, 2);
+        let s = h.sync(&back.member_id, 2, &[]);
+        assert_eq!(h.sync_result(s).unwrap().unwrap().assignment, b"B2");
+    }
+
+    #[test]
     fn a_static_member_with_another_id_is_fenced() {
         let mut h = Harness::new();
         let r = h.join(static_request("pod-0"));

@@ -19,7 +19,8 @@ pub(super) struct Member {
     pub(super) pending_join: Option<RequestId>,
     /// The SyncGroup it waits on an answer to (it "awaits sync").
     pub(super) pending_sync: Option<RequestId>,
-    /// Whether it sent SyncGroup in the current generation.
+    /// Whether it sent SyncGroup in the current generation, or is not expected to (a static
+    /// member that was absent from the rebalance).
     pub(super) synced: bool,
     /// When its session ends without another heartbeat.
     pub(super) session_deadline: Millis,

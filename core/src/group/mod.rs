@@ -25,6 +25,13 @@
 //!                            └──── join, leave, timeout ─────────── Stable
 //!   Empty ── DeleteGroups ──► Dead
 //! ```
+//!
+//! CompletingRebalance also falls back to PreparingRebalance when a member joins or leaves (or
+//! the leader never assigns) before the assignment arrives.
+//!
+//! The group lives on the broker that leads partition [`offsets_partition`] of the offsets
+//! topic. A broker that stops leading it calls [`Coordinator::unload`]; the new leader replays
+//! that partition's records.
 
 mod admin;
 mod classic_group;
@@ -38,11 +45,13 @@ mod leave;
 mod member;
 mod messages;
 mod offsets;
+mod placement;
 mod rebalance;
 mod records;
 mod state;
 mod sync;
 mod timers;
+mod unload;
 
 #[cfg(test)]
 mod scenarios;
@@ -62,5 +71,6 @@ pub use messages::{
     OffsetCommitRequest, Output, Protocol, RemovalReason, RequestId, SyncGroupRequest, SyncedGroup,
 };
 pub use offsets::{CommitOffset, CommittedOffset};
-pub use records::{GroupMetadataValue, GroupRecord, GroupRecordKey, MemberMetadataValue};
+pub use placement::offsets_partition;
+pub use records::{GroupMetadataValue, GroupRecord, GroupRecordKey, MemberMetadataValue, compact};
 pub use state::GroupState;

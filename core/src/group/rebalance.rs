@@ -157,6 +157,8 @@ impl ClassicGroup {
             for member in self.members.values_mut() {
                 member.assignment.clear();
                 if let Some(request) = member.pending_sync.take() {
+                    // Its session was on hold while it waited; it starts again now.
+                    member.heartbeat(now);
                     let result = Err(SyncGroupError::RebalanceInProgress);
                     out.push_back(Output::SyncGroup { request, result });
                 }
@@ -189,20 +191,29 @@ impl ClassicGroup {
         }
     }
 
-    /// Ends the join phase: members that did not rejoin are removed, the generation advances,
-    /// and every member gets its JoinGroup answer (the leader with everyone's metadata).
+    /// Ends the join phase: dynamic members that did not rejoin are removed, the generation
+    /// advances, and every member that rejoined gets its JoinGroup answer (the leader with
+    /// everyone's metadata). A static member that did not rejoin keeps its place and its share
+    /// of the assignment: it is expected back under the same `group.instance.id`, and its
+    /// session timeout decides when it is gone.
     pub(super) fn complete_join(&mut self, now: Millis, out: &mut Outputs) {
         let missing: Vec<String> = self
             .members
             .values()
-            .filter(|m| m.pending_join.is_none())
+            .filter(|m| m.pending_join.is_none() && m.group_instance_id.is_none())
             .map(|m| m.member_id.clone())
             .collect();
         for member_id in missing {
             self.remove_member(&member_id, RemovalReason::RebalanceTimeout, out);
         }
-        self.join_deadline = None;
         self.initial_delay = None;
+        if !self.members.is_empty() && !self.elect_rejoined_leader() {
+            // Only absent static members are left: wait for them another rebalance timeout
+            // (unless their sessions end first).
+            self.join_deadline = Some(now.plus(self.rebalance_timeout()));
+            return;
+        }
+        self.join_deadline = None;
         self.generation_id += 1;
         if self.members.is_empty() {
             self.protocol_name = None;
@@ -218,17 +229,32 @@ impl ClassicGroup {
         for member_id in member_ids {
             let joined = self.joined(&member_id);
             let member = self.members.get_mut(&member_id).expect("listed above");
-            member.synced = false;
-            member.heartbeat(now);
-            let request = member
-                .pending_join
-                .take()
-                .expect("every remaining member rejoined");
-            out.push_back(Output::JoinGroup {
-                request,
-                result: Ok(joined),
-            });
+            // Only members that rejoined are expected to sync.
+            member.synced = member.pending_join.is_none();
+            if let Some(request) = member.pending_join.take() {
+                member.heartbeat(now);
+                out.push_back(Output::JoinGroup {
+                    request,
+                    result: Ok(joined),
+                });
+            }
         }
+    }
+
+    /// Makes sure the leader is a member that rejoined (it must compute the assignment now);
+    /// false if no member rejoined.
+    fn elect_rejoined_leader(&mut self) -> bool {
+        let rejoined = |id: &String| {
+            self.members
+                .get(id)
+                .is_some_and(|m| m.pending_join.is_some())
+        };
+        if self.leader.as_ref().is_some_and(rejoined) {
+            return true;
+        }
+        let next = self.members.values().find(|m| m.pending_join.is_some());
+        self.leader = next.map(|m| m.member_id.clone()).or(self.leader.take());
+        next.is_some()
     }
 
     /// The JoinGroup answer of the current generation for `member_id`; only the leader gets

@@ -7,6 +7,8 @@
 //! tombstone: the key is gone. The shell chooses the bytes (the types are `serde`); replaying the
 //! records in log order gives back every group and offset.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::classic_group::ClassicGroup;
@@ -66,6 +68,23 @@ impl GroupRecord {
     }
 }
 
+/// What compaction leaves of a log: the latest record of each key, in the order they were
+/// written, without tombstones. Replaying it rebuilds the same groups and offsets as replaying
+/// the whole log.
+pub fn compact(records: &[GroupRecord]) -> Vec<GroupRecord> {
+    let mut latest: BTreeMap<GroupRecordKey, usize> = BTreeMap::new();
+    for (position, record) in records.iter().enumerate() {
+        latest.insert(record.key(), position);
+    }
+    let mut kept: Vec<usize> = latest.into_values().collect();
+    kept.sort_unstable();
+    kept.into_iter()
+        .map(|position| &records[position])
+        .filter(|record| !record.is_tombstone())
+        .cloned()
+        .collect()
+}
+
 /// A group as of its last completed rebalance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupMetadataValue {
@@ -73,6 +92,9 @@ pub struct GroupMetadataValue {
     pub generation_id: i32,
     pub protocol_name: Option<String>,
     pub leader: Option<String>,
+    /// When the group entered its current state: for an empty group, where the retention of
+    /// its offsets counts from, across restarts.
+    pub current_state_timestamp: Millis,
     pub members: Vec<MemberMetadataValue>,
 }
 
@@ -114,6 +136,7 @@ impl ClassicGroup {
                 generation_id: self.generation_id,
                 protocol_name: self.protocol_name.clone(),
                 leader: self.leader.clone(),
+                current_state_timestamp: self.state_since,
                 members,
             }),
         }
@@ -206,12 +229,14 @@ impl ClassicGroup {
             }
             self.members.insert(member.member_id.clone(), member);
         }
-        self.state = if self.members.is_empty() {
-            GroupState::Empty
+        if self.members.is_empty() {
+            self.state = GroupState::Empty;
+            self.state_since = value.current_state_timestamp;
         } else {
-            GroupState::Stable
-        };
-        self.state_since = now;
+            // Members get a fresh session from `now`; their state starts now too.
+            self.state = GroupState::Stable;
+            self.state_since = now;
+        }
     }
 }
 
@@ -304,6 +329,33 @@ mod tests {
     }
 
     #[test]
+    fn offsets_retention_of_an_empty_group_counts_across_a_restart() {
+        let config = CoordinatorConfig {
+            group_initial_rebalance_delay_ms: Millis::ZERO,
+            offsets_retention_ms: Millis(60_000),
+            ..CoordinatorConfig::default()
+        };
+        let mut h = Harness::with_config(config.clone());
+        let a = h.new_member_id();
+        let r = h.join(join_request(&a));
+        h.joined(r);
+        let s = h.sync(&a, 1, &[]);
+        h.sync_result(s).unwrap().unwrap();
+        h.coordinator
+            .handle_offset_commit(&commit(GROUP, &a, 1, 5), h.now);
+        h.now = Millis(1_000);
+        h.leave(&[(&a, None)]);
+        assert_eq!(h.state(), GroupState::Empty);
+
+        let records = h.persisted();
+        let mut fresh = Coordinator::new(config, 7);
+        for record in &records {
+            fresh.replay(record, Millis(50_000));
+        }
+        assert_eq!(fresh.next_deadline(), Some(Millis(61_000)));
+    }
+
+    #[test]
     fn tombstones_remove_what_they_name() {
         let mut h = Harness::new();
         h.coordinator
@@ -314,6 +366,56 @@ mod tests {
         );
         let fresh = restart(&mut h, 0);
         assert!(fresh.list_groups(&[]).is_empty());
+    }
+
+    /// Everything a client can see of a coordinator.
+    fn visible(c: &Coordinator) -> Vec<String> {
+        c.list_groups(&[])
+            .iter()
+            .flat_map(|g| {
+                let offsets = c.handle_offset_fetch(&g.group_id, None).unwrap();
+                [
+                    format!("{g:?}"),
+                    format!("{:?}", c.describe_group(&g.group_id)),
+                    format!("{offsets:?}"),
+                ]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn replaying_the_compacted_log_gives_the_same_coordinator() {
+        let mut h = Harness::new();
+        let ids = h.stable_group(2);
+        for (offset, topic) in [(1, "a"), (2, "b"), (3, "a")] {
+            let mut request = commit(GROUP, &ids[0], 1, offset);
+            request.offsets[0].0.topic = topic.into();
+            h.coordinator.handle_offset_commit(&request, h.now);
+        }
+        h.coordinator
+            .handle_offset_commit(&commit("gone", "", -1, 1), h.now);
+        h.coordinator.delete_groups(&["gone".to_string()], h.now);
+        h.coordinator
+            .handle_offset_commit(&commit("gone", "", -1, 9), h.now);
+        h.coordinator.on_topic_deleted("b", h.now);
+        h.leave(&[(&ids[1], None)]);
+        let r = h.join(join_request(&ids[0]));
+        h.joined(r);
+        let s = h.sync(&ids[0], 2, &[(ids[0].as_str(), b"all")]);
+        h.sync_result(s).unwrap().unwrap();
+
+        h.collect();
+        let log = h.persisted();
+        let compacted = compact(&log);
+        assert!(compacted.len() < log.len());
+        let (mut full, mut small) = (
+            Coordinator::new(CoordinatorConfig::default(), 1),
+            Coordinator::new(CoordinatorConfig::default(), 1),
+        );
+        log.iter().for_each(|r| full.replay(r, h.now));
+        compacted.iter().for_each(|r| small.replay(r, h.now));
+        assert_eq!(visible(&full), visible(&small));
+        assert_eq!(visible(&full), visible(&h.coordinator));
     }
 
     #[test]

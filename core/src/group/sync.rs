@@ -102,14 +102,11 @@ impl ClassicGroup {
             .collect();
         for member_id in waiting {
             let result = Ok(self.synced(&member_id));
-            let request = self
-                .members
-                .get_mut(&member_id)
-                .and_then(|m| m.pending_sync.take());
-            out.push_back(Output::SyncGroup {
-                request: request.expect("listed above"),
-                result,
-            });
+            let member = self.members.get_mut(&member_id).expect("listed above");
+            // Its session was on hold while it waited; it starts again now.
+            member.heartbeat(now);
+            let request = member.pending_sync.take().expect("listed above");
+            out.push_back(Output::SyncGroup { request, result });
         }
         self.clear_sync_deadline_if_all_synced();
     }

@@ -58,8 +58,16 @@ impl Harness {
         }
     }
 
-    /// Moves the clock to `ms` and fires what is due.
+    /// Moves the clock to `ms`, ticking at every deadline on the way as a shell does.
     pub(super) fn advance_to(&mut self, ms: u64) {
+        while let Some(deadline) = self.coordinator.next_deadline()
+            && self.now < deadline
+            && deadline <= Millis(ms)
+        {
+            self.now = deadline;
+            self.coordinator.tick(self.now);
+            self.collect();
+        }
         self.now = Millis(ms);
         self.coordinator.tick(self.now);
         self.collect();

@@ -4,7 +4,7 @@
 use super::segment::Segment;
 use super::{AppendError, Log};
 use crate::Millis;
-use crate::batch::{BatchSummary, assign_offsets, split_batches};
+use crate::batch::{BatchError, BatchSummary, assign_offsets, split_batches};
 use crate::producer_state::SequenceCheck;
 use crate::storage::{Storage, StorageError};
 
@@ -36,10 +36,10 @@ impl<S: Storage> Log<S> {
         self.ensure_healthy()?;
         let batches = split_batches(records)?;
         let [(_, summary)] = batches[..] else {
-            return Err(crate::batch::BatchError::NotOneBatch(batches.len()).into());
+            return Err(BatchError::NotOneBatch(batches.len()).into());
         };
         if summary.header.is_control() {
-            return Err(crate::batch::BatchError::ControlBatchFromClient.into());
+            return Err(BatchError::ControlBatchFromClient.into());
         }
         let size_bytes = records.len() as u64;
         if size_bytes > self.config.max_message_bytes {

@@ -10,21 +10,50 @@ use crate::{ErrorCode, Millis};
 
 #[derive(Clone, Debug)]
 enum Op {
-    Append { records: usize, value_bytes: usize },
-    Read { at: u8, max_bytes: usize },
+    /// A batch whose records are `skew_ms` older than now (clients' clocks and lingering).
+    Append {
+        records: usize,
+        value_bytes: usize,
+        skew_ms: u64,
+    },
+    /// ListOffsets by a timestamp around now.
+    FindTimestamp {
+        at: u8,
+    },
+    Read {
+        at: u8,
+        max_bytes: usize,
+    },
     Flush,
-    Truncate { at: u8 },
-    DeleteRecords { at: u8 },
+    Truncate {
+        at: u8,
+    },
+    DeleteRecords {
+        at: u8,
+    },
     Retention,
-    FailedAppend { torn_bytes: Option<usize> },
-    Crash { unsynced_bytes_kept: u64 },
+    FailedAppend {
+        torn_bytes: Option<usize>,
+    },
+    Crash {
+        unsynced_bytes_kept: u64,
+    },
     Reopen,
-    Tick { ms: u64 },
+    Tick {
+        ms: u64,
+    },
+    /// A batch from the idempotent producer: a new one, or a resend of its last one.
+    Idempotent {
+        records: usize,
+        resend: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        8 => (1..4usize, 0..120usize).prop_map(|(records, value_bytes)| Op::Append { records, value_bytes }),
+        8 => (1..4usize, 0..120usize, 0..3000u64)
+            .prop_map(|(records, value_bytes, skew_ms)| Op::Append { records, value_bytes, skew_ms }),
+        2 => any::<u8>().prop_map(|at| Op::FindTimestamp { at }),
         4 => (any::<u8>(), 1..600usize).prop_map(|(at, max_bytes)| Op::Read { at, max_bytes }),
         2 => Just(Op::Flush),
         1 => any::<u8>().prop_map(|at| Op::Truncate { at }),
@@ -34,6 +63,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..300u64).prop_map(|unsynced_bytes_kept| Op::Crash { unsynced_bytes_kept }),
         1 => Just(Op::Reopen),
         2 => (0..4000u64).prop_map(|ms| Op::Tick { ms }),
+        4 => (1..4usize, any::<bool>()).prop_map(|(records, resend)| Op::Idempotent { records, resend }),
     ]
 }
 
@@ -53,6 +83,10 @@ fn config() -> LogConfig {
 struct ModelBatch {
     base_offset: i64,
     values: Vec<String>,
+    /// Epoch and sequence range, for the idempotent producer's batches.
+    producer: Option<(i16, i32, i32)>,
+    /// The timestamp of every record in the batch.
+    timestamp: i64,
 }
 
 impl ModelBatch {
@@ -91,6 +125,61 @@ impl Model {
         self.batches
             .retain(|batch| batch.next_offset() <= log_end_offset);
         self.log_end_offset = log_end_offset;
+    }
+
+    /// What the producer state must answer to a batch (epoch, first and last sequence),
+    /// derived from the batches in the model alone: the last five of the newest epoch still
+    /// at or above the log start (Kafka's rules, see `producer_state`).
+    fn expected_verdict(
+        &self,
+        epoch: i16,
+        first: i32,
+        last: i32,
+    ) -> Result<Option<(i64, i64)>, ErrorCode> {
+        let ours: Vec<(i16, i32, i32, i64, i64)> = self
+            .batches
+            .iter()
+            .filter_map(|b| {
+                b.producer
+                    .map(|(e, f, l)| (e, f, l, b.base_offset, b.next_offset() - 1))
+            })
+            .collect();
+        let Some(&(known_epoch, ..)) = ours.last() else {
+            return Ok(None);
+        };
+        let same_epoch: Vec<_> = ours
+            .iter()
+            .rev()
+            .take_while(|b| b.0 == known_epoch)
+            .take(5)
+            .collect();
+        let cached: Vec<_> = same_epoch
+            .into_iter()
+            .rev()
+            .filter(|b| b.4 >= self.log_start_offset)
+            .collect();
+        if cached.is_empty() {
+            return Ok(None);
+        }
+        if epoch < known_epoch {
+            return Err(ErrorCode::INVALID_PRODUCER_EPOCH);
+        }
+        if epoch > known_epoch {
+            return if first == 0 {
+                Ok(None)
+            } else {
+                Err(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER)
+            };
+        }
+        if let Some(b) = cached.iter().find(|b| b.1 == first && b.2 == last) {
+            return Ok(Some((b.3, b.4)));
+        }
+        let previous = cached.last().expect("not empty").2;
+        if first == previous + 1 {
+            Ok(None)
+        } else {
+            Err(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER)
+        }
     }
 
     /// An offset spread over [start - 1, end + 1] by a random byte.
@@ -144,25 +233,32 @@ fn run(ops: Vec<Op>) {
     let storage = FaultyStorage::new(MemoryStorage::new()).unwrap();
     let mut log: TestLog = Log::open(storage, config()).unwrap().0;
     let mut model = Model::default();
-    let mut now = Millis(1_000);
+    let mut now = Millis(10_000);
+    // The idempotent producer: its epoch, next sequence, and last batch sent.
+    let (mut epoch, mut next_sequence) = (0i16, 0i32);
+    let mut last_sent: Option<(i16, i32, Vec<String>)> = None;
     for (step, op) in ops.into_iter().enumerate() {
         match op {
             Op::Append {
                 records,
                 value_bytes,
+                skew_ms,
             } => {
+                let timestamp = now.0 as i64 - skew_ms as i64;
                 let values: Vec<String> = (0..records)
                     .map(|i| format!("{step}.{i}:{}", "x".repeat(value_bytes)))
                     .collect();
                 let mut builder = BatchBuilder::new();
                 for value in &values {
-                    builder.push(now.0 as i64, None, Some(value.as_bytes()), &[]);
+                    builder.push(timestamp, None, Some(value.as_bytes()), &[]);
                 }
                 let info = log.append(&mut builder.build(), 1, now).unwrap();
                 assert_eq!(info.base_offset, model.log_end_offset);
                 model.batches.push(ModelBatch {
                     base_offset: info.base_offset,
                     values,
+                    producer: None,
+                    timestamp,
                 });
                 model.log_end_offset = info.last_offset + 1;
             }
@@ -257,6 +353,8 @@ fn run(ops: Vec<Op>) {
                     model.batches.push(ModelBatch {
                         base_offset: model.log_end_offset,
                         values,
+                        producer: None,
+                        timestamp: now.0 as i64,
                     });
                     model.log_end_offset += 1;
                 }
@@ -296,6 +394,71 @@ fn run(ops: Vec<Op>) {
                 model.flushed_offset = model.log_end_offset;
             }
             Op::Tick { ms } => now = now.plus(Millis(ms)),
+            Op::FindTimestamp { at } => {
+                let target = now.0 as i64 - 4_000 + i64::from(at) * 20;
+                let expect = model
+                    .batches
+                    .iter()
+                    .flat_map(|b| (b.base_offset..b.next_offset()).map(move |o| (o, b.timestamp)))
+                    .find(|&(offset, timestamp)| {
+                        offset >= model.log_start_offset && timestamp >= target
+                    });
+                let found = log.offset_for_timestamp(target).unwrap();
+                assert_eq!(
+                    found.map(|f| (f.offset, f.timestamp)),
+                    expect,
+                    "timestamp {target}"
+                );
+            }
+            Op::Idempotent { records, resend } => {
+                let (batch_epoch, first, values) = match (&last_sent, resend) {
+                    (Some(sent), true) => sent.clone(),
+                    _ => {
+                        let values = (0..records)
+                            .map(|i| format!("{step}.{i}:idempotent"))
+                            .collect();
+                        (epoch, next_sequence, values)
+                    }
+                };
+                let last = first + values.len() as i32 - 1;
+                let mut builder = BatchBuilder::new().idempotent(7, batch_epoch, first);
+                for value in &values {
+                    builder.push(now.0 as i64, None, Some(value.as_bytes()), &[]);
+                }
+                let expect = model.expected_verdict(batch_epoch, first, last);
+                let result = log.append(&mut builder.build(), 1, now);
+                match (result, expect) {
+                    (Ok(info), Ok(Some(original))) => {
+                        assert!(info.duplicate);
+                        assert_eq!((info.base_offset, info.last_offset), original);
+                    }
+                    (Ok(info), Ok(None)) => {
+                        assert!(!info.duplicate);
+                        assert_eq!(info.base_offset, model.log_end_offset);
+                        let producer = Some((batch_epoch, first, last));
+                        model.batches.push(ModelBatch {
+                            base_offset: info.base_offset,
+                            values: values.clone(),
+                            producer,
+                            timestamp: now.0 as i64,
+                        });
+                        model.log_end_offset = info.last_offset + 1;
+                        if !resend || last_sent.is_none() {
+                            next_sequence = last + 1;
+                        }
+                    }
+                    (Err(err), Err(code)) => {
+                        assert_eq!(err.code(), code);
+                        // As the Java client: bump the epoch and start over at sequence 0.
+                        epoch += 1;
+                        next_sequence = 0;
+                    }
+                    (got, expect) => panic!("append gave {got:?}, the model expects {expect:?}"),
+                }
+                if !resend || last_sent.is_none() {
+                    last_sent = Some((batch_epoch, first, values));
+                }
+            }
         }
         assert!(log.flushed_offset() >= model.flushed_offset);
         check_same(&log, &model);

@@ -76,7 +76,7 @@ impl<S: Storage> Log<S> {
                         "segment starts at offset {base} but the log before it ends at {min_offset}"
                     ),
                 });
-                storage_delete_segment(&mut storage, base, &files, &mut report)?;
+                delete_segment_at(&mut storage, base, &files, &mut report)?;
                 break;
             }
             let (segment, bad) = Segment::load(
@@ -107,7 +107,7 @@ impl<S: Storage> Log<S> {
             }
         }
         for base in bases {
-            storage_delete_segment(&mut storage, base, &files, &mut report)?;
+            delete_segment_at(&mut storage, base, &files, &mut report)?;
         }
         let mut log = Log {
             storage,
@@ -174,7 +174,7 @@ impl<S: Storage> Log<S> {
 }
 
 /// Deletes the files of the segment at `base` among `files` (those present at open).
-fn storage_delete_segment(
+fn delete_segment_at(
     storage: &mut impl Storage,
     base: i64,
     files: &[String],

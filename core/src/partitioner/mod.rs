@@ -6,7 +6,7 @@
 //!
 //! - librdkafka (confluent-kafka, kcat) defaults to `consistent_random`: the CRC-32 (IEEE, as in
 //!   zlib) of the key modulo the partition count, and a random partition for a record without a
-//!   key;
+//!   key (or with an empty one);
 //! - the Java client hashes keys with murmur2 (`toPositive(murmur2(key)) % partitions`), and
 //!   librdkafka offers the same as `murmur2_random`;
 //! - both clients make keyless records "sticky" (KIP-480, librdkafka's

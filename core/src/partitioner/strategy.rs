@@ -8,7 +8,8 @@ use super::{Choose, StickyPartitioner, crc32, murmur2, to_positive};
 pub enum KeyHash {
     /// `consistent`: CRC-32 of the key; a missing key hashes like an empty one.
     Consistent,
-    /// `consistent_random` (librdkafka's default): CRC-32 of the key; no key, random.
+    /// `consistent_random` (librdkafka's default): CRC-32 of the key; no key or an empty one,
+    /// random.
     ConsistentRandom,
     /// `murmur2`: the Java client's murmur2; a missing key hashes like an empty one.
     Murmur2,
@@ -50,6 +51,8 @@ impl KeyHash {
             (KeyHash::Random, _)
             | (KeyHash::ConsistentRandom, None)
             | (KeyHash::Murmur2Random, None) => None,
+            // librdkafka's consistent_random looks at the length, not at null.
+            (KeyHash::ConsistentRandom, Some([])) => None,
             (KeyHash::Consistent | KeyHash::ConsistentRandom, key) => {
                 Some(crc32(key.unwrap_or_default()) % partition_count)
             }
@@ -139,7 +142,9 @@ mod tests {
             p.partition("t", Some(b"123456789"), 6, &mut never),
             3_421_780_262 % 6
         );
-        assert_eq!(p.partition("t", Some(b""), 6, &mut never), 0);
+        // An empty key is placed like a missing one: on the sticky partition.
+        assert_eq!(p.partition("t", Some(b""), 6, &mut |_: u32| 4), 4);
+        assert_eq!(p.partition("t", None, 6, &mut never), 4);
     }
 
     #[test]
@@ -150,6 +155,71 @@ mod tests {
             p.partition("t", Some(b"foobar"), 10, &mut never),
             1_357_151_166 % 10
         );
+    }
+
+    /// The expectations of librdkafka's test 0048-partitioner, over 17 partitions.
+    #[test]
+    fn matches_librdkafka() {
+        let keys: [Option<&[u8]>; 5] = [
+            None,
+            Some(b""),
+            Some(b"23456"),
+            Some(b"this is another string with more length to it perhaps"),
+            Some(b"hejsan"),
+        ];
+        let expected: [(KeyHash, [Option<u32>; 5]); 4] = [
+            (
+                KeyHash::Consistent,
+                [
+                    Some(0),
+                    Some(0),
+                    Some(0xb1b4_51d7),
+                    Some(0xb015_0df7),
+                    Some(0xd077_037e),
+                ],
+            ),
+            (
+                KeyHash::ConsistentRandom,
+                [
+                    None,
+                    None,
+                    Some(0xb1b4_51d7),
+                    Some(0xb015_0df7),
+                    Some(0xd077_037e),
+                ],
+            ),
+            (
+                KeyHash::Murmur2,
+                [
+                    Some(0x106e_08d9),
+                    Some(0x106e_08d9),
+                    Some(0x058d_780f),
+                    Some(0x4f77_03da),
+                    Some(0x5ec1_9395),
+                ],
+            ),
+            (
+                KeyHash::Murmur2Random,
+                [
+                    None,
+                    Some(0x106e_08d9),
+                    Some(0x058d_780f),
+                    Some(0x4f77_03da),
+                    Some(0x5ec1_9395),
+                ],
+            ),
+        ];
+        for (strategy, hashes) in expected {
+            for (key, hash) in keys.iter().zip(hashes) {
+                let partition = hash.map(|h| h % 17);
+                assert_eq!(
+                    strategy.hash_partition(*key, 17),
+                    partition,
+                    "{} {key:?}",
+                    strategy.name()
+                );
+            }
+        }
     }
 
     #[test]

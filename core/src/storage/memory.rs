@@ -21,11 +21,6 @@ impl MemoryStorage {
             .get(file)
             .ok_or_else(|| StorageError::NotFound(file.to_string()))
     }
-
-    /// Total bytes held across files (for the playground's disk gauge).
-    pub fn total_bytes(&self) -> u64 {
-        self.files.values().map(|data| data.len() as u64).sum()
-    }
 }
 
 impl Storage for MemoryStorage {
