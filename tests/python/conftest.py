@@ -22,12 +22,16 @@ def partita_binary() -> Path:
     return path
 
 
+# Kafka waits 3 s for more members before a new group's first rebalance; tests need not.
+TEST_CONFIG = ["--config", "group.initial.rebalance.delay.ms=0"]
+
+
 class Server:
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
         self.process = subprocess.Popen(
             [str(partita_binary()), "serve", "--data-dir", str(data_dir),
-             "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0"],
+             "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", *TEST_CONFIG],
             stdout=subprocess.PIPE, text=True,
         )
         self.kafka = self.http = None
@@ -44,6 +48,18 @@ class Server:
             self.stop()
             pytest.fail("partita serve did not print its addresses")
 
+    def kill(self) -> None:
+        """SIGKILL: no flush, no goodbye, as a crash."""
+        self.process.kill()
+        self.process.wait()
+
+    def partita(self, *args: str) -> str:
+        """Runs an admin command (`partita topics ...`) against this server; returns stdout."""
+        done = subprocess.run([str(partita_binary()), *args, "--bootstrap-server", self.kafka],
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -56,9 +72,14 @@ class Server:
 
 
 @pytest.fixture
-def server():
-    data_dir = Path(tempfile.mkdtemp(prefix="partita-py-"))
+def data_dir():
+    path = Path(tempfile.mkdtemp(prefix="partita-py-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def server(data_dir):
     running = Server(data_dir)
     yield running
     running.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
