@@ -153,3 +153,12 @@ impl State {
         results
     }
 }
+
+impl State {
+    /// Lag of every group on every partition it committed to or owns: the high watermark (what
+    /// a consumer can reach) minus the committed offset, as kafka-consumer-groups.sh shows it.
+    pub fn group_lag(&self) -> Vec<partita_core::group::LagRow> {
+        self.coordinator
+            .all_lag(|tp| self.broker.partition(tp).map(|p| p.high_watermark))
+    }
+}

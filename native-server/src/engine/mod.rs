@@ -9,7 +9,7 @@ mod producer_ids;
 mod state;
 
 pub use clock::now;
-pub use state::{EngineConfig, State};
+pub use state::{EngineConfig, Refusal, State};
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;

@@ -27,12 +27,22 @@ pub struct TopicLabel {
     topic: String,
 }
 
+/// kafka_exporter's labels for consumer lag.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LagLabels {
+    group: String,
+    topic: String,
+    partition: i32,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub connections: Gauge,
     request_seconds: Family<ApiLabel, Histogram>,
     bytes_in: Family<TopicLabel, Counter>,
     bytes_out: Family<TopicLabel, Counter>,
+    /// Refreshed from the group coordinator at every scrape.
+    consumergroup_lag: Family<LagLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -43,9 +53,10 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        let mut registry = Registry::with_prefix("partita");
+        let mut registry = Registry::default();
+        let partita = registry.sub_registry_with_prefix("partita");
         let connections = Gauge::default();
-        registry.register(
+        partita.register(
             "connections",
             "Open Kafka protocol connections",
             connections.clone(),
@@ -54,22 +65,29 @@ impl Metrics {
             // 50 µs to about 26 s.
             Histogram::new(exponential_buckets(0.000_05, 2.0, 20))
         });
-        registry.register(
+        partita.register(
             "request_seconds",
             "Time to handle a Kafka request, per API",
             request_seconds.clone(),
         );
         let bytes_in = Family::<TopicLabel, Counter>::default();
-        registry.register(
+        partita.register(
             "topic_bytes_in",
             "Record batch bytes produced, per topic",
             bytes_in.clone(),
         );
         let bytes_out = Family::<TopicLabel, Counter>::default();
-        registry.register(
+        partita.register(
             "topic_bytes_out",
             "Record batch bytes fetched, per topic",
             bytes_out.clone(),
+        );
+        // kafka_exporter's name, so that dashboards built for it work unchanged.
+        let consumergroup_lag = Family::<LagLabels, Gauge>::default();
+        registry.register(
+            "kafka_consumergroup_lag",
+            "High watermark minus committed offset, per group, topic and partition",
+            consumergroup_lag.clone(),
         );
         Metrics {
             registry,
@@ -77,6 +95,7 @@ impl Metrics {
             request_seconds,
             bytes_in,
             bytes_out,
+            consumergroup_lag,
         }
     }
 
@@ -112,6 +131,23 @@ impl Metrics {
 }
 
 pub async fn render(State(node): State<Arc<Node>>) -> Response {
+    if let Ok(rows) = node.engine.call(|state| state.group_lag()).await {
+        node.metrics.consumergroup_lag.clear();
+        for row in rows {
+            if let Some(lag) = row.lag {
+                let partition = row.partition;
+                let labels = LagLabels {
+                    group: row.group,
+                    topic: partition.topic,
+                    partition: partition.partition,
+                };
+                node.metrics
+                    .consumergroup_lag
+                    .get_or_create(&labels)
+                    .set(lag);
+            }
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -19,6 +19,9 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/pkg/{file}", get(assets::package_file))
         .route("/style.css", get(assets::style))
         .route("/api/health", get(api::health))
+        .route("/api/cluster", get(api::cluster))
+        .route("/api/topics", get(api::topics))
+        .route("/api/groups", get(api::groups))
         .route("/metrics", get(metrics::render))
         .with_state(node)
 }

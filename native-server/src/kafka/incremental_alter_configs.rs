@@ -9,6 +9,7 @@ use partita_core::ErrorCode;
 use super::convert::str_bytes;
 use super::describe_configs::TOPIC_RESOURCE;
 use super::node::Node;
+use crate::engine::Refusal;
 
 const SET: i8 = 0;
 const DELETE: i8 = 1;
@@ -25,25 +26,21 @@ pub async fn handle(
                 .into_iter()
                 .map(|resource| {
                     let name = resource.resource_name.to_string();
-                    let changes: Result<Vec<(String, Option<String>)>, (ErrorCode, String)> =
-                        resource
-                            .configs
-                            .iter()
-                            .map(|c| match c.config_operation {
-                                SET => Ok((
-                                    c.name.to_string(),
-                                    Some(c.value.as_deref().unwrap_or_default().to_string()),
-                                )),
-                                DELETE => Ok((c.name.to_string(), None)),
-                                op => Err((
-                                    ErrorCode::INVALID_CONFIG,
-                                    format!(
-                                        "operation {op} on {} is not supported",
-                                        c.name.as_str()
-                                    ),
-                                )),
-                            })
-                            .collect();
+                    let changes: Result<Vec<(String, Option<String>)>, Refusal> = resource
+                        .configs
+                        .iter()
+                        .map(|c| match c.config_operation {
+                            SET => Ok((
+                                c.name.to_string(),
+                                Some(c.value.as_deref().unwrap_or_default().to_string()),
+                            )),
+                            DELETE => Ok((c.name.to_string(), None)),
+                            op => Err((
+                                ErrorCode::INVALID_CONFIG,
+                                format!("operation {op} on {} is not supported", c.name.as_str()),
+                            )),
+                        })
+                        .collect();
                     let outcome = match (resource.resource_type, changes) {
                         (TOPIC_RESOURCE, Ok(changes)) => state.control(validate_only, |c| {
                             c.alter_topic_configs(&name, &changes)
