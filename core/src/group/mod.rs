@@ -47,6 +47,7 @@ mod messages;
 mod offsets;
 mod placement;
 mod rebalance;
+mod record_format;
 mod records;
 mod state;
 mod sync;
