@@ -55,6 +55,8 @@ mod timers;
 mod unload;
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod scenarios;
 #[cfg(test)]
 mod test_support;
