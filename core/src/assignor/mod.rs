@@ -18,7 +18,7 @@ mod range;
 mod rebalance;
 mod round_robin;
 mod sticky;
-mod wire;
+pub(crate) mod wire;
 
 #[cfg(test)]
 mod scenarios;

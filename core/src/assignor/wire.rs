@@ -1,6 +1,6 @@
-//! Big-endian primitives of Kafka's non-flexible message encoding, as the consumer protocol
-//! uses them: `int16`/`int32`, strings with an `int16` length (-1 for null), bytes and arrays
-//! with an `int32` length (-1 for null).
+//! Big-endian primitives of Kafka's non-flexible message encoding, as the consumer protocol and
+//! the records of the offsets topic use them: `int16`/`int32`/`int64`, strings with an `int16`
+//! length (-1 for null), bytes and arrays with an `int32` length (-1 for null).
 
 use thiserror::Error;
 
@@ -18,20 +18,24 @@ pub enum DecodeError {
 }
 
 #[derive(Default)]
-pub(super) struct Writer {
+pub(crate) struct Writer {
     bytes: Vec<u8>,
 }
 
 impl Writer {
-    pub(super) fn into_bytes(self) -> Vec<u8> {
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.bytes
     }
 
-    pub(super) fn i16(&mut self, value: i16) {
+    pub(crate) fn i16(&mut self, value: i16) {
         self.bytes.extend_from_slice(&value.to_be_bytes());
     }
 
-    pub(super) fn i32(&mut self, value: i32) {
+    pub(crate) fn i32(&mut self, value: i32) {
+        self.bytes.extend_from_slice(&value.to_be_bytes());
+    }
+
+    pub(crate) fn i64(&mut self, value: i64) {
         self.bytes.extend_from_slice(&value.to_be_bytes());
     }
 
@@ -40,19 +44,19 @@ impl Writer {
         self.i32(i32::try_from(length).expect("length fits in an int32"));
     }
 
-    pub(super) fn string(&mut self, value: &str) {
+    pub(crate) fn string(&mut self, value: &str) {
         self.i16(i16::try_from(value.len()).expect("string length fits in an int16"));
         self.bytes.extend_from_slice(value.as_bytes());
     }
 
-    pub(super) fn nullable_string(&mut self, value: Option<&str>) {
+    pub(crate) fn nullable_string(&mut self, value: Option<&str>) {
         match value {
             Some(value) => self.string(value),
             None => self.i16(-1),
         }
     }
 
-    pub(super) fn nullable_bytes(&mut self, value: Option<&[u8]>) {
+    pub(crate) fn nullable_bytes(&mut self, value: Option<&[u8]>) {
         match value {
             Some(value) => {
                 self.i32_length(value.len());
@@ -62,18 +66,18 @@ impl Writer {
         }
     }
 
-    pub(super) fn array_length(&mut self, length: usize) {
+    pub(crate) fn array_length(&mut self, length: usize) {
         self.i32_length(length);
     }
 }
 
-pub(super) struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(bytes: &'a [u8]) -> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Reader<'a> {
         Reader { bytes, at: 0 }
     }
 
@@ -90,14 +94,21 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
-    pub(super) fn i16(&mut self) -> Result<i16, DecodeError> {
+    pub(crate) fn i16(&mut self) -> Result<i16, DecodeError> {
         let b = self.take(2)?;
         Ok(i16::from_be_bytes([b[0], b[1]]))
     }
 
-    pub(super) fn i32(&mut self) -> Result<i32, DecodeError> {
+    pub(crate) fn i32(&mut self) -> Result<i32, DecodeError> {
         let b = self.take(4)?;
         Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    pub(crate) fn i64(&mut self) -> Result<i64, DecodeError> {
+        let b = self.take(8)?;
+        Ok(i64::from_be_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
     }
 
     /// A length that may be -1 (null): `None` for null.
@@ -112,7 +123,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(super) fn nullable_string(&mut self) -> Result<Option<String>, DecodeError> {
+    pub(crate) fn nullable_string(&mut self) -> Result<Option<String>, DecodeError> {
         let length = self.i16()?;
         let Some(length) = self.nullable_length(i32::from(length))? else {
             return Ok(None);
@@ -123,13 +134,13 @@ impl<'a> Reader<'a> {
         Ok(Some(text.to_owned()))
     }
 
-    pub(super) fn string(&mut self) -> Result<String, DecodeError> {
+    pub(crate) fn string(&mut self) -> Result<String, DecodeError> {
         let at = self.at;
         self.nullable_string()?
             .ok_or(DecodeError::NegativeLength { at, length: -1 })
     }
 
-    pub(super) fn nullable_bytes(&mut self) -> Result<Option<Vec<u8>>, DecodeError> {
+    pub(crate) fn nullable_bytes(&mut self) -> Result<Option<Vec<u8>>, DecodeError> {
         let length = self.i32()?;
         match self.nullable_length(length)? {
             Some(length) => Ok(Some(self.take(length)?.to_vec())),
@@ -138,7 +149,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An array length; a null array (which these schemas do not allow) is an error.
-    pub(super) fn array_length(&mut self) -> Result<usize, DecodeError> {
+    pub(crate) fn array_length(&mut self) -> Result<usize, DecodeError> {
         let at = self.at;
         let length = self.i32()?;
         match self.nullable_length(length)? {

@@ -1,5 +1,7 @@
 //! DescribeGroups, ListGroups and DeleteGroups: what `kafka-consumer-groups.sh` asks.
 
+use serde::{Deserialize, Serialize};
+
 use super::coordinator::Coordinator;
 use super::error::DeleteGroupError;
 use super::messages::Output;
@@ -8,7 +10,7 @@ use super::state::GroupState;
 use crate::Millis;
 
 /// A group as DescribeGroups reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupDescription {
     pub group_id: String,
     /// `Dead` for a group that does not exist.
@@ -21,7 +23,7 @@ pub struct GroupDescription {
 
 /// A member as DescribeGroups reports it. Its metadata and assignment are known (non-empty)
 /// only while the group is Stable: during a rebalance they are in flux.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberDescription {
     pub member_id: String,
     pub group_instance_id: Option<String>,
@@ -32,7 +34,7 @@ pub struct MemberDescription {
 }
 
 /// A group as ListGroups reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupListing {
     pub group_id: String,
     pub protocol_type: String,

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::coordinator::Coordinator;
 use super::state::GroupState;
 use crate::assignor::TopicPartition;
@@ -15,7 +17,7 @@ pub fn lag(committed_offset: Option<i64>, high_watermark: i64) -> Option<i64> {
 }
 
 /// One line of `kafka-consumer-groups.sh --describe --group G`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LagRow {
     pub group: String,
     pub partition: TopicPartition,

@@ -47,12 +47,15 @@ mod messages;
 mod offsets;
 mod placement;
 mod rebalance;
+mod record_format;
 mod records;
 mod state;
 mod sync;
 mod timers;
 mod unload;
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod scenarios;
 #[cfg(test)]

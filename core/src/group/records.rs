@@ -4,8 +4,8 @@
 //! Two kinds of record, each keyed so that compaction keeps only the latest per key: a committed
 //! offset, keyed by (group, topic, partition), and a group's metadata (generation, protocol,
 //! leader, members and their assignments), keyed by group. A record without a value is a
-//! tombstone: the key is gone. The shell chooses the bytes (the types are `serde`); replaying the
-//! records in log order gives back every group and offset.
+//! tombstone: the key is gone. Replaying the records in log order gives back every group and
+//! offset. [`GroupRecord::encode`] gives their bytes in Kafka's own format.
 
 use std::collections::BTreeMap;
 
@@ -247,13 +247,17 @@ mod tests {
     use crate::group::test_support::*;
     use crate::group::*;
 
-    /// A coordinator rebuilt from every record `h` persisted, at `now`.
+    /// A coordinator rebuilt at `now` from every record `h` persisted, written to bytes in
+    /// Kafka's format and read back, as the server does.
     fn restart(h: &mut Harness, now: u64) -> Coordinator {
         h.collect();
         let records = h.persisted();
         let mut fresh = Coordinator::new(CoordinatorConfig::default(), 7);
         for record in &records {
-            fresh.replay(record, Millis(now));
+            let (key, value) = record.encode();
+            let read_back = GroupRecord::decode(&key, value.as_deref()).unwrap();
+            assert_eq!(&read_back, record);
+            fresh.replay(&read_back, Millis(now));
         }
         fresh
     }
