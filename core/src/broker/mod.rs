@@ -26,7 +26,7 @@ mod storage_factory;
 
 pub use fetch::{FetchPartition, FetchRequest, FetchResponse, FetchedPartition};
 pub use list_offsets::{ListOffsetsPartition, ListedOffset, OffsetSpec};
-pub use partition::{PartitionSettings, PartitionSnapshot};
+pub use partition::{PartitionSnapshot, PartitionSettings};
 pub use produce::{ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition};
 pub use storage_factory::{MemoryStorageFactory, StorageFactory, partition_dir_name};
 
@@ -52,14 +52,8 @@ pub struct BrokerSettings {
 /// An answer the shell must deliver.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
-    Produced {
-        request: RequestId,
-        response: ProduceResponse,
-    },
-    Fetched {
-        request: RequestId,
-        response: FetchResponse,
-    },
+    Produced { request: RequestId, response: ProduceResponse },
+    Fetched { request: RequestId, response: FetchResponse },
 }
 
 pub struct Broker<F: StorageFactory> {
@@ -111,12 +105,7 @@ impl<F: StorageFactory> Broker<F> {
 
     /// Stops hosting every partition of `topic` and deletes their storage.
     pub fn remove_topic(&mut self, topic: &str) -> Result<(), StorageError> {
-        let doomed: Vec<TopicPartition> = self
-            .partitions
-            .keys()
-            .filter(|tp| tp.topic == topic)
-            .cloned()
-            .collect();
+        let doomed: Vec<TopicPartition> = self.partitions.keys().filter(|tp| tp.topic == topic).cloned().collect();
         for tp in doomed {
             self.partitions.remove(&tp);
             self.factory.remove(&tp)?;
@@ -176,10 +165,7 @@ impl<F: StorageFactory> Broker<F> {
 
     /// When [`Broker::tick`] next has something to do.
     pub fn next_deadline(&self) -> Option<Millis> {
-        let partitions = self
-            .partitions
-            .values()
-            .filter_map(|p| p.next_deadline(self.settings.durable));
+        let partitions = self.partitions.values().filter_map(|p| p.next_deadline(self.settings.durable));
         partitions.chain(self.purgatory.next_deadline()).min()
     }
 

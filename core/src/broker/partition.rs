@@ -8,6 +8,7 @@ use crate::controller::{BrokerId, PartitionState};
 use crate::log::{Log, LogConfig, RecoveryReport};
 use crate::storage::{Storage, StorageError};
 
+
 /// The topic configs a hosted partition needs, already resolved against broker defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PartitionSettings {
@@ -42,15 +43,10 @@ impl PartitionSettings {
     /// The settings of a partition of a topic with `topic` configs on a broker with `broker`.
     pub fn from_configs(topic: &TopicConfig, broker: &BrokerConfig) -> PartitionSettings {
         // Kafka spells "never" as -1 for retention and as Long.MAX_VALUE for flushing.
-        let positive = |value: i64| {
-            u64::try_from(value)
-                .ok()
-                .filter(|&v| v > 0 && v < i64::MAX as u64)
-        };
+        let positive = |value: i64| u64::try_from(value).ok().filter(|&v| v > 0 && v < i64::MAX as u64);
         PartitionSettings {
             log: LogConfig {
-                segment_bytes: u64::try_from(topic.segment_bytes)
-                    .unwrap_or(LogConfig::default().segment_bytes),
+                segment_bytes: u64::try_from(topic.segment_bytes).unwrap_or(LogConfig::default().segment_bytes),
                 segment_ms: Millis(positive(topic.segment_ms).unwrap_or(u64::MAX)),
                 retention_ms: positive(topic.retention_ms).map(Millis),
                 retention_bytes: u64::try_from(topic.retention_bytes).ok(),
@@ -151,15 +147,7 @@ impl<S: Storage> Partition<S> {
                 .replicas
                 .iter()
                 .filter(|&&r| r != self.node_id)
-                .map(|&r| {
-                    (
-                        r,
-                        FollowerState {
-                            log_end_offset: 0,
-                            last_caught_up: now,
-                        },
-                    )
-                })
+                .map(|&r| (r, FollowerState { log_end_offset: 0, last_caught_up: now }))
                 .collect();
         }
         self.state = state.clone();
@@ -199,11 +187,7 @@ impl<S: Storage> Partition<S> {
         if !self.is_leader() {
             return;
         }
-        let own = if self.durable {
-            self.log.flushed_offset()
-        } else {
-            self.log.log_end_offset()
-        };
+        let own = if self.durable { self.log.flushed_offset() } else { self.log.log_end_offset() };
         let followers = self
             .state
             .isr
@@ -223,18 +207,10 @@ impl<S: Storage> Partition<S> {
     }
 
     fn flush_due(&self, durable: bool, now: Millis) -> bool {
-        let Some(since) = self.unflushed_since else {
-            return false;
-        };
+        let Some(since) = self.unflushed_since else { return false };
         durable
-            || self
-                .settings
-                .flush_messages
-                .is_some_and(|n| self.unflushed_records >= n)
-            || self
-                .settings
-                .flush_ms
-                .is_some_and(|ms| now.since(since) >= ms)
+            || self.settings.flush_messages.is_some_and(|n| self.unflushed_records >= n)
+            || self.settings.flush_ms.is_some_and(|ms| now.since(since) >= ms)
     }
 
     pub(super) fn flush_if_due(&mut self, durable: bool, now: Millis) -> Result<(), StorageError> {
@@ -256,9 +232,7 @@ impl<S: Storage> Partition<S> {
     }
 
     pub(super) fn next_deadline(&self, durable: bool) -> Option<Millis> {
-        let retention = self
-            .last_retention_check
-            .plus(self.settings.retention_check_interval_ms);
+        let retention = self.last_retention_check.plus(self.settings.retention_check_interval_ms);
         let flush = match (self.unflushed_since, self.settings.flush_ms) {
             (Some(_), _) if durable => None, // the shell flushes every round
             (Some(since), Some(ms)) => Some(since.plus(ms)),
