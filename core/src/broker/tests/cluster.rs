@@ -103,6 +103,7 @@ pub(super) struct Cluster {
     pub fetch_settings: ReplicaFetchSettings,
     /// How many AlterPartition requests the controller accepted and refused.
     pub alter_partitions: (u32, u32),
+    durable: bool,
 }
 
 /// `replica.lag.time.max.ms` in these tests.
@@ -114,6 +115,12 @@ impl Cluster {
     /// Brokers `ids`, registered and unfenced, and one topic `t` with one partition on all of
     /// them (the first leads) and topic configs `configs`.
     pub fn new(ids: &[BrokerId], configs: &[(&str, &str)]) -> Cluster {
+        Cluster::with_durability(ids, configs, false)
+    }
+
+    /// As [`Cluster::new`]; `durable` brokers acknowledge nothing before it is synced, and
+    /// the harness flushes every broker once per round of messages, as the server does.
+    pub fn with_durability(ids: &[BrokerId], configs: &[(&str, &str)], durable: bool) -> Cluster {
         let lag = LAG_MAX_MS.to_string();
         let pairs = [
             ("replica.lag.time.max.ms", lag.as_str()),
@@ -138,6 +145,7 @@ impl Cluster {
             last_heartbeat: Millis(1_000),
             fetch_settings,
             alter_partitions: (0, 0),
+            durable,
         };
         for &id in ids {
             cluster.nodes.insert(
@@ -177,7 +185,7 @@ impl Cluster {
         self.nodes[&id].broker.as_ref().expect("broker is up")
     }
 
-    fn broker_mut(&mut self, id: BrokerId) -> &mut Broker<Disks> {
+    pub fn broker_mut(&mut self, id: BrokerId) -> &mut Broker<Disks> {
         self.nodes
             .get_mut(&id)
             .and_then(|n| n.broker.as_mut())
@@ -205,7 +213,7 @@ impl Cluster {
         let mut broker = Broker::new(
             BrokerSettings {
                 node_id: id,
-                durable: false,
+                durable: self.durable,
             },
             disks,
         );
@@ -403,6 +411,11 @@ impl Cluster {
         while let Some(message) = self.network.pop_front() {
             moved = true;
             self.deliver(message);
+        }
+        for node in self.nodes.values_mut() {
+            if let Some(broker) = node.broker.as_mut() {
+                broker.flush(now).expect("flush");
+            }
         }
         moved |= self.drain_outputs();
         moved |= self.alter_partitions();

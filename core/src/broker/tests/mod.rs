@@ -9,3 +9,4 @@ mod isr;
 mod min_isr;
 mod offset_for_leader_epoch;
 mod replication;
+mod truncation;
