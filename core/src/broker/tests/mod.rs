@@ -8,5 +8,6 @@ mod invariants;
 mod isr;
 mod min_isr;
 mod offset_for_leader_epoch;
+mod random;
 mod replication;
 mod truncation;
