@@ -48,6 +48,7 @@ mod partition;
 mod produce;
 mod purgatory;
 mod replica_fetcher;
+mod replication_snapshot;
 mod storage_factory;
 
 #[cfg(test)]
@@ -64,6 +65,7 @@ pub use offset_for_leader_epoch::{
 pub use partition::{PartitionSettings, PartitionSnapshot};
 pub use produce::{ACKS_ALL, ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition};
 pub use replica_fetcher::{ReplicaFetchSettings, ReplicaRequest};
+pub use replication_snapshot::{FollowerProgress, ReplicaRole, ReplicationSnapshot};
 pub use storage_factory::{MemoryStorageFactory, StorageFactory, partition_dir_name};
 
 use std::collections::{BTreeMap, VecDeque};
