@@ -156,7 +156,9 @@ impl Accumulator {
     }
 
     /// The earliest time a waiting batch becomes ready by lingering or backoff.
-    pub fn next_ready(&self, linger_ms: Millis) -> Option<Millis> {
+    /// Only times after `now` count: a batch ready already waits for something else (a
+    /// response, metadata), and a deadline in the past would wake nobody.
+    pub fn next_ready(&self, linger_ms: Millis, now: Millis) -> Option<Millis> {
         self.queues
             .values()
             .flatten()
@@ -168,6 +170,7 @@ impl Accumulator {
                     b.created.plus(linger_ms).max(b.retry_at)
                 }
             })
+            .filter(|&t| t > now)
             .min()
     }
 

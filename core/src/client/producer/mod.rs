@@ -250,7 +250,7 @@ impl Producer {
         .then_some(self.metadata_retry_at);
         [
             self.requests.next_deadline(),
-            self.accumulator.next_ready(self.config.linger_ms),
+            self.accumulator.next_ready(self.config.linger_ms, self.now),
             expiry,
             waiting,
             metadata,
