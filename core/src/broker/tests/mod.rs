@@ -4,6 +4,7 @@
 
 mod cluster;
 mod failover;
+mod faults;
 mod invariants;
 mod isr;
 mod min_isr;
