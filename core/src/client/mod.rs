@@ -22,3 +22,6 @@ mod protocol;
 pub use protocol::{
     Destination, MetadataResponse, Outgoing, PartitionMetadata, Request, RequestTracker, Response,
 };
+
+#[cfg(test)]
+mod tests;

@@ -482,6 +482,21 @@ impl BrokerNode {
             match before {
                 Some(b) if b == now => {}
                 Some(b) => {
+                    if leading
+                        && b.leader_epoch == now.leader_epoch
+                        && now.log_end_offset < b.log_end_offset
+                    {
+                        out.trace(TraceEvent::Invariant {
+                            description: format!(
+                                "broker-{} {}-{} leader's log end went back {} -> {}",
+                                self.id,
+                                tp.topic,
+                                tp.partition,
+                                b.log_end_offset,
+                                now.log_end_offset
+                            ),
+                        });
+                    }
                     if now.log_end_offset > b.log_end_offset {
                         out.trace(TraceEvent::Append {
                             broker: self.id,

@@ -103,3 +103,75 @@ fn sweeps_count_seeds_per_anomaly_kind() {
         "partita sim --seed 4 --scenario lag --json"
     );
 }
+
+#[test]
+fn isolating_a_leader_moves_leadership_and_healing_brings_it_back_as_follower() {
+    let mut spec = spec();
+    spec.faults.clear();
+    spec.faults.push((
+        Millis(500),
+        Fault::IsolateLeader {
+            topic: "t".into(),
+            partition: 0,
+        },
+    ));
+    spec.faults.push((Millis(3_000), Fault::Heal));
+    let mut sim = Simulation::new(spec, 4);
+    sim.run_until(Millis(400));
+    let before = sim.snapshot().partitions[0].clone();
+    sim.run_until(Millis(2_900));
+    let during = sim.snapshot().partitions[0].clone();
+    assert_ne!(
+        during.leader, before.leader,
+        "the controller fenced the isolated leader"
+    );
+    assert!(during.leader_epoch > before.leader_epoch);
+    assert!(!during.isr.contains(&before.leader));
+    sim.run_until(Millis(6_000));
+    let after = sim.snapshot().partitions[0].clone();
+    assert!(
+        after.isr.contains(&before.leader),
+        "it caught up and rejoined the ISR: {after:?}"
+    );
+}
+
+#[test]
+fn a_paused_consumer_is_removed_from_its_group_and_rejoins() {
+    let mut spec = scenarios::spec("rebalance-eager").unwrap();
+    spec.faults.push((
+        Millis(1_000),
+        Fault::Pause {
+            node: NodeId::Client(1),
+            duration_ms: Millis(4_000),
+        },
+    ));
+    let mut sim = Simulation::new(spec, 6);
+    sim.run_until(Millis(7_900));
+    let text = sim.trace().text();
+    assert!(text.contains("fault pause client-1 for 4000ms"));
+    assert!(
+        text.contains("(SessionTimeout)"),
+        "the coordinator expired its session"
+    );
+    let snapshot = sim.snapshot();
+    let owned: usize = snapshot.clients.iter().map(|c| c.assignment.len()).sum();
+    assert_eq!(owned, 6, "every partition has an owner again");
+}
+
+#[test]
+fn a_slow_consumer_keeps_its_partitions_while_it_polls_in_time() {
+    let mut spec = scenarios::spec("lag").unwrap();
+    spec.faults.push((
+        Millis(500),
+        Fault::SlowConsumer {
+            client: 1,
+            processing_ms_per_record: Millis(80),
+        },
+    ));
+    let mut sim = Simulation::new(spec, 1);
+    sim.run_until(Millis(2_500));
+    let snapshot = sim.snapshot();
+    assert_eq!(snapshot.clients[1].assignment.len(), 3);
+    let lag: i64 = snapshot.groups[0].lag.iter().filter_map(|l| l.lag).sum();
+    assert!(lag > 0, "it falls behind");
+}
