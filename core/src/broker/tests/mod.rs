@@ -11,4 +11,5 @@ mod min_isr;
 mod offset_for_leader_epoch;
 mod random;
 mod replication;
+mod stale;
 mod truncation;
