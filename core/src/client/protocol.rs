@@ -204,6 +204,13 @@ impl<T> RequestTracker<T> {
         self.in_flight.values().filter(|(d, _, _)| *d == to).count()
     }
 
+    /// Each request in flight with where it went.
+    pub fn iter_with_destination(&self) -> impl Iterator<Item = (Destination, &T)> {
+        self.in_flight
+            .values()
+            .map(|(to, _, context)| (*to, context))
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.in_flight.values().map(|(_, _, context)| context)
     }

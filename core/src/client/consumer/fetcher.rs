@@ -185,12 +185,11 @@ impl Consumer {
             });
         }
         for (leader, partitions) in per_leader {
-            if self.requests.count_to(Destination::Broker(leader)) > 0
-                && self
-                    .requests
-                    .iter()
-                    .any(|c| matches!(c, InFlight::Fetch(_)))
-            {
+            // One fetch at a time per leader, as the Java client's fetcher does.
+            let fetching = self.requests.iter_with_destination().any(|(to, c)| {
+                to == Destination::Broker(leader) && matches!(c, InFlight::Fetch(_))
+            });
+            if fetching {
                 continue;
             }
             let asked = partitions

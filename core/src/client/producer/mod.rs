@@ -242,7 +242,11 @@ impl Producer {
             .waiting_for_metadata
             .front()
             .map(|u| u.record.enqueued.plus(self.config.delivery_timeout_ms));
-        let metadata = (self.metadata_stale
+        let unknown_topic = self
+            .waiting_for_metadata
+            .iter()
+            .any(|u| !self.metadata.contains_key(&u.topic));
+        let metadata = ((self.metadata_stale || unknown_topic)
             && self
                 .requests
                 .iter()
