@@ -54,6 +54,7 @@ pub use snapshot::{
     BrokerView, ClientView, GroupView, LagView, PartitionView, ReplicaView, Snapshot,
 };
 pub use spec::{
-    ClientSpec, CommitMode, ConsumerSpec, CrashPoint, Fault, ProducerSpec, ScenarioSpec, TopicSpec,
+    ClientSpec, CommitMode, ConsumerSpec, CrashPoint, Fault, ProducerSpec, ScenarioSpec, SpecError,
+    TopicSpec,
 };
 pub use trace::{Trace, TraceEntry, TraceEvent};

@@ -13,7 +13,7 @@ use super::node::NodeId;
 use super::outbox::Outbox;
 use super::queue::EventQueue;
 use super::rng::Rng;
-use super::spec::{Fault, ScenarioSpec};
+use super::spec::{Fault, ScenarioSpec, SpecError};
 use super::trace::{Trace, TraceEvent};
 use crate::Millis;
 use crate::assignor::TopicPartition;
@@ -59,8 +59,16 @@ pub struct Simulation {
 
 impl Simulation {
     /// Builds the cluster of `spec` at time zero: brokers registered and unfenced, topics
-    /// created, clients and faults scheduled. Everything random comes from `seed`.
+    /// created, clients and faults scheduled. Everything random comes from `seed`. Panics on
+    /// a spec [`Simulation::try_new`] refuses (the named scenarios are all valid).
     pub fn new(spec: ScenarioSpec, seed: u64) -> Simulation {
+        Simulation::try_new(spec, seed).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// As [`Simulation::new`], for specs from outside (the playground's editor): a spec that
+    /// cannot run is an error, not a panic.
+    pub fn try_new(spec: ScenarioSpec, seed: u64) -> Result<Simulation, SpecError> {
+        spec.validate()?;
         let mut rng = Rng::new(seed);
         let network = Network::new(spec.network.clone(), rng.fork(1));
         let controller = ControllerNode::new(spec.broker_config.clone(), rng.next_u64());
@@ -100,13 +108,13 @@ impl Simulation {
             invariants: Vec::new(),
             events: 0,
         };
-        sim.bootstrap();
-        sim
+        sim.bootstrap()?;
+        Ok(sim)
     }
 
     /// Registers and unfences every broker, creates the topics, and gives every broker the
     /// resulting metadata, as an operator starting a cluster would before any client comes.
-    fn bootstrap(&mut self) {
+    fn bootstrap(&mut self) -> Result<(), SpecError> {
         let mut out = Outbox::default();
         let ids: Vec<BrokerId> = self.brokers.keys().copied().collect();
         for &id in &ids {
@@ -144,7 +152,7 @@ impl Simulation {
                 .controller
                 .controller
                 .create_topic(&create)
-                .expect("a valid scenario topic");
+                .map_err(|e| SpecError(format!("topic {}: {e}", topic.name)))?;
             self.controller.commit(records, &mut out);
         }
         let log = self.controller.log.clone();
@@ -173,6 +181,7 @@ impl Simulation {
         for (at, fault) in self.spec.faults.clone() {
             self.queue.push(at, Event::Fault(fault));
         }
+        Ok(())
     }
 
     pub fn seed(&self) -> u64 {
@@ -491,6 +500,18 @@ impl Simulation {
         out.trace(TraceEvent::Fault {
             description: fault.to_string(),
         });
+        // Faults injected by hand (the playground) are checked here rather than trusted.
+        let client = match &fault {
+            Fault::SlowConsumer { client, .. } | Fault::CrashClient { client, .. } => Some(*client),
+            _ => None,
+        };
+        let overlapping =
+            matches!(&fault, Fault::Partition { a, b } if a.iter().any(|n| b.contains(n)));
+        if client.is_some_and(|c| c >= self.clients.len()) || overlapping {
+            let description = "ignored: no such client, or a node cut from itself".to_string();
+            out.trace(TraceEvent::Fault { description });
+            return;
+        }
         match fault {
             Fault::CrashBroker(id) => self.crash_broker(id, out),
             Fault::CrashLeader { topic, partition } => {

@@ -63,6 +63,82 @@ impl ScenarioSpec {
     }
 }
 
+/// Why a spec cannot run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid scenario: {0}")]
+pub struct SpecError(pub String);
+
+/// Bounds on a spec's size, so a hand-made spec cannot exhaust the browser.
+pub const BROKERS_MAX: usize = 16;
+pub const CLIENTS_MAX: usize = 64;
+
+impl ScenarioSpec {
+    /// Checks what the builders cannot express: ids, sizes, client configs, fault targets.
+    /// Topic configs are checked by the controller when the topic is created.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        let fail = |what: String| Err(SpecError(what));
+        if self.brokers.is_empty() || self.brokers.len() > BROKERS_MAX {
+            return fail(format!(
+                "{} brokers (1 to {BROKERS_MAX})",
+                self.brokers.len()
+            ));
+        }
+        let mut ids = self.brokers.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() != self.brokers.len() || ids[0] < 0 {
+            return fail(format!(
+                "broker ids {:?} must be distinct and not negative",
+                self.brokers
+            ));
+        }
+        if self.clients.len() > CLIENTS_MAX {
+            return fail(format!(
+                "{} clients (at most {CLIENTS_MAX})",
+                self.clients.len()
+            ));
+        }
+        if self.network.latency_ms_min > self.network.latency_ms_max {
+            return fail("latency_ms_min above latency_ms_max".into());
+        }
+        for client in &self.clients {
+            match client {
+                ClientSpec::Producer(p) => p
+                    .config
+                    .validate()
+                    .map_err(|e| SpecError(format!("{}: {e}", p.name)))?,
+                ClientSpec::Consumer(c) => {
+                    if c.config.heartbeat_interval_ms >= c.config.session_timeout_ms
+                        || c.config.max_poll_records == 0
+                    {
+                        return fail(format!(
+                            "{}: heartbeat.interval.ms must be below session.timeout.ms and max.poll.records positive",
+                            c.name
+                        ));
+                    }
+                }
+            }
+        }
+        for (_, fault) in &self.faults {
+            let client = match fault {
+                Fault::SlowConsumer { client, .. } | Fault::CrashClient { client, .. } => {
+                    Some(*client)
+                }
+                _ => None,
+            };
+            if client.is_some_and(|c| c >= self.clients.len()) {
+                return fail(format!("fault {fault} names no client"));
+            }
+            if let Fault::Partition { a, b } = fault
+                && a.iter().any(|n| b.contains(n))
+            {
+                return fail(format!("fault {fault}: a node is on both sides"));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TopicSpec {
     pub name: String,
