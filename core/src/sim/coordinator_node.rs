@@ -18,6 +18,8 @@ pub struct CoordinatorNode {
     pub persisted: Vec<GroupRecord>,
     pending: BTreeMap<RequestId, (NodeId, u64)>,
     next_request: u64,
+    /// Bumped at every restart: answers owed by an earlier life are never sent.
+    pub incarnation: u32,
 }
 
 impl CoordinatorNode {
@@ -27,7 +29,21 @@ impl CoordinatorNode {
             persisted: Vec::new(),
             pending: BTreeMap::new(),
             next_request: 0,
+            incarnation: 0,
         }
+    }
+
+    /// The coordinator fails over: a new one loads the groups and committed offsets from
+    /// the persisted records (Kafka's `__consumer_offsets`), as a broker taking over that
+    /// log's leadership does. Requests the old one was holding are lost.
+    pub fn restart(&mut self, seed: u64, now: Millis) {
+        let mut coordinator = Coordinator::new(self.coordinator.config().clone(), seed);
+        for record in &self.persisted {
+            coordinator.replay(record, now);
+        }
+        self.coordinator = coordinator;
+        self.pending.clear();
+        self.incarnation += 1;
     }
 
     pub fn handle(&mut self, from: NodeId, message: Message, now: Millis, out: &mut Outbox) {

@@ -2,16 +2,22 @@
 //! outlives the broker process, so a crash loses exactly the unsynced tails and a restart
 //! recovers whatever was synced.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::rng::Rng;
 use crate::assignor::TopicPartition;
 use crate::broker::StorageFactory;
 use crate::storage::{FaultyStorage, MemoryStorage, Storage, StorageError};
 
-type SharedFile = Rc<RefCell<FaultyStorage<MemoryStorage>>>;
+type SharedFile = Arc<Mutex<FaultyStorage<MemoryStorage>>>;
+
+/// The lock of a simulated file. The simulation is single-threaded, so the lock is never
+/// contended; it is a `Mutex` only so that a `Simulation` can move between threads (a server
+/// running one in a blocking task).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// One partition's directory on a simulated disk, shared between the disk (which survives
 /// crashes) and the broker process using it.
@@ -20,32 +26,32 @@ pub struct DiskPartition(SharedFile);
 
 impl Storage for DiskPartition {
     fn append(&mut self, file: &str, bytes: &[u8]) -> Result<(), StorageError> {
-        self.0.borrow_mut().append(file, bytes)
+        lock(&self.0).append(file, bytes)
     }
     fn read(&self, file: &str, position: u64, len: usize) -> Result<Vec<u8>, StorageError> {
-        self.0.borrow().read(file, position, len)
+        lock(&self.0).read(file, position, len)
     }
     fn len(&self, file: &str) -> Result<u64, StorageError> {
-        self.0.borrow().len(file)
+        lock(&self.0).len(file)
     }
     fn truncate(&mut self, file: &str, len: u64) -> Result<(), StorageError> {
-        self.0.borrow_mut().truncate(file, len)
+        lock(&self.0).truncate(file, len)
     }
     fn delete(&mut self, file: &str) -> Result<(), StorageError> {
-        self.0.borrow_mut().delete(file)
+        lock(&self.0).delete(file)
     }
     fn list(&self) -> Result<Vec<String>, StorageError> {
-        self.0.borrow().list()
+        lock(&self.0).list()
     }
     fn sync(&mut self, file: &str) -> Result<(), StorageError> {
-        self.0.borrow_mut().sync(file)
+        lock(&self.0).sync(file)
     }
 }
 
 /// A broker's disk: one directory per partition. Cloning shares the same disk.
 #[derive(Clone, Debug, Default)]
 pub struct SimDisk {
-    partitions: Rc<RefCell<BTreeMap<TopicPartition, SharedFile>>>,
+    partitions: Arc<Mutex<BTreeMap<TopicPartition, SharedFile>>>,
 }
 
 impl SimDisk {
@@ -53,8 +59,8 @@ impl SimDisk {
     /// tail that recovery must cut). Returns the unsynced bytes there were.
     pub fn crash(&self, rng: &mut Rng) -> u64 {
         let mut unsynced_total = 0;
-        for storage in self.partitions.borrow().values() {
-            let mut storage = storage.borrow_mut();
+        for storage in lock(&self.partitions).values() {
+            let mut storage = lock(storage);
             let unsynced = storage.unsynced_bytes().expect("memory storage lists");
             unsynced_total += unsynced;
             let kept = if unsynced == 0 {
@@ -69,10 +75,9 @@ impl SimDisk {
 
     /// A copy of one partition's durable-or-not bytes, to read back after a run.
     pub fn snapshot(&self, tp: &TopicPartition) -> Option<MemoryStorage> {
-        self.partitions
-            .borrow()
+        lock(&self.partitions)
             .get(tp)
-            .map(|s| s.borrow().inner().clone())
+            .map(|s| lock(s).inner().clone())
     }
 }
 
@@ -80,17 +85,17 @@ impl StorageFactory for SimDisk {
     type Storage = DiskPartition;
 
     fn open(&mut self, tp: &TopicPartition) -> Result<DiskPartition, StorageError> {
-        let mut partitions = self.partitions.borrow_mut();
+        let mut partitions = lock(&self.partitions);
         let shared = partitions.entry(tp.clone()).or_insert_with(|| {
-            Rc::new(RefCell::new(
+            Arc::new(Mutex::new(
                 FaultyStorage::new(MemoryStorage::new()).expect("empty storage"),
             ))
         });
-        Ok(DiskPartition(Rc::clone(shared)))
+        Ok(DiskPartition(Arc::clone(shared)))
     }
 
     fn remove(&mut self, tp: &TopicPartition) -> Result<(), StorageError> {
-        self.partitions.borrow_mut().remove(tp);
+        lock(&self.partitions).remove(tp);
         Ok(())
     }
 }

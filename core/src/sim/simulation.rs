@@ -280,7 +280,8 @@ impl Simulation {
         match node {
             NodeId::Broker(id) => self.brokers.get(&id).map_or(0, |b| b.incarnation),
             NodeId::Client(i) => self.clients[i].incarnation,
-            NodeId::Controller | NodeId::Coordinator => 0,
+            NodeId::Coordinator => self.coordinator.incarnation,
+            NodeId::Controller => 0,
         }
     }
 
@@ -316,10 +317,15 @@ impl Simulation {
                 reason: "receiver down",
             });
             // A client learns at once that its connection is refused.
-            if let (NodeId::Client(i), NodeId::Broker(id)) = (from, to)
+            let peer = match to {
+                NodeId::Broker(id) => Some(Destination::Broker(id)),
+                NodeId::Coordinator => Some(Destination::Coordinator),
+                NodeId::Controller | NodeId::Client(_) => None,
+            };
+            if let (NodeId::Client(i), Some(peer)) = (from, peer)
                 && self.is_up(from)
             {
-                self.disconnect(i, Destination::Broker(id), out);
+                self.disconnect(i, peer, out);
             }
             return;
         }
@@ -562,6 +568,17 @@ impl Simulation {
                 }
             }
             Fault::Heal => self.network.heal(),
+            Fault::RestartCoordinator => {
+                let seed = self.rng.next_u64();
+                self.coordinator.restart(seed, self.now);
+                for index in 0..self.clients.len() {
+                    if self.clients[index].running.is_some() {
+                        self.disconnect(index, Destination::Coordinator, out);
+                    }
+                }
+                self.timers.remove(&NodeId::Coordinator);
+                self.reschedule(NodeId::Coordinator);
+            }
             Fault::Pause { node, duration_ms } => {
                 self.paused.insert(node, self.now.plus(duration_ms));
             }

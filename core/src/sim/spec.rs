@@ -240,6 +240,9 @@ pub enum Fault {
         partition: u32,
     },
     Heal,
+    /// The group coordinator fails over: a new one loads groups and committed offsets from
+    /// the persisted records.
+    RestartCoordinator,
     /// The process stops (a GC pause, SIGSTOP): what reaches it waits until it resumes.
     Pause {
         node: NodeId,
@@ -290,6 +293,7 @@ impl std::fmt::Display for Fault {
                 write!(f, "isolate leader of {topic}-{partition}")
             }
             Fault::Heal => write!(f, "heal"),
+            Fault::RestartCoordinator => write!(f, "restart the group coordinator"),
             Fault::Pause { node, duration_ms } => write!(f, "pause {node} for {}ms", duration_ms.0),
             Fault::SlowConsumer {
                 client,
