@@ -34,6 +34,9 @@ use crate::group::CommitOffset;
 use crate::group::OffsetCommitRequest;
 use crate::{ErrorCode, Millis};
 
+/// What a JoinGroup may wait beyond the rebalance timeout before it counts as lost.
+pub const JOIN_GROUP_TIMEOUT_EXTRA_MS: Millis = Millis(5_000);
+
 /// A record returned by [`Consumer::poll`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsumerRecord {
@@ -446,9 +449,17 @@ impl Consumer {
     }
 
     fn send(&mut self, to: Destination, request: Request, context: InFlight, now: Millis) {
-        let correlation_id =
-            self.requests
-                .start(to, now.plus(self.config.request_timeout_ms), context);
+        // A JoinGroup waits at the coordinator for the whole rebalance: the Java client gives
+        // it `max.poll.interval.ms` (the rebalance timeout) plus five seconds.
+        let timeout = match context {
+            InFlight::Join => self.config.request_timeout_ms.max(
+                self.config
+                    .max_poll_interval_ms
+                    .plus(JOIN_GROUP_TIMEOUT_EXTRA_MS),
+            ),
+            _ => self.config.request_timeout_ms,
+        };
+        let correlation_id = self.requests.start(to, now.plus(timeout), context);
         self.outgoing.push_back(Outgoing {
             to,
             correlation_id,
