@@ -7,8 +7,8 @@ use crate::assignor::TopicPartition;
 use crate::controller::BrokerId;
 use crate::group::RequestId;
 
-use super::{Broker, Output, StorageFactory};
 use super::purgatory::ParkedFetch;
+use super::{Broker, Output, StorageFactory};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchRequest {
@@ -58,7 +58,14 @@ pub struct FetchedPartition {
 
 impl FetchedPartition {
     fn failed(tp: TopicPartition, error: ErrorCode) -> FetchedPartition {
-        FetchedPartition { tp, error, high_watermark: -1, last_stable_offset: -1, log_start_offset: -1, records: Vec::new() }
+        FetchedPartition {
+            tp,
+            error,
+            high_watermark: -1,
+            last_stable_offset: -1,
+            log_start_offset: -1,
+            records: Vec::new(),
+        }
     }
 }
 
@@ -66,27 +73,46 @@ impl<F: StorageFactory> Broker<F> {
     /// Answers now if there is enough data (or an error, or no wait asked for), else parks the
     /// fetch until data arrives or `max_wait_ms` passes.
     pub fn fetch(&mut self, request: RequestId, fetch: FetchRequest, now: Millis) {
-        if fetch.replica_id >= 0 {
-            for p in &fetch.partitions {
-                if let Some(partition) = self.partitions.get_mut(&p.tp) {
-                    partition.follower_fetched(fetch.replica_id, p.fetch_offset, now);
-                }
-            }
-        }
         let response = self.read(&fetch);
-        let has_error = response.partitions.iter().any(|p| p.error != ErrorCode::NONE);
+        if fetch.replica_id >= 0 {
+            self.note_follower_fetch(&fetch, &response, now);
+        }
+        let has_error = response
+            .partitions
+            .iter()
+            .any(|p| p.error != ErrorCode::NONE);
         let answer_now = fetch.max_wait_ms == Millis::ZERO
             || response.size_bytes() >= fetch.min_bytes
             || has_error
             || self.purgatory.is_full();
         if answer_now {
-            self.outputs.push_back(Output::Fetched { request, response });
+            self.outputs
+                .push_back(Output::Fetched { request, response });
         } else {
             let deadline = now.plus(fetch.max_wait_ms);
-            self.purgatory.fetches.push(ParkedFetch { request, deadline, fetch });
+            self.purgatory.fetches.push(ParkedFetch {
+                request,
+                deadline,
+                fetch,
+            });
         }
         // A follower's fetch may have moved the high watermark: produces waiting on it go.
         self.complete_waiting(now);
+    }
+
+    /// A follower's fetch tells the leader how far its log reaches, but only a fetch the
+    /// leader accepted (its epoch current, its offset in range): a follower fetching for an
+    /// older epoch may hold records this leader never had.
+    fn note_follower_fetch(&mut self, fetch: &FetchRequest, response: &FetchResponse, now: Millis) {
+        for (p, answer) in fetch.partitions.iter().zip(&response.partitions) {
+            debug_assert_eq!(p.tp, answer.tp);
+            if answer.error != ErrorCode::NONE {
+                continue;
+            }
+            if let Some(partition) = self.partitions.get_mut(&p.tp) {
+                partition.follower_fetched(fetch.replica_id, p.fetch_offset, now);
+            }
+        }
     }
 
     pub(super) fn read(&self, fetch: &FetchRequest) -> FetchResponse {
@@ -105,7 +131,13 @@ impl<F: StorageFactory> Broker<F> {
         FetchResponse { partitions }
     }
 
-    fn read_partition(&self, p: &FetchPartition, from_follower: bool, budget: usize, sent_any: bool) -> FetchedPartition {
+    fn read_partition(
+        &self,
+        p: &FetchPartition,
+        from_follower: bool,
+        budget: usize,
+        sent_any: bool,
+    ) -> FetchedPartition {
         let tp = p.tp.clone();
         let Some(partition) = self.partitions.get(&tp) else {
             return FetchedPartition::failed(tp, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
@@ -115,8 +147,12 @@ impl<F: StorageFactory> Broker<F> {
         }
         let epoch = partition.state.leader_epoch;
         match p.current_leader_epoch {
-            Some(e) if e >= 0 && e < epoch => return FetchedPartition::failed(tp, ErrorCode::FENCED_LEADER_EPOCH),
-            Some(e) if e > epoch => return FetchedPartition::failed(tp, ErrorCode::UNKNOWN_LEADER_EPOCH),
+            Some(e) if e >= 0 && e < epoch => {
+                return FetchedPartition::failed(tp, ErrorCode::FENCED_LEADER_EPOCH);
+            }
+            Some(e) if e > epoch => {
+                return FetchedPartition::failed(tp, ErrorCode::UNKNOWN_LEADER_EPOCH);
+            }
             _ => {}
         }
         let log = &partition.log;
@@ -134,7 +170,11 @@ impl<F: StorageFactory> Broker<F> {
             return fetched;
         }
         // Consumers see only what the ISR has; followers copy everything.
-        let end = if from_follower { log.log_end_offset() } else { high_watermark };
+        let end = if from_follower {
+            log.log_end_offset()
+        } else {
+            high_watermark
+        };
         let max_bytes = p.partition_max_bytes.min(budget);
         if p.fetch_offset >= end || (max_bytes == 0 && sent_any) {
             return fetched;

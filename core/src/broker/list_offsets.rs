@@ -53,7 +53,13 @@ impl<F: StorageFactory> Broker<F> {
     }
 
     fn list_offset(&self, p: &ListOffsetsPartition) -> ListedOffset {
-        let mut listed = ListedOffset { tp: p.tp.clone(), error: ErrorCode::NONE, timestamp: -1, offset: -1, leader_epoch: -1 };
+        let mut listed = ListedOffset {
+            tp: p.tp.clone(),
+            error: ErrorCode::NONE,
+            timestamp: -1,
+            offset: -1,
+            leader_epoch: -1,
+        };
         let Some(partition) = self.partitions.get(&p.tp) else {
             listed.error = ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
             return listed;
@@ -77,7 +83,9 @@ impl<F: StorageFactory> Broker<F> {
             OffsetSpec::Earliest => Ok(Some((log.log_start_offset(), -1))),
             OffsetSpec::Latest => Ok(Some((partition.high_watermark(), -1))),
             OffsetSpec::MaxTimestamp => Ok(log.max_timestamp().map(|t| (t.offset, t.timestamp))),
-            OffsetSpec::Timestamp(t) => log.offset_for_timestamp(t).map(|found| found.map(|t| (t.offset, t.timestamp))),
+            OffsetSpec::Timestamp(t) => log
+                .offset_for_timestamp(t)
+                .map(|found| found.map(|t| (t.offset, t.timestamp))),
         };
         match found {
             // Nothing above the high watermark is visible to consumers yet.

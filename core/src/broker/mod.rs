@@ -17,17 +17,32 @@
 //! Which partitions this node hosts, and whether it leads them, comes from the controller's
 //! metadata through [`Broker::apply_partition`] and [`Broker::remove_topic`].
 
+mod epoch_cache;
 mod fetch;
+mod follower;
+mod isr;
 mod list_offsets;
+mod offset_for_leader_epoch;
 mod partition;
 mod produce;
 mod purgatory;
+mod replica_fetcher;
 mod storage_factory;
 
+#[cfg(test)]
+mod tests;
+
+pub use epoch_cache::{LeaderEpochCache, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
 pub use fetch::{FetchPartition, FetchRequest, FetchResponse, FetchedPartition};
+pub use follower::FollowerPhase;
+pub use isr::{ALTER_PARTITION_BACKOFF_MS, ALTER_PARTITION_TIMEOUT_MS, IsrChangeRequest};
 pub use list_offsets::{ListOffsetsPartition, ListedOffset, OffsetSpec};
-pub use partition::{PartitionSnapshot, PartitionSettings};
-pub use produce::{ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition};
+pub use offset_for_leader_epoch::{
+    EpochEndOffset, OffsetForLeaderEpochPartition, OffsetForLeaderEpochRequest,
+};
+pub use partition::{PartitionSettings, PartitionSnapshot};
+pub use produce::{ACKS_ALL, ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition};
+pub use replica_fetcher::{ReplicaFetchSettings, ReplicaRequest};
 pub use storage_factory::{MemoryStorageFactory, StorageFactory, partition_dir_name};
 
 use std::collections::{BTreeMap, VecDeque};
@@ -40,6 +55,7 @@ use crate::log::RecoveryReport;
 use crate::storage::StorageError;
 use partition::Partition;
 use purgatory::Purgatory;
+use replica_fetcher::ReplicaFetcher;
 
 /// How this broker treats durability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,8 +68,14 @@ pub struct BrokerSettings {
 /// An answer the shell must deliver.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
-    Produced { request: RequestId, response: ProduceResponse },
-    Fetched { request: RequestId, response: FetchResponse },
+    Produced {
+        request: RequestId,
+        response: ProduceResponse,
+    },
+    Fetched {
+        request: RequestId,
+        response: FetchResponse,
+    },
 }
 
 pub struct Broker<F: StorageFactory> {
@@ -61,6 +83,8 @@ pub struct Broker<F: StorageFactory> {
     factory: F,
     partitions: BTreeMap<TopicPartition, Partition<F::Storage>>,
     purgatory: Purgatory,
+    /// As follower: the requests in flight to each leader.
+    fetcher: ReplicaFetcher,
     outputs: VecDeque<Output>,
 }
 
@@ -71,6 +95,7 @@ impl<F: StorageFactory> Broker<F> {
             factory,
             partitions: BTreeMap::new(),
             purgatory: Purgatory::default(),
+            fetcher: ReplicaFetcher::default(),
             outputs: VecDeque::new(),
         }
     }
@@ -105,7 +130,12 @@ impl<F: StorageFactory> Broker<F> {
 
     /// Stops hosting every partition of `topic` and deletes their storage.
     pub fn remove_topic(&mut self, topic: &str) -> Result<(), StorageError> {
-        let doomed: Vec<TopicPartition> = self.partitions.keys().filter(|tp| tp.topic == topic).cloned().collect();
+        let doomed: Vec<TopicPartition> = self
+            .partitions
+            .keys()
+            .filter(|tp| tp.topic == topic)
+            .cloned()
+            .collect();
         for tp in doomed {
             self.partitions.remove(&tp);
             self.factory.remove(&tp)?;
@@ -159,14 +189,25 @@ impl<F: StorageFactory> Broker<F> {
         if let Err(e) = self.flush(now) {
             first_error.get_or_insert(e);
         }
+        self.check_isrs(now);
+        self.expire_replica_requests(now);
         self.expire_waiting(now);
         first_error.map_or(Ok(()), Err)
     }
 
     /// When [`Broker::tick`] next has something to do.
     pub fn next_deadline(&self) -> Option<Millis> {
-        let partitions = self.partitions.values().filter_map(|p| p.next_deadline(self.settings.durable));
-        partitions.chain(self.purgatory.next_deadline()).min()
+        let durable = self.settings.durable;
+        let partitions = self
+            .partitions
+            .values()
+            .filter_map(|p| p.next_deadline(durable));
+        let isrs = self.partitions.values().filter_map(|p| p.isr_deadline());
+        partitions
+            .chain(isrs)
+            .chain(self.replica_deadline())
+            .chain(self.purgatory.next_deadline())
+            .min()
     }
 
     /// The next answer to deliver, if any.

@@ -1,13 +1,14 @@
 //! One hosted partition: its log, the leader's view of its replicas, and its high watermark.
 
-use std::collections::BTreeMap;
-
 use crate::Millis;
 use crate::config::{BrokerConfig, TopicConfig};
 use crate::controller::{BrokerId, PartitionState};
 use crate::log::{Log, LogConfig, RecoveryReport};
 use crate::storage::{Storage, StorageError};
 
+use super::epoch_cache::LeaderEpochCache;
+use super::follower::FollowerFetch;
+use super::isr::LeaderState;
 
 /// The topic configs a hosted partition needs, already resolved against broker defaults.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,10 +44,15 @@ impl PartitionSettings {
     /// The settings of a partition of a topic with `topic` configs on a broker with `broker`.
     pub fn from_configs(topic: &TopicConfig, broker: &BrokerConfig) -> PartitionSettings {
         // Kafka spells "never" as -1 for retention and as Long.MAX_VALUE for flushing.
-        let positive = |value: i64| u64::try_from(value).ok().filter(|&v| v > 0 && v < i64::MAX as u64);
+        let positive = |value: i64| {
+            u64::try_from(value)
+                .ok()
+                .filter(|&v| v > 0 && v < i64::MAX as u64)
+        };
         PartitionSettings {
             log: LogConfig {
-                segment_bytes: u64::try_from(topic.segment_bytes).unwrap_or(LogConfig::default().segment_bytes),
+                segment_bytes: u64::try_from(topic.segment_bytes)
+                    .unwrap_or(LogConfig::default().segment_bytes),
                 segment_ms: Millis(positive(topic.segment_ms).unwrap_or(u64::MAX)),
                 retention_ms: positive(topic.retention_ms).map(Millis),
                 retention_bytes: u64::try_from(topic.retention_bytes).ok(),
@@ -60,14 +66,6 @@ impl PartitionSettings {
             retention_check_interval_ms: Millis(broker.log_retention_check_interval_ms),
         }
     }
-}
-
-/// What a follower last told the leader, by fetching.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FollowerState {
-    log_end_offset: i64,
-    /// The last time its fetch reached the leader's log end offset.
-    last_caught_up: Millis,
 }
 
 /// A partition's offsets and roles at one moment, as metadata, the JSON API and the playground
@@ -88,11 +86,16 @@ pub struct PartitionSnapshot {
 pub(super) struct Partition<S> {
     pub(super) log: Log<S>,
     pub(super) settings: PartitionSettings,
-    node_id: BrokerId,
-    durable: bool,
+    pub(super) node_id: BrokerId,
+    pub(super) durable: bool,
     pub(super) state: PartitionState,
-    high_watermark: i64,
-    followers: BTreeMap<BrokerId, FollowerState>,
+    pub(super) high_watermark: i64,
+    /// Where each leader epoch began in this log (KIP-101).
+    pub(super) epochs: LeaderEpochCache,
+    /// As leader: what each follower's fetches told us, and the ISR change asked for.
+    pub(super) leader: LeaderState,
+    /// As follower of a live leader: what to ask that leader next.
+    pub(super) follower: Option<FollowerFetch>,
     /// When the oldest append not yet synced happened, and how many records are unsynced.
     unflushed_since: Option<Millis>,
     unflushed_records: u64,
@@ -107,9 +110,13 @@ impl<S: Storage> Partition<S> {
         now: Millis,
     ) -> Result<(Partition<S>, RecoveryReport), StorageError> {
         let (log, report) = Log::open(storage, settings.log)?;
-        // Recovery leaves everything durable, and a restarted broker knows nothing newer: its
-        // own log is all it can vouch for until followers report in.
-        let high_watermark = log.log_end_offset();
+        let epochs = LeaderEpochCache::from_starts(&log.epoch_starts()?);
+        // Nothing says how much of a reopened log was committed (Kafka keeps a high watermark
+        // checkpoint; Partita does not): its tail may be a deposed leader's unreplicated
+        // writes. The high watermark starts at the log start and is learnt again, from the
+        // leader as follower, or from the ISR as leader (at once when the ISR is this broker
+        // alone).
+        let high_watermark = log.log_start_offset();
         let partition = Partition {
             log,
             settings,
@@ -119,11 +126,14 @@ impl<S: Storage> Partition<S> {
                 replicas: vec![broker.node_id],
                 isr: vec![broker.node_id],
                 leader: crate::controller::NO_LEADER,
-                leader_epoch: 0,
-                partition_epoch: 0,
+                // Below any epoch the controller hands out, so the first state is news.
+                leader_epoch: -1,
+                partition_epoch: -1,
             },
             high_watermark,
-            followers: BTreeMap::new(),
+            epochs,
+            leader: LeaderState::default(),
+            follower: None,
             unflushed_since: None,
             unflushed_records: 0,
             last_retention_check: now,
@@ -136,21 +146,35 @@ impl<S: Storage> Partition<S> {
         self.settings = settings;
     }
 
-    /// Takes the controller's view of leader, epoch, replicas and ISR.
+    /// Takes the controller's view of leader, epoch, replicas and ISR. A state older than the
+    /// one held (a smaller leader epoch, or the same with a smaller partition epoch) is
+    /// ignored; the same state again changes nothing.
     pub(super) fn apply_state(&mut self, state: &PartitionState, now: Millis) {
-        let became_leader = state.leader == self.node_id
-            && (self.state.leader != self.node_id || state.leader_epoch != self.state.leader_epoch);
-        if became_leader {
-            // A new leader knows nothing of its followers yet: they count as caught up now, so
-            // none is pushed out of the ISR before it had a chance to fetch.
-            self.followers = state
-                .replicas
-                .iter()
-                .filter(|&&r| r != self.node_id)
-                .map(|&r| (r, FollowerState { log_end_offset: 0, last_caught_up: now }))
-                .collect();
+        let older = (state.leader_epoch, state.partition_epoch)
+            < (self.state.leader_epoch, self.state.partition_epoch);
+        if older {
+            return;
         }
+        let new_leadership =
+            state.leader != self.state.leader || state.leader_epoch != self.state.leader_epoch;
+        let new_partition_epoch = state.partition_epoch != self.state.partition_epoch;
         self.state = state.clone();
+        if self.is_leader() {
+            self.follower = None;
+            if new_leadership {
+                self.become_leader(now);
+            } else if new_partition_epoch {
+                self.leader.isr_change = None;
+            }
+            self.leader
+                .track_replicas(&state.replicas, self.node_id, now);
+        } else {
+            self.leader = LeaderState::default();
+            if new_leadership {
+                self.follower = (state.leader != crate::controller::NO_LEADER)
+                    .then(|| FollowerFetch::new(state.leader, state.leader_epoch));
+            }
+        }
         self.update_high_watermark();
     }
 
@@ -169,35 +193,32 @@ impl<S: Storage> Partition<S> {
         self.update_high_watermark();
     }
 
-    /// A follower fetched from `fetch_offset`: everything below it is on the follower.
-    pub(super) fn follower_fetched(&mut self, follower: BrokerId, fetch_offset: i64, now: Millis) {
-        let leader_end = self.log.log_end_offset();
-        if let Some(state) = self.followers.get_mut(&follower) {
-            state.log_end_offset = fetch_offset;
-            if fetch_offset >= leader_end {
-                state.last_caught_up = now;
-            }
-        }
-        self.update_high_watermark();
-    }
-
-    /// The high watermark is the smallest log end offset in the ISR; the leader's own counts
-    /// only once synced when the broker is durable. It never moves back.
-    fn update_high_watermark(&mut self) {
+    /// On the leader, the high watermark is the smallest log end offset in the maximal ISR
+    /// (the ISR together with a change still waiting for the controller, so that neither a
+    /// replica being removed nor one being added is counted out too early); the leader's own
+    /// counts only once synced when the broker is durable. It never moves back on a leader.
+    pub(super) fn update_high_watermark(&mut self) {
         if !self.is_leader() {
             return;
         }
-        let own = if self.durable { self.log.flushed_offset() } else { self.log.log_end_offset() };
-        let followers = self
-            .state
-            .isr
+        let own = if self.durable {
+            self.log.flushed_offset()
+        } else {
+            self.log.log_end_offset()
+        };
+        let candidate = self
+            .maximal_isr()
             .iter()
             .filter(|&&r| r != self.node_id)
-            .map(|r| self.followers.get(r).map_or(0, |f| f.log_end_offset));
-        let candidate = followers.fold(own, i64::min);
+            .map(|r| self.leader.log_end_offset_of(*r))
+            .fold(own, i64::min);
         if candidate > self.high_watermark {
             self.high_watermark = candidate;
         }
+        self.assert_high_watermark();
+    }
+
+    pub(super) fn assert_high_watermark(&self) {
         assert!(
             self.high_watermark <= self.log.log_end_offset(),
             "high watermark {} above log end offset {}",
@@ -207,10 +228,18 @@ impl<S: Storage> Partition<S> {
     }
 
     fn flush_due(&self, durable: bool, now: Millis) -> bool {
-        let Some(since) = self.unflushed_since else { return false };
+        let Some(since) = self.unflushed_since else {
+            return false;
+        };
         durable
-            || self.settings.flush_messages.is_some_and(|n| self.unflushed_records >= n)
-            || self.settings.flush_ms.is_some_and(|ms| now.since(since) >= ms)
+            || self
+                .settings
+                .flush_messages
+                .is_some_and(|n| self.unflushed_records >= n)
+            || self
+                .settings
+                .flush_ms
+                .is_some_and(|ms| now.since(since) >= ms)
     }
 
     pub(super) fn flush_if_due(&mut self, durable: bool, now: Millis) -> Result<(), StorageError> {
@@ -227,12 +256,15 @@ impl<S: Storage> Partition<S> {
         if now.since(self.last_retention_check) >= self.settings.retention_check_interval_ms {
             self.last_retention_check = now;
             self.log.apply_retention(now)?;
+            self.epochs.truncate_from_start(self.log.log_start_offset());
         }
         Ok(())
     }
 
     pub(super) fn next_deadline(&self, durable: bool) -> Option<Millis> {
-        let retention = self.last_retention_check.plus(self.settings.retention_check_interval_ms);
+        let retention = self
+            .last_retention_check
+            .plus(self.settings.retention_check_interval_ms);
         let flush = match (self.unflushed_since, self.settings.flush_ms) {
             (Some(_), _) if durable => None, // the shell flushes every round
             (Some(since), Some(ms)) => Some(since.plus(ms)),

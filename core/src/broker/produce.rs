@@ -44,8 +44,18 @@ pub struct ProducedPartition {
 }
 
 impl ProducedPartition {
-    pub(super) fn failed(tp: TopicPartition, error: ErrorCode, message: Option<String>) -> ProducedPartition {
-        ProducedPartition { tp, error, error_message: message, base_offset: -1, log_start_offset: -1 }
+    pub(super) fn failed(
+        tp: TopicPartition,
+        error: ErrorCode,
+        message: Option<String>,
+    ) -> ProducedPartition {
+        ProducedPartition {
+            tp,
+            error,
+            error_message: message,
+            base_offset: -1,
+            log_start_offset: -1,
+        }
     }
 }
 
@@ -59,24 +69,37 @@ impl<F: StorageFactory> Broker<F> {
                 .into_iter()
                 .map(|p| ProducedPartition::failed(p.tp, ErrorCode::INVALID_REQUIRED_ACKS, None))
                 .collect();
-            self.outputs.push_back(Output::Produced { request, response: ProduceResponse { partitions } });
+            self.outputs.push_back(Output::Produced {
+                request,
+                response: ProduceResponse { partitions },
+            });
             return;
         }
         let durable = self.settings.durable;
         let waiting: Vec<Waiting> = produce
             .partitions
             .into_iter()
-            .map(|p| match self.append(p.tp.clone(), p.records, produce.acks, now) {
-                Ok((result, last_offset)) => {
-                    let needs_ack = match produce.acks {
-                        ACKS_ALL => true,
-                        1 => durable,
-                        _ => false,
-                    };
-                    if needs_ack { Waiting::Pending { result, last_offset } } else { Waiting::Done(result) }
-                }
-                Err(failed) => Waiting::Done(failed),
-            })
+            .map(
+                |p| match self.append(p.tp.clone(), p.records, produce.acks, now) {
+                    Ok((result, last_offset, leader_epoch)) => {
+                        let needs_ack = match produce.acks {
+                            ACKS_ALL => true,
+                            1 => durable,
+                            _ => false,
+                        };
+                        if needs_ack {
+                            Waiting::Pending {
+                                result,
+                                last_offset,
+                                leader_epoch,
+                            }
+                        } else {
+                            Waiting::Done(result)
+                        }
+                    }
+                    Err(failed) => Waiting::Done(failed),
+                },
+            )
             .collect();
         if produce.acks == 0 {
             return;
@@ -90,25 +113,37 @@ impl<F: StorageFactory> Broker<F> {
         self.complete_waiting(now);
     }
 
-    /// Appends one partition's batch; `(result, last offset)` or the failed result.
+    /// Appends one partition's batch; `(result, last offset, leader epoch)` or the failed result.
     fn append(
         &mut self,
         tp: TopicPartition,
         mut records: Vec<u8>,
         acks: i16,
         now: Millis,
-    ) -> Result<(ProducedPartition, i64), ProducedPartition> {
+    ) -> Result<(ProducedPartition, i64, i32), ProducedPartition> {
         let Some(partition) = self.partitions.get_mut(&tp) else {
-            return Err(ProducedPartition::failed(tp, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, None));
+            return Err(ProducedPartition::failed(
+                tp,
+                ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                None,
+            ));
         };
         if !partition.is_leader() {
-            return Err(ProducedPartition::failed(tp, ErrorCode::NOT_LEADER_OR_FOLLOWER, None));
+            return Err(ProducedPartition::failed(
+                tp,
+                ErrorCode::NOT_LEADER_OR_FOLLOWER,
+                None,
+            ));
         }
         let isr = partition.state.isr.len();
         let min_isr = partition.settings.min_insync_replicas;
         if acks == ACKS_ALL && isr < min_isr {
             let message = format!("the ISR has {isr} replicas, min.insync.replicas is {min_isr}");
-            return Err(ProducedPartition::failed(tp, ErrorCode::NOT_ENOUGH_REPLICAS, Some(message)));
+            return Err(ProducedPartition::failed(
+                tp,
+                ErrorCode::NOT_ENOUGH_REPLICAS,
+                Some(message),
+            ));
         }
         let leader_epoch = partition.state.leader_epoch;
         match partition.log.append(&mut records, leader_epoch, now) {
@@ -123,7 +158,7 @@ impl<F: StorageFactory> Broker<F> {
                     base_offset: info.base_offset,
                     log_start_offset: info.log_start_offset,
                 };
-                Ok((result, info.last_offset))
+                Ok((result, info.last_offset, leader_epoch))
             }
             Err(e) => Err(ProducedPartition::failed(tp, e.code(), Some(e.to_string()))),
         }
@@ -136,18 +171,33 @@ pub(super) fn check_acks<S: Storage>(
     acks: i16,
     result: &ProducedPartition,
     last_offset: i64,
+    leader_epoch: i32,
 ) -> Option<ProducedPartition> {
     let tp = result.tp.clone();
-    let Some(partition) = partition.filter(|p| p.is_leader()) else {
-        return Some(ProducedPartition::failed(tp, ErrorCode::NOT_LEADER_OR_FOLLOWER, None));
+    let Some(partition) =
+        partition.filter(|p| p.is_leader() && p.state.leader_epoch == leader_epoch)
+    else {
+        return Some(ProducedPartition::failed(
+            tp,
+            ErrorCode::NOT_LEADER_OR_FOLLOWER,
+            None,
+        ));
     };
-    let reached = if acks == ACKS_ALL { partition.high_watermark() } else { partition.log.flushed_offset() };
+    let reached = if acks == ACKS_ALL {
+        partition.high_watermark()
+    } else {
+        partition.log.flushed_offset()
+    };
     if reached <= last_offset {
         return None;
     }
     if acks == ACKS_ALL && partition.state.isr.len() < partition.settings.min_insync_replicas {
         // The records are in, but fewer replicas than required hold them.
-        return Some(ProducedPartition::failed(tp, ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND, None));
+        return Some(ProducedPartition::failed(
+            tp,
+            ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+            None,
+        ));
     }
     Some(result.clone())
 }

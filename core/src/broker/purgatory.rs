@@ -13,7 +13,13 @@ pub const PARKED_REQUESTS_MAX: usize = 10_000;
 
 pub(super) enum Waiting {
     Done(ProducedPartition),
-    Pending { result: ProducedPartition, last_offset: i64 },
+    /// Appended by the leader in `leader_epoch`: if leadership changed since, the records
+    /// may have been cut and their offsets reused, so they are never acknowledged.
+    Pending {
+        result: ProducedPartition,
+        last_offset: i64,
+        leader_epoch: i32,
+    },
 }
 
 pub(super) struct ParkedProduce {
@@ -38,7 +44,9 @@ pub(super) struct Purgatory {
 impl Purgatory {
     pub fn next_deadline(&self) -> Option<Millis> {
         let produces = self.produces.iter().map(|p| p.deadline);
-        produces.chain(self.fetches.iter().map(|f| f.deadline)).min()
+        produces
+            .chain(self.fetches.iter().map(|f| f.deadline))
+            .min()
     }
 
     pub fn is_full(&self) -> bool {
@@ -52,14 +60,30 @@ impl<F: super::StorageFactory> super::Broker<F> {
         let produces = std::mem::take(&mut self.purgatory.produces);
         for mut parked in produces {
             for waiting in &mut parked.partitions {
-                if let Waiting::Pending { result, last_offset } = waiting {
+                if let Waiting::Pending {
+                    result,
+                    last_offset,
+                    leader_epoch,
+                } = waiting
+                {
                     let partition = self.partitions.get(&result.tp);
-                    if let Some(done) = super::produce::check_acks(partition, parked.acks, result, *last_offset) {
+                    let acks = parked.acks;
+                    if let Some(done) = super::produce::check_acks(
+                        partition,
+                        acks,
+                        result,
+                        *last_offset,
+                        *leader_epoch,
+                    ) {
                         *waiting = Waiting::Done(done);
                     }
                 }
             }
-            if parked.partitions.iter().all(|w| matches!(w, Waiting::Done(_))) {
+            if parked
+                .partitions
+                .iter()
+                .all(|w| matches!(w, Waiting::Done(_)))
+            {
                 self.answer_produce(parked);
             } else {
                 self.purgatory.produces.push(parked);
@@ -68,8 +92,15 @@ impl<F: super::StorageFactory> super::Broker<F> {
         let fetches = std::mem::take(&mut self.purgatory.fetches);
         for parked in fetches {
             let response = self.read(&parked.fetch);
-            if response.size_bytes() >= parked.fetch.min_bytes {
-                self.outputs.push_back(super::Output::Fetched { request: parked.request, response });
+            let has_error = response
+                .partitions
+                .iter()
+                .any(|p| p.error != crate::ErrorCode::NONE);
+            if response.size_bytes() >= parked.fetch.min_bytes || has_error {
+                self.outputs.push_back(super::Output::Fetched {
+                    request: parked.request,
+                    response,
+                });
             } else {
                 self.purgatory.fetches.push(parked);
             }
@@ -79,24 +110,30 @@ impl<F: super::StorageFactory> super::Broker<F> {
     /// Answers every parked request whose deadline has passed: produces still waiting get
     /// REQUEST_TIMED_OUT, fetches get what there is.
     pub(super) fn expire_waiting(&mut self, now: Millis) {
-        let (expired, kept): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.purgatory.produces).into_iter().partition(|p| p.deadline <= now);
+        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.purgatory.produces)
+            .into_iter()
+            .partition(|p| p.deadline <= now);
         self.purgatory.produces = kept;
         for mut parked in expired {
             for waiting in &mut parked.partitions {
                 if let Waiting::Pending { result, .. } = waiting {
                     let error = crate::ErrorCode::REQUEST_TIMED_OUT;
-                    *waiting = Waiting::Done(ProducedPartition::failed(result.tp.clone(), error, None));
+                    *waiting =
+                        Waiting::Done(ProducedPartition::failed(result.tp.clone(), error, None));
                 }
             }
             self.answer_produce(parked);
         }
-        let (expired, kept): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.purgatory.fetches).into_iter().partition(|f| f.deadline <= now);
+        let (expired, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.purgatory.fetches)
+            .into_iter()
+            .partition(|f| f.deadline <= now);
         self.purgatory.fetches = kept;
         for parked in expired {
             let response = self.read(&parked.fetch);
-            self.outputs.push_back(super::Output::Fetched { request: parked.request, response });
+            self.outputs.push_back(super::Output::Fetched {
+                request: parked.request,
+                response,
+            });
         }
     }
 
@@ -106,10 +143,15 @@ impl<F: super::StorageFactory> super::Broker<F> {
             .into_iter()
             .map(|w| match w {
                 Waiting::Done(result) => result,
-                Waiting::Pending { .. } => unreachable!("answered only when every partition is done"),
+                Waiting::Pending { .. } => {
+                    unreachable!("answered only when every partition is done")
+                }
             })
             .collect();
         let response = super::ProduceResponse { partitions };
-        self.outputs.push_back(super::Output::Produced { request: parked.request, response });
+        self.outputs.push_back(super::Output::Produced {
+            request: parked.request,
+            response,
+        });
     }
 }

@@ -19,6 +19,7 @@
 mod append;
 mod checkpoint;
 mod config;
+mod epochs;
 mod error;
 mod index;
 mod read;
@@ -29,6 +30,7 @@ mod truncate;
 
 pub use append::AppendInfo;
 pub use config::{LogConfig, MAX_SEGMENT_BYTES};
+pub use epochs::EpochStart;
 pub use error::{AppendError, DeleteRecordsError, ReadError};
 pub use read::{ReadResult, TimestampOffset};
 pub use recovery::{RecoveryReport, TruncatedTail};

@@ -29,7 +29,7 @@ impl<S: Storage> Log<S> {
     }
 
     /// Empties the log and starts it over at `offset` (Kafka's `truncateFullyAndStartAt`).
-    fn restart_at(&mut self, offset: i64) -> Result<(), StorageError> {
+    pub(super) fn restart_at(&mut self, offset: i64) -> Result<(), StorageError> {
         assert!(offset >= 0);
         let written = checkpoint::write(&mut self.storage, offset);
         self.guard(written)?;

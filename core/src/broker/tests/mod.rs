@@ -1,0 +1,11 @@
+//! Replication across brokers, deterministic and with explicit time: three brokers and a
+//! controller wired by hand (`cluster`), the invariants checked after every round of messages
+//! (`invariants`), and one file per area.
+
+mod cluster;
+mod failover;
+mod invariants;
+mod isr;
+mod min_isr;
+mod offset_for_leader_epoch;
+mod replication;
