@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use gloo::events::EventListener;
+use gloo::events::{EventListener, EventListenerOptions};
 use gloo::timers::callback::Interval;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -36,7 +36,8 @@ pub fn app() -> Html {
     {
         let dispatch = dispatch.clone();
         use_effect_with(model.playing, move |playing| {
-            let interval = playing.then(|| Interval::new(TICK_MS, move || dispatch.emit(Action::Tick)));
+            let interval =
+                playing.then(|| Interval::new(TICK_MS, move || dispatch.emit(Action::Tick)));
             move || drop(interval)
         });
     }
@@ -44,32 +45,43 @@ pub fn app() -> Html {
     {
         let dispatch = dispatch.clone();
         use_effect_with((), move |_| {
-            let document = web_sys::window().and_then(|w| w.document()).expect("a document");
-            let listener = EventListener::new(&document, "keydown", move |event| {
-                let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else { return };
-                let in_field = key
-                    .target()
-                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-                if in_field {
-                    return;
-                }
-                let action = match key.key().as_str() {
-                    " " => Action::TogglePlay,
-                    "n" | "ArrowRight" => Action::Step,
-                    "b" | "ArrowLeft" => Action::StepBack,
-                    _ => return,
-                };
-                key.prevent_default();
-                dispatch.emit(action);
-            });
+            let document = web_sys::window()
+                .and_then(|w| w.document())
+                .expect("a document");
+            // Not passive: the shortcuts keep space from scrolling the page.
+            let options = EventListenerOptions::enable_prevent_default();
+            let listener =
+                EventListener::new_with_options(&document, "keydown", options, move |event| {
+                    let Some(key) = event.dyn_ref::<web_sys::KeyboardEvent>() else {
+                        return;
+                    };
+                    let in_field = key
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .is_some_and(|e| {
+                            matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
+                        });
+                    if in_field {
+                        return;
+                    }
+                    let action = match key.key().as_str() {
+                        " " => Action::TogglePlay,
+                        "n" | "ArrowRight" => Action::Step,
+                        "b" | "ArrowLeft" => Action::StepBack,
+                        _ => return,
+                    };
+                    key.prevent_default();
+                    dispatch.emit(action);
+                });
             move || drop(listener)
         });
     }
     // The URL follows the state, so that a link reproduces it.
     {
         let (scenario, seed, events) = (model.scenario.clone(), model.seed, model.events());
-        use_effect_with((scenario.clone(), seed, events), move |_| url::write(&scenario, seed, events));
+        use_effect_with((scenario.clone(), seed, events), move |_| {
+            url::write(&scenario, seed, events)
+        });
     }
 
     let props_model: Rc<Model> = Rc::new((*model).clone());

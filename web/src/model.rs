@@ -36,17 +36,25 @@ pub enum Action {
     TogglePlay,
     SetSpeed(u32),
     /// Starts a scenario over with a seed, optionally fast-forwarded to an event count.
-    Load { scenario: String, seed: u64, step: u64 },
+    Load {
+        scenario: String,
+        seed: u64,
+        step: u64,
+    },
     Inject(Fault),
 }
 
 impl Model {
     pub fn new(scenario: &str, seed: u64, step: u64) -> Model {
-        let scenario = if scenarios::find(scenario).is_some() { scenario } else { scenarios::names()[0] };
+        let scenario = if scenarios::find(scenario).is_some() {
+            scenario
+        } else {
+            scenarios::names()[0]
+        };
         let spec = scenarios::spec(scenario).expect("a known scenario");
         let mut sim = Simulation::new(spec, seed);
         for _ in 0..step {
-            if !sim.step() {
+            if !step_within_end(&mut sim) {
                 break;
             }
         }
@@ -79,11 +87,21 @@ impl Model {
             while let Some((_, fault)) = injected.next_if(|(at, _)| *at <= sim.events()) {
                 sim.inject(fault.clone());
             }
-            if !sim.step() {
+            if !step_within_end(&mut sim) {
                 break;
             }
         }
         sim
+    }
+}
+
+/// One event, unless the next one lies past the scenario's end (the cluster would go on
+/// heartbeating forever; the scenario's story is over). False when nothing was stepped.
+pub fn step_within_end(sim: &mut Simulation) -> bool {
+    let end = sim.spec().end_ms;
+    match sim.next_event_at() {
+        Some(at) if at <= end => sim.step(),
+        _ => false,
     }
 }
 
@@ -95,12 +113,12 @@ impl Reducible for Model {
         next.version += 1;
         match action {
             Action::Step => {
-                next.sim.borrow_mut().step();
+                step_within_end(&mut next.sim.borrow_mut());
             }
             Action::Tick => {
                 let mut sim = next.sim.borrow_mut();
                 for _ in 0..next.speed.min(EVENTS_PER_TICK_MAX) {
-                    if !sim.step() {
+                    if !step_within_end(&mut sim) {
                         next.playing = false;
                         break;
                     }
@@ -113,9 +131,17 @@ impl Reducible for Model {
             }
             Action::TogglePlay => next.playing = !next.playing,
             Action::SetSpeed(speed) => next.speed = speed.clamp(1, EVENTS_PER_TICK_MAX),
-            Action::Load { scenario, seed, step } => {
+            Action::Load {
+                scenario,
+                seed,
+                step,
+            } => {
                 let playing = next.playing;
-                next = Model { version: next.version, playing, ..Model::new(&scenario, seed, step) };
+                next = Model {
+                    version: next.version,
+                    playing,
+                    ..Model::new(&scenario, seed, step)
+                };
             }
             Action::Inject(fault) => {
                 let at = next.events();

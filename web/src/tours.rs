@@ -24,11 +24,17 @@ fn durability(e: &TraceEvent) -> bool {
 }
 
 fn rebalance(e: &TraceEvent) -> bool {
-    matches!(e, TraceEvent::Revoked { .. } | TraceEvent::Synced { .. } | TraceEvent::GroupState { .. })
+    matches!(
+        e,
+        TraceEvent::Revoked { .. } | TraceEvent::Synced { .. } | TraceEvent::GroupState { .. }
+    )
 }
 
 fn delivery(e: &TraceEvent) -> bool {
-    matches!(e, TraceEvent::Commit { .. } | TraceEvent::Fault { .. } | TraceEvent::Synced { .. })
+    matches!(
+        e,
+        TraceEvent::Commit { .. } | TraceEvent::Fault { .. } | TraceEvent::Synced { .. }
+    )
 }
 
 pub const TOURS: &[Tour] = &[

@@ -10,7 +10,9 @@ pub struct Location {
 }
 
 pub fn read() -> Location {
-    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
     let params = UrlSearchParams::new_with_str(&search).ok();
     let get = |name: &str| params.as_ref().and_then(|p| p.get(name));
     Location {

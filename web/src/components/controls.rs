@@ -20,21 +20,37 @@ pub fn controls(props: &ModelProps) -> Html {
         let seed = model.seed;
         Callback::from(move |e: Event| {
             let scenario = e.target_unchecked_into::<HtmlSelectElement>().value();
-            dispatch.emit(Action::Load { scenario, seed, step: 0 });
+            dispatch.emit(Action::Load {
+                scenario,
+                seed,
+                step: 0,
+            });
         })
     };
     let seed_changed = {
         let dispatch = dispatch.clone();
         let scenario = model.scenario.clone();
         Callback::from(move |e: Event| {
-            let seed = e.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(1);
-            dispatch.emit(Action::Load { scenario: scenario.clone(), seed, step: 0 });
+            let seed = e
+                .target_unchecked_into::<HtmlInputElement>()
+                .value()
+                .parse()
+                .unwrap_or(1);
+            dispatch.emit(Action::Load {
+                scenario: scenario.clone(),
+                seed,
+                step: 0,
+            });
         })
     };
     let speed_changed = {
         let dispatch = dispatch.clone();
         Callback::from(move |e: Event| {
-            let speed = e.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(1);
+            let speed = e
+                .target_unchecked_into::<HtmlInputElement>()
+                .value()
+                .parse()
+                .unwrap_or(1);
             dispatch.emit(Action::SetSpeed(speed));
         })
     };

@@ -37,7 +37,12 @@ pub fn partitions(props: &ModelProps) -> Html {
         snapshot
             .brokers
             .iter()
-            .filter_map(|b| b.replicas.iter().find(|r| &r.tp == tp).map(|r| (b.id, r.clone(), b.up)))
+            .filter_map(|b| {
+                b.replicas
+                    .iter()
+                    .find(|r| &r.tp == tp)
+                    .map(|r| (b.id, r.clone(), b.up))
+            })
             .collect()
     };
     html! {
