@@ -8,6 +8,8 @@
 pub mod assignor;
 pub mod batch;
 pub mod broker;
+pub mod checker;
+pub mod client;
 pub mod config;
 pub mod controller;
 pub mod error_code;
@@ -15,6 +17,7 @@ pub mod group;
 pub mod log;
 pub mod partitioner;
 pub mod producer_state;
+pub mod sim;
 pub mod storage;
 pub mod time;
 

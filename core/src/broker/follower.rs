@@ -15,7 +15,6 @@ use crate::ErrorCode;
 use crate::Millis;
 use crate::batch::BatchHeader;
 use crate::controller::BrokerId;
-use crate::log::AppendError;
 use crate::storage::{Storage, StorageError};
 
 use super::epoch_cache::{UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
@@ -117,26 +116,57 @@ impl<S: Storage> Partition<S> {
         Ok(())
     }
 
-    /// Appends what the leader sent (batches already numbered and stamped with their epochs)
-    /// and takes the leader's high watermark, as far as this log reaches. In durable mode the
-    /// batches are synced at once, so the log end this follower reports by fetching is durable.
+    /// Appends what the leader sent (batches already numbered and stamped with their epochs),
+    /// follows the leader's log start (records deleted there are deleted here), and takes the
+    /// leader's high watermark as far as this log reaches. In durable mode the batches are
+    /// synced at once, so the log end this follower reports by fetching is durable.
     pub(super) fn append_fetched(
         &mut self,
         fetched: &FetchedPartition,
         now: Millis,
-    ) -> Result<(), AppendError> {
+    ) -> Result<(), ErrorCode> {
         if !fetched.records.is_empty() {
+            self.start_at_first_batch(&fetched.records)
+                .map_err(|e| e.code())?;
             let before = self.log.log_end_offset();
-            self.log.append_replicated(&fetched.records, now)?;
+            self.log
+                .append_replicated(&fetched.records, now)
+                .map_err(|e| e.code())?;
             self.note_epochs(&fetched.records);
             let appended = (self.log.log_end_offset() - before) as u64;
             self.appended(appended, now);
             if self.durable {
-                self.flush_if_due(true, now)?;
+                self.flush_if_due(true, now).map_err(|e| e.code())?;
             }
         }
-        self.high_watermark = fetched.high_watermark.clamp(0, self.log.log_end_offset());
+        let leader_start = fetched.log_start_offset.min(self.log.log_end_offset());
+        if leader_start > self.log.log_start_offset() {
+            self.log
+                .delete_records_before(leader_start)
+                .map_err(|e| e.code())?;
+            self.epochs.truncate_from_start(self.log.log_start_offset());
+        }
+        self.high_watermark = fetched
+            .high_watermark
+            .clamp(self.log.log_start_offset(), self.log.log_end_offset());
         self.assert_high_watermark();
+        Ok(())
+    }
+
+    /// An empty log whose start fell inside one of the leader's batches (a DeleteRecords
+    /// there) gets that batch whole: the log restarts at the batch's base offset (Kafka does
+    /// the same), and the leader's log start is applied again right after.
+    fn start_at_first_batch(&mut self, records: &[u8]) -> Result<(), StorageError> {
+        let end = self.log.log_end_offset();
+        let Ok(first) = BatchHeader::parse(records) else {
+            return Ok(()); // append_replicated reports it
+        };
+        if end == self.log.log_start_offset()
+            && first.base_offset < end
+            && first.last_offset() >= end
+        {
+            self.restart_at(first.base_offset)?;
+        }
         Ok(())
     }
 

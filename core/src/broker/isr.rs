@@ -313,8 +313,17 @@ impl<F: StorageFactory> Broker<F> {
     }
 
     /// Lagging followers leave the ISR (by request to the controller).
+    /// Also marks ISR changes unanswered for too long as due again, so that the next
+    /// [`Broker::alter_partition_requests`] resends them (and no deadline stays in the past).
     pub(super) fn check_isrs(&mut self, now: Millis) {
         for partition in self.partitions.values_mut() {
+            if let Some(change) = partition.leader.isr_change.as_mut()
+                && change
+                    .sent_at
+                    .is_some_and(|sent| now >= sent.plus(ALTER_PARTITION_TIMEOUT_MS))
+            {
+                change.sent_at = None;
+            }
             partition.maybe_shrink_isr(now);
         }
     }

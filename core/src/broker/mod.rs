@@ -16,6 +16,27 @@
 //!
 //! Which partitions this node hosts, and whether it leads them, comes from the controller's
 //! metadata through [`Broker::apply_partition`] and [`Broker::remove_topic`].
+//!
+//! Replication is Kafka's pull model, and every message of it passes through the shell:
+//! - as follower, [`Broker::replica_requests`] says what to send to each leader (one request
+//!   in flight per leader: OffsetForLeaderEpoch first after a leader change, then Fetch), and
+//!   the answers come back through [`Broker::on_offset_for_leader_epoch_response`] and
+//!   [`Broker::on_replica_fetch_response`] (`follower`, `replica_fetcher`);
+//! - as leader, follower fetches arrive through [`Broker::fetch`] with a replica id and move
+//!   the high watermark; OffsetForLeaderEpoch through [`Broker::offset_for_leader_epoch`]
+//!   (`offset_for_leader_epoch`, `epoch_cache`);
+//! - ISR changes are asked of the controller, never made here: [`Broker::alter_partition_requests`]
+//!   out, [`Broker::on_alter_partition_response`] and then `apply_partition` in (`isr`).
+//!
+//! These are methods rather than [`Output`] variants so that a shell driving one broker (the
+//! server today) keeps working unchanged: with a single replica none of them has anything to do.
+//!
+//! Invariants, asserted where they are established and checked across brokers by the tests
+//! (`tests/invariants.rs`): the high watermark never exceeds the log end and never moves back
+//! on a leader; a follower applies an answer only for the leader and epoch it asked in; no
+//! replica keeps a record that differs from its leader's at the same offset once it has
+//! truncated; acks=all is answered only once the maximal ISR holds the batch, in the epoch it
+//! was appended in.
 
 mod epoch_cache;
 mod fetch;
@@ -27,6 +48,7 @@ mod partition;
 mod produce;
 mod purgatory;
 mod replica_fetcher;
+mod replication_snapshot;
 mod storage_factory;
 
 #[cfg(test)]
@@ -43,6 +65,7 @@ pub use offset_for_leader_epoch::{
 pub use partition::{PartitionSettings, PartitionSnapshot};
 pub use produce::{ACKS_ALL, ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition};
 pub use replica_fetcher::{ReplicaFetchSettings, ReplicaRequest};
+pub use replication_snapshot::{FollowerProgress, ReplicaRole, ReplicationSnapshot};
 pub use storage_factory::{MemoryStorageFactory, StorageFactory, partition_dir_name};
 
 use std::collections::{BTreeMap, VecDeque};

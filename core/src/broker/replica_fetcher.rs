@@ -241,9 +241,7 @@ impl<F: StorageFactory> Broker<F> {
             return;
         }
         let result = match fetched.error {
-            ErrorCode::NONE => partition
-                .append_fetched(&fetched, now)
-                .map_err(|e| e.code()),
+            ErrorCode::NONE => partition.append_fetched(&fetched, now),
             ErrorCode::OFFSET_OUT_OF_RANGE if offset < fetched.log_start_offset => partition
                 .restart_at(fetched.log_start_offset)
                 .map_err(|e| e.code()),

@@ -16,9 +16,8 @@ use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::batch::BatchBuilder;
 use crate::broker::{
-    Broker, BrokerSettings, FetchRequest, FetchResponse, Output, PartitionSettings,
-    ProducePartition, ProduceRequest, ProduceResponse, ReplicaFetchSettings, ReplicaRequest,
-    StorageFactory,
+    Broker, FetchRequest, FetchResponse, Output, PartitionSettings, ProducePartition,
+    ProduceRequest, ProduceResponse, ReplicaFetchSettings, ReplicaRequest, StorageFactory,
 };
 use crate::config::BrokerConfig;
 use crate::controller::{BrokerId, Controller, CreateTopic, MetadataRecord, PartitionState};
@@ -28,7 +27,7 @@ use crate::storage::{FaultyStorage, MemoryStorage, StorageError};
 /// Each broker's disk: one storage per partition, kept across crashes.
 #[derive(Default)]
 pub(super) struct Disks {
-    storages: BTreeMap<TopicPartition, FaultyStorage<MemoryStorage>>,
+    pub(super) storages: BTreeMap<TopicPartition, FaultyStorage<MemoryStorage>>,
 }
 
 impl StorageFactory for Disks {
@@ -50,16 +49,23 @@ impl StorageFactory for Disks {
 pub(super) struct Node {
     /// `None` while crashed; its disk waits in `disks`.
     pub broker: Option<Broker<Disks>>,
-    disks: Option<Disks>,
+    pub(super) disks: Option<Disks>,
     /// Cut off from everyone, but running.
     pub isolated: bool,
     /// Running and reachable, but its fetcher is stalled.
     pub paused: bool,
+    /// Reachable by the other brokers but not by the controller: no heartbeats, no metadata.
+    pub cut_from_controller: bool,
 }
 
 impl Node {
-    fn reachable(&self) -> bool {
+    pub(super) fn reachable(&self) -> bool {
         self.broker.is_some() && !self.isolated
+    }
+
+    /// Whether heartbeats, metadata and AlterPartition pass between it and the controller.
+    pub(super) fn hears_controller(&self) -> bool {
+        self.reachable() && !self.cut_from_controller
     }
 }
 
@@ -103,6 +109,7 @@ pub(super) struct Cluster {
     pub fetch_settings: ReplicaFetchSettings,
     /// How many AlterPartition requests the controller accepted and refused.
     pub alter_partitions: (u32, u32),
+    pub(super) durable: bool,
 }
 
 /// `replica.lag.time.max.ms` in these tests.
@@ -114,6 +121,12 @@ impl Cluster {
     /// Brokers `ids`, registered and unfenced, and one topic `t` with one partition on all of
     /// them (the first leads) and topic configs `configs`.
     pub fn new(ids: &[BrokerId], configs: &[(&str, &str)]) -> Cluster {
+        Cluster::with_durability(ids, configs, false)
+    }
+
+    /// As [`Cluster::new`]; `durable` brokers acknowledge nothing before it is synced, and
+    /// the harness flushes every broker once per round of messages, as the server does.
+    pub fn with_durability(ids: &[BrokerId], configs: &[(&str, &str)], durable: bool) -> Cluster {
         let lag = LAG_MAX_MS.to_string();
         let pairs = [
             ("replica.lag.time.max.ms", lag.as_str()),
@@ -138,6 +151,7 @@ impl Cluster {
             last_heartbeat: Millis(1_000),
             fetch_settings,
             alter_partitions: (0, 0),
+            durable,
         };
         for &id in ids {
             cluster.nodes.insert(
@@ -147,6 +161,7 @@ impl Cluster {
                     disks: Some(Disks::default()),
                     isolated: false,
                     paused: false,
+                    cut_from_controller: false,
                 },
             );
             cluster.start(id);
@@ -177,7 +192,7 @@ impl Cluster {
         self.nodes[&id].broker.as_ref().expect("broker is up")
     }
 
-    fn broker_mut(&mut self, id: BrokerId) -> &mut Broker<Disks> {
+    pub fn broker_mut(&mut self, id: BrokerId) -> &mut Broker<Disks> {
         self.nodes
             .get_mut(&id)
             .and_then(|n| n.broker.as_mut())
@@ -197,83 +212,7 @@ impl Cluster {
         self.state().leader
     }
 
-    /// (re)starts broker `id` from its disk, registers it and sends its first heartbeat.
-    pub fn start(&mut self, id: BrokerId) {
-        let node = self.nodes.get_mut(&id).expect("known broker");
-        assert!(node.broker.is_none(), "broker {id} is already running");
-        let disks = node.disks.take().expect("a stopped broker has its disk");
-        let mut broker = Broker::new(
-            BrokerSettings {
-                node_id: id,
-                durable: false,
-            },
-            disks,
-        );
-        broker.set_replica_fetch_settings(self.fetch_settings);
-        node.broker = Some(broker);
-        node.isolated = false;
-        let records = self
-            .controller
-            .register_broker(self.now, id, "localhost", 9092)
-            .expect("registered");
-        self.commit(&records);
-        self.heartbeat(id);
-    }
-
-    /// Broker `id` crashes: what it did not sync is lost, and the controller learns of it at
-    /// once (as it would when the session expires, only sooner).
-    pub fn crash(&mut self, id: BrokerId) {
-        let node = self.nodes.get_mut(&id).expect("known broker");
-        let broker = node.broker.take().expect("broker is up");
-        let Broker {
-            mut factory,
-            partitions,
-            ..
-        } = broker;
-        for (tp, partition) in partitions {
-            let mut storage = partition.log.into_storage();
-            storage.crash(0).expect("crash");
-            factory.storages.insert(tp, storage);
-        }
-        node.disks = Some(factory);
-        let records = self.controller.fence_broker(id).expect("fenced");
-        self.commit(&records);
-    }
-
-    /// Broker `id` syncs every log (e.g. before a crash, to keep its unreplicated tail).
-    pub fn sync(&mut self, id: BrokerId) {
-        self.broker_mut(id).sync_all().expect("sync");
-    }
-
-    /// Cuts broker `id` off: it runs on, believing what it last heard.
-    pub fn isolate(&mut self, id: BrokerId) {
-        self.nodes.get_mut(&id).expect("known broker").isolated = true;
-    }
-
-    /// Reconnects an isolated broker. Its old session is gone, so it registers again, as a
-    /// KRaft broker whose heartbeats were refused does.
-    pub fn reconnect(&mut self, id: BrokerId) {
-        self.nodes.get_mut(&id).expect("known broker").isolated = false;
-        let records = self
-            .controller
-            .register_broker(self.now, id, "localhost", 9092)
-            .expect("registered");
-        self.commit(&records);
-        self.heartbeat(id);
-        self.settle();
-    }
-
-    /// Stalls (or restarts) broker `id`'s fetcher. Stalling lets time pass for one
-    /// `replica.fetch.wait.max.ms`, so that a fetch the leader holds is answered (and nothing
-    /// the leader appends later reaches the stalled follower).
-    pub fn pause(&mut self, id: BrokerId, paused: bool) {
-        self.nodes.get_mut(&id).expect("known broker").paused = paused;
-        if paused {
-            self.advance(self.fetch_settings.wait_max_ms.0 + STEP_MS);
-        }
-    }
-
-    fn heartbeat(&mut self, id: BrokerId) {
+    pub(super) fn heartbeat(&mut self, id: BrokerId) {
         let epoch = self
             .controller
             .image()
@@ -289,7 +228,7 @@ impl Cluster {
 
     /// Metadata records were committed: every reachable broker applies the partition states
     /// the image now holds (as the server's `sync_partitions` does).
-    fn commit(&mut self, records: &[MetadataRecord]) {
+    pub(super) fn commit(&mut self, records: &[MetadataRecord]) {
         if records.is_empty() {
             return;
         }
@@ -308,7 +247,7 @@ impl Cluster {
                 settings,
             ));
         }
-        for (&id, node) in self.nodes.iter_mut().filter(|(_, n)| n.reachable()) {
+        for (&id, node) in self.nodes.iter_mut().filter(|(_, n)| n.hears_controller()) {
             let broker = node.broker.as_mut().expect("reachable");
             for (tp, state, settings) in hosted.iter().filter(|(_, s, _)| s.replicas.contains(&id))
             {
@@ -404,6 +343,11 @@ impl Cluster {
             moved = true;
             self.deliver(message);
         }
+        for node in self.nodes.values_mut() {
+            if let Some(broker) = node.broker.as_mut() {
+                broker.flush(now).expect("flush");
+            }
+        }
         moved |= self.drain_outputs();
         moved |= self.alter_partitions();
         moved
@@ -491,7 +435,7 @@ impl Cluster {
     fn alter_partitions(&mut self) -> bool {
         let now = self.now;
         let mut requests = Vec::new();
-        for (&id, node) in self.nodes.iter_mut().filter(|(_, n)| n.reachable()) {
+        for (&id, node) in self.nodes.iter_mut().filter(|(_, n)| n.hears_controller()) {
             let broker = node.broker.as_mut().expect("reachable");
             requests.extend(
                 broker
@@ -541,7 +485,7 @@ impl Cluster {
                 let live: Vec<BrokerId> = self
                     .nodes
                     .iter()
-                    .filter(|(_, n)| n.reachable())
+                    .filter(|(_, n)| n.hears_controller())
                     .map(|(id, _)| *id)
                     .collect();
                 for id in live {

@@ -137,3 +137,73 @@ fn repeated_leader_crashes_lose_no_acks_all_write() {
         );
     }
 }
+
+#[test]
+fn durable_brokers_keep_acks_all_writes_through_a_whole_cluster_power_loss() {
+    let mut c = Cluster::with_durability(&[1, 2, 3], &[("min.insync.replicas", "2")], true);
+    let ids: Vec<_> = (0..3).map(|_| c.produce(ACKS_ALL, 2)).collect();
+    c.advance(100);
+    assert!(
+        ids.iter()
+            .all(|id| c.answer(*id).is_some_and(|(e, _)| e == ErrorCode::NONE))
+    );
+    // Everyone loses power; unsynced bytes are gone everywhere.
+    for id in [1, 2, 3] {
+        c.crash(id);
+    }
+    assert_eq!(
+        (c.leader(), c.state().isr.clone()),
+        (-1, vec![3]),
+        "offline: the last ISR member must return"
+    );
+    c.start(1);
+    c.start(2);
+    c.advance(100);
+    assert_eq!(c.leader(), -1, "no unclean election");
+    c.start(3);
+    c.advance(300);
+    assert_eq!(c.leader(), 3);
+    // The invariants checked that the acknowledged batches are on broker 3; all agree.
+    let tp = Cluster::tp();
+    let leader_log = batches(&c.broker(3).partitions[&tp].log);
+    assert_eq!(leader_log.len(), 3);
+    for id in [1, 2] {
+        assert_eq!(
+            batches(&c.broker(id).partitions[&tp].log),
+            leader_log,
+            "broker {id}"
+        );
+    }
+}
+
+#[test]
+fn a_follower_behind_the_leaders_log_start_starts_over_there() {
+    let mut c = Cluster::new(&[1, 2, 3], &[]);
+    c.pause(3, true);
+    for _ in 0..3 {
+        c.produce(1, 2);
+    }
+    c.advance(1_500);
+    assert_eq!(c.state().isr, vec![1, 2]);
+    let tp = Cluster::tp();
+    let leader = c.broker_mut(1).partitions.get_mut(&tp).expect("hosted");
+    leader
+        .log
+        .delete_records_before(3)
+        .expect("below the high watermark");
+    leader.epochs.truncate_from_start(3);
+    c.pause(3, false);
+    c.advance(300);
+    let p = c.broker(3).partition(&tp).expect("hosted");
+    // 3 is inside the batch 2..=3: broker 3 takes that batch whole, then starts at 3.
+    assert_eq!((p.log_start_offset, p.log_end_offset), (3, 6));
+    assert_eq!(c.state().isr, vec![1, 2, 3]);
+    c.produce(1, 1);
+    c.advance(100);
+    let p = c.broker(2).partition(&tp).expect("hosted");
+    assert_eq!(
+        (p.log_start_offset, p.log_end_offset),
+        (3, 7),
+        "followers follow the log start"
+    );
+}

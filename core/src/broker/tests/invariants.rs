@@ -67,8 +67,10 @@ pub(super) fn check(cluster: &Cluster) {
     for (a, pa) in &running {
         for (b, pb) in &running {
             let committed = pa.high_watermark().min(pb.high_watermark());
+            // Offsets both still hold: a log start may have moved (DeleteRecords, retention).
+            let start = pa.log.log_start_offset().max(pb.log.log_start_offset());
             let below = |log: &BTreeMap<i64, Vec<u8>>| -> Vec<(i64, Vec<u8>)> {
-                log.range(..committed)
+                log.range(start..committed.max(start))
                     .map(|(o, b)| (*o, b.clone()))
                     .collect()
             };
@@ -92,7 +94,8 @@ pub(super) fn check(cluster: &Cluster) {
             pf.log.log_end_offset() <= pl.log.log_end_offset(),
             "follower {f} is ahead of leader {l}"
         );
-        for (offset, batch) in &logs[f] {
+        let start = pl.log.log_start_offset();
+        for (offset, batch) in logs[f].range(start..) {
             assert_eq!(
                 logs[l].get(offset),
                 Some(batch),

@@ -1,6 +1,7 @@
 //! A follower that stops keeping up leaves the ISR, through the controller, and rejoins.
 
 use crate::ErrorCode;
+use crate::broker::ALTER_PARTITION_BACKOFF_MS;
 use crate::broker::produce::ACKS_ALL;
 
 use super::cluster::{Cluster, LAG_MAX_MS};
@@ -64,4 +65,33 @@ fn a_follower_that_keeps_fetching_under_load_stays_in_the_isr() {
     }
     assert_eq!(c.state().isr, vec![1, 2, 3]);
     assert_eq!(c.alter_partitions, (0, 0));
+}
+
+#[test]
+fn a_fenced_follower_is_refused_re_entry_and_the_leader_backs_off() {
+    let mut c = Cluster::new(&[1, 2, 3], &[]);
+    // Broker 3 keeps replicating but the controller no longer hears it: fenced, out of the ISR.
+    c.cut_from_controller(3);
+    c.advance_until(12_000, |c| c.state().isr == vec![1, 2]);
+    c.produce(1, 1);
+    // Caught up, broker 3 is proposed for the ISR again and again; the controller refuses a
+    // fenced broker, and the leader asks at most once per backoff.
+    let refused_before = c.alter_partitions.1;
+    c.advance(ALTER_PARTITION_BACKOFF_MS.0 * 4);
+    let refused = c.alter_partitions.1 - refused_before;
+    assert!(
+        (3..=5).contains(&refused),
+        "{refused} refusals in four backoffs"
+    );
+    assert_eq!(c.state().isr, vec![1, 2]);
+    assert_eq!(
+        c.broker(3)
+            .partition(&Cluster::tp())
+            .expect("hosted")
+            .log_end_offset,
+        1
+    );
+    c.reconnect(3);
+    c.advance(ALTER_PARTITION_BACKOFF_MS.0 + 200);
+    assert_eq!(c.state().isr, vec![1, 2, 3]);
 }

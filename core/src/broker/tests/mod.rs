@@ -4,8 +4,12 @@
 
 mod cluster;
 mod failover;
+mod faults;
 mod invariants;
 mod isr;
 mod min_isr;
 mod offset_for_leader_epoch;
+mod random;
 mod replication;
+mod stale;
+mod truncation;

@@ -1,8 +1,8 @@
 //! Followers copy the leader's log, the high watermark follows the ISR, acks=all waits for it.
 
 use crate::ErrorCode;
-use crate::broker::FollowerPhase;
 use crate::broker::produce::ACKS_ALL;
+use crate::broker::{FollowerPhase, ReplicaRole};
 
 use super::cluster::Cluster;
 use super::invariants::batches;
@@ -41,6 +41,27 @@ fn followers_copy_the_log_and_the_high_watermark_advances() {
         );
     }
     assert_eq!(c.state().isr, vec![1, 2, 3]);
+    let ReplicaRole::Leader {
+        followers,
+        pending_isr,
+    } = c.broker(1).replication(&tp).expect("hosted").role
+    else {
+        panic!("broker 1 leads")
+    };
+    let seen: Vec<_> = followers
+        .iter()
+        .map(|f| (f.broker, f.log_end_offset, f.in_isr))
+        .collect();
+    assert_eq!(
+        (seen, pending_isr),
+        (vec![(2, 5, true), (3, 5, true)], None)
+    );
+    let follower = ReplicaRole::Follower {
+        leader: 1,
+        leader_epoch: 0,
+        phase: FollowerPhase::Fetching,
+    };
+    assert_eq!(c.broker(2).replication(&tp).expect("hosted").role, follower);
 }
 
 #[test]

@@ -1,0 +1,84 @@
+//! The history the checker reads: what clients sent, what was acknowledged, what consumers
+//! polled and processed, and what the partitions hold after recovery.
+//!
+//! Values identify sends: every simulated send carries a value unique in the run, so a value
+//! found at two offsets is one send written twice, and an acknowledged value found nowhere is
+//! a lost write.
+
+use serde::Serialize;
+
+use crate::Millis;
+use crate::assignor::TopicPartition;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Op {
+    Send {
+        producer: String,
+        value: String,
+        key: Option<String>,
+        at: Millis,
+    },
+    /// The producer reported the send delivered; `offset` is -1 with acks=0.
+    Ack {
+        producer: String,
+        value: String,
+        tp: TopicPartition,
+        offset: i64,
+        at: Millis,
+    },
+    /// The producer reported the send failed.
+    Fail {
+        producer: String,
+        value: String,
+        at: Millis,
+    },
+    /// A record `poll` returned to a consumer (one process life: `consumer` names it).
+    Poll {
+        consumer: String,
+        tp: TopicPartition,
+        offset: i64,
+        value: String,
+        at: Millis,
+    },
+    /// The application finished processing a polled record.
+    Process {
+        consumer: String,
+        tp: TopicPartition,
+        offset: i64,
+        value: String,
+        at: Millis,
+    },
+    /// The consumer was given `partitions` (its positions start over there).
+    Assign {
+        consumer: String,
+        partitions: Vec<TopicPartition>,
+        at: Millis,
+    },
+    Revoke {
+        consumer: String,
+        partitions: Vec<TopicPartition>,
+        at: Millis,
+    },
+}
+
+/// A partition's records as read after the run, from its leader up to the high watermark.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FinalRead {
+    pub tp: TopicPartition,
+    /// (offset, value), in offset order.
+    pub records: Vec<(i64, String)>,
+    /// False when the partition had no leader to read from.
+    pub readable: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct History {
+    pub ops: Vec<Op>,
+    pub final_reads: Vec<FinalRead>,
+}
+
+impl History {
+    pub fn push(&mut self, op: Op) {
+        self.ops.push(op);
+    }
+}

@@ -1,0 +1,282 @@
+//! A Jepsen-style checker over a run's [`History`]: the anomaly kinds of Jepsen's Kafka and
+//! Redpanda analyses, plus the engine invariants the simulator saw broken.
+//!
+//! - `lost-write`: a send the producer was told succeeded is not in the log after recovery.
+//! - `duplicate`: one send (its unique value) at two offsets.
+//! - `nonmonotonic-poll`: within one assignment, a consumer's polls of a partition went back
+//!   or repeated an offset.
+//! - `poll-skip`: within one assignment, a consumer's polls jumped over offsets that hold
+//!   records.
+//! - `inconsistent-offsets`: one offset of a partition seen with two different values (across
+//!   consumers' reads and the final read).
+//! - `invariant`: an engine invariant broke (high watermark above log end offset, ISR outside
+//!   the replicas, a high watermark moving back).
+
+mod history;
+
+pub use history::{FinalRead, History, Op};
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::assignor::TopicPartition;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnomalyKind {
+    LostWrite,
+    Duplicate,
+    NonmonotonicPoll,
+    PollSkip,
+    InconsistentOffsets,
+    Invariant,
+}
+
+impl AnomalyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            AnomalyKind::LostWrite => "lost-write",
+            AnomalyKind::Duplicate => "duplicate",
+            AnomalyKind::NonmonotonicPoll => "nonmonotonic-poll",
+            AnomalyKind::PollSkip => "poll-skip",
+            AnomalyKind::InconsistentOffsets => "inconsistent-offsets",
+            AnomalyKind::Invariant => "invariant",
+        }
+    }
+}
+
+/// One anomaly, with what it is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Anomaly {
+    pub kind: AnomalyKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub detail: String,
+}
+
+impl Anomaly {
+    fn at(
+        kind: AnomalyKind,
+        tp: &TopicPartition,
+        offset: Option<i64>,
+        value: Option<&str>,
+        detail: String,
+    ) -> Anomaly {
+        Anomaly {
+            kind,
+            topic: Some(tp.topic.clone()),
+            partition: Some(tp.partition),
+            offset,
+            value: value.map(str::to_owned),
+            detail,
+        }
+    }
+}
+
+/// Checks `history`; `invariants` are the engine invariant violations the run traced.
+pub fn check(history: &History, invariants: &[String]) -> Vec<Anomaly> {
+    let mut anomalies = Vec::new();
+    let final_log = final_log(history);
+    lost_writes(history, &final_log, &mut anomalies);
+    duplicates(history, &mut anomalies);
+    polls(history, &final_log, &mut anomalies);
+    inconsistent_offsets(history, &mut anomalies);
+    for description in invariants {
+        anomalies.push(Anomaly {
+            kind: AnomalyKind::Invariant,
+            topic: None,
+            partition: None,
+            offset: None,
+            value: None,
+            detail: description.clone(),
+        });
+    }
+    anomalies
+}
+
+/// Value by (partition, offset) in the final reads.
+type FinalLog = BTreeMap<TopicPartition, BTreeMap<i64, String>>;
+
+fn final_log(history: &History) -> FinalLog {
+    history
+        .final_reads
+        .iter()
+        .map(|read| (read.tp.clone(), read.records.iter().cloned().collect()))
+        .collect()
+}
+
+fn lost_writes(history: &History, final_log: &FinalLog, out: &mut Vec<Anomaly>) {
+    let readable: BTreeSet<&TopicPartition> = history
+        .final_reads
+        .iter()
+        .filter(|r| r.readable)
+        .map(|r| &r.tp)
+        .collect();
+    let present: BTreeSet<&str> = final_log
+        .values()
+        .flat_map(|records| records.values().map(String::as_str))
+        .collect();
+    for op in &history.ops {
+        let Op::Ack {
+            value, tp, offset, ..
+        } = op
+        else {
+            continue;
+        };
+        // A partition with no leader after recovery cannot be judged: nothing is readable.
+        if readable.contains(tp) && !present.contains(value.as_str()) {
+            let detail = format!("acknowledged at offset {offset}, absent after recovery");
+            out.push(Anomaly::at(
+                AnomalyKind::LostWrite,
+                tp,
+                Some(*offset),
+                Some(value),
+                detail,
+            ));
+        }
+    }
+}
+
+fn duplicates(history: &History, out: &mut Vec<Anomaly>) {
+    // Every place a value was seen: the final log and every poll.
+    let mut seen: BTreeMap<&str, BTreeSet<(&TopicPartition, i64)>> = BTreeMap::new();
+    for read in &history.final_reads {
+        for (offset, value) in &read.records {
+            seen.entry(value).or_default().insert((&read.tp, *offset));
+        }
+    }
+    for op in &history.ops {
+        if let Op::Poll {
+            tp, offset, value, ..
+        } = op
+        {
+            seen.entry(value).or_default().insert((tp, *offset));
+        }
+    }
+    for (value, places) in seen {
+        if places.len() > 1 {
+            let (tp, offset) = *places.iter().next().expect("more than one");
+            let offsets: Vec<String> = places
+                .iter()
+                .map(|(t, o)| format!("{}-{}@{o}", t.topic, t.partition))
+                .collect();
+            let detail = format!("one send at {}", offsets.join(", "));
+            out.push(Anomaly::at(
+                AnomalyKind::Duplicate,
+                tp,
+                Some(offset),
+                Some(value),
+                detail,
+            ));
+        }
+    }
+}
+
+/// Per consumer life and partition, polls between two assignments must go up by one offset
+/// at a time, except over offsets that hold nothing in the final log.
+fn polls(history: &History, final_log: &FinalLog, out: &mut Vec<Anomaly>) {
+    let mut last: BTreeMap<(&str, &TopicPartition), i64> = BTreeMap::new();
+    for op in &history.ops {
+        match op {
+            Op::Assign {
+                consumer,
+                partitions,
+                ..
+            }
+            | Op::Revoke {
+                consumer,
+                partitions,
+                ..
+            } => {
+                for tp in partitions {
+                    last.remove(&(consumer.as_str(), tp));
+                }
+            }
+            Op::Poll {
+                consumer,
+                tp,
+                offset,
+                value,
+                ..
+            } => {
+                if let Some(previous) = last.insert((consumer.as_str(), tp), *offset) {
+                    if *offset <= previous {
+                        let detail = format!("{consumer} polled {offset} after {previous}");
+                        out.push(Anomaly::at(
+                            AnomalyKind::NonmonotonicPoll,
+                            tp,
+                            Some(*offset),
+                            Some(value),
+                            detail,
+                        ));
+                    } else if *offset > previous + 1 {
+                        let skipped = final_log.get(tp).is_some_and(|records| {
+                            records.range(previous + 1..*offset).next().is_some()
+                        });
+                        if skipped {
+                            let detail = format!(
+                                "{consumer} polled {offset} after {previous}, skipping records"
+                            );
+                            out.push(Anomaly::at(
+                                AnomalyKind::PollSkip,
+                                tp,
+                                Some(*offset),
+                                Some(value),
+                                detail,
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn inconsistent_offsets(history: &History, out: &mut Vec<Anomaly>) {
+    let mut values: BTreeMap<(&TopicPartition, i64), BTreeSet<&str>> = BTreeMap::new();
+    for read in &history.final_reads {
+        for (offset, value) in &read.records {
+            values.entry((&read.tp, *offset)).or_default().insert(value);
+        }
+    }
+    for op in &history.ops {
+        if let Op::Poll {
+            tp, offset, value, ..
+        } = op
+        {
+            values.entry((tp, *offset)).or_default().insert(value);
+        }
+    }
+    for ((tp, offset), seen) in values {
+        if seen.len() > 1 {
+            let detail = format!("values {:?}", seen);
+            out.push(Anomaly::at(
+                AnomalyKind::InconsistentOffsets,
+                tp,
+                Some(offset),
+                None,
+                detail,
+            ));
+        }
+    }
+}
+
+/// How many anomalies of each kind.
+pub fn count_by_kind(anomalies: &[Anomaly]) -> BTreeMap<&'static str, usize> {
+    let mut counts = BTreeMap::new();
+    for a in anomalies {
+        *counts.entry(a.kind.name()).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests;

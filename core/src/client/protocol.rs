@@ -1,0 +1,218 @@
+//! What a simulated client sends and receives. The payloads are the core's request and
+//! response types; the simulator carries them over its network unchanged.
+
+use std::collections::BTreeMap;
+
+use crate::ErrorCode;
+use crate::Millis;
+use crate::assignor::TopicPartition;
+use crate::broker::{
+    FetchRequest, FetchResponse, ListOffsetsPartition, ListedOffset, ProduceRequest,
+    ProduceResponse,
+};
+use crate::controller::BrokerId;
+use crate::group::{
+    CommittedOffset, HeartbeatError, HeartbeatRequest, JoinGroupError, JoinGroupRequest,
+    JoinedGroup, LeaveGroupError, MemberIdentity, OffsetCommitError, OffsetCommitRequest,
+    OffsetFetchError, SyncGroupError, SyncGroupRequest, SyncedGroup,
+};
+
+/// Where a request goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Destination {
+    Broker(BrokerId),
+    /// The group coordinator (FindCoordinator is implied: the simulator has one).
+    Coordinator,
+}
+
+/// A request a client wants sent, with the correlation id its response will carry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outgoing {
+    pub to: Destination,
+    pub correlation_id: u64,
+    pub request: Request,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    Metadata {
+        topics: Vec<String>,
+    },
+    /// An idempotent producer asks for its producer id and epoch.
+    InitProducerId,
+    Produce(ProduceRequest),
+    Fetch(FetchRequest),
+    ListOffsets(Vec<ListOffsetsPartition>),
+    JoinGroup(JoinGroupRequest),
+    SyncGroup(SyncGroupRequest),
+    Heartbeat(HeartbeatRequest),
+    LeaveGroup {
+        group_id: String,
+        members: Vec<MemberIdentity>,
+    },
+    OffsetCommit(OffsetCommitRequest),
+    OffsetFetch {
+        group_id: String,
+        partitions: Vec<TopicPartition>,
+    },
+}
+
+impl Request {
+    /// The Kafka API name, for the trace.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Metadata { .. } => "Metadata",
+            Request::InitProducerId => "InitProducerId",
+            Request::Produce(_) => "Produce",
+            Request::Fetch(_) => "Fetch",
+            Request::ListOffsets(_) => "ListOffsets",
+            Request::JoinGroup(_) => "JoinGroup",
+            Request::SyncGroup(_) => "SyncGroup",
+            Request::Heartbeat(_) => "Heartbeat",
+            Request::LeaveGroup { .. } => "LeaveGroup",
+            Request::OffsetCommit(_) => "OffsetCommit",
+            Request::OffsetFetch { .. } => "OffsetFetch",
+        }
+    }
+}
+
+/// One partition in a Metadata response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartitionMetadata {
+    /// `-1` when the partition is offline.
+    pub leader: BrokerId,
+    pub leader_epoch: i32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetadataResponse {
+    /// Every broker the cluster knows, live or not (clients bootstrap from it).
+    pub brokers: Vec<BrokerId>,
+    /// The topics asked for that exist, each partition by index.
+    pub topics: BTreeMap<String, Vec<PartitionMetadata>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Response {
+    Metadata(MetadataResponse),
+    InitProducerId {
+        error: ErrorCode,
+        producer_id: i64,
+        producer_epoch: i16,
+    },
+    Produce(ProduceResponse),
+    Fetch(FetchResponse),
+    ListOffsets(Vec<ListedOffset>),
+    JoinGroup(Result<JoinedGroup, JoinGroupError>),
+    SyncGroup(Result<SyncedGroup, SyncGroupError>),
+    Heartbeat(Result<(), HeartbeatError>),
+    LeaveGroup(Vec<Result<(), LeaveGroupError>>),
+    OffsetCommit(Vec<(TopicPartition, Result<(), OffsetCommitError>)>),
+    OffsetFetch(Result<Vec<(TopicPartition, Option<CommittedOffset>)>, OffsetFetchError>),
+}
+
+impl Response {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Response::Metadata(_) => "MetadataResponse",
+            Response::InitProducerId { .. } => "InitProducerIdResponse",
+            Response::Produce(_) => "ProduceResponse",
+            Response::Fetch(_) => "FetchResponse",
+            Response::ListOffsets(_) => "ListOffsetsResponse",
+            Response::JoinGroup(_) => "JoinGroupResponse",
+            Response::SyncGroup(_) => "SyncGroupResponse",
+            Response::Heartbeat(_) => "HeartbeatResponse",
+            Response::LeaveGroup(_) => "LeaveGroupResponse",
+            Response::OffsetCommit(_) => "OffsetCommitResponse",
+            Response::OffsetFetch(_) => "OffsetFetchResponse",
+        }
+    }
+}
+
+/// A client's requests in flight: correlation ids, what each was, and when it times out
+/// (`request.timeout.ms`). A response to a request that already timed out is ignored, as a
+/// real client ignores a response on a connection it closed.
+#[derive(Clone, Debug)]
+pub struct RequestTracker<T> {
+    next_correlation_id: u64,
+    in_flight: BTreeMap<u64, (Destination, Millis, T)>,
+}
+
+impl<T> Default for RequestTracker<T> {
+    fn default() -> Self {
+        RequestTracker {
+            next_correlation_id: 1,
+            in_flight: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> RequestTracker<T> {
+    /// Registers a request to `to` that times out at `deadline`; returns its correlation id.
+    pub fn start(&mut self, to: Destination, deadline: Millis, context: T) -> u64 {
+        let id = self.next_correlation_id;
+        self.next_correlation_id += 1;
+        self.in_flight.insert(id, (to, deadline, context));
+        id
+    }
+
+    /// The context of the request `correlation_id` answers, if it is still in flight.
+    pub fn finish(&mut self, correlation_id: u64) -> Option<(Destination, T)> {
+        self.in_flight
+            .remove(&correlation_id)
+            .map(|(to, _, context)| (to, context))
+    }
+
+    /// Removes and returns every request whose deadline has passed.
+    pub fn expire(&mut self, now: Millis) -> Vec<(Destination, T)> {
+        let expired: Vec<u64> = self
+            .in_flight
+            .iter()
+            .filter(|(_, (_, deadline, _))| *deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        expired
+            .into_iter()
+            .filter_map(|id| self.finish(id))
+            .collect()
+    }
+
+    /// Removes and returns every request in flight to `to` (its connection broke).
+    pub fn fail_to(&mut self, to: Destination) -> Vec<T> {
+        let failed: Vec<u64> = self
+            .in_flight
+            .iter()
+            .filter(|(_, (d, _, _))| *d == to)
+            .map(|(id, _)| *id)
+            .collect();
+        failed
+            .into_iter()
+            .filter_map(|id| self.finish(id))
+            .map(|(_, context)| context)
+            .collect()
+    }
+
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.in_flight
+            .values()
+            .map(|(_, deadline, _)| *deadline)
+            .min()
+    }
+
+    /// How many requests are in flight to `to`.
+    pub fn count_to(&self, to: Destination) -> usize {
+        self.in_flight.values().filter(|(d, _, _)| *d == to).count()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.in_flight.values().map(|(_, _, context)| context)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.in_flight.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.in_flight.clear();
+    }
+}

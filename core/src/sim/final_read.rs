@@ -1,0 +1,76 @@
+//! The read after a run: every partition from its leader, up to the high watermark, straight
+//! from the leader's disk (a read that changes nothing in the simulation).
+
+use super::simulation::Simulation;
+use crate::assignor::TopicPartition;
+use crate::batch::{decode_records, split_batches};
+use crate::checker::FinalRead;
+use crate::log::{Log, LogConfig};
+
+/// Reads at most this many bytes per step; the log returns at least one batch each time.
+const READ_CHUNK_BYTES: usize = 1 << 20;
+
+pub fn read_all(sim: &Simulation) -> Vec<FinalRead> {
+    sim.partitions()
+        .into_iter()
+        .map(|tp| read_partition(sim, tp))
+        .collect()
+}
+
+fn read_partition(sim: &Simulation, tp: TopicPartition) -> FinalRead {
+    let unreadable = |tp| FinalRead {
+        tp,
+        records: Vec::new(),
+        readable: false,
+    };
+    let image = sim.controller.controller.image();
+    let Some(state) = image.partition(&tp.topic, tp.partition as u32) else {
+        return unreadable(tp);
+    };
+    let Some(leader) = sim.brokers.get(&state.leader) else {
+        return unreadable(tp);
+    };
+    let Some(broker) = &leader.broker else {
+        return unreadable(tp);
+    };
+    let Some(snapshot) = broker.partition(&tp) else {
+        return unreadable(tp);
+    };
+    let Some(storage) = leader.disk.snapshot(&tp) else {
+        return unreadable(tp);
+    };
+    let Ok((log, _)) = Log::open(storage, LogConfig::default()) else {
+        return unreadable(tp);
+    };
+    let high_watermark = snapshot.high_watermark;
+    let mut records = Vec::new();
+    let mut offset = log.log_start_offset();
+    while offset < high_watermark {
+        let Ok(read) = log.read_bounded(offset, READ_CHUNK_BYTES, high_watermark) else {
+            break;
+        };
+        if read.records.is_empty() {
+            break;
+        }
+        let Ok(batches) = split_batches(&read.records) else {
+            break;
+        };
+        for (range, summary) in batches {
+            offset = summary.header.next_offset();
+            for record in decode_records(&read.records[range]).unwrap_or_default() {
+                if record.offset < high_watermark {
+                    let value = record
+                        .value
+                        .map(|v| String::from_utf8_lossy(&v).into_owned())
+                        .unwrap_or_default();
+                    records.push((record.offset, value));
+                }
+            }
+        }
+    }
+    FinalRead {
+        tp,
+        records,
+        readable: true,
+    }
+}

@@ -1,0 +1,119 @@
+//! Durability under a leader crash with each `acks` setting, and `min.insync.replicas`.
+//!
+//! One partition with three replicas; a producer writes every 5 ms; the leader crashes at
+//! 600 ms and comes back at 3 s. With acks=0 and acks=1 the leader acknowledges records its
+//! followers may not have fetched yet: when a follower takes over without them and the old
+//! leader truncates to the new leader's log on its return, those acknowledged writes are gone.
+//! With acks=all and `min.insync.replicas=2` nothing is acknowledged before two replicas have
+//! it, so the new leader (elected from the ISR) has every acknowledged write.
+
+use super::common::{self, p};
+use super::{Fields, Scenario, no_samples};
+use crate::Millis;
+use crate::broker::ACKS_ALL;
+use crate::checker::{Anomaly, AnomalyKind};
+use crate::sim::simulation::Simulation;
+use crate::sim::spec::{Fault, ScenarioSpec};
+
+const CRASH_MS: Millis = Millis(600);
+const RESTART_MS: Millis = Millis(3_000);
+
+pub const ACKS0_LEADER_CRASH: Scenario = Scenario {
+    name: "acks0-leader-crash",
+    description: "acks=0: fire and forget; the leader crashes with writes its followers never fetched.",
+    build: || leader_crash("acks0-leader-crash", 0, false),
+    drive: no_samples,
+    measure: measure_crash,
+};
+
+pub const ACKS1_LEADER_CRASH: Scenario = Scenario {
+    name: "acks1-leader-crash",
+    description: "acks=1: the leader acknowledges alone, then crashes before its followers fetched.",
+    build: || leader_crash("acks1-leader-crash", 1, false),
+    drive: no_samples,
+    measure: measure_crash,
+};
+
+pub const ACKS_ALL_LEADER_CRASH: Scenario = Scenario {
+    name: "acks-all-leader-crash",
+    description: "acks=all with min.insync.replicas=2 (and the idempotent producer): the crash loses nothing acknowledged.",
+    build: || leader_crash("acks-all-leader-crash", ACKS_ALL, true),
+    drive: no_samples,
+    measure: measure_crash,
+};
+
+fn leader_crash(name: &str, acks: i16, idempotent: bool) -> ScenarioSpec {
+    let mut spec = ScenarioSpec::new(name);
+    let min_isr = if acks == ACKS_ALL { "2" } else { "1" };
+    spec.topics.push(common::topic(
+        "t",
+        1,
+        3,
+        &[("min.insync.replicas", min_isr)],
+    ));
+    let mut producer = common::producer("producer", "t", 300, 5, 0, acks);
+    producer.config.enable_idempotence = idempotent;
+    spec.clients.push(p(producer));
+    spec.faults.push((
+        CRASH_MS,
+        Fault::CrashLeader {
+            topic: "t".into(),
+            partition: 0,
+        },
+    ));
+    spec.faults.push((RESTART_MS, Fault::RestartCrashed));
+    spec.end_ms = Millis(6_000);
+    spec
+}
+
+fn measure_crash(sim: &mut Simulation, anomalies: &[Anomaly]) -> Fields {
+    Fields::from([
+        (
+            "lost".into(),
+            common::count(anomalies, AnomalyKind::LostWrite),
+        ),
+        (
+            "failed".into(),
+            sim.clients.iter().map(|c| c.stats.failed as i64).sum(),
+        ),
+    ])
+}
+
+pub const MIN_ISR: Scenario = Scenario {
+    name: "min-isr",
+    description: "acks=all, min.insync.replicas=2: with two of three replicas stopped the leader refuses writes.",
+    build: min_isr,
+    drive: no_samples,
+    measure: measure_min_isr,
+};
+
+fn min_isr() -> ScenarioSpec {
+    let mut spec = ScenarioSpec::new("min-isr");
+    spec.topics
+        .push(common::topic("t", 1, 3, &[("min.insync.replicas", "2")]));
+    let mut producer = common::producer("producer", "t", 200, 20, 0, ACKS_ALL);
+    producer.config.delivery_timeout_ms = Millis(3_000);
+    spec.clients.push(p(producer));
+    spec.faults.push((
+        Millis(500),
+        Fault::CrashFollowers {
+            topic: "t".into(),
+            partition: 0,
+        },
+    ));
+    spec.faults.push((Millis(4_000), Fault::RestartCrashed));
+    spec.end_ms = Millis(8_000);
+    spec
+}
+
+fn measure_min_isr(sim: &mut Simulation, _: &[Anomaly]) -> Fields {
+    let rejected = common::producer_errors(sim, "NOT_ENOUGH_REPLICAS")
+        + common::producer_errors(sim, "NOT_ENOUGH_REPLICAS_AFTER_APPEND");
+    Fields::from([
+        ("rejected_not_enough_replicas".into(), rejected),
+        (
+            "failed".into(),
+            sim.clients.iter().map(|c| c.stats.failed as i64).sum(),
+        ),
+    ])
+}

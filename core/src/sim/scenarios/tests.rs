@@ -1,0 +1,255 @@
+//! Every scenario's known outcome over a handful of seeds, and determinism.
+
+use super::*;
+
+const SEEDS: std::ops::Range<u64> = 1..5;
+
+fn field(summary: &Summary, name: &str) -> i64 {
+    *summary
+        .fields
+        .get(name)
+        .unwrap_or_else(|| panic!("{} has no field {name}", summary.scenario))
+}
+
+fn kinds(summary: &Summary) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = summary.anomalies.iter().map(|a| a.kind.name()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
+}
+
+/// Runs `name` over [`SEEDS`], checking `expect` on each summary.
+fn check(name: &str, expect: impl Fn(&Summary)) {
+    for seed in SEEDS {
+        let summary = run(name, seed).unwrap();
+        assert_eq!(summary.seed, seed);
+        assert!(
+            summary.events > 0 && summary.sim_time_ms > 0,
+            "{name} seed {seed} did nothing"
+        );
+        expect(&summary);
+    }
+}
+
+fn clean(summary: &Summary) {
+    assert!(
+        summary.anomalies.is_empty(),
+        "{} seed {}: {:?}",
+        summary.scenario,
+        summary.seed,
+        summary.anomalies
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_trace() {
+    for name in ["acks1-leader-crash", "rebalance-cooperative"] {
+        let a = run(name, 7).unwrap();
+        let b = run(name, 7).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(
+            run(name, 8).unwrap().trace_hash,
+            a.trace_hash,
+            "{name}: seeds must matter"
+        );
+    }
+}
+
+#[test]
+fn unknown_scenarios_are_refused() {
+    assert_eq!(run("nope", 1), Err(UnknownScenario("nope".into())));
+    assert_eq!(names().len(), SCENARIOS.len());
+    assert!(names().iter().all(|n| spec(n).is_some()));
+}
+
+#[test]
+fn keyed_ordering_keeps_each_key_in_order() {
+    check("keyed-ordering", |s| {
+        clean(s);
+        assert_eq!(field(s, "out_of_order_keys"), 0);
+        assert_eq!(field(s, "processed"), 90);
+        assert_eq!(field(s, "partitions_used"), 3);
+    });
+}
+
+#[test]
+fn four_consumers_on_three_partitions_leave_one_idle() {
+    check("partition-parallelism", |s| {
+        clean(s);
+        assert_eq!(field(s, "idle_consumers"), 1);
+    });
+}
+
+#[test]
+fn acks_one_loses_acknowledged_writes_in_some_seeds() {
+    let lost: Vec<i64> = (0..12)
+        .map(|seed| field(&run("acks1-leader-crash", seed).unwrap(), "lost"))
+        .collect();
+    assert!(
+        lost.iter().any(|&n| n > 0),
+        "no seed lost a write: {lost:?}"
+    );
+}
+
+#[test]
+fn acks_zero_loses_writes() {
+    check("acks0-leader-crash", |s| {
+        assert!(kinds(s).contains(&"lost-write"))
+    });
+}
+
+#[test]
+fn acks_all_with_min_isr_two_loses_nothing() {
+    check("acks-all-leader-crash", |s| {
+        clean(s);
+        assert!(s.acknowledged > 0);
+    });
+}
+
+#[test]
+fn min_isr_rejects_writes_when_replicas_stop() {
+    check("min-isr", |s| {
+        clean(s);
+        assert!(field(s, "rejected_not_enough_replicas") > 0);
+    });
+}
+
+#[test]
+fn eager_rebalance_revokes_everything_cooperative_only_what_moves() {
+    check("rebalance-eager", |s| {
+        clean(s);
+        assert_eq!(field(s, "revoked"), 6);
+        assert_eq!((field(s, "owned_min"), field(s, "owned_max")), (2, 2));
+    });
+    check("rebalance-cooperative", |s| {
+        clean(s);
+        assert_eq!(field(s, "revoked"), 2);
+        assert_eq!((field(s, "owned_min"), field(s, "owned_max")), (2, 2));
+    });
+}
+
+#[test]
+fn at_least_once_redelivers_and_at_most_once_loses() {
+    check("at-least-once", |s| {
+        clean(s);
+        assert!(field(s, "redelivered") > 0);
+        assert_eq!(field(s, "lost"), 0);
+    });
+    check("at-most-once", |s| {
+        clean(s);
+        assert!(field(s, "lost") > 0);
+    });
+}
+
+#[test]
+fn idempotence_removes_the_duplicates_of_retries() {
+    check("idempotence-off", |s| assert!(field(s, "duplicates") > 0));
+    check("idempotence-on", |s| {
+        clean(s);
+        assert_eq!(field(s, "duplicates"), 0);
+        assert_eq!(s.acknowledged, 100);
+    });
+}
+
+#[test]
+fn lag_grows_then_drains() {
+    check("lag", |s| {
+        clean(s);
+        assert!(field(s, "lag_max") > 0);
+        assert_eq!(field(s, "lag_final"), 0);
+    });
+}
+
+/// Every scenario over `SIM_SEEDS` seeds (200 by default) against its expected outcome,
+/// with the simulator's speed (slow in debug: run with `--release -- --ignored`).
+#[test]
+#[ignore]
+fn sweep_every_scenario() {
+    let seeds: u64 = std::env::var("SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    for name in names() {
+        let start = std::time::Instant::now();
+        let mut events = 0;
+        let mut sim_ms = 0;
+        let mut bad = Vec::new();
+        let mut counts = std::collections::BTreeMap::new();
+        for seed in 0..seeds {
+            let s = run(name, seed).unwrap();
+            events += s.events;
+            sim_ms += s.sim_time_ms;
+            for k in kinds(&s) {
+                *counts.entry(k).or_insert(0) += 1;
+            }
+            let ok = match name {
+                "keyed-ordering" => {
+                    s.anomalies.is_empty()
+                        && field(&s, "out_of_order_keys") == 0
+                        && field(&s, "processed") == 90
+                }
+                "partition-parallelism" => {
+                    s.anomalies.is_empty() && field(&s, "idle_consumers") == 1
+                }
+                "acks-all-leader-crash" => s.anomalies.is_empty() && s.acknowledged > 0,
+                "min-isr" => {
+                    s.anomalies.is_empty() && field(&s, "rejected_not_enough_replicas") > 0
+                }
+                "rebalance-eager" => s.anomalies.is_empty() && field(&s, "revoked") == 6,
+                "rebalance-cooperative" => s.anomalies.is_empty() && field(&s, "revoked") == 2,
+                "at-least-once" => {
+                    s.anomalies.is_empty() && field(&s, "redelivered") > 0 && field(&s, "lost") == 0
+                }
+                "at-most-once" => s.anomalies.is_empty() && field(&s, "lost") > 0,
+                "idempotence-off" => field(&s, "duplicates") > 0,
+                "idempotence-on" => s.anomalies.is_empty() && s.acknowledged == 100,
+                "lag" => {
+                    s.anomalies.is_empty()
+                        && field(&s, "lag_max") > 0
+                        && field(&s, "lag_final") == 0
+                }
+                _ => true,
+            };
+            if !ok {
+                bad.push((seed, kinds(&s), s.fields.clone()));
+            }
+        }
+        let wall = start.elapsed().as_secs_f64();
+        println!(
+            "{name}: {counts:?} bad={} {:.0} events/s {:.0} sim-s/s",
+            bad.len(),
+            events as f64 / wall,
+            sim_ms as f64 / 1000.0 / wall
+        );
+        for b in bad.iter().take(3) {
+            println!("   {b:?}");
+        }
+    }
+}
+
+/// Replays one seed and prints the trace lines that contain any of `SIM_GREP`'s
+/// `|`-separated patterns: `SIM_NAME=lag SIM_SEED=3 SIM_GREP='fault|revoke' cargo test
+/// --release -p partita-core debug_seed -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn debug_seed() {
+    let name = std::env::var("SIM_NAME").unwrap();
+    let seed: u64 = std::env::var("SIM_SEED").unwrap().parse().unwrap();
+    let pattern = std::env::var("SIM_GREP").unwrap_or_default();
+    let scenario = find(&name).unwrap();
+    let mut sim = crate::sim::Simulation::new((scenario.build)(), seed);
+    let s = run_simulation(scenario, &mut sim);
+    for line in sim
+        .trace()
+        .text()
+        .lines()
+        .filter(|l| pattern.split('|').any(|p| l.contains(p)))
+    {
+        println!("{line}");
+    }
+    println!(
+        "{:?} {:?}",
+        s.fields,
+        s.anomalies.iter().take(5).collect::<Vec<_>>()
+    );
+}

@@ -1,0 +1,177 @@
+//! The simulation itself: stepping, determinism of the trace, faults and snapshots.
+
+use super::*;
+use crate::Millis;
+
+fn spec() -> ScenarioSpec {
+    scenarios::spec("acks1-leader-crash").expect("a named scenario")
+}
+
+#[test]
+fn step_advances_one_event_and_time_never_goes_back() {
+    let mut sim = Simulation::new(spec(), 3);
+    let mut last = sim.now();
+    for i in 1..=500 {
+        assert!(sim.step());
+        assert_eq!(sim.events(), i);
+        assert!(sim.now() >= last);
+        last = sim.now();
+    }
+}
+
+#[test]
+fn run_until_stops_at_the_time_and_replays_exactly() {
+    let mut a = Simulation::new(spec(), 11);
+    a.run_until(Millis(2_000));
+    assert_eq!(a.now(), Millis(2_000));
+    assert!(a.next_event_at().is_none_or(|t| t > Millis(2_000)));
+    let mut b = Simulation::new(spec(), 11);
+    while b.next_event_at().is_some_and(|t| t <= Millis(2_000)) {
+        b.step();
+    }
+    assert_eq!(a.trace_hash(), b.trace_hash());
+    assert_eq!(a.trace().text(), b.trace().text());
+}
+
+#[test]
+fn the_trace_shows_the_crash_and_the_new_leader() {
+    let mut sim = Simulation::new(spec(), 5);
+    sim.run_until(Millis(3_000));
+    let text = sim.trace().text();
+    assert!(text.contains("fault crash leader of t-0"), "{text}");
+    assert!(text.contains("fenced broker-"));
+    assert_eq!(
+        text.matches("leader t-0 broker-").count(),
+        2,
+        "created, then elected again"
+    );
+}
+
+#[test]
+fn snapshots_show_brokers_partitions_and_clients() {
+    let mut sim = Simulation::new(scenarios::spec("lag").unwrap(), 2);
+    sim.run_until(Millis(4_000));
+    let snapshot = sim.snapshot();
+    assert_eq!(snapshot.brokers.len(), 3);
+    assert_eq!(snapshot.partitions.len(), 3);
+    assert!(
+        snapshot
+            .partitions
+            .iter()
+            .all(|p| p.isr.iter().all(|b| p.replicas.contains(b)))
+    );
+    assert_eq!(snapshot.groups.len(), 1);
+    assert_eq!(snapshot.clients.len(), 4);
+    assert!(snapshot.clients[0].sent > 0);
+}
+
+#[test]
+fn injected_faults_apply_now() {
+    let mut sim = Simulation::new(spec(), 9);
+    sim.run_until(Millis(200));
+    sim.inject(Fault::CrashBroker(2));
+    sim.step();
+    assert!(
+        !sim.snapshot()
+            .brokers
+            .iter()
+            .find(|b| b.id == 2)
+            .unwrap()
+            .up
+    );
+    sim.inject(Fault::RestartBroker(2));
+    sim.step();
+    assert!(
+        sim.snapshot()
+            .brokers
+            .iter()
+            .find(|b| b.id == 2)
+            .unwrap()
+            .up
+    );
+}
+
+#[test]
+fn sweeps_count_seeds_per_anomaly_kind() {
+    let mut seen = 0;
+    let summary = sweep::sweep("idempotence-off", 0..3, |_| seen += 1).unwrap();
+    assert_eq!((summary.seeds, seen), (3, 3));
+    assert_eq!(summary.seeds_with.get("duplicate"), Some(&3));
+    assert_eq!(summary.example_seeds["duplicate"], vec![0, 1, 2]);
+    assert_eq!(
+        sweep::replay_command("lag", 4),
+        "partita sim --seed 4 --scenario lag --json"
+    );
+}
+
+#[test]
+fn isolating_a_leader_moves_leadership_and_healing_brings_it_back_as_follower() {
+    let mut spec = spec();
+    spec.faults.clear();
+    spec.faults.push((
+        Millis(500),
+        Fault::IsolateLeader {
+            topic: "t".into(),
+            partition: 0,
+        },
+    ));
+    spec.faults.push((Millis(3_000), Fault::Heal));
+    let mut sim = Simulation::new(spec, 4);
+    sim.run_until(Millis(400));
+    let before = sim.snapshot().partitions[0].clone();
+    sim.run_until(Millis(2_900));
+    let during = sim.snapshot().partitions[0].clone();
+    assert_ne!(
+        during.leader, before.leader,
+        "the controller fenced the isolated leader"
+    );
+    assert!(during.leader_epoch > before.leader_epoch);
+    assert!(!during.isr.contains(&before.leader));
+    sim.run_until(Millis(6_000));
+    let after = sim.snapshot().partitions[0].clone();
+    assert!(
+        after.isr.contains(&before.leader),
+        "it caught up and rejoined the ISR: {after:?}"
+    );
+}
+
+#[test]
+fn a_paused_consumer_is_removed_from_its_group_and_rejoins() {
+    let mut spec = scenarios::spec("rebalance-eager").unwrap();
+    spec.faults.push((
+        Millis(1_000),
+        Fault::Pause {
+            node: NodeId::Client(1),
+            duration_ms: Millis(4_000),
+        },
+    ));
+    let mut sim = Simulation::new(spec, 6);
+    sim.run_until(Millis(7_900));
+    let text = sim.trace().text();
+    assert!(text.contains("fault pause client-1 for 4000ms"));
+    assert!(
+        text.contains("(SessionTimeout)"),
+        "the coordinator expired its session"
+    );
+    let snapshot = sim.snapshot();
+    let owned: usize = snapshot.clients.iter().map(|c| c.assignment.len()).sum();
+    assert_eq!(owned, 6, "every partition has an owner again");
+}
+
+#[test]
+fn a_slow_consumer_keeps_its_partitions_while_it_polls_in_time() {
+    let mut spec = scenarios::spec("lag").unwrap();
+    spec.faults.push((
+        Millis(500),
+        Fault::SlowConsumer {
+            client: 1,
+            processing_ms_per_record: Millis(80),
+        },
+    ));
+    let mut sim = Simulation::new(spec, 1);
+    sim.run_until(Millis(2_500));
+    let snapshot = sim.snapshot();
+    assert_eq!(snapshot.clients[1].assignment.len(), 3);
+    let lag: i64 = snapshot.groups[0].lag.iter().filter_map(|l| l.lag).sum();
+    assert!(lag > 0, "it falls behind");
+}
