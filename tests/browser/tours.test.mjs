@@ -2,7 +2,8 @@
 // step it, check what the page shows, save a screenshot, and fail on any page error.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, screenshotPath } from "./support.mjs";
+import { execFileSync } from "node:child_process";
+import { startServer, launchBrowser, screenshotPath, partitaBinary } from "./support.mjs";
 
 let server;
 let chrome;
@@ -101,6 +102,28 @@ test("every guided tour renders, runs to its outcome and explains itself", async
     assert.ok((await page.getByTestId("partition").count()) >= 1, scenario);
     assert.ok((await page.getByTestId("event").count()) > 0, scenario);
     await page.screenshot({ path: screenshotPath(`tour-${scenario}`), fullPage: true });
+    await page.close();
+  }
+  assert.deepEqual(chrome.errors, []);
+});
+
+// Determinism across platforms: the simulator compiled to wasm and run in Chromium gives the
+// trace hash (and the checker's verdict) that the native `partita sim` gives for the seed.
+test("the browser's run of a seed equals the native one, verdict included", async () => {
+  for (const [scenario, seed] of [["acks1-leader-crash", 1], ["rebalance-cooperative", 3], ["at-most-once", 5]]) {
+    const native = JSON.parse(
+      execFileSync(partitaBinary(), ["sim", "--scenario", scenario, "--seed", String(seed), "--json"], { encoding: "utf8" }),
+    );
+    const page = await open(`scenario=${scenario}&seed=${seed}&step=0`);
+    await page.getByTestId("finish").click();
+    await page.getByTestId("verdict").waitFor({ timeout: 60_000 });
+    assert.equal(await page.getByTestId("trace-hash").textContent(), native.trace_hash, `${scenario} seed ${seed}`);
+    const anomalies = await page.getByTestId("anomalies").textContent();
+    for (const kind of new Set(native.anomalies.map((a) => a.kind))) {
+      assert.match(anomalies, new RegExp(kind), `${scenario}: the page shows ${kind}`);
+    }
+    if (native.anomalies.length === 0) assert.match(anomalies, /No anomalies/);
+    await page.screenshot({ path: screenshotPath(`verdict-${scenario}`), fullPage: true });
     await page.close();
   }
   assert.deepEqual(chrome.errors, []);

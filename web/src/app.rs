@@ -15,6 +15,7 @@ use crate::components::groups::Groups;
 use crate::components::partitions::Partitions;
 use crate::components::timeline::Timeline;
 use crate::components::tour::TourPanel;
+use crate::components::verdict::Verdict;
 use crate::model::{Action, Model};
 use crate::url;
 
@@ -93,6 +94,7 @@ pub fn app() -> Html {
             </header>
             <Controls model={props_model.clone()} dispatch={dispatch.clone()} />
             <TourPanel model={props_model.clone()} dispatch={dispatch.clone()} />
+            <Verdict model={props_model.clone()} dispatch={dispatch.clone()} />
             <div class="layout">
                 <div class="main-column">
                     <Brokers model={props_model.clone()} dispatch={dispatch.clone()} />

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use partita_core::sim::scenarios;
+use partita_core::sim::scenarios::{self, Summary};
 use partita_core::sim::{Fault, Simulation, Snapshot};
 use yew::Reducible;
 
@@ -23,6 +23,8 @@ pub struct Model {
     pub playing: bool,
     /// Events per play tick.
     pub speed: u32,
+    /// The checker's verdict, once the run was finished.
+    pub verdict: Option<Rc<Summary>>,
     /// Bumped on every change, so that components re-render.
     pub version: u64,
 }
@@ -42,6 +44,8 @@ pub enum Action {
         step: u64,
     },
     Inject(Fault),
+    /// Runs the scenario to its end, reads every partition back and runs the checker.
+    Finish,
 }
 
 impl Model {
@@ -65,6 +69,7 @@ impl Model {
             injected: Vec::new(),
             playing: false,
             speed: 5,
+            verdict: None,
             version: 0,
         }
     }
@@ -125,6 +130,7 @@ impl Reducible for Model {
                 }
             }
             Action::StepBack => {
+                next.verdict = None;
                 let events = next.events().saturating_sub(1);
                 next.injected.retain(|(at, _)| *at <= events);
                 next.sim = Rc::new(RefCell::new(next.replay(events)));
@@ -142,6 +148,12 @@ impl Reducible for Model {
                     playing,
                     ..Model::new(&scenario, seed, step)
                 };
+            }
+            Action::Finish => {
+                let scenario = scenarios::find(&next.scenario).expect("a known scenario");
+                let summary = scenarios::run_simulation(scenario, &mut next.sim.borrow_mut());
+                next.verdict = Some(Rc::new(summary));
+                next.playing = false;
             }
             Action::Inject(fault) => {
                 let at = next.events();

@@ -69,7 +69,8 @@ pub fn controls(props: &ModelProps) -> Html {
             </label>
             <button data-testid="step-back" title="Step back (b, ←)" onclick={on(|| Action::StepBack)}>{ "◀ Back" }</button>
             <button data-testid="step" title="Step one event (n, →)" onclick={on(|| Action::Step)}>{ "Step ▶" }</button>
-            <button data-testid="play" title="Play or pause (space)" onclick={on(|| Action::TogglePlay)}>
+            <button data-testid="finish" title="Run to the end and let the checker look for lost writes, duplicates, ..." onclick={on(|| Action::Finish)}>{ "Run to end & check" }</button>
+            <button data-testid="play"  title="Play or pause (space)" onclick={on(|| Action::TogglePlay)}>
                 { if model.playing { "❚❚ Pause" } else { "▶▶ Play" } }
             </button>
             <label>{ "Speed " }

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod partitions;
 pub mod timeline;
 pub mod tour;
+pub mod verdict;
 
 use std::rc::Rc;
 
