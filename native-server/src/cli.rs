@@ -27,6 +27,8 @@ pub enum Command {
     Topics(TopicsArgs),
     /// List consumer groups and describe their offsets and lag (kafka-consumer-groups.sh).
     Groups(GroupsArgs),
+    /// Run a scenario in the deterministic simulator (the playground's engine).
+    Sim(SimArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -106,4 +108,38 @@ pub struct GroupsArgs {
     pub describe: bool,
     #[arg(long)]
     pub group: Option<String>,
+}
+
+/// `partita sim`: runs a named scenario in the deterministic simulator.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SimArgs {
+    /// The scenario: one of the names `partita sim --list` prints.
+    #[arg(long, required_unless_present = "list")]
+    pub scenario: Option<String>,
+    /// One run with this seed (same seed, same run, byte for byte).
+    #[arg(long, conflicts_with = "seeds")]
+    pub seed: Option<u64>,
+    /// A sweep over seeds A..B (B excluded): a summary per anomaly kind, and the command that
+    /// replays each failing seed.
+    #[arg(long, value_name = "A..B", value_parser = parse_seed_range)]
+    pub seeds: Option<std::ops::Range<u64>>,
+    /// Print one JSON object (with --seed) or one per seed and the summary (with --seeds).
+    #[arg(long)]
+    pub json: bool,
+    /// Print the whole trace, one event per line (with --seed).
+    #[arg(long)]
+    pub trace: bool,
+    /// List the scenarios and exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+fn parse_seed_range(text: &str) -> Result<std::ops::Range<u64>, String> {
+    let (a, b) = text.split_once("..").ok_or("expected A..B, e.g. 0..200")?;
+    let a: u64 = a.parse().map_err(|_| format!("{a:?} is not a seed"))?;
+    let b: u64 = b.parse().map_err(|_| format!("{b:?} is not a seed"))?;
+    if a >= b {
+        return Err(format!("{text} is empty"));
+    }
+    Ok(a..b)
 }

@@ -11,4 +11,5 @@ pub mod engine;
 pub mod http;
 pub mod kafka;
 pub mod serve;
+pub mod sim;
 pub mod storage;

@@ -1,7 +1,7 @@
 //! `partita`: a Kafka-compatible broker on the Partita engine, with the playground built in.
 
 use clap::Parser;
-use partita_server::{admin, cli, serve};
+use partita_server::{admin, cli, serve, sim};
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
@@ -16,6 +16,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::Topics(args) => admin::topics::run(args),
         cli::Command::Groups(args) => admin::groups::run(args),
+        cli::Command::Sim(args) => sim::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

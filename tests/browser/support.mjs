@@ -13,7 +13,7 @@ export const screenshotDir = join(here, "screenshots");
 
 const SERVER_START_TIMEOUT_MS = 30_000;
 
-function partitaBinary() {
+export function partitaBinary() {
   return process.env.PARTITA_BIN ?? join(workspace, "target", "release", "partita");
 }
 

@@ -151,8 +151,9 @@ def test_every_compression_codec_round_trips(server, codec):
     consumer.close()
 
 
-def test_kill_9_and_restart_keep_acknowledged_messages_and_committed_offsets(data_dir):
-    server = Server(data_dir)
+@pytest.mark.parametrize("mode", [[], ["--durable"]], ids=["page-cache", "durable"])
+def test_kill_9_and_restart_keep_acknowledged_messages_and_committed_offsets(data_dir, mode):
+    server = Server(data_dir, *mode)
     try:
         server.partita("topics", "--create", "--topic", "orders", "--partitions", "2", "--replication-factor", "1")
         delivered = produce_all({"bootstrap.servers": server.kafka, "acks": "all"},
@@ -167,7 +168,7 @@ def test_kill_9_and_restart_keep_acknowledged_messages_and_committed_offsets(dat
     finally:
         server.kill()
 
-    restarted = Server(data_dir)
+    restarted = Server(data_dir, *mode)
     try:
         reader = Consumer({"bootstrap.servers": restarted.kafka, "group.id": "check",
                            "auto.offset.reset": "earliest"})

@@ -1,9 +1,16 @@
 //! The playground: a whole simulated Partita cluster, running in the browser.
 //!
-//! The simulation lives in `partita-core`; this crate only renders it and turns clicks into
-//! inputs for it.
+//! The simulation is the core's (`partita_core::sim`), the very code `partita sim` runs; this
+//! crate only renders it and turns clicks and keys into inputs for it. State lives in one
+//! `Reducible` ([`model::Model`]) changed by [`model::Action`]s; components, one per file,
+//! read it.
 
 mod app;
+mod components;
+pub mod describe;
+pub mod model;
+pub mod tours;
+mod url;
 
 pub use app::App;
 

@@ -37,6 +37,9 @@ pub async fn handle(
             Res::IncrementalAlterConfigs(incremental_alter_configs::handle(r, node).await?)
         }
         Req::DescribeCluster(r) => Res::DescribeCluster(describe_cluster::handle(r, node).await?),
+        Req::OffsetForLeaderEpoch(r) => {
+            Res::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(r, node).await?)
+        }
         Req::InitProducerId(r) => Res::InitProducerId(init_producer_id::handle(r, node).await?),
         Req::FindCoordinator(r) => Res::FindCoordinator(find_coordinator::handle(r, version, node)),
         Req::JoinGroup(r) => Res::JoinGroup(join_group::handle(r, version, client, node).await?),

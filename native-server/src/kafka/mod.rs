@@ -28,6 +28,7 @@ mod metadata;
 mod node;
 mod offset_commit;
 mod offset_fetch;
+mod offset_for_leader_epoch;
 mod produce;
 mod sync_group;
 mod versions;

@@ -1,0 +1,57 @@
+//! OffsetForLeaderEpoch (KIP-101): where a leader epoch ends, so that a client (or a follower)
+//! that saw an older leader can find where its copy diverges and cut there.
+
+use kafka_protocol::messages::offset_for_leader_epoch_response::{
+    EpochEndOffset, OffsetForLeaderTopicResult,
+};
+use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse};
+use partita_core::assignor::TopicPartition;
+use partita_core::broker;
+
+use super::convert::topic_name;
+use super::node::Node;
+
+pub async fn handle(
+    request: OffsetForLeaderEpochRequest,
+    node: &Node,
+) -> anyhow::Result<OffsetForLeaderEpochResponse> {
+    let core_request = broker::OffsetForLeaderEpochRequest {
+        replica_id: request.replica_id.0,
+        partitions: request
+            .topics
+            .iter()
+            .flat_map(|topic| {
+                topic
+                    .partitions
+                    .iter()
+                    .map(|p| broker::OffsetForLeaderEpochPartition {
+                        tp: TopicPartition::new(topic.topic.to_string(), p.partition),
+                        current_leader_epoch: (p.current_leader_epoch >= 0)
+                            .then_some(p.current_leader_epoch),
+                        leader_epoch: p.leader_epoch,
+                    })
+            })
+            .collect(),
+    };
+    let answers = node
+        .engine
+        .call(move |state| state.broker.offset_for_leader_epoch(&core_request))
+        .await?;
+    let mut topics: Vec<OffsetForLeaderTopicResult> = Vec::new();
+    for a in answers {
+        let partition = EpochEndOffset::default()
+            .with_partition(a.tp.partition)
+            .with_error_code(a.error.code())
+            .with_leader_epoch(a.leader_epoch)
+            .with_end_offset(a.end_offset);
+        match topics.last_mut() {
+            Some(topic) if topic.topic.as_str() == a.tp.topic => topic.partitions.push(partition),
+            _ => topics.push(
+                OffsetForLeaderTopicResult::default()
+                    .with_topic(topic_name(&a.tp.topic))
+                    .with_partitions(vec![partition]),
+            ),
+        }
+    }
+    Ok(OffsetForLeaderEpochResponse::default().with_topics(topics))
+}

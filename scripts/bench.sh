@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests: the figures depend on the machine). Prints tables.
+#   scripts/bench.sh            the broker under librdkafka load, then the core's log (criterion)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+scripts/install.sh >/dev/null
+cargo build --release -p partita-server
+echo "==> partita serve under librdkafka (confluent-kafka), acks=1, 3 partitions; medians of 3 runs"
+.venv/bin/python tests/bench/produce_consume.py "$@" 2>/dev/null
+echo "==> partition log and file storage (criterion)"
+cargo bench -p partita-core --bench log
+cargo bench -p partita-server --bench file_storage

@@ -1,0 +1,130 @@
+// Every guided tour in headless Chromium, against a real `partita serve`: open it from a link,
+// step it, check what the page shows, save a screenshot, and fail on any page error.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { startServer, launchBrowser, screenshotPath, partitaBinary } from "./support.mjs";
+
+let server;
+let chrome;
+
+before(async () => {
+  server = await startServer();
+  chrome = await launchBrowser();
+});
+
+after(async () => {
+  await chrome?.browser.close();
+  await server?.stop();
+});
+
+async function open(query) {
+  const page = await chrome.newPage();
+  await page.goto(`${server.httpUrl}?${query}`);
+  await page.getByTestId("playground").waitFor({ timeout: 20_000 });
+  return page;
+}
+
+const eventCount = async (page) => Number((await page.getByTestId("clock").textContent()).match(/event (\d+)/)[1]);
+
+test("stepping, stepping back, playing and the URL", async () => {
+  const page = await open("scenario=keyed-ordering&seed=3&step=0");
+  assert.equal(await eventCount(page), 0);
+  await page.getByTestId("step").click();
+  await page.getByTestId("step").click();
+  await page.keyboard.press("n");
+  assert.equal(await eventCount(page), 3);
+  await page.getByTestId("step-back").click();
+  assert.equal(await eventCount(page), 2);
+  assert.match(page.url(), /scenario=keyed-ordering&seed=3&step=2/);
+  await page.getByTestId("play").click();
+  await page.waitForFunction(() => /event ([1-9]\d{2,})/.test(document.querySelector("[data-testid=clock]").textContent));
+  await page.keyboard.press(" ");
+  assert.ok((await page.getByTestId("event").count()) > 0);
+  assert.deepEqual(chrome.errors, []);
+});
+
+test("a shared link reproduces the same cluster", async () => {
+  const a = await open("scenario=acks1-leader-crash&seed=7&step=400");
+  const b = await open("scenario=acks1-leader-crash&seed=7&step=400");
+  const view = (p) => p.locator(".layout").innerText();
+  assert.equal(await view(a), await view(b));
+  assert.deepEqual(chrome.errors, []);
+});
+
+// Steps until `holds()` (an injected fault is an event like any other, queued behind others).
+async function stepUntil(page, what, holds) {
+  for (let i = 0; i < 300; i++) {
+    if (await holds()) return;
+    await page.getByTestId("step").click();
+  }
+  assert.fail(`${what} never happened`);
+}
+
+test("crashing and restarting a broker from its button", async () => {
+  const page = await open("scenario=keyed-ordering&seed=1&step=200");
+  assert.equal(await page.getByTestId("broker").count(), 3);
+  const crash = page.getByTestId("crash-broker").first();
+  await crash.click();
+  await stepUntil(page, "the crash", async () => (await crash.textContent()) === "Restart");
+  assert.ok((await page.getByText("crashed").count()) > 0);
+  await crash.click();
+  await stepUntil(page, "the restart", async () => (await crash.textContent()) === "Crash");
+  assert.deepEqual(chrome.errors, []);
+});
+
+// What each tour shows once it has run to its end (seed 1): the outcome the article describes.
+const outcomes = {
+  "keyed-ordering": /acknowledged [1-9]/,
+  "partition-parallelism": /owns nothing \(idle\)/,
+  "acks0-leader-crash": /epoch [1-9]/,
+  "acks1-leader-crash": /epoch [1-9]/,
+  "acks-all-leader-crash": /epoch [1-9]/,
+  "min-isr": /failed [1-9]/,
+  "rebalance-eager": /3 members/,
+  "rebalance-cooperative": /3 members/,
+  "at-least-once": /processed [1-9]/,
+  "at-most-once": /processed [1-9]/,
+  "idempotence-off": /acknowledged [1-9]/,
+  "idempotence-on": /acknowledged [1-9]/,
+  lag: /lag 0\b/,
+};
+
+test("every guided tour renders, runs to its outcome and explains itself", async () => {
+  const first = await open("scenario=keyed-ordering&seed=1&step=0");
+  const scenarios = await first.getByTestId("scenario").locator("option").evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual([...scenarios].sort(), Object.keys(outcomes).sort());
+  for (const scenario of scenarios) {
+    const page = await open(`scenario=${scenario}&seed=1&step=100000`);
+    await page.getByTestId("tour").waitFor();
+    const text = await page.getByTestId("playground").innerText();
+    assert.match(text, outcomes[scenario], scenario);
+    assert.ok((await page.getByTestId("partition").count()) >= 1, scenario);
+    assert.ok((await page.getByTestId("event").count()) > 0, scenario);
+    await page.screenshot({ path: screenshotPath(`tour-${scenario}`), fullPage: true });
+    await page.close();
+  }
+  assert.deepEqual(chrome.errors, []);
+});
+
+// Determinism across platforms: the simulator compiled to wasm and run in Chromium gives the
+// trace hash (and the checker's verdict) that the native `partita sim` gives for the seed.
+test("the browser's run of a seed equals the native one, verdict included", async () => {
+  for (const [scenario, seed] of [["acks1-leader-crash", 1], ["rebalance-cooperative", 3], ["at-most-once", 5]]) {
+    const native = JSON.parse(
+      execFileSync(partitaBinary(), ["sim", "--scenario", scenario, "--seed", String(seed), "--json"], { encoding: "utf8" }),
+    );
+    const page = await open(`scenario=${scenario}&seed=${seed}&step=0`);
+    await page.getByTestId("finish").click();
+    await page.getByTestId("verdict").waitFor({ timeout: 60_000 });
+    assert.equal(await page.getByTestId("trace-hash").textContent(), native.trace_hash, `${scenario} seed ${seed}`);
+    const anomalies = await page.getByTestId("anomalies").textContent();
+    for (const kind of new Set(native.anomalies.map((a) => a.kind))) {
+      assert.match(anomalies, new RegExp(kind), `${scenario}: the page shows ${kind}`);
+    }
+    if (native.anomalies.length === 0) assert.match(anomalies, /No anomalies/);
+    await page.screenshot({ path: screenshotPath(`verdict-${scenario}`), fullPage: true });
+    await page.close();
+  }
+  assert.deepEqual(chrome.errors, []);
+});

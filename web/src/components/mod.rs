@@ -1,0 +1,22 @@
+//! One component per file; each gets the model (and a way to send actions) as props.
+
+pub mod brokers;
+pub mod clients;
+pub mod controls;
+pub mod groups;
+pub mod partitions;
+pub mod timeline;
+pub mod tour;
+pub mod verdict;
+
+use std::rc::Rc;
+
+use yew::{Callback, Properties};
+
+use crate::model::{Action, Model};
+
+#[derive(Properties, PartialEq, Clone)]
+pub struct ModelProps {
+    pub model: Rc<Model>,
+    pub dispatch: Callback<Action>,
+}

@@ -1,0 +1,149 @@
+//! Guided tours: for each named scenario, what the seed article says, what to watch, and which
+//! events the timeline highlights as they happen.
+
+use partita_core::sim::TraceEvent;
+
+pub struct Tour {
+    pub scenario: &'static str,
+    pub title: &'static str,
+    /// The seed article's section.
+    pub section: &'static str,
+    pub text: &'static str,
+    pub highlight: fn(&TraceEvent) -> bool,
+}
+
+fn durability(e: &TraceEvent) -> bool {
+    matches!(
+        e,
+        TraceEvent::LeaderElected { .. }
+            | TraceEvent::Truncated { .. }
+            | TraceEvent::IsrChanged { .. }
+            | TraceEvent::Fault { .. }
+            | TraceEvent::ProduceFailed { .. }
+    )
+}
+
+fn rebalance(e: &TraceEvent) -> bool {
+    matches!(
+        e,
+        TraceEvent::Revoked { .. } | TraceEvent::Synced { .. } | TraceEvent::GroupState { .. }
+    )
+}
+
+fn delivery(e: &TraceEvent) -> bool {
+    matches!(
+        e,
+        TraceEvent::Commit { .. } | TraceEvent::Fault { .. } | TraceEvent::Synced { .. }
+    )
+}
+
+pub const TOURS: &[Tour] = &[
+    Tour {
+        scenario: "keyed-ordering",
+        title: "Keys and partitions",
+        section: "Partitions: Parallelism and Ordering",
+        text: "Messages with the same key go to the same partition, so they stay in order. Watch each \
+               acknowledgement: one key always lands in one partition, at increasing offsets.",
+        highlight: |e| matches!(e, TraceEvent::Produced { .. }),
+    },
+    Tour {
+        scenario: "partition-parallelism",
+        title: "Partition count caps parallelism",
+        section: "Partitions: Parallelism and Ordering",
+        text: "Four consumers share a topic of three partitions. Each partition goes to one consumer of \
+               the group, so one consumer gets nothing and stays idle.",
+        highlight: |e| matches!(e, TraceEvent::Synced { .. }),
+    },
+    Tour {
+        scenario: "acks0-leader-crash",
+        title: "acks=0 under a leader crash",
+        section: "Replication: Fault Tolerance",
+        text: "Fire and forget: the producer never waits. When the leader crashes, whatever its \
+               followers had not copied is gone, and the producer never knew.",
+        highlight: durability,
+    },
+    Tour {
+        scenario: "acks1-leader-crash",
+        title: "acks=1 under a leader crash",
+        section: "Replication: Fault Tolerance",
+        text: "The leader acknowledges as soon as it has the write. Crash it before the followers fetch: \
+               a follower becomes leader without those records, and when the old leader returns it cuts \
+               them from its log. Acknowledged writes are lost.",
+        highlight: durability,
+    },
+    Tour {
+        scenario: "acks-all-leader-crash",
+        title: "acks=all with min.insync.replicas=2",
+        section: "Replication: Fault Tolerance",
+        text: "The leader acknowledges only when the in-sync replicas have the write (the high watermark \
+               passed it). The new leader comes from the ISR, so it has every acknowledged write.",
+        highlight: durability,
+    },
+    Tour {
+        scenario: "min-isr",
+        title: "min.insync.replicas with two brokers down",
+        section: "Replication: Fault Tolerance",
+        text: "With two of three replicas stopped the ISR shrinks to one, below min.insync.replicas=2: \
+               acks=all produces are refused with NOT_ENOUGH_REPLICAS rather than risk losing them.",
+        highlight: durability,
+    },
+    Tour {
+        scenario: "rebalance-eager",
+        title: "Eager rebalancing",
+        section: "Consumer Groups",
+        text: "A third consumer joins two that share six partitions. Under an eager assignor every \
+               member gives up all its partitions first: all six pause.",
+        highlight: rebalance,
+    },
+    Tour {
+        scenario: "rebalance-cooperative",
+        title: "Cooperative-sticky rebalancing",
+        section: "Consumer Groups",
+        text: "The same join under cooperative-sticky: only the two partitions that move to the new \
+               member are revoked; the other four keep being consumed.",
+        highlight: rebalance,
+    },
+    Tour {
+        scenario: "at-least-once",
+        title: "At-least-once",
+        section: "Offsets and Delivery Semantics",
+        text: "The consumer processes, then commits. It crashes in between: the next consumer starts \
+               from the last commit and processes those records again. Nothing is lost; some repeat.",
+        highlight: delivery,
+    },
+    Tour {
+        scenario: "at-most-once",
+        title: "At-most-once",
+        section: "Offsets and Delivery Semantics",
+        text: "The consumer commits, then processes. It crashes in between: the next consumer starts \
+               after records nobody processed. They are lost.",
+        highlight: delivery,
+    },
+    Tour {
+        scenario: "idempotence-off",
+        title: "Retries without idempotence",
+        section: "Replication: Fault Tolerance",
+        text: "Responses get lost and the producer retries: the broker appends the same batch twice.",
+        highlight: |e| matches!(e, TraceEvent::Retry { .. } | TraceEvent::Dropped { .. }),
+    },
+    Tour {
+        scenario: "idempotence-on",
+        title: "The idempotent producer",
+        section: "Replication: Fault Tolerance",
+        text: "Same losses, enable.idempotence=true: the broker recognises the retried batch by its \
+               producer id and sequence number and answers with the original offset.",
+        highlight: |e| matches!(e, TraceEvent::Retry { .. } | TraceEvent::Dropped { .. }),
+    },
+    Tour {
+        scenario: "lag",
+        title: "Lag grows, then drains",
+        section: "Lag Monitoring",
+        text: "One slow consumer falls behind the producer: lag (high watermark minus committed offset) \
+               grows. More consumers join, up to the partition count, and the lag drains.",
+        highlight: |e| matches!(e, TraceEvent::Synced { .. } | TraceEvent::Commit { .. }),
+    },
+];
+
+pub fn find(scenario: &str) -> Option<&'static Tour> {
+    TOURS.iter().find(|t| t.scenario == scenario)
+}
