@@ -18,20 +18,23 @@
 //!
 //! Code map: `node` (names), `message` (what travels), `network`, `queue`, `disk` (storage
 //! that survives a crash minus unsynced data), `broker_node`, `controller_node`,
-//! `coordinator_node`, `client_node` (applications around the simulated clients), `spec`
+//! `coordinator_node`, `client_node`, `producer_app` and `consumer_app` (applications around the simulated clients), `faults`, `spec`
 //! (scenarios as data), `simulation` (the loop), `final_read`, `snapshot` (for rendering),
 //! [`scenarios`] (the named scenarios) and [`sweep`] (seed ranges).
 
 mod broker_node;
 mod client_node;
+mod consumer_app;
 mod controller_node;
 mod coordinator_node;
 mod disk;
+mod faults;
 mod final_read;
 mod message;
 pub mod network;
 mod node;
 mod outbox;
+mod producer_app;
 mod queue;
 pub mod rng;
 pub mod scenarios;

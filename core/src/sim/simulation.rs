@@ -1,7 +1,7 @@
 //! The simulation: every process of a cluster over one simulated network, on virtual time,
 //! advanced one event at a time.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::broker_node::BrokerNode;
 use super::client_node::ClientProcess;
@@ -26,7 +26,7 @@ use crate::controller::{BrokerId, CreateTopic};
 pub const EVENTS_MAX: u64 = 5_000_000;
 
 #[derive(Debug)]
-enum Event {
+pub(super) enum Event {
     Deliver {
         from: NodeId,
         to: NodeId,
@@ -40,21 +40,21 @@ enum Event {
 
 pub struct Simulation {
     pub(super) spec: ScenarioSpec,
-    seed: u64,
-    now: Millis,
-    queue: EventQueue<Event>,
-    network: Network,
-    rng: Rng,
+    pub(super) seed: u64,
+    pub(super) now: Millis,
+    pub(super) queue: EventQueue<Event>,
+    pub(super) network: Network,
+    pub(super) rng: Rng,
     pub(super) controller: ControllerNode,
     pub(super) coordinator: CoordinatorNode,
     pub(super) brokers: BTreeMap<BrokerId, BrokerNode>,
     pub(super) clients: Vec<ClientProcess>,
-    timers: BTreeMap<NodeId, Millis>,
-    paused: BTreeMap<NodeId, Millis>,
-    trace: Trace,
+    pub(super) timers: BTreeMap<NodeId, Millis>,
+    pub(super) paused: BTreeMap<NodeId, Millis>,
+    pub(super) trace: Trace,
     pub(super) history: History,
-    invariants: Vec<String>,
-    events: u64,
+    pub(super) invariants: Vec<String>,
+    pub(super) events: u64,
 }
 
 impl Simulation {
@@ -393,7 +393,7 @@ impl Simulation {
     }
 
     /// Sets a timer for the node's next deadline, unless an earlier one is set.
-    fn reschedule(&mut self, node: NodeId) {
+    pub(super) fn reschedule(&mut self, node: NodeId) {
         let deadline = match node {
             NodeId::Controller => self.controller.next_deadline(),
             NodeId::Coordinator => self.coordinator.next_deadline(),
@@ -416,14 +416,14 @@ impl Simulation {
     }
 
     /// Client `index` sees its connection to `peer` break.
-    fn disconnect(&mut self, index: usize, peer: Destination, out: &mut Outbox) {
+    pub(super) fn disconnect(&mut self, index: usize, peer: Destination, out: &mut Outbox) {
         if self.clients[index].disconnected(peer, self.now, out, &mut self.history.ops) {
             self.client_crashed(index);
         }
         self.reschedule(NodeId::Client(index));
     }
 
-    fn client_crashed(&mut self, index: usize) {
+    pub(super) fn client_crashed(&mut self, index: usize) {
         if let Some(after) = self.clients[index].restart_after() {
             self.queue
                 .push(self.now.plus(after), Event::ClientStart(index));
@@ -472,162 +472,6 @@ impl Simulation {
                 ),
             }
         }
-    }
-
-    fn leader_of(&self, topic: &str, partition: u32) -> Option<BrokerId> {
-        let state = self
-            .controller
-            .controller
-            .image()
-            .partition(topic, partition)?;
-        (state.leader >= 0).then_some(state.leader)
-    }
-
-    fn crash_broker(&mut self, id: BrokerId, out: &mut Outbox) {
-        let Some(broker) = self.brokers.get_mut(&id) else {
-            return;
-        };
-        if !broker.is_up() {
-            return;
-        }
-        let lost = broker.crash(&mut self.rng);
-        out.trace(TraceEvent::Fault {
-            description: format!("broker-{id} crashed, {lost} unsynced bytes at risk"),
-        });
-        // Its connections are reset: every client's requests in flight to it fail.
-        for index in 0..self.clients.len() {
-            if self.clients[index].running.is_some() {
-                self.disconnect(index, Destination::Broker(id), out);
-            }
-        }
-    }
-
-    fn apply_fault(&mut self, fault: Fault, out: &mut Outbox) {
-        out.trace(TraceEvent::Fault {
-            description: fault.to_string(),
-        });
-        // Faults injected by hand (the playground) are checked here rather than trusted.
-        let client = match &fault {
-            Fault::SlowConsumer { client, .. } | Fault::CrashClient { client, .. } => Some(*client),
-            _ => None,
-        };
-        let overlapping =
-            matches!(&fault, Fault::Partition { a, b } if a.iter().any(|n| b.contains(n)));
-        if client.is_some_and(|c| c >= self.clients.len()) || overlapping {
-            let description = "ignored: no such client, or a node cut from itself".to_string();
-            out.trace(TraceEvent::Fault { description });
-            return;
-        }
-        match fault {
-            Fault::CrashBroker(id) => self.crash_broker(id, out),
-            Fault::CrashLeader { topic, partition } => {
-                if let Some(leader) = self.leader_of(&topic, partition) {
-                    self.crash_broker(leader, out);
-                }
-            }
-            Fault::CrashFollowers { topic, partition } => {
-                let image = self.controller.controller.image();
-                if let Some(state) = image.partition(&topic, partition) {
-                    let followers: Vec<BrokerId> = state
-                        .replicas
-                        .iter()
-                        .copied()
-                        .filter(|&r| r != state.leader)
-                        .collect();
-                    for id in followers {
-                        self.crash_broker(id, out);
-                    }
-                }
-            }
-            Fault::RestartBroker(id) => self.restart_broker(id),
-            Fault::RestartCrashed => {
-                let crashed: Vec<BrokerId> = self
-                    .brokers
-                    .values()
-                    .filter(|b| !b.is_up())
-                    .map(|b| b.id)
-                    .collect();
-                for id in crashed {
-                    self.restart_broker(id);
-                }
-            }
-            Fault::Partition { a, b } => {
-                let a: BTreeSet<NodeId> = a.into_iter().collect();
-                let b: BTreeSet<NodeId> = b.into_iter().collect();
-                self.network.partition(a, b);
-            }
-            Fault::IsolateLeader { topic, partition } => {
-                if let Some(leader) = self.leader_of(&topic, partition) {
-                    let node = NodeId::Broker(leader);
-                    let others = self
-                        .all_nodes()
-                        .into_iter()
-                        .filter(|&n| n != node)
-                        .collect();
-                    self.network.partition([node].into(), others);
-                }
-            }
-            Fault::Heal => self.network.heal(),
-            Fault::RestartCoordinator => {
-                let seed = self.rng.next_u64();
-                self.coordinator.restart(seed, self.now);
-                for index in 0..self.clients.len() {
-                    if self.clients[index].running.is_some() {
-                        self.disconnect(index, Destination::Coordinator, out);
-                    }
-                }
-                self.timers.remove(&NodeId::Coordinator);
-                self.reschedule(NodeId::Coordinator);
-            }
-            Fault::Pause { node, duration_ms } => {
-                self.paused.insert(node, self.now.plus(duration_ms));
-            }
-            Fault::SlowConsumer {
-                client,
-                processing_ms_per_record,
-            } => {
-                self.clients[client].slow_down(processing_ms_per_record);
-            }
-            Fault::CrashClient { client, at } => self.clients[client].arm_crash(at),
-            Fault::LoseMessages {
-                prefix,
-                per_million,
-            } => {
-                self.network
-                    .config
-                    .loss_rules
-                    .push(super::network::LossRule {
-                        message_prefix: prefix,
-                        per_million,
-                    });
-            }
-            Fault::StopLosingMessages => self.network.config.loss_rules.clear(),
-        }
-    }
-
-    fn restart_broker(&mut self, id: BrokerId) {
-        let Some(broker) = self.brokers.get_mut(&id) else {
-            return;
-        };
-        if broker.is_up() {
-            return;
-        }
-        broker.restart(self.now);
-        self.trace.record(
-            self.now,
-            TraceEvent::Fault {
-                description: format!("broker-{id} restarted"),
-            },
-        );
-        self.timers.remove(&NodeId::Broker(id));
-        self.reschedule(NodeId::Broker(id));
-    }
-
-    fn all_nodes(&self) -> Vec<NodeId> {
-        let mut nodes = vec![NodeId::Controller, NodeId::Coordinator];
-        nodes.extend(self.brokers.keys().map(|&id| NodeId::Broker(id)));
-        nodes.extend((0..self.clients.len()).map(NodeId::Client));
-        nodes
     }
 
     /// Runs to the spec's end, reads every partition back, and checks the history.
