@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use super::disk::SimDisk;
 use super::message::Message;
 use super::node::NodeId;
+use super::observe::{self, Observed};
 use super::outbox::Outbox;
 use super::rng::Rng;
 use super::trace::TraceEvent;
@@ -57,14 +58,6 @@ fn new_broker(id: BrokerId, durable: bool, disk: &SimDisk) -> Broker<SimDisk> {
     );
     broker.set_replica_fetch_settings(REPLICA_FETCH_SETTINGS);
     broker
-}
-
-/// What a broker last showed of one partition, to trace what moved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Observed {
-    log_end_offset: i64,
-    high_watermark: i64,
-    leader_epoch: i32,
 }
 
 pub struct BrokerNode {
@@ -446,95 +439,9 @@ impl BrokerNode {
         self.observe(out);
     }
 
-    /// Traces appends, truncations and high watermark moves, and checks the invariants a
-    /// partition must keep whatever happens: high watermark ≤ log end offset, ISR ⊆ replicas,
-    /// and a leader's high watermark never moves back within its epoch.
     fn observe(&mut self, out: &mut Outbox) {
-        let Some(broker) = &self.broker else { return };
-        for (tp, snapshot) in broker.partitions() {
-            let now = Observed {
-                log_end_offset: snapshot.log_end_offset,
-                high_watermark: snapshot.high_watermark,
-                leader_epoch: snapshot.leader_epoch,
-            };
-            if snapshot.high_watermark > snapshot.log_end_offset {
-                out.trace(TraceEvent::Invariant {
-                    description: format!(
-                        "broker-{} {}-{} hw {} > leo {}",
-                        self.id,
-                        tp.topic,
-                        tp.partition,
-                        snapshot.high_watermark,
-                        snapshot.log_end_offset
-                    ),
-                });
-            }
-            if !snapshot.isr.iter().all(|b| snapshot.replicas.contains(b)) {
-                out.trace(TraceEvent::Invariant {
-                    description: format!(
-                        "broker-{} {}-{} isr {:?} not within replicas {:?}",
-                        self.id, tp.topic, tp.partition, snapshot.isr, snapshot.replicas
-                    ),
-                });
-            }
-            let before = self.observed.insert(tp.clone(), now);
-            let leading = snapshot.leader == self.id;
-            match before {
-                Some(b) if b == now => {}
-                Some(b) => {
-                    if leading
-                        && b.leader_epoch == now.leader_epoch
-                        && now.log_end_offset < b.log_end_offset
-                    {
-                        out.trace(TraceEvent::Invariant {
-                            description: format!(
-                                "broker-{} {}-{} leader's log end went back {} -> {}",
-                                self.id,
-                                tp.topic,
-                                tp.partition,
-                                b.log_end_offset,
-                                now.log_end_offset
-                            ),
-                        });
-                    }
-                    if now.log_end_offset > b.log_end_offset {
-                        out.trace(TraceEvent::Append {
-                            broker: self.id,
-                            tp: tp.clone(),
-                            log_end_offset: now.log_end_offset,
-                        });
-                    } else if now.log_end_offset < b.log_end_offset {
-                        out.trace(TraceEvent::Truncated {
-                            broker: self.id,
-                            tp: tp.clone(),
-                            log_end_offset: now.log_end_offset,
-                        });
-                    }
-                    if now.high_watermark != b.high_watermark {
-                        out.trace(TraceEvent::HighWatermark {
-                            broker: self.id,
-                            tp: tp.clone(),
-                            high_watermark: now.high_watermark,
-                        });
-                        if leading
-                            && b.leader_epoch == now.leader_epoch
-                            && now.high_watermark < b.high_watermark
-                        {
-                            out.trace(TraceEvent::Invariant {
-                                description: format!(
-                                    "broker-{} {}-{} hw moved back {} -> {}",
-                                    self.id,
-                                    tp.topic,
-                                    tp.partition,
-                                    b.high_watermark,
-                                    now.high_watermark
-                                ),
-                            });
-                        }
-                    }
-                }
-                None => {}
-            }
+        if let Some(broker) = &self.broker {
+            observe::observe(self.id, broker, &mut self.observed, out);
         }
     }
 }

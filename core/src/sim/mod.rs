@@ -17,7 +17,7 @@
 //! [`crate::checker`] looks for anomalies in the history.
 //!
 //! Code map: `node` (names), `message` (what travels), `network`, `queue`, `disk` (storage
-//! that survives a crash minus unsynced data), `broker_node`, `controller_node`,
+//! that survives a crash minus unsynced data), `broker_node` (with `observe`, which traces what moved and checks invariants), `controller_node`,
 //! `coordinator_node`, `client_node`, `producer_app` and `consumer_app` (applications around the simulated clients), `faults`, `spec`
 //! (scenarios as data), `simulation` (the loop), `final_read`, `snapshot` (for rendering),
 //! [`scenarios`] (the named scenarios) and [`sweep`] (seed ranges).
@@ -33,6 +33,7 @@ mod final_read;
 mod message;
 pub mod network;
 mod node;
+mod observe;
 mod outbox;
 mod producer_app;
 mod queue;
