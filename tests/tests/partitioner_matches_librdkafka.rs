@@ -16,7 +16,11 @@ const KEYS: usize = 200;
 /// (key, partition) from the delivery reports.
 fn produce_with_librdkafka(server: &Server, topic: &str, partitioner: &str) -> Vec<(String, u32)> {
     let python = workspace_root().join(".venv/bin/python");
-    assert!(python.exists(), "{} is missing: scripts/install.sh creates it", python.display());
+    assert!(
+        python.exists(),
+        "{} is missing: scripts/install.sh creates it",
+        python.display()
+    );
     let script = format!(
         r#"
 import sys
@@ -37,8 +41,16 @@ for key, partition, err in out:
 "#,
         addr = server.kafka_addr
     );
-    let output = Command::new(python).arg("-c").arg(script).output().expect("python runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout)
         .unwrap()
         .lines()
@@ -63,6 +75,10 @@ fn keyed_partitions_match_librdkafka_for_both_hashes() {
             assert_eq!(ours, Some(*partition), "{name}: key {key}");
         }
         let used: std::collections::BTreeSet<u32> = delivered.iter().map(|(_, p)| *p).collect();
-        assert_eq!(used.len(), PARTITIONS as usize, "{name}: the keys spread over every partition");
+        assert_eq!(
+            used.len(),
+            PARTITIONS as usize,
+            "{name}: the keys spread over every partition"
+        );
     }
 }
