@@ -10,3 +10,10 @@ echo "==> partita serve under librdkafka (confluent-kafka), acks=1, 3 partitions
 echo "==> partition log and file storage (criterion)"
 cargo bench -p partita-core --bench log
 cargo bench -p partita-server --bench file_storage
+echo "==> the simulator, natively: events and simulated seconds per wall second (200 seeds each)"
+for scenario in acks1-leader-crash rebalance-cooperative lag; do
+  start=$(date +%s.%N)
+  events=$(target/release/partita sim --scenario "$scenario" --seeds 0..200 | awk '/seeds,/ {print $4}')
+  end=$(date +%s.%N)
+  echo "$scenario: $events events in $(echo "$end - $start" | bc) s"
+done

@@ -29,6 +29,10 @@ pub enum Command {
     Groups(GroupsArgs),
     /// Run a scenario in the deterministic simulator (the playground's engine).
     Sim(SimArgs),
+    /// Produce lines of standard input as messages (kafka-console-producer).
+    Produce(ProduceArgs),
+    /// Print a topic's messages (kafka-console-consumer).
+    Consume(ConsumeArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -142,4 +146,44 @@ fn parse_seed_range(text: &str) -> Result<std::ops::Range<u64>, String> {
         return Err(format!("{text} is empty"));
     }
     Ok(a..b)
+}
+
+/// `partita produce`: one message per line of standard input (kafka-console-producer).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ProduceArgs {
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: String,
+    #[arg(long)]
+    pub topic: String,
+    /// Split each line into key and value at the first occurrence of this separator
+    /// (like `--property parse.key=true --property key.separator=...`).
+    #[arg(long, value_name = "SEPARATOR")]
+    pub key_separator: Option<String>,
+    /// 0, 1 or all.
+    #[arg(long, default_value = "all")]
+    pub acks: String,
+}
+
+/// `partita consume`: prints the topic's messages, one per line (kafka-console-consumer).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ConsumeArgs {
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: String,
+    #[arg(long)]
+    pub topic: String,
+    /// Start at the log start of each partition instead of its end.
+    #[arg(long)]
+    pub from_beginning: bool,
+    /// Only this partition.
+    #[arg(long)]
+    pub partition: Option<i32>,
+    /// Stop after this many messages.
+    #[arg(long)]
+    pub max_messages: Option<u64>,
+    /// Stop when no message arrived for this long.
+    #[arg(long, default_value_t = 5000)]
+    pub timeout_ms: u64,
+    /// Print `key<TAB>value` instead of the value alone.
+    #[arg(long)]
+    pub print_key: bool,
 }

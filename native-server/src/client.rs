@@ -72,17 +72,7 @@ impl KafkaClient {
         request: &R,
         version: i16,
     ) -> anyhow::Result<R::Response> {
-        let correlation_id = self.next_correlation_id;
-        self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
-        let mut body = BytesMut::new();
-        RequestHeader::default()
-            .with_request_api_key(R::KEY)
-            .with_request_api_version(version)
-            .with_correlation_id(correlation_id)
-            .with_client_id(Some(StrBytes::from_static_str(CLIENT_ID)))
-            .encode(&mut body, R::header_version(version))?;
-        request.encode(&mut body, version)?;
-        self.send_frame(&body)?;
+        let correlation_id = self.send_request(request, version)?;
         let mut response = self
             .receive_frame()?
             .context("the broker closed the connection")?;
@@ -97,6 +87,27 @@ impl KafkaClient {
             );
         }
         R::Response::decode(&mut response, version)
+    }
+
+    /// Sends `request` at `version` and expects no answer (a produce with acks=0).
+    pub fn send_only<R: Request>(&mut self, request: &R, version: i16) -> anyhow::Result<()> {
+        self.send_request(request, version).map(|_| ())
+    }
+
+    /// Encodes and sends one request; returns its correlation id.
+    fn send_request<R: Request>(&mut self, request: &R, version: i16) -> anyhow::Result<i32> {
+        let correlation_id = self.next_correlation_id;
+        self.next_correlation_id = self.next_correlation_id.wrapping_add(1);
+        let mut body = BytesMut::new();
+        RequestHeader::default()
+            .with_request_api_key(R::KEY)
+            .with_request_api_version(version)
+            .with_correlation_id(correlation_id)
+            .with_client_id(Some(StrBytes::from_static_str(CLIENT_ID)))
+            .encode(&mut body, R::header_version(version))?;
+        request.encode(&mut body, version)?;
+        self.send_frame(&body)?;
+        Ok(correlation_id)
     }
 
     /// Writes one frame: the 4-byte length, then `body`.

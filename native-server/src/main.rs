@@ -17,6 +17,8 @@ fn main() -> std::process::ExitCode {
         cli::Command::Topics(args) => admin::topics::run(args),
         cli::Command::Groups(args) => admin::groups::run(args),
         cli::Command::Sim(args) => sim::run(args),
+        cli::Command::Produce(args) => admin::produce::run(args),
+        cli::Command::Consume(args) => admin::consume::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

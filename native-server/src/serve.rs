@@ -47,6 +47,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let node = Arc::new(Node::new(args.node_id, kafka_addr, engine));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
+    let mut signals = StopSignals::listen()?;
     // Tests and scripts read these two lines to find the ports when started with port 0.
     println!("partita: kafka listening on {kafka_addr}");
     println!("partita: http listening on http://{http_addr}/");
@@ -58,7 +59,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     ));
     let http_task = tokio::spawn(http::serve(http_listener, node.clone(), shutdown_rx));
 
-    wait_for_signal().await;
+    signals.recv().await;
     tracing::info!("shutting down");
     let _ = shutdown_tx.send(true);
     kafka_task.await??;
@@ -72,27 +73,27 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn wait_for_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!("cannot listen for SIGTERM: {e}");
-                std::future::pending::<()>().await
-            }
+/// Ctrl-C (SIGINT) and SIGTERM, listened for from the moment this is created: the server
+/// creates it before it announces its addresses, so a signal sent right after cannot kill the
+/// process without the clean shutdown.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> anyhow::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {},
+            _ = self.terminate.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

@@ -51,3 +51,20 @@ def test_kcat_produces_consumes_and_queries_offsets(server):
     # -Q: the offset of the first message at or after a timestamp (0: the earliest).
     queried = kcat(server, "-Q", "-t", f"orders:{next(iter(partition_42))}:0")
     assert "offset 0" in queried
+
+
+def test_partita_produce_and_consume_round_trip_with_kcat(server):
+    import subprocess as sp
+    from conftest import partita_binary
+
+    produce = sp.run([str(partita_binary()), "produce", "--bootstrap-server", server.kafka, "--topic", "cli",
+                      "--key-separator", "|"], input="user:42|first\nuser:7|second\n",
+                     capture_output=True, text=True, timeout=30)
+    assert produce.returncode == 0, produce.stderr
+    kcat(server, "-P", "-t", "cli", "-z", "zstd", "-k", "user:9", input_text="third\n")
+    consume = sp.run([str(partita_binary()), "consume", "--bootstrap-server", server.kafka, "--topic", "cli",
+                      "--from-beginning", "--print-key", "--max-messages", "3"],
+                     capture_output=True, text=True, timeout=30)
+    assert consume.returncode == 0, consume.stderr
+    assert sorted(consume.stdout.splitlines()) == ["user:42\tfirst", "user:7\tsecond", "user:9\tthird"]
+    assert sorted(kcat(server, "-C", "-t", "cli", "-e", "-f", "%s\n").splitlines()) == ["first", "second", "third"]

@@ -36,3 +36,18 @@ def test_retention_by_bytes_moves_the_log_start(data_dir):
         consumer.close()
     finally:
         server.stop()
+
+
+def test_delete_records_moves_the_log_start_for_every_client(server):
+    from confluent_kafka.admin import AdminClient
+
+    produce_all({"bootstrap.servers": server.kafka}, [("audit", b"k", f"v{i}".encode()) for i in range(10)])
+    admin = AdminClient({"bootstrap.servers": server.kafka})
+    futures = admin.delete_records([TopicPartition("audit", 0, 6)])
+    deleted = next(iter(futures.values())).result(10)
+    assert deleted.low_watermark == 6
+    consumer = Consumer({"bootstrap.servers": server.kafka, "group.id": "auditor", "auto.offset.reset": "earliest"})
+    assert consumer.get_watermark_offsets(TopicPartition("audit", 0), timeout=10) == (6, 10)
+    consumer.subscribe(["audit"])
+    assert [m.value() for m in consume(consumer, 4)] == [b"v6", b"v7", b"v8", b"v9"]
+    consumer.close()

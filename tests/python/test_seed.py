@@ -79,6 +79,7 @@ def test_manual_commits_and_lag_as_kafka_consumer_groups_prints_it(server):
     lags = re.findall(r'^kafka_consumergroup_lag\{group="order-processor",topic="orders",partition="(\d+)"\} (\d+)$',
                       metrics, re.M)
     assert {int(p): int(lag) for p, lag in lags} == cli_lag, metrics
+    assert re.search(r'^partita_topic_messages_in_total\{topic="orders"\} 30$', metrics, re.M), metrics
     groups = json.loads(urllib.request.urlopen(server.http + "api/groups", timeout=10).read())
     (group,) = [g for g in groups if g["group_id"] == "order-processor"]
     assert group["state"] == "Stable" and len(group["members"]) == 1

@@ -74,14 +74,44 @@ fn api_versions_of_a_newer_version_answers_unsupported_version_at_v0() {
 }
 
 #[test]
+fn metadata_creates_unknown_topics_only_when_the_client_allows_it() {
+    let server = Server::start();
+    let mut connection = KafkaClient::connect(&server.kafka_addr).unwrap();
+    let topic = |name: &'static str| {
+        MetadataRequestTopic::default().with_name(Some(TopicName(StrBytes::from_static_str(name))))
+    };
+    let allowed = MetadataRequest::default()
+        .with_topics(Some(vec![topic("created")]))
+        .with_allow_auto_topic_creation(true);
+    let response = connection.call(&allowed, 12).unwrap();
+    assert_eq!(response.topics[0].error_code, 0);
+    assert_eq!(
+        response.topics[0].partitions.len(),
+        1,
+        "num.partitions defaults to 1"
+    );
+    // Before v4 there is no flag and Kafka creates.
+    let old = connection
+        .call(
+            &MetadataRequest::default().with_topics(Some(vec![topic("old-client")])),
+            3,
+        )
+        .unwrap();
+    assert_eq!(old.topics[0].error_code, 0);
+}
+
+#[test]
 fn metadata_lists_the_broker_and_answers_unknown_topics() {
     let server = Server::start();
     let mut connection = KafkaClient::connect(&server.kafka_addr).unwrap();
-    let request = MetadataRequest::default().with_topics(Some(vec![
-        MetadataRequestTopic::default()
-            .with_name(Some(TopicName(StrBytes::from_static_str("orders")))),
-    ]));
-    for version in [1, 4, 9, 12] {
+    let request = MetadataRequest::default()
+        .with_topics(Some(vec![
+            MetadataRequestTopic::default()
+                .with_name(Some(TopicName(StrBytes::from_static_str("orders")))),
+        ]))
+        .with_allow_auto_topic_creation(false);
+    // v4 and later carry the flag; this client says no.
+    for version in [4, 9, 12] {
         let response = connection.call(&request, version).unwrap();
         assert_eq!(response.brokers.len(), 1, "v{version}");
         let broker = &response.brokers[0];

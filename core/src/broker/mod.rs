@@ -38,6 +38,7 @@
 //! truncated; acks=all is answered only once the maximal ISR holds the batch, in the epoch it
 //! was appended in.
 
+mod delete_records;
 mod epoch_cache;
 mod fetch;
 mod follower;
@@ -54,6 +55,7 @@ mod storage_factory;
 #[cfg(test)]
 mod tests;
 
+pub use delete_records::DELETE_UP_TO_HIGH_WATERMARK;
 pub use epoch_cache::{LeaderEpochCache, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
 pub use fetch::{FetchPartition, FetchRequest, FetchResponse, FetchedPartition};
 pub use follower::FollowerPhase;

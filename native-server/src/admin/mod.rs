@@ -1,7 +1,9 @@
 //! The admin commands (`partita topics`, `partita groups`): Kafka clients over the wire
 //! protocol, printing what `kafka-topics.sh` and `kafka-consumer-groups.sh` print.
 
+pub mod consume;
 pub mod groups;
+pub mod produce;
 mod table;
 pub mod topics;
 

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use kafka_protocol::messages::ApiKey;
+use partita_core::batch::BatchHeader;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -41,6 +42,8 @@ pub struct Metrics {
     request_seconds: Family<ApiLabel, Histogram>,
     bytes_in: Family<TopicLabel, Counter>,
     bytes_out: Family<TopicLabel, Counter>,
+    messages_in: Family<TopicLabel, Counter>,
+    messages_out: Family<TopicLabel, Counter>,
     /// Refreshed from the group coordinator at every scrape.
     consumergroup_lag: Family<LagLabels, Gauge>,
 }
@@ -82,6 +85,18 @@ impl Metrics {
             "Record batch bytes fetched, per topic",
             bytes_out.clone(),
         );
+        let messages_in = Family::<TopicLabel, Counter>::default();
+        partita.register(
+            "topic_messages_in",
+            "Records produced, per topic",
+            messages_in.clone(),
+        );
+        let messages_out = Family::<TopicLabel, Counter>::default();
+        partita.register(
+            "topic_messages_out",
+            "Records fetched (whole batches), per topic",
+            messages_out.clone(),
+        );
         // kafka_exporter's name, so that dashboards built for it work unchanged.
         let consumergroup_lag = Family::<LagLabels, Gauge>::default();
         registry.register(
@@ -95,6 +110,8 @@ impl Metrics {
             request_seconds,
             bytes_in,
             bytes_out,
+            messages_in,
+            messages_out,
             consumergroup_lag,
         }
     }
@@ -107,20 +124,30 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    pub fn record_produce(&self, topic: &str, bytes: usize) {
+    /// Counts a produce of `records` (record batches) to `topic`.
+    pub fn record_produce(&self, topic: &str, records: &[u8]) {
+        let label = TopicLabel {
+            topic: topic.to_string(),
+        };
         self.bytes_in
-            .get_or_create(&TopicLabel {
-                topic: topic.to_string(),
-            })
-            .inc_by(bytes as u64);
+            .get_or_create(&label)
+            .inc_by(records.len() as u64);
+        self.messages_in
+            .get_or_create(&label)
+            .inc_by(record_count(records));
     }
 
-    pub fn record_fetch(&self, topic: &str, bytes: usize) {
+    /// Counts a fetch that returned `records` (record batches) of `topic`.
+    pub fn record_fetch(&self, topic: &str, records: &[u8]) {
+        let label = TopicLabel {
+            topic: topic.to_string(),
+        };
         self.bytes_out
-            .get_or_create(&TopicLabel {
-                topic: topic.to_string(),
-            })
-            .inc_by(bytes as u64);
+            .get_or_create(&label)
+            .inc_by(records.len() as u64);
+        self.messages_out
+            .get_or_create(&label)
+            .inc_by(record_count(records));
     }
 
     pub fn render(&self) -> String {
@@ -156,4 +183,15 @@ pub async fn render(State(node): State<Arc<Node>>) -> Response {
         node.metrics.render(),
     )
         .into_response()
+}
+
+/// Records in a run of record batches, from their headers (a batch that does not parse ends
+/// the count: the broker refuses it anyway).
+fn record_count(mut records: &[u8]) -> u64 {
+    let mut count = 0;
+    while let Ok(header) = BatchHeader::parse(records) {
+        count += u64::try_from(header.record_count).unwrap_or(0);
+        records = records.get(header.size_bytes()..).unwrap_or_default();
+    }
+    count
 }

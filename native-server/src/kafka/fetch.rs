@@ -73,7 +73,7 @@ pub async fn handle(
         })
         .await?;
     for p in &response.partitions {
-        node.metrics.record_fetch(&p.tp.topic, p.records.len());
+        node.metrics.record_fetch(&p.tp.topic, &p.records);
     }
     Ok(encode(response, &ids, version))
 }

@@ -9,6 +9,7 @@ mod convert;
 mod create_partitions;
 mod create_topics;
 mod delete_groups;
+mod delete_records;
 mod delete_topics;
 mod describe_cluster;
 mod describe_configs;
@@ -33,6 +34,7 @@ mod produce;
 mod sync_group;
 mod versions;
 
+pub use convert::topic_name;
 pub use node::Node;
 
 /// Who sent a request, as group members are described (CLIENT-ID and HOST columns).

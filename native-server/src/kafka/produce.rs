@@ -37,7 +37,7 @@ pub async fn handle(
         partitions,
     };
     for p in &core_request.partitions {
-        node.metrics.record_produce(&p.tp.topic, p.records.len());
+        node.metrics.record_produce(&p.tp.topic, &p.records);
     }
     if acks == 0 {
         node.engine

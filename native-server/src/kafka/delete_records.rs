@@ -1,0 +1,44 @@
+//! DeleteRecords: moves each partition's log start forward (offset -1: to the high watermark).
+
+use kafka_protocol::messages::delete_records_response::{
+    DeleteRecordsPartitionResult, DeleteRecordsTopicResult,
+};
+use kafka_protocol::messages::{DeleteRecordsRequest, DeleteRecordsResponse};
+use partita_core::assignor::TopicPartition;
+
+use super::node::Node;
+
+pub async fn handle(
+    request: DeleteRecordsRequest,
+    node: &Node,
+) -> anyhow::Result<DeleteRecordsResponse> {
+    node.engine
+        .call(move |state| {
+            let topics = request
+                .topics
+                .into_iter()
+                .map(|topic| {
+                    let partitions = topic
+                        .partitions
+                        .iter()
+                        .map(|p| {
+                            let tp = TopicPartition::new(topic.name.to_string(), p.partition_index);
+                            let result = DeleteRecordsPartitionResult::default()
+                                .with_partition_index(p.partition_index);
+                            match state.broker.delete_records(&tp, p.offset) {
+                                Ok(low_watermark) => result.with_low_watermark(low_watermark),
+                                Err(code) => {
+                                    result.with_low_watermark(-1).with_error_code(code.code())
+                                }
+                            }
+                        })
+                        .collect();
+                    DeleteRecordsTopicResult::default()
+                        .with_name(topic.name)
+                        .with_partitions(partitions)
+                })
+                .collect();
+            DeleteRecordsResponse::default().with_topics(topics)
+        })
+        .await
+}
