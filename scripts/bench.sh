@@ -10,6 +10,8 @@ echo "==> partita serve under librdkafka (confluent-kafka), acks=1, 3 partitions
 echo "==> partition log and file storage (criterion)"
 cargo bench -p partita-core --bench log
 cargo bench -p partita-server --bench file_storage
+echo "==> the playground in headless Chromium: wasm size, first render, one step"
+node tests/browser/budgets.mjs 2>/dev/null
 echo "==> the simulator, natively: events and simulated seconds per wall second (200 seeds each)"
 for scenario in acks1-leader-crash rebalance-cooperative lag; do
   start=$(date +%s.%N)

@@ -13,17 +13,27 @@ impl<F: StorageFactory> Broker<F> {
     /// Deletes the records of `tp` below `offset` (or below the high watermark for -1), as the
     /// leader. Returns the new log start offset (Kafka's "low watermark").
     pub fn delete_records(&mut self, tp: &TopicPartition, offset: i64) -> Result<i64, ErrorCode> {
-        let partition = self.partitions.get_mut(tp).ok_or(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)?;
+        let partition = self
+            .partitions
+            .get_mut(tp)
+            .ok_or(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)?;
         if !partition.is_leader() {
             return Err(ErrorCode::NOT_LEADER_OR_FOLLOWER);
         }
         let high_watermark = partition.high_watermark();
-        let offset = if offset == DELETE_UP_TO_HIGH_WATERMARK { high_watermark } else { offset };
+        let offset = if offset == DELETE_UP_TO_HIGH_WATERMARK {
+            high_watermark
+        } else {
+            offset
+        };
         // Only what every in-sync replica has may go: never past the high watermark.
         if !(0..=high_watermark).contains(&offset) {
             return Err(ErrorCode::OFFSET_OUT_OF_RANGE);
         }
-        partition.log.delete_records_before(offset).map_err(|e| e.code())
+        partition
+            .log
+            .delete_records_before(offset)
+            .map_err(|e| e.code())
     }
 }
 
@@ -32,22 +42,42 @@ mod tests {
     use super::*;
     use crate::Millis;
     use crate::batch::BatchBuilder;
-    use crate::broker::{Broker, BrokerSettings, MemoryStorageFactory, PartitionSettings, ProducePartition, ProduceRequest};
+    use crate::broker::{
+        Broker, BrokerSettings, MemoryStorageFactory, PartitionSettings, ProducePartition,
+        ProduceRequest,
+    };
     use crate::controller::PartitionState;
     use crate::group::RequestId;
 
     fn broker_with_records(count: usize) -> (Broker<MemoryStorageFactory>, TopicPartition) {
-        let mut broker = Broker::new(BrokerSettings { node_id: 1, durable: false }, MemoryStorageFactory);
+        let mut broker = Broker::new(
+            BrokerSettings {
+                node_id: 1,
+                durable: false,
+            },
+            MemoryStorageFactory,
+        );
         let tp = TopicPartition::new("t", 0);
-        let state = PartitionState { replicas: vec![1], isr: vec![1], leader: 1, leader_epoch: 0, partition_epoch: 0 };
-        broker.apply_partition(&tp, &state, PartitionSettings::default(), Millis(0)).unwrap();
+        let state = PartitionState {
+            replicas: vec![1],
+            isr: vec![1],
+            leader: 1,
+            leader_epoch: 0,
+            partition_epoch: 0,
+        };
+        broker
+            .apply_partition(&tp, &state, PartitionSettings::default(), Millis(0))
+            .unwrap();
         for i in 0..count {
             let mut batch = BatchBuilder::new();
             batch.push(0, None, Some(format!("v{i}").as_bytes()), &[]);
             let request = ProduceRequest {
                 acks: 1,
                 timeout_ms: Millis(1_000),
-                partitions: vec![ProducePartition { tp: tp.clone(), records: batch.build() }],
+                partitions: vec![ProducePartition {
+                    tp: tp.clone(),
+                    records: batch.build(),
+                }],
             };
             broker.produce(RequestId(i as u64), request, Millis(0));
         }
@@ -60,8 +90,14 @@ mod tests {
         assert_eq!(broker.delete_records(&tp, 2), Ok(2));
         assert_eq!(broker.partition(&tp).unwrap().log_start_offset, 2);
         assert_eq!(broker.delete_records(&tp, 1), Ok(2), "never moves back");
-        assert_eq!(broker.delete_records(&tp, DELETE_UP_TO_HIGH_WATERMARK), Ok(5));
-        assert_eq!(broker.delete_records(&tp, 6), Err(ErrorCode::OFFSET_OUT_OF_RANGE));
+        assert_eq!(
+            broker.delete_records(&tp, DELETE_UP_TO_HIGH_WATERMARK),
+            Ok(5)
+        );
+        assert_eq!(
+            broker.delete_records(&tp, 6),
+            Err(ErrorCode::OFFSET_OUT_OF_RANGE)
+        );
         assert_eq!(
             broker.delete_records(&TopicPartition::new("nope", 0), 0),
             Err(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)

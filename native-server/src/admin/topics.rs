@@ -176,7 +176,8 @@ fn topic_configs(client: &mut KafkaClient, topic: &str) -> anyhow::Result<String
     let request = DescribeConfigsRequest::default().with_resources(vec![
         DescribeConfigsResource::default()
             .with_resource_type(TOPIC_RESOURCE)
-            .with_resource_name(StrBytes::from_string(topic.to_string())),
+            .with_resource_name(StrBytes::from_string(topic.to_string()))
+            .with_configuration_keys(None),
     ]);
     let response = client.call(&request, DESCRIBE_CONFIGS_VERSION)?;
     let mut pairs = Vec::new();

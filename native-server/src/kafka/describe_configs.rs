@@ -46,8 +46,10 @@ pub async fn handle(
                             format!("resource type {other} is not supported"),
                         )),
                     };
+                    // No list, or an empty one, asks for every config.
                     let keys: Option<Vec<String>> = resource
                         .configuration_keys
+                        .filter(|keys| !keys.is_empty())
                         .map(|keys| keys.iter().map(|k| k.to_string()).collect());
                     let result = DescribeConfigsResult::default()
                         .with_resource_type(resource.resource_type)
