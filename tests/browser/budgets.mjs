@@ -32,14 +32,27 @@ try {
       await page.waitForFunction(() => /event 1050/.test(document.querySelector("[data-testid=clock]").textContent));
       (stepMs[scenario] ??= []).push((performance.now() - t0) / STEPS);
     }
+    // The simulator's own speed in wasm: a whole run (drive, final reads, checker).
+    await page.goto(`${server.httpUrl}?scenario=lag&seed=${run}&step=0`);
+    await page.getByTestId("playground").waitFor();
+    const t0 = performance.now();
+    await page.getByTestId("finish").click();
+    await page.getByTestId("verdict").waitFor({ timeout: 60_000 });
+    const wall = (performance.now() - t0) / 1000;
+    const text = await page.getByTestId("verdict").innerText();
+    const [, events, simMs] = text.match(/(\d+) events · (\d+) ms simulated/);
+    (stepMs.simulator ??= []).push([Number(events) / wall, Number(simMs) / 1000 / wall]);
     await page.close();
   }
+  const sim = stepMs.simulator;
+  delete stepMs.simulator;
   console.log("budget | measured (median of %d) | target", RUNS);
   console.log(`wasm + glue, gzipped | ${(gz / 1024).toFixed(0)} KiB | ≤ 600 KB`);
   console.log(`first render | ${median(firstRender).toFixed(0)} ms | ≤ 1000 ms`);
   for (const [scenario, xs] of Object.entries(stepMs)) {
     console.log(`one step (${scenario}, key press to re-render) | ${median(xs).toFixed(1)} ms | ≤ 16 ms`);
   }
+  console.log(`simulator in wasm (lag, whole run) | ${median(sim.map((x) => x[0])).toFixed(0)} events/s, ${median(sim.map((x) => x[1])).toFixed(0)} simulated s per wall s | -`);
   if (chrome.errors.length) console.log("page errors:", chrome.errors);
 } finally {
   await chrome.browser.close();

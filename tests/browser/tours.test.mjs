@@ -128,3 +128,25 @@ test("the browser's run of a seed equals the native one, verdict included", asyn
   }
   assert.deepEqual(chrome.errors, []);
 });
+
+test("cutting a broker off, healing, and pausing, slowing or crashing a consumer", async () => {
+  const page = await open("scenario=partition-parallelism&seed=2&step=300");
+  const firstBroker = page.getByTestId("broker").first();
+  await page.getByTestId("cut-off-broker").first().click();
+  await page.getByTestId("speed").fill("50");
+  await page.getByTestId("speed").dispatchEvent("change");
+  await page.getByTestId("play").click();
+  // Cut off from the controller, it misses its heartbeats and is fenced.
+  await firstBroker.getByText("fenced").waitFor({ timeout: 30_000 });
+  await page.getByTestId("heal").click();
+  await firstBroker.getByText(/^up$/).waitFor({ timeout: 30_000 });
+  await page.keyboard.press(" ");
+  const timeline = () => page.locator(".timeline").innerText();
+  for (const [action, shown] of [["pause-client", /fault: pause client-\d+ for 5000ms/], ["slow-client", /fault: slow client-\d+/],
+                                 ["crash-client", /fault: crash client-\d+ at AfterProcessingBeforeCommit/]]) {
+    await page.getByTestId(action).first().click();
+    await stepUntil(page, action, async () => shown.test(await timeline()));
+  }
+  await page.screenshot({ path: screenshotPath("faults"), fullPage: true });
+  assert.deepEqual(chrome.errors, []);
+});

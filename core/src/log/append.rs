@@ -130,17 +130,7 @@ impl<S: Storage> Log<S> {
         let interval = self.config.index_interval_bytes;
         let segment = self.segments.last_mut().expect("active segment");
         let entries = segment.track(summary, interval);
-        let (index_file, time_index_file) = (segment.index_file(), segment.time_index_file());
-        if let Some(entry) = entries.offset {
-            let written = self.storage.append(&index_file, &entry);
-            self.guard(written)?;
-            self.unflushed_files.insert(index_file);
-        }
-        if let Some(entry) = entries.time {
-            let written = self.storage.append(&time_index_file, &entry);
-            self.guard(written)?;
-            self.unflushed_files.insert(time_index_file);
-        }
+        segment.defer(&entries);
         self.log_end_offset = header.next_offset();
         self.producers.record(header);
         self.assert_invariants();

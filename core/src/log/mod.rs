@@ -131,6 +131,13 @@ impl<S: Storage> Log<S> {
     /// and acknowledges writes below `flushed_offset` afterwards.
     pub fn flush(&mut self) -> Result<(), StorageError> {
         self.ensure_healthy()?;
+        for index in 0..self.segments.len() {
+            for (file, bytes) in self.segments[index].take_unwritten() {
+                let written = self.storage.append(&file, &bytes);
+                self.guard(written)?;
+                self.unflushed_files.insert(file);
+            }
+        }
         // Segment order: a later file is never durable while an earlier one is not.
         while let Some(file) = self.unflushed_files.first().cloned() {
             let synced = self.storage.sync(&file);

@@ -53,6 +53,11 @@ pub(super) struct Segment {
     pub offset_index: OffsetIndex,
     pub time_index: TimeIndex,
     bytes_since_index_entry: u64,
+    /// Index entries not yet written to the `.index` / `.timeindex` files: they are written at
+    /// the next flush, one write per file instead of one per batch (the files are rebuilt from
+    /// the `.log` on open, so losing these in a crash costs nothing).
+    unwritten_index: Vec<u8>,
+    unwritten_time_index: Vec<u8>,
 }
 
 impl Segment {
@@ -67,7 +72,34 @@ impl Segment {
             offset_index: OffsetIndex::default(),
             time_index: TimeIndex::default(),
             bytes_since_index_entry: 0,
+            unwritten_index: Vec::new(),
+            unwritten_time_index: Vec::new(),
         }
+    }
+
+    /// Keeps index entries of an appended batch until [`Segment::take_unwritten`].
+    pub fn defer(&mut self, entries: &IndexEntries) {
+        if let Some(entry) = entries.offset {
+            self.unwritten_index.extend_from_slice(&entry);
+        }
+        if let Some(entry) = entries.time {
+            self.unwritten_time_index.extend_from_slice(&entry);
+        }
+    }
+
+    /// The index bytes to append to each index file, emptying the buffers.
+    pub fn take_unwritten(&mut self) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        if !self.unwritten_index.is_empty() {
+            out.push((self.index_file(), std::mem::take(&mut self.unwritten_index)));
+        }
+        if !self.unwritten_time_index.is_empty() {
+            out.push((
+                self.time_index_file(),
+                std::mem::take(&mut self.unwritten_time_index),
+            ));
+        }
+        out
     }
 
     pub fn log_file(&self) -> String {

@@ -2,7 +2,7 @@
 //! SyncGroup may wait for other members), and its records on disk (Kafka's
 //! `__consumer_offsets`, here a JSON record log compacted on start).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use partita_core::assignor::TopicPartition;
 use partita_core::group::{
@@ -34,12 +34,10 @@ pub fn open_coordinator(
         JsonLog::open(&config.data_dir.join("__consumer_offsets"), "groups.jsonl")?;
     let now = super::now();
     let mut coordinator = Coordinator::new(config.groups.clone(), config.seed);
-    let mut latest = BTreeMap::new();
-    for record in records {
-        coordinator.replay(&record, now);
-        latest.insert(record.key(), record);
+    for record in &records {
+        coordinator.replay(record, now);
     }
-    let live: Vec<GroupRecord> = latest.into_values().filter(|r| !r.is_tombstone()).collect();
+    let live = partita_core::group::compact(&records);
     log.rewrite(&live)?;
     tracing::info!(
         "replayed the group coordinator: {} live records",

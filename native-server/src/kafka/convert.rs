@@ -26,3 +26,21 @@ pub fn resolve_topic(image: &MetadataImage, name: &TopicName, id: Uuid) -> Optio
         .topic_by_id(TopicId(id.as_u128()))
         .map(|t| t.name.clone())
 }
+
+/// Groups per-partition answers by topic, in order, as responses nest them: `(topic, answer)`
+/// pairs in, one `make(topic, answers)` per run of the same topic out.
+pub fn by_topic<P, T>(
+    answers: impl IntoIterator<Item = (String, P)>,
+    make: impl Fn(&str, Vec<P>) -> T,
+) -> Vec<T> {
+    let mut runs: Vec<(String, Vec<P>)> = Vec::new();
+    for (topic, answer) in answers {
+        match runs.last_mut() {
+            Some((last, run)) if *last == topic => run.push(answer),
+            _ => runs.push((topic, vec![answer])),
+        }
+    }
+    runs.into_iter()
+        .map(|(topic, run)| make(&topic, run))
+        .collect()
+}

@@ -9,7 +9,7 @@ use partita_core::assignor::TopicPartition;
 use partita_core::broker;
 use partita_core::controller::TopicId;
 
-use super::convert::{resolve_topic, topic_name, uuid};
+use super::convert::{by_topic, resolve_topic, topic_name, uuid};
 use super::node::Node;
 
 /// The longest a fetch may wait, whatever the client asks: waits must stay bounded.
@@ -83,9 +83,7 @@ fn encode(
     ids: &std::collections::HashMap<String, TopicId>,
     version: i16,
 ) -> FetchResponse {
-    let mut topics: Vec<FetchableTopicResponse> = Vec::new();
-    let mut last_topic: Option<String> = None;
-    for p in response.partitions {
+    let partitions = response.partitions.into_iter().map(|p| {
         let partition = PartitionData::default()
             .with_partition_index(p.tp.partition)
             .with_error_code(p.error.code())
@@ -93,22 +91,16 @@ fn encode(
             .with_last_stable_offset(p.last_stable_offset)
             .with_log_start_offset(if version >= 5 { p.log_start_offset } else { -1 })
             .with_records(Some(p.records.into()));
-        match topics.last_mut() {
-            Some(last) if last_topic.as_deref() == Some(p.tp.topic.as_str()) => {
-                last.partitions.push(partition)
-            }
-            _ => {
-                // v13 replaced topic names by topic ids.
-                let topic = FetchableTopicResponse::default().with_partitions(vec![partition]);
-                topics.push(if version >= 13 {
-                    topic
-                        .with_topic_id(ids.get(&p.tp.topic).map(|id| uuid(*id)).unwrap_or_default())
-                } else {
-                    topic.with_topic(topic_name(&p.tp.topic))
-                });
-                last_topic = Some(p.tp.topic.clone());
-            }
+        (p.tp.topic, partition)
+    });
+    let topics = by_topic(partitions, |name, partitions| {
+        let topic = FetchableTopicResponse::default().with_partitions(partitions);
+        // v13 replaced topic names by topic ids.
+        if version >= 13 {
+            topic.with_topic_id(ids.get(name).map(|id| uuid(*id)).unwrap_or_default())
+        } else {
+            topic.with_topic(topic_name(name))
         }
-    }
+    });
     FetchResponse::default().with_responses(topics)
 }

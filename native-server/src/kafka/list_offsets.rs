@@ -7,7 +7,7 @@ use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use partita_core::assignor::TopicPartition;
 use partita_core::broker::{ListOffsetsPartition, OffsetSpec};
 
-use super::convert::topic_name;
+use super::convert::{by_topic, topic_name};
 use super::node::Node;
 
 pub async fn handle(
@@ -31,22 +31,19 @@ pub async fn handle(
         .engine
         .call(move |state| state.broker.list_offsets(&partitions))
         .await?;
-    let mut topics: Vec<ListOffsetsTopicResponse> = Vec::new();
-    for l in listed {
+    let partitions = listed.into_iter().map(|l| {
         let partition = ListOffsetsPartitionResponse::default()
             .with_partition_index(l.tp.partition)
             .with_error_code(l.error.code())
             .with_timestamp(l.timestamp)
             .with_offset(l.offset)
             .with_leader_epoch(if version >= 4 { l.leader_epoch } else { -1 });
-        match topics.last_mut() {
-            Some(topic) if topic.name.as_str() == l.tp.topic => topic.partitions.push(partition),
-            _ => topics.push(
-                ListOffsetsTopicResponse::default()
-                    .with_name(topic_name(&l.tp.topic))
-                    .with_partitions(vec![partition]),
-            ),
-        }
-    }
+        (l.tp.topic, partition)
+    });
+    let topics = by_topic(partitions, |name, partitions| {
+        ListOffsetsTopicResponse::default()
+            .with_name(topic_name(name))
+            .with_partitions(partitions)
+    });
     Ok(ListOffsetsResponse::default().with_topics(topics))
 }

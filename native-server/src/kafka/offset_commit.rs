@@ -7,7 +7,7 @@ use kafka_protocol::messages::{OffsetCommitRequest, OffsetCommitResponse};
 use partita_core::assignor::TopicPartition;
 use partita_core::group::{self, CommitOffset};
 
-use super::convert::topic_name;
+use super::convert::{by_topic, topic_name};
 use super::node::Node;
 
 pub async fn handle(
@@ -44,19 +44,16 @@ pub async fn handle(
         .engine
         .call(move |state| state.offset_commit(&commit))
         .await?;
-    let mut topics: Vec<OffsetCommitResponseTopic> = Vec::new();
-    for (tp, result) in results {
+    let partitions = results.into_iter().map(|(tp, result)| {
         let partition = OffsetCommitResponsePartition::default()
             .with_partition_index(tp.partition)
             .with_error_code(result.err().map_or(0, |e| e.code().code()));
-        match topics.last_mut() {
-            Some(topic) if topic.name.as_str() == tp.topic => topic.partitions.push(partition),
-            _ => topics.push(
-                OffsetCommitResponseTopic::default()
-                    .with_name(topic_name(&tp.topic))
-                    .with_partitions(vec![partition]),
-            ),
-        }
-    }
+        (tp.topic, partition)
+    });
+    let topics = by_topic(partitions, |name, partitions| {
+        OffsetCommitResponseTopic::default()
+            .with_name(topic_name(name))
+            .with_partitions(partitions)
+    });
     Ok(OffsetCommitResponse::default().with_topics(topics))
 }

@@ -10,7 +10,7 @@ use partita_core::ErrorCode;
 use partita_core::assignor::TopicPartition;
 use partita_core::group::CommittedOffset;
 
-use super::convert::{str_bytes, topic_name};
+use super::convert::{by_topic, str_bytes, topic_name};
 use super::node::Node;
 
 /// One group's answer: a group-level error, or the offsets per partition (`None`: no commit).
@@ -67,26 +67,20 @@ pub async fn handle(
     Ok(match result {
         Err(code) => response.with_error_code(if version >= 2 { code.code() } else { 0 }),
         Ok(offsets) => {
-            let mut topics: Vec<OffsetFetchResponseTopic> = Vec::new();
-            for (tp, committed) in offsets {
+            let partitions = offsets.into_iter().map(|(tp, committed)| {
                 let (offset, epoch, metadata) = fields(committed, version);
                 let partition = OffsetFetchResponsePartition::default()
                     .with_partition_index(tp.partition)
                     .with_committed_offset(offset)
                     .with_committed_leader_epoch(epoch)
                     .with_metadata(Some(metadata));
-                match topics.last_mut() {
-                    Some(topic) if topic.name.as_str() == tp.topic => {
-                        topic.partitions.push(partition)
-                    }
-                    _ => topics.push(
-                        OffsetFetchResponseTopic::default()
-                            .with_name(topic_name(&tp.topic))
-                            .with_partitions(vec![partition]),
-                    ),
-                }
-            }
-            response.with_topics(topics)
+                (tp.topic, partition)
+            });
+            response.with_topics(by_topic(partitions, |name, partitions| {
+                OffsetFetchResponseTopic::default()
+                    .with_name(topic_name(name))
+                    .with_partitions(partitions)
+            }))
         }
     })
 }
@@ -126,26 +120,20 @@ fn encode_group(group: String, result: Fetched, version: i16) -> OffsetFetchResp
     match result {
         Err(code) => response.with_error_code(code.code()),
         Ok(offsets) => {
-            let mut topics: Vec<OffsetFetchResponseTopics> = Vec::new();
-            for (tp, committed) in offsets {
+            let partitions = offsets.into_iter().map(|(tp, committed)| {
                 let (offset, epoch, metadata) = fields(committed, version);
                 let partition = OffsetFetchResponsePartitions::default()
                     .with_partition_index(tp.partition)
                     .with_committed_offset(offset)
                     .with_committed_leader_epoch(epoch)
                     .with_metadata(Some(metadata));
-                match topics.last_mut() {
-                    Some(topic) if topic.name.as_str() == tp.topic => {
-                        topic.partitions.push(partition)
-                    }
-                    _ => topics.push(
-                        OffsetFetchResponseTopics::default()
-                            .with_name(topic_name(&tp.topic))
-                            .with_partitions(vec![partition]),
-                    ),
-                }
-            }
-            response.with_topics(topics)
+                (tp.topic, partition)
+            });
+            response.with_topics(by_topic(partitions, |name, partitions| {
+                OffsetFetchResponseTopics::default()
+                    .with_name(topic_name(name))
+                    .with_partitions(partitions)
+            }))
         }
     }
 }

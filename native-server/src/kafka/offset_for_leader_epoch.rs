@@ -8,7 +8,7 @@ use kafka_protocol::messages::{OffsetForLeaderEpochRequest, OffsetForLeaderEpoch
 use partita_core::assignor::TopicPartition;
 use partita_core::broker;
 
-use super::convert::topic_name;
+use super::convert::{by_topic, topic_name};
 use super::node::Node;
 
 pub async fn handle(
@@ -37,21 +37,18 @@ pub async fn handle(
         .engine
         .call(move |state| state.broker.offset_for_leader_epoch(&core_request))
         .await?;
-    let mut topics: Vec<OffsetForLeaderTopicResult> = Vec::new();
-    for a in answers {
+    let partitions = answers.into_iter().map(|a| {
         let partition = EpochEndOffset::default()
             .with_partition(a.tp.partition)
             .with_error_code(a.error.code())
             .with_leader_epoch(a.leader_epoch)
             .with_end_offset(a.end_offset);
-        match topics.last_mut() {
-            Some(topic) if topic.topic.as_str() == a.tp.topic => topic.partitions.push(partition),
-            _ => topics.push(
-                OffsetForLeaderTopicResult::default()
-                    .with_topic(topic_name(&a.tp.topic))
-                    .with_partitions(vec![partition]),
-            ),
-        }
-    }
+        (a.tp.topic, partition)
+    });
+    let topics = by_topic(partitions, |name, partitions| {
+        OffsetForLeaderTopicResult::default()
+            .with_topic(topic_name(name))
+            .with_partitions(partitions)
+    });
     Ok(OffsetForLeaderEpochResponse::default().with_topics(topics))
 }

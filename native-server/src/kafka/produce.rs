@@ -7,7 +7,7 @@ use partita_core::Millis;
 use partita_core::assignor::TopicPartition;
 use partita_core::broker;
 
-use super::convert::{str_bytes, topic_name};
+use super::convert::{by_topic, str_bytes, topic_name};
 use super::node::Node;
 
 /// `None` for acks=0: Kafka sends no response at all.
@@ -53,8 +53,7 @@ pub async fn handle(
 }
 
 fn encode(response: broker::ProduceResponse, version: i16) -> ProduceResponse {
-    let mut topics: Vec<TopicProduceResponse> = Vec::new();
-    for p in response.partitions {
+    let partitions = response.partitions.into_iter().map(|p| {
         let partition = PartitionProduceResponse::default()
             .with_index(p.tp.partition)
             .with_error_code(p.error.code())
@@ -62,16 +61,12 @@ fn encode(response: broker::ProduceResponse, version: i16) -> ProduceResponse {
             .with_log_append_time_ms(-1)
             .with_log_start_offset(if version >= 5 { p.log_start_offset } else { -1 })
             .with_error_message(p.error_message.filter(|_| version >= 8).map(str_bytes));
-        match topics.last_mut() {
-            Some(topic) if topic.name.as_str() == p.tp.topic => {
-                topic.partition_responses.push(partition)
-            }
-            _ => topics.push(
-                TopicProduceResponse::default()
-                    .with_name(topic_name(&p.tp.topic))
-                    .with_partition_responses(vec![partition]),
-            ),
-        }
-    }
+        (p.tp.topic, partition)
+    });
+    let topics = by_topic(partitions, |name, partitions| {
+        TopicProduceResponse::default()
+            .with_name(topic_name(name))
+            .with_partition_responses(partitions)
+    });
     ProduceResponse::default().with_responses(topics)
 }
