@@ -150,3 +150,28 @@ test("cutting a broker off, healing, and pausing, slowing or crashing a consumer
   await page.screenshot({ path: screenshotPath("faults"), fullPage: true });
   assert.deepEqual(chrome.errors, []);
 });
+
+test("sending from the page: one message, a burst, and a consumer joining", async () => {
+  const page = await open("scenario=partition-parallelism&seed=4&step=100");
+  await page.getByTestId("producer-acks").selectOption("1");
+  await page.getByTestId("send-one").click();
+  const clients = () => page.locator(".clients").innerText();
+  await page.getByTestId("speed").fill("20");
+  await page.getByTestId("speed").dispatchEvent("change");
+  await page.getByTestId("play").click();
+  await page.waitForFunction(() => /web-producer-\d+ \(producer\)\s*sent 1 · acknowledged 1/.test(document.querySelector(".clients").innerText), null, { timeout: 30_000 });
+  await page.getByTestId("producer-keys").selectOption("0");
+  await page.getByTestId("producer-idempotence").check();
+  await page.getByTestId("send-burst").click();
+  await page.waitForFunction(() => /sent 20 · acknowledged 20/.test(document.querySelector(".clients").innerText), null, { timeout: 30_000 });
+  await page.getByTestId("add-consumer").click();
+  await page.waitForFunction(() => /web-consumer-\d+ \(consumer\)/.test(document.querySelector(".clients").innerText), null, { timeout: 30_000 });
+  await page.keyboard.press(" ");
+  // Stepping back replays what was done before the step it returns to (the sends).
+  const before = await eventCount(page);
+  await page.getByTestId("step-back").click();
+  assert.equal(await eventCount(page), before - 1);
+  assert.match(await clients(), /web-producer/);
+  await page.screenshot({ path: screenshotPath("send-from-the-page"), fullPage: true });
+  assert.deepEqual(chrome.errors, []);
+});

@@ -2,23 +2,15 @@
 //! (confluent-kafka) writes for the same records. The batch is captured from a real produce to
 //! `partita serve`, straight from the partition's `.log` file on disk.
 
-use std::process::Command;
-
 use partita_core::batch::{BatchBuilder, Header, assign_offsets};
+use partita_tests::python::run_python;
 use partita_tests::server::Server;
-use partita_tests::workspace_root;
 
 const TIMESTAMP_MS: i64 = 1_700_000_000_123;
 
 #[test]
 fn the_core_builds_the_batch_librdkafka_builds() {
     let server = Server::start();
-    let python = workspace_root().join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: scripts/install.sh creates it",
-        python.display()
-    );
     // One batch of three records, uncompressed, not idempotent, with a key, a null key, a
     // header and an empty value: the fields a batch encoder can get wrong.
     let script = format!(
@@ -32,16 +24,7 @@ assert p.flush(30) == 0
 "#,
         addr = server.kafka_addr
     );
-    let output = Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_python(&script);
 
     let captured =
         std::fs::read(server.data_dir.join("golden-0/00000000000000000000.log")).unwrap();

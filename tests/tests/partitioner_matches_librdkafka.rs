@@ -3,11 +3,9 @@
 //! `consistent_random` and with `murmur2_random` (the Java client's), and every delivery
 //! report must name the partition `partita_core::partitioner` computes for that key.
 
-use std::process::Command;
-
 use partita_core::partitioner::KeyHash;
+use partita_tests::python::run_python;
 use partita_tests::server::Server;
-use partita_tests::workspace_root;
 
 const PARTITIONS: u32 = 7;
 const KEYS: usize = 200;
@@ -15,12 +13,6 @@ const KEYS: usize = 200;
 /// Produces `KEYS` keyed messages with `partitioner` through confluent-kafka; returns
 /// (key, partition) from the delivery reports.
 fn produce_with_librdkafka(server: &Server, topic: &str, partitioner: &str) -> Vec<(String, u32)> {
-    let python = workspace_root().join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: scripts/install.sh creates it",
-        python.display()
-    );
     let script = format!(
         r#"
 import sys
@@ -41,18 +33,7 @@ for key, partition, err in out:
 "#,
         addr = server.kafka_addr
     );
-    let output = Command::new(python)
-        .arg("-c")
-        .arg(script)
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .unwrap()
+    run_python(&script)
         .lines()
         .map(|line| {
             let (key, partition) = line.rsplit_once(' ').unwrap();

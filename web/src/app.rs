@@ -13,6 +13,7 @@ use crate::components::clients::Clients;
 use crate::components::controls::Controls;
 use crate::components::groups::Groups;
 use crate::components::partitions::Partitions;
+use crate::components::producer_form::ProducerForm;
 use crate::components::timeline::Timeline;
 use crate::components::tour::TourPanel;
 use crate::components::verdict::Verdict;
@@ -100,6 +101,7 @@ pub fn app() -> Html {
                     <Brokers model={props_model.clone()} dispatch={dispatch.clone()} />
                     <Partitions model={props_model.clone()} dispatch={dispatch.clone()} />
                     <Groups model={props_model.clone()} dispatch={dispatch.clone()} />
+                    <ProducerForm model={props_model.clone()} dispatch={dispatch.clone()} />
                     <Clients model={props_model.clone()} dispatch={dispatch.clone()} />
                 </div>
                 <Timeline model={props_model} dispatch={dispatch} />

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use partita_core::sim::scenarios::{self, Summary};
-use partita_core::sim::{Fault, Simulation, Snapshot};
+use partita_core::sim::{ClientSpec, Fault, Simulation, Snapshot};
 use yew::Reducible;
 
 /// At most this many events per play tick, whatever the speed.
@@ -17,9 +17,9 @@ pub struct Model {
     pub seed: u64,
     /// Shared, not copied: the model is cloned on every action, the simulation never.
     pub sim: Rc<RefCell<Simulation>>,
-    /// Faults injected by hand, with the event count at which they were, so that stepping back
-    /// (a replay from the seed) repeats them.
-    pub injected: Vec<(u64, Fault)>,
+    /// What a person did (faults, added clients), with the event count at which they did it,
+    /// so that stepping back (a replay from the seed) repeats it.
+    pub injected: Vec<(u64, UserAction)>,
     pub playing: bool,
     /// Events per play tick.
     pub speed: u32,
@@ -27,6 +27,24 @@ pub struct Model {
     pub verdict: Option<Rc<Summary>>,
     /// Bumped on every change, so that components re-render.
     pub version: u64,
+}
+
+/// Something a person did to the running simulation.
+#[derive(Clone)]
+pub enum UserAction {
+    Fault(Fault),
+    AddClient(ClientSpec),
+}
+
+impl UserAction {
+    fn apply(self, sim: &mut Simulation) {
+        match self {
+            UserAction::Fault(fault) => sim.inject(fault),
+            UserAction::AddClient(client) => {
+                sim.add_client(client);
+            }
+        }
+    }
 }
 
 pub enum Action {
@@ -44,6 +62,8 @@ pub enum Action {
         step: u64,
     },
     Inject(Fault),
+    /// Starts a producer or consumer now.
+    AddClient(ClientSpec),
     /// Runs the scenario to its end, reads every partition back and runs the checker.
     Finish,
 }
@@ -74,6 +94,12 @@ impl Model {
         }
     }
 
+    fn record(&mut self, action: UserAction) {
+        let at = self.events();
+        self.injected.push((at, action.clone()));
+        action.apply(&mut self.sim.borrow_mut());
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         self.sim.borrow().snapshot()
     }
@@ -89,8 +115,8 @@ impl Model {
         let mut sim = Simulation::new(spec, self.seed);
         let mut injected = self.injected.iter().peekable();
         while sim.events() < events {
-            while let Some((_, fault)) = injected.next_if(|(at, _)| *at <= sim.events()) {
-                sim.inject(fault.clone());
+            while let Some((_, action)) = injected.next_if(|(at, _)| *at <= sim.events()) {
+                action.clone().apply(&mut sim);
             }
             if !step_within_end(&mut sim) {
                 break;
@@ -155,11 +181,8 @@ impl Reducible for Model {
                 next.verdict = Some(Rc::new(summary));
                 next.playing = false;
             }
-            Action::Inject(fault) => {
-                let at = next.events();
-                next.injected.push((at, fault.clone()));
-                next.sim.borrow_mut().inject(fault);
-            }
+            Action::Inject(fault) => next.record(UserAction::Fault(fault)),
+            Action::AddClient(client) => next.record(UserAction::AddClient(client)),
         }
         Rc::new(next)
     }

@@ -13,7 +13,7 @@ use super::node::NodeId;
 use super::outbox::Outbox;
 use super::queue::EventQueue;
 use super::rng::Rng;
-use super::spec::{Fault, ScenarioSpec, SpecError};
+use super::spec::{ClientSpec, Fault, ScenarioSpec, SpecError};
 use super::trace::{Trace, TraceEvent};
 use crate::Millis;
 use crate::assignor::TopicPartition;
@@ -475,6 +475,20 @@ impl Simulation {
     }
 
     /// Runs to the spec's end, reads every partition back, and checks the history.
+    /// Starts another client process now (the playground's "send" and "add a consumer"
+    /// buttons); returns its index. The spec records it, so the run stays describable.
+    pub fn add_client(&mut self, mut client: ClientSpec) -> usize {
+        match &mut client {
+            ClientSpec::Producer(p) => p.start_ms = self.now,
+            ClientSpec::Consumer(c) => c.start_ms = self.now,
+        }
+        let index = self.clients.len();
+        self.spec.clients.push(client.clone());
+        self.clients.push(ClientProcess::new(index, client));
+        self.queue.push(self.now, Event::ClientStart(index));
+        index
+    }
+
     pub fn run_to_end(&mut self) -> Vec<Anomaly> {
         self.run_until(self.spec.end_ms);
         self.history.final_reads = super::final_read::read_all(self);

@@ -246,3 +246,27 @@ fn committed_offsets_survive_a_coordinator_failover() {
         "at most the batch in flight at the failover"
     );
 }
+
+#[test]
+fn a_client_added_at_run_time_produces_and_is_acknowledged() {
+    let spec = crate::sim::scenarios::spec("keyed-ordering").unwrap();
+    let mut sim = Simulation::new(spec, 3);
+    sim.run_until(Millis(1_000));
+    let mut producer = match sim.spec().clients[0].clone() {
+        crate::sim::ClientSpec::Producer(p) => p,
+        crate::sim::ClientSpec::Consumer(_) => panic!("keyed-ordering starts with its producer"),
+    };
+    producer.name = "added".into();
+    producer.messages = 5;
+    let index = sim.add_client(crate::sim::ClientSpec::Producer(producer));
+    sim.run_until(Millis(4_000));
+    let added = &sim.snapshot().clients[index];
+    assert_eq!(
+        (added.name.as_str(), added.sent, added.acknowledged),
+        ("added", 5, 5)
+    );
+    assert!(
+        sim.run_to_end().is_empty(),
+        "the checker finds nothing wrong with it"
+    );
+}

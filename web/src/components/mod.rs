@@ -5,6 +5,7 @@ pub mod clients;
 pub mod controls;
 pub mod groups;
 pub mod partitions;
+pub mod producer_form;
 pub mod timeline;
 pub mod tour;
 pub mod verdict;
