@@ -175,3 +175,20 @@ test("sending from the page: one message, a burst, and a consumer joining", asyn
   await page.screenshot({ path: screenshotPath("send-from-the-page"), fullPage: true });
   assert.deepEqual(chrome.errors, []);
 });
+
+test("the lag chart grows with the slow consumer's lag", async () => {
+  const page = await open("scenario=lag&seed=1&step=0");
+  await page.getByTestId("speed").fill("100");
+  await page.getByTestId("speed").dispatchEvent("change");
+  await page.getByTestId("play").click();
+  await page.waitForFunction(() => {
+    const line = document.querySelector("[data-testid=lag-chart] polyline");
+    return line && line.getAttribute("points").split(" ").length > 20;
+  }, null, { timeout: 30_000 });
+  await page.keyboard.press(" ");
+  const heights = await page.locator("[data-testid=lag-chart] polyline").first().evaluate((l) =>
+    l.getAttribute("points").split(" ").map((p) => Number(p.split(",")[1])));
+  assert.ok(Math.min(...heights) < 40, "some sample has lag above zero (y below the baseline)");
+  await page.screenshot({ path: screenshotPath("lag-chart"), fullPage: true });
+  assert.deepEqual(chrome.errors, []);
+});

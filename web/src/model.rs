@@ -10,6 +10,15 @@ use yew::Reducible;
 
 /// At most this many events per play tick, whatever the speed.
 pub const EVENTS_PER_TICK_MAX: u32 = 500;
+/// Lag samples kept for the charts (the oldest go first).
+pub const LAG_SAMPLES_MAX: usize = 400;
+
+/// Each group's total lag at one simulated moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LagSample {
+    pub at_ms: u64,
+    pub lag_by_group: Vec<(String, i64)>,
+}
 
 #[derive(Clone)]
 pub struct Model {
@@ -23,6 +32,8 @@ pub struct Model {
     pub playing: bool,
     /// Events per play tick.
     pub speed: u32,
+    /// Total lag per group over time, sampled after every change, for the charts.
+    pub lag_history: Rc<Vec<LagSample>>,
     /// The checker's verdict, once the run was finished.
     pub verdict: Option<Rc<Summary>>,
     /// Bumped on every change, so that components re-render.
@@ -90,7 +101,27 @@ impl Model {
             playing: false,
             speed: 5,
             verdict: None,
+            lag_history: Rc::new(Vec::new()),
             version: 0,
+        }
+    }
+
+    /// Adds a lag sample for the current moment (replacing one taken at the same time).
+    fn sample_lag(&mut self) {
+        let snapshot = self.snapshot();
+        let sample = LagSample {
+            at_ms: snapshot.now.0,
+            lag_by_group: snapshot
+                .groups
+                .iter()
+                .map(|g| (g.group_id.clone(), g.lag.iter().filter_map(|l| l.lag).sum()))
+                .collect(),
+        };
+        let history = Rc::make_mut(&mut self.lag_history);
+        history.retain(|s| s.at_ms < sample.at_ms);
+        history.push(sample);
+        if history.len() > LAG_SAMPLES_MAX {
+            history.remove(0);
         }
     }
 
@@ -184,6 +215,7 @@ impl Reducible for Model {
             Action::Inject(fault) => next.record(UserAction::Fault(fault)),
             Action::AddClient(client) => next.record(UserAction::AddClient(client)),
         }
+        next.sample_lag();
         Rc::new(next)
     }
 }

@@ -4,10 +4,49 @@
 use yew::prelude::*;
 
 use super::ModelProps;
+use crate::model::LagSample;
+
+const CHART_WIDTH: f64 = 300.0;
+const CHART_HEIGHT: f64 = 40.0;
+
+/// A small line chart of one group's total lag over the sampled moments.
+fn lag_chart(group: &str, history: &[LagSample]) -> Html {
+    let points: Vec<(u64, i64)> = history
+        .iter()
+        .filter_map(|s| {
+            s.lag_by_group
+                .iter()
+                .find(|(g, _)| g == group)
+                .map(|(_, lag)| (s.at_ms, *lag))
+        })
+        .collect();
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return html! {};
+    };
+    let span_ms = (last.0 - first.0).max(1) as f64;
+    let top = points.iter().map(|p| p.1).max().unwrap_or(0).max(1) as f64;
+    let polyline: Vec<String> = points
+        .iter()
+        .map(|(at, lag)| {
+            let x = (*at - first.0) as f64 / span_ms * CHART_WIDTH;
+            let y = CHART_HEIGHT - *lag as f64 / top * CHART_HEIGHT;
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    html! {
+        <svg class="lag-chart" data-testid="lag-chart" width={CHART_WIDTH.to_string()} height={CHART_HEIGHT.to_string()}
+             viewBox={format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}")} role="img"
+             aria-label={format!("lag of {group} over time, up to {top}")}>
+            <title>{ format!("total lag of {group}: peak {top}, now {}", last.1) }</title>
+            <polyline points={polyline.join(" ")} />
+        </svg>
+    }
+}
 
 #[function_component(Groups)]
 pub fn groups(props: &ModelProps) -> Html {
     let snapshot = props.model.snapshot();
+    let history = props.model.lag_history.clone();
     html! {
         <section class="groups" aria-label="consumer groups">
             <h2>{ "Consumer groups" }</h2>
@@ -17,6 +56,7 @@ pub fn groups(props: &ModelProps) -> Html {
                 html! {
                     <div class="group" data-testid="group">
                         <h3>{ &g.group_id }<span class="muted">{ format!(" · {} · {} members · lag {total}", g.state, g.members.len()) }</span></h3>
+                        { lag_chart(&g.group_id, &history) }
                         <table>
                             <thead><tr><th>{ "partition" }</th><th>{ "committed" }</th><th>{ "high watermark" }</th><th>{ "lag" }</th><th>{ "owner" }</th></tr></thead>
                             <tbody>
