@@ -22,6 +22,8 @@ pub(crate) mod wire;
 
 #[cfg(test)]
 mod scenarios;
+#[cfg(test)]
+mod test_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 

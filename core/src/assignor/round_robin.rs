@@ -37,23 +37,8 @@ pub(super) fn assign(topics: &TopicPartitionCounts, members: &[MemberSubscriptio
 
 #[cfg(test)]
 mod tests {
-    use crate::assignor::{AssignorKind, MemberSubscription, TopicPartition};
-
-    fn member(id: &str, topics: &[&str]) -> MemberSubscription {
-        MemberSubscription {
-            member_id: id.into(),
-            topics: topics.iter().map(|t| t.to_string()).collect(),
-            owned: vec![],
-            generation: None,
-        }
-    }
-
-    fn names(partitions: &[TopicPartition]) -> Vec<String> {
-        partitions
-            .iter()
-            .map(|tp| format!("{}-{}", tp.topic, tp.partition))
-            .collect()
-    }
+    use crate::assignor::AssignorKind;
+    use crate::assignor::test_support::{member, names};
 
     #[test]
     fn deals_all_partitions_across_topics() {

@@ -141,6 +141,7 @@ fn next_move(
 
 #[cfg(test)]
 mod tests {
+    use crate::assignor::test_support::names;
     use crate::assignor::{AssignorKind, MemberSubscription, TopicPartition};
 
     fn member(
@@ -158,13 +159,6 @@ mod tests {
                 .collect(),
             generation: Some(generation),
         }
-    }
-
-    fn names(partitions: &[TopicPartition]) -> Vec<String> {
-        partitions
-            .iter()
-            .map(|tp| format!("{}-{}", tp.topic, tp.partition))
-            .collect()
     }
 
     fn assign(partitions: i32, members: &[MemberSubscription]) -> crate::assignor::Assignment {
