@@ -2,60 +2,14 @@
 //! predicts: acks=1 loses acknowledged writes under a leader crash in some seeds, acks=all with
 //! min.insync.replicas=2 in none, and so on. A failing seed prints the command that replays it.
 
+use partita_core::sim::scenarios::expectations::{holds_in_every_seed, shows_in_some_seed};
 use partita_core::sim::scenarios::{self, Summary};
 use partita_core::sim::sweep::replay_command;
 
 const SEEDS: std::ops::Range<u64> = 0..200;
 
-fn field(summary: &Summary, name: &str) -> i64 {
-    *summary
-        .fields
-        .get(name)
-        .unwrap_or_else(|| panic!("{} reports no {name}", summary.scenario))
-}
-
 fn has(summary: &Summary, kind: &str) -> bool {
     summary.anomalies.iter().any(|a| a.kind.name() == kind)
-}
-
-fn clean(summary: &Summary) -> bool {
-    summary.anomalies.is_empty()
-}
-
-/// What must hold in every seed of a scenario.
-fn holds_in_every_seed(summary: &Summary) -> bool {
-    match summary.scenario.as_str() {
-        "keyed-ordering" => clean(summary) && field(summary, "out_of_order_keys") == 0,
-        "partition-parallelism" => clean(summary) && field(summary, "idle_consumers") == 1,
-        // Lost writes are allowed (that is the point); nothing else is.
-        "acks0-leader-crash" | "acks1-leader-crash" => summary
-            .anomalies
-            .iter()
-            .all(|a| matches!(a.kind.name(), "lost-write" | "duplicate")),
-        "acks-all-leader-crash" => clean(summary) && summary.acknowledged > 0,
-        "min-isr" => clean(summary) && field(summary, "rejected_not_enough_replicas") > 0,
-        "rebalance-eager" => clean(summary) && field(summary, "revoked") == 6,
-        "rebalance-cooperative" => clean(summary) && field(summary, "revoked") == 2,
-        "at-least-once" => {
-            clean(summary) && field(summary, "redelivered") > 0 && field(summary, "lost") == 0
-        }
-        "at-most-once" => field(summary, "lost") > 0,
-        "idempotence-off" => true,
-        "idempotence-on" => clean(summary) && field(summary, "duplicates") == 0,
-        "lag" => {
-            clean(summary) && field(summary, "lag_max") > 0 && field(summary, "lag_final") == 0
-        }
-        other => panic!("no expectation written for scenario {other}"),
-    }
-}
-
-/// What must show in at least one seed of a scenario (faults that only sometimes bite).
-fn shows_in_some_seed(scenario: &str) -> Option<&'static str> {
-    match scenario {
-        "acks0-leader-crash" | "acks1-leader-crash" => Some("lost-write"),
-        "idempotence-off" => Some("duplicate"),
-        _ => None,
-    }
 }
 
 #[test]

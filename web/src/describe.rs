@@ -23,6 +23,15 @@ fn tps(partitions: &[TopicPartition]) -> String {
     partitions.iter().map(tp).collect::<Vec<_>>().join(", ")
 }
 
+/// "offset 4" or "offsets 4–6", for the records from `from` up to (not including) `to`.
+fn offset_range(from: i64, to: i64) -> String {
+    if to - from == 1 {
+        format!("offset {from}")
+    } else {
+        format!("offsets {from}–{}", to - 1)
+    }
+}
+
 /// One sentence for one event.
 pub fn describe(event: &TraceEvent) -> String {
     use TraceEvent::*;
@@ -46,12 +55,23 @@ pub fn describe(event: &TraceEvent) -> String {
         Append {
             broker,
             tp: p,
+            from_offset,
             log_end_offset,
+            leader,
+            leader_epoch,
         } => {
-            format!(
-                "broker {broker} appended to {}: its log now ends at offset {log_end_offset}",
-                tp(p)
-            )
+            let offsets = offset_range(*from_offset, *log_end_offset);
+            if broker == leader {
+                format!(
+                    "broker {broker}, leader of {} in epoch {leader_epoch}, appended {offsets}",
+                    tp(p)
+                )
+            } else {
+                format!(
+                    "broker {broker} fetched {offsets} from broker {leader}, leader of {} in epoch {leader_epoch}",
+                    tp(p)
+                )
+            }
         }
         Truncated {
             broker,

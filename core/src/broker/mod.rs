@@ -178,6 +178,22 @@ impl<F: StorageFactory> Broker<F> {
         self.partitions.get(tp).map(Partition::snapshot)
     }
 
+    /// Whole batches of `tp` from the one holding `offset`, below `end_offset`, read straight
+    /// from the log without a request: for views of the data (the playground's cells), never
+    /// for clients.
+    pub fn read_log(
+        &self,
+        tp: &TopicPartition,
+        offset: i64,
+        max_bytes: usize,
+        end_offset: i64,
+    ) -> Option<Vec<u8>> {
+        let log = &self.partitions.get(tp)?.log;
+        log.read_bounded(offset, max_bytes, end_offset)
+            .ok()
+            .map(|read| read.records)
+    }
+
     /// Syncs every partition with unsynced appends (in durable mode), or those whose flush
     /// policy says so, then answers whatever that unblocked.
     pub fn flush(&mut self, now: Millis) -> Result<(), StorageError> {

@@ -15,6 +15,7 @@ pub struct GroupDescription {
     pub group_id: String,
     /// `Dead` for a group that does not exist.
     pub state: GroupState,
+    pub generation_id: i32,
     pub protocol_type: String,
     /// The assignor of the current generation; empty unless the group is Stable.
     pub protocol_name: String,
@@ -47,6 +48,7 @@ impl Coordinator {
             return GroupDescription {
                 group_id: group_id.to_owned(),
                 state: GroupState::Dead,
+                generation_id: -1,
                 protocol_type: String::new(),
                 protocol_name: String::new(),
                 members: Vec::new(),
@@ -81,6 +83,7 @@ impl Coordinator {
         GroupDescription {
             group_id: group_id.to_owned(),
             state: group.state,
+            generation_id: group.generation_id,
             protocol_type: group.protocol_type.clone().unwrap_or_default(),
             protocol_name,
             members,

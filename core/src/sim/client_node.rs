@@ -45,6 +45,8 @@ pub struct ClientProcess {
     pub stats: ClientStats,
     /// Processing speed set by a fault, kept across restarts.
     slow_ms_per_record: Option<Millis>,
+    /// Stopped on purpose: it never starts again.
+    pub stopped: bool,
 }
 
 impl ClientProcess {
@@ -56,7 +58,30 @@ impl ClientProcess {
             running: None,
             stats: ClientStats::default(),
             slow_ms_per_record: None,
+            stopped: false,
         }
+    }
+
+    /// What the process is doing, in words: "not started", "running", "crashed" or "stopped".
+    pub fn state(&self) -> &'static str {
+        match (&self.running, self.stopped, self.incarnation) {
+            (Some(_), _, _) => "running",
+            (None, true, _) => "stopped",
+            (None, false, 0) => "not started",
+            (None, false, _) => "crashed",
+        }
+    }
+
+    /// Ends the process for good, as an application shutting down does: a consumer closes
+    /// (committing first with auto-commit, then leaving its group, which rebalances at once).
+    pub fn stop(&mut self, now: Millis, out: &mut Outbox) {
+        self.stopped = true;
+        let node = self.node();
+        if let Some(Running::Consumer(c)) = &mut self.running {
+            c.consumer.close(now);
+            ship(node, std::iter::from_fn(|| c.consumer.poll_outgoing()), out);
+        }
+        self.running = None;
     }
 
     pub fn node(&self) -> NodeId {
@@ -199,6 +224,9 @@ impl ClientProcess {
     }
 
     pub fn restart_after(&self) -> Option<Millis> {
+        if self.stopped {
+            return None;
+        }
         match &self.spec {
             ClientSpec::Consumer(c) => c.restart_after_ms,
             ClientSpec::Producer(_) => None,

@@ -7,7 +7,7 @@ use super::network::LossRule;
 use super::node::NodeId;
 use super::outbox::Outbox;
 use super::simulation::Simulation;
-use super::spec::Fault;
+use super::spec::{Fault, TopicSpec};
 use super::trace::TraceEvent;
 use crate::client::Destination;
 use crate::controller::BrokerId;
@@ -47,7 +47,9 @@ impl Simulation {
         });
         // Faults injected by hand (the playground) are checked here rather than trusted.
         let client = match &fault {
-            Fault::SlowConsumer { client, .. } | Fault::CrashClient { client, .. } => Some(*client),
+            Fault::SlowConsumer { client, .. }
+            | Fault::CrashClient { client, .. }
+            | Fault::StopClient { client } => Some(*client),
             _ => None,
         };
         let overlapping =
@@ -76,6 +78,17 @@ impl Simulation {
                     for id in followers {
                         self.crash_broker(id, out);
                     }
+                }
+            }
+            Fault::CrashFollower { topic, partition } => {
+                let image = self.controller.controller.image();
+                let follower = image.partition(&topic, partition).and_then(|state| {
+                    state.replicas.iter().copied().find(|&r| {
+                        r != state.leader && self.brokers.get(&r).is_some_and(|b| b.is_up())
+                    })
+                });
+                if let Some(id) = follower {
+                    self.crash_broker(id, out);
                 }
             }
             Fault::RestartBroker(id) => self.restart_broker(id),
@@ -128,6 +141,11 @@ impl Simulation {
                 self.clients[client].slow_down(processing_ms_per_record);
             }
             Fault::CrashClient { client, at } => self.clients[client].arm_crash(at),
+            Fault::StopClient { client } => {
+                self.clients[client].stop(self.now, out);
+                self.timers.remove(&NodeId::Client(client));
+            }
+            Fault::CreateTopic(topic) => self.create_topic(topic, out),
             Fault::LoseMessages {
                 prefix,
                 per_million,
@@ -138,6 +156,20 @@ impl Simulation {
                 });
             }
             Fault::StopLosingMessages => self.network.config.loss_rules.clear(),
+        }
+    }
+
+    /// Creates a topic as an operator would; a refusal (a name in use, too few brokers for the
+    /// replication factor) is traced, not raised.
+    fn create_topic(&mut self, topic: TopicSpec, out: &mut Outbox) {
+        match self.controller.controller.create_topic(&topic.to_create()) {
+            Ok(records) => {
+                self.controller.commit(records, out);
+                self.spec.topics.push(topic);
+            }
+            Err(e) => out.trace(TraceEvent::Fault {
+                description: format!("topic {} not created: {e}", topic.name),
+            }),
         }
     }
 

@@ -68,7 +68,10 @@ pub fn observe<F: StorageFactory>(
                     out.trace(TraceEvent::Append {
                         broker: id,
                         tp: tp.clone(),
+                        from_offset: b.log_end_offset,
                         log_end_offset: now.log_end_offset,
+                        leader: snapshot.leader,
+                        leader_epoch: snapshot.leader_epoch,
                     });
                 } else if now.log_end_offset < b.log_end_offset {
                     out.trace(TraceEvent::Truncated {

@@ -19,7 +19,7 @@ use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::checker::{Anomaly, History};
 use crate::client::Destination;
-use crate::controller::{BrokerId, CreateTopic};
+use crate::controller::BrokerId;
 
 /// A run stops after this many events whatever its end time: a bound on work, so a scenario
 /// that livelocks ends instead of hanging the playground.
@@ -141,17 +141,10 @@ impl Simulation {
             self.controller.commit(records, &mut out);
         }
         for topic in self.spec.topics.clone() {
-            let create = CreateTopic {
-                name: topic.name.clone(),
-                partitions: Some(topic.partitions),
-                replication_factor: Some(topic.replication_factor),
-                assignment: None,
-                configs: topic.configs.clone(),
-            };
             let records = self
                 .controller
                 .controller
-                .create_topic(&create)
+                .create_topic(&topic.to_create())
                 .map_err(|e| SpecError(format!("topic {}: {e}", topic.name)))?;
             self.controller.commit(records, &mut out);
         }
@@ -249,6 +242,8 @@ impl Simulation {
             } => self.deliver(from, to, incarnation, message, &mut out),
             Event::Timer(node) => self.fire_timer(node, at, &mut out),
             Event::Fault(fault) => self.apply_fault(fault, &mut out),
+            // A restart scheduled before the process was stopped for good does not happen.
+            Event::ClientStart(index) if self.clients[index].stopped => {}
             Event::ClientStart(index) => {
                 let brokers = self.spec.brokers.clone();
                 let seed = self.rng.next_u64();

@@ -4,19 +4,32 @@
 use serde::Serialize;
 
 use super::client_node::Running;
+use super::node::NodeId;
 use super::simulation::Simulation;
 use crate::Millis;
 use crate::assignor::TopicPartition;
+use crate::batch::{decode_records, split_batches};
 use crate::controller::BrokerId;
+
+/// Bytes read per step by [`Simulation::record_keys`]; a read returns at least one batch.
+const KEYS_READ_BYTES: usize = 64 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Snapshot {
     pub now: Millis,
     pub events: u64,
+    pub controller: ControllerView,
     pub brokers: Vec<BrokerView>,
     pub partitions: Vec<PartitionView>,
     pub groups: Vec<GroupView>,
     pub clients: Vec<ClientView>,
+}
+
+/// The KRaft controller: a node of its own here (a quorum of one), not one of the brokers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ControllerView {
+    /// Records in the metadata log.
+    pub metadata_records: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -25,6 +38,8 @@ pub struct BrokerView {
     pub up: bool,
     /// Registered and not fenced, as the controller sees it.
     pub live: bool,
+    /// A network partition separates it from the controller or another broker.
+    pub cut_off: bool,
     pub replicas: Vec<ReplicaView>,
 }
 
@@ -52,6 +67,9 @@ pub struct PartitionView {
 pub struct GroupView {
     pub group_id: String,
     pub state: String,
+    pub generation_id: i32,
+    /// The assignor the members agreed on (empty while rebalancing).
+    pub assignor: String,
     pub members: Vec<String>,
     pub lag: Vec<LagView>,
 }
@@ -71,6 +89,8 @@ pub struct ClientView {
     pub name: String,
     pub kind: &'static str,
     pub up: bool,
+    /// "not started", "running", "crashed" or "stopped".
+    pub state: &'static str,
     pub incarnation: u32,
     pub sent: u64,
     pub acknowledged: u64,
@@ -92,6 +112,7 @@ impl Simulation {
                 id: b.id,
                 up: b.is_up(),
                 live: image.is_live(b.id),
+                cut_off: self.is_cut_off(b.id),
                 replicas: b
                     .broker
                     .iter()
@@ -143,6 +164,8 @@ impl Simulation {
                 GroupView {
                     group_id: listing.group_id,
                     state: description.state.name().to_string(),
+                    generation_id: description.generation_id,
+                    assignor: description.protocol_name,
                     members: description
                         .members
                         .into_iter()
@@ -184,6 +207,7 @@ impl Simulation {
                     name: c.spec.name().to_string(),
                     kind,
                     up: c.running.is_some(),
+                    state: c.state(),
                     incarnation: c.incarnation,
                     sent: c.stats.sent,
                     acknowledged: c.stats.acknowledged,
@@ -198,11 +222,60 @@ impl Simulation {
         Snapshot {
             now: self.now(),
             events: self.events(),
+            controller: ControllerView {
+                metadata_records: self.controller.log.len() as u64,
+            },
             brokers,
             partitions,
             groups,
             clients,
         }
+    }
+
+    /// Whether a network partition separates broker `id` from the controller or another broker.
+    fn is_cut_off(&self, id: BrokerId) -> bool {
+        let me = NodeId::Broker(id);
+        std::iter::once(NodeId::Controller)
+            .chain(self.brokers.keys().map(|&b| NodeId::Broker(b)))
+            .any(|other| other != me && self.network.is_cut(me, other))
+    }
+
+    /// The keys of the records at offsets `from..to` of broker `broker`'s replica of `tp`
+    /// (`None` for a record without a key), read from its log as it is now, for the
+    /// playground's cells. Offsets the replica does not hold are left out.
+    pub fn record_keys(
+        &self,
+        broker: BrokerId,
+        tp: &TopicPartition,
+        from: i64,
+        to: i64,
+    ) -> Vec<(i64, Option<String>)> {
+        let Some(broker) = self.brokers.get(&broker).and_then(|b| b.broker.as_ref()) else {
+            return Vec::new();
+        };
+        let mut keys = Vec::new();
+        let mut offset = from;
+        while offset < to {
+            let Some(bytes) = broker.read_log(tp, offset, KEYS_READ_BYTES, to) else {
+                break;
+            };
+            let Ok(batches) = split_batches(&bytes) else {
+                break;
+            };
+            if batches.is_empty() {
+                break;
+            }
+            for (range, summary) in batches {
+                offset = summary.header.next_offset();
+                for record in decode_records(&bytes[range]).unwrap_or_default() {
+                    if (from..to).contains(&record.offset) {
+                        let key = record.key.map(|k| String::from_utf8_lossy(&k).into_owned());
+                        keys.push((record.offset, key));
+                    }
+                }
+            }
+        }
+        keys
     }
 
     /// The high watermark of `tp` at its current leader, if the leader is up.

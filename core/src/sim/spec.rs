@@ -10,7 +10,7 @@ use crate::Millis;
 use crate::client::consumer::ConsumerConfig;
 use crate::client::producer::ProducerConfig;
 use crate::config::BrokerConfig;
-use crate::controller::BrokerId;
+use crate::controller::{BrokerId, CreateTopic};
 use crate::group::CoordinatorConfig;
 
 #[derive(Clone, Debug)]
@@ -148,6 +148,19 @@ pub struct TopicSpec {
     pub configs: Vec<(String, String)>,
 }
 
+impl TopicSpec {
+    /// The controller's command that creates this topic.
+    pub fn to_create(&self) -> CreateTopic {
+        CreateTopic {
+            name: self.name.clone(),
+            partitions: Some(self.partitions),
+            replication_factor: Some(self.replication_factor),
+            assignment: None,
+            configs: self.configs.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum ClientSpec {
     Producer(ProducerSpec),
@@ -227,6 +240,11 @@ pub enum Fault {
         topic: String,
         partition: u32,
     },
+    /// Crashes one follower of the partition (the first running one in replica order).
+    CrashFollower {
+        topic: String,
+        partition: u32,
+    },
     /// Restarts every crashed broker.
     RestartCrashed,
     /// Cuts every link between the two sets.
@@ -258,6 +276,12 @@ pub enum Fault {
         client: usize,
         at: CrashPoint,
     },
+    /// The application shuts down cleanly and for good: a consumer closes and leaves its group.
+    StopClient {
+        client: usize,
+    },
+    /// An operator creates a topic (`kafka-topics.sh --create`).
+    CreateTopic(TopicSpec),
     /// Messages whose summary starts with `prefix` are lost with this probability.
     LoseMessages {
         prefix: String,
@@ -277,6 +301,9 @@ impl std::fmt::Display for Fault {
             }
             Fault::CrashFollowers { topic, partition } => {
                 write!(f, "crash followers of {topic}-{partition}")
+            }
+            Fault::CrashFollower { topic, partition } => {
+                write!(f, "crash a follower of {topic}-{partition}")
             }
             Fault::RestartCrashed => write!(f, "restart crashed brokers"),
             Fault::Partition { a, b } => {
@@ -306,6 +333,12 @@ impl std::fmt::Display for Fault {
                 )
             }
             Fault::CrashClient { client, at } => write!(f, "crash client-{client} at {at:?}"),
+            Fault::StopClient { client } => write!(f, "stop client-{client}"),
+            Fault::CreateTopic(topic) => write!(
+                f,
+                "create topic {} with {} partitions, replication factor {}",
+                topic.name, topic.partitions, topic.replication_factor
+            ),
             Fault::LoseMessages {
                 prefix,
                 per_million,

@@ -270,3 +270,183 @@ fn a_client_added_at_run_time_produces_and_is_acknowledged() {
         "the checker finds nothing wrong with it"
     );
 }
+
+#[test]
+fn a_stopped_consumer_leaves_its_group_at_once_and_never_returns() {
+    let spec = scenarios::spec("rebalance-cooperative").unwrap();
+    let mut sim = Simulation::new(spec, 2);
+    sim.run_until(Millis(5_000));
+    let consumers = |sim: &Simulation| {
+        sim.snapshot()
+            .clients
+            .iter()
+            .filter(|c| c.kind == "consumer" && c.state == "running")
+            .count()
+    };
+    let before = consumers(&sim);
+    let stopped = sim
+        .snapshot()
+        .clients
+        .iter()
+        .find(|c| c.kind == "consumer" && !c.assignment.is_empty())
+        .expect("a consumer owning partitions")
+        .index;
+    sim.inject(Fault::StopClient { client: stopped });
+    // Well within the session timeout (3 s): only a LeaveGroup can make the group notice.
+    sim.run_until(Millis(6_000));
+    let snapshot = sim.snapshot();
+    assert_eq!(snapshot.clients[stopped].state, "stopped");
+    assert_eq!(consumers(&sim), before - 1);
+    let text = sim.trace().text();
+    assert!(
+        text.contains(&format!("fault stop client-{stopped}")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("(SessionTimeout)"),
+        "it left, it did not time out"
+    );
+    let group = &snapshot.groups[0];
+    assert_eq!(group.members.len(), before - 1);
+    assert!(
+        group.lag.iter().all(|l| l.owner.is_some()),
+        "its partitions moved to the others: {:?}",
+        group.lag
+    );
+}
+
+#[test]
+fn a_created_topic_gets_leaders_and_takes_writes() {
+    let mut sim = Simulation::new(scenarios::spec("keyed-ordering").unwrap(), 4);
+    sim.run_until(Millis(500));
+    sim.inject(Fault::CreateTopic(scenarios_topic("payments", 4, 2)));
+    sim.inject(Fault::CreateTopic(scenarios_topic("too-wide", 1, 4)));
+    sim.run_until(Millis(1_000));
+    let snapshot = sim.snapshot();
+    let payments: Vec<_> = snapshot
+        .partitions
+        .iter()
+        .filter(|p| p.tp.topic == "payments")
+        .collect();
+    assert_eq!(payments.len(), 4);
+    assert!(
+        payments
+            .iter()
+            .all(|p| p.leader > 0 && p.replicas.len() == 2)
+    );
+    assert!(sim.spec().topics.iter().any(|t| t.name == "payments"));
+    let text = sim.trace().text();
+    assert!(text.contains("topic too-wide not created"), "{text}");
+    let mut producer = match sim.spec().clients[0].clone() {
+        ClientSpec::Producer(p) => p,
+        ClientSpec::Consumer(_) => panic!("keyed-ordering starts with its producer"),
+    };
+    producer.name = "payments-producer".into();
+    producer.topic = "payments".into();
+    producer.messages = 8;
+    let index = sim.add_client(ClientSpec::Producer(producer));
+    sim.run_until(Millis(3_000));
+    assert_eq!(sim.snapshot().clients[index].acknowledged, 8);
+    assert!(sim.run_to_end().is_empty());
+}
+
+fn scenarios_topic(name: &str, partitions: u32, replication_factor: u16) -> TopicSpec {
+    TopicSpec {
+        name: name.into(),
+        partitions,
+        replication_factor,
+        configs: Default::default(),
+    }
+}
+
+#[test]
+fn record_keys_read_the_replica_log_and_follow_the_key() {
+    let mut sim = Simulation::new(scenarios::spec("keyed-vs-keyless").unwrap(), 1);
+    sim.run_until(Millis(2_000));
+    let snapshot = sim.snapshot();
+    let mut keyed = 0;
+    let mut keyless = 0;
+    for broker in &snapshot.brokers {
+        for replica in &broker.replicas {
+            let keys = sim.record_keys(broker.id, &replica.tp, 0, replica.log_end_offset);
+            let offsets: Vec<i64> = keys.iter().map(|(o, _)| *o).collect();
+            let expected: Vec<i64> = (replica.log_start_offset..replica.log_end_offset).collect();
+            assert_eq!(offsets, expected, "one entry per record, in order");
+            keyed += keys.iter().filter(|(_, k)| k.is_some()).count();
+            keyless += keys.iter().filter(|(_, k)| k.is_none()).count();
+            let tail = sim.record_keys(broker.id, &replica.tp, 2, 4);
+            assert!(tail.iter().all(|(o, _)| (2..4).contains(o)));
+        }
+    }
+    assert!(keyed > 0 && keyless > 0, "{keyed} keyed, {keyless} keyless");
+    assert!(
+        sim.record_keys(9, &snapshot.partitions[0].tp, 0, 10)
+            .is_empty()
+    );
+}
+
+#[test]
+fn one_follower_crashes_and_the_leader_stays() {
+    let mut spec = spec();
+    spec.faults.clear();
+    spec.faults.push((
+        Millis(300),
+        Fault::CrashFollower {
+            topic: "t".into(),
+            partition: 0,
+        },
+    ));
+    let mut sim = Simulation::new(spec, 8);
+    sim.run_until(Millis(2_000));
+    let snapshot = sim.snapshot();
+    let leader = snapshot.partitions[0].leader;
+    let down: Vec<_> = snapshot
+        .brokers
+        .iter()
+        .filter(|b| !b.up)
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(down.len(), 1);
+    assert_ne!(down[0], leader);
+    assert_eq!(snapshot.partitions[0].isr.len(), 2);
+}
+
+#[test]
+fn snapshots_show_cut_off_brokers_generations_and_client_states() {
+    let mut sim = Simulation::new(scenarios::spec("lag").unwrap(), 2);
+    let snapshot = sim.snapshot();
+    assert!(snapshot.clients.iter().all(|c| c.state == "not started"));
+    sim.run_until(Millis(2_000));
+    let snapshot = sim.snapshot();
+    assert_eq!(snapshot.clients[0].state, "running");
+    assert_eq!(snapshot.clients[3].state, "not started");
+    assert!(snapshot.controller.metadata_records > 0);
+    assert!(snapshot.groups[0].generation_id >= 1);
+    assert_eq!(snapshot.groups[0].assignor, "range");
+    assert!(snapshot.brokers.iter().all(|b| !b.cut_off));
+    sim.inject(Fault::Partition {
+        a: vec![NodeId::Broker(1)],
+        b: vec![NodeId::Controller],
+    });
+    sim.step();
+    let cut: Vec<bool> = sim.snapshot().brokers.iter().map(|b| b.cut_off).collect();
+    assert_eq!(cut, vec![true, false, false]);
+}
+
+#[test]
+fn the_trace_says_who_fetched_what_from_which_leader() {
+    let mut sim = Simulation::new(scenarios::spec("keyed-ordering").unwrap(), 3);
+    sim.run_until(Millis(1_000));
+    let follower_appends = sim.trace().entries().iter().find_map(|e| match &e.event {
+        TraceEvent::Append {
+            broker,
+            leader,
+            from_offset,
+            log_end_offset,
+            ..
+        } if broker != leader => Some((*from_offset, *log_end_offset)),
+        _ => None,
+    });
+    let (from, to) = follower_appends.expect("followers fetched");
+    assert!(from < to);
+}

@@ -33,11 +33,15 @@ pub enum TraceEvent {
         message: String,
         reason: &'static str,
     },
-    /// A leader appended records (its log end offset moved up).
+    /// A replica's log grew from `from_offset` to `log_end_offset`: a leader appended what
+    /// producers sent, or a follower what it fetched from `leader` in `leader_epoch`.
     Append {
         broker: BrokerId,
         tp: TopicPartition,
+        from_offset: i64,
         log_end_offset: i64,
+        leader: BrokerId,
+        leader_epoch: i32,
     },
     /// A log end offset moved down (a follower truncated, or a restart lost a tail).
     Truncated {
@@ -146,8 +150,15 @@ impl std::fmt::Display for TraceEvent {
             Append {
                 broker,
                 tp: p,
+                from_offset,
                 log_end_offset,
-            } => write!(f, "append broker-{broker} {} leo={log_end_offset}", tp(p)),
+                leader,
+                leader_epoch,
+            } => write!(
+                f,
+                "append broker-{broker} {} {from_offset}..{log_end_offset} leader=broker-{leader} epoch={leader_epoch}",
+                tp(p)
+            ),
             Truncated {
                 broker,
                 tp: p,

@@ -11,7 +11,7 @@ use super::common::{self, p};
 use super::{Fields, Scenario, no_samples};
 use crate::Millis;
 use crate::broker::ACKS_ALL;
-use crate::checker::{Anomaly, AnomalyKind};
+use crate::checker::{Anomaly, AnomalyKind, Op};
 use crate::sim::simulation::Simulation;
 use crate::sim::spec::{Fault, ScenarioSpec};
 
@@ -81,35 +81,47 @@ fn measure_crash(sim: &mut Simulation, anomalies: &[Anomaly]) -> Fields {
 
 pub const MIN_ISR: Scenario = Scenario {
     name: "min-isr",
-    description: "acks=all, min.insync.replicas=2: with two of three replicas stopped the leader refuses writes.",
+    description: "acks=all, min.insync.replicas=2: with one of three replicas stopped writes go on; with two stopped the leader refuses them.",
     build: min_isr,
     drive: no_samples,
     measure: measure_min_isr,
 };
 
+/// The first follower stops here; the ISR shrinks once the controller fences it.
+const FIRST_DOWN_MS: Millis = Millis(500);
+/// The second follower stops here.
+const SECOND_DOWN_MS: Millis = Millis(3_000);
+
 fn min_isr() -> ScenarioSpec {
     let mut spec = ScenarioSpec::new("min-isr");
     spec.topics
         .push(common::topic("t", 1, 3, &[("min.insync.replicas", "2")]));
-    let mut producer = common::producer("producer", "t", 200, 20, 0, ACKS_ALL);
+    let mut producer = common::producer("producer", "t", 250, 20, 0, ACKS_ALL);
     producer.config.delivery_timeout_ms = Millis(3_000);
     spec.clients.push(p(producer));
-    spec.faults.push((
-        Millis(500),
-        Fault::CrashFollowers {
-            topic: "t".into(),
-            partition: 0,
-        },
-    ));
-    spec.faults.push((Millis(4_000), Fault::RestartCrashed));
-    spec.end_ms = Millis(8_000);
+    let follower = || Fault::CrashFollower {
+        topic: "t".into(),
+        partition: 0,
+    };
+    spec.faults.push((FIRST_DOWN_MS, follower()));
+    spec.faults.push((SECOND_DOWN_MS, follower()));
+    spec.faults.push((Millis(5_500), Fault::RestartCrashed));
+    spec.end_ms = Millis(9_500);
     spec
 }
 
 fn measure_min_isr(sim: &mut Simulation, _: &[Anomaly]) -> Fields {
     let rejected = common::producer_errors(sim, "NOT_ENOUGH_REPLICAS")
         + common::producer_errors(sim, "NOT_ENOUGH_REPLICAS_AFTER_APPEND");
+    let one_down = FIRST_DOWN_MS..SECOND_DOWN_MS;
+    let acknowledged_one_down = sim
+        .history()
+        .ops
+        .iter()
+        .filter(|op| matches!(op, Op::Ack { at, .. } if one_down.contains(at)))
+        .count();
     Fields::from([
+        ("acknowledged_one_down".into(), acknowledged_one_down as i64),
         ("rejected_not_enough_replicas".into(), rejected),
         (
             "failed".into(),

@@ -5,10 +5,12 @@
 //! | scenario | what happens | what its summary shows |
 //! |---|---|---|
 //! | `keyed-ordering` | keyed messages over 3 partitions, one consumer | no anomalies, `out_of_order_keys` = 0 |
+//! | `keyed-vs-keyless` | a keyed and a keyless producer on 3 partitions | `partitions_per_key_max` = 1, `keyless_partitions` = 3 |
 //! | `partition-parallelism` | 4 consumers in a group, 3 partitions | `idle_consumers` = 1 |
 //! | `acks0-leader-crash`, `acks1-leader-crash` | RF 3, the leader crashes holding unreplicated writes | `lost-write` in some seeds |
 //! | `acks-all-leader-crash` | the same with acks=all, `min.insync.replicas=2` | no anomalies, `acknowledged` > 0 |
-//! | `min-isr` | two of three replicas stop, acks=all | `rejected_not_enough_replicas` > 0, no anomalies |
+//! | `replication-isr` | 3 brokers, 12 partitions, 3 consumers; a broker crashes and returns | `isr_min` = 2, `under_replicated_final` = 0, no anomalies |
+//! | `min-isr` | one, then two of three replicas stop, acks=all | `acknowledged_one_down` > 0, `rejected_not_enough_replicas` > 0, no anomalies |
 //! | `rebalance-eager`, `rebalance-cooperative` | 6 partitions, 2 members, a third joins | `revoked` = 6 and = 2 |
 //! | `at-least-once`, `at-most-once` | a consumer crashes between processing and committing | `redelivered` > 0 with `lost` = 0; `lost` > 0 |
 //! | `idempotence-off`, `idempotence-on` | produce responses are lost and the producer retries | `duplicates` > 0; `duplicates` = 0 |
@@ -17,9 +19,12 @@
 mod common;
 mod delivery;
 mod durability;
+pub mod expectations;
 mod groups;
 mod idempotence;
+mod keys;
 mod lag;
+mod replication;
 
 use std::collections::BTreeMap;
 
@@ -46,7 +51,9 @@ pub struct Scenario {
 /// Every named scenario, in the order the playground lists them.
 pub const SCENARIOS: &[Scenario] = &[
     groups::KEYED_ORDERING,
+    keys::KEYED_VS_KEYLESS,
     groups::PARTITION_PARALLELISM,
+    replication::REPLICATION_ISR,
     durability::ACKS0_LEADER_CRASH,
     durability::ACKS1_LEADER_CRASH,
     durability::ACKS_ALL_LEADER_CRASH,

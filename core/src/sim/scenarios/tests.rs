@@ -107,9 +107,10 @@ fn acks_all_with_min_isr_two_loses_nothing() {
 }
 
 #[test]
-fn min_isr_rejects_writes_when_replicas_stop() {
+fn min_isr_accepts_writes_with_one_replica_down_and_rejects_them_with_two() {
     check("min-isr", |s| {
         clean(s);
+        assert!(field(s, "acknowledged_one_down") > 0);
         assert!(field(s, "rejected_not_enough_replicas") > 0);
     });
 }
@@ -160,34 +161,38 @@ fn lag_grows_then_drains() {
     });
 }
 
-/// Whether a summary shows what its scenario is known to show, in every seed.
-fn as_expected(s: &Summary) -> bool {
-    let none = s.anomalies.is_empty();
-    match s.scenario.as_str() {
-        "keyed-ordering" => {
-            none && field(s, "out_of_order_keys") == 0 && field(s, "processed") == 90
-        }
-        "partition-parallelism" => none && field(s, "idle_consumers") == 1,
-        // Loses writes in some seeds, not all; nothing to hold in each one.
-        "acks0-leader-crash" | "acks1-leader-crash" => true,
-        "acks-all-leader-crash" => none && s.acknowledged > 0,
-        "min-isr" => none && field(s, "rejected_not_enough_replicas") > 0,
-        "rebalance-eager" => none && field(s, "revoked") == 6,
-        "rebalance-cooperative" => none && field(s, "revoked") == 2,
-        "at-least-once" => none && field(s, "redelivered") > 0 && field(s, "lost") == 0,
-        "at-most-once" => none && field(s, "lost") > 0,
-        "idempotence-off" => field(s, "duplicates") > 0,
-        "idempotence-on" => none && s.acknowledged == 100,
-        "lag" => none && field(s, "lag_max") > 0 && field(s, "lag_final") == 0,
-        other => panic!("no expectation for {other}"),
+#[test]
+fn every_scenario_shows_its_expected_outcome() {
+    for name in names() {
+        check(name, |s| {
+            assert!(
+                expectations::holds_in_every_seed(s),
+                "{name} seed {}: {:?} {:?}",
+                s.seed,
+                s.anomalies,
+                s.fields
+            )
+        });
     }
 }
 
 #[test]
-fn every_scenario_has_an_expectation() {
-    for name in names() {
-        as_expected(&run(name, 0).unwrap());
-    }
+fn keys_keep_their_partition_and_keyless_records_spread() {
+    check("keyed-vs-keyless", |s| {
+        clean(s);
+        assert_eq!(field(s, "partitions_per_key_max"), 1);
+        assert_eq!(field(s, "keyless_partitions"), 3);
+    });
+}
+
+#[test]
+fn a_crashed_broker_leaves_every_isr_and_rejoins() {
+    check("replication-isr", |s| {
+        clean(s);
+        assert_eq!(field(s, "partitions"), 12);
+        assert_eq!(field(s, "isr_min"), 2);
+        assert_eq!(field(s, "under_replicated_final"), 0);
+    });
 }
 
 /// Every scenario over 200 seeds against its expected outcome (slow in debug: run with
@@ -199,7 +204,7 @@ fn sweep_every_scenario() {
     let mut failures = Vec::new();
     for name in names() {
         let summary = crate::sim::sweep::sweep(name, 0..200, |s| {
-            if !as_expected(s) {
+            if !expectations::holds_in_every_seed(s) {
                 failures.push(crate::sim::sweep::replay_command(&s.scenario, s.seed));
             }
         })

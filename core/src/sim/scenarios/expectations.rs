@@ -1,0 +1,71 @@
+//! What each named scenario is known to show, as the seed article predicts it: acks=1 loses
+//! acknowledged writes under a leader crash in some seeds, acks=all with
+//! `min.insync.replicas=2` in none, and so on. The seed sweeps (`tests/tests/sim_sweep.rs`, the
+//! core's own tests) hold every seed's [`Summary`] against these.
+
+use super::Summary;
+
+fn field(summary: &Summary, name: &str) -> i64 {
+    *summary
+        .fields
+        .get(name)
+        .unwrap_or_else(|| panic!("{} reports no {name}", summary.scenario))
+}
+
+fn clean(summary: &Summary) -> bool {
+    summary.anomalies.is_empty()
+}
+
+/// Whether `summary` shows what its scenario must show in every seed. Panics for a scenario
+/// without an expectation, so that a new scenario cannot go unchecked.
+pub fn holds_in_every_seed(summary: &Summary) -> bool {
+    let s = summary;
+    match s.scenario.as_str() {
+        "keyed-ordering" => {
+            clean(s) && field(s, "out_of_order_keys") == 0 && field(s, "processed") == 90
+        }
+        "keyed-vs-keyless" => {
+            clean(s)
+                && field(s, "keys") == 3
+                && field(s, "partitions_per_key_max") == 1
+                && field(s, "keyless_partitions") == 3
+        }
+        "partition-parallelism" => clean(s) && field(s, "idle_consumers") == 1,
+        "replication-isr" => {
+            clean(s)
+                && s.acknowledged == 400
+                && field(s, "isr_min") == 2
+                && field(s, "under_replicated_final") == 0
+        }
+        // Lost writes are allowed (that is the point); nothing else is.
+        "acks0-leader-crash" | "acks1-leader-crash" => s
+            .anomalies
+            .iter()
+            .all(|a| matches!(a.kind.name(), "lost-write" | "duplicate")),
+        "acks-all-leader-crash" => clean(s) && s.acknowledged > 0,
+        "min-isr" => {
+            clean(s)
+                && field(s, "acknowledged_one_down") > 0
+                && field(s, "rejected_not_enough_replicas") > 0
+        }
+        "rebalance-eager" => clean(s) && field(s, "revoked") == 6,
+        "rebalance-cooperative" => clean(s) && field(s, "revoked") == 2,
+        "at-least-once" => clean(s) && field(s, "redelivered") > 0 && field(s, "lost") == 0,
+        "at-most-once" => field(s, "lost") > 0,
+        // Duplicates show in some seeds, not all.
+        "idempotence-off" => true,
+        "idempotence-on" => clean(s) && field(s, "duplicates") == 0 && s.acknowledged == 100,
+        "lag" => clean(s) && field(s, "lag_max") > 0 && field(s, "lag_final") == 0,
+        other => panic!("no expectation written for scenario {other}"),
+    }
+}
+
+/// The anomaly a scenario must show in at least one seed of a sweep (faults that only
+/// sometimes bite).
+pub fn shows_in_some_seed(scenario: &str) -> Option<&'static str> {
+    match scenario {
+        "acks0-leader-crash" | "acks1-leader-crash" => Some("lost-write"),
+        "idempotence-off" => Some("duplicate"),
+        _ => None,
+    }
+}
