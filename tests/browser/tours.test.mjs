@@ -76,11 +76,13 @@ test("crashing and restarting a broker from its button", async () => {
 // What each tour shows once it has run to its end (seed 1): the outcome the article describes.
 const outcomes = {
   "keyed-ordering": /acknowledged [1-9]/,
+  "keyed-vs-keyless": /keyless \(producer\)\s*sent 60 · acknowledged 60/,
   "partition-parallelism": /owns nothing \(idle\)/,
+  "replication-isr": /broker 2 \(in sync\)/,
   "acks0-leader-crash": /epoch [1-9]/,
   "acks1-leader-crash": /epoch [1-9]/,
   "acks-all-leader-crash": /epoch [1-9]/,
-  "min-isr": /failed [1-9]/,
+  "min-isr": /NOT_ENOUGH_REPLICAS|failed [1-9]/,
   "rebalance-eager": /3 members/,
   "rebalance-cooperative": /3 members/,
   "at-least-once": /processed [1-9]/,
@@ -100,6 +102,7 @@ test("every guided tour renders, runs to its outcome and explains itself", async
     const text = await page.getByTestId("playground").innerText();
     assert.match(text, outcomes[scenario], scenario);
     assert.ok((await page.getByTestId("partition").count()) >= 1, scenario);
+    if (scenario === "replication-isr") assert.equal(await page.getByTestId("partition").count(), 12);
     assert.ok((await page.getByTestId("event").count()) > 0, scenario);
     await page.screenshot({ path: screenshotPath(`tour-${scenario}`), fullPage: true });
     await page.close();
@@ -190,5 +193,86 @@ test("the lag chart grows with the slow consumer's lag", async () => {
     l.getAttribute("points").split(" ").map((p) => Number(p.split(",")[1])));
   assert.ok(Math.min(...heights) < 40, "some sample has lag above zero (y below the baseline)");
   await page.screenshot({ path: screenshotPath("lag-chart"), fullPage: true });
+  assert.deepEqual(chrome.errors, []);
+});
+
+// The keys as the page colours them: every record of a key, in every partition's leader strip,
+// has that key's colour, and each key is found in one partition only; keyless records are grey
+// and in every partition.
+test("log cells show each record's key by colour, one partition per key", async () => {
+  const page = await open("scenario=keyed-vs-keyless&seed=2&step=100000");
+  const legend = await page.getByTestId("key-legend").innerText();
+  for (const key of ["k0", "k1", "k2", "no key"]) assert.ok(legend.includes(key), `legend: ${legend}`);
+  const leaders = await page.getByTestId("partition").evaluateAll((partitions) =>
+    partitions.map((p) => [...p.querySelector(".replica .strip").querySelectorAll(".cell[title]")].map((c) => ({
+      key: (c.title.match(/key (k\d+)/) ?? [null, null])[1],
+      colour: c.style.background,
+    }))));
+  const partitionsOf = {};
+  const colourOf = {};
+  leaders.forEach((cells, partition) => {
+    for (const { key, colour } of cells) {
+      const name = key ?? "none";
+      (partitionsOf[name] ??= new Set()).add(partition);
+      (colourOf[name] ??= new Set()).add(colour);
+    }
+  });
+  for (const key of ["k0", "k1", "k2"]) {
+    assert.equal(partitionsOf[key].size, 1, `${key} is in one partition`);
+    assert.equal(colourOf[key].size, 1, `${key} has one colour`);
+  }
+  assert.equal(partitionsOf.none.size, 3, "keyless records are in every partition");
+  assert.equal(new Set(["k0", "k1", "k2", "none"].map((k) => [...colourOf[k]][0])).size, 4, "four different colours");
+  await page.screenshot({ path: screenshotPath("key-colours"), fullPage: true });
+  assert.deepEqual(chrome.errors, []);
+});
+
+test("the controller, and a cut-off broker's state", async () => {
+  const page = await open("scenario=keyed-ordering&seed=1&step=50");
+  assert.match(await page.getByTestId("controller").innerText(), /KRaft[\s\S]*metadata log: \d+ records[\s\S]*live brokers: 1, 2, 3/);
+  await page.getByTestId("cut-off-broker").nth(1).click();
+  const second = page.getByTestId("broker").nth(1);
+  await stepUntil(page, "the cut", async () => /cut off/.test(await second.innerText()));
+  assert.deepEqual(chrome.errors, []);
+});
+
+test("removing a consumer, creating a topic, and producing to it", async () => {
+  const page = await open("scenario=rebalance-cooperative&seed=1&step=3000");
+  const group = page.getByTestId("group").first();
+  const members = async () => Number((await group.locator("h3").innerText()).match(/(\d+) members/)[1]);
+  const before = await members();
+  const consumer = page.getByTestId("client").filter({ hasText: "(consumer)" }).filter({ hasText: "running" }).first();
+  const name = (await consumer.locator("strong").innerText()).split(" ")[0];
+  await consumer.getByTestId("remove-client").click();
+  await stepUntil(page, "the consumer leaving", async () => (await members()) === before - 1);
+  const removed = page.getByTestId("client").filter({ hasText: `${name} (consumer)` });
+  assert.match(await removed.innerText(), /stopped/);
+  assert.equal(await removed.getByTestId("remove-client").count(), 0, "a stopped client has no buttons");
+
+  await page.getByTestId("topic-name").fill("bad name!");
+  await page.getByTestId("topic-name").dispatchEvent("change");
+  assert.ok(await page.getByTestId("create-topic").isDisabled());
+  await page.getByTestId("topic-error").waitFor();
+  await page.getByTestId("topic-name").fill("payments");
+  await page.getByTestId("topic-name").dispatchEvent("change");
+  await page.getByTestId("topic-partitions").fill("4");
+  await page.getByTestId("topic-partitions").dispatchEvent("change");
+  await page.getByTestId("topic-replication").fill("2");
+  await page.getByTestId("topic-replication").dispatchEvent("change");
+  await page.getByTestId("create-topic").click();
+  const payments = page.getByTestId("partition").filter({ hasText: /payments-\d/ });
+  await stepUntil(page, "the topic's partitions", async () => (await payments.count()) === 4);
+  assert.match(await payments.first().innerText(), /leader [123] · epoch \d+ · ISR \[\d, \d\]/);
+
+  await page.getByTestId("producer-topic").selectOption("payments");
+  await page.getByTestId("send-burst").click();
+  await page.getByTestId("add-consumer").click();
+  await page.getByTestId("speed").fill("50");
+  await page.getByTestId("speed").dispatchEvent("change");
+  await page.getByTestId("play").click();
+  await page.waitForFunction(() => /sent 20 · acknowledged 20/.test(document.querySelector(".clients").innerText), null, { timeout: 30_000 });
+  await page.waitForFunction(() => /playground-group/.test(document.querySelector(".groups").innerText), null, { timeout: 30_000 });
+  await page.keyboard.press(" ");
+  await page.screenshot({ path: screenshotPath("remove-consumer-create-topic"), fullPage: true });
   assert.deepEqual(chrome.errors, []);
 });

@@ -15,6 +15,7 @@ use crate::components::groups::Groups;
 use crate::components::partitions::Partitions;
 use crate::components::producer_form::ProducerForm;
 use crate::components::timeline::Timeline;
+use crate::components::topic_form::TopicForm;
 use crate::components::tour::TourPanel;
 use crate::components::verdict::Verdict;
 use crate::model::{Action, Model};
@@ -102,6 +103,7 @@ pub fn app() -> Html {
                     <Partitions model={props_model.clone()} dispatch={dispatch.clone()} />
                     <Groups model={props_model.clone()} dispatch={dispatch.clone()} />
                     <ProducerForm model={props_model.clone()} dispatch={dispatch.clone()} />
+                    <TopicForm model={props_model.clone()} dispatch={dispatch.clone()} />
                     <Clients model={props_model.clone()} dispatch={dispatch.clone()} />
                 </div>
                 <Timeline model={props_model} dispatch={dispatch} />

@@ -26,6 +26,8 @@ pub struct Model {
     pub seed: u64,
     /// Shared, not copied: the model is cloned on every action, the simulation never.
     pub sim: Rc<RefCell<Simulation>>,
+    /// The cluster as it is now, taken once per change and read by every component.
+    snapshot: Rc<Snapshot>,
     /// What a person did (faults, added clients), with the event count at which they did it,
     /// so that stepping back (a replay from the seed) repeats it.
     pub injected: Vec<(u64, UserAction)>,
@@ -96,6 +98,7 @@ impl Model {
         Model {
             scenario: scenario.to_string(),
             seed,
+            snapshot: Rc::new(sim.snapshot()),
             sim: Rc::new(RefCell::new(sim)),
             injected: Vec::new(),
             playing: false,
@@ -106,9 +109,15 @@ impl Model {
         }
     }
 
+    /// Takes the snapshot of the cluster as it is now, and a lag sample from it.
+    fn refresh(&mut self) {
+        self.snapshot = Rc::new(self.sim.borrow().snapshot());
+        self.sample_lag();
+    }
+
     /// Adds a lag sample for the current moment (replacing one taken at the same time).
     fn sample_lag(&mut self) {
-        let snapshot = self.snapshot();
+        let snapshot = &self.snapshot;
         let sample = LagSample {
             at_ms: snapshot.now.0,
             lag_by_group: snapshot
@@ -131,8 +140,9 @@ impl Model {
         action.apply(&mut self.sim.borrow_mut());
     }
 
-    pub fn snapshot(&self) -> Snapshot {
-        self.sim.borrow().snapshot()
+    /// The cluster as of the last change.
+    pub fn snapshot(&self) -> Rc<Snapshot> {
+        self.snapshot.clone()
     }
 
     pub fn events(&self) -> u64 {
@@ -215,7 +225,7 @@ impl Reducible for Model {
             Action::Inject(fault) => next.record(UserAction::Fault(fault)),
             Action::AddClient(client) => next.record(UserAction::AddClient(client)),
         }
-        next.sample_lag();
+        next.refresh();
         Rc::new(next)
     }
 }

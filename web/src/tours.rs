@@ -47,12 +47,42 @@ pub const TOURS: &[Tour] = &[
         highlight: |e| matches!(e, TraceEvent::Produced { .. }),
     },
     Tour {
+        scenario: "keyed-vs-keyless",
+        title: "Keyed versus keyless",
+        section: "Partitions: Parallelism and Ordering",
+        text: "Two producers write to the same three partitions. The keyed one's records keep their \
+               key's colour in one partition each: the partition is a hash of the key. The keyless \
+               one's records (grey) are spread over all three partitions, one batch here, the next \
+               there: more even, but with no order between partitions.",
+        highlight: |e| matches!(e, TraceEvent::Produced { .. }),
+    },
+    Tour {
         scenario: "partition-parallelism",
         title: "Partition count caps parallelism",
         section: "Partitions: Parallelism and Ordering",
         text: "Four consumers share a topic of three partitions. Each partition goes to one consumer of \
                the group, so one consumer gets nothing and stays idle.",
         highlight: |e| matches!(e, TraceEvent::Synced { .. }),
+    },
+    Tour {
+        scenario: "replication-isr",
+        title: "Replication and the ISR",
+        section: "Replication: Fault Tolerance",
+        text: "Twelve partitions, three replicas each, spread over three brokers. Followers fetch from \
+               each partition's leader (the timeline says who fetched which offsets from whom). Broker 2 \
+               crashes: the controller fences it, drops it from every ISR and moves its leaderships. It \
+               comes back, truncates to the leaders' logs, catches up and rejoins each ISR; acks=all \
+               with min.insync.replicas=2 keeps every acknowledged write.",
+        highlight: |e| {
+            matches!(
+                e,
+                TraceEvent::IsrChanged { .. }
+                    | TraceEvent::LeaderElected { .. }
+                    | TraceEvent::BrokerFenced { .. }
+                    | TraceEvent::BrokerUnfenced { .. }
+                    | TraceEvent::Fault { .. }
+            )
+        },
     },
     Tour {
         scenario: "acks0-leader-crash",
@@ -81,10 +111,12 @@ pub const TOURS: &[Tour] = &[
     },
     Tour {
         scenario: "min-isr",
-        title: "min.insync.replicas with two brokers down",
+        title: "min.insync.replicas=2 with one, then two brokers down",
         section: "Replication: Fault Tolerance",
-        text: "With two of three replicas stopped the ISR shrinks to one, below min.insync.replicas=2: \
-               acks=all produces are refused with NOT_ENOUGH_REPLICAS rather than risk losing them.",
+        text: "One follower stops: once the controller fences it the ISR is two replicas, still enough \
+               for min.insync.replicas=2, and acks=all writes go on. The second follower stops: the ISR \
+               is the leader alone, and acks=all produces are refused with NOT_ENOUGH_REPLICAS rather \
+               than risk losing them. The followers return and writes are accepted again.",
         highlight: durability,
     },
     Tour {

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use partita_core::sim::Fault;
+use partita_core::sim::{Fault, scenarios};
 use partita_web::model::{Action, Model};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use yew::Reducible;
@@ -22,6 +22,10 @@ fn stepping_back_replays_to_the_same_state_with_the_faults_injected_by_hand() {
     let ahead = apply(start, actions);
     let events = ahead.events();
     let snapshot = ahead.snapshot();
+    assert!(
+        snapshot.brokers.iter().any(|b| b.id == 2 && !b.up),
+        "the crash took effect"
+    );
     // Reducing shares the simulation with the previous model, so compare with a copy taken now.
     let forward_then_back = apply(ahead, vec![Action::Step, Action::StepBack]);
     assert_eq!(forward_then_back.events(), events);
@@ -74,4 +78,25 @@ fn lag_is_sampled_over_time_for_the_chart() {
             .any(|s| s.lag_by_group.iter().any(|(_, lag)| *lag > 0)),
         "the slow consumer lags"
     );
+}
+
+#[wasm_bindgen_test]
+fn a_created_topic_and_a_removed_consumer_survive_a_step_back() {
+    let start = Rc::new(Model::new("rebalance-cooperative", 3, 2_000));
+    let mut actions = vec![
+        Action::Inject(Fault::CreateTopic(scenarios::topic("payments", 4, 2, &[]))),
+        Action::Inject(Fault::StopClient { client: 1 }),
+    ];
+    actions.extend((0..200).map(|_| Action::Step));
+    actions.push(Action::StepBack);
+    let back = apply(start, actions);
+    let snapshot = back.snapshot();
+    let payments = snapshot
+        .partitions
+        .iter()
+        .filter(|p| p.tp.topic == "payments")
+        .count();
+    assert_eq!(payments, 4);
+    assert_eq!(snapshot.clients[1].state, "stopped");
+    assert_eq!(back.injected.len(), 2);
 }

@@ -1,57 +1,71 @@
-//! The brokers: up, crashed or cut off, which one is the controller's view of live, and the
-//! buttons that crash and restart them.
+//! The controller and the brokers: up, crashed, cut off or fenced, what each leads, and the
+//! buttons that crash, restart and cut them off.
 
-use partita_core::sim::{Fault, NodeId, Snapshot};
+use partita_core::sim::{BrokerView, Fault, NodeId};
 use yew::prelude::*;
 
 use super::ModelProps;
 use crate::model::Action;
 
+/// A broker's state in words, and the CSS class that colours it.
+fn status(broker: &BrokerView) -> (&'static str, &'static str) {
+    match (broker.up, broker.cut_off, broker.live) {
+        (false, _, _) => ("crashed", "broker down"),
+        (true, true, true) => ("cut off", "broker cut"),
+        (true, true, false) => ("cut off, fenced", "broker fenced"),
+        (true, false, false) => ("up, fenced", "broker fenced"),
+        (true, false, true) => ("up", "broker up"),
+    }
+}
+
 #[function_component(Brokers)]
 pub fn brokers(props: &ModelProps) -> Html {
-    let snapshot: Snapshot = props.model.snapshot();
+    let snapshot = props.model.snapshot();
     // Every node, so that a broker can be cut off from all the others.
     let everyone: Vec<NodeId> = [NodeId::Controller, NodeId::Coordinator]
         .into_iter()
         .chain(snapshot.brokers.iter().map(|b| NodeId::Broker(b.id)))
         .chain(snapshot.clients.iter().map(|c| NodeId::Client(c.index)))
         .collect();
-    let heal = {
+    let inject = |fault: Fault| {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Inject(Fault::Heal)))
+        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Inject(fault.clone())))
     };
+    let live: Vec<String> = snapshot
+        .brokers
+        .iter()
+        .filter(|b| b.live)
+        .map(|b| b.id.to_string())
+        .collect();
     html! {
         <section class="brokers" aria-label="brokers">
-            <h2>{ "Brokers" } <button data-testid="heal" title="Reconnect every cut link" onclick={heal}>{ "Heal network" }</button></h2>
+            <h2>{ "Brokers" } <button data-testid="heal" title="Reconnect every cut link" onclick={inject(Fault::Heal)}>{ "Heal network" }</button></h2>
             <div class="broker-row">
+                <div class="broker controller" data-testid="controller"
+                     title="The KRaft controller: it keeps the metadata log, registers and fences brokers, and elects leaders">
+                    <strong>{ "controller" }</strong>
+                    <span class="status">{ "KRaft, a node of its own" }</span>
+                    <span class="muted">{ format!("metadata log: {} records", snapshot.controller.metadata_records) }</span>
+                    <span class="muted">{ format!("live brokers: {}", if live.is_empty() { "none".to_string() } else { live.join(", ") }) }</span>
+                </div>
                 { for snapshot.brokers.iter().map(|b| {
                     let id = b.id;
-                    let (status, class) = match (b.up, b.live) {
-                        (false, _) => ("crashed", "broker down"),
-                        (true, false) => ("up, fenced", "broker fenced"),
-                        (true, true) => ("up", "broker up"),
-                    };
+                    let (status, class) = status(b);
                     let leads = b.replicas.iter().filter(|r| r.leader).count();
-                    let cut = {
-                        let dispatch = props.dispatch.clone();
-                        let others: Vec<NodeId> = everyone.iter().copied().filter(|n| *n != NodeId::Broker(id)).collect();
-                        Callback::from(move |_: MouseEvent| {
-                            dispatch.emit(Action::Inject(Fault::Partition { a: vec![NodeId::Broker(id)], b: others.clone() }))
-                        })
-                    };
-                    let dispatch = props.dispatch.clone();
-                    let toggle = Callback::from(move |_: MouseEvent| {
-                        dispatch.emit(Action::Inject(if status == "crashed" { Fault::RestartBroker(id) } else { Fault::CrashBroker(id) }))
-                    });
+                    let others: Vec<NodeId> = everyone.iter().copied().filter(|n| *n != NodeId::Broker(id)).collect();
+                    let cut = inject(Fault::Partition { a: vec![NodeId::Broker(id)], b: others });
+                    let toggle = inject(if b.up { Fault::CrashBroker(id) } else { Fault::RestartBroker(id) });
                     html! {
                         <div class={class} data-testid="broker">
                             <strong>{ format!("broker {id}") }</strong>
                             <span class="status">{ status }</span>
                             <span class="muted">{ format!("{} replicas, leads {leads}", b.replicas.len()) }</span>
-                            <button data-testid="crash-broker" onclick={toggle}>
-                                { if b.up { "Crash" } else { "Restart" } }
-                            </button>
-                            <button data-testid="cut-off-broker" title="A network partition between this broker and every other node" onclick={cut}>{ "Cut off" }</button>
+                            <span class="broker-actions">
+                                <button data-testid="crash-broker" onclick={toggle}>
+                                    { if b.up { "Crash" } else { "Restart" } }
+                                </button>
+                                <button data-testid="cut-off-broker" title="A network partition between this broker and every other node" onclick={cut}>{ "Cut off" }</button>
+                            </span>
                         </div>
                     }
                 }) }

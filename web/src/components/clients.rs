@@ -1,4 +1,5 @@
-//! The simulated producers and consumers: what they sent, got acknowledged, polled and own.
+//! The simulated producers and consumers: what they sent, got acknowledged, polled and own,
+//! and buttons to pause, slow, crash or remove them.
 
 use partita_core::Millis;
 use partita_core::sim::{CrashPoint, Fault, NodeId};
@@ -33,19 +34,25 @@ pub fn clients(props: &ModelProps) -> Html {
                         Callback::from(move |_: MouseEvent| dispatch.emit(Action::Inject(fault.clone())))
                     };
                     let index = c.index;
+                    let consumer = c.kind == "consumer";
                     html! {
-                        <li class={classes!("client", (!c.up).then_some("down"))} data-testid="client">
-                            <strong>{ format!("{} ({})", c.name, c.kind) }</strong>
-                            <span class="muted">{ if c.up { " " } else { " down " } }</span>
+                        <li class={classes!("client", (c.state != "running").then_some("down"))} data-testid="client">
+                            <strong>{ format!("{} ({})", c.name, c.kind) }</strong>{ " " }
                             { detail }
-                            if c.kind == "consumer" && c.up {
+                            <span class="muted">{ format!(" · client {index} · {}", c.state) }</span>
+                            if c.up {
                                 <span class="client-actions">
-                                    <button data-testid="pause-client" title="Stop the process (a long GC pause)"
-                                        onclick={fault(Fault::Pause { node: NodeId::Client(index), duration_ms: Millis(PAUSE_MS) })}>{ "Pause 5 s" }</button>
-                                    <button data-testid="slow-client" title="Processing takes 200 ms per record"
-                                        onclick={fault(Fault::SlowConsumer { client: index, processing_ms_per_record: Millis(SLOW_MS_PER_RECORD) })}>{ "Slow" }</button>
-                                    <button data-testid="crash-client" title="Dies after processing, before committing"
-                                        onclick={fault(Fault::CrashClient { client: index, at: CrashPoint::AfterProcessingBeforeCommit })}>{ "Crash" }</button>
+                                    if consumer {
+                                        <button data-testid="pause-client" title="Stop the process (a long GC pause)"
+                                            onclick={fault(Fault::Pause { node: NodeId::Client(index), duration_ms: Millis(PAUSE_MS) })}>{ "Pause 5 s" }</button>
+                                        <button data-testid="slow-client" title="Processing takes 200 ms per record"
+                                            onclick={fault(Fault::SlowConsumer { client: index, processing_ms_per_record: Millis(SLOW_MS_PER_RECORD) })}>{ "Slow" }</button>
+                                        <button data-testid="crash-client" title="Dies after processing, before committing"
+                                            onclick={fault(Fault::CrashClient { client: index, at: CrashPoint::AfterProcessingBeforeCommit })}>{ "Crash" }</button>
+                                    }
+                                    <button data-testid="remove-client"
+                                        title={if consumer { "Shut it down cleanly: it commits, leaves its group, and never returns" } else { "Shut it down: it sends nothing more" }}
+                                        onclick={fault(Fault::StopClient { client: index })}>{ "Remove" }</button>
                                 </span>
                             }
                         </li>

@@ -1,4 +1,4 @@
-//! Consumer groups: state, members, and per partition the committed offset, the high
+//! Consumer groups: state, generation, assignor, members, and per partition the committed offset, the high
 //! watermark and the lag, with a small chart of the total lag over the last steps.
 
 use yew::prelude::*;
@@ -53,9 +53,11 @@ pub fn groups(props: &ModelProps) -> Html {
             if snapshot.groups.is_empty() { <p class="muted">{ "No group yet." }</p> }
             { for snapshot.groups.iter().map(|g| {
                 let total: i64 = g.lag.iter().filter_map(|l| l.lag).sum();
+                let assignor = if g.assignor.is_empty() { String::new() } else { format!(" · {}", g.assignor) };
                 html! {
                     <div class="group" data-testid="group">
-                        <h3>{ &g.group_id }<span class="muted">{ format!(" · {} · {} members · lag {total}", g.state, g.members.len()) }</span></h3>
+                        <h3>{ &g.group_id }<span class="muted">{ format!(" · {} · generation {}{assignor} · {} members · lag {total}",
+                            g.state, g.generation_id, g.members.len()) }</span></h3>
                         { lag_chart(&g.group_id, &history) }
                         <table>
                             <thead><tr><th>{ "partition" }</th><th>{ "committed" }</th><th>{ "high watermark" }</th><th>{ "lag" }</th><th>{ "owner" }</th></tr></thead>

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod partitions;
 pub mod producer_form;
 pub mod timeline;
+pub mod topic_form;
 pub mod tour;
 pub mod verdict;
 

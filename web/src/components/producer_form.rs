@@ -1,11 +1,11 @@
-//! Send messages from the page: a new producer with the chosen settings (keys or none, acks,
-//! idempotence, partitioner) sends one message, a burst, or a steady rate; and a consumer can
-//! join the scenario's group.
+//! Send messages from the page: a new producer with the chosen settings (topic, keys or none,
+//! acks, idempotence, partitioner) sends one message, a burst, or a steady rate; and a consumer
+//! can join a group reading the chosen topic.
 
-use partita_core::Millis;
-use partita_core::client::producer::ProducerConfig;
+use partita_core::assignor::AssignorKind;
 use partita_core::partitioner::{KeyHash, Partitioner};
-use partita_core::sim::{ClientSpec, ProducerSpec};
+use partita_core::sim::scenarios;
+use partita_core::sim::{ClientSpec, CommitMode, ConsumerSpec, ScenarioSpec};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -19,30 +19,65 @@ const SENDS: [(&str, &str, u64, u64); 3] = [
     ("send-rate", "10/s for 5 s", 50, 100),
 ];
 
+/// The group a consumer added from the page joins when no consumer of the scenario reads the
+/// chosen topic.
+const PAGE_GROUP: &str = "playground-group";
+
 #[derive(Clone, PartialEq)]
 struct Settings {
+    /// `None`: the scenario's first topic.
+    topic: Option<String>,
     keys: u32,
     acks: i16,
     idempotent: bool,
     partitioner: KeyHash,
 }
 
+/// A consumer of `topic`: a copy of the scenario's consumer of it (same group, same pace) if
+/// there is one, else a consumer of a group of its own.
+fn consumer_for(spec: &ScenarioSpec, topic: &str, name: String) -> ConsumerSpec {
+    let template = spec.clients.iter().find_map(|c| match c {
+        ClientSpec::Consumer(c) if c.topics.iter().any(|t| t == topic) => Some(c.clone()),
+        _ => None,
+    });
+    let mut consumer = template.unwrap_or_else(|| {
+        scenarios::consumer(
+            &name,
+            PAGE_GROUP,
+            topic,
+            AssignorKind::CooperativeSticky,
+            CommitMode::Auto,
+        )
+    });
+    consumer.config.client_id = name.clone();
+    consumer.name = name;
+    consumer.restart_after_ms = None;
+    consumer
+}
+
 #[function_component(ProducerForm)]
 pub fn producer_form(props: &ModelProps) -> Html {
     let settings = use_state(|| Settings {
+        topic: None,
         keys: 3,
         acks: -1,
         idempotent: false,
         partitioner: KeyHash::ConsistentRandom,
     });
     let spec = props.model.sim.borrow().spec().clone();
-    let Some(topic) = spec.topics.first().map(|t| t.name.clone()) else {
+    let topics: Vec<String> = spec.topics.iter().map(|t| t.name.clone()).collect();
+    let Some(topic) = settings
+        .topic
+        .clone()
+        .filter(|t| topics.contains(t))
+        .or_else(|| topics.first().cloned())
+    else {
         return html! {};
     };
     let next_name = |kind: &str| format!("{kind}-{}", spec.clients.len());
 
     let select = |current: String,
-                  options: Vec<(String, &'static str)>,
+                  options: Vec<(String, String)>,
                   apply: fn(&mut Settings, &str),
                   testid: &'static str| {
         let settings = settings.clone();
@@ -58,6 +93,12 @@ pub fn producer_form(props: &ModelProps) -> Html {
             </select>
         }
     };
+    let options = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(v, l)| (v.to_string(), l.to_string()))
+            .collect()
+    };
     let idempotence = {
         let settings = settings.clone();
         Callback::from(move |e: Event| {
@@ -69,63 +110,43 @@ pub fn producer_form(props: &ModelProps) -> Html {
         })
     };
     let send = |messages: u64, interval: u64| {
-        let (settings, dispatch, topic, name) = (
-            (*settings).clone(),
+        let s = (*settings).clone();
+        let (dispatch, topic, name) = (
             props.dispatch.clone(),
             topic.clone(),
             next_name("web-producer"),
         );
         Callback::from(move |_: MouseEvent| {
-            let config = ProducerConfig {
-                client_id: name.clone(),
-                // As in librdkafka, idempotence means acks=all.
-                acks: if settings.idempotent {
-                    -1
-                } else {
-                    settings.acks
-                },
-                enable_idempotence: settings.idempotent,
-                partitioner: Partitioner::new(settings.partitioner, true),
-                // The simulation's time scale, as its scenarios use.
-                request_timeout_ms: Millis(1_000),
-                delivery_timeout_ms: Millis(20_000),
-                ..ProducerConfig::default()
-            };
-            let spec = ProducerSpec {
-                name: name.clone(),
-                config,
-                topic: topic.clone(),
-                messages,
-                interval_ms: Millis(interval),
-                keys: settings.keys,
-                start_ms: Millis::ZERO,
-            };
-            dispatch.emit(Action::AddClient(ClientSpec::Producer(spec)));
+            // As in librdkafka, idempotence means acks=all.
+            let acks = if s.idempotent { -1 } else { s.acks };
+            let mut producer = scenarios::producer(&name, &topic, messages, interval, s.keys, acks);
+            producer.config.enable_idempotence = s.idempotent;
+            producer.config.partitioner = Partitioner::new(s.partitioner, true);
+            dispatch.emit(Action::AddClient(ClientSpec::Producer(producer)));
         })
     };
-    let consumer = spec.clients.iter().find_map(|c| match c {
-        ClientSpec::Consumer(c) => Some(c.clone()),
-        ClientSpec::Producer(_) => None,
-    });
-    let add_consumer = consumer.map(|mut template| {
+    let add_consumer = {
         let dispatch = props.dispatch.clone();
-        template.name = next_name("web-consumer");
-        template.restart_after_ms = None;
+        let consumer = consumer_for(&spec, &topic, next_name("web-consumer"));
         Callback::from(move |_: MouseEvent| {
-            dispatch.emit(Action::AddClient(ClientSpec::Consumer(template.clone())))
+            dispatch.emit(Action::AddClient(ClientSpec::Consumer(consumer.clone())))
         })
-    });
+    };
     let s = (*settings).clone();
     html! {
         <section class="producer-form" aria-label="send messages">
-            <h2>{ format!("Send to {topic}") }</h2>
+            <h2>{ "Produce and consume" }</h2>
             <div class="form-row">
-                { select(s.keys.to_string(), vec![("3".into(), "3 keys"), ("1".into(), "one key"), ("0".into(), "no key")],
+                <label>{ "Topic " }
+                    { select(topic.clone(), topics.iter().map(|t| (t.clone(), t.clone())).collect(),
+                        |s, v| s.topic = Some(v.to_string()), "producer-topic") }
+                </label>
+                { select(s.keys.to_string(), options(&[("3", "3 keys"), ("1", "one key"), ("0", "no key")]),
                     |s, v| s.keys = v.parse().unwrap_or(0), "producer-keys") }
-                { select(s.acks.to_string(), vec![("-1".into(), "acks=all"), ("1".into(), "acks=1"), ("0".into(), "acks=0")],
+                { select(s.acks.to_string(), options(&[("-1", "acks=all"), ("1", "acks=1"), ("0", "acks=0")]),
                     |s, v| s.acks = v.parse().unwrap_or(-1), "producer-acks") }
                 { select(s.partitioner.name().to_string(),
-                    vec![(KeyHash::ConsistentRandom.name().into(), "consistent_random (librdkafka)"), (KeyHash::Murmur2Random.name().into(), "murmur2 (Java)")],
+                    options(&[(KeyHash::ConsistentRandom.name(), "consistent_random (librdkafka)"), (KeyHash::Murmur2Random.name(), "murmur2 (Java)")]),
                     |s, v| s.partitioner = KeyHash::from_name(v).unwrap_or(KeyHash::ConsistentRandom), "producer-partitioner") }
                 <label><input type="checkbox" data-testid="producer-idempotence" checked={s.idempotent} onchange={idempotence} />{ " idempotent" }</label>
             </div>
@@ -133,9 +154,7 @@ pub fn producer_form(props: &ModelProps) -> Html {
                 { for SENDS.iter().map(|&(testid, label, messages, interval)| html! {
                     <button data-testid={testid} onclick={send(messages, interval)}>{ label }</button>
                 }) }
-                if let Some(add) = add_consumer {
-                    <button data-testid="add-consumer" onclick={add}>{ "Add a consumer" }</button>
-                }
+                <button data-testid="add-consumer" title={format!("A consumer of {topic} joins a group")} onclick={add_consumer}>{ "Add a consumer" }</button>
             </div>
         </section>
     }

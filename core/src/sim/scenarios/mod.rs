@@ -30,6 +30,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+/// Clients and topics with the scenarios' settings, for clients and topics added at run time
+/// (the playground's forms).
+pub use common::{consumer, producer, topic};
+
 use super::simulation::Simulation;
 use super::spec::ScenarioSpec;
 use crate::checker::Anomaly;

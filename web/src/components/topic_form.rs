@@ -1,0 +1,87 @@
+//! Create a topic, as `kafka-topics.sh --create` would: a name, a partition count and a
+//! replication factor. The controller places the replicas and elects the leaders; a refusal
+//! (a name in use, more replicas than brokers) shows in the timeline.
+
+use partita_core::sim::{Fault, scenarios};
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use super::ModelProps;
+use crate::model::Action;
+
+/// The most partitions the form offers: enough to see parallelism, few enough to draw.
+const PARTITIONS_MAX: u32 = 24;
+
+/// Kafka's rule for topic names: letters, digits, '.', '_' and '-', at most 249 of them.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 249
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn input_value(e: &Event) -> String {
+    e.target_unchecked_into::<HtmlInputElement>().value()
+}
+
+#[function_component(TopicForm)]
+pub fn topic_form(props: &ModelProps) -> Html {
+    let snapshot = props.model.snapshot();
+    let brokers = snapshot.brokers.len() as u16;
+    let name = use_state(|| "payments".to_string());
+    let partitions = use_state(|| 3u32);
+    let replication_factor = use_state(|| 3u16.min(brokers.max(1)));
+    let on_name = {
+        let name = name.clone();
+        Callback::from(move |e: Event| name.set(input_value(&e).trim().to_string()))
+    };
+    let on_partitions = {
+        let partitions = partitions.clone();
+        Callback::from(move |e: Event| {
+            partitions.set(
+                input_value(&e)
+                    .parse()
+                    .unwrap_or(1)
+                    .clamp(1, PARTITIONS_MAX),
+            )
+        })
+    };
+    let on_replication = {
+        let replication_factor = replication_factor.clone();
+        Callback::from(move |e: Event| {
+            replication_factor.set(
+                input_value(&e)
+                    .parse()
+                    .unwrap_or(1)
+                    .clamp(1, brokers.max(1)),
+            )
+        })
+    };
+    let valid = valid_name(&name);
+    let create = {
+        let dispatch = props.dispatch.clone();
+        let topic = scenarios::topic(&name, *partitions, *replication_factor, &[]);
+        Callback::from(move |_: MouseEvent| {
+            dispatch.emit(Action::Inject(Fault::CreateTopic(topic.clone())))
+        })
+    };
+    html! {
+        <section class="topic-form" aria-label="create a topic">
+            <h2>{ "Create a topic" }</h2>
+            <div class="form-row">
+                <label>{ "Name " }<input data-testid="topic-name" type="text" value={(*name).clone()} onchange={on_name} /></label>
+                <label>{ "Partitions " }<input data-testid="topic-partitions" type="number" min="1" max={PARTITIONS_MAX.to_string()}
+                    value={partitions.to_string()} onchange={on_partitions} /></label>
+                <label>{ "Replication factor " }<input data-testid="topic-replication" type="number" min="1" max={brokers.to_string()}
+                    value={replication_factor.to_string()} onchange={on_replication} /></label>
+                <button data-testid="create-topic" disabled={!valid} onclick={create}>{ "Create" }</button>
+            </div>
+            if !valid {
+                <p class="form-error" data-testid="topic-error">{ "A topic name is 1 to 249 letters, digits, '.', '_' or '-'." }</p>
+            }
+        </section>
+    }
+}
