@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate pinned in Cargo.toml
+TRUNK_VERSION=0.21.14
 step() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -23,6 +24,15 @@ else
   echo "installing from crates.io (about 2 minutes)"
   # Not --locked: one of its locked dependencies is missing from the registry mirror.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+step "trunk $TRUNK_VERSION (builds and serves the playground on its own: trunk serve)"
+if [ "$(trunk --version 2>/dev/null)" = "trunk $TRUNK_VERSION" ]; then
+  echo "present"
+else
+  echo "installing from crates.io (about 6 minutes)"
+  # 0.22 needs a newer rustc than ours. Trunk uses the wasm-bindgen on PATH (installed above).
+  cargo install --locked trunk --version "$TRUNK_VERSION"
 fi
 
 step "Debian packages: chromium, chromium-driver, kcat"

@@ -59,6 +59,7 @@ pub fn groups(props: &ModelProps) -> Html {
                         <h3>{ &g.group_id }<span class="muted">{ format!(" · {} · generation {}{assignor} · {} members · lag {total}",
                             g.state, g.generation_id, g.members.len()) }</span></h3>
                         { lag_chart(&g.group_id, &history) }
+                        <div class="table-scroll">
                         <table>
                             <thead><tr><th>{ "partition" }</th><th>{ "committed" }</th><th>{ "high watermark" }</th><th>{ "lag" }</th><th>{ "owner" }</th></tr></thead>
                             <tbody>
@@ -73,6 +74,7 @@ pub fn groups(props: &ModelProps) -> Html {
                                 }) }
                             </tbody>
                         </table>
+                        </div>
                     </div>
                 }
             }) }
