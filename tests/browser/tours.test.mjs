@@ -68,6 +68,7 @@ test("crashing and restarting a broker from its button", async () => {
   await crash.click();
   await stepUntil(page, "the crash", async () => (await crash.textContent()) === "Restart");
   assert.ok((await page.getByText("crashed").count()) > 0);
+  assert.ok((await page.getByText(/^broker 1 \(down\)/).count()) > 0, "its replicas are shown as down");
   await crash.click();
   await stepUntil(page, "the restart", async () => (await crash.textContent()) === "Crash");
   assert.deepEqual(chrome.errors, []);

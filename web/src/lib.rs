@@ -8,6 +8,7 @@
 mod app;
 mod components;
 pub mod describe;
+pub mod key_colours;
 pub mod model;
 pub mod tours;
 mod url;

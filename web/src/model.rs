@@ -8,6 +8,8 @@ use partita_core::sim::scenarios::{self, Summary};
 use partita_core::sim::{ClientSpec, Fault, Simulation, Snapshot};
 use yew::Reducible;
 
+use crate::key_colours::KeyColours;
+
 /// At most this many events per play tick, whatever the speed.
 pub const EVENTS_PER_TICK_MAX: u32 = 500;
 /// Lag samples kept for the charts (the oldest go first).
@@ -36,6 +38,8 @@ pub struct Model {
     pub speed: u32,
     /// Total lag per group over time, sampled after every change, for the charts.
     pub lag_history: Rc<Vec<LagSample>>,
+    /// Which colour each record key is drawn in (kept across steps, new with each scenario).
+    pub key_colours: Rc<KeyColours>,
     /// The checker's verdict, once the run was finished.
     pub verdict: Option<Rc<Summary>>,
     /// Bumped on every change, so that components re-render.
@@ -104,6 +108,7 @@ impl Model {
             playing: false,
             speed: 5,
             verdict: None,
+            key_colours: Rc::default(),
             lag_history: Rc::new(Vec::new()),
             version: 0,
         }

@@ -3,6 +3,7 @@
 use std::rc::Rc;
 
 use partita_core::sim::{Fault, scenarios};
+use partita_web::key_colours::{KeyColours, NO_KEY};
 use partita_web::model::{Action, Model};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use yew::Reducible;
@@ -99,4 +100,16 @@ fn a_created_topic_and_a_removed_consumer_survive_a_step_back() {
     assert_eq!(payments, 4);
     assert_eq!(snapshot.clients[1].state, "stopped");
     assert_eq!(back.injected.len(), 2);
+}
+
+#[wasm_bindgen_test]
+fn the_first_dozen_keys_get_different_colours_and_keep_them() {
+    let colours = KeyColours::default();
+    let first: Vec<&str> = (0..12)
+        .map(|i| colours.colour(Some(&format!("k{i}"))))
+        .collect();
+    let distinct: std::collections::BTreeSet<&str> = first.iter().copied().collect();
+    assert_eq!(distinct.len(), 12);
+    assert_eq!(colours.colour(Some("k3")), first[3]);
+    assert_eq!(colours.colour(None), NO_KEY);
 }
