@@ -265,6 +265,18 @@ test("removing a consumer, creating a topic, and producing to it", async () => {
   await stepUntil(page, "the topic's partitions", async () => (await payments.count()) === 4);
   assert.match(await payments.first().innerText(), /leader [123] · epoch \d+ · ISR \[\d, \d\]/);
 
+  // A topic with a small retention: the log start moves once old segments are deleted.
+  await page.getByTestId("topic-name").fill("short-lived");
+  await page.getByTestId("topic-name").dispatchEvent("change");
+  await page.getByTestId("topic-partitions").fill("1");
+  await page.getByTestId("topic-partitions").dispatchEvent("change");
+  await page.getByTestId("topic-retention").selectOption("small");
+  await page.getByTestId("create-topic").click();
+  const shortLived = page.getByTestId("partition").filter({ hasText: "short-lived-0" });
+  await stepUntil(page, "the short-lived topic", async () => (await shortLived.count()) === 1);
+  await page.getByTestId("producer-topic").selectOption("short-lived");
+  await page.getByTestId("send-rate").click();
+
   await page.getByTestId("producer-topic").selectOption("payments");
   await page.getByTestId("send-burst").click();
   await page.getByTestId("add-consumer").click();
@@ -273,6 +285,8 @@ test("removing a consumer, creating a topic, and producing to it", async () => {
   await page.getByTestId("play").click();
   await page.waitForFunction(() => /sent 20 · acknowledged 20/.test(document.querySelector(".clients").innerText), null, { timeout: 30_000 });
   await page.waitForFunction(() => /playground-group/.test(document.querySelector(".groups").innerText), null, { timeout: 30_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll("[data-testid=partition]")]
+    .some((p) => /short-lived-0/.test(p.innerText) && /start [1-9]\d* · hw/.test(p.innerText)), null, { timeout: 60_000 });
   await page.keyboard.press(" ");
   await page.screenshot({ path: screenshotPath("remove-consumer-create-topic"), fullPage: true });
   assert.deepEqual(chrome.errors, []);

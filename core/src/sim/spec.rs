@@ -41,6 +41,9 @@ impl ScenarioSpec {
             broker_session_timeout_ms: 1_000,
             replica_lag_time_max_ms: 2_000,
             auto_leader_rebalance_enable: false,
+            // Once a simulated second (Kafka: five minutes), so that a topic with a small
+            // retention shows its log start moving within a scenario.
+            log_retention_check_interval_ms: 1_000,
             ..BrokerConfig::default()
         };
         let coordinator = CoordinatorConfig {

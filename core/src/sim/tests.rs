@@ -450,3 +450,35 @@ fn the_trace_says_who_fetched_what_from_which_leader() {
     let (from, to) = follower_appends.expect("followers fetched");
     assert!(from < to);
 }
+
+#[test]
+fn retention_moves_the_log_start_of_a_topic_created_with_a_small_one() {
+    let mut sim = Simulation::new(scenarios::spec("keyed-ordering").unwrap(), 6);
+    sim.run_until(Millis(200));
+    sim.inject(Fault::CreateTopic(scenarios::topic(
+        "short-lived",
+        1,
+        3,
+        &[("retention.bytes", "1024"), ("segment.bytes", "512")],
+    )));
+    sim.run_until(Millis(500));
+    let mut producer = scenarios::producer("writer", "short-lived", 100, 10, 0, 1);
+    producer.name = "writer".into();
+    sim.add_client(ClientSpec::Producer(producer));
+    sim.run_until(Millis(4_000));
+    let snapshot = sim.snapshot();
+    let replicas: Vec<_> = snapshot
+        .brokers
+        .iter()
+        .flat_map(|b| b.replicas.iter())
+        .filter(|r| r.tp.topic == "short-lived")
+        .collect();
+    assert_eq!(replicas.len(), 3);
+    for r in replicas {
+        assert_eq!(r.log_end_offset, 100);
+        assert!(
+            r.log_start_offset > 0,
+            "retention deleted old segments: {r:?}"
+        );
+    }
+}

@@ -1,9 +1,9 @@
 //! Create a topic, as `kafka-topics.sh --create` would: a name, a partition count and a
-//! replication factor. The controller places the replicas and elects the leaders; a refusal
+//! replication factor, and optionally a retention small enough to watch the log start move. The controller places the replicas and elects the leaders; a refusal
 //! (a name in use, more replicas than brokers) shows in the timeline.
 
 use partita_core::sim::{Fault, scenarios};
-use web_sys::HtmlInputElement;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::ModelProps;
@@ -11,6 +11,11 @@ use crate::model::Action;
 
 /// The most partitions the form offers: enough to see parallelism, few enough to draw.
 const PARTITIONS_MAX: u32 = 24;
+
+/// A small retention, so that the log start visibly moves: each partition keeps about 1 KiB
+/// (about a dozen of the simulation's records) in segments of 512 bytes; the brokers check
+/// once a simulated second.
+const SMALL_RETENTION: [(&str, &str); 2] = [("retention.bytes", "1024"), ("segment.bytes", "512")];
 
 /// Kafka's rule for topic names: letters, digits, '.', '_' and '-', at most 249 of them.
 fn valid_name(name: &str) -> bool {
@@ -34,6 +39,14 @@ pub fn topic_form(props: &ModelProps) -> Html {
     let name = use_state(|| "payments".to_string());
     let partitions = use_state(|| 3u32);
     let replication_factor = use_state(|| 3u16.min(brokers.max(1)));
+    let small_retention = use_state(|| false);
+    let on_retention = {
+        let small_retention = small_retention.clone();
+        Callback::from(move |e: Event| {
+            let choice = e.target_unchecked_into::<HtmlSelectElement>().value();
+            small_retention.set(choice == "small")
+        })
+    };
     let on_name = {
         let name = name.clone();
         Callback::from(move |e: Event| name.set(input_value(&e).trim().to_string()))
@@ -63,7 +76,12 @@ pub fn topic_form(props: &ModelProps) -> Html {
     let valid = valid_name(&name);
     let create = {
         let dispatch = props.dispatch.clone();
-        let topic = scenarios::topic(&name, *partitions, *replication_factor, &[]);
+        let configs: &[(&str, &str)] = if *small_retention {
+            &SMALL_RETENTION
+        } else {
+            &[]
+        };
+        let topic = scenarios::topic(&name, *partitions, *replication_factor, configs);
         Callback::from(move |_: MouseEvent| {
             dispatch.emit(Action::Inject(Fault::CreateTopic(topic.clone())))
         })
@@ -77,6 +95,12 @@ pub fn topic_form(props: &ModelProps) -> Html {
                     value={partitions.to_string()} onchange={on_partitions} /></label>
                 <label>{ "Replication factor " }<input data-testid="topic-replication" type="number" min="1" max={brokers.to_string()}
                     value={replication_factor.to_string()} onchange={on_replication} /></label>
+                <label>{ "Retention " }
+                    <select data-testid="topic-retention" onchange={on_retention}>
+                        <option value="forever" selected={!*small_retention}>{ "keep everything" }</option>
+                        <option value="small" selected={*small_retention}>{ "about 1 KiB per partition" }</option>
+                    </select>
+                </label>
                 <button data-testid="create-topic" disabled={!valid} onclick={create}>{ "Create" }</button>
             </div>
             if !valid {
