@@ -44,11 +44,32 @@ test("stepping, stepping back, playing and the URL", async () => {
   assert.deepEqual(chrome.errors, []);
 });
 
-test("a shared link reproduces the same cluster", async () => {
+test("a shared link reproduces the same cluster, with what was done by hand", async () => {
   const a = await open("scenario=acks1-leader-crash&seed=7&step=400");
   const b = await open("scenario=acks1-leader-crash&seed=7&step=400");
   const view = (p) => p.locator(".layout").innerText();
   assert.equal(await view(a), await view(b));
+
+  // Crash a broker, step, create a topic, send to it, step: the address bar now holds all of it.
+  const byHand = await open("scenario=keyed-ordering&seed=3&step=150");
+  await byHand.getByTestId("crash-broker").nth(1).click();
+  for (let i = 0; i < 5; i++) await byHand.getByTestId("step").click();
+  await byHand.getByTestId("topic-name").fill("payments");
+  await byHand.getByTestId("topic-name").dispatchEvent("change");
+  await byHand.getByTestId("create-topic").click();
+  for (let i = 0; i < 50; i++) await byHand.getByTestId("step").click();
+  await byHand.getByTestId("producer-topic").selectOption("payments");
+  await byHand.getByTestId("send-burst").click();
+  for (let i = 0; i < 100; i++) await byHand.keyboard.press("n");
+  const link = byHand.url();
+  assert.match(link, /actions=/);
+  const opened = await chrome.newPage();
+  await opened.goto(link);
+  await opened.getByTestId("playground").waitFor({ timeout: 20_000 });
+  for (const part of [".brokers", ".partitions", ".clients", ".timeline"]) {
+    assert.equal(await opened.locator(part).innerText(), await byHand.locator(part).innerText(), part);
+  }
+  assert.match(await opened.locator(".partitions").innerText(), /payments-2/);
   assert.deepEqual(chrome.errors, []);
 });
 

@@ -28,7 +28,12 @@ const TICK_MS: u32 = 100;
 pub fn app() -> Html {
     let model = use_reducer(|| {
         let location = url::read();
-        Model::new(&location.scenario, location.seed, location.step)
+        Model::with_actions(
+            &location.scenario,
+            location.seed,
+            location.step,
+            location.actions,
+        )
     });
     let dispatch = {
         let model = model.clone();
@@ -82,8 +87,9 @@ pub fn app() -> Html {
     // The URL follows the state, so that a link reproduces it.
     {
         let (scenario, seed, events) = (model.scenario.clone(), model.seed, model.events());
-        use_effect_with((scenario.clone(), seed, events), move |_| {
-            url::write(&scenario, seed, events)
+        let actions = model.injected.clone();
+        use_effect_with((scenario, seed, events, actions), move |(s, seed, e, a)| {
+            url::write(s, *seed, *e, a)
         });
     }
 

@@ -10,6 +10,7 @@ mod components;
 pub mod describe;
 pub mod key_colours;
 pub mod model;
+pub mod page_action;
 pub mod tours;
 mod url;
 

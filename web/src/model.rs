@@ -5,10 +5,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use partita_core::sim::scenarios::{self, Summary};
-use partita_core::sim::{ClientSpec, Fault, Simulation, Snapshot};
+use partita_core::sim::{Simulation, Snapshot};
 use yew::Reducible;
 
 use crate::key_colours::KeyColours;
+use crate::page_action::{Effect, PageAction};
 
 /// At most this many events per play tick, whatever the speed.
 pub const EVENTS_PER_TICK_MAX: u32 = 500;
@@ -30,9 +31,9 @@ pub struct Model {
     pub sim: Rc<RefCell<Simulation>>,
     /// The cluster as it is now, taken once per change and read by every component.
     snapshot: Rc<Snapshot>,
-    /// What a person did (faults, added clients), with the event count at which they did it,
-    /// so that stepping back (a replay from the seed) repeats it.
-    pub injected: Vec<(u64, UserAction)>,
+    /// What a person did, with the event count at which they did it, so that stepping back
+    /// (a replay from the seed) and a shared link repeat it.
+    pub injected: Vec<(u64, PageAction)>,
     pub playing: bool,
     /// Events per play tick.
     pub speed: u32,
@@ -46,20 +47,12 @@ pub struct Model {
     pub version: u64,
 }
 
-/// Something a person did to the running simulation.
-#[derive(Clone)]
-pub enum UserAction {
-    Fault(Fault),
-    AddClient(ClientSpec),
-}
-
-impl UserAction {
-    fn apply(self, sim: &mut Simulation) {
-        match self {
-            UserAction::Fault(fault) => sim.inject(fault),
-            UserAction::AddClient(client) => {
-                sim.add_client(client);
-            }
+/// Applies what a person did to the simulation as it is now.
+fn apply(action: &PageAction, sim: &mut Simulation) {
+    match action.effect(sim) {
+        Effect::Fault(fault) => sim.inject(fault),
+        Effect::AddClient(client) => {
+            sim.add_client(client);
         }
     }
 }
@@ -78,33 +71,41 @@ pub enum Action {
         seed: u64,
         step: u64,
     },
-    Inject(Fault),
-    /// Starts a producer or consumer now.
-    AddClient(ClientSpec),
+    /// A fault, a new client, a new topic: what a person does to the running cluster.
+    Do(PageAction),
     /// Runs the scenario to its end, reads every partition back and runs the checker.
     Finish,
 }
 
 impl Model {
     pub fn new(scenario: &str, seed: u64, step: u64) -> Model {
+        Model::with_actions(scenario, seed, step, Vec::new())
+    }
+
+    /// A scenario at event `step`, with what a person did on the way (from a shared link).
+    pub fn with_actions(
+        scenario: &str,
+        seed: u64,
+        step: u64,
+        injected: Vec<(u64, PageAction)>,
+    ) -> Model {
         let scenario = if scenarios::find(scenario).is_some() {
             scenario
         } else {
             scenarios::names()[0]
         };
-        let spec = scenarios::spec(scenario).expect("a known scenario");
-        let mut sim = Simulation::new(spec, seed);
-        for _ in 0..step {
-            if !step_within_end(&mut sim) {
-                break;
-            }
-        }
+        let sim = replay(scenario, seed, &injected, step);
+        // What a link says was done after the scenario's end never happened.
+        let injected = injected
+            .into_iter()
+            .filter(|(at, _)| *at <= sim.events())
+            .collect();
         Model {
             scenario: scenario.to_string(),
             seed,
             snapshot: Rc::new(sim.snapshot()),
             sim: Rc::new(RefCell::new(sim)),
-            injected: Vec::new(),
+            injected,
             playing: false,
             speed: 5,
             verdict: None,
@@ -139,10 +140,10 @@ impl Model {
         }
     }
 
-    fn record(&mut self, action: UserAction) {
+    fn record(&mut self, action: PageAction) {
         let at = self.events();
-        self.injected.push((at, action.clone()));
-        action.apply(&mut self.sim.borrow_mut());
+        apply(&action, &mut self.sim.borrow_mut());
+        self.injected.push((at, action));
     }
 
     /// The cluster as of the last change.
@@ -153,23 +154,23 @@ impl Model {
     pub fn events(&self) -> u64 {
         self.sim.borrow().events()
     }
+}
 
-    /// A fresh simulation of the same scenario and seed, with the same injected faults, run to
-    /// `events` events.
-    fn replay(&self, events: u64) -> Simulation {
-        let spec = scenarios::spec(&self.scenario).expect("a known scenario");
-        let mut sim = Simulation::new(spec, self.seed);
-        let mut injected = self.injected.iter().peekable();
-        while sim.events() < events {
-            while let Some((_, action)) = injected.next_if(|(at, _)| *at <= sim.events()) {
-                action.clone().apply(&mut sim);
-            }
-            if !step_within_end(&mut sim) {
-                break;
-            }
+/// A fresh simulation of `scenario` with `seed`, run to `events` events, with what a person
+/// did applied at the event counts they did it at.
+fn replay(scenario: &str, seed: u64, injected: &[(u64, PageAction)], events: u64) -> Simulation {
+    let spec = scenarios::spec(scenario).expect("a known scenario");
+    let mut sim = Simulation::new(spec, seed);
+    let mut injected = injected.iter().peekable();
+    loop {
+        while let Some((_, action)) = injected.next_if(|(at, _)| *at <= sim.events()) {
+            apply(action, &mut sim);
         }
-        sim
+        if sim.events() >= events || !step_within_end(&mut sim) {
+            break;
+        }
     }
+    sim
 }
 
 /// One event, unless the next one lies past the scenario's end (the cluster would go on
@@ -205,7 +206,8 @@ impl Reducible for Model {
                 next.verdict = None;
                 let events = next.events().saturating_sub(1);
                 next.injected.retain(|(at, _)| *at <= events);
-                next.sim = Rc::new(RefCell::new(next.replay(events)));
+                let sim = replay(&next.scenario, next.seed, &next.injected, events);
+                next.sim = Rc::new(RefCell::new(sim));
             }
             Action::TogglePlay => next.playing = !next.playing,
             Action::SetSpeed(speed) => next.speed = speed.clamp(1, EVENTS_PER_TICK_MAX),
@@ -227,8 +229,7 @@ impl Reducible for Model {
                 next.verdict = Some(Rc::new(summary));
                 next.playing = false;
             }
-            Action::Inject(fault) => next.record(UserAction::Fault(fault)),
-            Action::AddClient(client) => next.record(UserAction::AddClient(client)),
+            Action::Do(action) => next.record(action),
         }
         next.refresh();
         Rc::new(next)

@@ -1,12 +1,15 @@
-//! The page's state in its URL (`?scenario=...&seed=...&step=...`), so that a shared link
-//! reproduces exactly what was seen.
+//! The page's state in its URL (`?scenario=...&seed=...&step=...&actions=...`), so that a
+//! shared link reproduces exactly what was seen, including what the person did on the way.
 
 use web_sys::UrlSearchParams;
+
+use crate::page_action::{self, PageAction};
 
 pub struct Location {
     pub scenario: String,
     pub seed: u64,
     pub step: u64,
+    pub actions: Vec<(u64, PageAction)>,
 }
 
 pub fn read() -> Location {
@@ -19,13 +22,25 @@ pub fn read() -> Location {
         scenario: get("scenario").unwrap_or_else(|| "keyed-ordering".to_string()),
         seed: get("seed").and_then(|s| s.parse().ok()).unwrap_or(1),
         step: get("step").and_then(|s| s.parse().ok()).unwrap_or(0),
+        actions: get("actions")
+            .map(|a| page_action::decode_all(&a))
+            .unwrap_or_default(),
     }
 }
 
 /// Replaces the URL (no new history entry per step).
-pub fn write(scenario: &str, seed: u64, step: u64) {
+pub fn write(scenario: &str, seed: u64, step: u64, actions: &[(u64, PageAction)]) {
+    let Ok(params) = UrlSearchParams::new() else {
+        return;
+    };
+    params.set("scenario", scenario);
+    params.set("seed", &seed.to_string());
+    params.set("step", &step.to_string());
+    if !actions.is_empty() {
+        params.set("actions", &page_action::encode_all(actions));
+    }
+    let url = format!("?{}", String::from(params.to_string()));
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let url = format!("?scenario={scenario}&seed={seed}&step={step}");
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
     }
 }

@@ -2,9 +2,9 @@
 
 use std::rc::Rc;
 
-use partita_core::sim::{Fault, scenarios};
 use partita_web::key_colours::{KeyColours, NO_KEY};
 use partita_web::model::{Action, Model};
+use partita_web::page_action::{self, PageAction};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use yew::Reducible;
 
@@ -18,7 +18,7 @@ fn apply(model: Rc<Model>, actions: Vec<Action>) -> Rc<Model> {
 fn stepping_back_replays_to_the_same_state_with_the_faults_injected_by_hand() {
     let start = Rc::new(Model::new("keyed-ordering", 5, 50));
     let mut actions: Vec<Action> = (0..20).map(|_| Action::Step).collect();
-    actions.push(Action::Inject(Fault::CrashBroker(2)));
+    actions.push(Action::Do(PageAction::CrashBroker(2)));
     actions.extend((0..300).map(|_| Action::Step));
     let ahead = apply(start, actions);
     let events = ahead.events();
@@ -85,8 +85,13 @@ fn lag_is_sampled_over_time_for_the_chart() {
 fn a_created_topic_and_a_removed_consumer_survive_a_step_back() {
     let start = Rc::new(Model::new("rebalance-cooperative", 3, 2_000));
     let mut actions = vec![
-        Action::Inject(Fault::CreateTopic(scenarios::topic("payments", 4, 2, &[]))),
-        Action::Inject(Fault::StopClient { client: 1 }),
+        Action::Do(PageAction::CreateTopic {
+            name: "payments".into(),
+            partitions: 4,
+            replication_factor: 2,
+            small_retention: false,
+        }),
+        Action::Do(PageAction::RemoveClient(1)),
     ];
     actions.extend((0..200).map(|_| Action::Step));
     actions.push(Action::StepBack);
@@ -112,4 +117,90 @@ fn the_first_dozen_keys_get_different_colours_and_keep_them() {
     assert_eq!(distinct.len(), 12);
     assert_eq!(colours.colour(Some("k3")), first[3]);
     assert_eq!(colours.colour(None), NO_KEY);
+}
+
+#[wasm_bindgen_test]
+fn page_actions_survive_the_url_and_a_link_rebuilds_the_same_cluster() {
+    let actions = vec![
+        (5, PageAction::CrashBroker(2)),
+        (5, PageAction::CutOff(3)),
+        (9, PageAction::Heal),
+        (12, PageAction::PauseClient(1)),
+        (12, PageAction::SlowClient(1)),
+        (13, PageAction::CrashClient(1)),
+        (14, PageAction::RemoveClient(0)),
+        (
+            20,
+            PageAction::CreateTopic {
+                name: "pay.ments_2-x".into(),
+                partitions: 4,
+                replication_factor: 2,
+                small_retention: true,
+            },
+        ),
+        (
+            21,
+            PageAction::Send {
+                topic: "pay.ments_2-x".into(),
+                keys: 3,
+                acks: -1,
+                idempotent: true,
+                partitioner: partita_core::partitioner::KeyHash::Murmur2Random,
+                messages: 20,
+                interval_ms: 0,
+            },
+        ),
+        (
+            22,
+            PageAction::AddConsumer {
+                topic: "orders".into(),
+            },
+        ),
+        (23, PageAction::RestartBroker(2)),
+    ];
+    let text = page_action::encode_all(&actions);
+    assert_eq!(page_action::decode_all(&text), actions);
+    assert_eq!(
+        page_action::decode_all("3:crash~x,4:nope,5:heal,bad"),
+        vec![(5, PageAction::Heal)],
+        "what does not parse is skipped"
+    );
+
+    // Doing things by hand, then opening the link those actions make, gives the same cluster.
+    let by_hand = apply(
+        Rc::new(Model::new("keyed-ordering", 2, 100)),
+        vec![
+            Action::Do(PageAction::CrashBroker(2)),
+            Action::Step,
+            Action::Step,
+            Action::Do(PageAction::CreateTopic {
+                name: "payments".into(),
+                partitions: 2,
+                replication_factor: 2,
+                small_retention: false,
+            }),
+            Action::Do(PageAction::Send {
+                topic: "payments".into(),
+                keys: 1,
+                acks: 1,
+                idempotent: false,
+                partitioner: partita_core::partitioner::KeyHash::ConsistentRandom,
+                messages: 5,
+                interval_ms: 0,
+            }),
+        ]
+        .into_iter()
+        .chain((0..300).map(|_| Action::Step))
+        .collect(),
+    );
+    let link = page_action::decode_all(&page_action::encode_all(&by_hand.injected));
+    let opened = Model::with_actions("keyed-ordering", 2, by_hand.events(), link);
+    assert_eq!(opened.snapshot(), by_hand.snapshot());
+    assert!(
+        opened
+            .snapshot()
+            .clients
+            .iter()
+            .any(|c| c.name.starts_with("web-producer") && c.sent == 5)
+    );
 }

@@ -1,11 +1,12 @@
 //! The controller and the brokers: up, crashed, cut off or fenced, what each leads, and the
 //! buttons that crash, restart and cut them off.
 
-use partita_core::sim::{BrokerView, Fault, NodeId};
+use partita_core::sim::BrokerView;
 use yew::prelude::*;
 
 use super::ModelProps;
 use crate::model::Action;
+use crate::page_action::PageAction;
 
 /// A broker's state in words, and the CSS class that colours it.
 fn status(broker: &BrokerView) -> (&'static str, &'static str) {
@@ -21,15 +22,9 @@ fn status(broker: &BrokerView) -> (&'static str, &'static str) {
 #[function_component(Brokers)]
 pub fn brokers(props: &ModelProps) -> Html {
     let snapshot = props.model.snapshot();
-    // Every node, so that a broker can be cut off from all the others.
-    let everyone: Vec<NodeId> = [NodeId::Controller, NodeId::Coordinator]
-        .into_iter()
-        .chain(snapshot.brokers.iter().map(|b| NodeId::Broker(b.id)))
-        .chain(snapshot.clients.iter().map(|c| NodeId::Client(c.index)))
-        .collect();
-    let inject = |fault: Fault| {
+    let act = |action: PageAction| {
         let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Inject(fault.clone())))
+        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Do(action.clone())))
     };
     let live: Vec<String> = snapshot
         .brokers
@@ -39,7 +34,7 @@ pub fn brokers(props: &ModelProps) -> Html {
         .collect();
     html! {
         <section class="brokers" aria-label="brokers">
-            <h2>{ "Brokers" } <button data-testid="heal" title="Reconnect every cut link" onclick={inject(Fault::Heal)}>{ "Heal network" }</button></h2>
+            <h2>{ "Brokers" } <button data-testid="heal" title="Reconnect every cut link" onclick={act(PageAction::Heal)}>{ "Heal network" }</button></h2>
             <div class="broker-row">
                 <div class="broker controller" data-testid="controller"
                      title="The KRaft controller: it keeps the metadata log, registers and fences brokers, and elects leaders">
@@ -52,9 +47,8 @@ pub fn brokers(props: &ModelProps) -> Html {
                     let id = b.id;
                     let (status, class) = status(b);
                     let leads = b.replicas.iter().filter(|r| r.leader).count();
-                    let others: Vec<NodeId> = everyone.iter().copied().filter(|n| *n != NodeId::Broker(id)).collect();
-                    let cut = inject(Fault::Partition { a: vec![NodeId::Broker(id)], b: others });
-                    let toggle = inject(if b.up { Fault::CrashBroker(id) } else { Fault::RestartBroker(id) });
+                    let cut = act(PageAction::CutOff(id));
+                    let toggle = act(if b.up { PageAction::CrashBroker(id) } else { PageAction::RestartBroker(id) });
                     html! {
                         <div class={class} data-testid="broker">
                             <strong>{ format!("broker {id}") }</strong>

@@ -1,18 +1,11 @@
 //! The simulated producers and consumers: what they sent, got acknowledged, polled and own,
 //! and buttons to pause, slow, crash or remove them.
 
-use partita_core::Millis;
-use partita_core::sim::{CrashPoint, Fault, NodeId};
 use yew::prelude::*;
 
 use super::ModelProps;
 use crate::model::Action;
-
-/// How long the pause button stops a consumer: longer than the scenarios' session timeouts,
-/// so the group notices.
-const PAUSE_MS: u64 = 5_000;
-/// Processing time per record once slowed.
-const SLOW_MS_PER_RECORD: u64 = 200;
+use crate::page_action::PageAction;
 
 #[function_component(Clients)]
 pub fn clients(props: &ModelProps) -> Html {
@@ -29,9 +22,9 @@ pub fn clients(props: &ModelProps) -> Html {
                         format!("polled {} · processed {} · owns {}", c.polled, c.processed,
                             if owned.is_empty() { "nothing (idle)".to_string() } else { owned.join(", ") })
                     };
-                    let fault = |fault: Fault| {
+                    let act = |action: PageAction| {
                         let dispatch = props.dispatch.clone();
-                        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Inject(fault.clone())))
+                        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Do(action.clone())))
                     };
                     let index = c.index;
                     let consumer = c.kind == "consumer";
@@ -44,15 +37,15 @@ pub fn clients(props: &ModelProps) -> Html {
                                 <span class="client-actions">
                                     if consumer {
                                         <button data-testid="pause-client" title="Stop the process (a long GC pause)"
-                                            onclick={fault(Fault::Pause { node: NodeId::Client(index), duration_ms: Millis(PAUSE_MS) })}>{ "Pause 5 s" }</button>
+                                            onclick={act(PageAction::PauseClient(index))}>{ "Pause 5 s" }</button>
                                         <button data-testid="slow-client" title="Processing takes 200 ms per record"
-                                            onclick={fault(Fault::SlowConsumer { client: index, processing_ms_per_record: Millis(SLOW_MS_PER_RECORD) })}>{ "Slow" }</button>
+                                            onclick={act(PageAction::SlowClient(index))}>{ "Slow" }</button>
                                         <button data-testid="crash-client" title="Dies after processing, before committing"
-                                            onclick={fault(Fault::CrashClient { client: index, at: CrashPoint::AfterProcessingBeforeCommit })}>{ "Crash" }</button>
+                                            onclick={act(PageAction::CrashClient(index))}>{ "Crash" }</button>
                                     }
                                     <button data-testid="remove-client"
                                         title={if consumer { "Shut it down cleanly: it commits, leaves its group, and never returns" } else { "Shut it down: it sends nothing more" }}
-                                        onclick={fault(Fault::StopClient { client: index })}>{ "Remove" }</button>
+                                        onclick={act(PageAction::RemoveClient(index))}>{ "Remove" }</button>
                                 </span>
                             }
                         </li>

@@ -2,15 +2,13 @@
 //! acks, idempotence, partitioner) sends one message, a burst, or a steady rate; and a consumer
 //! can join a group reading the chosen topic.
 
-use partita_core::assignor::AssignorKind;
-use partita_core::partitioner::{KeyHash, Partitioner};
-use partita_core::sim::scenarios;
-use partita_core::sim::{ClientSpec, CommitMode, ConsumerSpec, ScenarioSpec};
+use partita_core::partitioner::KeyHash;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::ModelProps;
 use crate::model::Action;
+use crate::page_action::PageAction;
 
 /// How many messages each button sends, and how far apart.
 const SENDS: [(&str, &str, u64, u64); 3] = [
@@ -18,10 +16,6 @@ const SENDS: [(&str, &str, u64, u64); 3] = [
     ("send-burst", "Burst of 20", 20, 0),
     ("send-rate", "10/s for 5 s", 50, 100),
 ];
-
-/// The group a consumer added from the page joins when no consumer of the scenario reads the
-/// chosen topic.
-const PAGE_GROUP: &str = "playground-group";
 
 #[derive(Clone, PartialEq)]
 struct Settings {
@@ -33,28 +27,6 @@ struct Settings {
     partitioner: KeyHash,
 }
 
-/// A consumer of `topic`: a copy of the scenario's consumer of it (same group, same pace) if
-/// there is one, else a consumer of a group of its own.
-fn consumer_for(spec: &ScenarioSpec, topic: &str, name: String) -> ConsumerSpec {
-    let template = spec.clients.iter().find_map(|c| match c {
-        ClientSpec::Consumer(c) if c.topics.iter().any(|t| t == topic) => Some(c.clone()),
-        _ => None,
-    });
-    let mut consumer = template.unwrap_or_else(|| {
-        scenarios::consumer(
-            &name,
-            PAGE_GROUP,
-            topic,
-            AssignorKind::CooperativeSticky,
-            CommitMode::Auto,
-        )
-    });
-    consumer.config.client_id = name.clone();
-    consumer.name = name;
-    consumer.restart_after_ms = None;
-    consumer
-}
-
 #[function_component(ProducerForm)]
 pub fn producer_form(props: &ModelProps) -> Html {
     let settings = use_state(|| Settings {
@@ -64,8 +36,10 @@ pub fn producer_form(props: &ModelProps) -> Html {
         idempotent: false,
         partitioner: KeyHash::ConsistentRandom,
     });
-    let spec = props.model.sim.borrow().spec().clone();
-    let topics: Vec<String> = spec.topics.iter().map(|t| t.name.clone()).collect();
+    let topics: Vec<String> = {
+        let sim = props.model.sim.borrow();
+        sim.spec().topics.iter().map(|t| t.name.clone()).collect()
+    };
     let Some(topic) = settings
         .topic
         .clone()
@@ -74,7 +48,6 @@ pub fn producer_form(props: &ModelProps) -> Html {
     else {
         return html! {};
     };
-    let next_name = |kind: &str| format!("{kind}-{}", spec.clients.len());
 
     let select = |current: String,
                   options: Vec<(String, String)>,
@@ -109,29 +82,25 @@ pub fn producer_form(props: &ModelProps) -> Html {
             });
         })
     };
-    let send = |messages: u64, interval: u64| {
-        let s = (*settings).clone();
-        let (dispatch, topic, name) = (
-            props.dispatch.clone(),
-            topic.clone(),
-            next_name("web-producer"),
-        );
-        Callback::from(move |_: MouseEvent| {
-            // As in librdkafka, idempotence means acks=all.
-            let acks = if s.idempotent { -1 } else { s.acks };
-            let mut producer = scenarios::producer(&name, &topic, messages, interval, s.keys, acks);
-            producer.config.enable_idempotence = s.idempotent;
-            producer.config.partitioner = Partitioner::new(s.partitioner, true);
-            dispatch.emit(Action::AddClient(ClientSpec::Producer(producer)));
-        })
-    };
-    let add_consumer = {
+    let act = |action: PageAction| {
         let dispatch = props.dispatch.clone();
-        let consumer = consumer_for(&spec, &topic, next_name("web-consumer"));
-        Callback::from(move |_: MouseEvent| {
-            dispatch.emit(Action::AddClient(ClientSpec::Consumer(consumer.clone())))
+        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Do(action.clone())))
+    };
+    let send = |messages: u64, interval_ms: u64| {
+        let s = &*settings;
+        act(PageAction::Send {
+            topic: topic.clone(),
+            keys: s.keys,
+            acks: s.acks,
+            idempotent: s.idempotent,
+            partitioner: s.partitioner,
+            messages,
+            interval_ms,
         })
     };
+    let add_consumer = act(PageAction::AddConsumer {
+        topic: topic.clone(),
+    });
     let s = (*settings).clone();
     html! {
         <section class="producer-form" aria-label="send messages">

@@ -2,20 +2,15 @@
 //! replication factor, and optionally a retention small enough to watch the log start move. The controller places the replicas and elects the leaders; a refusal
 //! (a name in use, more replicas than brokers) shows in the timeline.
 
-use partita_core::sim::{Fault, scenarios};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::ModelProps;
 use crate::model::Action;
+use crate::page_action::PageAction;
 
 /// The most partitions the form offers: enough to see parallelism, few enough to draw.
 const PARTITIONS_MAX: u32 = 24;
-
-/// A small retention, so that the log start visibly moves: each partition keeps about 1 KiB
-/// (about a dozen of the simulation's records) in segments of 512 bytes; the brokers check
-/// once a simulated second.
-const SMALL_RETENTION: [(&str, &str); 2] = [("retention.bytes", "1024"), ("segment.bytes", "512")];
 
 /// Kafka's rule for topic names: letters, digits, '.', '_' and '-', at most 249 of them.
 fn valid_name(name: &str) -> bool {
@@ -76,15 +71,13 @@ pub fn topic_form(props: &ModelProps) -> Html {
     let valid = valid_name(&name);
     let create = {
         let dispatch = props.dispatch.clone();
-        let configs: &[(&str, &str)] = if *small_retention {
-            &SMALL_RETENTION
-        } else {
-            &[]
+        let action = PageAction::CreateTopic {
+            name: (*name).clone(),
+            partitions: *partitions,
+            replication_factor: *replication_factor,
+            small_retention: *small_retention,
         };
-        let topic = scenarios::topic(&name, *partitions, *replication_factor, configs);
-        Callback::from(move |_: MouseEvent| {
-            dispatch.emit(Action::Inject(Fault::CreateTopic(topic.clone())))
-        })
+        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Do(action.clone())))
     };
     html! {
         <section class="topic-form" aria-label="create a topic">
