@@ -312,3 +312,17 @@ test("removing a consumer, creating a topic, and producing to it", async () => {
   await page.screenshot({ path: screenshotPath("remove-consumer-create-topic"), fullPage: true });
   assert.deepEqual(chrome.errors, []);
 });
+
+test("the timeline in plain words, with the network messages hidden on request", async () => {
+  const page = await open("scenario=replication-isr&seed=1&step=1200");
+  await page.getByTestId("show-messages").uncheck();
+  const events = await page.getByTestId("event").allInnerTexts();
+  assert.ok(events.length > 10);
+  assert.ok(events.every((e) => !/ sent | received /.test(e)), "no message sends or receipts");
+  assert.ok(events.some((e) => /broker \d fetched offsets? \d+(–\d+)? from broker \d, leader of orders-\d+ in epoch \d+/.test(e)),
+    `a follower's fetch in words:\n${events.join("\n")}`);
+  assert.ok(events.some((e) => /producer got an acknowledgement/.test(e)), "clients by name");
+  await page.getByTestId("show-messages").check();
+  assert.ok((await page.getByTestId("event").allInnerTexts()).some((e) => / sent | received /.test(e)));
+  assert.deepEqual(chrome.errors, []);
+});

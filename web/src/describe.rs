@@ -3,12 +3,16 @@
 use partita_core::assignor::TopicPartition;
 use partita_core::sim::{NodeId, TraceEvent};
 
-fn node(id: &NodeId) -> String {
+/// A node by name; clients by their application's name (`clients[index]`).
+fn name_of(id: &NodeId, clients: &[String]) -> String {
     match id {
         NodeId::Controller => "the controller".into(),
         NodeId::Coordinator => "the group coordinator".into(),
         NodeId::Broker(b) => format!("broker {b}"),
-        NodeId::Client(c) => format!("client {c}"),
+        NodeId::Client(c) => clients
+            .get(*c)
+            .cloned()
+            .unwrap_or_else(|| format!("client {c}")),
     }
 }
 
@@ -32,9 +36,10 @@ fn offset_range(from: i64, to: i64) -> String {
     }
 }
 
-/// One sentence for one event.
-pub fn describe(event: &TraceEvent) -> String {
+/// One sentence for one event; `clients` names the clients by index.
+pub fn describe(event: &TraceEvent, clients: &[String]) -> String {
     use TraceEvent::*;
+    let node = |id: &NodeId| name_of(id, clients);
     match event {
         Sent { from, to, message } => format!("{} sent {} {message}", node(from), node(to)),
         Delivered { from, to, message } => {
