@@ -25,7 +25,7 @@ mod records;
 mod validate;
 mod varint;
 
-pub use assign::assign_offsets;
+pub use assign::{assign_offsets, set_log_append_time};
 pub use builder::BatchBuilder;
 pub use error::BatchError;
 pub use header::{

@@ -2,7 +2,7 @@
 //! decoder for the playground and the checker.
 
 use super::varint::{get_varint, get_varlong};
-use super::{BatchError, BatchHeader, Compression, HEADER_BYTES};
+use super::{BatchError, BatchHeader, Compression, HEADER_BYTES, TimestampType};
 
 /// A record header: a string key and optional bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,7 +114,13 @@ pub fn decode_records(batch: &[u8]) -> Result<Vec<Record>, BatchError> {
     walk_records(records, |raw| {
         out.push(Record {
             offset: header.base_offset + i64::from(raw.offset_delta),
-            timestamp: header.base_timestamp.wrapping_add(raw.timestamp_delta),
+            // A broker-stamped batch gives every record its append time (the max timestamp).
+            timestamp: match header.timestamp_type() {
+                TimestampType::LogAppendTime => header.max_timestamp,
+                TimestampType::CreateTime => {
+                    header.base_timestamp.wrapping_add(raw.timestamp_delta)
+                }
+            },
             key: raw.key.map(<[u8]>::to_vec),
             value: raw.value.map(<[u8]>::to_vec),
             headers: raw

@@ -383,3 +383,27 @@ fn builder_matches_a_real_client_encoder() {
         },
     );
 }
+
+#[test]
+fn stamping_the_log_append_time_keeps_the_batch_valid_and_times_every_record() {
+    let mut builder = BatchBuilder::new();
+    builder.push(1_000, Some(b"k"), Some(b"a"), &[]);
+    builder.push(1_005, None, Some(b"b"), &[]);
+    let mut bytes = builder.build();
+    set_log_append_time(&mut bytes, 9_999).unwrap();
+    let summary = validate_batch(&bytes).expect("the CRC was computed again");
+    assert_eq!(
+        summary.header.timestamp_type(),
+        TimestampType::LogAppendTime
+    );
+    assert_eq!(summary.header.max_timestamp, 9_999);
+    assert_eq!(summary.header.base_timestamp, 1_000, "untouched");
+    assert_eq!(
+        summary.max_timestamp_offset_delta, 0,
+        "the first record has it"
+    );
+    let records = decode_records(&bytes).unwrap();
+    assert!(records.iter().all(|r| r.timestamp == 9_999));
+    assert_eq!(records[1].value.as_deref(), Some(&b"b"[..]));
+    assert!(set_log_append_time(&mut [0u8; 10], 1).is_err());
+}

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use super::header::ATTRIBUTES_AT;
 use super::records::walk_records;
-use super::{BatchError, BatchHeader, Compression, HEADER_BYTES};
+use super::{BatchError, BatchHeader, Compression, HEADER_BYTES, TimestampType};
 
 /// A batch that passed [`validate_batch`]: its header and what the log indexes by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +67,10 @@ pub fn validate_batch(bytes: &[u8]) -> Result<BatchSummary, BatchError> {
             return Err(BatchError::MalformedRecord(
                 "record count disagrees with the records",
             ));
+        }
+        // Stamped by the broker: every record has the batch's max timestamp, the first too.
+        if header.timestamp_type() == TimestampType::LogAppendTime {
+            max_timestamp_offset_delta = 0;
         }
     }
     Ok(BatchSummary {

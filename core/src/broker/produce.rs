@@ -41,6 +41,9 @@ pub struct ProducedPartition {
     /// The offset of the batch's first record (-1 on error).
     pub base_offset: i64,
     pub log_start_offset: i64,
+    /// The broker's append time, for a `message.timestamp.type=LogAppendTime` topic (-1
+    /// otherwise, and for a resent duplicate).
+    pub log_append_time_ms: i64,
 }
 
 impl ProducedPartition {
@@ -55,6 +58,7 @@ impl ProducedPartition {
             error_message: message,
             base_offset: -1,
             log_start_offset: -1,
+            log_append_time_ms: -1,
         }
     }
 }
@@ -157,6 +161,9 @@ impl<F: StorageFactory> Broker<F> {
                     error_message: None,
                     base_offset: info.base_offset,
                     log_start_offset: info.log_start_offset,
+                    log_append_time_ms: info
+                        .log_append_time
+                        .map_or(-1, |t| i64::try_from(t.0).unwrap_or(i64::MAX)),
                 };
                 Ok((result, info.last_offset, leader_epoch))
             }

@@ -4,7 +4,9 @@
 use super::segment::Segment;
 use super::{AppendError, Log};
 use crate::Millis;
-use crate::batch::{BatchError, BatchSummary, assign_offsets, split_batches};
+use crate::batch::{
+    BatchError, BatchSummary, assign_offsets, set_log_append_time, split_batches, validate_batch,
+};
 use crate::producer_state::SequenceCheck;
 use crate::storage::{Storage, StorageError};
 
@@ -17,6 +19,8 @@ pub struct AppendInfo {
     /// A resend of a batch already in the log: nothing was written, the offsets are the
     /// original ones.
     pub duplicate: bool,
+    /// The time the batch was stamped with, for a `LogAppendTime` topic (else `None`).
+    pub log_append_time: Option<Millis>,
 }
 
 impl<S: Storage> Log<S> {
@@ -58,6 +62,7 @@ impl<S: Storage> Log<S> {
                 last_offset: original.last_offset,
                 log_start_offset: self.log_start_offset,
                 duplicate: true,
+                log_append_time: None,
             });
         }
         let base_offset = self.log_end_offset;
@@ -65,12 +70,20 @@ impl<S: Storage> Log<S> {
         let mut summary = summary;
         summary.header.base_offset = base_offset;
         summary.header.partition_leader_epoch = leader_epoch;
+        let log_append_time = self.config.log_append_time.then_some(now);
+        if let Some(now) = log_append_time {
+            let now_ms = i64::try_from(now.0).unwrap_or(i64::MAX);
+            set_log_append_time(records, now_ms)?;
+            // The header (offsets included, already assigned) as it is now stored.
+            summary = validate_batch(records)?;
+        }
         self.write_batch(records, &summary, now)?;
         Ok(AppendInfo {
             base_offset,
             last_offset: summary.header.last_offset(),
             log_start_offset: self.log_start_offset,
             duplicate: false,
+            log_append_time,
         })
     }
 

@@ -23,6 +23,9 @@ pub struct LogConfig {
     pub index_interval_bytes: u64,
     /// `max.message.bytes`: the largest batch a producer may append.
     pub max_message_bytes: u64,
+    /// `message.timestamp.type=LogAppendTime`: each appended batch is stamped with the
+    /// broker's clock instead of keeping the producer's timestamps.
+    pub log_append_time: bool,
 }
 
 impl Default for LogConfig {
@@ -36,6 +39,7 @@ impl Default for LogConfig {
             retention_bytes: None,
             index_interval_bytes: 4096,
             max_message_bytes: 1_048_588,
+            log_append_time: false,
         }
     }
 }

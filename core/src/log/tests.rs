@@ -1,7 +1,7 @@
 //! The log's behaviours, one per test, on the in-memory and fault-injecting backends.
 
 use super::*;
-use crate::batch::{BatchBuilder, decode_records, split_batches};
+use crate::batch::{BatchBuilder, TimestampType, decode_records, split_batches};
 use crate::storage::{FaultyStorage, MemoryStorage};
 use crate::{ErrorCode, Millis};
 
@@ -14,6 +14,7 @@ fn config() -> LogConfig {
         retention_bytes: None,
         index_interval_bytes: 0,
         max_message_bytes: 10_000,
+        log_append_time: false,
     }
 }
 
@@ -522,5 +523,51 @@ fn replicated_batches_keep_their_offsets_and_must_continue_the_log() {
             expected: 3,
             got: 0
         }
+    );
+}
+
+#[test]
+fn a_log_append_time_topic_stamps_batches_with_the_brokers_clock() {
+    let config = LogConfig {
+        log_append_time: true,
+        ..config()
+    };
+    let mut log = Log::open(MemoryStorage::new(), config).unwrap().0;
+    let info = log
+        .append(&mut batch(&["a", "b"], 1_000), 0, Millis(77_000))
+        .unwrap();
+    assert_eq!(info.log_append_time, Some(Millis(77_000)));
+    let read = log.read(0, 10_000).unwrap();
+    let [(_, summary)] = &split_batches(&read.records).unwrap()[..] else {
+        panic!("one batch");
+    };
+    assert_eq!(
+        summary.header.timestamp_type(),
+        TimestampType::LogAppendTime
+    );
+    assert_eq!(summary.header.max_timestamp, 77_000);
+    assert_eq!(
+        values(&read.records),
+        ["a", "b"],
+        "the records are untouched"
+    );
+    // The time index follows the append time: a lookup by the producer's time finds nothing
+    // older than it, one by the append time finds the batch.
+    assert_eq!(
+        log.offset_for_timestamp(77_000).unwrap().map(|t| t.offset),
+        Some(0)
+    );
+
+    // A create-time topic keeps the producer's timestamp.
+    let mut plain = empty_log();
+    let info = plain
+        .append(&mut batch(&["a"], 1_000), 0, Millis(77_000))
+        .unwrap();
+    assert_eq!(info.log_append_time, None);
+    let read = plain.read(0, 10_000).unwrap();
+    let header = &split_batches(&read.records).unwrap()[0].1.header;
+    assert_eq!(
+        (header.timestamp_type(), header.max_timestamp),
+        (TimestampType::CreateTime, 1_000)
     );
 }

@@ -58,7 +58,7 @@ fn encode(response: broker::ProduceResponse, version: i16) -> ProduceResponse {
             .with_index(p.tp.partition)
             .with_error_code(p.error.code())
             .with_base_offset(p.base_offset)
-            .with_log_append_time_ms(-1)
+            .with_log_append_time_ms(p.log_append_time_ms)
             .with_log_start_offset(if version >= 5 { p.log_start_offset } else { -1 })
             .with_error_message(p.error_message.filter(|_| version >= 8).map(str_bytes));
         (p.tp.topic, partition)
