@@ -21,6 +21,14 @@ pub const SLOW_MS_PER_RECORD: u64 = 200;
 /// The group a consumer added from the page joins when no consumer of the scenario reads its
 /// topic.
 pub const PAGE_GROUP: &str = "playground-group";
+/// Bounds on what a link may ask for, so that a link typed by hand cannot make the page
+/// create a million partitions or send forever. The page's own forms stay within them.
+pub const PARTITIONS_MAX: u32 = 24;
+pub const REPLICATION_FACTOR_MAX: u16 = 16;
+pub const MESSAGES_MAX: u64 = 1_000;
+pub const KEYS_MAX: u32 = 100;
+pub const INTERVAL_MS_MAX: u64 = 10_000;
+
 /// A retention small enough to watch the log start move: about 1 KiB per partition (a dozen
 /// of the simulation's records) in segments of 512 bytes.
 const SMALL_RETENTION: [(&str, &str); 2] = [("retention.bytes", "1024"), ("segment.bytes", "512")];
@@ -197,8 +205,41 @@ impl PageAction {
         }
     }
 
-    /// Reads the URL form; `None` for anything malformed (a link typed by hand).
+    /// Reads the URL form; `None` for anything malformed or out of bounds (a link typed or
+    /// edited by hand).
     pub fn decode(text: &str) -> Option<PageAction> {
+        PageAction::parse(text).filter(PageAction::within_bounds)
+    }
+
+    fn within_bounds(&self) -> bool {
+        match self {
+            PageAction::CreateTopic {
+                name,
+                partitions,
+                replication_factor,
+                ..
+            } => {
+                !name.is_empty()
+                    && (1..=PARTITIONS_MAX).contains(partitions)
+                    && (1..=REPLICATION_FACTOR_MAX).contains(replication_factor)
+            }
+            PageAction::Send {
+                keys,
+                acks,
+                messages,
+                interval_ms,
+                ..
+            } => {
+                *keys <= KEYS_MAX
+                    && matches!(acks, -1..=1)
+                    && (1..=MESSAGES_MAX).contains(messages)
+                    && *interval_ms <= INTERVAL_MS_MAX
+            }
+            _ => true,
+        }
+    }
+
+    fn parse(text: &str) -> Option<PageAction> {
         use PageAction::*;
         let fields: Vec<&str> = text.split('~').collect();
         let f = &fields;

@@ -165,6 +165,28 @@ fn page_actions_survive_the_url_and_a_link_rebuilds_the_same_cluster() {
         vec![(5, PageAction::Heal)],
         "what does not parse is skipped"
     );
+    for out_of_bounds in [
+        "1:topic~huge~1000000~3~all",
+        "1:topic~~3~3~all",
+        "1:topic~t~3~0~all",
+        "1:send~orders~3~-1~0~consistent_random~1000000000~0",
+        "1:send~orders~3~7~0~consistent_random~10~0",
+        "1:send~orders~3~-1~0~no_such_partitioner~10~0",
+    ] {
+        assert_eq!(
+            page_action::decode_all(out_of_bounds),
+            vec![],
+            "{out_of_bounds}"
+        );
+    }
+    // What parses but makes no sense for the scenario is left to the simulator, which ignores
+    // it or traces a refusal; the page goes on.
+    let odd = page_action::decode_all(
+        "0:crash~99,0:remove~42,0:cut~99,0:consumer~nope,0:send~nope~1~1~0~murmur2_random~3~0",
+    );
+    assert_eq!(odd.len(), 5);
+    let model = Model::with_actions("keyed-ordering", 1, 200, odd);
+    assert_eq!(model.events(), 200);
 
     // Doing things by hand, then opening the link those actions make, gives the same cluster.
     let by_hand = apply(

@@ -7,10 +7,7 @@ use yew::prelude::*;
 
 use super::ModelProps;
 use crate::model::Action;
-use crate::page_action::PageAction;
-
-/// The most partitions the form offers: enough to see parallelism, few enough to draw.
-const PARTITIONS_MAX: u32 = 24;
+use crate::page_action::{PARTITIONS_MAX, PageAction};
 
 /// Kafka's rule for topic names: letters, digits, '.', '_' and '-', at most 249 of them.
 fn valid_name(name: &str) -> bool {
