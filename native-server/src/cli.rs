@@ -175,8 +175,13 @@ pub struct ConsumeArgs {
     #[arg(long)]
     pub from_beginning: bool,
     /// Only this partition.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "group")]
     pub partition: Option<i32>,
+    /// Consume as a member of this consumer group: the partitions the group assigns, from its
+    /// committed offsets (or as --from-beginning says where it has none), committing what was
+    /// printed.
+    #[arg(long)]
+    pub group: Option<String>,
     /// Stop after this many messages.
     #[arg(long)]
     pub max_messages: Option<u64>,

@@ -1,5 +1,7 @@
 //! `partita consume`: fetches a topic's partitions from their start (or end) and prints each
-//! message, decoding every codec (gzip, snappy, lz4, zstd) as clients do.
+//! message, decoding every codec (gzip, snappy, lz4, zstd) as clients do. With `--group`, it
+//! is a member of a consumer group (`group_member`): it reads the partitions assigned to it
+//! from the group's committed offsets, and commits what it printed.
 
 use anyhow::Context;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
@@ -7,7 +9,10 @@ use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListO
 use kafka_protocol::messages::{BrokerId, FetchRequest, ListOffsetsRequest};
 use kafka_protocol::records::RecordBatchDecoder;
 
+use std::time::{Duration, Instant};
+
 use super::check;
+use super::group_member::{GroupMember, Membership};
 use super::produce::partition_count;
 use crate::cli::ConsumeArgs;
 use crate::client::KafkaClient;
@@ -22,83 +27,170 @@ const LATEST: i64 = -1;
 
 pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let mut client = KafkaClient::connect(&args.bootstrap_server)?;
-    let partitions: Vec<i32> = match args.partition {
-        Some(p) => vec![p],
-        None => (0..partition_count(&mut client, &args.topic)? as i32).collect(),
+    let partition_count = partition_count(&mut client, &args.topic)? as i32;
+    let mut member = match &args.group {
+        Some(group) => Some(GroupMember::join(
+            &mut client,
+            group,
+            &args.topic,
+            partition_count,
+        )?),
+        None => None,
     };
-    let start = if args.from_beginning {
+    let mut positions = match &member {
+        Some(member) => group_positions(&mut client, member, &args)?,
+        None => {
+            let partitions = match args.partition {
+                Some(p) => vec![p],
+                None => (0..partition_count).collect(),
+            };
+            start_positions(&mut client, &args, &partitions)?
+        }
+    };
+    let limit = args.max_messages.unwrap_or(u64::MAX);
+    let (mut printed, mut idle_since) = (0u64, Instant::now());
+    while printed < limit && idle_since.elapsed().as_millis() < u128::from(args.timeout_ms) {
+        if let Some(member) = &mut member
+            && let Membership::Rebalancing = member.heartbeat_if_due(&mut client)?
+        {
+            member.commit(&mut client, &positions)?;
+            member.rejoin(&mut client, partition_count)?;
+            positions = group_positions(&mut client, member, &args)?;
+        }
+        if positions.is_empty() {
+            // A member with no partition (more members than partitions) waits its turn.
+            std::thread::sleep(Duration::from_millis(FETCH_WAIT_MS as u64));
+        } else if fetch_and_print(&mut client, &args, &mut positions, &mut printed, limit)? {
+            idle_since = Instant::now();
+        }
+        if let Some(member) = &mut member {
+            member.commit_if_due(&mut client, &positions)?;
+        }
+    }
+    if let Some(member) = &mut member {
+        member.commit(&mut client, &positions)?;
+        member.leave(&mut client)?;
+    }
+    Ok(())
+}
+
+/// Where each partition starts without a group: its log start or its end.
+fn start_positions(
+    client: &mut KafkaClient,
+    args: &ConsumeArgs,
+    partitions: &[i32],
+) -> anyhow::Result<Vec<(i32, i64)>> {
+    let reset = if args.from_beginning {
         EARLIEST
     } else {
         LATEST
     };
-    let mut positions: Vec<(i32, i64)> = partitions
+    partitions
         .iter()
-        .map(|&p| Ok((p, list_offset(&mut client, &args.topic, p, start)?)))
-        .collect::<anyhow::Result<_>>()?;
-    let limit = args.max_messages.unwrap_or(u64::MAX);
-    let (mut printed, mut idle_since) = (0u64, std::time::Instant::now());
-    while printed < limit && idle_since.elapsed().as_millis() < u128::from(args.timeout_ms) {
-        let request = FetchRequest::default()
-            .with_max_wait_ms(FETCH_WAIT_MS)
-            .with_min_bytes(1)
-            .with_max_bytes(FETCH_MAX_BYTES)
-            .with_topics(vec![
-                FetchTopic::default()
-                    .with_topic(topic_name(&args.topic))
-                    .with_partitions(
-                        positions
-                            .iter()
-                            .map(|&(p, offset)| {
-                                FetchPartition::default()
-                                    .with_partition(p)
-                                    .with_fetch_offset(offset)
-                                    .with_partition_max_bytes(FETCH_MAX_BYTES)
-                            })
-                            .collect(),
-                    ),
-            ]);
-        let response = client.call(&request, FETCH_VERSION)?;
-        for topic in response.responses {
-            for data in topic.partitions {
-                check(
-                    data.error_code,
-                    &format!("fetching {}-{}", args.topic, data.partition_index),
-                    None,
-                )?;
-                let mut records = data.records.unwrap_or_default();
-                let position = positions
-                    .iter_mut()
-                    .find(|(p, _)| *p == data.partition_index)
-                    .context("an unasked partition")?;
-                for set in RecordBatchDecoder::decode_all(&mut records)
-                    .context("decoding record batches")?
-                {
-                    // The first batch may start before the position asked for.
-                    let from = position.1;
-                    for record in set.records.into_iter().filter(|r| r.offset >= from) {
-                        if printed == limit {
-                            return Ok(());
-                        }
-                        let value =
-                            String::from_utf8_lossy(record.value.as_deref().unwrap_or_default())
-                                .into_owned();
-                        if args.print_key {
-                            let key =
-                                String::from_utf8_lossy(record.key.as_deref().unwrap_or_default())
-                                    .into_owned();
-                            println!("{key}\t{value}");
-                        } else {
-                            println!("{value}");
-                        }
-                        position.1 = record.offset + 1;
-                        printed += 1;
-                        idle_since = std::time::Instant::now();
+        .map(|&p| Ok((p, list_offset(client, &args.topic, p, reset)?)))
+        .collect()
+}
+
+/// Where each partition assigned to the member starts: the group's committed offset, else as
+/// `auto.offset.reset` would (`--from-beginning`: earliest, otherwise latest).
+fn group_positions(
+    client: &mut KafkaClient,
+    member: &GroupMember,
+    args: &ConsumeArgs,
+) -> anyhow::Result<Vec<(i32, i64)>> {
+    let committed = member.committed(client)?;
+    let fresh: Vec<i32> = member
+        .assigned
+        .iter()
+        .copied()
+        .filter(|p| !committed.iter().any(|(c, o)| c == p && o.is_some()))
+        .collect();
+    let mut positions = start_positions(client, args, &fresh)?;
+    positions.extend(
+        committed
+            .into_iter()
+            .filter_map(|(p, offset)| offset.map(|o| (p, o))),
+    );
+    positions.sort_unstable();
+    eprintln!(
+        "partita: joined group {} with {}",
+        args.group.as_deref().unwrap_or_default(),
+        if positions.is_empty() {
+            "no partition".to_string()
+        } else {
+            member.describe()
+        }
+    );
+    Ok(positions)
+}
+
+/// One fetch of every position; prints what came (up to `limit` in all) and moves the
+/// positions past it. True if anything was printed.
+fn fetch_and_print(
+    client: &mut KafkaClient,
+    args: &ConsumeArgs,
+    positions: &mut [(i32, i64)],
+    printed: &mut u64,
+    limit: u64,
+) -> anyhow::Result<bool> {
+    let request = FetchRequest::default()
+        .with_max_wait_ms(FETCH_WAIT_MS)
+        .with_min_bytes(1)
+        .with_max_bytes(FETCH_MAX_BYTES)
+        .with_topics(vec![
+            FetchTopic::default()
+                .with_topic(topic_name(&args.topic))
+                .with_partitions(
+                    positions
+                        .iter()
+                        .map(|&(p, offset)| {
+                            FetchPartition::default()
+                                .with_partition(p)
+                                .with_fetch_offset(offset)
+                                .with_partition_max_bytes(FETCH_MAX_BYTES)
+                        })
+                        .collect(),
+                ),
+        ]);
+    let response = client.call(&request, FETCH_VERSION)?;
+    let before = *printed;
+    for topic in response.responses {
+        for data in topic.partitions {
+            check(
+                data.error_code,
+                &format!("fetching {}-{}", args.topic, data.partition_index),
+                None,
+            )?;
+            let mut records = data.records.unwrap_or_default();
+            let position = positions
+                .iter_mut()
+                .find(|(p, _)| *p == data.partition_index)
+                .context("an unasked partition")?;
+            for set in
+                RecordBatchDecoder::decode_all(&mut records).context("decoding record batches")?
+            {
+                // The first batch may start before the position asked for.
+                let from = position.1;
+                for record in set.records.into_iter().filter(|r| r.offset >= from) {
+                    if *printed == limit {
+                        return Ok(*printed > before);
                     }
+                    let text = |bytes: Option<&[u8]>| {
+                        String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
+                    };
+                    let value = text(record.value.as_deref());
+                    if args.print_key {
+                        println!("{}\t{value}", text(record.key.as_deref()));
+                    } else {
+                        println!("{value}");
+                    }
+                    position.1 = record.offset + 1;
+                    *printed += 1;
                 }
             }
         }
     }
-    Ok(())
+    Ok(*printed > before)
 }
 
 fn list_offset(

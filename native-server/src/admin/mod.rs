@@ -2,6 +2,7 @@
 //! protocol, printing what `kafka-topics.sh` and `kafka-consumer-groups.sh` print.
 
 pub mod consume;
+mod group_member;
 pub mod groups;
 pub mod produce;
 mod table;

@@ -34,7 +34,7 @@ mod produce;
 mod sync_group;
 mod versions;
 
-pub use convert::topic_name;
+pub use convert::{str_bytes, topic_name};
 pub use node::Node;
 
 /// Who sent a request, as group members are described (CLIENT-ID and HOST columns).
