@@ -60,12 +60,15 @@ else
   touch "$stamp"
 fi
 
-step "npm packages for the browser tests (playwright-core, driving Debian's chromium)"
-lock=tests/browser/package-lock.json
-node_stamp="tests/browser/node_modules/.installed-$(sha256sum "$lock" | cut -c1-16)"
-if [ -f "$node_stamp" ]; then
-  echo "present"
-else
-  npm --prefix tests/browser ci --no-audit --no-fund
-  touch "$node_stamp"
-fi
+# npm packages: playwright-core (driving Debian's chromium) for the browser tests, KafkaJS.
+for dir in tests/browser tests/kafkajs; do
+  step "npm packages of $dir"
+  lock=$dir/package-lock.json
+  node_stamp="$dir/node_modules/.installed-$(sha256sum "$lock" | cut -c1-16)"
+  if [ -f "$node_stamp" ]; then
+    echo "present"
+  else
+    npm --prefix "$dir" ci --no-audit --no-fund
+    touch "$node_stamp"
+  fi
+done

@@ -32,6 +32,9 @@ cargo test -p partita-web --target wasm32-unknown-unknown
 step "Real clients: confluent-kafka, kafka-python, kcat (pytest)"
 .venv/bin/pytest -q -p no:cacheprovider -W ignore::DeprecationWarning tests/python
 
+step "Real clients: KafkaJS (node)"
+npm --prefix tests/kafkajs test
+
 step "Browser end-to-end tests (playwright-core + Debian's chromium)"
 npm --prefix tests/browser test
 
