@@ -487,7 +487,8 @@ fn retention_moves_the_log_start_of_a_topic_created_with_a_small_one() {
 fn the_checker_finds_nothing_wrong_with_a_consumer_stopped_for_good() {
     for seed in 0..20 {
         let mut spec = scenarios::spec("rebalance-cooperative").unwrap();
-        spec.faults.push((Millis(2_500), Fault::StopClient { client: 1 }));
+        spec.faults
+            .push((Millis(2_500), Fault::StopClient { client: 1 }));
         let mut sim = Simulation::new(spec, seed);
         let anomalies = sim.run_to_end();
         assert!(anomalies.is_empty(), "seed {seed}: {anomalies:?}");
