@@ -87,8 +87,10 @@ impl Model {
         scenario: &str,
         seed: u64,
         step: u64,
-        injected: Vec<(u64, PageAction)>,
+        mut injected: Vec<(u64, PageAction)>,
     ) -> Model {
+        // A link edited by hand may list them out of order; the replay takes them in order.
+        injected.sort_by_key(|(at, _)| *at);
         let scenario = if scenarios::find(scenario).is_some() {
             scenario
         } else {

@@ -187,6 +187,14 @@ fn page_actions_survive_the_url_and_a_link_rebuilds_the_same_cluster() {
     assert_eq!(odd.len(), 5);
     let model = Model::with_actions("keyed-ordering", 1, 200, odd);
     assert_eq!(model.events(), 200);
+    let unordered = Model::with_actions(
+        "keyed-ordering",
+        1,
+        50,
+        page_action::decode_all("30:restart~2,10:crash~2"),
+    );
+    let order: Vec<u64> = unordered.injected.iter().map(|(at, _)| *at).collect();
+    assert_eq!(order, vec![10, 30], "replayed in event order");
 
     // Doing things by hand, then opening the link those actions make, gives the same cluster.
     let by_hand = apply(
