@@ -99,7 +99,7 @@ pub struct TopicsArgs {
 
 /// `partita groups`: the flags of `kafka-consumer-groups.sh`.
 #[derive(clap::Args, Debug, Clone)]
-#[command(group(clap::ArgGroup::new("action").required(true).args(["list", "describe"])))]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["list", "describe", "delete", "reset_offsets"])))]
 pub struct GroupsArgs {
     /// The broker to talk to.
     #[arg(long, value_name = "HOST:PORT")]
@@ -110,8 +110,38 @@ pub struct GroupsArgs {
     /// Describe --group: committed offsets, log end offsets, lag and members per partition.
     #[arg(long, requires = "group")]
     pub describe: bool,
+    /// Delete --group (it must have no members) and its committed offsets.
+    #[arg(long, requires = "group")]
+    pub delete: bool,
     #[arg(long)]
     pub group: Option<String>,
+    /// Reset --group's committed offsets of --topic (the group must have no members). Prints
+    /// the plan; --execute commits it.
+    #[arg(long, requires_all = ["group", "topic"])]
+    pub reset_offsets: bool,
+    /// With --reset-offsets: the topic, or TOPIC:P,Q for some of its partitions.
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// Reset to the log start of each partition.
+    #[arg(long, group = "reset_to")]
+    pub to_earliest: bool,
+    /// Reset to the log end of each partition.
+    #[arg(long, group = "reset_to")]
+    pub to_latest: bool,
+    /// Reset to this offset (within the log start and end).
+    #[arg(long, group = "reset_to", value_name = "OFFSET")]
+    pub to_offset: Option<i64>,
+    /// Move each committed offset by this much (negative: back), within the log start and end.
+    #[arg(
+        long,
+        group = "reset_to",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub shift_by: Option<i64>,
+    /// Commit the reset (without it, --reset-offsets only prints the plan: a dry run).
+    #[arg(long, requires = "reset_offsets")]
+    pub execute: bool,
 }
 
 /// `partita sim`: runs a named scenario in the deterministic simulator.

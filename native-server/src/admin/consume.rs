@@ -103,14 +103,10 @@ fn group_positions(
         .assigned
         .iter()
         .copied()
-        .filter(|p| !committed.iter().any(|(c, o)| c == p && o.is_some()))
+        .filter(|p| !committed.contains_key(p))
         .collect();
     let mut positions = start_positions(client, args, &fresh)?;
-    positions.extend(
-        committed
-            .into_iter()
-            .filter_map(|(p, offset)| offset.map(|o| (p, o))),
-    );
+    positions.extend(committed);
     positions.sort_unstable();
     eprintln!(
         "partita: joined group {} with {}",

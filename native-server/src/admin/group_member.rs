@@ -7,33 +7,28 @@
 //! The coordinator is the broker it is connected to: `partita serve` is a single broker, and
 //! its own group coordinator.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
-use kafka_protocol::messages::offset_commit_request::{
-    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
-};
-use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
 use kafka_protocol::messages::sync_group_request::SyncGroupRequestAssignment;
 use kafka_protocol::messages::{
-    GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, OffsetCommitRequest,
-    OffsetFetchRequest, SyncGroupRequest,
+    GroupId, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, SyncGroupRequest,
 };
 use partita_core::ErrorCode;
 use partita_core::assignor::AssignorKind;
 use partita_core::assignor::consumer_protocol::{Assignment, Subscription};
 
 use super::check;
+use super::offsets::{self, Committer};
 use crate::client::KafkaClient;
-use crate::kafka::{str_bytes, topic_name};
+use crate::kafka::str_bytes;
 
 const JOIN_GROUP_VERSION: i16 = 5;
 const SYNC_GROUP_VERSION: i16 = 3;
 const HEARTBEAT_VERSION: i16 = 3;
 const LEAVE_GROUP_VERSION: i16 = 2;
-const OFFSET_COMMIT_VERSION: i16 = 7;
-const OFFSET_FETCH_VERSION: i16 = 7;
 const SESSION_TIMEOUT_MS: i32 = 10_000;
 const REBALANCE_TIMEOUT_MS: i32 = 30_000;
 /// Heartbeats go out this often (a third of the session, as the clients do).
@@ -43,6 +38,19 @@ const COMMIT_INTERVAL: Duration = Duration::from_millis(5_000);
 /// A rebalance gets this many attempts at joining before the command gives up.
 const JOIN_ATTEMPTS_MAX: usize = 20;
 const ASSIGNOR: AssignorKind = AssignorKind::Range;
+
+/// Whether an error means the group went on to a new generation without this member's
+/// knowledge: it must join again (and its commit, if that is what failed, is lost).
+fn group_moved_on(code: i16) -> bool {
+    matches!(
+        ErrorCode::from_code(code),
+        Some(
+            ErrorCode::REBALANCE_IN_PROGRESS
+                | ErrorCode::ILLEGAL_GENERATION
+                | ErrorCode::UNKNOWN_MEMBER_ID
+        )
+    )
+}
 
 /// The member, between joins: who it is in which generation, and what it was assigned.
 pub struct GroupMember {
@@ -186,45 +194,16 @@ impl GroupMember {
             .with_generation_id(self.generation_id)
             .with_member_id(str_bytes(self.member_id.clone()));
         let response = client.call(&request, HEARTBEAT_VERSION)?;
-        match ErrorCode::from_code(response.error_code) {
-            Some(ErrorCode::NONE) => Ok(Membership::Stable),
-            Some(
-                ErrorCode::REBALANCE_IN_PROGRESS
-                | ErrorCode::ILLEGAL_GENERATION
-                | ErrorCode::UNKNOWN_MEMBER_ID,
-            ) => Ok(Membership::Rebalancing),
-            _ => {
-                check(response.error_code, "heartbeating", None)?;
-                Ok(Membership::Stable)
-            }
+        if group_moved_on(response.error_code) {
+            return Ok(Membership::Rebalancing);
         }
+        check(response.error_code, "heartbeating", None)?;
+        Ok(Membership::Stable)
     }
 
-    /// Where each assigned partition starts: the group's committed offset, or `None` where
-    /// the group has none yet.
-    pub fn committed(&self, client: &mut KafkaClient) -> anyhow::Result<Vec<(i32, Option<i64>)>> {
-        let request = OffsetFetchRequest::default()
-            .with_group_id(self.group())
-            .with_topics(Some(vec![
-                OffsetFetchRequestTopic::default()
-                    .with_name(topic_name(&self.topic))
-                    .with_partition_indexes(self.assigned.clone()),
-            ]));
-        let response = client.call(&request, OFFSET_FETCH_VERSION)?;
-        check(response.error_code, "fetching committed offsets", None)?;
-        let committed = response
-            .topics
-            .iter()
-            .flat_map(|t| t.partitions.iter())
-            .map(|p| {
-                check(p.error_code, "fetching a committed offset", None)?;
-                Ok((
-                    p.partition_index,
-                    (p.committed_offset >= 0).then_some(p.committed_offset),
-                ))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        Ok(committed)
+    /// The group's committed offset of each assigned partition that has one.
+    pub fn committed(&self, client: &mut KafkaClient) -> anyhow::Result<BTreeMap<i32, i64>> {
+        offsets::fetch_committed(client, &self.group_id, &self.topic, &self.assigned)
     }
 
     /// Commits `positions` (the next offset to print, per partition) if the interval passed.
@@ -250,32 +229,14 @@ impl GroupMember {
         if positions.is_empty() {
             return Ok(());
         }
-        let partitions = positions
-            .iter()
-            .map(|&(partition, offset)| {
-                OffsetCommitRequestPartition::default()
-                    .with_partition_index(partition)
-                    .with_committed_offset(offset)
-            })
-            .collect();
-        let request = OffsetCommitRequest::default()
-            .with_group_id(self.group())
-            .with_generation_id_or_member_epoch(self.generation_id)
-            .with_member_id(str_bytes(self.member_id.clone()))
-            .with_topics(vec![
-                OffsetCommitRequestTopic::default()
-                    .with_name(topic_name(&self.topic))
-                    .with_partitions(partitions),
-            ]);
-        let response = client.call(&request, OFFSET_COMMIT_VERSION)?;
-        for partition in response.topics.iter().flat_map(|t| t.partitions.iter()) {
-            match ErrorCode::from_code(partition.error_code) {
-                Some(
-                    ErrorCode::REBALANCE_IN_PROGRESS
-                    | ErrorCode::ILLEGAL_GENERATION
-                    | ErrorCode::UNKNOWN_MEMBER_ID,
-                ) => {}
-                _ => check(partition.error_code, "committing offsets", None)?,
+        let member = Committer {
+            group: &self.group_id,
+            generation_id: self.generation_id,
+            member_id: &self.member_id,
+        };
+        for (_, code) in offsets::commit(client, &member, &self.topic, positions)? {
+            if !group_moved_on(code) {
+                check(code, "committing offsets", None)?;
             }
         }
         Ok(())

@@ -1,29 +1,32 @@
-//! `partita groups`: list consumer groups and describe their offsets and lag, printing the
-//! columns of `kafka-consumer-groups.sh`.
+//! `partita groups`: list consumer groups, describe their offsets and lag, reset their
+//! offsets (`reset_offsets`) and delete them, printing what `kafka-consumer-groups.sh` prints.
 
 use std::collections::BTreeMap;
 
 use anyhow::Context;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::{
-    BrokerId, DescribeGroupsRequest, FindCoordinatorRequest, GroupId, ListGroupsRequest,
-    ListOffsetsRequest, OffsetFetchRequest, TopicName,
+    BrokerId, DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, GroupId,
+    ListGroupsRequest, ListOffsetsRequest, OffsetFetchRequest, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 use partita_core::assignor::consumer_protocol::Assignment;
 
-use super::{check, table};
+use super::{check, reset_offsets, table};
 use crate::cli::GroupsArgs;
 use crate::client::KafkaClient;
 
 const FIND_COORDINATOR_VERSION: i16 = 3;
 const LIST_GROUPS_VERSION: i16 = 4;
-const DESCRIBE_GROUPS_VERSION: i16 = 5;
+pub(super) const DESCRIBE_GROUPS_VERSION: i16 = 5;
+const DELETE_GROUPS_VERSION: i16 = 2;
 const OFFSET_FETCH_VERSION: i16 = 7;
 const LIST_OFFSETS_VERSION: i16 = 7;
 /// ListOffsets' timestamp meaning "the log end offset" (for read_uncommitted consumers, the
 /// high watermark: what a consumer can reach, which is what lag is measured against).
-const LATEST_TIMESTAMP: i64 = -1;
+pub(super) const LATEST_TIMESTAMP: i64 = -1;
+/// ListOffsets' timestamp meaning "the log start offset".
+pub(super) const EARLIEST_TIMESTAMP: i64 = -2;
 const COLUMNS: [&str; 9] = [
     "GROUP",
     "TOPIC",
@@ -40,6 +43,14 @@ pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
     let mut client = KafkaClient::connect(&args.bootstrap_server)?;
     let output = if args.list {
         list(&mut client)?
+    } else if args.reset_offsets {
+        reset_offsets::run(&mut client, &args)?
+    } else if args.delete {
+        let group = args
+            .group
+            .as_deref()
+            .context("--group is required with --delete")?;
+        delete(&mut client, group)?
     } else {
         let group = args
             .group
@@ -61,6 +72,22 @@ pub fn list(client: &mut KafkaClient) -> anyhow::Result<String> {
         .collect();
     ids.sort();
     Ok(ids.into_iter().map(|id| id + "\n").collect())
+}
+
+/// Deletes an empty group and its committed offsets (DeleteGroups), printing what
+/// kafka-consumer-groups.sh prints.
+fn delete(client: &mut KafkaClient, group: &str) -> anyhow::Result<String> {
+    let request = DeleteGroupsRequest::default()
+        .with_groups_names(vec![GroupId(StrBytes::from_string(group.to_string()))]);
+    let response = client.call(&request, DELETE_GROUPS_VERSION)?;
+    let result = response
+        .results
+        .first()
+        .context("DeleteGroups answered no group")?;
+    check(result.error_code, &format!("deleting group {group}"), None)?;
+    Ok(format!(
+        "Deletion of requested consumer groups ('{group}') was successful.\n"
+    ))
 }
 
 /// Who consumes a partition: (consumer id, host, client id).
@@ -188,6 +215,16 @@ fn log_end_offsets<'a>(
     client: &mut KafkaClient,
     partitions: impl Iterator<Item = &'a (String, i32)>,
 ) -> anyhow::Result<BTreeMap<(String, i32), i64>> {
+    list_offsets(client, partitions, LATEST_TIMESTAMP)
+}
+
+/// ListOffsets of each partition at `timestamp` (-1: the log end, -2: the log start); a
+/// partition answered with an error is left out.
+pub(super) fn list_offsets<'a>(
+    client: &mut KafkaClient,
+    partitions: impl Iterator<Item = &'a (String, i32)>,
+    timestamp: i64,
+) -> anyhow::Result<BTreeMap<(String, i32), i64>> {
     let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
     for (topic, partition) in partitions {
         by_topic.entry(topic).or_default().push(*partition);
@@ -207,7 +244,7 @@ fn log_end_offsets<'a>(
                             ListOffsetsPartition::default()
                                 .with_partition_index(p)
                                 .with_current_leader_epoch(-1)
-                                .with_timestamp(LATEST_TIMESTAMP)
+                                .with_timestamp(timestamp)
                         })
                         .collect(),
                 )

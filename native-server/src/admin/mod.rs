@@ -4,7 +4,9 @@
 pub mod consume;
 mod group_member;
 pub mod groups;
+mod offsets;
 pub mod produce;
+mod reset_offsets;
 mod table;
 pub mod topics;
 
