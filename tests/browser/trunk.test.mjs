@@ -79,3 +79,12 @@ test("trunk serve serves the playground, which steps", async () => {
   assert.equal(await page.getByTestId("broker").count(), 3);
   assert.deepEqual(chrome.errors, []);
 });
+
+test("without partita serve behind it, the live view says there is no server", async () => {
+  const page = await chrome.newPage();
+  await page.goto(`${url}?live`);
+  await page.getByTestId("live-error").waitFor({ timeout: 30_000 });
+  assert.match(await page.getByTestId("live-error").innerText(), /api\/cluster/);
+  // A missing API may be logged by the browser as a failed resource; nothing else may be.
+  assert.deepEqual(chrome.errors.filter((e) => !/Failed to load resource/.test(e)), []);
+});

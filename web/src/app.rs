@@ -12,6 +12,7 @@ use crate::components::brokers::Brokers;
 use crate::components::clients::Clients;
 use crate::components::controls::Controls;
 use crate::components::groups::Groups;
+use crate::components::live_view::LiveViewPanel;
 use crate::components::partitions::Partitions;
 use crate::components::producer_form::ProducerForm;
 use crate::components::timeline::Timeline;
@@ -24,8 +25,40 @@ use crate::url;
 /// Milliseconds between play ticks.
 const TICK_MS: u32 = 100;
 
+/// The live view of the server, or the simulated cluster.
 #[function_component(App)]
 pub fn app() -> Html {
+    if url::wants_live() {
+        html! {
+            <main class="playground" data-testid="playground">
+                { header(false) }
+                <LiveViewPanel />
+            </main>
+        }
+    } else {
+        html! { <Simulator /> }
+    }
+}
+
+/// The title, and a link to the other view.
+fn header(simulating: bool) -> Html {
+    html! {
+        <header>
+            <h1>{ "Partita" }</h1>
+            <p class="tagline">
+                { "A Kafka-compatible distributed log you can step through. " }
+                if simulating {
+                    <a href="?live" data-testid="to-live">{ "Live: the server behind this page →" }</a>
+                } else {
+                    <a href="?" data-testid="to-simulator">{ "← The simulated cluster" }</a>
+                }
+            </p>
+        </header>
+    }
+}
+
+#[function_component(Simulator)]
+fn simulator() -> Html {
     let model = use_reducer(|| {
         let location = url::read();
         Model::with_actions(
@@ -96,10 +129,7 @@ pub fn app() -> Html {
     let props_model: Rc<Model> = Rc::new((*model).clone());
     html! {
         <main class="playground" data-testid="playground">
-            <header>
-                <h1>{ "Partita" }</h1>
-                <p class="tagline">{ "A Kafka-compatible distributed log you can step through." }</p>
-            </header>
+            { header(true) }
             <Controls model={props_model.clone()} dispatch={dispatch.clone()} />
             <TourPanel model={props_model.clone()} dispatch={dispatch.clone()} />
             <Verdict model={props_model.clone()} dispatch={dispatch.clone()} />

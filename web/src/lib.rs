@@ -9,6 +9,7 @@ mod app;
 mod components;
 pub mod describe;
 pub mod key_colours;
+pub mod live;
 pub mod model;
 pub mod page_action;
 pub mod tours;

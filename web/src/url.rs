@@ -28,6 +28,14 @@ pub fn read() -> Location {
     }
 }
 
+/// Whether the page asks for the live view of the server (`?live`) instead of a simulation.
+pub fn wants_live() -> bool {
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    UrlSearchParams::new_with_str(&search).is_ok_and(|p| p.has("live"))
+}
+
 /// Replaces the URL (no new history entry per step).
 pub fn write(scenario: &str, seed: u64, step: u64, actions: &[(u64, PageAction)]) {
     let Ok(params) = UrlSearchParams::new() else {

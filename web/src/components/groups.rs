@@ -10,7 +10,7 @@ const CHART_WIDTH: f64 = 300.0;
 const CHART_HEIGHT: f64 = 40.0;
 
 /// A small line chart of one group's total lag over the sampled moments.
-fn lag_chart(group: &str, history: &[LagSample]) -> Html {
+pub(crate) fn lag_chart(group: &str, history: &[LagSample]) -> Html {
     let points: Vec<(u64, i64)> = history
         .iter()
         .filter_map(|s| {

@@ -4,6 +4,7 @@ pub mod brokers;
 pub mod clients;
 pub mod controls;
 pub mod groups;
+pub mod live_view;
 pub mod partitions;
 pub mod producer_form;
 pub mod timeline;

@@ -1,0 +1,113 @@
+//! The live view's data: what the real `partita serve` that served this page reports on its
+//! JSON API (`/api/cluster`, `/api/topics`, `/api/groups`), fetched again every second.
+
+use gloo::net::http::Request;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Cluster {
+    pub cluster_id: String,
+    pub controller_id: i32,
+    pub brokers: Vec<Broker>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Broker {
+    pub id: i32,
+    pub host: String,
+    pub port: i32,
+    pub fenced: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Topic {
+    pub name: String,
+    pub partitions: Vec<Partition>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Partition {
+    pub partition: u32,
+    pub leader: i32,
+    pub leader_epoch: i32,
+    pub isr: Vec<i32>,
+    pub log_start_offset: Option<i64>,
+    pub high_watermark: Option<i64>,
+    pub log_end_offset: Option<i64>,
+    pub size_bytes: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Group {
+    pub group_id: String,
+    pub state: String,
+    pub protocol: String,
+    pub members: Vec<Member>,
+    pub offsets: Vec<GroupOffset>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Member {
+    pub member_id: String,
+    pub client_id: String,
+    pub host: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct GroupOffset {
+    pub topic: String,
+    pub partition: i32,
+    pub committed_offset: Option<i64>,
+    pub log_end_offset: Option<i64>,
+    pub lag: Option<i64>,
+    pub consumer_id: Option<String>,
+}
+
+/// Everything the live view shows, as of one poll.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveView {
+    pub cluster: Cluster,
+    pub topics: Vec<Topic>,
+    pub groups: Vec<Group>,
+}
+
+impl LiveView {
+    /// Each group's total lag, for the charts.
+    pub fn lag_by_group(&self) -> Vec<(String, i64)> {
+        self.groups
+            .iter()
+            .map(|g| {
+                (
+                    g.group_id.clone(),
+                    g.offsets.iter().filter_map(|o| o.lag).sum(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Reads the three endpoints. Paths are relative to the page, so the view works wherever
+/// `partita serve` mounts it; a page served by something else (`trunk serve`) gets an error
+/// saying so.
+pub async fn fetch() -> Result<LiveView, String> {
+    Ok(LiveView {
+        cluster: get("api/cluster").await?,
+        topics: get("api/topics").await?,
+        groups: get("api/groups").await?,
+    })
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
+    let response = Request::get(path)
+        .send()
+        .await
+        .map_err(|e| format!("{path}: {e}"))?;
+    if !response.ok() {
+        return Err(format!("{path}: HTTP {}", response.status()));
+    }
+    response
+        .json::<T>()
+        .await
+        .map_err(|e| format!("{path}: {e}"))
+}
