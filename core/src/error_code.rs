@@ -94,6 +94,7 @@ error_codes! {
     TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53, false;
     KAFKA_STORAGE_ERROR = 56, true;
     LOG_DIR_NOT_FOUND = 57, false;
+    SASL_AUTHENTICATION_FAILED = 58, false;
     UNKNOWN_PRODUCER_ID = 59, false;
     REASSIGNMENT_IN_PROGRESS = 60, false;
     NON_EMPTY_GROUP = 68, false;

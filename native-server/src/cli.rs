@@ -63,6 +63,12 @@ pub struct ServeArgs {
     /// A broker config as in server.properties, e.g. --config num.partitions=3; repeatable.
     #[arg(long, value_name = "NAME=VALUE")]
     pub config: Vec<String>,
+
+    /// A user of SASL/PLAIN; repeatable. With any, the Kafka listener requires clients to log
+    /// in (security.protocol=SASL_PLAINTEXT, sasl.mechanism=PLAIN). Passwords travel in clear
+    /// text, as with Kafka's SASL_PLAINTEXT: use it on trusted networks.
+    #[arg(long, value_name = "NAME:PASSWORD")]
+    pub sasl_plain_user: Vec<String>,
 }
 
 /// `partita topics`: the flags of `kafka-topics.sh`.

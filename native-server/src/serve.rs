@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use crate::cli::ServeArgs;
 use crate::engine::{self, EngineConfig};
 use crate::http;
+use crate::kafka::sasl::PlainUsers;
 use crate::kafka::{self, Node};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -34,6 +35,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let http_addr = http_listener.local_addr()?;
 
     let config = crate::config::parse(&args.config)?;
+    let sasl_users = PlainUsers::parse(&args.sasl_plain_user)?;
+    if !sasl_users.is_empty() {
+        tracing::info!("the Kafka listener requires SASL/PLAIN (SASL_PLAINTEXT)");
+    }
     let (engine, engine_thread) = engine::start(EngineConfig {
         data_dir: args.data_dir.clone(),
         node_id: args.node_id,
@@ -44,7 +49,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         durable: args.durable,
         seed: u64::from(args.node_id.unsigned_abs()),
     })?;
-    let node = Arc::new(Node::new(args.node_id, kafka_addr, engine));
+    let node = Arc::new(Node::new(args.node_id, kafka_addr, engine, sasl_users));
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
     let mut signals = StopSignals::listen()?;

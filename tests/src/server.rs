@@ -36,8 +36,19 @@ impl Server {
         Server::start_in(data_dir)
     }
 
+    /// Starts a server with extra `partita serve` flags.
+    pub fn start_with(extra_args: &[&str]) -> Server {
+        let data_dir =
+            std::env::temp_dir().join(format!("partita-test-{}-{}", std::process::id(), unique()));
+        Server::spawn(data_dir, extra_args)
+    }
+
     /// Starts a server on an existing data directory (a restart keeps what is there).
     pub fn start_in(data_dir: PathBuf) -> Server {
+        Server::spawn(data_dir, &[])
+    }
+
+    fn spawn(data_dir: PathBuf, extra_args: &[&str]) -> Server {
         let mut child = Command::new(partita_binary())
             .args([
                 "serve",
@@ -48,6 +59,7 @@ impl Server {
                 "--data-dir",
             ])
             .arg(&data_dir)
+            .args(extra_args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("partita starts");

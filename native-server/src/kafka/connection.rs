@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use super::frame::{frame, read_frame};
 use super::node::Node;
+use super::sasl::Session;
 use super::{ClientInfo, api_versions, dispatch, versions};
 
 /// Why a connection is closed instead of answered. Kafka closes the connection in all these
@@ -41,6 +42,10 @@ pub enum ProtocolError {
     },
     #[error("the engine stopped: {0:#}")]
     Engine(anyhow::Error),
+    #[error("{0:?} before SASL authentication")]
+    Unauthenticated(ApiKey),
+    #[error("SASL authentication failed")]
+    AuthenticationFailed,
     #[error("malformed {api:?} v{version} request: {reason}")]
     Malformed {
         api: ApiKey,
@@ -57,6 +62,7 @@ pub async fn serve(
 ) {
     let _ = socket.set_nodelay(true);
     node.metrics.connections.inc();
+    let mut session = Session::new(&node.sasl_users);
     loop {
         let frame_read = tokio::select! {
             read = read_frame(&mut socket) => read,
@@ -70,8 +76,8 @@ pub async fn serve(
                 break;
             }
         };
-        let response = match answer(request, peer, &node).await {
-            Ok(response) => response,
+        let Answer { response, close } = match answer(request, peer, &node, &mut session).await {
+            Ok(answer) => answer,
             Err(e) => {
                 tracing::warn!(%peer, "closing connection: {e}");
                 break;
@@ -83,17 +89,45 @@ pub async fn serve(
             tracing::info!(%peer, "closing connection: write failed: {e}");
             break;
         }
+        if let Some(reason) = close {
+            tracing::info!(%peer, "closing connection: {reason}");
+            break;
+        }
     }
     node.metrics.connections.dec();
 }
 
-/// Decodes one request, handles it and encodes the response (`None`: the request wants none,
-/// like a produce with acks=0).
+/// The encoded response to one request (`None`: the request wants none, like a produce with
+/// acks=0), and whether the connection closes once it is sent (and why).
+pub struct Answer {
+    response: Option<Vec<u8>>,
+    close: Option<ProtocolError>,
+}
+
+impl Answer {
+    fn send(response: Vec<u8>) -> Answer {
+        Answer {
+            response: Some(response),
+            close: None,
+        }
+    }
+}
+
+/// Decodes one request, handles it and encodes the response.
 pub async fn answer(
     mut request: Bytes,
     peer: SocketAddr,
     node: &Node,
-) -> Result<Option<Vec<u8>>, ProtocolError> {
+    session: &mut Session,
+) -> Result<Answer, ProtocolError> {
+    if session.awaits_raw_token() {
+        // After a v0 handshake: the frame is the bare PLAIN token, answered by an empty frame.
+        return if session.login(&request, &node.sasl_users) {
+            Ok(Answer::send(Vec::new()))
+        } else {
+            Err(ProtocolError::AuthenticationFailed)
+        };
+    }
     if request.len() < 8 {
         return Err(ProtocolError::TooShort(request.len()));
     }
@@ -105,7 +139,8 @@ pub async fn answer(
     if version < min || version > max {
         if api == ApiKey::ApiVersions {
             // KIP-511: tell the client what we speak, at v0, so it can pick a version and retry.
-            return encode(correlation_id, api, 0, &api_versions::unsupported_version()).map(Some);
+            return encode(correlation_id, api, 0, &api_versions::unsupported_version())
+                .map(Answer::send);
         }
         return Err(ProtocolError::UnsupportedVersion {
             api,
@@ -120,9 +155,33 @@ pub async fn answer(
         version,
         reason: format!("{reason:#}"),
     };
+    if !session.allows(api) {
+        return Err(ProtocolError::Unauthenticated(api));
+    }
     let header = RequestHeader::decode(&mut request, api.request_header_version(version))
         .map_err(malformed)?;
     let body = RequestKind::decode(api, &mut request, version).map_err(malformed)?;
+    // SASL belongs to the connection, not to the engine.
+    let body = match body {
+        RequestKind::SaslHandshake(r) => {
+            let response = ResponseKind::SaslHandshake(session.handshake(&r, version));
+            return encode(correlation_id, api, version, &response).map(Answer::send);
+        }
+        RequestKind::SaslAuthenticate(r) => {
+            let (response, failed) = session.authenticate(&r, &node.sasl_users);
+            let response = encode(
+                correlation_id,
+                api,
+                version,
+                &ResponseKind::SaslAuthenticate(response),
+            )?;
+            return Ok(Answer {
+                response: Some(response),
+                close: failed.then_some(ProtocolError::AuthenticationFailed),
+            });
+        }
+        body => body,
+    };
 
     let started = Instant::now();
     let client = ClientInfo {
@@ -133,9 +192,13 @@ pub async fn answer(
         .await
         .map_err(ProtocolError::Engine)?;
     node.metrics.observe_request(api, started.elapsed());
-    response
+    let response = response
         .map(|response| encode(correlation_id, api, version, &response))
-        .transpose()
+        .transpose()?;
+    Ok(Answer {
+        response,
+        close: None,
+    })
 }
 
 /// Encodes a response. Failing here is a bug in a handler (a field set that the version does

@@ -31,6 +31,7 @@ mod offset_commit;
 mod offset_fetch;
 mod offset_for_leader_epoch;
 mod produce;
+pub mod sasl;
 mod sync_group;
 mod versions;
 

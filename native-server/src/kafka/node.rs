@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use super::sasl::PlainUsers;
 use crate::engine::EngineHandle;
 use crate::http::metrics::Metrics;
 
@@ -13,16 +14,24 @@ pub struct Node {
     pub cluster_id: String,
     pub metrics: Metrics,
     pub engine: EngineHandle,
+    /// Users of SASL/PLAIN; empty: no authentication (a PLAINTEXT listener).
+    pub sasl_users: PlainUsers,
 }
 
 impl Node {
-    pub fn new(node_id: i32, advertised: SocketAddr, engine: EngineHandle) -> Node {
+    pub fn new(
+        node_id: i32,
+        advertised: SocketAddr,
+        engine: EngineHandle,
+        sasl_users: PlainUsers,
+    ) -> Node {
         Node {
             node_id,
             advertised,
             cluster_id: "partita-cluster".to_string(),
             metrics: Metrics::new(),
             engine,
+            sasl_users,
         }
     }
 }
