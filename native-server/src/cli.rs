@@ -71,6 +71,15 @@ pub struct ServeArgs {
     pub sasl_plain_user: Vec<String>,
 }
 
+/// A SASL/PLAIN login, for a broker started with `--sasl-plain-user`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct LoginArgs {
+    #[arg(long, requires = "sasl_password")]
+    pub sasl_username: Option<String>,
+    #[arg(long, requires = "sasl_username")]
+    pub sasl_password: Option<String>,
+}
+
 /// `partita topics`: the flags of `kafka-topics.sh`.
 #[derive(clap::Args, Debug, Clone)]
 #[command(group(clap::ArgGroup::new("action").required(true).args(["create", "list", "describe", "delete"])))]
@@ -78,6 +87,8 @@ pub struct TopicsArgs {
     /// The broker to talk to.
     #[arg(long, value_name = "HOST:PORT")]
     pub bootstrap_server: String,
+    #[command(flatten)]
+    pub login: LoginArgs,
     /// Create a topic (with --topic, --partitions, --replication-factor, --config).
     #[arg(long)]
     pub create: bool,
@@ -110,6 +121,8 @@ pub struct GroupsArgs {
     /// The broker to talk to.
     #[arg(long, value_name = "HOST:PORT")]
     pub bootstrap_server: String,
+    #[command(flatten)]
+    pub login: LoginArgs,
     /// List the groups' ids.
     #[arg(long)]
     pub list: bool,
@@ -189,6 +202,8 @@ fn parse_seed_range(text: &str) -> Result<std::ops::Range<u64>, String> {
 pub struct ProduceArgs {
     #[arg(long, value_name = "HOST:PORT")]
     pub bootstrap_server: String,
+    #[command(flatten)]
+    pub login: LoginArgs,
     #[arg(long)]
     pub topic: String,
     /// Split each line into key and value at the first occurrence of this separator
@@ -205,6 +220,8 @@ pub struct ProduceArgs {
 pub struct ConsumeArgs {
     #[arg(long, value_name = "HOST:PORT")]
     pub bootstrap_server: String,
+    #[command(flatten)]
+    pub login: LoginArgs,
     #[arg(long)]
     pub topic: String,
     /// Start at the log start of each partition instead of its end.

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use bytes::{Bytes, BytesMut};
-use kafka_protocol::messages::{ApiKey, ApiVersionsRequest, RequestHeader, ResponseHeader};
+use kafka_protocol::messages::{
+    ApiKey, ApiVersionsRequest, RequestHeader, ResponseHeader, SaslAuthenticateRequest,
+    SaslHandshakeRequest,
+};
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 
 const CLIENT_ID: &str = "partita-admin";
@@ -52,6 +55,31 @@ impl KafkaClient {
             .map(|k| (k.api_key, (k.min_version, k.max_version)))
             .collect();
         Ok(client)
+    }
+
+    /// Logs in with SASL/PLAIN (a v1 handshake, then SaslAuthenticate), for a broker whose
+    /// listener requires it.
+    pub fn login(&mut self, username: &str, password: &str) -> anyhow::Result<()> {
+        let handshake =
+            SaslHandshakeRequest::default().with_mechanism(StrBytes::from_static_str("PLAIN"));
+        let response = self.call(&handshake, 1)?;
+        if response.error_code != 0 {
+            let offered: Vec<&str> = response.mechanisms.iter().map(|m| m.as_str()).collect();
+            bail!("the broker does not accept SASL/PLAIN (it offers {offered:?})");
+        }
+        let token = format!("\0{username}\0{password}").into_bytes();
+        let authenticate = SaslAuthenticateRequest::default().with_auth_bytes(token.into());
+        let response = self.call(&authenticate, 2)?;
+        if response.error_code != 0 {
+            bail!(
+                "SASL/PLAIN login as {username} refused: {}",
+                response
+                    .error_message
+                    .as_deref()
+                    .unwrap_or("no reason given")
+            );
+        }
+        Ok(())
     }
 
     /// Sends `request` at `version`, after checking the broker speaks it.

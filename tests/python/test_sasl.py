@@ -9,7 +9,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
 from clients import consume
-from conftest import Server
+from conftest import Server, partita_binary
 
 USER, PASSWORD = "alice", "s3:cret"
 
@@ -77,3 +77,23 @@ def test_kafka_python_logs_in_with_either_handshake(sasl_server):
                              consumer_timeout_ms=5000)
     assert sorted(m.value for m in consumer) == [b"from (0, 11, 0)", b"from None"]
     consumer.close()
+
+
+def test_partitas_console_clients_log_in(sasl_server):
+    login = ("--sasl-username", USER, "--sasl-password", PASSWORD)
+    sasl_server.partita("topics", "--create", "--topic", "notes", "--partitions", "1",
+                        "--replication-factor", "1", *login)
+    done = subprocess.run([str(partita_binary()), "produce", "--bootstrap-server", sasl_server.kafka,
+                           "--topic", "notes", *login],
+                          input="first\nsecond\n", capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    printed = sasl_server.partita("consume", "--topic", "notes", "--from-beginning",
+                                  "--max-messages", "2", "--timeout-ms", "3000", *login)
+    assert printed.split() == ["first", "second"]
+    assert "notes" in sasl_server.partita("topics", "--list", *login)
+
+    refused = subprocess.run([str(partita_binary()), "topics", "--bootstrap-server", sasl_server.kafka,
+                              "--list", "--sasl-username", USER, "--sasl-password", "guess"],
+                             capture_output=True, text=True, timeout=30)
+    assert refused.returncode != 0
+    assert "login as alice refused" in refused.stderr, refused.stderr

@@ -26,7 +26,7 @@ const EARLIEST: i64 = -2;
 const LATEST: i64 = -1;
 
 pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
-    let mut client = KafkaClient::connect(&args.bootstrap_server)?;
+    let mut client = super::connect(&args.bootstrap_server, &args.login)?;
     let partition_count = partition_count(&mut client, &args.topic)? as i32;
     let mut member = match &args.group {
         Some(group) => Some(GroupMember::join(

@@ -13,7 +13,7 @@ use kafka_protocol::protocol::StrBytes;
 use partita_core::assignor::consumer_protocol::Assignment;
 
 use super::{check, reset_offsets, table};
-use crate::cli::GroupsArgs;
+use crate::cli::{GroupsArgs, LoginArgs};
 use crate::client::KafkaClient;
 
 const FIND_COORDINATOR_VERSION: i16 = 3;
@@ -40,7 +40,7 @@ const COLUMNS: [&str; 9] = [
 ];
 
 pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
-    let mut client = KafkaClient::connect(&args.bootstrap_server)?;
+    let mut client = super::connect(&args.bootstrap_server, &args.login)?;
     let output = if args.list {
         list(&mut client)?
     } else if args.reset_offsets {
@@ -56,7 +56,7 @@ pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
             .group
             .as_deref()
             .context("--group is required with --describe")?;
-        describe(&mut client, &args.bootstrap_server, group)?
+        describe(&mut client, &args.bootstrap_server, &args.login, group)?
     };
     print!("{output}");
     Ok(())
@@ -93,8 +93,13 @@ fn delete(client: &mut KafkaClient, group: &str) -> anyhow::Result<String> {
 /// Who consumes a partition: (consumer id, host, client id).
 type Owner = (String, String, String);
 
-pub fn describe(client: &mut KafkaClient, bootstrap: &str, group: &str) -> anyhow::Result<String> {
-    let mut coordinator = connect_to_coordinator(client, bootstrap, group)?;
+pub fn describe(
+    client: &mut KafkaClient,
+    bootstrap: &str,
+    login: &LoginArgs,
+    group: &str,
+) -> anyhow::Result<String> {
+    let mut coordinator = connect_to_coordinator(client, bootstrap, login, group)?;
     let coordinator = coordinator.as_mut().unwrap_or(client);
     let group_id = GroupId(StrBytes::from_string(group.to_string()));
 
@@ -192,6 +197,7 @@ pub fn describe(client: &mut KafkaClient, bootstrap: &str, group: &str) -> anyho
 fn connect_to_coordinator(
     client: &mut KafkaClient,
     bootstrap: &str,
+    login: &LoginArgs,
     group: &str,
 ) -> anyhow::Result<Option<KafkaClient>> {
     let found = client.call(
@@ -207,7 +213,7 @@ fn connect_to_coordinator(
     if address == bootstrap || found.node_id == BrokerId(-1) {
         return Ok(None);
     }
-    KafkaClient::connect(&address).map(Some)
+    super::connect(&address, login).map(Some)
 }
 
 /// The log end offset (high watermark) of each partition.

@@ -11,7 +11,19 @@ mod table;
 pub mod topics;
 
 use anyhow::bail;
+
+use crate::cli::LoginArgs;
+use crate::client::KafkaClient;
 use partita_core::ErrorCode;
+
+/// Connects to `addr`, logging in if the command was given a SASL/PLAIN user.
+fn connect(addr: &str, login: &LoginArgs) -> anyhow::Result<KafkaClient> {
+    let mut client = KafkaClient::connect(addr)?;
+    if let (Some(username), Some(password)) = (&login.sasl_username, &login.sasl_password) {
+        client.login(username, password)?;
+    }
+    Ok(client)
+}
 
 /// Turns a Kafka error code in a response into an error naming it.
 fn check(code: i16, what: &str, message: Option<&str>) -> anyhow::Result<()> {

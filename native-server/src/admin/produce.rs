@@ -29,7 +29,7 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<()> {
         "0" => 0,
         other => bail!("--acks {other}: expected 0, 1 or all"),
     };
-    let mut client = KafkaClient::connect(&args.bootstrap_server)?;
+    let mut client = super::connect(&args.bootstrap_server, &args.login)?;
     let partitions = partition_count(&mut client, &args.topic)?;
     let mut pending: BTreeMap<i32, BatchBuilder> = BTreeMap::new();
     let (mut next_keyless, mut sent) = (0u32, 0u64);

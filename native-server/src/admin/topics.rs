@@ -24,7 +24,7 @@ const SOURCE_TOPIC_CONFIG: i8 = 1;
 const REQUEST_TIMEOUT_MS: i32 = 30_000;
 
 pub fn run(args: TopicsArgs) -> anyhow::Result<()> {
-    let mut client = KafkaClient::connect(&args.bootstrap_server)?;
+    let mut client = super::connect(&args.bootstrap_server, &args.login)?;
     let output = if args.create {
         create(&mut client, &args)?
     } else if args.list {
