@@ -131,3 +131,32 @@ test("a transactional producer is refused with a clear error, and the broker goe
   await plain.disconnect();
   await admin.disconnect();
 });
+
+test("SASL/PLAIN: KafkaJS logs in to a broker that requires it, and a wrong password is refused", async () => {
+  const secured = await startServer(["--sasl-plain-user", "alice:s3:cret"]);
+  try {
+    const client = (password) => new Kafka({
+      clientId: "partita-kafkajs-sasl",
+      brokers: [secured.kafka],
+      sasl: { mechanism: "plain", username: "alice", password },
+      retry: { retries: 0 },
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = client("s3:cret").admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "secured", numPartitions: 1 }] });
+    const producer = client("s3:cret").producer();
+    await producer.connect();
+    const [sent] = await producer.send({ topic: "secured", messages: [{ value: "hello" }] });
+    assert.equal(sent.errorCode, 0);
+    const [offsets] = await admin.fetchTopicOffsets("secured");
+    assert.equal(Number(offsets.high), 1);
+    await producer.disconnect();
+    await admin.disconnect();
+
+    const intruder = client("guess").admin();
+    await assert.rejects(() => intruder.connect(), /SASL|authentication/i);
+  } finally {
+    await secured.stop();
+  }
+});
