@@ -9,6 +9,7 @@
 
 use partita_core::Millis;
 use partita_core::assignor::AssignorKind;
+use partita_core::controller::validate_topic_name;
 use partita_core::partitioner::{KeyHash, Partitioner};
 use partita_core::sim::scenarios;
 use partita_core::sim::{ClientSpec, CommitMode, CrashPoint, Fault, NodeId, Simulation};
@@ -219,7 +220,7 @@ impl PageAction {
                 replication_factor,
                 ..
             } => {
-                !name.is_empty()
+                validate_topic_name(name).is_ok()
                     && (1..=PARTITIONS_MAX).contains(partitions)
                     && (1..=REPLICATION_FACTOR_MAX).contains(replication_factor)
             }

@@ -45,5 +45,5 @@ pub use image::{BrokerRegistration, MetadataImage, PartitionState, TopicImage};
 pub use machine::Controller;
 pub use partitions::AlterPartition;
 pub use records::{BrokerId, MetadataRecord, NO_LEADER, ParseTopicIdError, TopicId};
-pub use topic_name::TOPIC_NAME_LENGTH_MAX;
+pub use topic_name::{TOPIC_NAME_LENGTH_MAX, validate as validate_topic_name};
 pub use topics::{CreateTopic, TOPIC_PARTITIONS_MAX};

@@ -8,7 +8,7 @@
 pub const TOPIC_NAME_LENGTH_MAX: usize = 249;
 
 /// `Err(message)` if `name` is not a legal topic name.
-pub(super) fn validate(name: &str) -> Result<(), String> {
+pub fn validate(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("Topic name is illegal, it can't be empty".to_string());
     }

@@ -126,13 +126,7 @@ impl Simulation {
             self.controller.commit(records, &mut out);
         }
         for &id in &ids {
-            let epoch = self
-                .controller
-                .controller
-                .image()
-                .broker(id)
-                .expect("registered")
-                .broker_epoch;
+            let epoch = self.registered_epoch(id);
             let records = self
                 .controller
                 .controller
@@ -150,13 +144,7 @@ impl Simulation {
         }
         let log = self.controller.log.clone();
         for &id in &ids {
-            let epoch = self
-                .controller
-                .controller
-                .image()
-                .broker(id)
-                .expect("registered")
-                .broker_epoch;
+            let epoch = self.registered_epoch(id);
             self.brokers.get_mut(&id).expect("exists").bootstrap(
                 epoch,
                 &log,
@@ -175,6 +163,16 @@ impl Simulation {
             self.queue.push(at, Event::Fault(fault));
         }
         Ok(())
+    }
+
+    /// The epoch the controller gave broker `id` when it registered.
+    fn registered_epoch(&self, id: BrokerId) -> u64 {
+        self.controller
+            .controller
+            .image()
+            .broker(id)
+            .expect("registered")
+            .broker_epoch
     }
 
     pub fn seed(&self) -> u64 {

@@ -5,7 +5,6 @@ use partita_core::sim::BrokerView;
 use yew::prelude::*;
 
 use super::ModelProps;
-use crate::model::Action;
 use crate::page_action::PageAction;
 
 /// A broker's state in words, and the CSS class that colours it.
@@ -22,10 +21,7 @@ fn status(broker: &BrokerView) -> (&'static str, &'static str) {
 #[function_component(Brokers)]
 pub fn brokers(props: &ModelProps) -> Html {
     let snapshot = props.model.snapshot();
-    let act = |action: PageAction| {
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Do(action.clone())))
-    };
+    let act = |action: PageAction| props.on_click(action);
     let live: Vec<String> = snapshot
         .brokers
         .iter()

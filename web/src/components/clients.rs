@@ -4,7 +4,6 @@
 use yew::prelude::*;
 
 use super::ModelProps;
-use crate::model::Action;
 use crate::page_action::PageAction;
 
 #[function_component(Clients)]
@@ -22,10 +21,7 @@ pub fn clients(props: &ModelProps) -> Html {
                         format!("polled {} · processed {} · owns {}", c.polled, c.processed,
                             if owned.is_empty() { "nothing (idle)".to_string() } else { owned.join(", ") })
                     };
-                    let act = |action: PageAction| {
-                        let dispatch = props.dispatch.clone();
-                        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Do(action.clone())))
-                    };
+                    let act = |action: PageAction| props.on_click(action);
                     let index = c.index;
                     let consumer = c.kind == "consumer";
                     html! {

@@ -43,6 +43,41 @@ pub(crate) fn lag_chart(group: &str, history: &[LagSample]) -> Html {
     }
 }
 
+/// One partition's row in a group's lag table.
+pub(crate) struct LagRow<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub committed: Option<i64>,
+    /// What lag is measured against: the high watermark.
+    pub end: Option<i64>,
+    pub lag: Option<i64>,
+    pub owner: Option<&'a str>,
+}
+
+/// A group's committed offset, high watermark, lag and owner per partition; `end_label` names
+/// the end column as the view's source does.
+pub(crate) fn lag_table<'a>(end_label: &str, rows: impl Iterator<Item = LagRow<'a>>) -> Html {
+    let cell = |value: Option<i64>| value.map_or("-".to_string(), |v| v.to_string());
+    html! {
+        <div class="table-scroll">
+            <table>
+                <thead><tr><th>{ "partition" }</th><th>{ "committed" }</th><th>{ end_label }</th><th>{ "lag" }</th><th>{ "owner" }</th></tr></thead>
+                <tbody>
+                    { for rows.map(|row| html! {
+                        <tr data-testid="lag-row">
+                            <td>{ format!("{}-{}", row.topic, row.partition) }</td>
+                            <td>{ cell(row.committed) }</td>
+                            <td>{ cell(row.end) }</td>
+                            <td>{ cell(row.lag) }</td>
+                            <td>{ row.owner.unwrap_or("-") }</td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
 #[function_component(Groups)]
 pub fn groups(props: &ModelProps) -> Html {
     let snapshot = props.model.snapshot();
@@ -59,22 +94,14 @@ pub fn groups(props: &ModelProps) -> Html {
                         <h3>{ &g.group_id }<span class="muted">{ format!(" · {} · generation {}{assignor} · {} members · lag {total}",
                             g.state, g.generation_id, g.members.len()) }</span></h3>
                         { lag_chart(&g.group_id, &history) }
-                        <div class="table-scroll">
-                        <table>
-                            <thead><tr><th>{ "partition" }</th><th>{ "committed" }</th><th>{ "high watermark" }</th><th>{ "lag" }</th><th>{ "owner" }</th></tr></thead>
-                            <tbody>
-                                { for g.lag.iter().map(|l| html! {
-                                    <tr data-testid="lag-row">
-                                        <td>{ format!("{}-{}", l.tp.topic, l.tp.partition) }</td>
-                                        <td>{ l.committed.map_or("-".into(), |c| c.to_string()) }</td>
-                                        <td>{ l.high_watermark.map_or("-".into(), |c| c.to_string()) }</td>
-                                        <td>{ l.lag.map_or("-".into(), |c| c.to_string()) }</td>
-                                        <td>{ l.owner.clone().unwrap_or_else(|| "-".into()) }</td>
-                                    </tr>
-                                }) }
-                            </tbody>
-                        </table>
-                        </div>
+                        { lag_table("high watermark", g.lag.iter().map(|l| LagRow {
+                            topic: &l.tp.topic,
+                            partition: l.tp.partition,
+                            committed: l.committed,
+                            end: l.high_watermark,
+                            lag: l.lag,
+                            owner: l.owner.as_deref(),
+                        })) }
                     </div>
                 }
             }) }

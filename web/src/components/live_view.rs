@@ -8,7 +8,7 @@ use gloo::timers::callback::Interval;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use super::groups::lag_chart;
+use super::groups::{LagRow, lag_chart, lag_table};
 use crate::live::{self, LiveView, Partition};
 use crate::model::{LAG_SAMPLES_MAX, LagSample};
 
@@ -116,22 +116,14 @@ fn render(view: &LiveView, history: &[LagSample]) -> Html {
                         <div class="group" data-testid="live-group">
                             <h3>{ &g.group_id }<span class="muted">{ format!(" · {}{protocol} · {} members · lag {total}", g.state, g.members.len()) }</span></h3>
                             { lag_chart(&g.group_id, history) }
-                            <div class="table-scroll">
-                                <table>
-                                    <thead><tr><th>{ "partition" }</th><th>{ "committed" }</th><th>{ "log end" }</th><th>{ "lag" }</th><th>{ "owner" }</th></tr></thead>
-                                    <tbody>
-                                        { for g.offsets.iter().map(|o| html! {
-                                            <tr>
-                                                <td>{ format!("{}-{}", o.topic, o.partition) }</td>
-                                                <td>{ o.committed_offset.map_or("-".into(), |c| c.to_string()) }</td>
-                                                <td>{ o.log_end_offset.map_or("-".into(), |c| c.to_string()) }</td>
-                                                <td>{ o.lag.map_or("-".into(), |c| c.to_string()) }</td>
-                                                <td>{ o.consumer_id.clone().unwrap_or_else(|| "-".into()) }</td>
-                                            </tr>
-                                        }) }
-                                    </tbody>
-                                </table>
-                            </div>
+                            { lag_table("log end", g.offsets.iter().map(|o| LagRow {
+                                topic: &o.topic,
+                                partition: o.partition,
+                                committed: o.committed_offset,
+                                end: o.log_end_offset,
+                                lag: o.lag,
+                                owner: o.consumer_id.as_deref(),
+                            })) }
                         </div>
                     }
                 }) }

@@ -17,9 +17,18 @@ use std::rc::Rc;
 use yew::{Callback, Properties};
 
 use crate::model::{Action, Model};
+use crate::page_action::PageAction;
 
 #[derive(Properties, PartialEq, Clone)]
 pub struct ModelProps {
     pub model: Rc<Model>,
     pub dispatch: Callback<Action>,
+}
+
+impl ModelProps {
+    /// A click handler that does `action` to the cluster.
+    pub fn on_click(&self, action: PageAction) -> Callback<yew::MouseEvent> {
+        let dispatch = self.dispatch.clone();
+        Callback::from(move |_| dispatch.emit(Action::Do(action.clone())))
+    }
 }

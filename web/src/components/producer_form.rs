@@ -7,7 +7,6 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::ModelProps;
-use crate::model::Action;
 use crate::page_action::PageAction;
 
 /// How many messages each button sends, and how far apart.
@@ -82,10 +81,7 @@ pub fn producer_form(props: &ModelProps) -> Html {
             });
         })
     };
-    let act = |action: PageAction| {
-        let dispatch = props.dispatch.clone();
-        Callback::from(move |_: MouseEvent| dispatch.emit(Action::Do(action.clone())))
-    };
+    let act = |action: PageAction| props.on_click(action);
     let send = |messages: u64, interval_ms: u64| {
         let s = &*settings;
         act(PageAction::Send {

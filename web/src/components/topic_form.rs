@@ -1,24 +1,15 @@
-//! Create a topic, as `kafka-topics.sh --create` would: a name, a partition count and a
-//! replication factor, and optionally a retention small enough to watch the log start move. The controller places the replicas and elects the leaders; a refusal
-//! (a name in use, more replicas than brokers) shows in the timeline.
+//! Create a topic, as `kafka-topics.sh --create` would: a name (checked as the controller
+//! checks it), a partition count, a replication factor, and optionally a retention small
+//! enough to watch the log start move. The controller places the replicas and elects the
+//! leaders; a refusal (a name in use, more replicas than brokers) shows in the timeline.
 
+use partita_core::controller::validate_topic_name;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::ModelProps;
 use crate::model::Action;
 use crate::page_action::{PARTITIONS_MAX, PageAction};
-
-/// Kafka's rule for topic names: letters, digits, '.', '_' and '-', at most 249 of them.
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 249
-        && name != "."
-        && name != ".."
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-}
 
 fn input_value(e: &Event) -> String {
     e.target_unchecked_into::<HtmlInputElement>().value()
@@ -65,7 +56,8 @@ pub fn topic_form(props: &ModelProps) -> Html {
             )
         })
     };
-    let valid = valid_name(&name);
+    // Kafka's rule, as the controller applies it.
+    let invalid = validate_topic_name(&name).err();
     let create = {
         let dispatch = props.dispatch.clone();
         let action = PageAction::CreateTopic {
@@ -91,10 +83,10 @@ pub fn topic_form(props: &ModelProps) -> Html {
                         <option value="small" selected={*small_retention}>{ "about 1 KiB per partition" }</option>
                     </select>
                 </label>
-                <button data-testid="create-topic" disabled={!valid} onclick={create}>{ "Create" }</button>
+                <button data-testid="create-topic" disabled={invalid.is_some()} onclick={create}>{ "Create" }</button>
             </div>
-            if !valid {
-                <p class="form-error" data-testid="topic-error">{ "A topic name is 1 to 249 letters, digits, '.', '_' or '-'." }</p>
+            if let Some(reason) = invalid {
+                <p class="form-error" data-testid="topic-error">{ reason }</p>
             }
         </section>
     }
