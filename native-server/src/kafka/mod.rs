@@ -24,6 +24,7 @@ mod incremental_alter_configs;
 mod init_producer_id;
 mod join_group;
 mod leave_group;
+pub mod limits;
 mod list_groups;
 mod list_offsets;
 mod metadata;
@@ -38,6 +39,7 @@ mod versions;
 
 pub use connection::{ProtocolError, decode_request};
 pub use convert::{str_bytes, topic_name};
+pub use frame::read_frame;
 pub use node::Node;
 
 /// Who sent a request, as group members are described (CLIENT-ID and HOST columns).
@@ -62,6 +64,7 @@ pub async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let permits = Arc::new(Semaphore::new(CONNECTIONS_MAX));
+    let per_ip = limits::ConnectionsPerIp::default();
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let permit = tokio::select! {
@@ -80,11 +83,20 @@ pub async fn accept_loop(
             },
             _ = shutdown.changed() => break,
         };
+        let Some(slot) = per_ip.admit(peer.ip(), node.limits.max_connections_per_ip) else {
+            tracing::warn!(
+                %peer,
+                "closing connection: max.connections.per.ip ({}) reached",
+                node.limits.max_connections_per_ip
+            );
+            drop(socket);
+            continue;
+        };
         let node = node.clone();
         let shutdown = shutdown.clone();
         connections.spawn(async move {
             connection::serve(socket, peer, node, shutdown).await;
-            drop(permit);
+            drop((permit, slot));
         });
     }
     while connections.join_next().await.is_some() {}
