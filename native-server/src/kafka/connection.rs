@@ -15,7 +15,7 @@ use tokio::sync::{OwnedSemaphorePermit, watch};
 use super::frame::{FrameError, frame, read_body, read_length};
 use super::node::Node;
 use super::sasl::Session;
-use super::{ClientInfo, api_versions, dispatch, guard, versions};
+use super::{ClientInfo, api_versions, capture, dispatch, guard, versions};
 
 /// Why a connection is closed instead of answered. Kafka closes the connection in all these
 /// cases (except an unsupported ApiVersions version, which gets an answer); the broker goes on.
@@ -246,6 +246,7 @@ pub fn decode_request(
     mut request: Bytes,
 ) -> Result<(RequestHeader, RequestKind), ProtocolError> {
     guard::check_request(&request)?;
+    capture::request(api as i16, version, &request);
     let malformed = |reason: anyhow::Error| ProtocolError::Malformed {
         api,
         version,

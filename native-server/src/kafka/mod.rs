@@ -4,6 +4,7 @@
 //! response type, list its versions in `versions.rs`, and route it in `dispatch.rs`.
 
 mod api_versions;
+mod capture;
 mod connection;
 mod convert;
 mod create_partitions;
