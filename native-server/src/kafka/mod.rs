@@ -31,6 +31,7 @@ mod list_offsets;
 mod metadata;
 mod node;
 mod offset_commit;
+mod offset_delete;
 mod offset_fetch;
 mod offset_for_leader_epoch;
 mod produce;

@@ -983,6 +983,40 @@ pub static OFFSET_FOR_LEADER_EPOCH_RESPONSE: Message = Message {
     ],
 };
 
+pub static OFFSET_DELETE_REQUEST: Message = Message {
+    name: "OffsetDeleteRequest",
+    api_key: 47,
+    versions: V(0, 0),
+    flexible: NONE,
+    fields: &[
+        F::new("GroupId", V(0, MAX), Ty::String),
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::Array(&[
+                F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+            ])),
+        ])),
+    ],
+};
+
+pub static OFFSET_DELETE_RESPONSE: Message = Message {
+    name: "OffsetDeleteResponse",
+    api_key: 47,
+    versions: V(0, 0),
+    flexible: NONE,
+    fields: &[
+        F::new("ErrorCode", V(0, MAX), Ty::Int16),
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::Array(&[
+                F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            ])),
+        ])),
+    ],
+};
+
 pub static SASL_HANDSHAKE_REQUEST: Message = Message {
     name: "SaslHandshakeRequest",
     api_key: 17,
@@ -1053,6 +1087,7 @@ pub static REQUESTS: &[&Message] = &[
     &INCREMENTAL_ALTER_CONFIGS_REQUEST,
     &DESCRIBE_CLUSTER_REQUEST,
     &OFFSET_FOR_LEADER_EPOCH_REQUEST,
+    &OFFSET_DELETE_REQUEST,
     &SASL_HANDSHAKE_REQUEST,
     &SASL_AUTHENTICATE_REQUEST,
 ];
@@ -1082,6 +1117,7 @@ pub static RESPONSES: &[&Message] = &[
     &INCREMENTAL_ALTER_CONFIGS_RESPONSE,
     &DESCRIBE_CLUSTER_RESPONSE,
     &OFFSET_FOR_LEADER_EPOCH_RESPONSE,
+    &OFFSET_DELETE_RESPONSE,
     &SASL_HANDSHAKE_RESPONSE,
     &SASL_AUTHENTICATE_RESPONSE,
 ];
