@@ -24,8 +24,11 @@ use partita_server::kafka::guard::{self, check_request, check_response};
 use partita_server::kafka::read_frame;
 use partita_server::kafka::sasl::{PlainUsers, Session};
 
+/// A fuzz target's body: arbitrary bytes in, a panic only when an invariant breaks.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets, by name, as `scripts/fuzz.sh` and the corpora directories name them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("request", request),
     ("response", response),
     ("batch", batch),

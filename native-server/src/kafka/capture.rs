@@ -9,16 +9,25 @@ use std::sync::{Mutex, OnceLock};
 /// Frames kept per (API, version): enough variety for a seed, a corpus that stays small.
 const FRAMES_PER_VERSION: usize = 4;
 
-static CAPTURE: OnceLock<Option<(PathBuf, Mutex<HashMap<(i16, i16), usize>>)>> = OnceLock::new();
+/// Where frames go, and how many were kept per (API key, version).
+struct Capture {
+    dir: PathBuf,
+    counts: Mutex<HashMap<(i16, i16), usize>>,
+}
+
+static CAPTURE: OnceLock<Option<Capture>> = OnceLock::new();
 
 /// Keeps `frame` if capturing and this API and version has fewer than `FRAMES_PER_VERSION`.
 pub fn request(api_key: i16, version: i16, frame: &[u8]) {
     let capture = CAPTURE.get_or_init(|| {
         let dir = PathBuf::from(std::env::var_os("PARTITA_CAPTURE_REQUESTS")?);
         std::fs::create_dir_all(&dir).ok()?;
-        Some((dir, Mutex::new(HashMap::new())))
+        Some(Capture {
+            dir,
+            counts: Mutex::new(HashMap::new()),
+        })
     });
-    let Some((dir, counts)) = capture else {
+    let Some(Capture { dir, counts }) = capture else {
         return;
     };
     let n = {
