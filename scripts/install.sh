@@ -6,6 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate pinned in Cargo.toml
 TRUNK_VERSION=0.21.14
+CARGO_FUZZ_VERSION=0.13.2
 step() { printf '\n==> %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -33,6 +34,14 @@ else
   echo "installing from crates.io (about 6 minutes)"
   # 0.22 needs a newer rustc than ours. Trunk uses the wasm-bindgen on PATH (installed above).
   cargo install --locked trunk --version "$TRUNK_VERSION"
+fi
+
+step "cargo-fuzz $CARGO_FUZZ_VERSION (scripts/fuzz.sh, the fuzz smoke in scripts/test.sh)"
+if [ "$(cargo fuzz --version 2>/dev/null)" = "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+  echo "present"
+else
+  echo "installing from crates.io (about 5 minutes)"
+  cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
 fi
 
 step "Debian packages: chromium, chromium-driver, kcat"

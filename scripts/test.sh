@@ -26,6 +26,9 @@ cargo test -p partita-core
 step "Server and end-to-end tests (real sockets against target/release/partita)"
 cargo test --release -p partita-server -p partita-tests
 
+step "Fuzz smoke: every cargo-fuzz target for 10 s (scripts/fuzz.sh; corpora replayed above too)"
+scripts/fuzz.sh 10
+
 step "wasm-bindgen tests in headless Chromium"
 cargo test -p partita-web --target wasm32-unknown-unknown
 
