@@ -112,6 +112,15 @@ impl BatchHeader {
         if size < HEADER_BYTES as i64 || size > MAX_BATCH_BYTES as i64 {
             return Err(BatchError::InvalidLength(header.batch_length));
         }
+        // Offsets past i64::MAX cannot exist; refusing them here keeps `last_offset` and
+        // `next_offset` from overflowing (a fuzz finding on arbitrary segment bytes).
+        let end = header
+            .base_offset
+            .checked_add(i64::from(header.last_offset_delta))
+            .and_then(|last| last.checked_add(1));
+        if header.base_offset < 0 || header.last_offset_delta < 0 || end.is_none() {
+            return Err(BatchError::MalformedRecord("offsets out of range"));
+        }
         Ok(header)
     }
 

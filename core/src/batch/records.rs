@@ -130,7 +130,7 @@ pub fn decode_records_section(
     let mut out = Vec::with_capacity(capacity);
     walk_records(records, |raw| {
         out.push(Record {
-            offset: header.base_offset + i64::from(raw.offset_delta),
+            offset: header.base_offset.wrapping_add(i64::from(raw.offset_delta)),
             // A broker-stamped batch gives every record its append time (the max timestamp).
             timestamp: match header.timestamp_type() {
                 TimestampType::LogAppendTime => header.max_timestamp,
