@@ -140,6 +140,11 @@ impl MetadataImage {
         self.topics.get(topic)?.partitions.get(partition as usize)
     }
 
+    /// Whether partition `partition` (as the wire numbers it) of `topic` exists.
+    pub fn contains_partition(&self, topic: &str, partition: i32) -> bool {
+        u32::try_from(partition).is_ok_and(|p| self.partition(topic, p).is_some())
+    }
+
     /// Every partition with a replica on `broker_id`, as (topic, index, state): what that
     /// broker must host.
     pub fn replicas_on(

@@ -3,6 +3,7 @@
 
 pub mod configs;
 pub mod consume;
+mod delete_offsets;
 mod group_member;
 pub mod groups;
 mod offsets;
