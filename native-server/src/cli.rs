@@ -76,13 +76,21 @@ pub struct ServeArgs {
 /// `--config`'s long help: what is accepted, and which configs have no effect yet (from the
 /// core's config tables).
 fn config_help() -> String {
-    let stored_only: Vec<&str> = partita_core::config::not_honoured().collect();
+    use partita_core::config::{BROKER_CONFIGS, not_honoured};
+    let topic: Vec<&str> = not_honoured().collect();
+    let broker: Vec<&str> = BROKER_CONFIGS
+        .iter()
+        .filter(|row| !row.honoured)
+        .map(|row| row.def.name)
+        .collect();
     format!(
         "A broker config as in server.properties, e.g. --config num.partitions=3; repeatable. \
          Every Kafka 4.x topic config and its broker-level default (log.retention.ms, \
          log.cleaner.delete.retention.ms, ...) is accepted, validated as Kafka does, stored and \
-         described. These topic configs (and their broker defaults) have no effect yet: {}.",
-        stored_only.join(", ")
+         described. These topic configs (and their broker defaults) have no effect yet: {}. \
+         Nor do these broker configs: {}.",
+        topic.join(", "),
+        broker.join(", ")
     )
 }
 

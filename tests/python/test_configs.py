@@ -294,3 +294,35 @@ def test_kafka_python_describe_and_legacy_alter(server):
         assert broker["log.retention.ms"]["config_source"] == "DYNAMIC_BROKER_CONFIG"
     finally:
         client.close()
+
+
+def test_partita_configs_prints_what_kafka_configs_prints(server):
+    server.partita("topics", "--create", "--topic", "orders", "--partitions", "1", "--replication-factor", "1")
+    done = server.partita("configs", "--entity-type", "topics", "--entity-name", "orders", "--alter",
+                          "--add-config", "retention.ms=7200000,cleanup.policy=[delete,compact]")
+    assert done == "Completed updating config for topic orders.\n"
+    assert server.partita("configs", "--entity-type", "topics", "--entity-name", "orders", "--describe") == (
+        "Dynamic configs for topic orders are:\n"
+        "  cleanup.policy=delete,compact sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:cleanup.policy=delete,compact, "
+        "DEFAULT_CONFIG:log.cleanup.policy=delete}\n"
+        "  retention.ms=7200000 sensitive=false synonyms={DYNAMIC_TOPIC_CONFIG:retention.ms=7200000}\n")
+    every = server.partita("configs", "--entity-type", "topics", "--entity-name", "orders", "--describe", "--all")
+    assert every.startswith("All configs for topic orders are:\n")
+    assert len(every.splitlines()) == 1 + 34
+    assert "  delete.retention.ms=86400000 sensitive=false synonyms={DEFAULT_CONFIG:log.cleaner.delete.retention.ms=86400000}\n" in every
+
+    server.partita("configs", "--entity-type", "topics", "--entity-name", "orders", "--alter", "--delete-config", "retention.ms")
+    assert "retention.ms" not in server.partita("configs", "--entity-type", "topics", "--entity-name", "orders", "--describe")
+    missing = subprocess.run([str(partita_binary()), "configs", "--bootstrap-server", server.kafka, "--entity-type", "topics",
+                              "--entity-name", "orders", "--alter", "--delete-config", "segment.ms"],
+                             capture_output=True, text=True, timeout=30)
+    assert missing.returncode != 0 and "Invalid config(s): segment.ms" in missing.stderr
+
+    server.partita("configs", "--entity-type", "brokers", "--entity-name", "1", "--alter", "--add-config", "log.retention.ms=3600000")
+    assert server.partita("configs", "--entity-type", "brokers", "--entity-name", "1", "--describe") == (
+        "Dynamic configs for broker 1 are:\n"
+        "  log.retention.ms=3600000 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:log.retention.ms=3600000, "
+        "DEFAULT_CONFIG:log.retention.hours=168}\n")
+    brokers = server.partita("configs", "--entity-type", "brokers", "--describe")
+    assert brokers.startswith("Dynamic configs for broker 1 are:\n")
+    assert "Default configs for brokers in the cluster are:\n" in brokers

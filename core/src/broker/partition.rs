@@ -60,6 +60,8 @@ impl PartitionSettings {
                 log_append_time: topic.message_timestamp_type == TimestampType::LogAppendTime,
                 delete: topic.cleanup_policy != CleanupPolicy::Compact,
                 compact: topic.cleanup_policy != CleanupPolicy::Delete,
+                index_interval_bytes: u64::try_from(topic.index_interval_bytes)
+                    .unwrap_or(LogConfig::default().index_interval_bytes),
                 ..LogConfig::default()
             },
             min_insync_replicas: usize::try_from(topic.min_insync_replicas).unwrap_or(1),

@@ -89,7 +89,7 @@ pub static TOPIC_CONFIGS: [TopicConfigDef; 34] = [
             ListOf(CLEANUP_POLICIES),
             CLEANUP_POLICY_DOC,
         ))],
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.cleanup_policy = CleanupPolicy::from_list(v.as_list()),
     },
     TopicConfigDef {
@@ -271,7 +271,7 @@ pub static TOPIC_CONFIGS: [TopicConfigDef; 34] = [
             AtLeast(0),
             "The interval with which we add an entry to the offset index.",
         ))],
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.index_interval_bytes = v.as_i32(),
     },
     TopicConfigDef {

@@ -320,4 +320,21 @@ mod tests {
         assert!(parse_add_config("retention.ms").is_err());
         assert!(parse_add_config("bad key=1").is_err());
     }
+
+    /// The README's list of topic configs without effect is the core's table's.
+    #[test]
+    fn readme_lists_the_configs_without_effect() {
+        let readme = include_str!("../../../README.md");
+        let (_, block) = readme
+            .split_once("<!-- not-honoured")
+            .expect("the README has the list");
+        let (block, _) = block.split_once("<!-- /not-honoured -->").unwrap();
+        let (_, list) = block.split_once("-->").unwrap();
+        let listed: Vec<&str> = list
+            .split(',')
+            .map(|name| name.trim().trim_end_matches('.'))
+            .collect();
+        let table: Vec<&str> = partita_core::config::not_honoured().collect();
+        assert_eq!(listed, table);
+    }
 }

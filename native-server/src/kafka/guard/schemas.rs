@@ -187,6 +187,7 @@ pub static LIST_OFFSETS_REQUEST: Message = Message {
                 F::new("MaxNumOffsets", V(0, 0), Ty::Int32),
             ])),
         ])),
+        F::new("TimeoutMs", V(10, MAX), Ty::Int32),
     ],
 };
 
@@ -845,6 +846,40 @@ pub static DESCRIBE_CONFIGS_RESPONSE: Message = Message {
     ],
 };
 
+pub static ALTER_CONFIGS_REQUEST: Message = Message {
+    name: "AlterConfigsRequest",
+    api_key: 33,
+    versions: V(0, 2),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("Resources", V(0, MAX), Ty::Array(&[
+            F::new("ResourceType", V(0, MAX), Ty::Int8),
+            F::new("ResourceName", V(0, MAX), Ty::String),
+            F::new("Configs", V(0, MAX), Ty::Array(&[
+                F::new("Name", V(0, MAX), Ty::String),
+                F::new("Value", V(0, MAX), Ty::String),
+            ])),
+        ])),
+        F::new("ValidateOnly", V(0, MAX), Ty::Bool),
+    ],
+};
+
+pub static ALTER_CONFIGS_RESPONSE: Message = Message {
+    name: "AlterConfigsResponse",
+    api_key: 33,
+    versions: V(0, 2),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("Responses", V(0, MAX), Ty::Array(&[
+            F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            F::new("ErrorMessage", V(0, MAX), Ty::String),
+            F::new("ResourceType", V(0, MAX), Ty::Int8),
+            F::new("ResourceName", V(0, MAX), Ty::String),
+        ])),
+    ],
+};
+
 pub static CREATE_PARTITIONS_REQUEST: Message = Message {
     name: "CreatePartitionsRequest",
     api_key: 37,
@@ -983,6 +1018,40 @@ pub static OFFSET_FOR_LEADER_EPOCH_RESPONSE: Message = Message {
     ],
 };
 
+pub static OFFSET_DELETE_REQUEST: Message = Message {
+    name: "OffsetDeleteRequest",
+    api_key: 47,
+    versions: V(0, 0),
+    flexible: NONE,
+    fields: &[
+        F::new("GroupId", V(0, MAX), Ty::String),
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::Array(&[
+                F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+            ])),
+        ])),
+    ],
+};
+
+pub static OFFSET_DELETE_RESPONSE: Message = Message {
+    name: "OffsetDeleteResponse",
+    api_key: 47,
+    versions: V(0, 0),
+    flexible: NONE,
+    fields: &[
+        F::new("ErrorCode", V(0, MAX), Ty::Int16),
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::Array(&[
+                F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            ])),
+        ])),
+    ],
+};
+
 pub static SASL_HANDSHAKE_REQUEST: Message = Message {
     name: "SaslHandshakeRequest",
     api_key: 17,
@@ -1049,10 +1118,12 @@ pub static REQUESTS: &[&Message] = &[
     &DELETE_RECORDS_REQUEST,
     &INIT_PRODUCER_ID_REQUEST,
     &DESCRIBE_CONFIGS_REQUEST,
+    &ALTER_CONFIGS_REQUEST,
     &CREATE_PARTITIONS_REQUEST,
     &INCREMENTAL_ALTER_CONFIGS_REQUEST,
     &DESCRIBE_CLUSTER_REQUEST,
     &OFFSET_FOR_LEADER_EPOCH_REQUEST,
+    &OFFSET_DELETE_REQUEST,
     &SASL_HANDSHAKE_REQUEST,
     &SASL_AUTHENTICATE_REQUEST,
 ];
@@ -1078,10 +1149,12 @@ pub static RESPONSES: &[&Message] = &[
     &DELETE_RECORDS_RESPONSE,
     &INIT_PRODUCER_ID_RESPONSE,
     &DESCRIBE_CONFIGS_RESPONSE,
+    &ALTER_CONFIGS_RESPONSE,
     &CREATE_PARTITIONS_RESPONSE,
     &INCREMENTAL_ALTER_CONFIGS_RESPONSE,
     &DESCRIBE_CLUSTER_RESPONSE,
     &OFFSET_FOR_LEADER_EPOCH_RESPONSE,
+    &OFFSET_DELETE_RESPONSE,
     &SASL_HANDSHAKE_RESPONSE,
     &SASL_AUTHENTICATE_RESPONSE,
 ];
