@@ -62,7 +62,6 @@ impl PartitionSettings {
                 compact: topic.cleanup_policy != CleanupPolicy::Delete,
                 index_interval_bytes: u64::try_from(topic.index_interval_bytes)
                     .unwrap_or(LogConfig::default().index_interval_bytes),
-                ..LogConfig::default()
             },
             min_insync_replicas: usize::try_from(topic.min_insync_replicas).unwrap_or(1),
             replica_lag_time_max_ms: Millis(broker.replica_lag_time_max_ms),
