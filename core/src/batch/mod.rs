@@ -32,7 +32,7 @@ pub use header::{
     BatchHeader, Compression, HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC_V2, MAX_BATCH_BYTES,
     NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, TimestampType,
 };
-pub use records::{Header, Record, decode_records};
+pub use records::{Header, Record, decode_records, decode_records_section};
 pub use validate::{BatchSummary, split_batches, validate_batch};
 
 #[cfg(test)]

@@ -4,6 +4,10 @@
 use super::varint::{get_varint, get_varlong};
 use super::{BatchError, BatchHeader, Compression, HEADER_BYTES, TimestampType};
 
+/// The smallest record on the wire: one byte each for its length, attributes, timestamp delta,
+/// offset delta, key length, value length and header count.
+const RECORD_MIN_BYTES: usize = 7;
+
 /// A record header: a string key and optional bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -110,7 +114,20 @@ pub fn decode_records(batch: &[u8]) -> Result<Vec<Record>, BatchError> {
         needed: end,
         available: batch.len(),
     })?;
-    let mut out = Vec::with_capacity(header.record_count.max(0) as usize);
+    decode_records_section(&header, records)
+}
+
+/// Decodes the records section of a batch with this `header`: the bytes after the header of an
+/// uncompressed batch, or what a compressed batch's section decompresses to (the shell
+/// decompresses, with a bound on the size: the core carries no codecs).
+pub fn decode_records_section(
+    header: &BatchHeader,
+    records: &[u8],
+) -> Result<Vec<Record>, BatchError> {
+    // The count comes from the batch's bytes: reserve no more than the records section can
+    // hold (a record takes at least RECORD_MIN_BYTES), so a lying count cannot abort the process.
+    let capacity = (header.record_count.max(0) as usize).min(records.len() / RECORD_MIN_BYTES);
+    let mut out = Vec::with_capacity(capacity);
     walk_records(records, |raw| {
         out.push(Record {
             offset: header.base_offset + i64::from(raw.offset_delta),

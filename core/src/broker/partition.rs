@@ -1,7 +1,7 @@
 //! One hosted partition: its log, the leader's view of its replicas, and its high watermark.
 
 use crate::Millis;
-use crate::config::{BrokerConfig, TimestampType, TopicConfig};
+use crate::config::{BrokerConfig, CleanupPolicy, TimestampType, TopicConfig};
 use crate::controller::{BrokerId, PartitionState};
 use crate::log::{Log, LogConfig, RecoveryReport};
 use crate::storage::{Storage, StorageError};
@@ -58,6 +58,8 @@ impl PartitionSettings {
                 retention_bytes: u64::try_from(topic.retention_bytes).ok(),
                 max_message_bytes: u64::try_from(topic.max_message_bytes).unwrap_or(0),
                 log_append_time: topic.message_timestamp_type == TimestampType::LogAppendTime,
+                delete: topic.cleanup_policy != CleanupPolicy::Compact,
+                compact: topic.cleanup_policy != CleanupPolicy::Delete,
                 ..LogConfig::default()
             },
             min_insync_replicas: usize::try_from(topic.min_insync_replicas).unwrap_or(1),

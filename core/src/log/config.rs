@@ -26,6 +26,13 @@ pub struct LogConfig {
     /// `message.timestamp.type=LogAppendTime`: each appended batch is stamped with the
     /// broker's clock instead of keeping the producer's timestamps.
     pub log_append_time: bool,
+    /// `cleanup.policy` contains `delete`: `retention.ms` and `retention.bytes` delete old
+    /// segments. Without it (a compact-only topic) retention never deletes data; only a log
+    /// start moved by DeleteRecords still removes the segments below it (Kafka's
+    /// `UnifiedLog.deleteOldSegments`).
+    pub delete: bool,
+    /// `cleanup.policy` contains `compact`: the log cleaner keeps the latest record of each key.
+    pub compact: bool,
 }
 
 impl Default for LogConfig {
@@ -40,6 +47,8 @@ impl Default for LogConfig {
             index_interval_bytes: 4096,
             max_message_bytes: 1_048_588,
             log_append_time: false,
+            delete: true,
+            compact: false,
         }
     }
 }

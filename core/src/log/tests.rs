@@ -14,7 +14,7 @@ fn config() -> LogConfig {
         retention_bytes: None,
         index_interval_bytes: 0,
         max_message_bytes: 10_000,
-        log_append_time: false,
+        ..LogConfig::default()
     }
 }
 
@@ -426,6 +426,47 @@ fn retention_by_size_keeps_the_log_within_bounds() {
         log.read(0, 100).unwrap_err().code(),
         ErrorCode::OFFSET_OUT_OF_RANGE
     );
+}
+
+#[test]
+fn retention_never_deletes_a_compact_only_log_by_time_or_size() {
+    // Issue 20: `cleanup.policy=compact` with a short retention.ms lost every record.
+    let compact_only = LogConfig {
+        retention_ms: Some(Millis(1000)),
+        retention_bytes: Some(100),
+        segment_bytes: 200,
+        delete: false,
+        compact: true,
+        ..config()
+    };
+    let mut log = Log::open(MemoryStorage::new(), compact_only).unwrap().0;
+    for i in 0..10 {
+        let mut builder = BatchBuilder::new();
+        let value = format!("value {i:03}");
+        builder.push(100 * i, Some(b"key"), Some(value.as_bytes()), &[]);
+        log.append(&mut builder.build(), 0, Millis(100 * i as u64))
+            .unwrap();
+    }
+    assert!(log.segments().len() > 2);
+    let report = log.apply_retention(Millis(1_000_000)).unwrap();
+    assert_eq!(report.deleted_segments, Vec::<i64>::new());
+    assert_eq!((log.log_start_offset(), log.log_end_offset()), (0, 10));
+    assert_eq!(read_all(&log).len(), 10);
+
+    // A log start moved by DeleteRecords still removes the segments below it.
+    log.delete_records_before(5).unwrap();
+    let report = log.apply_retention(Millis(1_000_000)).unwrap();
+    assert_eq!(report.log_start_offset, 5);
+    assert!(log.segments()[0].next_offset > 5);
+
+    // `compact,delete` keeps both behaviours: time retention deletes again.
+    log.set_config(LogConfig {
+        delete: true,
+        ..compact_only
+    });
+    let report = log.apply_retention(Millis(1_000_000)).unwrap();
+    assert!(!report.deleted_segments.is_empty());
+    assert_eq!(log.log_start_offset(), 10);
 }
 
 #[test]

@@ -20,6 +20,7 @@ mod dispatch;
 mod fetch;
 mod find_coordinator;
 mod frame;
+pub mod guard;
 mod heartbeat;
 mod incremental_alter_configs;
 mod init_producer_id;
@@ -38,6 +39,7 @@ pub mod sasl;
 mod sync_group;
 mod versions;
 
+pub use connection::{ProtocolError, decode_request};
 pub use convert::{str_bytes, topic_name};
 pub use node::Node;
 
