@@ -27,6 +27,9 @@ pub enum Command {
     Topics(TopicsArgs),
     /// List consumer groups and describe their offsets and lag (kafka-consumer-groups.sh).
     Groups(GroupsArgs),
+    /// Describe the brokers' log directories: size and offset lag of each partition
+    /// (kafka-log-dirs.sh).
+    LogDirs(LogDirsArgs),
     /// Run a scenario in the deterministic simulator (the playground's engine).
     Sim(SimArgs),
     /// Produce lines of standard input as messages (kafka-console-producer).
@@ -166,6 +169,25 @@ pub struct GroupsArgs {
     /// Commit the reset (without it, --reset-offsets only prints the plan: a dry run).
     #[arg(long, requires = "reset_offsets")]
     pub execute: bool,
+}
+
+/// `partita log-dirs`: the flags of `kafka-log-dirs.sh`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LogDirsArgs {
+    /// The broker to talk to.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: String,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    /// Describe the log directories (the only action, required as by kafka-log-dirs.sh).
+    #[arg(long, required = true)]
+    pub describe: bool,
+    /// Only partitions of these topics, comma-separated (default: all).
+    #[arg(long, value_name = "TOPIC,...")]
+    pub topic_list: Option<String>,
+    /// Only these brokers, comma-separated ids (default: all).
+    #[arg(long, value_name = "ID,...")]
+    pub broker_list: Option<String>,
 }
 
 /// `partita sim`: runs a named scenario in the deterministic simulator.

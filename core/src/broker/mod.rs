@@ -39,11 +39,13 @@
 //! was appended in.
 
 mod delete_records;
+mod describe_producers;
 mod epoch_cache;
 mod fetch;
 mod follower;
 mod isr;
 mod list_offsets;
+mod log_dirs;
 mod offset_for_leader_epoch;
 mod partition;
 mod produce;
@@ -56,11 +58,13 @@ mod storage_factory;
 mod tests;
 
 pub use delete_records::DELETE_UP_TO_HIGH_WATERMARK;
+pub use describe_producers::ActiveProducer;
 pub use epoch_cache::{LeaderEpochCache, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
 pub use fetch::{FetchPartition, FetchRequest, FetchResponse, FetchedPartition};
 pub use follower::FollowerPhase;
 pub use isr::{ALTER_PARTITION_BACKOFF_MS, ALTER_PARTITION_TIMEOUT_MS, IsrChangeRequest};
 pub use list_offsets::{ListOffsetsPartition, ListedOffset, OffsetSpec};
+pub use log_dirs::ReplicaLogInfo;
 pub use offset_for_leader_epoch::{
     EpochEndOffset, OffsetForLeaderEpochPartition, OffsetForLeaderEpochRequest,
 };

@@ -15,6 +15,8 @@ mod delete_topics;
 mod describe_cluster;
 mod describe_configs;
 mod describe_groups;
+mod describe_log_dirs;
+mod describe_producers;
 mod dispatch;
 mod fetch;
 mod find_coordinator;
