@@ -77,3 +77,24 @@ def test_compact_delete_still_applies_retention(data_dir):
     finally:
         server.stop()
 
+
+def test_keyless_records_are_refused_per_record_and_keyed_ones_accepted(server):
+    """Kafka refuses a record without a key on a compacted topic with INVALID_RECORD (librdkafka's
+    own test suite checks it); the producer goes on, and the next keyed record is accepted."""
+    from confluent_kafka import KafkaError, Producer
+
+    create(server, "state", "cleanup.policy=compact")
+    producer = Producer({"bootstrap.servers": server.kafka, "linger.ms": 0})
+    reports = []
+    producer.produce("state", value=b"no key", on_delivery=lambda err, msg: reports.append((err, msg)))
+    assert producer.flush(30) == 0
+    [(err, _)] = reports
+    assert err is not None and err.code() == KafkaError.INVALID_RECORD, err
+    assert not err.retriable()
+
+    reports.clear()
+    producer.produce("state", key=b"k", value=b"keyed", on_delivery=lambda err, msg: reports.append((err, msg)))
+    assert producer.flush(30) == 0
+    [(err, msg)] = reports
+    assert err is None, err
+    assert msg.offset() == 0, "the refused record took no offset"

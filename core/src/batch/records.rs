@@ -21,13 +21,35 @@ pub struct Record {
     pub headers: Vec<Header>,
 }
 
-/// The parts of a record that validation needs, pointing into the batch.
-pub(super) struct RawRecord<'a> {
+/// A record as stored, pointing into its batch: what validation and the log cleaner read.
+/// The timestamp is a delta from the batch's `baseTimestamp`; a header is a key and a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawRecord<'a> {
     pub timestamp_delta: i64,
     pub offset_delta: i32,
     pub key: Option<&'a [u8]>,
     pub value: Option<&'a [u8]>,
     pub headers: Vec<(&'a [u8], Option<&'a [u8]>)>,
+}
+
+/// The records of a valid, uncompressed batch as stored, borrowing from `batch`; `None` for a
+/// compressed batch (the core carries no codecs).
+pub fn raw_records(batch: &[u8]) -> Result<Option<Vec<RawRecord<'_>>>, BatchError> {
+    let header = BatchHeader::parse(batch)?;
+    if header.compression()? != Compression::None {
+        return Ok(None);
+    }
+    let end = header.size_bytes();
+    let records = batch.get(HEADER_BYTES..end).ok_or(BatchError::Truncated {
+        needed: end,
+        available: batch.len(),
+    })?;
+    let mut out = Vec::with_capacity(header.record_count.max(0) as usize);
+    walk_records(records, |raw| {
+        out.push(raw);
+        Ok(())
+    })?;
+    Ok(Some(out))
 }
 
 /// Walks the records section of an uncompressed batch, checking that each record's fields fit
@@ -96,43 +118,45 @@ fn malformed(what: &'static str) -> BatchError {
     BatchError::MalformedRecord(what)
 }
 
+/// The indexes (0-based, in batch order) of the records without a key (null, not empty) in a
+/// valid batch, as Kafka's `LogValidator.validateKey` reports them for a compacted topic.
+/// `None` for a compressed batch: the core carries no codecs and cannot open it.
+pub fn keyless_record_indexes(batch: &[u8]) -> Result<Option<Vec<i32>>, BatchError> {
+    Ok(raw_records(batch)?.map(|records| {
+        (0..)
+            .zip(records)
+            .filter(|(_, record)| record.key.is_none())
+            .map(|(index, _)| index)
+            .collect()
+    }))
+}
+
 /// Decodes every record of a valid, uncompressed batch (the playground shows them, the
 /// checker compares them). Compressed batches are refused: the core carries no codecs.
 pub fn decode_records(batch: &[u8]) -> Result<Vec<Record>, BatchError> {
-    let header = BatchHeader::parse(batch)?;
-    if header.compression()? != Compression::None {
+    let Some(records) = raw_records(batch)? else {
         return Err(BatchError::MalformedRecord(
             "cannot decode a compressed batch",
         ));
-    }
-    let end = header.size_bytes();
-    let records = batch.get(HEADER_BYTES..end).ok_or(BatchError::Truncated {
-        needed: end,
-        available: batch.len(),
-    })?;
-    let mut out = Vec::with_capacity(header.record_count.max(0) as usize);
-    walk_records(records, |raw| {
-        out.push(Record {
-            offset: header.base_offset + i64::from(raw.offset_delta),
-            // A broker-stamped batch gives every record its append time (the max timestamp).
-            timestamp: match header.timestamp_type() {
-                TimestampType::LogAppendTime => header.max_timestamp,
-                TimestampType::CreateTime => {
-                    header.base_timestamp.wrapping_add(raw.timestamp_delta)
-                }
-            },
-            key: raw.key.map(<[u8]>::to_vec),
-            value: raw.value.map(<[u8]>::to_vec),
-            headers: raw
-                .headers
-                .iter()
-                .map(|(key, value)| Header {
-                    key: String::from_utf8_lossy(key).into_owned(),
-                    value: value.map(<[u8]>::to_vec),
-                })
-                .collect(),
-        });
-        Ok(())
-    })?;
-    Ok(out)
+    };
+    let header = BatchHeader::parse(batch)?;
+    let records = records.into_iter().map(|raw| Record {
+        offset: header.base_offset + i64::from(raw.offset_delta),
+        // A broker-stamped batch gives every record its append time (the max timestamp).
+        timestamp: match header.timestamp_type() {
+            TimestampType::LogAppendTime => header.max_timestamp,
+            TimestampType::CreateTime => header.base_timestamp.wrapping_add(raw.timestamp_delta),
+        },
+        key: raw.key.map(<[u8]>::to_vec),
+        value: raw.value.map(<[u8]>::to_vec),
+        headers: raw
+            .headers
+            .iter()
+            .map(|(key, value)| Header {
+                key: String::from_utf8_lossy(key).into_owned(),
+                value: value.map(<[u8]>::to_vec),
+            })
+            .collect(),
+    });
+    Ok(records.collect())
 }

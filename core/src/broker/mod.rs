@@ -65,7 +65,9 @@ pub use offset_for_leader_epoch::{
     EpochEndOffset, OffsetForLeaderEpochPartition, OffsetForLeaderEpochRequest,
 };
 pub use partition::{PartitionSettings, PartitionSnapshot};
-pub use produce::{ACKS_ALL, ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition};
+pub use produce::{
+    ACKS_ALL, ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition, RecordError,
+};
 pub use replica_fetcher::{ReplicaFetchSettings, ReplicaRequest};
 pub use replication_snapshot::{FollowerProgress, ReplicaRole, ReplicationSnapshot};
 pub use storage_factory::{MemoryStorageFactory, StorageFactory, partition_dir_name};

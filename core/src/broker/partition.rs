@@ -11,7 +11,7 @@ use super::follower::FollowerFetch;
 use super::isr::LeaderState;
 
 /// The topic configs a hosted partition needs, already resolved against broker defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PartitionSettings {
     pub log: LogConfig,
     /// `min.insync.replicas`: acks=all needs at least this many replicas in the ISR.
