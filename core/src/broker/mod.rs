@@ -38,6 +38,7 @@
 //! truncated; acks=all is answered only once the maximal ISR holds the batch, in the epoch it
 //! was appended in.
 
+mod cleaner;
 mod delete_records;
 mod epoch_cache;
 mod fetch;
@@ -55,6 +56,7 @@ mod storage_factory;
 #[cfg(test)]
 mod tests;
 
+pub use cleaner::LogCleanerSettings;
 pub use delete_records::DELETE_UP_TO_HIGH_WATERMARK;
 pub use epoch_cache::{LeaderEpochCache, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
 pub use fetch::{FetchPartition, FetchRequest, FetchResponse, FetchedPartition};
@@ -112,6 +114,8 @@ pub struct Broker<F: StorageFactory> {
     purgatory: Purgatory,
     /// As follower: the requests in flight to each leader.
     fetcher: ReplicaFetcher,
+    /// The log cleaner's schedule (compacted topics).
+    cleaner: cleaner::CleanerState,
     outputs: VecDeque<Output>,
 }
 
@@ -123,6 +127,7 @@ impl<F: StorageFactory> Broker<F> {
             partitions: BTreeMap::new(),
             purgatory: Purgatory::default(),
             fetcher: ReplicaFetcher::default(),
+            cleaner: cleaner::CleanerState::default(),
             outputs: VecDeque::new(),
         }
     }
@@ -221,13 +226,17 @@ impl<F: StorageFactory> Broker<F> {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Lets time pass: expired waits are answered, flush and retention policies run.
+    /// Lets time pass: expired waits are answered, flush and retention policies run, and the
+    /// log cleaner does one bounded step (`cleaner`).
     pub fn tick(&mut self, now: Millis) -> Result<(), StorageError> {
         let mut first_error = None;
         for partition in self.partitions.values_mut() {
             if let Err(e) = partition.apply_retention_if_due(now) {
                 first_error.get_or_insert(e);
             }
+        }
+        if let Err(e) = self.run_cleaner(now) {
+            first_error.get_or_insert(e);
         }
         if let Err(e) = self.flush(now) {
             first_error.get_or_insert(e);
@@ -246,8 +255,13 @@ impl<F: StorageFactory> Broker<F> {
             .values()
             .filter_map(|p| p.next_deadline(durable));
         let isrs = self.partitions.values().filter_map(|p| p.isr_deadline());
+        let compacted = self.partitions.values().any(|p| p.log.config().compact);
+        let cleaner = self
+            .cleaner
+            .next_deadline(compacted && self.cleaner_settings().enable);
         partitions
             .chain(isrs)
+            .chain(cleaner)
             .chain(self.replica_deadline())
             .chain(self.purgatory.next_deadline())
             .min()

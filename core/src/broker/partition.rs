@@ -6,6 +6,7 @@ use crate::controller::{BrokerId, PartitionState};
 use crate::log::{Log, LogConfig, RecoveryReport};
 use crate::storage::{Storage, StorageError};
 
+use super::cleaner::LogCleanerSettings;
 use super::epoch_cache::LeaderEpochCache;
 use super::follower::FollowerFetch;
 use super::isr::LeaderState;
@@ -24,6 +25,8 @@ pub struct PartitionSettings {
     pub flush_ms: Option<Millis>,
     /// `log.retention.check.interval.ms`.
     pub retention_check_interval_ms: Millis,
+    /// The broker's `log.cleaner.*` configs (the same for every partition).
+    pub cleaner: LogCleanerSettings,
 }
 
 impl Default for PartitionSettings {
@@ -36,6 +39,7 @@ impl Default for PartitionSettings {
             flush_messages: None,
             flush_ms: None,
             retention_check_interval_ms: Millis(300_000),
+            cleaner: LogCleanerSettings::default(),
         }
     }
 }
@@ -67,6 +71,7 @@ impl PartitionSettings {
             flush_messages: positive(topic.flush_messages),
             flush_ms: positive(topic.flush_ms).map(Millis),
             retention_check_interval_ms: Millis(broker.log_retention_check_interval_ms),
+            cleaner: LogCleanerSettings::default(),
         }
     }
 }

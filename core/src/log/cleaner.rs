@@ -9,8 +9,10 @@
 //!    key -> latest offset, as far as `log.cleaner.dedupe.buffer.size` allows. The first
 //!    uncleanable offset is the base of the segment holding the earliest of: the active
 //!    segment, the upper bound the caller gives (the high watermark: records that may still
-//!    be truncated are never cleaned), the flushed offset, and the first segment younger than
-//!    `min.compaction.lag.ms`.
+//!    be truncated are never cleaned), and the first segment younger than
+//!    `min.compaction.lag.ms`. The segments below it are synced first (Kafka flushes a
+//!    segment when it rolls): a record must never be dropped for a newer one that a crash
+//!    could still lose.
 //! 2. **Rewrites** every segment from the log start up to where the map ends, in groups that
 //!    fit one segment (`segment.bytes`), each group into one new segment: a record stays if
 //!    no later record has its key; a tombstone (null value) stays until its batch's delete
@@ -208,10 +210,10 @@ impl<S: Storage> Log<S> {
             .filter(|s| s.next_offset > first_dirty)
             .find(|s| lag > 0 && s.max_timestamp > now_ms.saturating_sub(lag))
             .map(|s| s.base_offset);
+        // Unsynced records may be cleaned: the cleaned copy is synced before it replaces them.
         let bound = [
             Some(self.active().base_offset),
             Some(upper_bound),
-            Some(self.flushed_offset),
             too_young,
         ]
         .into_iter()
@@ -287,6 +289,7 @@ impl<S: Storage> Log<S> {
     ) -> Result<(), StorageError> {
         self.ensure_healthy()?;
         self.abort_cleaning()?;
+        self.sync_segments_below(range.first_uncleanable_offset)?;
         let first_dirty = range.first_dirty_offset;
         self.cleaning = Some(Cleaning {
             now_ms: now.0 as i64,
@@ -393,6 +396,23 @@ impl<S: Storage> Log<S> {
                 checkpoint::write_file(&mut self.storage, CLEANER_CHECKPOINT_FILE, offset);
             self.guard(written)?;
             self.first_dirty_offset = offset;
+        }
+        Ok(())
+    }
+
+    /// Syncs the `.log` files of the segments below `offset`, oldest first.
+    fn sync_segments_below(&mut self, offset: i64) -> Result<(), StorageError> {
+        let files: Vec<String> = self
+            .segments
+            .iter()
+            .filter(|s| s.base_offset < offset)
+            .map(Segment::log_file)
+            .filter(|file| self.unflushed_files.contains(file))
+            .collect();
+        for file in files {
+            let synced = self.storage.sync(&file);
+            self.guard(synced)?;
+            self.unflushed_files.remove(&file);
         }
         Ok(())
     }

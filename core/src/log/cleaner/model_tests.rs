@@ -242,7 +242,7 @@ fn run(ops: Vec<Op>) -> usize {
             }
             Op::Steps(steps) => {
                 if !log.is_cleaning() {
-                    let bound = log.flushed_offset();
+                    let bound = log.log_end_offset();
                     if let Some(range) = log.cleanable_range(now, bound) {
                         log.begin_cleaning(&range, now, &cleaner()).unwrap();
                     }
@@ -254,7 +254,7 @@ fn run(ops: Vec<Op>) -> usize {
                 }
             }
             Op::CleanNow => {
-                let bound = log.flushed_offset();
+                let bound = log.log_end_offset();
                 if log.clean_now(now, bound, &cleaner()).unwrap().is_some() {
                     rounds += 1;
                 }
@@ -276,7 +276,7 @@ fn run(ops: Vec<Op>) -> usize {
                     let Log { storage, .. } = &mut log;
                     storage.fail_writes_after(after_writes);
                 }
-                let bound = log.flushed_offset();
+                let bound = log.log_end_offset();
                 // A round from the start, so the failure lands inside one.
                 if let Some(range) = log.cleanable_range(now, bound)
                     && log.begin_cleaning(&range, now, &cleaner()).is_ok()
