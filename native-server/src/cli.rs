@@ -116,7 +116,7 @@ pub struct TopicsArgs {
 
 /// `partita groups`: the flags of `kafka-consumer-groups.sh`.
 #[derive(clap::Args, Debug, Clone)]
-#[command(group(clap::ArgGroup::new("action").required(true).args(["list", "describe", "delete", "reset_offsets"])))]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["list", "describe", "delete", "reset_offsets", "delete_offsets"])))]
 pub struct GroupsArgs {
     /// The broker to talk to.
     #[arg(long, value_name = "HOST:PORT")]
@@ -138,7 +138,12 @@ pub struct GroupsArgs {
     /// the plan; --execute commits it.
     #[arg(long, requires_all = ["group", "topic"])]
     pub reset_offsets: bool,
-    /// With --reset-offsets: the topic, or TOPIC:P,Q for some of its partitions.
+    /// Delete --group's committed offsets of --topic (OffsetDelete, KIP-496): refused for
+    /// topics a member of the group is subscribed to. Exits 1 if any partition failed.
+    #[arg(long, requires_all = ["group", "topic"])]
+    pub delete_offsets: bool,
+    /// With --reset-offsets or --delete-offsets: the topic, or TOPIC:P,Q for some of its
+    /// partitions.
     #[arg(long)]
     pub topic: Option<String>,
     /// Reset to the log start of each partition.

@@ -4,6 +4,10 @@
 use super::varint::{get_varint, get_varlong};
 use super::{BatchError, BatchHeader, Compression, HEADER_BYTES, TimestampType};
 
+/// The smallest record on the wire: one byte each for its length, attributes, timestamp delta,
+/// offset delta, key length, value length and header count.
+const RECORD_MIN_BYTES: usize = 7;
+
 /// A record header: a string key and optional bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -35,16 +39,10 @@ pub struct RawRecord<'a> {
 /// The records of a valid, uncompressed batch as stored, borrowing from `batch`; `None` for a
 /// compressed batch (the core carries no codecs).
 pub fn raw_records(batch: &[u8]) -> Result<Option<Vec<RawRecord<'_>>>, BatchError> {
-    let header = BatchHeader::parse(batch)?;
-    if header.compression()? != Compression::None {
+    let Some((header, records)) = records_section(batch)? else {
         return Ok(None);
-    }
-    let end = header.size_bytes();
-    let records = batch.get(HEADER_BYTES..end).ok_or(BatchError::Truncated {
-        needed: end,
-        available: batch.len(),
-    })?;
-    let mut out = Vec::with_capacity(header.record_count.max(0) as usize);
+    };
+    let mut out = Vec::with_capacity(capacity(&header, records));
     walk_records(records, |raw| {
         out.push(raw);
         Ok(())
@@ -134,29 +132,64 @@ pub fn keyless_record_indexes(batch: &[u8]) -> Result<Option<Vec<i32>>, BatchErr
 /// Decodes every record of a valid, uncompressed batch (the playground shows them, the
 /// checker compares them). Compressed batches are refused: the core carries no codecs.
 pub fn decode_records(batch: &[u8]) -> Result<Vec<Record>, BatchError> {
-    let Some(records) = raw_records(batch)? else {
+    let Some((header, records)) = records_section(batch)? else {
         return Err(BatchError::MalformedRecord(
             "cannot decode a compressed batch",
         ));
     };
+    decode_records_section(&header, records)
+}
+
+/// Decodes the records section of a batch with this `header`: the bytes after the header of an
+/// uncompressed batch, or what a compressed batch's section decompresses to (the shell
+/// decompresses, with a bound on the size: the core carries no codecs).
+pub fn decode_records_section(
+    header: &BatchHeader,
+    records: &[u8],
+) -> Result<Vec<Record>, BatchError> {
+    let mut out = Vec::with_capacity(capacity(header, records));
+    walk_records(records, |raw| {
+        out.push(Record {
+            offset: header.base_offset + i64::from(raw.offset_delta),
+            // A broker-stamped batch gives every record its append time (the max timestamp).
+            timestamp: match header.timestamp_type() {
+                TimestampType::LogAppendTime => header.max_timestamp,
+                TimestampType::CreateTime => {
+                    header.base_timestamp.wrapping_add(raw.timestamp_delta)
+                }
+            },
+            key: raw.key.map(<[u8]>::to_vec),
+            value: raw.value.map(<[u8]>::to_vec),
+            headers: raw
+                .headers
+                .iter()
+                .map(|(key, value)| Header {
+                    key: String::from_utf8_lossy(key).into_owned(),
+                    value: value.map(<[u8]>::to_vec),
+                })
+                .collect(),
+        });
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The count comes from the batch's bytes: reserve no more than the records section can hold
+/// (a record takes at least RECORD_MIN_BYTES), so a lying count cannot abort the process.
+fn capacity(header: &BatchHeader, records: &[u8]) -> usize {
+    (header.record_count.max(0) as usize).min(records.len() / RECORD_MIN_BYTES)
+}
+
+/// The header and records section of an uncompressed batch; `None` for a compressed one.
+fn records_section(batch: &[u8]) -> Result<Option<(BatchHeader, &[u8])>, BatchError> {
     let header = BatchHeader::parse(batch)?;
-    let records = records.into_iter().map(|raw| Record {
-        offset: header.base_offset + i64::from(raw.offset_delta),
-        // A broker-stamped batch gives every record its append time (the max timestamp).
-        timestamp: match header.timestamp_type() {
-            TimestampType::LogAppendTime => header.max_timestamp,
-            TimestampType::CreateTime => header.base_timestamp.wrapping_add(raw.timestamp_delta),
-        },
-        key: raw.key.map(<[u8]>::to_vec),
-        value: raw.value.map(<[u8]>::to_vec),
-        headers: raw
-            .headers
-            .iter()
-            .map(|(key, value)| Header {
-                key: String::from_utf8_lossy(key).into_owned(),
-                value: value.map(<[u8]>::to_vec),
-            })
-            .collect(),
-    });
-    Ok(records.collect())
+    if header.compression()? != Compression::None {
+        return Ok(None);
+    }
+    let end = header.size_bytes();
+    let records = batch.get(HEADER_BYTES..end).ok_or(BatchError::Truncated {
+        needed: end,
+        available: batch.len(),
+    })?;
+    Ok(Some((header, records)))
 }

@@ -9,6 +9,7 @@
 
 use crate::Millis;
 use crate::assignor::TopicPartition;
+use crate::config::BrokerConfig;
 use crate::log::{CleanerConfig, CleanerStats, CleanerStep};
 use crate::storage::StorageError;
 
@@ -33,6 +34,25 @@ impl Default for LogCleanerSettings {
             enable: true,
             backoff_ms: Millis(15_000),
             config: CleanerConfig::default(),
+        }
+    }
+}
+
+impl LogCleanerSettings {
+    /// The broker's `log.cleaner.*` configs; `log.cleaner.io.buffer.load.factor` keeps
+    /// Kafka's default.
+    pub fn from_config(broker: &BrokerConfig) -> LogCleanerSettings {
+        let defaults = CleanerConfig::default();
+        LogCleanerSettings {
+            enable: broker.log_cleaner_enable,
+            backoff_ms: Millis(broker.log_cleaner_backoff_ms),
+            config: CleanerConfig {
+                dedupe_buffer_size: u64::try_from(broker.log_cleaner_dedupe_buffer_size)
+                    .unwrap_or(defaults.dedupe_buffer_size),
+                io_buffer_size: u64::try_from(broker.log_cleaner_io_buffer_size)
+                    .unwrap_or(defaults.io_buffer_size),
+                ..defaults
+            },
         }
     }
 }

@@ -30,10 +30,14 @@ impl<F: StorageFactory> Broker<F> {
         if !(0..=high_watermark).contains(&offset) {
             return Err(ErrorCode::OFFSET_OUT_OF_RANGE);
         }
-        partition
+        let log_start_offset = partition
             .log
             .delete_records_before(offset)
-            .map_err(|e| e.code())
+            .map_err(|e| e.code())?;
+        // Epochs wholly below the new log start describe no record any more (Kafka's
+        // `maybeIncrementLogStartOffset` truncates the epoch cache from the start too).
+        partition.epochs.truncate_from_start(log_start_offset);
+        Ok(log_start_offset)
     }
 }
 

@@ -44,6 +44,8 @@ pub struct ListedOffset {
     pub timestamp: i64,
     /// -1 when no record matches.
     pub offset: i64,
+    /// The leader epoch the answered record was written in (the current leader epoch for
+    /// latest); -1 when unknown or when no record matches.
     pub leader_epoch: i32,
 }
 
@@ -77,21 +79,40 @@ impl<F: StorageFactory> Broker<F> {
         if listed.error != ErrorCode::NONE {
             return listed;
         }
-        listed.leader_epoch = epoch;
         let log = &partition.log;
+        let epochs = &partition.epochs;
+        // The epoch each answer carries is the one its record was written in (Kafka's
+        // `UnifiedLog.fetchOffsetByTimestamp`), so that a client seeking there can detect
+        // truncation (KIP-320); only "latest" names the current leader epoch, as Kafka's
+        // `Partition.fetchOffsetForTimestamp` does.
         let found = match p.spec {
-            OffsetSpec::Earliest => Ok(Some((log.log_start_offset(), -1))),
-            OffsetSpec::Latest => Ok(Some((partition.high_watermark(), -1))),
-            OffsetSpec::MaxTimestamp => Ok(log.max_timestamp().map(|t| (t.offset, t.timestamp))),
-            OffsetSpec::Timestamp(t) => log
-                .offset_for_timestamp(t)
-                .map(|found| found.map(|t| (t.offset, t.timestamp))),
+            OffsetSpec::Earliest => {
+                let start = log.log_start_offset();
+                // The first cached epoch starts at the log start unless older batches carry
+                // no epoch; then the epoch is unknown.
+                let epoch = epochs
+                    .earliest()
+                    .filter(|e| e.start_offset <= start)
+                    .map(|e| e.epoch);
+                listed.offset = start;
+                listed.leader_epoch = epoch.unwrap_or(-1);
+                return listed;
+            }
+            OffsetSpec::Latest => {
+                listed.offset = partition.high_watermark();
+                listed.leader_epoch = epoch;
+                return listed;
+            }
+            OffsetSpec::MaxTimestamp => Ok(log.max_timestamp()),
+            OffsetSpec::Timestamp(t) => log.offset_for_timestamp(t),
         };
         match found {
-            // Nothing above the high watermark is visible to consumers yet.
-            Ok(Some((offset, timestamp))) if offset <= partition.high_watermark() => {
-                listed.offset = offset;
-                listed.timestamp = timestamp;
+            // Nothing at or above the high watermark is visible to consumers yet: Kafka
+            // answers as if no record matched.
+            Ok(Some(found)) if found.offset < partition.high_watermark() => {
+                listed.offset = found.offset;
+                listed.timestamp = found.timestamp;
+                listed.leader_epoch = epochs.epoch_for_offset(found.offset).unwrap_or(-1);
             }
             Ok(_) => {}
             Err(e) => listed.error = e.code(),

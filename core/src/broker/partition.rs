@@ -64,6 +64,14 @@ impl PartitionSettings {
                 log_append_time: topic.message_timestamp_type == TimestampType::LogAppendTime,
                 delete: topic.cleanup_policy != CleanupPolicy::Compact,
                 compact: topic.cleanup_policy != CleanupPolicy::Delete,
+                delete_retention_ms: Millis(u64::try_from(topic.delete_retention_ms).unwrap_or(0)),
+                min_cleanable_dirty_ratio: topic.min_cleanable_dirty_ratio.clamp(0.0, 1.0),
+                min_compaction_lag_ms: Millis(
+                    u64::try_from(topic.min_compaction_lag_ms).unwrap_or(0),
+                ),
+                max_compaction_lag_ms: Millis(
+                    u64::try_from(topic.max_compaction_lag_ms).unwrap_or(i64::MAX as u64),
+                ),
                 ..LogConfig::default()
             },
             min_insync_replicas: usize::try_from(topic.min_insync_replicas).unwrap_or(1),
@@ -71,7 +79,7 @@ impl PartitionSettings {
             flush_messages: positive(topic.flush_messages),
             flush_ms: positive(topic.flush_ms).map(Millis),
             retention_check_interval_ms: Millis(broker.log_retention_check_interval_ms),
-            cleaner: LogCleanerSettings::default(),
+            cleaner: LogCleanerSettings::from_config(broker),
         }
     }
 }

@@ -78,8 +78,13 @@ pub struct MetadataImage {
     brokers: BTreeMap<BrokerId, BrokerRegistration>,
     topics: BTreeMap<String, TopicImage>,
     names_by_id: BTreeMap<TopicId, String>,
+    /// Dynamic broker configs by Kafka's resource name (`""`: the cluster default).
+    #[serde(default)]
+    broker_configs: BTreeMap<String, BTreeMap<String, String>>,
     record_count: u64,
 }
+
+static NO_CONFIGS: BTreeMap<String, String> = BTreeMap::new();
 
 impl MetadataImage {
     /// How many records have been applied: the offset the next record will have.
@@ -110,6 +115,12 @@ impl MetadataImage {
             .collect()
     }
 
+    /// The dynamic broker configs of `resource`: a broker's id (`"1"`), or `""` for the
+    /// cluster-wide default.
+    pub fn broker_configs(&self, resource: &str) -> &BTreeMap<String, String> {
+        self.broker_configs.get(resource).unwrap_or(&NO_CONFIGS)
+    }
+
     /// Every topic, by name.
     pub fn topics(&self) -> impl Iterator<Item = &TopicImage> {
         self.topics.values()
@@ -127,6 +138,11 @@ impl MetadataImage {
 
     pub fn partition(&self, topic: &str, partition: u32) -> Option<&PartitionState> {
         self.topics.get(topic)?.partitions.get(partition as usize)
+    }
+
+    /// Whether partition `partition` (as the wire numbers it) of `topic` exists.
+    pub fn contains_partition(&self, topic: &str, partition: i32) -> bool {
+        u32::try_from(partition).is_ok_and(|p| self.partition(topic, p).is_some())
     }
 
     /// Every partition with a replica on `broker_id`, as (topic, index, state): what that
@@ -195,6 +211,13 @@ impl MetadataImage {
                 self.topics.remove(&name);
             }
             MetadataRecord::Config(r) => self.set_config(r),
+            MetadataRecord::BrokerConfig(r) => {
+                let configs = self.broker_configs.entry(r.broker.clone()).or_default();
+                match &r.value {
+                    Some(value) => configs.insert(r.name.clone(), value.clone()),
+                    None => configs.remove(&r.name),
+                };
+            }
         }
         self.record_count += 1;
     }

@@ -25,6 +25,7 @@ pub enum MetadataRecord {
     PartitionChange(PartitionChangeRecord),
     RemoveTopic(RemoveTopicRecord),
     Config(ConfigRecord),
+    BrokerConfig(BrokerConfigRecord),
 }
 
 /// A broker (re)registered. It starts fenced: it leads nothing until its first heartbeat.
@@ -99,6 +100,16 @@ pub struct RemoveTopicRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigRecord {
     pub topic: String,
+    pub name: String,
+    pub value: Option<String>,
+}
+
+/// A dynamic broker config (KIP-226) was set (`Some`) or removed (`None`), for one broker or
+/// for all of them. `name` is the broker-level key, e.g. `log.retention.ms`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerConfigRecord {
+    /// Kafka's resource name: a broker's id (`"1"`), or `""` for the cluster-wide default.
+    pub broker: String,
     pub name: String,
     pub value: Option<String>,
 }

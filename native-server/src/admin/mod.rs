@@ -2,6 +2,7 @@
 //! protocol, printing what `kafka-topics.sh` and `kafka-consumer-groups.sh` print.
 
 pub mod consume;
+mod delete_offsets;
 mod group_member;
 pub mod groups;
 mod offsets;

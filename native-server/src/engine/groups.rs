@@ -8,8 +8,8 @@ use partita_core::assignor::TopicPartition;
 use partita_core::group::{
     CommittedOffset, Coordinator, GroupRecord, HeartbeatError, HeartbeatRequest, JoinGroupError,
     JoinGroupRequest, JoinedGroup, LeaveGroupError, MemberIdentity, OffsetCommitError,
-    OffsetCommitRequest, OffsetFetchError, Output, RequestId, SyncGroupError, SyncGroupRequest,
-    SyncedGroup,
+    OffsetCommitRequest, OffsetDeleteError, OffsetDeleteResults, OffsetFetchError, Output,
+    RequestId, SyncGroupError, SyncGroupRequest, SyncedGroup,
 };
 use tokio::sync::oneshot;
 
@@ -85,12 +85,33 @@ impl State {
         results
     }
 
-    /// Commits offsets; they are on disk when this returns.
+    /// Commits offsets of partitions that exist; they are on disk when this returns.
     pub fn offset_commit(
         &mut self,
         request: &OffsetCommitRequest,
     ) -> Vec<(TopicPartition, Result<(), OffsetCommitError>)> {
-        let results = self.coordinator.handle_offset_commit(request, super::now());
+        let image = self.controller.image();
+        let results =
+            self.coordinator
+                .handle_offset_commit_of_existing(request, super::now(), |tp| {
+                    image.contains_partition(&tp.topic, tp.partition)
+                });
+        self.drain_coordinator();
+        results
+    }
+
+    /// OffsetDelete (KIP-496); the tombstones are on disk when this returns.
+    pub fn delete_offsets(
+        &mut self,
+        group: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<OffsetDeleteResults, OffsetDeleteError> {
+        let image = self.controller.image();
+        let results =
+            self.coordinator
+                .delete_offsets_of_existing(group, partitions, super::now(), |tp| {
+                    image.contains_partition(&tp.topic, tp.partition)
+                });
         self.drain_coordinator();
         results
     }

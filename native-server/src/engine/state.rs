@@ -122,6 +122,8 @@ impl State {
     /// and configs; drops the partitions of deleted topics.
     fn sync_partitions(&mut self, now: Millis) {
         let node = self.config.node_id;
+        // With the dynamic broker configs the metadata log holds for this broker.
+        let broker_config = self.controller.broker_config(node);
         let mut hosted = Vec::new();
         for (topic, index, state) in self.controller.image().partitions() {
             if !state.replicas.contains(&node) {
@@ -130,9 +132,9 @@ impl State {
             let tp = TopicPartition::new(topic.name.clone(), index as i32);
             let topic_config = self
                 .controller
-                .topic_config(&topic.name)
+                .topic_config_on(&topic.name, node)
                 .unwrap_or_default();
-            let settings = PartitionSettings::from_configs(&topic_config, &self.config.broker);
+            let settings = PartitionSettings::from_configs(&topic_config, &broker_config);
             hosted.push((tp, state.clone(), settings));
         }
         for (tp, state, settings) in &hosted {

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use super::frame::{frame, read_frame};
 use super::node::Node;
 use super::sasl::Session;
-use super::{ClientInfo, api_versions, dispatch, versions};
+use super::{ClientInfo, api_versions, dispatch, guard, versions};
 
 /// Why a connection is closed instead of answered. Kafka closes the connection in all these
 /// cases (except an unsupported ApiVersions version, which gets an answer); the broker goes on.
@@ -46,6 +46,8 @@ pub enum ProtocolError {
     Unauthenticated(ApiKey),
     #[error("SASL authentication failed")]
     AuthenticationFailed,
+    #[error(transparent)]
+    Refused(#[from] guard::Refusal),
     #[error("malformed {api:?} v{version} request: {reason}")]
     Malformed {
         api: ApiKey,
@@ -115,7 +117,7 @@ impl Answer {
 
 /// Decodes one request, handles it and encodes the response.
 pub async fn answer(
-    mut request: Bytes,
+    request: Bytes,
     peer: SocketAddr,
     node: &Node,
     session: &mut Session,
@@ -150,17 +152,10 @@ pub async fn answer(
         });
     }
 
-    let malformed = |reason: anyhow::Error| ProtocolError::Malformed {
-        api,
-        version,
-        reason: format!("{reason:#}"),
-    };
     if !session.allows(api) {
         return Err(ProtocolError::Unauthenticated(api));
     }
-    let header = RequestHeader::decode(&mut request, api.request_header_version(version))
-        .map_err(malformed)?;
-    let body = RequestKind::decode(api, &mut request, version).map_err(malformed)?;
+    let (header, body) = decode_request(api, version, request)?;
     // SASL belongs to the connection, not to the engine.
     let body = match body {
         RequestKind::SaslHandshake(r) => {
@@ -199,6 +194,26 @@ pub async fn answer(
         response,
         close: None,
     })
+}
+
+/// Decodes a whole request frame (header and body) of a supported `api` and `version`, after
+/// the guard (`guard::check_request`) has walked it against Kafka's schema: the codec then
+/// never sees a count or length larger than the bytes behind it (issue 17).
+pub fn decode_request(
+    api: ApiKey,
+    version: i16,
+    mut request: Bytes,
+) -> Result<(RequestHeader, RequestKind), ProtocolError> {
+    guard::check_request(&request)?;
+    let malformed = |reason: anyhow::Error| ProtocolError::Malformed {
+        api,
+        version,
+        reason: format!("{reason:#}"),
+    };
+    let header = RequestHeader::decode(&mut request, api.request_header_version(version))
+        .map_err(malformed)?;
+    let body = RequestKind::decode(api, &mut request, version).map_err(malformed)?;
+    Ok((header, body))
 }
 
 /// Encodes a response. Failing here is a bug in a handler (a field set that the version does

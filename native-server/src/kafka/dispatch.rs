@@ -54,6 +54,7 @@ pub async fn handle(
         Req::ListGroups(r) => Res::ListGroups(list_groups::handle(r, version, node).await?),
         Req::DeleteGroups(r) => Res::DeleteGroups(delete_groups::handle(r, node).await?),
         Req::DeleteRecords(r) => Res::DeleteRecords(delete_records::handle(r, node).await?),
+        Req::OffsetDelete(r) => Res::OffsetDelete(offset_delete::handle(r, node).await?),
         other => {
             unreachable!("versions::SUPPORTED lists an API dispatch does not route: {other:?}")
         }

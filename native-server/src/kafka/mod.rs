@@ -18,6 +18,7 @@ mod dispatch;
 mod fetch;
 mod find_coordinator;
 mod frame;
+pub mod guard;
 mod heartbeat;
 mod incremental_alter_configs;
 mod init_producer_id;
@@ -28,6 +29,7 @@ mod list_offsets;
 mod metadata;
 mod node;
 mod offset_commit;
+mod offset_delete;
 mod offset_fetch;
 mod offset_for_leader_epoch;
 mod produce;
@@ -35,6 +37,7 @@ pub mod sasl;
 mod sync_group;
 mod versions;
 
+pub use connection::{ProtocolError, decode_request};
 pub use convert::{str_bytes, topic_name};
 pub use node::Node;
 

@@ -146,3 +146,54 @@ fn a_disabled_cleaner_never_cleans() {
     assert!(broker.last_cleaning().is_none());
     assert_eq!(records(&broker, &tp).len(), 30);
 }
+
+#[test]
+fn topic_and_broker_configs_reach_the_log_and_the_cleaner() {
+    use crate::config::{BrokerConfig, CleanupPolicy};
+    let broker = BrokerConfig::from_pairs([
+        ("log.cleaner.enable", "false"),
+        ("log.cleaner.backoff.ms", "250"),
+        ("log.cleaner.dedupe.buffer.size", "1048576"),
+        ("log.cleaner.io.buffer.size", "65536"),
+        ("log.cleaner.delete.retention.ms", "5000"),
+        ("log.cleaner.min.cleanable.ratio", "0.25"),
+    ])
+    .unwrap();
+    let mut topic = broker.topic_defaults.clone();
+    topic.cleanup_policy = CleanupPolicy::Compact;
+    topic.min_compaction_lag_ms = 100;
+    topic.max_compaction_lag_ms = 60_000;
+    let settings = PartitionSettings::from_configs(&topic, &broker);
+    let log = settings.log;
+    assert!(log.compact && !log.delete);
+    assert_eq!(log.delete_retention_ms, Millis(5_000));
+    assert_eq!(log.min_cleanable_dirty_ratio, 0.25);
+    assert_eq!(
+        (log.min_compaction_lag_ms, log.max_compaction_lag_ms),
+        (Millis(100), Millis(60_000))
+    );
+    let cleaner = settings.cleaner;
+    assert!(!cleaner.enable);
+    assert_eq!(cleaner.backoff_ms, Millis(250));
+    assert_eq!(
+        (
+            cleaner.config.dedupe_buffer_size,
+            cleaner.config.io_buffer_size
+        ),
+        (1_048_576, 65_536)
+    );
+    // Kafka's defaults: a day of tombstones, half dirty, no lag, the cleaner on.
+    let defaults = PartitionSettings::from_configs(
+        &BrokerConfig::default().topic_defaults,
+        &BrokerConfig::default(),
+    );
+    assert_eq!(
+        defaults.log,
+        LogConfig {
+            segment_ms: defaults.log.segment_ms,
+            max_message_bytes: defaults.log.max_message_bytes,
+            ..LogConfig::default()
+        }
+    );
+    assert_eq!(defaults.cleaner, LogCleanerSettings::default());
+}

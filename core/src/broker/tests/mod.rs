@@ -8,6 +8,7 @@ mod failover;
 mod faults;
 mod invariants;
 mod isr;
+mod list_offsets;
 mod min_isr;
 mod offset_for_leader_epoch;
 mod random;
