@@ -3,6 +3,7 @@
 //! (`invariants`), and one file per area.
 
 mod cluster;
+mod compaction;
 mod failover;
 mod faults;
 mod invariants;
