@@ -20,6 +20,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Sim(args) => sim::run(args),
         cli::Command::Produce(args) => admin::produce::run(args),
         cli::Command::Consume(args) => admin::consume::run(args),
+        cli::Command::Configs(args) => admin::configs::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -33,6 +33,7 @@ pub async fn handle(
         Req::DescribeConfigs(r) => {
             Res::DescribeConfigs(describe_configs::handle(r, version, node).await?)
         }
+        Req::AlterConfigs(r) => Res::AlterConfigs(alter_configs::handle(r, node).await?),
         Req::IncrementalAlterConfigs(r) => {
             Res::IncrementalAlterConfigs(incremental_alter_configs::handle(r, node).await?)
         }
