@@ -187,7 +187,6 @@ pub static LIST_OFFSETS_REQUEST: Message = Message {
                 F::new("MaxNumOffsets", V(0, 0), Ty::Int32),
             ])),
         ])),
-        F::new("TimeoutMs", V(10, MAX), Ty::Int32),
     ],
 };
 
@@ -846,6 +845,40 @@ pub static DESCRIBE_CONFIGS_RESPONSE: Message = Message {
     ],
 };
 
+pub static ALTER_CONFIGS_REQUEST: Message = Message {
+    name: "AlterConfigsRequest",
+    api_key: 33,
+    versions: V(0, 2),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("Resources", V(0, MAX), Ty::Array(&[
+            F::new("ResourceType", V(0, MAX), Ty::Int8),
+            F::new("ResourceName", V(0, MAX), Ty::String),
+            F::new("Configs", V(0, MAX), Ty::Array(&[
+                F::new("Name", V(0, MAX), Ty::String),
+                F::new("Value", V(0, MAX), Ty::String),
+            ])),
+        ])),
+        F::new("ValidateOnly", V(0, MAX), Ty::Bool),
+    ],
+};
+
+pub static ALTER_CONFIGS_RESPONSE: Message = Message {
+    name: "AlterConfigsResponse",
+    api_key: 33,
+    versions: V(0, 2),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("Responses", V(0, MAX), Ty::Array(&[
+            F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            F::new("ErrorMessage", V(0, MAX), Ty::String),
+            F::new("ResourceType", V(0, MAX), Ty::Int8),
+            F::new("ResourceName", V(0, MAX), Ty::String),
+        ])),
+    ],
+};
+
 pub static CREATE_PARTITIONS_REQUEST: Message = Message {
     name: "CreatePartitionsRequest",
     api_key: 37,
@@ -1162,6 +1195,7 @@ pub static REQUESTS: &[&Message] = &[
     &DELETE_RECORDS_REQUEST,
     &INIT_PRODUCER_ID_REQUEST,
     &DESCRIBE_CONFIGS_REQUEST,
+    &ALTER_CONFIGS_REQUEST,
     &CREATE_PARTITIONS_REQUEST,
     &INCREMENTAL_ALTER_CONFIGS_REQUEST,
     &DESCRIBE_CLUSTER_REQUEST,
@@ -1194,6 +1228,7 @@ pub static RESPONSES: &[&Message] = &[
     &DELETE_RECORDS_RESPONSE,
     &INIT_PRODUCER_ID_RESPONSE,
     &DESCRIBE_CONFIGS_RESPONSE,
+    &ALTER_CONFIGS_RESPONSE,
     &CREATE_PARTITIONS_RESPONSE,
     &INCREMENTAL_ALTER_CONFIGS_RESPONSE,
     &DESCRIBE_CLUSTER_RESPONSE,
