@@ -27,6 +27,9 @@ pub enum Command {
     Topics(TopicsArgs),
     /// List consumer groups and describe their offsets and lag (kafka-consumer-groups.sh).
     Groups(GroupsArgs),
+    /// Describe the brokers' log directories: size and offset lag of each partition
+    /// (kafka-log-dirs.sh).
+    LogDirs(LogDirsArgs),
     /// Run a scenario in the deterministic simulator (the playground's engine).
     Sim(SimArgs),
     /// Produce lines of standard input as messages (kafka-console-producer).
@@ -83,15 +86,20 @@ fn config_help() -> String {
         .filter(|row| !row.honoured)
         .map(|row| row.def.name)
         .collect();
-    format!(
+    let mut help = format!(
         "A broker config as in server.properties, e.g. --config num.partitions=3; repeatable. \
          Every Kafka 4.x topic config and its broker-level default (log.retention.ms, \
          log.cleaner.delete.retention.ms, ...) is accepted, validated as Kafka does, stored and \
-         described. These topic configs (and their broker defaults) have no effect yet: {}. \
-         Nor do these broker configs: {}.",
-        topic.join(", "),
-        broker.join(", ")
-    )
+         described. These topic configs (and their broker defaults) have no effect yet: {}.",
+        topic.join(", ")
+    );
+    if !broker.is_empty() {
+        help.push_str(&format!(
+            " Nor do these broker configs: {}.",
+            broker.join(", ")
+        ));
+    }
+    help
 }
 
 /// A SASL/PLAIN login, for a broker started with `--sasl-plain-user`.
@@ -189,6 +197,25 @@ pub struct GroupsArgs {
     /// Commit the reset (without it, --reset-offsets only prints the plan: a dry run).
     #[arg(long, requires = "reset_offsets")]
     pub execute: bool,
+}
+
+/// `partita log-dirs`: the flags of `kafka-log-dirs.sh`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LogDirsArgs {
+    /// The broker to talk to.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: String,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    /// Describe the log directories (the only action, required as by kafka-log-dirs.sh).
+    #[arg(long, required = true)]
+    pub describe: bool,
+    /// Only partitions of these topics, comma-separated (default: all).
+    #[arg(long, value_name = "TOPIC,...")]
+    pub topic_list: Option<String>,
+    /// Only these brokers, comma-separated ids (default: all).
+    #[arg(long, value_name = "ID,...")]
+    pub broker_list: Option<String>,
 }
 
 /// `partita sim`: runs a named scenario in the deterministic simulator.

@@ -49,7 +49,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         durable: args.durable,
         seed: u64::from(args.node_id.unsigned_abs()),
     })?;
-    let node = Arc::new(Node::new(args.node_id, kafka_addr, engine, sasl_users));
+    let node = Arc::new(
+        Node::new(args.node_id, kafka_addr, engine, sasl_users).with_limits(config.limits),
+    );
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
     let mut signals = StopSignals::listen()?;

@@ -6,6 +6,7 @@ pub mod consume;
 mod delete_offsets;
 mod group_member;
 pub mod groups;
+pub mod log_dirs;
 mod offsets;
 pub mod produce;
 mod reset_offsets;

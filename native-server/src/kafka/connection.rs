@@ -10,12 +10,12 @@ use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeade
 use kafka_protocol::protocol::{Decodable, Encodable};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, watch};
 
-use super::frame::{frame, read_frame};
+use super::frame::{FrameError, frame, read_body, read_length};
 use super::node::Node;
 use super::sasl::Session;
-use super::{ClientInfo, api_versions, dispatch, guard, versions};
+use super::{ClientInfo, api_versions, capture, dispatch, guard, versions};
 
 /// Why a connection is closed instead of answered. Kafka closes the connection in all these
 /// cases (except an unsupported ApiVersions version, which gets an answer); the broker goes on.
@@ -67,10 +67,10 @@ pub async fn serve(
     let mut session = Session::new(&node.sasl_users);
     loop {
         let frame_read = tokio::select! {
-            read = read_frame(&mut socket) => read,
+            read = next_request(&mut socket, &node, &session) => read,
             _ = shutdown.changed() => break,
         };
-        let request = match frame_read {
+        let (request, _memory) = match frame_read {
             Ok(Some(request)) => request,
             Ok(None) => break,
             Err(e) => {
@@ -97,6 +97,47 @@ pub async fn serve(
         }
     }
     node.metrics.connections.dec();
+}
+
+/// Why no request was read.
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    #[error("idle for connections.max.idle.ms ({0} ms)")]
+    Idle(u64),
+}
+
+/// Reads the next request frame within `connections.max.idle.ms`, bounded by
+/// `socket.request.max.bytes` (`sasl.server.max.receive.size` before a login), holding its
+/// bytes of `queued.max.request.bytes` until the returned permit is dropped (once answered).
+async fn next_request(
+    socket: &mut TcpStream,
+    node: &Node,
+    session: &Session,
+) -> Result<Option<(Bytes, Option<OwnedSemaphorePermit>)>, ReadError> {
+    let limits = &node.limits;
+    let idle = limits.idle_timeout();
+    let (max, limit) = if session.logged_in() {
+        (limits.socket_request_max_bytes, "socket.request.max.bytes")
+    } else {
+        (
+            limits.sasl_server_max_receive_size,
+            "sasl.server.max.receive.size",
+        )
+    };
+    let timed_out = |_| ReadError::Idle(limits.connections_max_idle_ms);
+    let length = tokio::time::timeout(idle, read_length(socket, max, limit))
+        .await
+        .map_err(timed_out)??;
+    let Some(length) = length else {
+        return Ok(None);
+    };
+    let permit = node.request_memory.acquire(length).await;
+    let body = tokio::time::timeout(idle, read_body(socket, length))
+        .await
+        .map_err(timed_out)??;
+    Ok(Some((body, permit)))
 }
 
 /// The encoded response to one request (`None`: the request wants none, like a produce with
@@ -205,6 +246,7 @@ pub fn decode_request(
     mut request: Bytes,
 ) -> Result<(RequestHeader, RequestKind), ProtocolError> {
     guard::check_request(&request)?;
+    capture::request(api as i16, version, &request);
     let malformed = |reason: anyhow::Error| ProtocolError::Malformed {
         api,
         version,

@@ -32,6 +32,13 @@ pub use schemas::{REQUEST_HEADER, REQUESTS, RESPONSE_HEADER, RESPONSES};
 /// the walk recurses only along the schema, so this is a backstop, not a reachable limit.
 pub const NESTING_MAX: usize = 16;
 
+/// The most array elements one frame may hold, over all its arrays. Each decoded element costs
+/// the codec up to ~100 bytes of memory for as little as one byte on the wire (a flexible struct
+/// of empty fields), so bytes alone would let a 100 MiB frame ask for ~10 GB; this caps what one
+/// request can decode to near 100 MB. Real clients stay far below: a Produce or OffsetCommit to
+/// every partition of a 200,000-partition cluster (KRaft's tested scale) fits.
+pub const ARRAY_ELEMENTS_MAX: u64 = 1_000_000;
+
 /// Why a frame was refused: the request, its version, the field (a dotted path) and the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("refused {message} v{version}: {field}: {problem}")]
@@ -61,6 +68,8 @@ pub enum Problem {
     TaggedSizeMismatch { tag: u32, size: usize, used: usize },
     #[error("nested deeper than {NESTING_MAX}")]
     TooDeep,
+    #[error("{0} array elements in one frame, more than {ARRAY_ELEMENTS_MAX}")]
+    TooManyElements(u64),
 }
 
 /// The request schema of `api_key` at `version`, if the broker speaks it.
@@ -146,6 +155,8 @@ struct Walker<'a> {
     /// The end of the region being walked: the frame, or a tagged field's value.
     end: usize,
     path: Vec<&'static str>,
+    /// Array elements seen so far in the frame, against `ARRAY_ELEMENTS_MAX`.
+    elements: u64,
 }
 
 /// A problem found in the current field; `Walker::message` names the request and the field.
@@ -158,6 +169,7 @@ impl<'a> Walker<'a> {
             pos: 0,
             end: buf.len(),
             path: Vec::with_capacity(NESTING_MAX),
+            elements: 0,
         }
     }
 
@@ -334,6 +346,10 @@ impl<'a> Walker<'a> {
         let left = self.left();
         if count > left as u64 {
             return Err(Problem::CountTooLarge { count, left });
+        }
+        self.elements += count;
+        if self.elements > ARRAY_ELEMENTS_MAX {
+            return Err(Problem::TooManyElements(self.elements));
         }
         for _ in 0..count {
             element(self)?;

@@ -173,7 +173,7 @@ pub static FETCH_RESPONSE: Message = Message {
 pub static LIST_OFFSETS_REQUEST: Message = Message {
     name: "ListOffsetsRequest",
     api_key: 2,
-    versions: V(1, 8),
+    versions: V(1, 9),
     flexible: V(6, MAX),
     fields: &[
         F::new("ReplicaId", V(0, MAX), Ty::Int32),
@@ -187,14 +187,13 @@ pub static LIST_OFFSETS_REQUEST: Message = Message {
                 F::new("MaxNumOffsets", V(0, 0), Ty::Int32),
             ])),
         ])),
-        F::new("TimeoutMs", V(10, MAX), Ty::Int32),
     ],
 };
 
 pub static LIST_OFFSETS_RESPONSE: Message = Message {
     name: "ListOffsetsResponse",
     api_key: 2,
-    versions: V(1, 8),
+    versions: V(1, 9),
     flexible: V(6, MAX),
     fields: &[
         F::new("ThrottleTimeMs", V(2, MAX), Ty::Int32),
@@ -1052,6 +1051,84 @@ pub static OFFSET_DELETE_RESPONSE: Message = Message {
     ],
 };
 
+pub static DESCRIBE_LOG_DIRS_REQUEST: Message = Message {
+    name: "DescribeLogDirsRequest",
+    api_key: 35,
+    versions: V(1, 4),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Topic", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::ArrayOf(&Ty::Int32)),
+        ])),
+    ],
+};
+
+pub static DESCRIBE_LOG_DIRS_RESPONSE: Message = Message {
+    name: "DescribeLogDirsResponse",
+    api_key: 35,
+    versions: V(1, 4),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("ErrorCode", V(3, MAX), Ty::Int16),
+        F::new("Results", V(0, MAX), Ty::Array(&[
+            F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            F::new("LogDir", V(0, MAX), Ty::String),
+            F::new("Topics", V(0, MAX), Ty::Array(&[
+                F::new("Name", V(0, MAX), Ty::String),
+                F::new("Partitions", V(0, MAX), Ty::Array(&[
+                    F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                    F::new("PartitionSize", V(0, MAX), Ty::Int64),
+                    F::new("OffsetLag", V(0, MAX), Ty::Int64),
+                    F::new("IsFutureKey", V(0, MAX), Ty::Bool),
+                ])),
+            ])),
+            F::new("TotalBytes", V(4, MAX), Ty::Int64),
+            F::new("UsableBytes", V(4, MAX), Ty::Int64),
+        ])),
+    ],
+};
+
+pub static DESCRIBE_PRODUCERS_REQUEST: Message = Message {
+    name: "DescribeProducersRequest",
+    api_key: 61,
+    versions: V(0, 0),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("PartitionIndexes", V(0, MAX), Ty::ArrayOf(&Ty::Int32)),
+        ])),
+    ],
+};
+
+pub static DESCRIBE_PRODUCERS_RESPONSE: Message = Message {
+    name: "DescribeProducersResponse",
+    api_key: 61,
+    versions: V(0, 0),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::Array(&[
+                F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                F::new("ErrorCode", V(0, MAX), Ty::Int16),
+                F::new("ErrorMessage", V(0, MAX), Ty::String),
+                F::new("ActiveProducers", V(0, MAX), Ty::Array(&[
+                    F::new("ProducerId", V(0, MAX), Ty::Int64),
+                    F::new("ProducerEpoch", V(0, MAX), Ty::Int32),
+                    F::new("LastSequence", V(0, MAX), Ty::Int32),
+                    F::new("LastTimestamp", V(0, MAX), Ty::Int64),
+                    F::new("CoordinatorEpoch", V(0, MAX), Ty::Int32),
+                    F::new("CurrentTxnStartOffset", V(0, MAX), Ty::Int64),
+                ])),
+            ])),
+        ])),
+    ],
+};
+
 pub static SASL_HANDSHAKE_REQUEST: Message = Message {
     name: "SaslHandshakeRequest",
     api_key: 17,
@@ -1124,6 +1201,8 @@ pub static REQUESTS: &[&Message] = &[
     &DESCRIBE_CLUSTER_REQUEST,
     &OFFSET_FOR_LEADER_EPOCH_REQUEST,
     &OFFSET_DELETE_REQUEST,
+    &DESCRIBE_LOG_DIRS_REQUEST,
+    &DESCRIBE_PRODUCERS_REQUEST,
     &SASL_HANDSHAKE_REQUEST,
     &SASL_AUTHENTICATE_REQUEST,
 ];
@@ -1155,6 +1234,8 @@ pub static RESPONSES: &[&Message] = &[
     &DESCRIBE_CLUSTER_RESPONSE,
     &OFFSET_FOR_LEADER_EPOCH_RESPONSE,
     &OFFSET_DELETE_RESPONSE,
+    &DESCRIBE_LOG_DIRS_RESPONSE,
+    &DESCRIBE_PRODUCERS_RESPONSE,
     &SASL_HANDSHAKE_RESPONSE,
     &SASL_AUTHENTICATE_RESPONSE,
 ];

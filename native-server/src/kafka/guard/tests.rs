@@ -210,6 +210,7 @@ fn requests_encoded_by_the_codec_pass() {
             DescribeCluster => DescribeClusterRequest,
             OffsetForLeaderEpoch => OffsetForLeaderEpochRequest,
             SaslHandshake => SaslHandshakeRequest, SaslAuthenticate => SaslAuthenticateRequest,
+            OffsetDelete => OffsetDeleteRequest,
         );
         for frame in frame.into_iter().chain(populated(api, version)) {
             check_request(&frame)
@@ -253,4 +254,20 @@ fn a_varint_longer_than_five_bytes_is_refused() {
         check_request(&frame).unwrap_err().problem,
         Problem::BadVarint
     );
+}
+
+#[test]
+fn more_array_elements_than_the_cap_are_refused() {
+    // DescribeGroups v0 (header: client id "", then groups: count N and N empty strings).
+    let count = ARRAY_ELEMENTS_MAX as usize + 1;
+    let mut frame = vec![0, 15, 0, 0, 0, 0, 0, 1, 0, 0];
+    frame.extend_from_slice(&(count as i32).to_be_bytes());
+    frame.resize(frame.len() + 2 * count, 0);
+    assert_eq!(
+        check_request(&frame).unwrap_err().problem,
+        Problem::TooManyElements(count as u64)
+    );
+    frame.truncate(frame.len() - 2);
+    frame[10..14].copy_from_slice(&((count - 1) as i32).to_be_bytes());
+    check_request(&frame).unwrap();
 }
