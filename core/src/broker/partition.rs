@@ -74,7 +74,6 @@ impl PartitionSettings {
                 max_compaction_lag_ms: Millis(
                     u64::try_from(topic.max_compaction_lag_ms).unwrap_or(i64::MAX as u64),
                 ),
-                ..LogConfig::default()
             },
             min_insync_replicas: usize::try_from(topic.min_insync_replicas).unwrap_or(1),
             replica_lag_time_max_ms: Millis(broker.replica_lag_time_max_ms),
