@@ -208,7 +208,8 @@ fn requests_encoded_by_the_codec_pass() {
             DescribeCluster => DescribeClusterRequest,
             OffsetForLeaderEpoch => OffsetForLeaderEpochRequest,
             SaslHandshake => SaslHandshakeRequest, SaslAuthenticate => SaslAuthenticateRequest,
-            OffsetDelete => OffsetDeleteRequest,
+            OffsetDelete => OffsetDeleteRequest, DescribeLogDirs => DescribeLogDirsRequest,
+            DescribeProducers => DescribeProducersRequest,
         );
         for frame in frame.into_iter().chain(populated(api, version)) {
             check_request(&frame)
