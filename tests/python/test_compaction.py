@@ -232,3 +232,27 @@ def test_a_crash_in_the_middle_of_a_cleaning_loses_nothing(data_dir):
         assert not list((data_dir / "ledger-0").glob("*.cleaned"))
     finally:
         server.stop()
+
+
+def test_kafka_python_reads_a_compacted_topic_across_gaps_and_emptied_batches(data_dir):
+    """A cleaned log has offset gaps and batches kept as a header alone (the last batch of each
+    cleaned segment group); kafka-python's consumer steps over them as confluent-kafka does."""
+    from kafka import KafkaConsumer, TopicPartition as KafkaTopicPartition
+
+    server = Server(data_dir, *CLEANER)
+    try:
+        create(server, "settings", *COMPACTED)
+        history = [(f"s{i % 3}".encode(), f"v{i}".encode()) for i in range(24)]
+        history += [(f"t{i}".encode(), b"last") for i in range(3)]
+        produce_each(server, "settings", history)
+        expect = wait_for(lambda: (r := rows(server, "settings")) and len(r) == 6 and r, "the cleaning")
+        consumer = KafkaConsumer(bootstrap_servers=server.kafka, enable_auto_commit=False,
+                                 auto_offset_reset="earliest", consumer_timeout_ms=5000)
+        tp = KafkaTopicPartition("settings", 0)
+        consumer.assign([tp])
+        consumer.seek_to_beginning(tp)
+        got = [(m.offset, m.key, m.value) for m in consumer]
+        consumer.close()
+        assert got == expect
+    finally:
+        server.stop()
