@@ -46,32 +46,12 @@ mod tests {
     use super::*;
     use crate::Millis;
     use crate::batch::BatchBuilder;
-    use crate::broker::{
-        Broker, BrokerSettings, MemoryStorageFactory, PartitionSettings, ProducePartition,
-        ProduceRequest,
-    };
-    use crate::controller::PartitionState;
+    use crate::broker::{Broker, MemoryStorageFactory, ProducePartition, ProduceRequest};
     use crate::group::RequestId;
 
     fn broker_with_records(count: usize) -> (Broker<MemoryStorageFactory>, TopicPartition) {
-        let mut broker = Broker::new(
-            BrokerSettings {
-                node_id: 1,
-                durable: false,
-            },
-            MemoryStorageFactory,
-        );
         let tp = TopicPartition::new("t", 0);
-        let state = PartitionState {
-            replicas: vec![1],
-            isr: vec![1],
-            leader: 1,
-            leader_epoch: 0,
-            partition_epoch: 0,
-        };
-        broker
-            .apply_partition(&tp, &state, PartitionSettings::default(), Millis(0))
-            .unwrap();
+        let mut broker = crate::broker::tests::sole_leader_of(&tp);
         for i in 0..count {
             let mut batch = BatchBuilder::new();
             batch.push(0, None, Some(format!("v{i}").as_bytes()), &[]);

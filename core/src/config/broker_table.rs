@@ -112,7 +112,7 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 13] = [
             "The amount of time to sleep when there are no logs to clean",
         ),
         dynamic: true,
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.log_cleaner_backoff_ms = unsigned(v),
     },
     BrokerConfigDef {
@@ -124,7 +124,7 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 13] = [
             "The total memory used for log deduplication across all cleaner threads",
         ),
         dynamic: true,
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.log_cleaner_dedupe_buffer_size = v.as_i64(),
     },
     BrokerConfigDef {
@@ -136,7 +136,7 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 13] = [
             "Enable the log cleaner process to run on the server. Should be enabled if using any topics with a cleanup.policy=compact including the internal offsets topic. If disabled those topics will not be compacted and continually grow in size.",
         ),
         dynamic: false,
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.log_cleaner_enable = v.as_bool(),
     },
     BrokerConfigDef {
@@ -148,7 +148,7 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 13] = [
             "The total memory used for log cleaner I/O buffers across all cleaner threads",
         ),
         dynamic: true,
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.log_cleaner_io_buffer_size = v.as_i32(),
     },
     BrokerConfigDef {

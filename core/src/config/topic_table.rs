@@ -89,7 +89,7 @@ pub static TOPIC_CONFIGS: [TopicConfigDef; 34] = [
             ListOf(CLEANUP_POLICIES),
             CLEANUP_POLICY_DOC,
         ))],
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.cleanup_policy = CleanupPolicy::from_list(v.as_list()),
     },
     TopicConfigDef {
@@ -179,7 +179,7 @@ pub static TOPIC_CONFIGS: [TopicConfigDef; 34] = [
             AtLeast(0),
             "The amount of time to retain tombstone message markers for log compacted topics. This setting also gives a bound on the time in which a consumer must complete a read if they begin from offset 0 to ensure that they get a valid snapshot of the final stage (otherwise  tombstones messages may be collected before a consumer completes their scan).",
         ))],
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.delete_retention_ms = v.as_i64(),
     },
     TopicConfigDef {
@@ -271,7 +271,7 @@ pub static TOPIC_CONFIGS: [TopicConfigDef; 34] = [
             AtLeast(0),
             "The interval with which we add an entry to the offset index.",
         ))],
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.index_interval_bytes = v.as_i32(),
     },
     TopicConfigDef {
@@ -337,7 +337,7 @@ pub static TOPIC_CONFIGS: [TopicConfigDef; 34] = [
             AtLeast(1),
             "The maximum time a message will remain ineligible for compaction in the log. Only applicable for logs that are being compacted.",
         ))],
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.max_compaction_lag_ms = v.as_i64(),
     },
     TopicConfigDef {
@@ -439,7 +439,7 @@ pub static TOPIC_CONFIGS: [TopicConfigDef; 34] = [
             Between(0, 1),
             "The minimum ratio of dirty log to total log for a log to eligible for cleaning. If the log.cleaner.max.compaction.lag.ms or the log.cleaner.min.compaction.lag.ms configurations are also specified, then the log compactor considers the log eligible for compaction as soon as either: (i) the dirty ratio threshold has been met and the log has had dirty (uncompacted) records for at least the log.cleaner.min.compaction.lag.ms duration, or (ii) if the log has had dirty (uncompacted) records for at most the log.cleaner.max.compaction.lag.ms period.",
         ))],
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.min_cleanable_dirty_ratio = v.as_f64(),
     },
     TopicConfigDef {
@@ -457,7 +457,7 @@ pub static TOPIC_CONFIGS: [TopicConfigDef; 34] = [
             AtLeast(0),
             "The minimum time a message will remain uncompacted in the log. Only applicable for logs that are being compacted.",
         ))],
-        honoured: false,
+        honoured: true,
         apply: |c, v| c.min_compaction_lag_ms = v.as_i64(),
     },
     TopicConfigDef {

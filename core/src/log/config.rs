@@ -7,7 +7,7 @@ pub const MAX_SEGMENT_BYTES: u64 = i32::MAX as u64;
 
 /// A partition log's settings; the server maps topic configs onto it (`segment.bytes` to
 /// `segment_bytes`, `retention.ms = -1` to `retention_ms: None`, ...).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LogConfig {
     /// `segment.bytes`: roll to a new segment before one would grow past this.
     pub segment_bytes: u64,
@@ -33,6 +33,17 @@ pub struct LogConfig {
     pub delete: bool,
     /// `cleanup.policy` contains `compact`: the log cleaner keeps the latest record of each key.
     pub compact: bool,
+    /// `delete.retention.ms`: how long the cleaner keeps a tombstone after the cleaning that
+    /// first kept it (its batch's delete horizon, KIP-534).
+    pub delete_retention_ms: Millis,
+    /// `min.cleanable.dirty.ratio`: the cleaner cleans the log once dirty bytes are more than
+    /// this fraction of its bytes (in [0, 1]).
+    pub min_cleanable_dirty_ratio: f64,
+    /// `min.compaction.lag.ms`: a segment whose newest record is younger is not cleaned.
+    pub min_compaction_lag_ms: Millis,
+    /// `max.compaction.lag.ms`: a dirty segment whose first batch is older is cleaned
+    /// whatever the dirty ratio.
+    pub max_compaction_lag_ms: Millis,
 }
 
 impl Default for LogConfig {
@@ -49,6 +60,10 @@ impl Default for LogConfig {
             log_append_time: false,
             delete: true,
             compact: false,
+            delete_retention_ms: Millis(DAY_MS),
+            min_cleanable_dirty_ratio: 0.5,
+            min_compaction_lag_ms: Millis(0),
+            max_compaction_lag_ms: Millis(i64::MAX as u64),
         }
     }
 }

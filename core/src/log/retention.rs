@@ -106,6 +106,10 @@ impl<S: Storage> Log<S> {
             count < self.segments.len(),
             "the active segment is never deleted"
         );
+        if count > 0 {
+            // A cleaning round holds segments by base offset: start it over later.
+            self.abort_cleaning()?;
+        }
         let new_start = self.segments[count].base_offset.max(self.log_start_offset);
         if new_start > self.log_start_offset {
             self.set_log_start_offset(new_start)?;

@@ -568,6 +568,46 @@ fn replicated_batches_keep_their_offsets_and_must_continue_the_log() {
 }
 
 #[test]
+fn replicated_batches_may_skip_offsets_a_cleaner_removed() {
+    let mut leader = empty_log();
+    for i in 0..8 {
+        append(&mut leader, &[&format!("value {i:03}")], 1);
+    }
+    let mut fetched = Vec::new();
+    while (fetched.len() as u64) < leader.size_bytes() {
+        let next = split_batches(&fetched)
+            .unwrap()
+            .last()
+            .map_or(0, |(_, s)| s.header.next_offset());
+        fetched.extend(leader.read(next, 10_000).unwrap().records);
+    }
+    let batches = split_batches(&fetched).unwrap();
+    // Offsets 2..=4 compacted away on the leader: the follower gets 0, 1, 5, 6, 7.
+    let mut compacted = Vec::new();
+    for (range, summary) in &batches {
+        if !(2..=4).contains(&summary.header.base_offset) {
+            compacted.extend_from_slice(&fetched[range.clone()]);
+        }
+    }
+    // Two batches per segment: the batch at 5 starts a new segment, at the log end (2).
+    let small = LogConfig {
+        segment_bytes: 160,
+        ..config()
+    };
+    let storage = FaultyStorage::new(MemoryStorage::new()).unwrap();
+    let mut follower = Log::open(storage, small).unwrap().0;
+    assert_eq!(follower.append_replicated(&compacted, Millis(1)), Ok(8));
+    let bases: Vec<i64> = follower.segments().iter().map(|s| s.base_offset).collect();
+    assert_eq!(bases[..2], [0, 2], "rolled at the log end across the gap");
+    follower.flush().unwrap();
+    let (follower, report) = Log::open(follower.into_storage(), small).unwrap();
+    assert_eq!(report.truncated, None, "a gap is not a lost tail");
+    assert_eq!(follower.log_end_offset(), 8);
+    let read = follower.read(3, 10_000).unwrap().records;
+    assert_eq!(split_batches(&read).unwrap()[0].1.header.base_offset, 5);
+}
+
+#[test]
 fn a_log_append_time_topic_stamps_batches_with_the_brokers_clock() {
     let config = LogConfig {
         log_append_time: true,

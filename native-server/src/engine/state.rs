@@ -104,6 +104,11 @@ impl State {
         self.config.node_id
     }
 
+    /// The data directory (`--data-dir`): Kafka's one log directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.config.data_dir
+    }
+
     pub fn broker_config(&self) -> &BrokerConfig {
         &self.config.broker
     }

@@ -41,7 +41,7 @@ pub async fn handle(
                                 ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
                                 format!("topic {name} does not exist"),
                             )),
-                        BROKER_RESOURCE => check_broker(&name, node_id)
+                        BROKER_RESOURCE => check_broker(&name, node_id, false)
                             .map(|()| state.controller.describe_broker_configs(&name)),
                         other => Err((
                             ErrorCode::INVALID_REQUEST,
@@ -78,24 +78,25 @@ pub async fn handle(
         .await
 }
 
-/// A broker resource names this broker or (empty) the cluster default; Kafka's messages.
-pub fn check_broker(name: &str, node_id: BrokerId) -> Result<(), Refusal> {
+/// A broker resource names this broker or (empty) the cluster default, with Kafka's messages:
+/// DescribeConfigs' (`ConfigHelper`) or, with `altering`, the alter APIs'
+/// (`ConfigAdminManager`).
+pub fn check_broker(name: &str, node_id: BrokerId, altering: bool) -> Result<(), Refusal> {
     if name.is_empty() {
         return Ok(());
     }
-    match name.parse::<BrokerId>() {
-        Ok(id) if id == node_id => Ok(()),
-        Ok(_) => Err((
-            ErrorCode::INVALID_REQUEST,
-            format!(
-                "Unexpected broker id, expected {node_id} or empty string, but received {name}"
-            ),
-        )),
-        Err(_) => Err((
-            ErrorCode::INVALID_REQUEST,
-            format!("Broker id must be an integer, but it is: {name}"),
-        )),
-    }
+    let message = match name.parse::<BrokerId>() {
+        Ok(id) if id == node_id => return Ok(()),
+        Ok(_) if altering => {
+            format!("Unexpected broker id, expected {node_id}, but received {name}")
+        }
+        Ok(_) => {
+            format!("Unexpected broker id, expected {node_id} or empty string, but received {name}")
+        }
+        Err(_) if altering => format!("Node id must be an integer, but it is: {name}"),
+        Err(_) => format!("Broker id must be an integer, but it is: {name}"),
+    };
+    Err((ErrorCode::INVALID_REQUEST, message))
 }
 
 /// One entry, with only the fields `version` has.

@@ -3,6 +3,7 @@
 //! Adding an API: write `<api>.rs` with a `handle` function from the request type to the
 //! response type, list its versions in `versions.rs`, and route it in `dispatch.rs`.
 
+mod alter_configs;
 mod api_versions;
 mod capture;
 mod connection;
@@ -15,6 +16,8 @@ mod delete_topics;
 mod describe_cluster;
 mod describe_configs;
 mod describe_groups;
+mod describe_log_dirs;
+mod describe_producers;
 mod dispatch;
 mod fetch;
 mod find_coordinator;

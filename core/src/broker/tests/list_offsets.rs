@@ -76,3 +76,45 @@ fn records_above_the_high_watermark_are_not_found_by_timestamp() {
         (ErrorCode::NONE, -1, -1, -1)
     );
 }
+
+#[test]
+fn tiered_storage_specs_without_tiered_storage() {
+    let mut c = Cluster::new(&[1, 2, 3], &[]);
+    c.produce(ACKS_ALL, 3);
+    c.advance(100);
+    let leader = c.leader();
+    assert_eq!(
+        c.broker_mut(leader).delete_records(&Cluster::tp(), 1),
+        Ok(1)
+    );
+    let none = ErrorCode::NONE;
+    assert_eq!(
+        list(&c, OffsetSpec::EarliestLocal),
+        (none, 1, -1, 0),
+        "the local log is the whole log"
+    );
+    assert_eq!(
+        list(&c, OffsetSpec::LatestTiered),
+        (none, -1, -1, -1),
+        "nothing is tiered"
+    );
+}
+
+#[test]
+fn specs_need_the_version_that_introduced_them() {
+    let unsupported = Err(ErrorCode::UNSUPPORTED_VERSION);
+    assert_eq!(OffsetSpec::from_wire(-3, 6), unsupported);
+    assert_eq!(OffsetSpec::from_wire(-3, 7), Ok(OffsetSpec::MaxTimestamp));
+    assert_eq!(OffsetSpec::from_wire(-4, 7), unsupported);
+    assert_eq!(OffsetSpec::from_wire(-4, 8), Ok(OffsetSpec::EarliestLocal));
+    assert_eq!(OffsetSpec::from_wire(-5, 8), unsupported);
+    assert_eq!(OffsetSpec::from_wire(-5, 9), Ok(OffsetSpec::LatestTiered));
+    assert_eq!(
+        OffsetSpec::from_wire(-6, 10),
+        unsupported,
+        "earliest pending upload needs v11"
+    );
+    assert_eq!(OffsetSpec::from_wire(-7, 9), unsupported);
+    assert_eq!(OffsetSpec::from_wire(-1, 1), Ok(OffsetSpec::Latest));
+    assert_eq!(OffsetSpec::from_wire(0, 1), Ok(OffsetSpec::Timestamp(0)));
+}

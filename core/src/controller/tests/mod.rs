@@ -9,6 +9,7 @@ use crate::config::BrokerConfig;
 
 mod alter_partition;
 mod brokers;
+mod configs;
 mod elections;
 mod invariants;
 mod replay;

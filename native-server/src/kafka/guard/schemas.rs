@@ -173,7 +173,7 @@ pub static FETCH_RESPONSE: Message = Message {
 pub static LIST_OFFSETS_REQUEST: Message = Message {
     name: "ListOffsetsRequest",
     api_key: 2,
-    versions: V(1, 8),
+    versions: V(1, 9),
     flexible: V(6, MAX),
     fields: &[
         F::new("ReplicaId", V(0, MAX), Ty::Int32),
@@ -193,7 +193,7 @@ pub static LIST_OFFSETS_REQUEST: Message = Message {
 pub static LIST_OFFSETS_RESPONSE: Message = Message {
     name: "ListOffsetsResponse",
     api_key: 2,
-    versions: V(1, 8),
+    versions: V(1, 9),
     flexible: V(6, MAX),
     fields: &[
         F::new("ThrottleTimeMs", V(2, MAX), Ty::Int32),
@@ -845,6 +845,40 @@ pub static DESCRIBE_CONFIGS_RESPONSE: Message = Message {
     ],
 };
 
+pub static ALTER_CONFIGS_REQUEST: Message = Message {
+    name: "AlterConfigsRequest",
+    api_key: 33,
+    versions: V(0, 2),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("Resources", V(0, MAX), Ty::Array(&[
+            F::new("ResourceType", V(0, MAX), Ty::Int8),
+            F::new("ResourceName", V(0, MAX), Ty::String),
+            F::new("Configs", V(0, MAX), Ty::Array(&[
+                F::new("Name", V(0, MAX), Ty::String),
+                F::new("Value", V(0, MAX), Ty::String),
+            ])),
+        ])),
+        F::new("ValidateOnly", V(0, MAX), Ty::Bool),
+    ],
+};
+
+pub static ALTER_CONFIGS_RESPONSE: Message = Message {
+    name: "AlterConfigsResponse",
+    api_key: 33,
+    versions: V(0, 2),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("Responses", V(0, MAX), Ty::Array(&[
+            F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            F::new("ErrorMessage", V(0, MAX), Ty::String),
+            F::new("ResourceType", V(0, MAX), Ty::Int8),
+            F::new("ResourceName", V(0, MAX), Ty::String),
+        ])),
+    ],
+};
+
 pub static CREATE_PARTITIONS_REQUEST: Message = Message {
     name: "CreatePartitionsRequest",
     api_key: 37,
@@ -1017,6 +1051,84 @@ pub static OFFSET_DELETE_RESPONSE: Message = Message {
     ],
 };
 
+pub static DESCRIBE_LOG_DIRS_REQUEST: Message = Message {
+    name: "DescribeLogDirsRequest",
+    api_key: 35,
+    versions: V(1, 4),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Topic", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::ArrayOf(&Ty::Int32)),
+        ])),
+    ],
+};
+
+pub static DESCRIBE_LOG_DIRS_RESPONSE: Message = Message {
+    name: "DescribeLogDirsResponse",
+    api_key: 35,
+    versions: V(1, 4),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("ErrorCode", V(3, MAX), Ty::Int16),
+        F::new("Results", V(0, MAX), Ty::Array(&[
+            F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            F::new("LogDir", V(0, MAX), Ty::String),
+            F::new("Topics", V(0, MAX), Ty::Array(&[
+                F::new("Name", V(0, MAX), Ty::String),
+                F::new("Partitions", V(0, MAX), Ty::Array(&[
+                    F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                    F::new("PartitionSize", V(0, MAX), Ty::Int64),
+                    F::new("OffsetLag", V(0, MAX), Ty::Int64),
+                    F::new("IsFutureKey", V(0, MAX), Ty::Bool),
+                ])),
+            ])),
+            F::new("TotalBytes", V(4, MAX), Ty::Int64),
+            F::new("UsableBytes", V(4, MAX), Ty::Int64),
+        ])),
+    ],
+};
+
+pub static DESCRIBE_PRODUCERS_REQUEST: Message = Message {
+    name: "DescribeProducersRequest",
+    api_key: 61,
+    versions: V(0, 0),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("PartitionIndexes", V(0, MAX), Ty::ArrayOf(&Ty::Int32)),
+        ])),
+    ],
+};
+
+pub static DESCRIBE_PRODUCERS_RESPONSE: Message = Message {
+    name: "DescribeProducersResponse",
+    api_key: 61,
+    versions: V(0, 0),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::Array(&[
+                F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                F::new("ErrorCode", V(0, MAX), Ty::Int16),
+                F::new("ErrorMessage", V(0, MAX), Ty::String),
+                F::new("ActiveProducers", V(0, MAX), Ty::Array(&[
+                    F::new("ProducerId", V(0, MAX), Ty::Int64),
+                    F::new("ProducerEpoch", V(0, MAX), Ty::Int32),
+                    F::new("LastSequence", V(0, MAX), Ty::Int32),
+                    F::new("LastTimestamp", V(0, MAX), Ty::Int64),
+                    F::new("CoordinatorEpoch", V(0, MAX), Ty::Int32),
+                    F::new("CurrentTxnStartOffset", V(0, MAX), Ty::Int64),
+                ])),
+            ])),
+        ])),
+    ],
+};
+
 pub static SASL_HANDSHAKE_REQUEST: Message = Message {
     name: "SaslHandshakeRequest",
     api_key: 17,
@@ -1083,11 +1195,14 @@ pub static REQUESTS: &[&Message] = &[
     &DELETE_RECORDS_REQUEST,
     &INIT_PRODUCER_ID_REQUEST,
     &DESCRIBE_CONFIGS_REQUEST,
+    &ALTER_CONFIGS_REQUEST,
     &CREATE_PARTITIONS_REQUEST,
     &INCREMENTAL_ALTER_CONFIGS_REQUEST,
     &DESCRIBE_CLUSTER_REQUEST,
     &OFFSET_FOR_LEADER_EPOCH_REQUEST,
     &OFFSET_DELETE_REQUEST,
+    &DESCRIBE_LOG_DIRS_REQUEST,
+    &DESCRIBE_PRODUCERS_REQUEST,
     &SASL_HANDSHAKE_REQUEST,
     &SASL_AUTHENTICATE_REQUEST,
 ];
@@ -1113,11 +1228,14 @@ pub static RESPONSES: &[&Message] = &[
     &DELETE_RECORDS_RESPONSE,
     &INIT_PRODUCER_ID_RESPONSE,
     &DESCRIBE_CONFIGS_RESPONSE,
+    &ALTER_CONFIGS_RESPONSE,
     &CREATE_PARTITIONS_RESPONSE,
     &INCREMENTAL_ALTER_CONFIGS_RESPONSE,
     &DESCRIBE_CLUSTER_RESPONSE,
     &OFFSET_FOR_LEADER_EPOCH_RESPONSE,
     &OFFSET_DELETE_RESPONSE,
+    &DESCRIBE_LOG_DIRS_RESPONSE,
+    &DESCRIBE_PRODUCERS_RESPONSE,
     &SASL_HANDSHAKE_RESPONSE,
     &SASL_AUTHENTICATE_RESPONSE,
 ];

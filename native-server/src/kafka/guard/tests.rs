@@ -204,11 +204,13 @@ fn requests_encoded_by_the_codec_pass() {
             DeleteTopics => DeleteTopicsRequest, DeleteGroups => DeleteGroupsRequest,
             DeleteRecords => DeleteRecordsRequest, InitProducerId => InitProducerIdRequest,
             DescribeConfigs => DescribeConfigsRequest, CreatePartitions => CreatePartitionsRequest,
+            AlterConfigs => AlterConfigsRequest,
             IncrementalAlterConfigs => IncrementalAlterConfigsRequest,
             DescribeCluster => DescribeClusterRequest,
             OffsetForLeaderEpoch => OffsetForLeaderEpochRequest,
             SaslHandshake => SaslHandshakeRequest, SaslAuthenticate => SaslAuthenticateRequest,
-            OffsetDelete => OffsetDeleteRequest,
+            OffsetDelete => OffsetDeleteRequest, DescribeLogDirs => DescribeLogDirsRequest,
+            DescribeProducers => DescribeProducersRequest,
         );
         for frame in frame.into_iter().chain(populated(api, version)) {
             check_request(&frame)
