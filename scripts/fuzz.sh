@@ -54,7 +54,7 @@ for target in "${targets[@]}"; do
       -print_final_stats=1 >"$log" 2>&1; then
     failed=1
   fi
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  runs=$( (grep -o 'stat::number_of_executed_units: *[0-9]*' "$log"; grep -o '^Done [0-9]*' "$log") | grep -o '[0-9]*$' | tail -1)
   after=$(ls "artifacts/$target" | wc -l)
   rows+=("$target ${runs:-0} $(( ${runs:-0} / seconds )) $((after - before))")
   [ "$after" -eq "$before" ] || tail -40 "$log"
