@@ -180,6 +180,8 @@ pub enum DeleteGroupError {
     GroupIdNotFound,
     #[error("the group still has members")]
     NonEmptyGroup,
+    #[error("this node is not the group's coordinator")]
+    NotCoordinator,
 }
 
 impl DeleteGroupError {
@@ -188,6 +190,7 @@ impl DeleteGroupError {
             DeleteGroupError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
             DeleteGroupError::GroupIdNotFound => ErrorCode::GROUP_ID_NOT_FOUND,
             DeleteGroupError::NonEmptyGroup => ErrorCode::NON_EMPTY_GROUP,
+            DeleteGroupError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
         }
     }
 }

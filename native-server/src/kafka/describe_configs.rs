@@ -30,7 +30,7 @@ pub async fn handle(
                     let entries: Result<Vec<ConfigEntry>, (ErrorCode, String)> = match resource
                         .resource_type
                     {
-                        TOPIC_RESOURCE => state.controller.describe_topic_configs(&name).ok_or((
+                        TOPIC_RESOURCE => state.controller().describe_topic_configs(&name).ok_or((
                             ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
                             format!("topic {name} does not exist"),
                         )),

@@ -9,6 +9,7 @@ use partita_core::broker::{ListOffsetsPartition, OffsetSpec};
 
 use super::convert::{by_topic, topic_name};
 use super::node::Node;
+use partita_core::client::{Request, Response};
 
 pub async fn handle(
     request: ListOffsetsRequest,
@@ -27,10 +28,13 @@ pub async fn handle(
             })
         })
         .collect();
-    let listed = node
+    let Response::ListOffsets(listed) = node
         .engine
-        .call(move |state| state.broker.list_offsets(&partitions))
-        .await?;
+        .request(Request::ListOffsets(partitions))
+        .await?
+    else {
+        anyhow::bail!("the node answered ListOffsets with another response");
+    };
     let partitions = listed.into_iter().map(|l| {
         let partition = ListOffsetsPartitionResponse::default()
             .with_partition_index(l.tp.partition)
