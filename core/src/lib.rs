@@ -5,6 +5,7 @@
 //! outputs come out. There is no IO, no clock, no thread and no randomness of its own here, so
 //! the same code runs in the browser (a simulated cluster) and in the `partita` server.
 
+pub mod acl;
 pub mod assignor;
 pub mod batch;
 pub mod broker;

@@ -27,12 +27,17 @@ pub enum Command {
     Topics(TopicsArgs),
     /// List consumer groups and describe their offsets and lag (kafka-consumer-groups.sh).
     Groups(GroupsArgs),
+    /// Describe the brokers' log directories: size and offset lag of each partition
+    /// (kafka-log-dirs.sh).
+    LogDirs(LogDirsArgs),
     /// Run a scenario in the deterministic simulator (the playground's engine).
     Sim(SimArgs),
     /// Produce lines of standard input as messages (kafka-console-producer).
     Produce(ProduceArgs),
     /// Print a topic's messages (kafka-console-consumer).
     Consume(ConsumeArgs),
+    /// Describe and alter topic and broker configs (the flags of kafka-configs.sh).
+    Configs(ConfigsArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -61,7 +66,7 @@ pub struct ServeArgs {
     pub durable: bool,
 
     /// A broker config as in server.properties, e.g. --config num.partitions=3; repeatable.
-    #[arg(long, value_name = "NAME=VALUE")]
+    #[arg(long, value_name = "NAME=VALUE", long_help = config_help())]
     pub config: Vec<String>,
 
     /// A user of SASL/PLAIN; repeatable. With any, the Kafka listener requires clients to log
@@ -69,6 +74,19 @@ pub struct ServeArgs {
     /// text, as with Kafka's SASL_PLAINTEXT: use it on trusted networks.
     #[arg(long, value_name = "NAME:PASSWORD")]
     pub sasl_plain_user: Vec<String>,
+}
+
+/// `--config`'s long help: what is accepted, and which configs have no effect yet (from the
+/// core's config tables).
+fn config_help() -> String {
+    let stored_only: Vec<&str> = partita_core::config::not_honoured().collect();
+    format!(
+        "A broker config as in server.properties, e.g. --config num.partitions=3; repeatable. \
+         Every Kafka 4.x topic config and its broker-level default (log.retention.ms, \
+         log.cleaner.delete.retention.ms, ...) is accepted, validated as Kafka does, stored and \
+         described. These topic configs (and their broker defaults) have no effect yet: {}.",
+        stored_only.join(", ")
+    )
 }
 
 /// A SASL/PLAIN login, for a broker started with `--sasl-plain-user`.
@@ -116,7 +134,7 @@ pub struct TopicsArgs {
 
 /// `partita groups`: the flags of `kafka-consumer-groups.sh`.
 #[derive(clap::Args, Debug, Clone)]
-#[command(group(clap::ArgGroup::new("action").required(true).args(["list", "describe", "delete", "reset_offsets"])))]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["list", "describe", "delete", "reset_offsets", "delete_offsets"])))]
 pub struct GroupsArgs {
     /// The broker to talk to.
     #[arg(long, value_name = "HOST:PORT")]
@@ -138,7 +156,12 @@ pub struct GroupsArgs {
     /// the plan; --execute commits it.
     #[arg(long, requires_all = ["group", "topic"])]
     pub reset_offsets: bool,
-    /// With --reset-offsets: the topic, or TOPIC:P,Q for some of its partitions.
+    /// Delete --group's committed offsets of --topic (OffsetDelete, KIP-496): refused for
+    /// topics a member of the group is subscribed to. Exits 1 if any partition failed.
+    #[arg(long, requires_all = ["group", "topic"])]
+    pub delete_offsets: bool,
+    /// With --reset-offsets or --delete-offsets: the topic, or TOPIC:P,Q for some of its
+    /// partitions.
     #[arg(long)]
     pub topic: Option<String>,
     /// Reset to the log start of each partition.
@@ -161,6 +184,25 @@ pub struct GroupsArgs {
     /// Commit the reset (without it, --reset-offsets only prints the plan: a dry run).
     #[arg(long, requires = "reset_offsets")]
     pub execute: bool,
+}
+
+/// `partita log-dirs`: the flags of `kafka-log-dirs.sh`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LogDirsArgs {
+    /// The broker to talk to.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: String,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    /// Describe the log directories (the only action, required as by kafka-log-dirs.sh).
+    #[arg(long, required = true)]
+    pub describe: bool,
+    /// Only partitions of these topics, comma-separated (default: all).
+    #[arg(long, value_name = "TOPIC,...")]
+    pub topic_list: Option<String>,
+    /// Only these brokers, comma-separated ids (default: all).
+    #[arg(long, value_name = "ID,...")]
+    pub broker_list: Option<String>,
 }
 
 /// `partita sim`: runs a named scenario in the deterministic simulator.
@@ -244,4 +286,39 @@ pub struct ConsumeArgs {
     /// Print `key<TAB>value` instead of the value alone.
     #[arg(long)]
     pub print_key: bool,
+}
+
+/// `partita configs`: the flags of `kafka-configs.sh`.
+#[derive(clap::Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["describe", "alter"])))]
+pub struct ConfigsArgs {
+    /// The broker to talk to.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: String,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    /// topics or brokers.
+    #[arg(long, value_parser = ["topics", "brokers"])]
+    pub entity_type: String,
+    /// The topic's name or the broker's id (without it, --describe lists every one).
+    #[arg(long, conflicts_with = "entity_default")]
+    pub entity_name: Option<String>,
+    /// The cluster-wide default of every broker (with --entity-type brokers).
+    #[arg(long)]
+    pub entity_default: bool,
+    /// List the configs set on the entity (with --all, every config).
+    #[arg(long)]
+    pub describe: bool,
+    /// With --describe: every config, not only those set on the entity.
+    #[arg(long, requires = "describe")]
+    pub all: bool,
+    /// Set --add-config and remove --delete-config.
+    #[arg(long)]
+    pub alter: bool,
+    /// Configs to set, as k1=v1,k2=[v2,v3] (brackets keep a list's commas together).
+    #[arg(long, requires = "alter", value_name = "K=V,...")]
+    pub add_config: Option<String>,
+    /// Configs to remove (back to their defaults), comma-separated; repeatable.
+    #[arg(long, requires = "alter", value_delimiter = ',', value_name = "K,...")]
+    pub delete_config: Vec<String>,
 }

@@ -1,5 +1,6 @@
 //! A small blocking Kafka client: enough for the admin commands and the tests. It speaks the
-//! versions the caller names and checks first that the broker speaks them too.
+//! versions the caller names and checks first that the broker speaks them too. Every response
+//! is walked by the guard (`kafka::guard::check_response`) before the codec decodes it.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -13,6 +14,8 @@ use kafka_protocol::messages::{
     SaslHandshakeRequest,
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
+
+use crate::kafka::guard;
 
 const CLIENT_ID: &str = "partita-admin";
 const RESPONSE_MAX_BYTES: usize = 100 * 1024 * 1024;
@@ -104,6 +107,8 @@ impl KafkaClient {
         let mut response = self
             .receive_frame()?
             .context("the broker closed the connection")?;
+        // A hostile broker must not make the codec reserve what the frame does not hold.
+        guard::check_response(R::KEY, version, &response)?;
         let header = ResponseHeader::decode(
             &mut response,
             <R::Response as HeaderVersion>::header_version(version),

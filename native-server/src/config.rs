@@ -6,15 +6,19 @@ use partita_core::Millis;
 use partita_core::config::BrokerConfig;
 use partita_core::group::CoordinatorConfig;
 
+use crate::kafka::limits::Limits;
+
 pub struct ServerConfig {
     pub broker: BrokerConfig,
     pub groups: CoordinatorConfig,
+    pub limits: Limits,
 }
 
 /// Kafka's defaults with `pairs` (each `NAME=VALUE`) applied.
 pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
     let mut broker_pairs = Vec::new();
     let mut groups = CoordinatorConfig::default();
+    let mut limits = Limits::default();
     for pair in pairs {
         let (name, value) = pair
             .split_once('=')
@@ -39,6 +43,7 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
                 groups.offset_metadata_max_bytes = usize::try_from(number()?)?
             }
             "offsets.retention.minutes" => groups.offsets_retention_ms = Millis(number()? * 60_000),
+            name if Limits::NAMES.contains(&name) => limits.set(name, value)?,
             _ => broker_pairs.push((name, value)),
         }
     }
@@ -46,7 +51,11 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
         bail!("--config group.min.session.timeout.ms is above group.max.session.timeout.ms");
     }
     let broker = BrokerConfig::from_pairs(broker_pairs).context("--config")?;
-    Ok(ServerConfig { broker, groups })
+    Ok(ServerConfig {
+        broker,
+        groups,
+        limits,
+    })
 }
 
 #[cfg(test)]

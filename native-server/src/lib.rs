@@ -7,6 +7,7 @@ pub mod admin;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod decompress;
 pub mod engine;
 pub mod http;
 pub mod kafka;

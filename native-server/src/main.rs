@@ -16,9 +16,11 @@ fn main() -> std::process::ExitCode {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::Topics(args) => admin::topics::run(args),
         cli::Command::Groups(args) => admin::groups::run(args),
+        cli::Command::LogDirs(args) => admin::log_dirs::run(args),
         cli::Command::Sim(args) => sim::run(args),
         cli::Command::Produce(args) => admin::produce::run(args),
         cli::Command::Consume(args) => admin::consume::run(args),
+        cli::Command::Configs(args) => admin::configs::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

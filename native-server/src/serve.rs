@@ -56,7 +56,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             replica_fetch: Default::default(),
         },
     })?;
-    let node = Arc::new(Node::new(args.node_id, kafka_addr, engine, sasl_users));
+    let node = Arc::new(
+        Node::new(args.node_id, kafka_addr, engine, sasl_users).with_limits(config.limits),
+    );
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
     let mut signals = StopSignals::listen()?;

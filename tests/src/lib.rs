@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests: a real `partita serve` on free ports. The tests talk
 //! to it with `partita_server::client::KafkaClient` and with real clients.
 
+pub mod fuzz;
 pub mod python;
 pub mod server;
 

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -24,6 +24,8 @@ pub fn partita_binary() -> PathBuf {
 /// A running `partita serve` with its own data directory, on ports the OS picked.
 pub struct Server {
     child: Child,
+    /// What the server logged (stderr), line by line; also echoed to the test's stderr.
+    log: Arc<Mutex<Vec<String>>>,
     pub kafka_addr: String,
     pub http_url: String,
     pub data_dir: PathBuf,
@@ -61,8 +63,18 @@ impl Server {
             .arg(&data_dir)
             .args(extra_args)
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("partita starts");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let log_writer = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                log_writer.lock().unwrap().push(line);
+            }
+        });
         let stdout = child.stdout.take().expect("stdout is piped");
         let (lines_tx, lines_rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -86,10 +98,21 @@ impl Server {
         }
         Server {
             child,
+            log,
             kafka_addr: kafka_addr.unwrap(),
             http_url: http_url.unwrap(),
             data_dir,
         }
+    }
+
+    /// The server's process id (to read `/proc/PID/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The lines the server logged so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lock().unwrap().clone()
     }
 
     /// Whether the process is still running.

@@ -38,8 +38,11 @@ const RECORD_COUNT_AT: usize = 57;
 
 const COMPRESSION_MASK: i16 = 0b111;
 pub(super) const TIMESTAMP_TYPE_BIT: i16 = 1 << 3;
-const TRANSACTIONAL_BIT: i16 = 1 << 4;
-const CONTROL_BIT: i16 = 1 << 5;
+pub(super) const TRANSACTIONAL_BIT: i16 = 1 << 4;
+pub(super) const CONTROL_BIT: i16 = 1 << 5;
+/// Set by the log cleaner (KIP-534): `baseTimestamp` holds the time after which the batch's
+/// tombstones may be removed, and record timestamp deltas are relative to it.
+pub(super) const DELETE_HORIZON_BIT: i16 = 1 << 6;
 
 /// The compression codec of a batch (attribute bits 0-2). The broker never decompresses:
 /// compressed batches are stored and served as the producer sent them.
@@ -156,6 +159,12 @@ impl BatchHeader {
 
     pub fn is_control(&self) -> bool {
         self.attributes & CONTROL_BIT != 0
+    }
+
+    /// KIP-534's delete horizon: set by the log cleaner on a batch it kept tombstones in; they
+    /// may be removed once the cleaner's clock passes it. `None` when the bit is not set.
+    pub fn delete_horizon_ms(&self) -> Option<i64> {
+        (self.attributes & DELETE_HORIZON_BIT != 0).then_some(self.base_timestamp)
     }
 
     /// Whether the batch comes from an idempotent (or transactional) producer.

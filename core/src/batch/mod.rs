@@ -32,8 +32,11 @@ pub use header::{
     BatchHeader, Compression, HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC_V2, MAX_BATCH_BYTES,
     NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, TimestampType,
 };
-pub use records::{Header, Record, decode_records};
-pub use validate::{BatchSummary, split_batches, validate_batch};
+pub use records::{
+    Header, RawRecord, Record, decode_records, decode_records_section, keyless_record_indexes,
+    raw_records,
+};
+pub use validate::{BatchSummary, split_batches, validate_batch, validate_stored_batch};
 
 #[cfg(test)]
 mod tests;

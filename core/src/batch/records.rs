@@ -4,6 +4,10 @@
 use super::varint::{get_varint, get_varlong};
 use super::{BatchError, BatchHeader, Compression, HEADER_BYTES, TimestampType};
 
+/// The smallest record on the wire: one byte each for its length, attributes, timestamp delta,
+/// offset delta, key length, value length and header count.
+const RECORD_MIN_BYTES: usize = 7;
+
 /// A record header: a string key and optional bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -21,13 +25,29 @@ pub struct Record {
     pub headers: Vec<Header>,
 }
 
-/// The parts of a record that validation needs, pointing into the batch.
-pub(super) struct RawRecord<'a> {
+/// A record as stored, pointing into its batch: what validation and the log cleaner read.
+/// The timestamp is a delta from the batch's `baseTimestamp`; a header is a key and a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawRecord<'a> {
     pub timestamp_delta: i64,
     pub offset_delta: i32,
     pub key: Option<&'a [u8]>,
     pub value: Option<&'a [u8]>,
     pub headers: Vec<(&'a [u8], Option<&'a [u8]>)>,
+}
+
+/// The records of a valid, uncompressed batch as stored, borrowing from `batch`; `None` for a
+/// compressed batch (the core carries no codecs).
+pub fn raw_records(batch: &[u8]) -> Result<Option<Vec<RawRecord<'_>>>, BatchError> {
+    let Some((header, records)) = records_section(batch)? else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(capacity(&header, records));
+    walk_records(records, |raw| {
+        out.push(raw);
+        Ok(())
+    })?;
+    Ok(Some(out))
 }
 
 /// Walks the records section of an uncompressed batch, checking that each record's fields fit
@@ -96,21 +116,38 @@ fn malformed(what: &'static str) -> BatchError {
     BatchError::MalformedRecord(what)
 }
 
+/// The indexes (0-based, in batch order) of the records without a key (null, not empty) in a
+/// valid batch, as Kafka's `LogValidator.validateKey` reports them for a compacted topic.
+/// `None` for a compressed batch: the core carries no codecs and cannot open it.
+pub fn keyless_record_indexes(batch: &[u8]) -> Result<Option<Vec<i32>>, BatchError> {
+    Ok(raw_records(batch)?.map(|records| {
+        (0..)
+            .zip(records)
+            .filter(|(_, record)| record.key.is_none())
+            .map(|(index, _)| index)
+            .collect()
+    }))
+}
+
 /// Decodes every record of a valid, uncompressed batch (the playground shows them, the
 /// checker compares them). Compressed batches are refused: the core carries no codecs.
 pub fn decode_records(batch: &[u8]) -> Result<Vec<Record>, BatchError> {
-    let header = BatchHeader::parse(batch)?;
-    if header.compression()? != Compression::None {
+    let Some((header, records)) = records_section(batch)? else {
         return Err(BatchError::MalformedRecord(
             "cannot decode a compressed batch",
         ));
-    }
-    let end = header.size_bytes();
-    let records = batch.get(HEADER_BYTES..end).ok_or(BatchError::Truncated {
-        needed: end,
-        available: batch.len(),
-    })?;
-    let mut out = Vec::with_capacity(header.record_count.max(0) as usize);
+    };
+    decode_records_section(&header, records)
+}
+
+/// Decodes the records section of a batch with this `header`: the bytes after the header of an
+/// uncompressed batch, or what a compressed batch's section decompresses to (the shell
+/// decompresses, with a bound on the size: the core carries no codecs).
+pub fn decode_records_section(
+    header: &BatchHeader,
+    records: &[u8],
+) -> Result<Vec<Record>, BatchError> {
+    let mut out = Vec::with_capacity(capacity(header, records));
     walk_records(records, |raw| {
         out.push(Record {
             offset: header.base_offset + i64::from(raw.offset_delta),
@@ -135,4 +172,24 @@ pub fn decode_records(batch: &[u8]) -> Result<Vec<Record>, BatchError> {
         Ok(())
     })?;
     Ok(out)
+}
+
+/// The count comes from the batch's bytes: reserve no more than the records section can hold
+/// (a record takes at least RECORD_MIN_BYTES), so a lying count cannot abort the process.
+fn capacity(header: &BatchHeader, records: &[u8]) -> usize {
+    (header.record_count.max(0) as usize).min(records.len() / RECORD_MIN_BYTES)
+}
+
+/// The header and records section of an uncompressed batch; `None` for a compressed one.
+fn records_section(batch: &[u8]) -> Result<Option<(BatchHeader, &[u8])>, BatchError> {
+    let header = BatchHeader::parse(batch)?;
+    if header.compression()? != Compression::None {
+        return Ok(None);
+    }
+    let end = header.size_bytes();
+    let records = batch.get(HEADER_BYTES..end).ok_or(BatchError::Truncated {
+        needed: end,
+        available: batch.len(),
+    })?;
+    Ok(Some((header, records)))
 }

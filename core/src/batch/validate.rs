@@ -17,12 +17,32 @@ pub struct BatchSummary {
     pub max_timestamp_offset_delta: i32,
 }
 
-/// Validates the batch at the start of `bytes` (which may continue with more batches).
+/// Validates a batch as a producer sends it, at the start of `bytes` (which may continue with
+/// more batches).
 ///
 /// Checks magic, lengths, the CRC-32C over attributes..end, the compression codec, that the
 /// record count is positive and agrees with `lastOffsetDelta`, and for an uncompressed batch
 /// that the records parse, are as many as declared, and carry offset deltas 0, 1, 2, ...
 pub fn validate_batch(bytes: &[u8]) -> Result<BatchSummary, BatchError> {
+    validate(bytes, Origin::Client)
+}
+
+/// Validates a batch as the log stores and serves it: as [`validate_batch`], except that a
+/// batch rewritten by the log cleaner may have fewer records than `lastOffsetDelta + 1`, none
+/// at all (kept empty for producer state, Kafka's `RETAIN_EMPTY`), and gaps between offset
+/// deltas, which must still increase and stay within `lastOffsetDelta`.
+pub fn validate_stored_batch(bytes: &[u8]) -> Result<BatchSummary, BatchError> {
+    validate(bytes, Origin::Log)
+}
+
+/// Where a batch comes from: a client writes every offset delta; the log may have compacted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Client,
+    Log,
+}
+
+fn validate(bytes: &[u8], origin: Origin) -> Result<BatchSummary, BatchError> {
     let header = BatchHeader::parse(bytes)?;
     let size = header.size_bytes();
     let batch = bytes.get(..size).ok_or(BatchError::Truncated {
@@ -37,20 +57,33 @@ pub fn validate_batch(bytes: &[u8]) -> Result<BatchSummary, BatchError> {
         });
     }
     let compression = header.compression()?;
-    if header.record_count <= 0 {
+    let compacted = origin == Origin::Log;
+    let count_ok = if compacted {
+        header.record_count >= 0
+    } else {
+        header.record_count > 0
+    };
+    if !count_ok || header.last_offset_delta < 0 {
         return Err(BatchError::InvalidRecordCount(header.record_count));
     }
-    if i64::from(header.last_offset_delta) + 1 != i64::from(header.record_count) {
+    let span = i64::from(header.last_offset_delta) + 1;
+    let count = i64::from(header.record_count);
+    if (compacted && count > span) || (!compacted && count != span) {
         return Err(BatchError::InconsistentOffsets(
             "lastOffsetDelta + 1 != record count",
         ));
     }
     let mut max_timestamp_offset_delta = header.last_offset_delta;
     if compression == Compression::None {
-        let mut expected_delta = 0;
+        let mut next_delta = 0;
         let mut max_timestamp = i64::MIN;
         let count = walk_records(&batch[HEADER_BYTES..], |record| {
-            if record.offset_delta != expected_delta {
+            let in_order = if compacted {
+                record.offset_delta >= next_delta && record.offset_delta <= header.last_offset_delta
+            } else {
+                record.offset_delta == next_delta
+            };
+            if !in_order {
                 return Err(BatchError::InconsistentOffsets(
                     "record offset deltas not 0, 1, 2, ...",
                 ));
@@ -60,7 +93,7 @@ pub fn validate_batch(bytes: &[u8]) -> Result<BatchSummary, BatchError> {
                 max_timestamp = timestamp;
                 max_timestamp_offset_delta = record.offset_delta;
             }
-            expected_delta += 1;
+            next_delta = record.offset_delta + 1;
             Ok(())
         })?;
         if count != header.record_count as usize {
@@ -79,14 +112,15 @@ pub fn validate_batch(bytes: &[u8]) -> Result<BatchSummary, BatchError> {
     })
 }
 
-/// Splits a payload of concatenated batches (a produce request's or a fetch response's
-/// `records`) into validated batches, with each one's byte range. A trailing partial batch is
-/// an error, not silently dropped: the sender meant to send it.
+/// Splits a payload of concatenated batches as the log stores and serves them (a fetch
+/// response's `records`, a follower's appends) into batches validated by
+/// [`validate_stored_batch`], with each one's byte range. A trailing partial batch is an
+/// error, not silently dropped: the sender meant to send it.
 pub fn split_batches(payload: &[u8]) -> Result<Vec<(Range<usize>, BatchSummary)>, BatchError> {
     let mut batches = Vec::new();
     let mut position = 0;
     while position < payload.len() {
-        let summary = validate_batch(&payload[position..])?;
+        let summary = validate_stored_batch(&payload[position..])?;
         let end = position + summary.header.size_bytes();
         batches.push((position..end, summary));
         position = end;

@@ -30,10 +30,14 @@ impl<F: StorageFactory> Broker<F> {
         if !(0..=high_watermark).contains(&offset) {
             return Err(ErrorCode::OFFSET_OUT_OF_RANGE);
         }
-        partition
+        let log_start_offset = partition
             .log
             .delete_records_before(offset)
-            .map_err(|e| e.code())
+            .map_err(|e| e.code())?;
+        // Epochs wholly below the new log start describe no record any more (Kafka's
+        // `maybeIncrementLogStartOffset` truncates the epoch cache from the start too).
+        partition.epochs.truncate_from_start(log_start_offset);
+        Ok(log_start_offset)
     }
 }
 
@@ -42,32 +46,12 @@ mod tests {
     use super::*;
     use crate::Millis;
     use crate::batch::BatchBuilder;
-    use crate::broker::{
-        Broker, BrokerSettings, MemoryStorageFactory, PartitionSettings, ProducePartition,
-        ProduceRequest,
-    };
-    use crate::controller::PartitionState;
+    use crate::broker::{Broker, MemoryStorageFactory, ProducePartition, ProduceRequest};
     use crate::group::RequestId;
 
     fn broker_with_records(count: usize) -> (Broker<MemoryStorageFactory>, TopicPartition) {
-        let mut broker = Broker::new(
-            BrokerSettings {
-                node_id: 1,
-                durable: false,
-            },
-            MemoryStorageFactory,
-        );
         let tp = TopicPartition::new("t", 0);
-        let state = PartitionState {
-            replicas: vec![1],
-            isr: vec![1],
-            leader: 1,
-            leader_epoch: 0,
-            partition_epoch: 0,
-        };
-        broker
-            .apply_partition(&tp, &state, PartitionSettings::default(), Millis(0))
-            .unwrap();
+        let mut broker = crate::broker::tests::sole_leader_of(&tp);
         for i in 0..count {
             let mut batch = BatchBuilder::new();
             batch.push(0, None, Some(format!("v{i}").as_bytes()), &[]);

@@ -39,6 +39,18 @@ impl LeaderEpochCache {
         self.entries.last().map(|e| e.epoch)
     }
 
+    /// The oldest epoch the cache knows, with where it starts (Kafka's `earliestEntry`).
+    pub fn earliest(&self) -> Option<EpochStart> {
+        self.entries.first().copied()
+    }
+
+    /// The epoch `offset` was written in: the newest entry starting at or below it (Kafka's
+    /// `epochForOffset`); `None` below the first entry.
+    pub fn epoch_for_offset(&self, offset: i64) -> Option<i32> {
+        let at_or_below = self.entries.partition_point(|e| e.start_offset <= offset);
+        at_or_below.checked_sub(1).map(|i| self.entries[i].epoch)
+    }
+
     /// Notes that `epoch` starts at `start_offset` (Kafka's `assign`). Entries it contradicts
     /// (an epoch at least as new, or a start at least as late) are dropped: the log was cut
     /// below them, so they no longer describe it.
@@ -171,6 +183,24 @@ mod tests {
             LeaderEpochCache::default().end_offset_for(0, 0),
             (UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET)
         );
+    }
+
+    #[test]
+    fn epoch_for_offset_is_the_newest_start_at_or_below() {
+        let c = cache(&[(1, 5), (3, 10), (4, 25)]);
+        let epochs: Vec<Option<i32>> = [0, 5, 9, 10, 24, 25, 99]
+            .into_iter()
+            .map(|offset| c.epoch_for_offset(offset))
+            .collect();
+        assert_eq!(
+            epochs,
+            [None, Some(1), Some(1), Some(3), Some(3), Some(4), Some(4)]
+        );
+        assert_eq!(
+            c.earliest().map(|e| (e.epoch, e.start_offset)),
+            Some((1, 5))
+        );
+        assert_eq!(LeaderEpochCache::default().epoch_for_offset(0), None);
     }
 
     #[test]

@@ -14,18 +14,35 @@ pub enum OffsetSpec {
     Latest,
     /// -3: the record with the largest timestamp (KIP-734).
     MaxTimestamp,
+    /// -4: the start of the local log (KIP-405); without tiered storage, the log start.
+    EarliestLocal,
+    /// -5: the last offset in tiered storage (KIP-1005); without it, none (-1).
+    LatestTiered,
     /// The first record whose timestamp is at least this (milliseconds since the epoch).
     Timestamp(i64),
 }
 
 impl OffsetSpec {
-    pub fn from_wire(timestamp: i64) -> OffsetSpec {
-        match timestamp {
-            -2 => OffsetSpec::Earliest,
-            -1 => OffsetSpec::Latest,
-            -3 => OffsetSpec::MaxTimestamp,
-            t => OffsetSpec::Timestamp(t),
+    /// The spec a ListOffsets request of `version` asks for with `timestamp`. As Kafka's
+    /// `ReplicaManager.isListOffsetsTimestampUnsupported`: a negative timestamp that names no
+    /// spec, or one the request's version predates (max-timestamp needs v7, earliest-local
+    /// v8, latest-tiered v9, earliest-pending-upload (-6, KIP-1023) v11), is
+    /// UNSUPPORTED_VERSION for that partition.
+    pub fn from_wire(timestamp: i64, version: i16) -> Result<OffsetSpec, ErrorCode> {
+        let (spec, since_version) = match timestamp {
+            -1 => (OffsetSpec::Latest, 0),
+            -2 => (OffsetSpec::Earliest, 0),
+            -3 => (OffsetSpec::MaxTimestamp, 7),
+            -4 => (OffsetSpec::EarliestLocal, 8),
+            -5 => (OffsetSpec::LatestTiered, 9),
+            // -6 (earliest pending upload) needs v11, beyond what this broker decodes.
+            t if t < 0 => return Err(ErrorCode::UNSUPPORTED_VERSION),
+            t => (OffsetSpec::Timestamp(t), 0),
+        };
+        if version < since_version {
+            return Err(ErrorCode::UNSUPPORTED_VERSION);
         }
+        Ok(spec)
     }
 }
 
@@ -44,6 +61,8 @@ pub struct ListedOffset {
     pub timestamp: i64,
     /// -1 when no record matches.
     pub offset: i64,
+    /// The leader epoch the answered record was written in (the current leader epoch for
+    /// latest); -1 when unknown or when no record matches.
     pub leader_epoch: i32,
 }
 
@@ -77,21 +96,43 @@ impl<F: StorageFactory> Broker<F> {
         if listed.error != ErrorCode::NONE {
             return listed;
         }
-        listed.leader_epoch = epoch;
         let log = &partition.log;
+        let epochs = &partition.epochs;
+        // The epoch each answer carries is the one its record was written in (Kafka's
+        // `UnifiedLog.fetchOffsetByTimestamp`), so that a client seeking there can detect
+        // truncation (KIP-320); only "latest" names the current leader epoch, as Kafka's
+        // `Partition.fetchOffsetForTimestamp` does.
         let found = match p.spec {
-            OffsetSpec::Earliest => Ok(Some((log.log_start_offset(), -1))),
-            OffsetSpec::Latest => Ok(Some((partition.high_watermark(), -1))),
-            OffsetSpec::MaxTimestamp => Ok(log.max_timestamp().map(|t| (t.offset, t.timestamp))),
-            OffsetSpec::Timestamp(t) => log
-                .offset_for_timestamp(t)
-                .map(|found| found.map(|t| (t.offset, t.timestamp))),
+            // Without tiered storage the local log is the whole log.
+            OffsetSpec::Earliest | OffsetSpec::EarliestLocal => {
+                let start = log.log_start_offset();
+                // The first cached epoch starts at the log start unless older batches carry
+                // no epoch; then the epoch is unknown.
+                let epoch = epochs
+                    .earliest()
+                    .filter(|e| e.start_offset <= start)
+                    .map(|e| e.epoch);
+                listed.offset = start;
+                listed.leader_epoch = epoch.unwrap_or(-1);
+                return listed;
+            }
+            OffsetSpec::Latest => {
+                listed.offset = partition.high_watermark();
+                listed.leader_epoch = epoch;
+                return listed;
+            }
+            // Nothing is tiered: Kafka answers offset -1 with leader epoch -1.
+            OffsetSpec::LatestTiered => return listed,
+            OffsetSpec::MaxTimestamp => Ok(log.max_timestamp()),
+            OffsetSpec::Timestamp(t) => log.offset_for_timestamp(t),
         };
         match found {
-            // Nothing above the high watermark is visible to consumers yet.
-            Ok(Some((offset, timestamp))) if offset <= partition.high_watermark() => {
-                listed.offset = offset;
-                listed.timestamp = timestamp;
+            // Nothing at or above the high watermark is visible to consumers yet: Kafka
+            // answers as if no record matched.
+            Ok(Some(found)) if found.offset < partition.high_watermark() => {
+                listed.offset = found.offset;
+                listed.timestamp = found.timestamp;
+                listed.leader_epoch = epochs.epoch_for_offset(found.offset).unwrap_or(-1);
             }
             Ok(_) => {}
             Err(e) => listed.error = e.code(),

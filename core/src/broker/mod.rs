@@ -38,12 +38,15 @@
 //! truncated; acks=all is answered only once the maximal ISR holds the batch, in the epoch it
 //! was appended in.
 
+mod cleaner;
 mod delete_records;
+mod describe_producers;
 mod epoch_cache;
 mod fetch;
 mod follower;
 mod isr;
 mod list_offsets;
+mod log_dirs;
 mod offset_for_leader_epoch;
 mod partition;
 mod produce;
@@ -55,17 +58,22 @@ mod storage_factory;
 #[cfg(test)]
 mod tests;
 
+pub use cleaner::LogCleanerSettings;
 pub use delete_records::DELETE_UP_TO_HIGH_WATERMARK;
+pub use describe_producers::ActiveProducer;
 pub use epoch_cache::{LeaderEpochCache, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
 pub use fetch::{FetchPartition, FetchRequest, FetchResponse, FetchedPartition};
 pub use follower::FollowerPhase;
 pub use isr::{ALTER_PARTITION_BACKOFF_MS, ALTER_PARTITION_TIMEOUT_MS, IsrChangeRequest};
 pub use list_offsets::{ListOffsetsPartition, ListedOffset, OffsetSpec};
+pub use log_dirs::ReplicaLogInfo;
 pub use offset_for_leader_epoch::{
     EpochEndOffset, OffsetForLeaderEpochPartition, OffsetForLeaderEpochRequest,
 };
 pub use partition::{PartitionSettings, PartitionSnapshot};
-pub use produce::{ACKS_ALL, ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition};
+pub use produce::{
+    ACKS_ALL, ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition, RecordError,
+};
 pub use replica_fetcher::{ReplicaFetchSettings, ReplicaRequest};
 pub use replication_snapshot::{FollowerProgress, ReplicaRole, ReplicationSnapshot};
 pub use storage_factory::{MemoryStorageFactory, StorageFactory, partition_dir_name};
@@ -110,6 +118,8 @@ pub struct Broker<F: StorageFactory> {
     purgatory: Purgatory,
     /// As follower: the requests in flight to each leader.
     fetcher: ReplicaFetcher,
+    /// The log cleaner's schedule (compacted topics).
+    cleaner: cleaner::CleanerState,
     outputs: VecDeque<Output>,
 }
 
@@ -121,6 +131,7 @@ impl<F: StorageFactory> Broker<F> {
             partitions: BTreeMap::new(),
             purgatory: Purgatory::default(),
             fetcher: ReplicaFetcher::default(),
+            cleaner: cleaner::CleanerState::default(),
             outputs: VecDeque::new(),
         }
     }
@@ -219,13 +230,17 @@ impl<F: StorageFactory> Broker<F> {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// Lets time pass: expired waits are answered, flush and retention policies run.
+    /// Lets time pass: expired waits are answered, flush and retention policies run, and the
+    /// log cleaner does one bounded step (`cleaner`).
     pub fn tick(&mut self, now: Millis) -> Result<(), StorageError> {
         let mut first_error = None;
         for partition in self.partitions.values_mut() {
             if let Err(e) = partition.apply_retention_if_due(now) {
                 first_error.get_or_insert(e);
             }
+        }
+        if let Err(e) = self.run_cleaner(now) {
+            first_error.get_or_insert(e);
         }
         if let Err(e) = self.flush(now) {
             first_error.get_or_insert(e);
@@ -244,8 +259,13 @@ impl<F: StorageFactory> Broker<F> {
             .values()
             .filter_map(|p| p.next_deadline(durable));
         let isrs = self.partitions.values().filter_map(|p| p.isr_deadline());
+        let compacted = self.partitions.values().any(|p| p.log.config().compact);
+        let cleaner = self
+            .cleaner
+            .next_deadline(compacted && self.cleaner_settings().enable);
         partitions
             .chain(isrs)
+            .chain(cleaner)
             .chain(self.replica_deadline())
             .chain(self.purgatory.next_deadline())
             .min()

@@ -1,17 +1,18 @@
 //! One hosted partition: its log, the leader's view of its replicas, and its high watermark.
 
 use crate::Millis;
-use crate::config::{BrokerConfig, TimestampType, TopicConfig};
+use crate::config::{BrokerConfig, CleanupPolicy, TimestampType, TopicConfig};
 use crate::controller::{BrokerId, PartitionState};
 use crate::log::{Log, LogConfig, RecoveryReport};
 use crate::storage::{Storage, StorageError};
 
+use super::cleaner::LogCleanerSettings;
 use super::epoch_cache::LeaderEpochCache;
 use super::follower::FollowerFetch;
 use super::isr::LeaderState;
 
 /// The topic configs a hosted partition needs, already resolved against broker defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PartitionSettings {
     pub log: LogConfig,
     /// `min.insync.replicas`: acks=all needs at least this many replicas in the ISR.
@@ -24,6 +25,8 @@ pub struct PartitionSettings {
     pub flush_ms: Option<Millis>,
     /// `log.retention.check.interval.ms`.
     pub retention_check_interval_ms: Millis,
+    /// The broker's `log.cleaner.*` configs (the same for every partition).
+    pub cleaner: LogCleanerSettings,
 }
 
 impl Default for PartitionSettings {
@@ -36,6 +39,7 @@ impl Default for PartitionSettings {
             flush_messages: None,
             flush_ms: None,
             retention_check_interval_ms: Millis(300_000),
+            cleaner: LogCleanerSettings::default(),
         }
     }
 }
@@ -58,6 +62,16 @@ impl PartitionSettings {
                 retention_bytes: u64::try_from(topic.retention_bytes).ok(),
                 max_message_bytes: u64::try_from(topic.max_message_bytes).unwrap_or(0),
                 log_append_time: topic.message_timestamp_type == TimestampType::LogAppendTime,
+                delete: topic.cleanup_policy != CleanupPolicy::Compact,
+                compact: topic.cleanup_policy != CleanupPolicy::Delete,
+                delete_retention_ms: Millis(u64::try_from(topic.delete_retention_ms).unwrap_or(0)),
+                min_cleanable_dirty_ratio: topic.min_cleanable_dirty_ratio.clamp(0.0, 1.0),
+                min_compaction_lag_ms: Millis(
+                    u64::try_from(topic.min_compaction_lag_ms).unwrap_or(0),
+                ),
+                max_compaction_lag_ms: Millis(
+                    u64::try_from(topic.max_compaction_lag_ms).unwrap_or(i64::MAX as u64),
+                ),
                 ..LogConfig::default()
             },
             min_insync_replicas: usize::try_from(topic.min_insync_replicas).unwrap_or(1),
@@ -65,6 +79,7 @@ impl PartitionSettings {
             flush_messages: positive(topic.flush_messages),
             flush_ms: positive(topic.flush_ms).map(Millis),
             retention_check_interval_ms: Millis(broker.log_retention_check_interval_ms),
+            cleaner: LogCleanerSettings::from_config(broker),
         }
     }
 }

@@ -4,6 +4,7 @@ use crate::ErrorCode;
 use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::group::RequestId;
+use crate::log::AppendError;
 use crate::storage::Storage;
 
 use super::purgatory::{ParkedProduce, Waiting};
@@ -44,6 +45,16 @@ pub struct ProducedPartition {
     /// The broker's append time, for a `message.timestamp.type=LogAppendTime` topic (-1
     /// otherwise, and for a resent duplicate).
     pub log_append_time_ms: i64,
+    /// The records that made the batch fail, by index in the batch (Produce v8+'s
+    /// `record_errors`, KIP-467); empty unless `error` is INVALID_RECORD.
+    pub record_errors: Vec<RecordError>,
+}
+
+/// One record refused within a batch: its index in the batch and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordError {
+    pub batch_index: i32,
+    pub message: Option<String>,
 }
 
 impl ProducedPartition {
@@ -59,6 +70,43 @@ impl ProducedPartition {
             base_offset: -1,
             log_start_offset: -1,
             log_append_time_ms: -1,
+            record_errors: Vec::new(),
+        }
+    }
+
+    /// A batch refused for keyless records on a compacted topic, answered as Kafka does: each
+    /// record with its index and message, the partition with the summary of the first three.
+    fn keyless(tp: TopicPartition, batch_indexes: &[i32]) -> ProducedPartition {
+        let message = format!(
+            "Compacted topic cannot accept message without key in topic partition {}-{}.",
+            tp.topic, tp.partition
+        );
+        let record_errors: Vec<RecordError> = batch_indexes
+            .iter()
+            .map(|&batch_index| RecordError {
+                batch_index,
+                message: Some(message.clone()),
+            })
+            .collect();
+        let shown: Vec<String> = record_errors
+            .iter()
+            .take(3)
+            .map(|e| {
+                format!(
+                    "RecordError(batchIndex={}, message='{message}')",
+                    e.batch_index
+                )
+            })
+            .collect();
+        let summary = format!(
+            "One or more records have been rejected due to {} record errors in total, and only \
+             showing the first three errors at most: [{}]",
+            record_errors.len(),
+            shown.join(", ")
+        );
+        ProducedPartition {
+            record_errors,
+            ..ProducedPartition::failed(tp, ErrorCode::INVALID_RECORD, Some(summary))
         }
     }
 }
@@ -164,8 +212,12 @@ impl<F: StorageFactory> Broker<F> {
                     log_append_time_ms: info
                         .log_append_time
                         .map_or(-1, |t| i64::try_from(t.0).unwrap_or(i64::MAX)),
+                    record_errors: Vec::new(),
                 };
                 Ok((result, info.last_offset, leader_epoch))
+            }
+            Err(AppendError::KeylessRecords { batch_indexes }) => {
+                Err(ProducedPartition::keyless(tp, &batch_indexes))
             }
             Err(e) => Err(ProducedPartition::failed(tp, e.code(), Some(e.to_string()))),
         }

@@ -1,19 +1,29 @@
-//! The one way a config can be wrong, with the message a client sees.
+//! The ways a config can be wrong, with the message a client sees.
 
 use crate::ErrorCode;
 
-/// A config key Partita does not know, or a value it cannot accept. Both answer
-/// `INVALID_CONFIG`; the message names the key so an operator knows what to fix.
+/// A config key Partita does not know, a value it cannot accept, or a combination Kafka
+/// refuses. All answer `INVALID_CONFIG`; the messages are Kafka's (`ConfigException`,
+/// `LogConfig.validateNames`, `LogConfig.validateValues`), so clients print familiar text.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("Unknown configuration {key:?}")]
-    UnknownKey { key: String },
-    #[error("Invalid value {value:?} for configuration {key}: {reason}")]
+    /// Not one of Kafka's topic configs.
+    #[error("Unknown topic config name: {key}")]
+    UnknownTopicConfig { key: String },
+    /// Not a broker config Partita knows.
+    #[error("Unknown broker config name: {key}")]
+    UnknownBrokerConfig { key: String },
+    /// The value does not parse as the config's type, or fails its validator.
+    #[error("Invalid value {value} for configuration {key}: {reason}")]
     InvalidValue {
-        key: &'static str,
+        key: String,
         value: String,
         reason: String,
     },
+    /// A valid value that the rest of the config (or Partita) rules out, e.g.
+    /// `min.compaction.lag.ms` above `max.compaction.lag.ms`, or tiered storage.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl ConfigError {

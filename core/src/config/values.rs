@@ -1,13 +1,11 @@
 //! The enumerated config values: cleanup policy, timestamp type, compression type.
 //!
-//! Each renders back to Kafka's spelling, which is what DescribeConfigs reports.
+//! Each is built from a value its definition already validated (see `topic_table`), and renders
+//! back to Kafka's spelling.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-
-use super::ConfigError;
-use super::parse::one_of;
 
 /// `cleanup.policy`: what happens to old segments. Kafka's value is a list, so `compact,delete`
 /// (in either order) means both.
@@ -19,20 +17,24 @@ pub enum CleanupPolicy {
 }
 
 impl CleanupPolicy {
-    pub(super) fn parse(key: &'static str, value: &str) -> Result<CleanupPolicy, ConfigError> {
-        let mut delete = false;
-        let mut compact = false;
-        for item in value.split(',') {
-            match one_of(key, item, &[("delete", true), ("compact", false)])? {
-                true => delete = true,
-                false => compact = true,
-            }
-        }
-        Ok(match (delete, compact) {
+    /// The policy of a validated `cleanup.policy` list (items `compact` and/or `delete`).
+    pub(super) fn from_list(items: &[String]) -> CleanupPolicy {
+        let has = |name: &str| items.iter().any(|item| item == name);
+        match (has("delete"), has("compact")) {
             (true, true) => CleanupPolicy::CompactDelete,
             (false, true) => CleanupPolicy::Compact,
             _ => CleanupPolicy::Delete,
-        })
+        }
+    }
+
+    /// Whether old segments are compacted (`compact` is in the list).
+    pub fn compact(self) -> bool {
+        matches!(self, CleanupPolicy::Compact | CleanupPolicy::CompactDelete)
+    }
+
+    /// Whether old segments are deleted by retention (`delete` is in the list).
+    pub fn delete(self) -> bool {
+        matches!(self, CleanupPolicy::Delete | CleanupPolicy::CompactDelete)
     }
 }
 
@@ -55,15 +57,16 @@ pub enum TimestampType {
 }
 
 impl TimestampType {
-    pub(super) fn parse(key: &'static str, value: &str) -> Result<TimestampType, ConfigError> {
-        one_of(
-            key,
-            value,
-            &[
-                ("createtime", TimestampType::CreateTime),
-                ("logappendtime", TimestampType::LogAppendTime),
-            ],
-        )
+    /// Kafka's names, in the order its validator lists them.
+    pub(super) const NAMES: [&'static str; 2] = ["CreateTime", "LogAppendTime"];
+
+    /// The type of a validated `message.timestamp.type`.
+    pub(super) fn from_name(name: &str) -> TimestampType {
+        if name == "LogAppendTime" {
+            TimestampType::LogAppendTime
+        } else {
+            TimestampType::CreateTime
+        }
     }
 }
 
@@ -89,6 +92,10 @@ pub enum CompressionType {
 }
 
 impl CompressionType {
+    /// Kafka's names (`BrokerCompressionType.names()`), in its order.
+    pub(super) const NAME_LIST: [&'static str; 6] =
+        ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"];
+
     const NAMES: [(&'static str, CompressionType); 6] = [
         ("uncompressed", CompressionType::Uncompressed),
         ("zstd", CompressionType::Zstd),
@@ -98,8 +105,12 @@ impl CompressionType {
         ("producer", CompressionType::Producer),
     ];
 
-    pub(super) fn parse(key: &'static str, value: &str) -> Result<CompressionType, ConfigError> {
-        one_of(key, value, &Self::NAMES)
+    /// The type of a validated `compression.type`.
+    pub(super) fn from_name(name: &str) -> CompressionType {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(CompressionType::Producer, |(_, c)| *c)
     }
 }
 
@@ -116,32 +127,25 @@ mod tests {
 
     #[test]
     fn cleanup_policy_is_a_list() {
-        let check = |input: &str, expect: &str| {
-            let parsed = CleanupPolicy::parse("cleanup.policy", input).map(|p| p.to_string());
-            assert_eq!(parsed.unwrap_or_else(|e| e.to_string()), expect, "{input}");
+        let policy = |items: &[&str]| {
+            let items: Vec<String> = items.iter().map(|s| s.to_string()).collect();
+            CleanupPolicy::from_list(&items)
         };
-        check("delete", "delete");
-        check("Compact", "compact");
-        check("delete,compact", "compact,delete");
-        check("compact, delete", "compact,delete");
-        check(
-            "archive",
-            "Invalid value \"archive\" for configuration cleanup.policy: String must be one of: delete, compact",
-        );
+        assert_eq!(policy(&["delete"]), CleanupPolicy::Delete);
+        assert_eq!(policy(&["compact"]), CleanupPolicy::Compact);
+        assert_eq!(policy(&["delete", "compact"]), CleanupPolicy::CompactDelete);
+        assert!(policy(&["compact", "delete"]).compact() && policy(&["compact"]).compact());
+        assert!(!policy(&["compact"]).delete());
     }
 
     #[test]
     fn enumerations_render_in_kafka_spelling() {
         assert_eq!(
-            TimestampType::parse("k", "logappendtime")
-                .unwrap()
-                .to_string(),
+            TimestampType::from_name("LogAppendTime").to_string(),
             "LogAppendTime"
         );
-        assert_eq!(
-            CompressionType::parse("k", "ZSTD").unwrap().to_string(),
-            "zstd"
-        );
-        assert!(CompressionType::parse("k", "brotli").is_err());
+        for name in CompressionType::NAME_LIST {
+            assert_eq!(CompressionType::from_name(name).to_string(), name);
+        }
     }
 }

@@ -81,13 +81,18 @@ impl CreatePartitionsError {
     }
 }
 
-/// Why (Incremental)AlterConfigs refused a topic's change.
+/// Why (Incremental)AlterConfigs refused a topic's or a broker's change.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AlterConfigsError {
     #[error("This server does not host this topic: {0}")]
     UnknownTopic(String),
     #[error(transparent)]
     InvalidConfig(#[from] ConfigError),
+    /// A broker change Kafka refuses as a bad request: a config that cannot change at run
+    /// time, a bad value, a bad broker id (Kafka's `ConfigAdminManager` answers these
+    /// INVALID_REQUEST, see KAFKA-13609).
+    #[error("{0}")]
+    InvalidRequest(String),
 }
 
 impl AlterConfigsError {
@@ -95,6 +100,7 @@ impl AlterConfigsError {
         match self {
             AlterConfigsError::UnknownTopic(_) => ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
             AlterConfigsError::InvalidConfig(_) => ErrorCode::INVALID_CONFIG,
+            AlterConfigsError::InvalidRequest(_) => ErrorCode::INVALID_REQUEST,
         }
     }
 }

@@ -78,11 +78,16 @@ pub struct MetadataImage {
     brokers: BTreeMap<BrokerId, BrokerRegistration>,
     topics: BTreeMap<String, TopicImage>,
     names_by_id: BTreeMap<TopicId, String>,
+    /// Dynamic broker configs by Kafka's resource name (`""`: the cluster default).
+    #[serde(default)]
+    broker_configs: BTreeMap<String, BTreeMap<String, String>>,
     record_count: u64,
     /// The first producer id no block holds yet.
     #[serde(default)]
     next_producer_id: i64,
 }
+
+static NO_CONFIGS: BTreeMap<String, String> = BTreeMap::new();
 
 impl MetadataImage {
     /// How many records have been applied: the offset the next record will have.
@@ -118,6 +123,12 @@ impl MetadataImage {
             .collect()
     }
 
+    /// The dynamic broker configs of `resource`: a broker's id (`"1"`), or `""` for the
+    /// cluster-wide default.
+    pub fn broker_configs(&self, resource: &str) -> &BTreeMap<String, String> {
+        self.broker_configs.get(resource).unwrap_or(&NO_CONFIGS)
+    }
+
     /// Every topic, by name.
     pub fn topics(&self) -> impl Iterator<Item = &TopicImage> {
         self.topics.values()
@@ -135,6 +146,11 @@ impl MetadataImage {
 
     pub fn partition(&self, topic: &str, partition: u32) -> Option<&PartitionState> {
         self.topics.get(topic)?.partitions.get(partition as usize)
+    }
+
+    /// Whether partition `partition` (as the wire numbers it) of `topic` exists.
+    pub fn contains_partition(&self, topic: &str, partition: i32) -> bool {
+        u32::try_from(partition).is_ok_and(|p| self.partition(topic, p).is_some())
     }
 
     /// Every partition with a replica on `broker_id`, as (topic, index, state): what that
@@ -209,6 +225,13 @@ impl MetadataImage {
                     "producer ids go forward: {r:?}"
                 );
                 self.next_producer_id = r.next_producer_id;
+            }
+            MetadataRecord::BrokerConfig(r) => {
+                let configs = self.broker_configs.entry(r.broker.clone()).or_default();
+                match &r.value {
+                    Some(value) => configs.insert(r.name.clone(), value.clone()),
+                    None => configs.remove(&r.name),
+                };
             }
         }
         self.record_count += 1;

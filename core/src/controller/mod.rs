@@ -15,10 +15,12 @@
 //!
 //! Code map: [`records`] (the log's vocabulary, with `topic_id`), [`image`] (state and
 //! queries), `placement` (where replicas go), `election` (who leads, who stays in the ISR),
-//! `brokers`, `topics`, `topic_configs` and `partitions` (the commands), `timers` (what time
+//! `brokers`, `topics`, `topic_configs`, `broker_configs` (dynamic broker configs) and
+//! `partitions` (the commands), `timers` (what time
 //! does), `errors` (what each command can fail with), `seed` (determinism), `topic_name`
 //! (Kafka's naming rules).
 
+mod broker_configs;
 mod brokers;
 mod election;
 mod errors;
@@ -47,5 +49,6 @@ pub use machine::Controller;
 pub use partitions::AlterPartition;
 pub use producer_ids::{PRODUCER_ID_BLOCK_SIZE, ProducerIdBlock};
 pub use records::{BrokerId, MetadataRecord, NO_LEADER, ParseTopicIdError, TopicId};
+pub use topic_configs::AlterConfigOp;
 pub use topic_name::{TOPIC_NAME_LENGTH_MAX, validate as validate_topic_name};
 pub use topics::{CreateTopic, TOPIC_PARTITIONS_MAX};

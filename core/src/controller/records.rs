@@ -26,6 +26,7 @@ pub enum MetadataRecord {
     RemoveTopic(RemoveTopicRecord),
     Config(ConfigRecord),
     ProducerIds(ProducerIdsRecord),
+    BrokerConfig(BrokerConfigRecord),
 }
 
 /// A broker (re)registered. It starts fenced: it leads nothing until its first heartbeat.
@@ -111,4 +112,14 @@ pub struct ProducerIdsRecord {
     pub broker_id: BrokerId,
     pub broker_epoch: u64,
     pub next_producer_id: i64,
+}
+
+/// A dynamic broker config (KIP-226) was set (`Some`) or removed (`None`), for one broker or
+/// for all of them. `name` is the broker-level key, e.g. `log.retention.ms`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerConfigRecord {
+    /// Kafka's resource name: a broker's id (`"1"`), or `""` for the cluster-wide default.
+    pub broker: String,
+    pub name: String,
+    pub value: Option<String>,
 }

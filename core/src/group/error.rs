@@ -143,6 +143,10 @@ pub enum OffsetCommitError {
     FencedInstanceId,
     #[error("the metadata is longer than offset.metadata.max.bytes")]
     OffsetMetadataTooLarge,
+    /// The topic or partition does not exist (checked before the coordinator, as Kafka's
+    /// `KafkaApis.handleOffsetCommitRequest` does): nothing is stored for it.
+    #[error("the topic or partition does not exist")]
+    UnknownTopicOrPartition,
 }
 
 impl OffsetCommitError {
@@ -154,6 +158,41 @@ impl OffsetCommitError {
             OffsetCommitError::RebalanceInProgress => ErrorCode::REBALANCE_IN_PROGRESS,
             OffsetCommitError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
             OffsetCommitError::OffsetMetadataTooLarge => ErrorCode::OFFSET_METADATA_TOO_LARGE,
+            OffsetCommitError::UnknownTopicOrPartition => ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+        }
+    }
+}
+
+/// OffsetDelete (KIP-496): the first three fail the whole request (its top-level error code),
+/// the last two one partition.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum OffsetDeleteError {
+    #[error("the group id is empty")]
+    InvalidGroupId,
+    #[error("no such group")]
+    GroupIdNotFound,
+    /// A group with members of a protocol other than the consumer one: its subscriptions are
+    /// unknown, so no offset may go while it has members.
+    #[error("the group has members and is not a consumer group")]
+    NonEmptyGroup,
+    #[error("the topic or partition does not exist")]
+    UnknownTopicOrPartition,
+    /// A member of the group is subscribed to the topic: it would commit the offset again.
+    #[error("a member of the group is subscribed to the topic")]
+    GroupSubscribedToTopic,
+    #[error("this node is not the group's coordinator")]
+    NotCoordinator,
+}
+
+impl OffsetDeleteError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            OffsetDeleteError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
+            OffsetDeleteError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
+            OffsetDeleteError::GroupIdNotFound => ErrorCode::GROUP_ID_NOT_FOUND,
+            OffsetDeleteError::NonEmptyGroup => ErrorCode::NON_EMPTY_GROUP,
+            OffsetDeleteError::UnknownTopicOrPartition => ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+            OffsetDeleteError::GroupSubscribedToTopic => ErrorCode::GROUP_SUBSCRIBED_TO_TOPIC,
         }
     }
 }
@@ -213,5 +252,7 @@ mod tests {
         assert_eq!(OffsetCommitError::UnknownMemberId.code().code(), 25);
         assert_eq!(OffsetFetchError::InvalidGroupId.code().code(), 24);
         assert_eq!(DeleteGroupError::NonEmptyGroup.code().code(), 68);
+        assert_eq!(OffsetCommitError::UnknownTopicOrPartition.code().code(), 3);
+        assert_eq!(OffsetDeleteError::GroupSubscribedToTopic.code().code(), 86);
     }
 }

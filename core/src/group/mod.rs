@@ -44,6 +44,7 @@ mod lag;
 mod leave;
 mod member;
 mod messages;
+mod offset_delete;
 mod offsets;
 mod placement;
 mod rebalance;
@@ -66,13 +67,14 @@ pub use config::CoordinatorConfig;
 pub use coordinator::Coordinator;
 pub use error::{
     DeleteGroupError, HeartbeatError, JoinGroupError, LeaveGroupError, OffsetCommitError,
-    OffsetFetchError, SyncGroupError,
+    OffsetDeleteError, OffsetFetchError, SyncGroupError,
 };
 pub use lag::{LagRow, lag};
 pub use messages::{
     GroupEvent, HeartbeatRequest, JoinGroupRequest, JoinedGroup, JoinedMember, MemberIdentity,
     OffsetCommitRequest, Output, Protocol, RemovalReason, RequestId, SyncGroupRequest, SyncedGroup,
 };
+pub use offset_delete::OffsetDeleteResults;
 pub use offsets::{CommitOffset, CommittedOffset};
 pub use placement::offsets_partition;
 pub use records::{GroupMetadataValue, GroupRecord, GroupRecordKey, MemberMetadataValue, compact};

@@ -35,11 +35,38 @@ pub struct CommittedOffset {
 }
 
 impl Coordinator {
+    /// Handles an OffsetCommit as a broker does: partitions for which `exists` says no are
+    /// answered UNKNOWN_TOPIC_OR_PARTITION and nothing is stored for them (Kafka's
+    /// `KafkaApis.handleOffsetCommitRequest` checks its metadata cache before the coordinator
+    /// sees the request: when no partition exists, the group is neither checked nor created);
+    /// the others go to [`Coordinator::handle_offset_commit`]. One result per partition, in the
+    /// request's order.
+    pub fn handle_offset_commit_of_existing(
+        &mut self,
+        commit: &OffsetCommitRequest,
+        now: Millis,
+        exists: impl Fn(&TopicPartition) -> bool,
+    ) -> Vec<(TopicPartition, Result<(), OffsetCommitError>)> {
+        let (known, unknown) = split_unknown(commit.offsets.iter().cloned(), exists);
+        let mut results: Vec<_> = unknown
+            .into_iter()
+            .map(|tp| (tp, Err(OffsetCommitError::UnknownTopicOrPartition)))
+            .collect();
+        if !known.is_empty() {
+            let known = OffsetCommitRequest {
+                offsets: known,
+                ..commit.clone()
+            };
+            results.extend(self.handle_offset_commit(&known, now));
+        }
+        in_request_order(commit.offsets.iter().map(|(tp, _)| tp.clone()), results)
+    }
+
     /// Handles an OffsetCommit: one result per partition, in order. Accepted offsets come out
     /// as [`Output::Persist`] records; the shell answers once they are written.
     ///
-    /// Whether each topic exists is the shell's to check (it answers UNKNOWN_TOPIC_OR_PARTITION
-    /// itself); the coordinator checks who commits.
+    /// Whether each topic exists is not checked here (see
+    /// [`Coordinator::handle_offset_commit_of_existing`]); the coordinator checks who commits.
     pub fn handle_offset_commit(
         &mut self,
         commit: &OffsetCommitRequest,
@@ -179,14 +206,56 @@ impl Coordinator {
             }
         }
         for group_id in emptied {
-            let mut group = groups.remove(&group_id).expect("listed above");
-            group.transition(Dead, now, outputs);
-            outputs.push_back(Output::Persist(GroupRecord::Group {
-                group: group_id,
-                value: None,
-            }));
+            self.forget_if_unused(&group_id, now);
         }
     }
+
+    /// Removes an Empty group that has no offsets left (it becomes Dead, and a tombstone of
+    /// its metadata is persisted), as Kafka's `cleanupGroupMetadata` does.
+    pub(super) fn forget_if_unused(&mut self, group_id: &str, now: Millis) {
+        if !self.groups.get(group_id).is_some_and(|g| g.is_unused()) {
+            return;
+        }
+        let mut group = self.groups.remove(group_id).expect("checked above");
+        group.transition(Dead, now, &mut self.outputs);
+        self.outputs.push_back(Output::Persist(GroupRecord::Group {
+            group: group_id.to_owned(),
+            value: None,
+        }));
+    }
+}
+
+/// Splits `(partition, value)` pairs into those whose partition exists and the partitions
+/// that do not, each in order (what Kafka's API layer does with OffsetCommit and OffsetDelete
+/// before the coordinator sees them).
+pub(super) fn split_unknown<T>(
+    entries: impl IntoIterator<Item = (TopicPartition, T)>,
+    exists: impl Fn(&TopicPartition) -> bool,
+) -> (Vec<(TopicPartition, T)>, Vec<TopicPartition>) {
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for (tp, value) in entries {
+        if exists(&tp) {
+            known.push((tp, value));
+        } else {
+            unknown.push(tp);
+        }
+    }
+    (known, unknown)
+}
+
+/// `results` sorted into the order their partitions have in `order` (a request's), so that the
+/// answers to known and unknown partitions of one topic stay together.
+pub(super) fn in_request_order<T>(
+    order: impl IntoIterator<Item = TopicPartition>,
+    mut results: Vec<(TopicPartition, T)>,
+) -> Vec<(TopicPartition, T)> {
+    let mut position = std::collections::BTreeMap::new();
+    for (i, tp) in order.into_iter().enumerate() {
+        position.entry(tp).or_insert(i);
+    }
+    results.sort_by_key(|(tp, _)| position.get(tp).copied().unwrap_or(usize::MAX));
+    results
 }
 
 impl ClassicGroup {

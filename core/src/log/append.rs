@@ -5,7 +5,8 @@ use super::segment::Segment;
 use super::{AppendError, Log};
 use crate::Millis;
 use crate::batch::{
-    BatchError, BatchSummary, assign_offsets, set_log_append_time, split_batches, validate_batch,
+    BatchError, BatchSummary, assign_offsets, keyless_record_indexes, set_log_append_time,
+    split_batches, validate_batch,
 };
 use crate::producer_state::SequenceCheck;
 use crate::storage::{Storage, StorageError};
@@ -27,7 +28,8 @@ impl<S: Storage> Log<S> {
     /// Appends a producer's batch as the leader.
     ///
     /// `records` must hold exactly one batch (Produce v3+). It is validated (CRC, record
-    /// count, sizes against `max.message.bytes` and `segment.bytes`), checked against the
+    /// count, sizes against `max.message.bytes` and `segment.bytes`, keys on a compacted
+    /// topic: [`AppendError::KeylessRecords`]), checked against the
     /// producer state if the producer is idempotent (a duplicate returns the original offsets
     /// and writes nothing), then stamped with the next offset and `leader_epoch` in place and
     /// written unsynced. It becomes durable at the next [`Log::flush`].
@@ -38,10 +40,7 @@ impl<S: Storage> Log<S> {
         now: Millis,
     ) -> Result<AppendInfo, AppendError> {
         self.ensure_healthy()?;
-        let batches = split_batches(records)?;
-        let [(_, summary)] = batches[..] else {
-            return Err(BatchError::NotOneBatch(batches.len()).into());
-        };
+        let summary = one_client_batch(records)?;
         if summary.header.is_control() {
             return Err(BatchError::ControlBatchFromClient.into());
         }
@@ -53,6 +52,15 @@ impl<S: Storage> Log<S> {
             });
         }
         self.check_fits_segment(size_bytes)?;
+        if self.config.compact {
+            // A compressed batch cannot be opened here (no codecs in the core): it is stored
+            // unchecked, and the cleaner keeps it whole.
+            if let Some(batch_indexes) = keyless_record_indexes(records)?
+                && !batch_indexes.is_empty()
+            {
+                return Err(AppendError::KeylessRecords { batch_indexes });
+            }
+        }
         let idempotent = summary.header.has_producer_id();
         if idempotent
             && let SequenceCheck::Duplicate(original) = self.producers.check(&summary.header)?
@@ -88,14 +96,15 @@ impl<S: Storage> Log<S> {
     }
 
     /// Appends batches fetched from the leader, as a follower: they already carry their
-    /// offsets and leader epochs, and must continue this log exactly at its end. Returns the
-    /// new log end offset.
+    /// offsets and leader epochs, and must continue this log at or after its end (after: the
+    /// leader's cleaner removed the offsets in between, as Kafka's `appendAsFollower` allows).
+    /// Returns the new log end offset.
     pub fn append_replicated(&mut self, records: &[u8], now: Millis) -> Result<i64, AppendError> {
         self.ensure_healthy()?;
         let batches = split_batches(records)?;
         let mut expected = self.log_end_offset;
         for (range, summary) in &batches {
-            if summary.header.base_offset != expected {
+            if summary.header.base_offset < expected {
                 return Err(AppendError::UnexpectedOffset {
                     expected,
                     got: summary.header.base_offset,
@@ -134,7 +143,15 @@ impl<S: Storage> Log<S> {
         );
         debug_assert_eq!(bytes.len(), header.size_bytes());
         if self.needs_roll(summary, now) {
-            self.roll(header.base_offset)?;
+            // The new segment starts at the log end even if the batch starts later (offsets a
+            // leader's cleaner removed): segments stay contiguous, which recovery relies on to
+            // tell a lost tail from a gap. Only a gap past the indexes' reach starts it later.
+            let reach = header.last_offset() - self.log_end_offset <= i64::from(u32::MAX);
+            self.roll(if reach {
+                self.log_end_offset
+            } else {
+                header.base_offset
+            })?;
         }
         let log_file = self.active().log_file();
         let written = self.storage.append(&log_file, bytes);
@@ -174,4 +191,16 @@ impl<S: Storage> Log<S> {
         self.segments.push(segment);
         Ok(())
     }
+}
+
+/// The one batch of a produce request, validated as a client's (every offset delta present).
+fn one_client_batch(records: &[u8]) -> Result<BatchSummary, BatchError> {
+    if records.is_empty() {
+        return Err(BatchError::NotOneBatch(0));
+    }
+    let summary = validate_batch(records)?;
+    if summary.header.size_bytes() != records.len() {
+        return Err(BatchError::NotOneBatch(split_batches(records)?.len()));
+    }
+    Ok(summary)
 }

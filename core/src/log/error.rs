@@ -18,6 +18,11 @@ pub enum AppendError {
     /// The batch could never fit in a segment (`segment.bytes`).
     #[error("batch of {size_bytes} bytes exceeds segment.bytes {segment_bytes}")]
     RecordListTooLarge { size_bytes: u64, segment_bytes: u64 },
+    /// Records without a key sent to a compacted topic (`cleanup.policy` contains `compact`):
+    /// the whole batch is refused, and each such record reported by its index in the batch
+    /// (Kafka's `LogValidator.validateKey`, answered per record since KIP-467).
+    #[error("compacted topic cannot accept message without key (records {batch_indexes:?})")]
+    KeylessRecords { batch_indexes: Vec<i32> },
     /// Replicated batches must continue the log exactly where it ends.
     #[error("replicated batch starts at offset {got}, log ends at {expected}")]
     UnexpectedOffset { expected: i64, got: i64 },
@@ -32,6 +37,7 @@ impl AppendError {
             AppendError::Producer(err) => err.code(),
             AppendError::MessageTooLarge { .. } => ErrorCode::MESSAGE_TOO_LARGE,
             AppendError::RecordListTooLarge { .. } => ErrorCode::RECORD_LIST_TOO_LARGE,
+            AppendError::KeylessRecords { .. } => ErrorCode::INVALID_RECORD,
             AppendError::UnexpectedOffset { .. } => ErrorCode::UNKNOWN_SERVER_ERROR,
             AppendError::Storage(err) => err.code(),
         }

@@ -18,6 +18,7 @@
 
 mod append;
 mod checkpoint;
+mod cleaner;
 mod config;
 mod epochs;
 mod error;
@@ -29,6 +30,7 @@ mod segment;
 mod truncate;
 
 pub use append::AppendInfo;
+pub use cleaner::{CleanableRange, CleanerConfig, CleanerStats, CleanerStep};
 pub use config::{LogConfig, MAX_SEGMENT_BYTES};
 pub use epochs::EpochStart;
 pub use error::{AppendError, DeleteRecordsError, ReadError};
@@ -58,6 +60,10 @@ pub struct Log<S> {
     /// Set when a write to storage failed: memory and storage may disagree, so the log refuses
     /// everything until reopened (Kafka takes the log directory offline).
     failed: bool,
+    /// The cleaner's checkpoint: records below it were cleaned (see `cleaner`).
+    first_dirty_offset: i64,
+    /// The cleaning round in progress, if any.
+    cleaning: Option<cleaner::Cleaning>,
 }
 
 /// A segment as the playground and the metrics show it.
@@ -75,9 +81,14 @@ impl<S: Storage> Log<S> {
         &self.config
     }
 
-    /// Changes the settings (an AlterConfigs); they apply from the next append or retention run.
+    /// Changes the settings (an AlterConfigs); they apply from the next append or retention
+    /// run. A cleaning round in progress is abandoned if anything changed.
     pub fn set_config(&mut self, config: LogConfig) {
         assert_valid(&config);
+        if config != self.config {
+            // A storage failure here marks the log failed; there is nothing else to undo.
+            let _ = self.abort_cleaning();
+        }
         self.config = config;
     }
 
@@ -231,6 +242,10 @@ fn assert_valid(config: &LogConfig) {
     assert!(
         (1..=MAX_SEGMENT_BYTES).contains(&config.segment_bytes),
         "segment_bytes out of range"
+    );
+    assert!(
+        (0.0..=1.0).contains(&config.min_cleanable_dirty_ratio),
+        "min_cleanable_dirty_ratio out of range"
     );
 }
 

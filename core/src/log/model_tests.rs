@@ -75,7 +75,7 @@ fn config() -> LogConfig {
         retention_bytes: Some(2_000),
         index_interval_bytes: 100,
         max_message_bytes: 10_000,
-        log_append_time: false,
+        ..LogConfig::default()
     }
 }
 

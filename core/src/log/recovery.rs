@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::segment::{LOG_SUFFIX, Segment, parse_file_name};
-use super::{Log, LogConfig, assert_valid, checkpoint};
+use super::{Log, LogConfig, assert_valid, checkpoint, cleaner};
 use crate::producer_state::ProducerStateTable;
 use crate::storage::{Storage, StorageError};
 
@@ -18,8 +18,11 @@ pub struct RecoveryReport {
     /// Where the valid batches stopped, if they did before the end of the files.
     pub truncated: Option<TruncatedTail>,
     /// Files removed: segments after a corrupt one, segments below the log start, index files
-    /// without a log file.
+    /// without a log file, the log cleaner's unfinished files and the segments a finished
+    /// swap replaced.
     pub deleted_files: Vec<String>,
+    /// Cleaned segments a crash left committed but not yet in place, now installed.
+    pub installed_swaps: Vec<String>,
 }
 
 /// A cut made during recovery.
@@ -45,6 +48,10 @@ impl<S: Storage> Log<S> {
     ) -> Result<(Log<S>, RecoveryReport), StorageError> {
         assert_valid(&config);
         let mut report = RecoveryReport::default();
+        // The cleaner's leftovers first: a committed swap becomes a segment, the rest goes.
+        let leftovers = cleaner::swap::recover(&mut storage)?;
+        report.deleted_files.extend(leftovers.deleted_files);
+        report.installed_swaps = leftovers.installed_swaps;
         let files = storage.list()?;
         let log_bases: BTreeSet<i64> = files
             .iter()
@@ -59,6 +66,8 @@ impl<S: Storage> Log<S> {
             }
         }
         let checkpointed_start = checkpoint::read(&storage)?;
+        let first_dirty_offset =
+            checkpoint::read_file(&storage, cleaner::CLEANER_CHECKPOINT_FILE)?.unwrap_or(0);
         let mut producers = ProducerStateTable::new();
         let mut segments: Vec<Segment> = Vec::new();
         let mut bases = log_bases.into_iter();
@@ -119,6 +128,8 @@ impl<S: Storage> Log<S> {
             unflushed_files: BTreeSet::new(),
             producers,
             failed: false,
+            first_dirty_offset,
+            cleaning: None,
         };
         log.adopt_segments(segments, checkpointed_start.unwrap_or(0), &mut report)?;
         log.flush()?;

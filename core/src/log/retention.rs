@@ -21,9 +21,13 @@ impl<S: Storage> Log<S> {
     /// those not needed to keep the log within `retention_bytes` (never the active one, as
     /// Kafka), and those wholly below the log start offset. If the active segment expires
     /// too, a new empty one is rolled at the log end first, so offsets continue.
+    ///
+    /// Time and size apply only when `cleanup.policy` contains `delete`: a compact-only log
+    /// loses segments only below a log start that DeleteRecords moved, as in Kafka.
     pub fn apply_retention(&mut self, now: Millis) -> Result<RetentionReport, StorageError> {
         self.ensure_healthy()?;
-        let by_time = match self.config.retention_ms {
+        let delete = self.config.delete;
+        let by_time = match self.config.retention_ms.filter(|_| delete) {
             Some(retention) => self
                 .segments
                 .iter()
@@ -34,7 +38,7 @@ impl<S: Storage> Log<S> {
                 .count(),
             None => 0,
         };
-        let by_size = match self.config.retention_bytes {
+        let by_size = match self.config.retention_bytes.filter(|_| delete) {
             Some(retention) => {
                 let mut excess = self.size_bytes().saturating_sub(retention);
                 let inactive = &self.segments[..self.segments.len() - 1];
@@ -102,6 +106,10 @@ impl<S: Storage> Log<S> {
             count < self.segments.len(),
             "the active segment is never deleted"
         );
+        if count > 0 {
+            // A cleaning round holds segments by base offset: start it over later.
+            self.abort_cleaning()?;
+        }
         let new_start = self.segments[count].base_offset.max(self.log_start_offset);
         if new_start > self.log_start_offset {
             self.set_log_start_offset(new_start)?;

@@ -2,7 +2,7 @@
 //! and the summary (offsets, size, timestamps) the log decides rolling and retention by.
 
 use super::index::{OFFSET_ENTRY_BYTES, OffsetIndex, TIME_ENTRY_BYTES, TimeIndex};
-use crate::batch::{BatchHeader, BatchSummary, HEADER_BYTES, validate_batch};
+use crate::batch::{BatchHeader, BatchSummary, HEADER_BYTES, validate_stored_batch};
 use crate::storage::{Storage, StorageError};
 
 pub(super) const LOG_SUFFIX: &str = ".log";
@@ -191,7 +191,7 @@ impl Segment {
                     len - position
                 ));
             }
-            let summary = match validate_batch(&storage.read(&file, position, size)?) {
+            let summary = match validate_stored_batch(&storage.read(&file, position, size)?) {
                 Ok(summary) => summary,
                 Err(err) => return bad(err.to_string()),
             };

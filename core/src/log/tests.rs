@@ -14,7 +14,7 @@ fn config() -> LogConfig {
         retention_bytes: None,
         index_interval_bytes: 0,
         max_message_bytes: 10_000,
-        log_append_time: false,
+        ..LogConfig::default()
     }
 }
 
@@ -429,6 +429,47 @@ fn retention_by_size_keeps_the_log_within_bounds() {
 }
 
 #[test]
+fn retention_never_deletes_a_compact_only_log_by_time_or_size() {
+    // Issue 20: `cleanup.policy=compact` with a short retention.ms lost every record.
+    let compact_only = LogConfig {
+        retention_ms: Some(Millis(1000)),
+        retention_bytes: Some(100),
+        segment_bytes: 200,
+        delete: false,
+        compact: true,
+        ..config()
+    };
+    let mut log = Log::open(MemoryStorage::new(), compact_only).unwrap().0;
+    for i in 0..10 {
+        let mut builder = BatchBuilder::new();
+        let value = format!("value {i:03}");
+        builder.push(100 * i, Some(b"key"), Some(value.as_bytes()), &[]);
+        log.append(&mut builder.build(), 0, Millis(100 * i as u64))
+            .unwrap();
+    }
+    assert!(log.segments().len() > 2);
+    let report = log.apply_retention(Millis(1_000_000)).unwrap();
+    assert_eq!(report.deleted_segments, Vec::<i64>::new());
+    assert_eq!((log.log_start_offset(), log.log_end_offset()), (0, 10));
+    assert_eq!(read_all(&log).len(), 10);
+
+    // A log start moved by DeleteRecords still removes the segments below it.
+    log.delete_records_before(5).unwrap();
+    let report = log.apply_retention(Millis(1_000_000)).unwrap();
+    assert_eq!(report.log_start_offset, 5);
+    assert!(log.segments()[0].next_offset > 5);
+
+    // `compact,delete` keeps both behaviours: time retention deletes again.
+    log.set_config(LogConfig {
+        delete: true,
+        ..compact_only
+    });
+    let report = log.apply_retention(Millis(1_000_000)).unwrap();
+    assert!(!report.deleted_segments.is_empty());
+    assert_eq!(log.log_start_offset(), 10);
+}
+
+#[test]
 fn recovery_cuts_a_torn_tail_and_reports_it() {
     let mut storage = FaultyStorage::new(MemoryStorage::new()).unwrap();
     storage.append("00000000000000000000.log", &[]).unwrap();
@@ -524,6 +565,46 @@ fn replicated_batches_keep_their_offsets_and_must_continue_the_log() {
             got: 0
         }
     );
+}
+
+#[test]
+fn replicated_batches_may_skip_offsets_a_cleaner_removed() {
+    let mut leader = empty_log();
+    for i in 0..8 {
+        append(&mut leader, &[&format!("value {i:03}")], 1);
+    }
+    let mut fetched = Vec::new();
+    while (fetched.len() as u64) < leader.size_bytes() {
+        let next = split_batches(&fetched)
+            .unwrap()
+            .last()
+            .map_or(0, |(_, s)| s.header.next_offset());
+        fetched.extend(leader.read(next, 10_000).unwrap().records);
+    }
+    let batches = split_batches(&fetched).unwrap();
+    // Offsets 2..=4 compacted away on the leader: the follower gets 0, 1, 5, 6, 7.
+    let mut compacted = Vec::new();
+    for (range, summary) in &batches {
+        if !(2..=4).contains(&summary.header.base_offset) {
+            compacted.extend_from_slice(&fetched[range.clone()]);
+        }
+    }
+    // Two batches per segment: the batch at 5 starts a new segment, at the log end (2).
+    let small = LogConfig {
+        segment_bytes: 160,
+        ..config()
+    };
+    let storage = FaultyStorage::new(MemoryStorage::new()).unwrap();
+    let mut follower = Log::open(storage, small).unwrap().0;
+    assert_eq!(follower.append_replicated(&compacted, Millis(1)), Ok(8));
+    let bases: Vec<i64> = follower.segments().iter().map(|s| s.base_offset).collect();
+    assert_eq!(bases[..2], [0, 2], "rolled at the log end across the gap");
+    follower.flush().unwrap();
+    let (follower, report) = Log::open(follower.into_storage(), small).unwrap();
+    assert_eq!(report.truncated, None, "a gap is not a lost tail");
+    assert_eq!(follower.log_end_offset(), 8);
+    let read = follower.read(3, 10_000).unwrap().records;
+    assert_eq!(split_batches(&read).unwrap()[0].1.header.base_offset, 5);
 }
 
 #[test]

@@ -17,12 +17,16 @@ impl<S: Storage> Log<S> {
         if offset >= self.log_end_offset {
             return Ok(self.log_end_offset);
         }
+        self.abort_cleaning()?;
         if offset < self.log_start_offset {
             self.restart_at(offset)?;
         } else {
             self.truncate_tail(offset)?;
         }
         self.flushed_offset = self.flushed_offset.min(self.log_end_offset);
+        // What comes next at the truncated offsets is dirty (Kafka's
+        // `LogCleanerManager.maybeTruncateCheckpoint`).
+        self.lower_cleaner_checkpoint(self.log_end_offset)?;
         self.rebuild_producer_state()?;
         self.assert_invariants();
         Ok(self.log_end_offset)
@@ -31,6 +35,7 @@ impl<S: Storage> Log<S> {
     /// Empties the log and starts it over at `offset` (Kafka's `truncateFullyAndStartAt`).
     pub(super) fn restart_at(&mut self, offset: i64) -> Result<(), StorageError> {
         assert!(offset >= 0);
+        self.abort_cleaning()?;
         let written = checkpoint::write(&mut self.storage, offset);
         self.guard(written)?;
         for segment in std::mem::take(&mut self.segments) {

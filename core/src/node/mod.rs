@@ -55,7 +55,7 @@ use crate::controller::{
 };
 use crate::group::{
     Coordinator, CoordinatorConfig, DeleteGroupError, GroupEvent, GroupRecord, LagRow,
-    Output as GroupOutput, RequestId,
+    OffsetDeleteError, OffsetDeleteResults, Output as GroupOutput, RequestId,
 };
 use crate::{ErrorCode, Millis};
 use producer_ids::ProducerIds;
@@ -171,8 +171,9 @@ pub struct Node<F: StorageFactory> {
     image: MetadataImage,
     metadata_offset: u64,
     broker_epoch: Option<u64>,
-    /// The partition states already handed to the broker.
-    applied: BTreeMap<TopicPartition, PartitionState>,
+    /// The partition states and settings already handed to the broker: a change of either
+    /// (leader, ISR, a topic or dynamic broker config) is handed again.
+    applied: BTreeMap<TopicPartition, (PartitionState, PartitionSettings)>,
     next_heartbeat: Millis,
     producer_ids: ProducerIds,
     /// The controller role and its metadata log (every record it committed, in order).
@@ -290,12 +291,26 @@ impl<F: StorageFactory> Node<F> {
         self.broker_epoch
     }
 
+    /// This broker's config: the static one under the dynamic configs the metadata holds
+    /// (the cluster default, then this broker's own; KIP-226).
+    pub fn broker_config(&self) -> BrokerConfig {
+        let image = self.image();
+        self.config
+            .broker
+            .with_dynamic(
+                image.broker_configs(""),
+                image.broker_configs(&self.config.node_id.to_string()),
+            )
+            .unwrap_or_else(|_| self.config.broker.clone())
+    }
+
     /// A topic's effective config as this node's metadata has it: the broker's topic
     /// defaults under the topic's overrides (Kafka's `LogConfig` from the metadata image).
     pub fn topic_config(&self, topic: &str) -> Option<TopicConfig> {
+        let broker_config = self.broker_config();
         self.image()
             .topic(topic)
-            .map(|t| effective_config(&self.config.broker, t))
+            .map(|t| effective_config(&broker_config, t))
     }
 
     /// Lag of every group on every partition it committed to or owns, against the high
@@ -374,7 +389,20 @@ impl<F: StorageFactory> Node<F> {
                 self.respond(request, Response::LeaveGroup(results));
             }
             Request::OffsetCommit(commit) if self.coordinator.is_some() => {
-                let results = self.coordinator_mut().handle_offset_commit(&commit, now);
+                // Offsets of partitions this node's metadata does not know are refused (a
+                // coordinator-only node, the simulator's, has no metadata to check against).
+                let knows_metadata = self.broker.is_some() || self.controller.is_some();
+                let image = match (&self.broker, &self.controller) {
+                    (None, Some(controller)) => controller.image(),
+                    _ => &self.image,
+                };
+                let results = self
+                    .coordinator
+                    .as_mut()
+                    .expect("guarded")
+                    .handle_offset_commit_of_existing(&commit, now, |tp| {
+                        !knows_metadata || image.contains_partition(&tp.topic, tp.partition)
+                    });
                 // The records come out first: they are durable before the answer goes.
                 self.drain_roles(now);
                 self.respond(request, Response::OffsetCommit(results));
@@ -544,6 +572,28 @@ impl<F: StorageFactory> Node<F> {
                 .collect();
         };
         let results = coordinator.delete_groups(groups, now);
+        self.drain_roles(now);
+        results
+    }
+
+    /// OffsetDelete (KIP-496) of partitions that exist, one group.
+    pub fn delete_offsets(
+        &mut self,
+        now: Millis,
+        group: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<OffsetDeleteResults, OffsetDeleteError> {
+        let Some(coordinator) = &mut self.coordinator else {
+            return Err(OffsetDeleteError::NotCoordinator);
+        };
+        let knows_metadata = self.broker.is_some() || self.controller.is_some();
+        let image = match (&self.broker, &self.controller) {
+            (None, Some(controller)) => controller.image(),
+            _ => &self.image,
+        };
+        let results = coordinator.delete_offsets_of_existing(group, partitions, now, |tp| {
+            !knows_metadata || image.contains_partition(&tp.topic, tp.partition)
+        });
         self.drain_roles(now);
         results
     }
@@ -821,12 +871,13 @@ impl<F: StorageFactory> Node<F> {
             self.metadata_offset += 1;
         }
         let node_id = self.config.node_id;
+        let broker_config = self.broker_config();
         let hosted: Vec<(TopicPartition, PartitionState, PartitionSettings)> = self
             .image
             .replicas_on(node_id)
             .map(|(topic, index, state)| {
-                let topic_config = effective_config(&self.config.broker, topic);
-                let settings = PartitionSettings::from_configs(&topic_config, &self.config.broker);
+                let topic_config = effective_config(&broker_config, topic);
+                let settings = PartitionSettings::from_configs(&topic_config, &broker_config);
                 (
                     TopicPartition::new(topic.name.clone(), index as i32),
                     state.clone(),
@@ -836,7 +887,11 @@ impl<F: StorageFactory> Node<F> {
             .collect();
         let broker = self.broker.as_mut().expect("checked above");
         for (tp, state, settings) in hosted {
-            if self.applied.get(&tp) == Some(&state) {
+            if self
+                .applied
+                .get(&tp)
+                .is_some_and(|(s, p)| *s == state && *p == settings)
+            {
                 continue;
             }
             match broker.apply_partition(&tp, &state, settings, now) {
@@ -859,7 +914,7 @@ impl<F: StorageFactory> Node<F> {
                     continue;
                 }
             }
-            self.applied.insert(tp, state);
+            self.applied.insert(tp, (state, settings));
         }
         for topic in deleted {
             self.applied.retain(|tp, _| tp.topic != topic);

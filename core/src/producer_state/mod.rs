@@ -37,10 +37,19 @@ pub struct ProducerEntry {
     pub epoch: i16,
     /// The most recent batches, oldest first, at most [`MAX_CACHED_BATCHES`].
     pub batches: VecDeque<BatchMetadata>,
+    /// The max timestamp of its last batch (Kafka's `lastTimestamp`, milliseconds), as
+    /// DescribeProducers reports it; -1 when unknown.
+    #[serde(default = "no_timestamp")]
+    pub last_timestamp: i64,
+}
+
+fn no_timestamp() -> i64 {
+    -1
 }
 
 impl ProducerEntry {
-    fn last_sequence(&self) -> Option<i32> {
+    /// The sequence number of its last record, if it has a batch in the log.
+    pub fn last_sequence(&self) -> Option<i32> {
         self.batches.back().map(|batch| batch.last_sequence)
     }
 }
@@ -67,6 +76,11 @@ impl ProducerStateTable {
 
     pub fn get(&self, producer_id: i64) -> Option<&ProducerEntry> {
         self.producers.get(&producer_id)
+    }
+
+    /// Every producer with its state, by producer id.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, &ProducerEntry)> {
+        self.producers.iter().map(|(&id, entry)| (id, entry))
     }
 
     pub fn len(&self) -> usize {
@@ -139,7 +153,9 @@ impl ProducerStateTable {
             .or_insert_with(|| ProducerEntry {
                 epoch: header.producer_epoch,
                 batches: VecDeque::new(),
+                last_timestamp: -1,
             });
+        entry.last_timestamp = header.max_timestamp;
         if header.producer_epoch != entry.epoch {
             entry.epoch = header.producer_epoch;
             entry.batches.clear();

@@ -40,6 +40,9 @@ impl Storage for DiskPartition {
     fn delete(&mut self, file: &str) -> Result<(), StorageError> {
         lock(&self.0).delete(file)
     }
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+        lock(&self.0).rename(from, to)
+    }
     fn list(&self) -> Result<Vec<String>, StorageError> {
         lock(&self.0).list()
     }

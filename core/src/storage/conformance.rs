@@ -12,6 +12,7 @@ pub fn check_backend<S: Storage>(make: impl Fn() -> S) {
     delete_and_list(make());
     missing_files_are_not_found(make());
     sync_keeps_contents(make());
+    rename_moves_and_replaces(make());
 }
 
 fn all(storage: &impl Storage, file: &str) -> Vec<u8> {
@@ -81,6 +82,7 @@ fn missing_files_are_not_found(mut storage: impl Storage) {
         not_found.clone().map(|_: u64| Vec::new())
     );
     assert_eq!(storage.truncate("nope", 0), not_found.clone().map(drop));
+    assert_eq!(storage.rename("nope", "other"), not_found.clone().map(drop));
     assert_eq!(storage.delete("nope"), not_found.map(drop));
 }
 
@@ -90,4 +92,32 @@ fn sync_keeps_contents(mut storage: impl Storage) {
     storage.append("f", b"def").unwrap();
     storage.sync("f").unwrap();
     assert_eq!(all(&storage, "f"), b"abcdef");
+}
+
+fn rename_moves_and_replaces(mut storage: impl Storage) {
+    storage
+        .append("00000000000000000000.log.cleaned", b"new")
+        .unwrap();
+    storage.sync("00000000000000000000.log.cleaned").unwrap();
+    storage
+        .append("00000000000000000000.log", b"old contents")
+        .unwrap();
+    storage
+        .rename(
+            "00000000000000000000.log.cleaned",
+            "00000000000000000000.log.swap",
+        )
+        .unwrap();
+    assert_eq!(
+        storage.list().unwrap(),
+        ["00000000000000000000.log", "00000000000000000000.log.swap"]
+    );
+    storage
+        .rename("00000000000000000000.log.swap", "00000000000000000000.log")
+        .unwrap();
+    assert_eq!(storage.list().unwrap(), ["00000000000000000000.log"]);
+    assert_eq!(all(&storage, "00000000000000000000.log"), b"new");
+    // The renamed file goes on as itself: appends land after its contents.
+    storage.append("00000000000000000000.log", b"er").unwrap();
+    assert_eq!(all(&storage, "00000000000000000000.log"), b"newer");
 }

@@ -11,13 +11,16 @@ use super::{Storage, StorageError};
 /// The model follows the [`Storage`] contract: appended bytes become durable at `sync`;
 /// `truncate` and `delete` are durable at once; a file never synced does not survive a crash
 /// (unless part of its unsynced tail happens to be kept).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct FaultyStorage<S> {
     inner: S,
     /// Durable length of each file that has been synced at least once.
     durable_len: BTreeMap<String, u64>,
-    /// How many of the next write operations (append, truncate, delete, sync) fail outright.
+    /// How many of the next write operations (append, truncate, delete, rename, sync) fail
+    /// outright.
     failing_writes: u32,
+    /// After this many more successful write operations, every write fails (until a crash).
+    writes_before_failing: Option<u32>,
     /// The next append writes only this many bytes, then fails.
     torn_append_bytes: Option<usize>,
 }
@@ -34,6 +37,7 @@ impl<S: Storage> FaultyStorage<S> {
             inner,
             durable_len,
             failing_writes: 0,
+            writes_before_failing: None,
             torn_append_bytes: None,
         })
     }
@@ -41,6 +45,12 @@ impl<S: Storage> FaultyStorage<S> {
     /// The next `count` write operations fail without touching the files.
     pub fn fail_next_writes(&mut self, count: u32) {
         self.failing_writes = count;
+    }
+
+    /// Lets `count` more write operations succeed, then fails every one after them until
+    /// [`FaultyStorage::crash`]: a disk dying at an exact point of a multi-step operation.
+    pub fn fail_writes_after(&mut self, count: u32) {
+        self.writes_before_failing = Some(count);
     }
 
     /// The next append writes only its first `kept_bytes` bytes and then reports failure, as
@@ -54,6 +64,7 @@ impl<S: Storage> FaultyStorage<S> {
     /// a batch in two). Files never synced and left empty disappear.
     pub fn crash(&mut self, unsynced_bytes_kept: u64) -> Result<(), StorageError> {
         self.failing_writes = 0;
+        self.writes_before_failing = None;
         self.torn_append_bytes = None;
         for file in self.inner.list()? {
             let len = self.inner.len(&file)?;
@@ -88,8 +99,16 @@ impl<S: Storage> FaultyStorage<S> {
     }
 
     fn injected_failure(&mut self, file: &str) -> Result<(), StorageError> {
-        if self.failing_writes > 0 {
-            self.failing_writes -= 1;
+        let dead = match &mut self.writes_before_failing {
+            Some(0) => true,
+            Some(remaining) => {
+                *remaining -= 1;
+                false
+            }
+            None => false,
+        };
+        if dead || self.failing_writes > 0 {
+            self.failing_writes = self.failing_writes.saturating_sub(1);
             return Err(StorageError::Io {
                 file: file.to_string(),
                 reason: "injected failure".into(),
@@ -133,6 +152,17 @@ impl<S: Storage> Storage for FaultyStorage<S> {
         self.injected_failure(file)?;
         self.inner.delete(file)?;
         self.durable_len.remove(file);
+        Ok(())
+    }
+
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+        self.injected_failure(from)?;
+        self.inner.rename(from, to)?;
+        // The name moves durably; how much of the contents is durable moves with it.
+        self.durable_len.remove(to);
+        if let Some(durable) = self.durable_len.remove(from) {
+            self.durable_len.insert(to.to_string(), durable);
+        }
         Ok(())
     }
 
@@ -199,6 +229,23 @@ mod tests {
         assert_eq!(contents(&storage, "a").as_deref(), Some(&b"xy"[..]));
         storage.append("a", b"!").unwrap();
         assert_eq!(contents(&storage, "a").as_deref(), Some(&b"xy!"[..]));
+    }
+
+    #[test]
+    fn a_rename_is_durable_and_keeps_what_was_unsynced_unsynced() {
+        let mut storage = FaultyStorage::new(MemoryStorage::new()).unwrap();
+        storage.append("old", b"replaced").unwrap();
+        storage.sync("old").unwrap();
+        storage.append("new.tmp", b"synced").unwrap();
+        storage.sync("new.tmp").unwrap();
+        storage.append("new.tmp", b" unsynced").unwrap();
+        storage.rename("new.tmp", "old").unwrap();
+        storage.crash(0).unwrap();
+        assert_eq!(contents(&storage, "old").as_deref(), Some(&b"synced"[..]));
+        assert_eq!(contents(&storage, "new.tmp"), None);
+        storage.fail_next_writes(1);
+        assert!(storage.rename("old", "other").is_err());
+        assert_eq!(contents(&storage, "old").as_deref(), Some(&b"synced"[..]));
     }
 
     #[test]

@@ -63,6 +63,15 @@ impl Storage for MemoryStorage {
             .ok_or_else(|| StorageError::NotFound(file.to_string()))
     }
 
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+        let data = self
+            .files
+            .remove(from)
+            .ok_or_else(|| StorageError::NotFound(from.to_string()))?;
+        self.files.insert(to.to_string(), data);
+        Ok(())
+    }
+
     fn list(&self) -> Result<Vec<String>, StorageError> {
         Ok(self.files.keys().cloned().collect())
     }

@@ -46,6 +46,9 @@ impl StorageError {
 ///   at its end.
 /// - `read` returns up to `len` bytes from `position`, fewer only at the end of the file.
 /// - `truncate` to a length at or beyond the end is a no-op.
+/// - `rename` moves a file to a new name atomically, replacing a file of that name if any:
+///   after a crash either the old name or the new one holds the contents, never both or
+///   neither. The log cleaner swaps a cleaned segment in this way.
 /// - Appended bytes are durable once `sync` of that file returns; the file's existence too.
 ///   `truncate` and `delete` are durable when they return (the file backend syncs them), which
 ///   keeps recovery reasoning simple: only appended tails can vanish in a crash.
@@ -56,6 +59,9 @@ pub trait Storage {
     fn len(&self, file: &str) -> Result<u64, StorageError>;
     fn truncate(&mut self, file: &str, len: u64) -> Result<(), StorageError>;
     fn delete(&mut self, file: &str) -> Result<(), StorageError>;
+    /// Renames `from` to `to`, replacing `to` if it exists (POSIX `rename`); durable when it
+    /// returns. The bytes of `from` not yet synced stay as they were: not synced.
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError>;
     /// The names of all files, sorted.
     fn list(&self) -> Result<Vec<String>, StorageError>;
     /// Makes everything appended to `file` so far durable (fsync).

@@ -7,7 +7,7 @@ use anyhow::Context;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::{BrokerId, FetchRequest, ListOffsetsRequest};
-use kafka_protocol::records::RecordBatchDecoder;
+use partita_core::batch::{BatchHeader, HEADER_BYTES, Record, decode_records_section};
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,7 @@ use super::group_member::{GroupMember, Membership};
 use super::produce::partition_count;
 use crate::cli::ConsumeArgs;
 use crate::client::KafkaClient;
+use crate::decompress::{DECOMPRESSED_BATCH_MAX_BYTES, decompress};
 use crate::kafka::topic_name;
 
 const LIST_OFFSETS_VERSION: i16 = 7;
@@ -157,17 +158,15 @@ fn fetch_and_print(
                 &format!("fetching {}-{}", args.topic, data.partition_index),
                 None,
             )?;
-            let mut records = data.records.unwrap_or_default();
+            let records = data.records.unwrap_or_default();
             let position = positions
                 .iter_mut()
                 .find(|(p, _)| *p == data.partition_index)
                 .context("an unasked partition")?;
-            for set in
-                RecordBatchDecoder::decode_all(&mut records).context("decoding record batches")?
-            {
+            for batch in decode_batches(&records)? {
                 // The first batch may start before the position asked for.
                 let from = position.1;
-                for record in set.records.into_iter().filter(|r| r.offset >= from) {
+                for record in batch.into_iter().filter(|r| r.offset >= from) {
                     if *printed == limit {
                         return Ok(*printed > before);
                     }
@@ -187,6 +186,30 @@ fn fetch_and_print(
         }
     }
     Ok(*printed > before)
+}
+
+/// The records of each whole batch in a fetched records set (a cut batch at the end is left
+/// for the next fetch, as Kafka's consumers do). Compressed batches are inflated with a bound
+/// and every count is checked against the bytes behind it: a hostile broker gets an error,
+/// not an abort.
+fn decode_batches(records: &[u8]) -> anyhow::Result<Vec<Vec<Record>>> {
+    let mut batches = Vec::new();
+    let mut rest = records;
+    while rest.len() >= HEADER_BYTES {
+        let header = BatchHeader::parse(rest).context("a record batch header")?;
+        let Some(batch) = rest.get(..header.size_bytes()) else {
+            break;
+        };
+        let section = decompress(
+            header.compression()?,
+            &batch[HEADER_BYTES..],
+            DECOMPRESSED_BATCH_MAX_BYTES,
+        )
+        .with_context(|| format!("the batch at offset {}", header.base_offset))?;
+        batches.push(decode_records_section(&header, &section)?);
+        rest = &rest[batch.len()..];
+    }
+    Ok(batches)
 }
 
 fn list_offset(

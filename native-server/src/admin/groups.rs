@@ -45,6 +45,12 @@ pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
         list(&mut client)?
     } else if args.reset_offsets {
         reset_offsets::run(&mut client, &args)?
+    } else if args.delete_offsets {
+        let group = args.group.as_deref().context("--group is required")?;
+        let topic = args.topic.as_deref().context("--topic is required")?;
+        let mut coordinator =
+            connect_to_coordinator(&mut client, &args.bootstrap_server, &args.login, group)?;
+        super::delete_offsets::run(coordinator.as_mut().unwrap_or(&mut client), group, topic)?
     } else if args.delete {
         let group = args
             .group

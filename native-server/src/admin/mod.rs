@@ -1,9 +1,12 @@
 //! The admin commands (`partita topics`, `partita groups`): Kafka clients over the wire
 //! protocol, printing what `kafka-topics.sh` and `kafka-consumer-groups.sh` print.
 
+pub mod configs;
 pub mod consume;
+mod delete_offsets;
 mod group_member;
 pub mod groups;
+pub mod log_dirs;
 mod offsets;
 pub mod produce;
 mod reset_offsets;

@@ -27,6 +27,7 @@ pub struct EngineConfig {
 
 pub struct State {
     pub node: Node<FileStorageFactory>,
+    data_dir: PathBuf,
     metadata_log: JsonLog<MetadataRecord>,
     group_log: JsonLog<GroupRecord>,
     replies: HashMap<RequestRef, oneshot::Sender<Response>>,
@@ -60,6 +61,7 @@ impl State {
         );
         let mut state = State {
             node,
+            data_dir: config.data_dir.clone(),
             metadata_log,
             group_log,
             replies: HashMap::new(),
@@ -76,6 +78,11 @@ impl State {
             std::fs::remove_dir_all(&dir)?;
         }
         Ok(state)
+    }
+
+    /// The data directory (`--data-dir`): Kafka's one log directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
     }
 
     pub fn image(&self) -> &MetadataImage {

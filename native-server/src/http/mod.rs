@@ -7,11 +7,16 @@ pub mod metrics;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::kafka::Node;
+
+/// The largest request body any route reads. Every route is a GET today and reads none; the
+/// limit holds for whatever route reads one later (axum's own default is 2 MB).
+pub const HTTP_BODY_MAX_BYTES: usize = 64 * 1024;
 
 pub fn router(node: Arc<Node>) -> Router {
     Router::new()
@@ -23,6 +28,7 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/api/topics", get(api::topics))
         .route("/api/groups", get(api::groups))
         .route("/metrics", get(metrics::render))
+        .layer(DefaultBodyLimit::max(HTTP_BODY_MAX_BYTES))
         .with_state(node)
 }
 

@@ -10,12 +10,12 @@ use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeade
 use kafka_protocol::protocol::{Decodable, Encodable};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, watch};
 
-use super::frame::{frame, read_frame};
+use super::frame::{FrameError, frame, read_body, read_length};
 use super::node::Node;
 use super::sasl::Session;
-use super::{ClientInfo, api_versions, dispatch, versions};
+use super::{ClientInfo, api_versions, capture, dispatch, guard, versions};
 
 /// Why a connection is closed instead of answered. Kafka closes the connection in all these
 /// cases (except an unsupported ApiVersions version, which gets an answer); the broker goes on.
@@ -46,6 +46,8 @@ pub enum ProtocolError {
     Unauthenticated(ApiKey),
     #[error("SASL authentication failed")]
     AuthenticationFailed,
+    #[error(transparent)]
+    Refused(#[from] guard::Refusal),
     #[error("malformed {api:?} v{version} request: {reason}")]
     Malformed {
         api: ApiKey,
@@ -65,10 +67,10 @@ pub async fn serve(
     let mut session = Session::new(&node.sasl_users);
     loop {
         let frame_read = tokio::select! {
-            read = read_frame(&mut socket) => read,
+            read = next_request(&mut socket, &node, &session) => read,
             _ = shutdown.changed() => break,
         };
-        let request = match frame_read {
+        let (request, _memory) = match frame_read {
             Ok(Some(request)) => request,
             Ok(None) => break,
             Err(e) => {
@@ -97,6 +99,47 @@ pub async fn serve(
     node.metrics.connections.dec();
 }
 
+/// Why no request was read.
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    #[error("idle for connections.max.idle.ms ({0} ms)")]
+    Idle(u64),
+}
+
+/// Reads the next request frame within `connections.max.idle.ms`, bounded by
+/// `socket.request.max.bytes` (`sasl.server.max.receive.size` before a login), holding its
+/// bytes of `queued.max.request.bytes` until the returned permit is dropped (once answered).
+async fn next_request(
+    socket: &mut TcpStream,
+    node: &Node,
+    session: &Session,
+) -> Result<Option<(Bytes, Option<OwnedSemaphorePermit>)>, ReadError> {
+    let limits = &node.limits;
+    let idle = limits.idle_timeout();
+    let (max, limit) = if session.logged_in() {
+        (limits.socket_request_max_bytes, "socket.request.max.bytes")
+    } else {
+        (
+            limits.sasl_server_max_receive_size,
+            "sasl.server.max.receive.size",
+        )
+    };
+    let timed_out = |_| ReadError::Idle(limits.connections_max_idle_ms);
+    let length = tokio::time::timeout(idle, read_length(socket, max, limit))
+        .await
+        .map_err(timed_out)??;
+    let Some(length) = length else {
+        return Ok(None);
+    };
+    let permit = node.request_memory.acquire(length).await;
+    let body = tokio::time::timeout(idle, read_body(socket, length))
+        .await
+        .map_err(timed_out)??;
+    Ok(Some((body, permit)))
+}
+
 /// The encoded response to one request (`None`: the request wants none, like a produce with
 /// acks=0), and whether the connection closes once it is sent (and why).
 pub struct Answer {
@@ -115,7 +158,7 @@ impl Answer {
 
 /// Decodes one request, handles it and encodes the response.
 pub async fn answer(
-    mut request: Bytes,
+    request: Bytes,
     peer: SocketAddr,
     node: &Node,
     session: &mut Session,
@@ -150,17 +193,10 @@ pub async fn answer(
         });
     }
 
-    let malformed = |reason: anyhow::Error| ProtocolError::Malformed {
-        api,
-        version,
-        reason: format!("{reason:#}"),
-    };
     if !session.allows(api) {
         return Err(ProtocolError::Unauthenticated(api));
     }
-    let header = RequestHeader::decode(&mut request, api.request_header_version(version))
-        .map_err(malformed)?;
-    let body = RequestKind::decode(api, &mut request, version).map_err(malformed)?;
+    let (header, body) = decode_request(api, version, request)?;
     // SASL belongs to the connection, not to the engine.
     let body = match body {
         RequestKind::SaslHandshake(r) => {
@@ -199,6 +235,27 @@ pub async fn answer(
         response,
         close: None,
     })
+}
+
+/// Decodes a whole request frame (header and body) of a supported `api` and `version`, after
+/// the guard (`guard::check_request`) has walked it against Kafka's schema: the codec then
+/// never sees a count or length larger than the bytes behind it (issue 17).
+pub fn decode_request(
+    api: ApiKey,
+    version: i16,
+    mut request: Bytes,
+) -> Result<(RequestHeader, RequestKind), ProtocolError> {
+    guard::check_request(&request)?;
+    capture::request(api as i16, version, &request);
+    let malformed = |reason: anyhow::Error| ProtocolError::Malformed {
+        api,
+        version,
+        reason: format!("{reason:#}"),
+    };
+    let header = RequestHeader::decode(&mut request, api.request_header_version(version))
+        .map_err(malformed)?;
+    let body = RequestKind::decode(api, &mut request, version).map_err(malformed)?;
+    Ok((header, body))
 }
 
 /// Encodes a response. Failing here is a bug in a handler (a field set that the version does

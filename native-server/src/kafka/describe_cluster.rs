@@ -3,13 +3,22 @@
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeClusterResponse};
 
+use partita_core::acl::ResourceType;
+
 use super::convert::str_bytes;
 use super::node::Node;
 
 pub async fn handle(
-    _request: DescribeClusterRequest,
+    request: DescribeClusterRequest,
     node: &Node,
 ) -> anyhow::Result<DescribeClusterResponse> {
+    // KIP-430: every operation, as Kafka answers without an authorizer; else the schema's
+    // default (i32::MIN), as Kafka leaves it.
+    let operations = if request.include_cluster_authorized_operations {
+        ResourceType::Cluster.authorized_operations()
+    } else {
+        i32::MIN
+    };
     let cluster_id = str_bytes(node.cluster_id.clone());
     node.engine
         .call(move |state| {
@@ -28,6 +37,7 @@ pub async fn handle(
                 .with_cluster_id(cluster_id)
                 .with_controller_id(BrokerId(state.node_id()))
                 .with_brokers(brokers)
+                .with_cluster_authorized_operations(operations)
         })
         .await
 }

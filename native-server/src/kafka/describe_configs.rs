@@ -1,15 +1,19 @@
-//! DescribeConfigs: a topic's configs (its own and the broker defaults it inherits), or the
-//! broker's.
+//! DescribeConfigs: a topic's configs (its own and the broker defaults it inherits), this
+//! broker's, or the cluster-wide dynamic default's (broker `""`), with their sources, and on
+//! request their synonyms in order of precedence (v1+) and Kafka's documentation (v3+), as
+//! Kafka's `ConfigHelper` answers.
 
 use kafka_protocol::messages::describe_configs_response::{
-    DescribeConfigsResourceResult, DescribeConfigsResult,
+    DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
 };
 use kafka_protocol::messages::{DescribeConfigsRequest, DescribeConfigsResponse};
 use partita_core::ErrorCode;
-use partita_core::config::{ConfigEntry, describe_broker};
+use partita_core::config::ConfigEntry;
+use partita_core::controller::BrokerId;
 
 use super::convert::str_bytes;
 use super::node::Node;
+use crate::engine::Refusal;
 
 pub const TOPIC_RESOURCE: i8 = 2;
 pub const BROKER_RESOURCE: i8 = 4;
@@ -20,6 +24,8 @@ pub async fn handle(
     node: &Node,
 ) -> anyhow::Result<DescribeConfigsResponse> {
     let node_id = node.node_id;
+    let synonyms = request.include_synonyms;
+    let documentation = request.include_documentation && version >= 3;
     node.engine
         .call(move |state| {
             let results = request
@@ -27,23 +33,19 @@ pub async fn handle(
                 .into_iter()
                 .map(|resource| {
                     let name = resource.resource_name.to_string();
-                    let entries: Result<Vec<ConfigEntry>, (ErrorCode, String)> = match resource
-                        .resource_type
-                    {
-                        TOPIC_RESOURCE => state.controller().describe_topic_configs(&name).ok_or((
-                            ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
-                            format!("topic {name} does not exist"),
-                        )),
-                        BROKER_RESOURCE if name == node_id.to_string() || name.is_empty() => {
-                            Ok(describe_broker(state.broker_config()))
-                        }
-                        BROKER_RESOURCE => Err((
-                            ErrorCode::INVALID_REQUEST,
-                            format!("this is broker {node_id}, not {name}"),
-                        )),
+                    let entries = match resource.resource_type {
+                        TOPIC_RESOURCE => state
+                            .controller()
+                            .describe_topic_configs(&name, node_id)
+                            .ok_or((
+                                ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                                format!("topic {name} does not exist"),
+                            )),
+                        BROKER_RESOURCE => check_broker(&name, node_id, false)
+                            .map(|()| state.controller().describe_broker_configs(&name)),
                         other => Err((
                             ErrorCode::INVALID_REQUEST,
-                            format!("resource type {other} is not supported"),
+                            format!("Unsupported resource type: {other}"),
                         )),
                     };
                     // No list, or an empty one, asks for every config.
@@ -65,18 +67,7 @@ pub async fn handle(
                                     keys.as_ref()
                                         .is_none_or(|keys| keys.iter().any(|k| k == e.name))
                                 })
-                                .map(|e| {
-                                    let config = DescribeConfigsResourceResult::default()
-                                        .with_name(str_bytes(e.name))
-                                        .with_value(Some(str_bytes(e.value)))
-                                        .with_read_only(e.read_only)
-                                        .with_config_source(e.source.code());
-                                    if version >= 3 {
-                                        config.with_config_type(e.config_type.code())
-                                    } else {
-                                        config
-                                    }
-                                })
+                                .map(|e| to_wire(e, version, synonyms, documentation))
                                 .collect(),
                         ),
                     }
@@ -85,4 +76,62 @@ pub async fn handle(
             DescribeConfigsResponse::default().with_results(results)
         })
         .await
+}
+
+/// A broker resource names this broker or (empty) the cluster default, with Kafka's messages:
+/// DescribeConfigs' (`ConfigHelper`) or, with `altering`, the alter APIs'
+/// (`ConfigAdminManager`).
+pub fn check_broker(name: &str, node_id: BrokerId, altering: bool) -> Result<(), Refusal> {
+    if name.is_empty() {
+        return Ok(());
+    }
+    let message = match name.parse::<BrokerId>() {
+        Ok(id) if id == node_id => return Ok(()),
+        Ok(_) if altering => {
+            format!("Unexpected broker id, expected {node_id}, but received {name}")
+        }
+        Ok(_) => {
+            format!("Unexpected broker id, expected {node_id} or empty string, but received {name}")
+        }
+        Err(_) if altering => format!("Node id must be an integer, but it is: {name}"),
+        Err(_) => format!("Broker id must be an integer, but it is: {name}"),
+    };
+    Err((ErrorCode::INVALID_REQUEST, message))
+}
+
+/// One entry, with only the fields `version` has.
+fn to_wire(
+    entry: ConfigEntry,
+    version: i16,
+    include_synonyms: bool,
+    include_documentation: bool,
+) -> DescribeConfigsResourceResult {
+    let synonyms = if include_synonyms {
+        entry
+            .synonyms
+            .into_iter()
+            .map(|s| {
+                DescribeConfigsSynonym::default()
+                    .with_name(str_bytes(s.name))
+                    .with_value(s.value.map(str_bytes))
+                    .with_source(s.source.code())
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let config = DescribeConfigsResourceResult::default()
+        .with_name(str_bytes(entry.name))
+        .with_value(entry.value.map(str_bytes))
+        .with_read_only(entry.read_only)
+        .with_is_sensitive(entry.is_sensitive)
+        .with_config_source(entry.source.code())
+        .with_synonyms(synonyms);
+    if version >= 3 {
+        config
+            .with_config_type(entry.config_type.code())
+            .with_documentation(include_documentation.then(|| str_bytes(entry.documentation)))
+    } else {
+        config
+    }
 }

@@ -3,6 +3,8 @@
 use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse, GroupId};
 
+use partita_core::acl::ResourceType;
+
 use super::convert::str_bytes;
 use super::node::Node;
 
@@ -11,6 +13,9 @@ pub async fn handle(
     version: i16,
     node: &Node,
 ) -> anyhow::Result<DescribeGroupsResponse> {
+    // KIP-430 (v3+): every operation, as Kafka answers without an authorizer.
+    let operations = (version >= 3 && request.include_authorized_operations)
+        .then(|| ResourceType::Group.authorized_operations());
     let ids: Vec<String> = request.groups.iter().map(|g| g.to_string()).collect();
     let described = node
         .engine
@@ -46,6 +51,7 @@ pub async fn handle(
                 .with_protocol_type(str_bytes(g.protocol_type))
                 .with_protocol_data(str_bytes(g.protocol_name))
                 .with_members(members)
+                .with_authorized_operations(operations.unwrap_or(i32::MIN))
         })
         .collect();
     Ok(DescribeGroupsResponse::default().with_groups(groups))

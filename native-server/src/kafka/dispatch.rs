@@ -33,6 +33,7 @@ pub async fn handle(
         Req::DescribeConfigs(r) => {
             Res::DescribeConfigs(describe_configs::handle(r, version, node).await?)
         }
+        Req::AlterConfigs(r) => Res::AlterConfigs(alter_configs::handle(r, node).await?),
         Req::IncrementalAlterConfigs(r) => {
             Res::IncrementalAlterConfigs(incremental_alter_configs::handle(r, node).await?)
         }
@@ -54,6 +55,13 @@ pub async fn handle(
         Req::ListGroups(r) => Res::ListGroups(list_groups::handle(r, version, node).await?),
         Req::DeleteGroups(r) => Res::DeleteGroups(delete_groups::handle(r, node).await?),
         Req::DeleteRecords(r) => Res::DeleteRecords(delete_records::handle(r, node).await?),
+        Req::OffsetDelete(r) => Res::OffsetDelete(offset_delete::handle(r, node).await?),
+        Req::DescribeProducers(r) => {
+            Res::DescribeProducers(describe_producers::handle(r, node).await?)
+        }
+        Req::DescribeLogDirs(r) => {
+            Res::DescribeLogDirs(describe_log_dirs::handle(r, version, node).await?)
+        }
         other => {
             unreachable!("versions::SUPPORTED lists an API dispatch does not route: {other:?}")
         }

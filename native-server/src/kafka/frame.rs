@@ -3,24 +3,41 @@
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-/// Kafka's `socket.request.max.bytes` default: a larger frame closes the connection, checked
-/// before anything is allocated for it.
+/// Kafka's `socket.request.max.bytes` default; the limit in force is `Limits`'.
 pub const SOCKET_REQUEST_MAX_BYTES: usize = 100 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
-    #[error(
-        "frame of {0} bytes is larger than socket.request.max.bytes ({SOCKET_REQUEST_MAX_BYTES})"
-    )]
-    TooLarge(usize),
+    #[error("frame of {length} bytes is larger than {limit} ({max} bytes)")]
+    TooLarge {
+        length: usize,
+        /// The config that bounds it: `socket.request.max.bytes`, or
+        /// `sasl.server.max.receive.size` before a login.
+        limit: &'static str,
+        max: usize,
+    },
     #[error("frame length {0} is negative")]
     NegativeLength(i32),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
-/// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
+/// Reads one frame of at most `max` bytes; `Ok(None)` when the peer closed the connection
+/// between frames.
 pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<Bytes>, FrameError> {
+    match read_length(reader, SOCKET_REQUEST_MAX_BYTES, "socket.request.max.bytes").await? {
+        Some(length) => read_body(reader, length).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Reads a frame's length and checks it against `max` (named `limit` in the error), before
+/// anything is allocated for the frame.
+pub async fn read_length<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    max: usize,
+    limit: &'static str,
+) -> Result<Option<usize>, FrameError> {
     let mut length = [0u8; 4];
     match reader.read_exact(&mut length).await {
         Ok(_) => {}
@@ -29,12 +46,20 @@ pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Option<B
     }
     let length = i32::from_be_bytes(length);
     let length = usize::try_from(length).map_err(|_| FrameError::NegativeLength(length))?;
-    if length > SOCKET_REQUEST_MAX_BYTES {
-        return Err(FrameError::TooLarge(length));
+    if length > max {
+        return Err(FrameError::TooLarge { length, limit, max });
     }
+    Ok(Some(length))
+}
+
+/// Reads a frame's `length` bytes.
+pub async fn read_body<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    length: usize,
+) -> Result<Bytes, FrameError> {
     let mut body = BytesMut::zeroed(length);
     reader.read_exact(&mut body).await?;
-    Ok(Some(body.freeze()))
+    Ok(body.freeze())
 }
 
 /// Prefixes `body` with its length.

@@ -5,36 +5,54 @@ use kafka_protocol::messages::list_offsets_response::{
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use partita_core::assignor::TopicPartition;
-use partita_core::broker::{ListOffsetsPartition, OffsetSpec};
+use partita_core::broker::{ListOffsetsPartition, ListedOffset, OffsetSpec};
 
 use super::convert::{by_topic, topic_name};
 use super::node::Node;
-use partita_core::client::{Request, Response};
 
 pub async fn handle(
     request: ListOffsetsRequest,
     version: i16,
     node: &Node,
 ) -> anyhow::Result<ListOffsetsResponse> {
-    let partitions: Vec<ListOffsetsPartition> = request
-        .topics
+    // A timestamp the request's version cannot ask for is answered at once, in its place.
+    let mut asked: Vec<Result<ListOffsetsPartition, ListedOffset>> = Vec::new();
+    for topic in &request.topics {
+        for p in &topic.partitions {
+            let tp = TopicPartition::new(topic.name.to_string(), p.partition_index);
+            asked.push(match OffsetSpec::from_wire(p.timestamp, version) {
+                Ok(spec) => Ok(ListOffsetsPartition {
+                    tp,
+                    spec,
+                    current_leader_epoch: (p.current_leader_epoch >= 0)
+                        .then_some(p.current_leader_epoch),
+                }),
+                Err(error) => Err(ListedOffset {
+                    tp,
+                    error,
+                    timestamp: -1,
+                    offset: -1,
+                    leader_epoch: -1,
+                }),
+            });
+        }
+    }
+    let partitions: Vec<ListOffsetsPartition> = asked
         .iter()
-        .flat_map(|topic| {
-            topic.partitions.iter().map(|p| ListOffsetsPartition {
-                tp: TopicPartition::new(topic.name.to_string(), p.partition_index),
-                spec: OffsetSpec::from_wire(p.timestamp),
-                current_leader_epoch: (p.current_leader_epoch >= 0)
-                    .then_some(p.current_leader_epoch),
-            })
+        .filter_map(|a| a.as_ref().ok().cloned())
+        .collect();
+    let mut answered = node
+        .engine
+        .call(move |state| state.broker().list_offsets(&partitions))
+        .await?
+        .into_iter();
+    let listed: Vec<ListedOffset> = asked
+        .into_iter()
+        .map(|a| match a {
+            Ok(_) => answered.next().expect("one answer per partition asked"),
+            Err(refused) => refused,
         })
         .collect();
-    let Response::ListOffsets(listed) = node
-        .engine
-        .request(Request::ListOffsets(partitions))
-        .await?
-    else {
-        anyhow::bail!("the node answered ListOffsets with another response");
-    };
     let partitions = listed.into_iter().map(|l| {
         let partition = ListOffsetsPartitionResponse::default()
             .with_partition_index(l.tp.partition)

@@ -6,6 +6,7 @@ use kafka_protocol::messages::metadata_response::{
 };
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse};
 use partita_core::ErrorCode;
+use partita_core::acl::ResourceType;
 use partita_core::node::{BrokerEndpoint, TopicAnswer};
 
 use super::convert::{resolve_topic, str_bytes, topic_name, uuid};
@@ -19,6 +20,13 @@ pub async fn handle(
     // Before v4 there is no flag, and clients expect Kafka's default (create).
     let client_allows_creation = version < 4 || request.allow_auto_topic_creation;
     let cluster_id = node.cluster_id.clone();
+    // KIP-430 (v8+): every operation, as Kafka answers without an authorizer; the cluster's
+    // only up to v10, where the flag exists.
+    let topic_operations = (version >= 8 && request.include_topic_authorized_operations)
+        .then(|| ResourceType::Topic.authorized_operations());
+    let cluster_operations = ((8..=10).contains(&version)
+        && request.include_cluster_authorized_operations)
+        .then(|| ResourceType::Cluster.authorized_operations());
     let answer = node
         .engine
         .call(move |state| {
@@ -56,11 +64,20 @@ pub async fn handle(
             })
             .collect(),
     };
-    Ok(MetadataResponse::default()
+    let mut response = MetadataResponse::default()
         .with_brokers(live_brokers(&answer.brokers))
         .with_cluster_id((version >= 2).then(|| str_bytes(cluster_id)))
         .with_controller_id(BrokerId(if version >= 1 { node_id } else { -1 }))
-        .with_topics(topics))
+        .with_topics(topics);
+    if let Some(operations) = topic_operations {
+        for topic in &mut response.topics {
+            topic.topic_authorized_operations = operations;
+        }
+    }
+    if let Some(operations) = cluster_operations {
+        response.cluster_authorized_operations = operations;
+    }
+    Ok(response)
 }
 
 fn live_brokers(brokers: &[BrokerEndpoint]) -> Vec<MetadataResponseBroker> {

@@ -3,7 +3,9 @@
 //! Adding an API: write `<api>.rs` with a `handle` function from the request type to the
 //! response type, list its versions in `versions.rs`, and route it in `dispatch.rs`.
 
+mod alter_configs;
 mod api_versions;
+mod capture;
 mod connection;
 mod convert;
 mod create_partitions;
@@ -14,20 +16,25 @@ mod delete_topics;
 mod describe_cluster;
 mod describe_configs;
 mod describe_groups;
+mod describe_log_dirs;
+mod describe_producers;
 mod dispatch;
 mod fetch;
 mod find_coordinator;
 mod frame;
+pub mod guard;
 mod heartbeat;
 mod incremental_alter_configs;
 mod init_producer_id;
 mod join_group;
 mod leave_group;
+pub mod limits;
 mod list_groups;
 mod list_offsets;
 mod metadata;
 mod node;
 mod offset_commit;
+mod offset_delete;
 mod offset_fetch;
 mod offset_for_leader_epoch;
 mod produce;
@@ -35,7 +42,9 @@ pub mod sasl;
 mod sync_group;
 mod versions;
 
+pub use connection::{ProtocolError, decode_request};
 pub use convert::{str_bytes, topic_name};
+pub use frame::read_frame;
 pub use node::Node;
 
 /// Who sent a request, as group members are described (CLIENT-ID and HOST columns).
@@ -60,6 +69,7 @@ pub async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let permits = Arc::new(Semaphore::new(CONNECTIONS_MAX));
+    let per_ip = limits::ConnectionsPerIp::default();
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let permit = tokio::select! {
@@ -78,11 +88,20 @@ pub async fn accept_loop(
             },
             _ = shutdown.changed() => break,
         };
+        let Some(slot) = per_ip.admit(peer.ip(), node.limits.max_connections_per_ip) else {
+            tracing::warn!(
+                %peer,
+                "closing connection: max.connections.per.ip ({}) reached",
+                node.limits.max_connections_per_ip
+            );
+            drop(socket);
+            continue;
+        };
         let node = node.clone();
         let shutdown = shutdown.clone();
         connections.spawn(async move {
             connection::serve(socket, peer, node, shutdown).await;
-            drop(permit);
+            drop((permit, slot));
         });
     }
     while connections.join_next().await.is_some() {}

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use super::limits::{Limits, RequestMemory};
 use super::sasl::PlainUsers;
 use crate::engine::EngineHandle;
 use crate::http::metrics::Metrics;
@@ -16,6 +17,10 @@ pub struct Node {
     pub engine: EngineHandle,
     /// Users of SASL/PLAIN; empty: no authentication (a PLAINTEXT listener).
     pub sasl_users: PlainUsers,
+    /// Socket-level bounds (`--config socket.request.max.bytes=...` and the like).
+    pub limits: Limits,
+    /// The `queued.max.request.bytes` pool.
+    pub request_memory: RequestMemory,
 }
 
 impl Node {
@@ -32,6 +37,15 @@ impl Node {
             metrics: Metrics::new(),
             engine,
             sasl_users,
+            limits: Limits::default(),
+            request_memory: RequestMemory::new(Limits::default().queued_max_request_bytes),
         }
+    }
+
+    /// This node with `limits` in force.
+    pub fn with_limits(mut self, limits: Limits) -> Node {
+        self.request_memory = RequestMemory::new(limits.queued_max_request_bytes);
+        self.limits = limits;
+        self
     }
 }

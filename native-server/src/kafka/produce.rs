@@ -1,7 +1,9 @@
 //! Produce: each partition's record batch goes to the core's broker; acks decide when (and
 //! whether) the answer comes.
 
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::produce_response::{
+    BatchIndexAndErrorMessage, PartitionProduceResponse, TopicProduceResponse,
+};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use partita_core::Millis;
 use partita_core::assignor::TopicPartition;
@@ -53,13 +55,25 @@ pub async fn handle(
 
 fn encode(response: broker::ProduceResponse, version: i16) -> ProduceResponse {
     let partitions = response.partitions.into_iter().map(|p| {
+        // Per-record errors (KIP-467) exist from v8 on.
+        let record_errors = p
+            .record_errors
+            .iter()
+            .filter(|_| version >= 8)
+            .map(|e| {
+                BatchIndexAndErrorMessage::default()
+                    .with_batch_index(e.batch_index)
+                    .with_batch_index_error_message(e.message.clone().map(str_bytes))
+            })
+            .collect();
         let partition = PartitionProduceResponse::default()
             .with_index(p.tp.partition)
             .with_error_code(p.error.code())
             .with_base_offset(p.base_offset)
             .with_log_append_time_ms(p.log_append_time_ms)
             .with_log_start_offset(if version >= 5 { p.log_start_offset } else { -1 })
-            .with_error_message(p.error_message.filter(|_| version >= 8).map(str_bytes));
+            .with_error_message(p.error_message.filter(|_| version >= 8).map(str_bytes))
+            .with_record_errors(record_errors);
         (p.tp.topic, partition)
     });
     let topics = by_topic(partitions, |name, partitions| {

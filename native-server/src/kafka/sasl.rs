@@ -161,6 +161,12 @@ impl Session {
         }
     }
 
+    /// Open (no SASL) or logged in: frames may be as large as `socket.request.max.bytes`;
+    /// before that, `sasl.server.max.receive.size` bounds them.
+    pub fn logged_in(&self) -> bool {
+        matches!(self, Session::Open | Session::Authenticated(_))
+    }
+
     pub fn awaits_raw_token(&self) -> bool {
         *self == Session::AwaitingRawToken
     }

@@ -139,6 +139,20 @@ impl Storage for FileStorage {
         self.sync_dir()
     }
 
+    fn rename(&mut self, from: &str, to: &str) -> Result<(), StorageError> {
+        let (from_path, to_path) = (self.path(from)?, self.path(to)?);
+        // Handles follow the inode, not the name: drop both so later calls reopen by name.
+        self.open.remove(from);
+        self.open.remove(to);
+        std::fs::rename(&from_path, &to_path).map_err(|e| match e.kind() {
+            ErrorKind::NotFound => StorageError::NotFound(from.to_string()),
+            _ => io_error(from, e),
+        })?;
+        self.unsynced_names.remove(from);
+        self.unsynced_names.remove(to);
+        self.sync_dir()
+    }
+
     fn list(&self) -> Result<Vec<String>, StorageError> {
         let mut names = Vec::new();
         for entry in std::fs::read_dir(&self.dir).map_err(|e| io_error(".", e))? {

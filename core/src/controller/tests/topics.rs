@@ -159,7 +159,7 @@ fn create_topic_errors_map_to_kafka_codes() {
             ..topic("t")
         },
         ErrorCode::INVALID_CONFIG,
-        "Invalid value \"soon\" for configuration retention.ms: Not a number of type LONG",
+        "Invalid value soon for configuration retention.ms: Not a number of type LONG",
     );
     check(
         &mut h,
@@ -168,7 +168,7 @@ fn create_topic_errors_map_to_kafka_codes() {
             ..topic("t")
         },
         ErrorCode::INVALID_CONFIG,
-        "Unknown configuration \"retention.weeks\"",
+        "Unknown topic config name: retention.weeks",
     );
     check(
         &mut h,
@@ -338,14 +338,28 @@ fn topic_configs_override_broker_defaults() {
         (config.retention_ms, config.segment_bytes),
         (60_000, 1_073_741_824)
     );
-    let entries = h.controller.describe_topic_configs("t").unwrap();
+    let entries = h.controller.describe_topic_configs("t", 1).unwrap();
     let line = |name: &str| {
         let e = entries.iter().find(|e| e.name == name).unwrap();
-        format!("{}={} {:?}", e.name, e.value, e.source)
+        format!(
+            "{}={} {}",
+            e.name,
+            e.value.as_deref().unwrap(),
+            e.source.name()
+        )
     };
-    assert_eq!(line("retention.ms"), "retention.ms=60000 Topic");
-    assert_eq!(line("min.insync.replicas"), "min.insync.replicas=2 Broker");
-    assert_eq!(line("segment.bytes"), "segment.bytes=1073741824 Default");
+    assert_eq!(
+        line("retention.ms"),
+        "retention.ms=60000 DYNAMIC_TOPIC_CONFIG"
+    );
+    assert_eq!(
+        line("min.insync.replicas"),
+        "min.insync.replicas=2 STATIC_BROKER_CONFIG"
+    );
+    assert_eq!(
+        line("segment.bytes"),
+        "segment.bytes=1073741824 DEFAULT_CONFIG"
+    );
 
     let bad = [("min.insync.replicas".to_string(), Some("0".to_string()))];
     assert_eq!(
@@ -355,13 +369,17 @@ fn topic_configs_override_broker_defaults() {
             .code(),
         ErrorCode::INVALID_CONFIG
     );
+    // As in Kafka: deleting a config that is not set changes nothing and is no error;
+    // setting an unknown one is.
     let unknown = [("nope".to_string(), None)];
+    assert_eq!(h.controller.alter_topic_configs("t", &unknown), Ok(vec![]));
+    let unknown = [("nope".to_string(), Some("1".to_string()))];
     assert_eq!(
         h.controller
             .alter_topic_configs("t", &unknown)
             .unwrap_err()
-            .code(),
-        ErrorCode::INVALID_CONFIG
+            .to_string(),
+        "Unknown topic config name: nope"
     );
     assert_eq!(
         h.controller

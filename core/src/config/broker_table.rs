@@ -1,0 +1,190 @@
+//! The broker's own configs (those that are not a topic config's default), in one table like
+//! `topic_table`: definition, whether Kafka lets it change without a restart (its
+//! `DynamicBrokerConfig.AllDynamicConfigs`), whether the engine honours it, and how a value
+//! lands in [`BrokerConfig`]. The topic configs' broker-level synonyms (`log.retention.ms`,
+//! `log.cleaner.delete.retention.ms`, ...) are in `topic_table`.
+//!
+//! Sources: Kafka's `ServerLogConfigs`, `ReplicationConfigs`, `KRaftConfigs`, `CleanerConfig`.
+
+use super::BrokerConfig;
+use super::def::{ConfigDef, ConfigType, ConfigValue, Validator};
+
+use ConfigType::{Boolean, Int, Long};
+use Validator::{Any, AtLeast, Between};
+
+/// One broker config.
+#[derive(Clone, Copy, Debug)]
+pub struct BrokerConfigDef {
+    pub def: ConfigDef,
+    /// Can it be changed at run time (IncrementalAlterConfigs on a broker or the cluster
+    /// default)? Otherwise it is read-only, as in Kafka.
+    pub dynamic: bool,
+    /// Does the engine act on it yet?
+    pub honoured: bool,
+    pub(super) apply: fn(&mut BrokerConfig, &ConfigValue),
+}
+
+/// A non-negative number as `u64` (validators keep these at least 0 or 1).
+fn unsigned(value: &ConfigValue) -> u64 {
+    u64::try_from(value.as_i64()).unwrap_or(0)
+}
+
+/// The broker's own configs, sorted by name.
+pub static BROKER_CONFIGS: [BrokerConfigDef; 13] = [
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "auto.create.topics.enable",
+            Boolean,
+            "true",
+            Any,
+            "Enable auto creation of topic on the server.",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.auto_create_topics_enable = v.as_bool(),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "auto.leader.rebalance.enable",
+            Boolean,
+            "true",
+            Any,
+            "Enables auto leader balancing. A background thread checks the distribution of partition leaders at regular intervals, configurable by leader.imbalance.check.interval.seconds. If the leader imbalance exceeds leader.imbalance.per.broker.percentage, leader rebalance to the preferred leader for partitions is triggered.",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.auto_leader_rebalance_enable = v.as_bool(),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "broker.heartbeat.interval.ms",
+            Int,
+            "2000",
+            AtLeast(1),
+            "The length of time in milliseconds between broker heartbeats. Used when running in KRaft mode.",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.broker_heartbeat_interval_ms = unsigned(v),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "broker.session.timeout.ms",
+            Int,
+            "9000",
+            AtLeast(1),
+            "The length of time in milliseconds that a broker lease lasts if no heartbeats are made. Used when running in KRaft mode.",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.broker_session_timeout_ms = unsigned(v),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "default.replication.factor",
+            Int,
+            "1",
+            Between(1, i16::MAX as i64),
+            "The replication factor for automatically created topics, and for topics created with -1 as the replication factor",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.default_replication_factor = u16::try_from(v.as_i32()).unwrap_or(1),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "leader.imbalance.check.interval.seconds",
+            Long,
+            "300",
+            AtLeast(1),
+            "The frequency with which the partition rebalance check is triggered by the controller",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.leader_imbalance_check_interval_seconds = unsigned(v),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "log.cleaner.backoff.ms",
+            Long,
+            "15000",
+            AtLeast(0),
+            "The amount of time to sleep when there are no logs to clean",
+        ),
+        dynamic: true,
+        honoured: true,
+        apply: |c, v| c.log_cleaner_backoff_ms = unsigned(v),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "log.cleaner.dedupe.buffer.size",
+            Long,
+            "134217728",
+            Any,
+            "The total memory used for log deduplication across all cleaner threads",
+        ),
+        dynamic: true,
+        honoured: true,
+        apply: |c, v| c.log_cleaner_dedupe_buffer_size = v.as_i64(),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "log.cleaner.enable",
+            Boolean,
+            "true",
+            Any,
+            "Enable the log cleaner process to run on the server. Should be enabled if using any topics with a cleanup.policy=compact including the internal offsets topic. If disabled those topics will not be compacted and continually grow in size.",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.log_cleaner_enable = v.as_bool(),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "log.cleaner.io.buffer.size",
+            Int,
+            "524288",
+            AtLeast(0),
+            "The total memory used for log cleaner I/O buffers across all cleaner threads",
+        ),
+        dynamic: true,
+        honoured: true,
+        apply: |c, v| c.log_cleaner_io_buffer_size = v.as_i32(),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "log.retention.check.interval.ms",
+            Long,
+            "300000",
+            AtLeast(1),
+            "The frequency in milliseconds that the log cleaner checks whether any log is eligible for deletion",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.log_retention_check_interval_ms = unsigned(v),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "num.partitions",
+            Int,
+            "1",
+            AtLeast(1),
+            "The default number of log partitions per topic",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.num_partitions = u32::try_from(v.as_i32()).unwrap_or(1),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "replica.lag.time.max.ms",
+            Long,
+            "30000",
+            AtLeast(1),
+            "If a follower hasn't sent any fetch requests or hasn't consumed up to the leaders log end offset for at least this time, the leader will remove the follower from isr",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.replica_lag_time_max_ms = unsigned(v),
+    },
+];
