@@ -16,6 +16,7 @@ pub mod controller;
 pub mod error_code;
 pub mod group;
 pub mod log;
+pub mod node;
 pub mod partitioner;
 pub mod producer_state;
 pub mod sim;

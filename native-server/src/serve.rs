@@ -12,6 +12,7 @@ use crate::engine::{self, EngineConfig};
 use crate::http;
 use crate::kafka::sasl::PlainUsers;
 use crate::kafka::{self, Node};
+use partita_core::node::{NodeConfig, Roles};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -39,15 +40,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !sasl_users.is_empty() {
         tracing::info!("the Kafka listener requires SASL/PLAIN (SASL_PLAINTEXT)");
     }
+    // With no cluster flags: one combined node (broker, controller, group coordinator).
     let (engine, engine_thread) = engine::start(EngineConfig {
         data_dir: args.data_dir.clone(),
-        node_id: args.node_id,
-        advertised_host: kafka_addr.ip().to_string(),
-        advertised_port: kafka_addr.port(),
-        broker: config.broker,
-        groups: config.groups,
-        durable: args.durable,
-        seed: u64::from(args.node_id.unsigned_abs()),
+        node: NodeConfig {
+            node_id: args.node_id,
+            roles: Roles::COMBINED,
+            controller_id: args.node_id,
+            advertised_host: kafka_addr.ip().to_string(),
+            advertised_port: kafka_addr.port(),
+            broker: config.broker,
+            groups: config.groups,
+            durable: args.durable,
+            seed: u64::from(args.node_id.unsigned_abs()),
+            replica_fetch: Default::default(),
+        },
     })?;
     let node = Arc::new(
         Node::new(args.node_id, kafka_addr, engine, sasl_users).with_limits(config.limits),

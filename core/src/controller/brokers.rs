@@ -6,6 +6,7 @@
 //! partitions that it can lead come back.
 
 use super::errors::BrokerError;
+use super::image::BrokerRegistration;
 use super::machine::Controller;
 use super::records::{
     BrokerId, FenceBrokerRecord, MetadataRecord, RegisterBrokerRecord, UnfenceBrokerRecord,
@@ -42,14 +43,13 @@ impl Controller {
         Ok(self.commit(records))
     }
 
-    /// A broker is alive at `now`. If it was fenced it is unfenced, and offline partitions it
-    /// can lead get it as their leader.
-    pub fn broker_heartbeat(
-        &mut self,
-        now: Millis,
+    /// The registration of `broker_id`, if `broker_epoch` is its current epoch: a request from
+    /// an earlier life of the broker is refused with STALE_BROKER_EPOCH, as Kafka does.
+    pub(super) fn registered(
+        &self,
         broker_id: BrokerId,
         broker_epoch: u64,
-    ) -> Result<Vec<MetadataRecord>, BrokerError> {
+    ) -> Result<&BrokerRegistration, BrokerError> {
         let broker = self
             .image
             .broker(broker_id)
@@ -61,8 +61,20 @@ impl Controller {
                 current: broker.broker_epoch,
             });
         }
+        Ok(broker)
+    }
+
+    /// A broker is alive at `now`. If it was fenced it is unfenced, and offline partitions it
+    /// can lead get it as their leader.
+    pub fn broker_heartbeat(
+        &mut self,
+        now: Millis,
+        broker_id: BrokerId,
+        broker_epoch: u64,
+    ) -> Result<Vec<MetadataRecord>, BrokerError> {
+        let fenced = self.registered(broker_id, broker_epoch)?.fenced;
         self.last_heartbeat.insert(broker_id, now);
-        if !broker.fenced {
+        if !fenced {
             return Ok(Vec::new());
         }
         let mut records = vec![MetadataRecord::UnfenceBroker(UnfenceBrokerRecord {

@@ -82,6 +82,9 @@ pub struct MetadataImage {
     #[serde(default)]
     broker_configs: BTreeMap<String, BTreeMap<String, String>>,
     record_count: u64,
+    /// The first producer id no block holds yet.
+    #[serde(default)]
+    next_producer_id: i64,
 }
 
 static NO_CONFIGS: BTreeMap<String, String> = BTreeMap::new();
@@ -90,6 +93,11 @@ impl MetadataImage {
     /// How many records have been applied: the offset the next record will have.
     pub fn record_count(&self) -> u64 {
         self.record_count
+    }
+
+    /// The first producer id that no broker's block holds yet.
+    pub fn next_producer_id(&self) -> i64 {
+        self.next_producer_id
     }
 
     /// Every registered broker, by id.
@@ -211,6 +219,13 @@ impl MetadataImage {
                 self.topics.remove(&name);
             }
             MetadataRecord::Config(r) => self.set_config(r),
+            MetadataRecord::ProducerIds(r) => {
+                assert!(
+                    r.next_producer_id > self.next_producer_id,
+                    "producer ids go forward: {r:?}"
+                );
+                self.next_producer_id = r.next_producer_id;
+            }
             MetadataRecord::BrokerConfig(r) => {
                 let configs = self.broker_configs.entry(r.broker.clone()).or_default();
                 match &r.value {

@@ -28,6 +28,7 @@ pub mod image;
 mod machine;
 mod partitions;
 mod placement;
+mod producer_ids;
 pub mod records;
 mod seed;
 mod timers;
@@ -46,6 +47,7 @@ pub use errors::{
 pub use image::{BrokerRegistration, MetadataImage, PartitionState, TopicImage};
 pub use machine::Controller;
 pub use partitions::AlterPartition;
+pub use producer_ids::{PRODUCER_ID_BLOCK_SIZE, ProducerIdBlock};
 pub use records::{BrokerId, MetadataRecord, NO_LEADER, ParseTopicIdError, TopicId};
 pub use topic_configs::AlterConfigOp;
 pub use topic_name::{TOPIC_NAME_LENGTH_MAX, validate as validate_topic_name};

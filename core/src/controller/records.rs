@@ -25,6 +25,7 @@ pub enum MetadataRecord {
     PartitionChange(PartitionChangeRecord),
     RemoveTopic(RemoveTopicRecord),
     Config(ConfigRecord),
+    ProducerIds(ProducerIdsRecord),
     BrokerConfig(BrokerConfigRecord),
 }
 
@@ -102,6 +103,15 @@ pub struct ConfigRecord {
     pub topic: String,
     pub name: String,
     pub value: Option<String>,
+}
+
+/// A block of producer ids was handed to a broker: ids below `next_producer_id` are taken
+/// (Kafka's `ProducerIdsRecord`, KIP-730).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerIdsRecord {
+    pub broker_id: BrokerId,
+    pub broker_epoch: u64,
+    pub next_producer_id: i64,
 }
 
 /// A dynamic broker config (KIP-226) was set (`Some`) or removed (`None`), for one broker or

@@ -180,11 +180,14 @@ pub enum OffsetDeleteError {
     /// A member of the group is subscribed to the topic: it would commit the offset again.
     #[error("a member of the group is subscribed to the topic")]
     GroupSubscribedToTopic,
+    #[error("this node is not the group's coordinator")]
+    NotCoordinator,
 }
 
 impl OffsetDeleteError {
     pub fn code(&self) -> ErrorCode {
         match self {
+            OffsetDeleteError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
             OffsetDeleteError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
             OffsetDeleteError::GroupIdNotFound => ErrorCode::GROUP_ID_NOT_FOUND,
             OffsetDeleteError::NonEmptyGroup => ErrorCode::NON_EMPTY_GROUP,
@@ -216,6 +219,8 @@ pub enum DeleteGroupError {
     GroupIdNotFound,
     #[error("the group still has members")]
     NonEmptyGroup,
+    #[error("this node is not the group's coordinator")]
+    NotCoordinator,
 }
 
 impl DeleteGroupError {
@@ -224,6 +229,7 @@ impl DeleteGroupError {
             DeleteGroupError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
             DeleteGroupError::GroupIdNotFound => ErrorCode::GROUP_ID_NOT_FOUND,
             DeleteGroupError::NonEmptyGroup => ErrorCode::NON_EMPTY_GROUP,
+            DeleteGroupError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
         }
     }
 }

@@ -14,11 +14,7 @@ use crate::controller::BrokerId;
 
 impl Simulation {
     fn leader_of(&self, topic: &str, partition: u32) -> Option<BrokerId> {
-        let state = self
-            .controller
-            .controller
-            .image()
-            .partition(topic, partition)?;
+        let state = self.image().partition(topic, partition)?;
         (state.leader >= 0).then_some(state.leader)
     }
 
@@ -67,7 +63,7 @@ impl Simulation {
                 }
             }
             Fault::CrashFollowers { topic, partition } => {
-                let image = self.controller.controller.image();
+                let image = self.image();
                 if let Some(state) = image.partition(&topic, partition) {
                     let followers: Vec<BrokerId> = state
                         .replicas
@@ -81,7 +77,7 @@ impl Simulation {
                 }
             }
             Fault::CrashFollower { topic, partition } => {
-                let image = self.controller.controller.image();
+                let image = self.image();
                 let follower = image.partition(&topic, partition).and_then(|state| {
                     state.replicas.iter().copied().find(|&r| {
                         r != state.leader && self.brokers.get(&r).is_some_and(|b| b.is_up())
@@ -95,9 +91,9 @@ impl Simulation {
             Fault::RestartCrashed => {
                 let crashed: Vec<BrokerId> = self
                     .brokers
-                    .values()
-                    .filter(|b| !b.is_up())
-                    .map(|b| b.id)
+                    .iter()
+                    .filter(|(_, b)| !b.is_up())
+                    .map(|(&id, _)| id)
                     .collect();
                 for id in crashed {
                     self.restart_broker(id);
@@ -122,7 +118,7 @@ impl Simulation {
             Fault::Heal => self.network.heal(),
             Fault::RestartCoordinator => {
                 let seed = self.rng.next_u64();
-                self.coordinator.restart(seed, self.now);
+                self.coordinator.restart(self.now, Some(seed));
                 for index in 0..self.clients.len() {
                     if self.clients[index].running.is_some() {
                         self.disconnect(index, Destination::Coordinator, out);
@@ -162,12 +158,12 @@ impl Simulation {
     /// Creates a topic as an operator would; a refusal (a name in use, too few brokers for the
     /// replication factor) is traced, not raised.
     fn create_topic(&mut self, topic: TopicSpec, out: &mut Outbox) {
-        match self.controller.controller.create_topic(&topic.to_create()) {
-            Ok(records) => {
-                self.controller.commit(records, out);
-                self.spec.topics.push(topic);
-            }
-            Err(e) => out.trace(TraceEvent::Fault {
+        match self
+            .controller
+            .create_topic(self.now, &topic.to_create(), out)
+        {
+            Ok(()) => self.spec.topics.push(topic),
+            Err((_, e)) => out.trace(TraceEvent::Fault {
                 description: format!("topic {} not created: {e}", topic.name),
             }),
         }
@@ -180,7 +176,7 @@ impl Simulation {
         if broker.is_up() {
             return;
         }
-        broker.restart(self.now);
+        broker.restart(self.now, None);
         self.trace.record(
             self.now,
             TraceEvent::Fault {

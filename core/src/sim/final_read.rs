@@ -23,14 +23,14 @@ fn read_partition(sim: &Simulation, tp: TopicPartition) -> FinalRead {
         records: Vec::new(),
         readable: false,
     };
-    let image = sim.controller.controller.image();
+    let image = sim.image();
     let Some(state) = image.partition(&tp.topic, tp.partition as u32) else {
         return unreadable(tp);
     };
     let Some(leader) = sim.brokers.get(&state.leader) else {
         return unreadable(tp);
     };
-    let Some(broker) = &leader.broker else {
+    let Some(broker) = leader.broker() else {
         return unreadable(tp);
     };
     let Some(snapshot) = broker.partition(&tp) else {

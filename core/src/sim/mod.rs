@@ -16,17 +16,18 @@
 //! the same trace byte for byte. At the end the partitions are read back and the
 //! [`crate::checker`] looks for anomalies in the history.
 //!
+//! Every broker, the controller and the group coordinator are [`crate::node::Node`]s, the
+//! same node the server runs: the simulator only drives them (`process`).
+//!
 //! Code map: `node` (names), `message` (what travels), `network`, `queue`, `disk` (storage
-//! that survives a crash minus unsynced data), `broker_node` (with `observe`, which traces what moved and checks invariants), `controller_node`,
-//! `coordinator_node`, `client_node`, `producer_app` and `consumer_app` (applications around the simulated clients), `faults`, `spec`
+//! that survives a crash minus unsynced data), `process` (a node over its simulated disk and
+//! records, with `observe`, which traces what moved and checks invariants), `client_node`,
+//! `producer_app` and `consumer_app` (applications around the simulated clients), `faults`, `spec`
 //! (scenarios as data), `simulation` (the loop), `final_read`, `snapshot` (for rendering),
 //! [`scenarios`] (the named scenarios) and [`sweep`] (seed ranges).
 
-mod broker_node;
 mod client_node;
 mod consumer_app;
-mod controller_node;
-mod coordinator_node;
 mod disk;
 mod faults;
 mod final_read;
@@ -35,6 +36,7 @@ pub mod network;
 mod node;
 mod observe;
 mod outbox;
+mod process;
 mod producer_app;
 mod queue;
 pub mod rng;

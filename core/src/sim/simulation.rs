@@ -3,14 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use super::broker_node::BrokerNode;
 use super::client_node::ClientProcess;
-use super::controller_node::ControllerNode;
-use super::coordinator_node::CoordinatorNode;
 use super::message::Message;
 use super::network::Network;
-use super::node::NodeId;
+use super::node::{CONTROLLER_NODE_ID, COORDINATOR_NODE_ID, NodeId};
 use super::outbox::Outbox;
+use super::process::{NodeProcess, REPLICA_FETCH_SETTINGS};
 use super::queue::EventQueue;
 use super::rng::Rng;
 use super::spec::{ClientSpec, Fault, ScenarioSpec, SpecError};
@@ -20,6 +18,7 @@ use crate::assignor::TopicPartition;
 use crate::checker::{Anomaly, History};
 use crate::client::Destination;
 use crate::controller::BrokerId;
+use crate::node::{NodeConfig, Roles};
 
 /// A run stops after this many events whatever its end time: a bound on work, so a scenario
 /// that livelocks ends instead of hanging the playground.
@@ -45,9 +44,12 @@ pub struct Simulation {
     pub(super) queue: EventQueue<Event>,
     pub(super) network: Network,
     pub(super) rng: Rng,
-    pub(super) controller: ControllerNode,
-    pub(super) coordinator: CoordinatorNode,
-    pub(super) brokers: BTreeMap<BrokerId, BrokerNode>,
+    /// A controller-only node (`process.roles=controller`).
+    pub(super) controller: NodeProcess,
+    /// The node running the group coordinator.
+    pub(super) coordinator: NodeProcess,
+    /// Broker-only nodes (`process.roles=broker`).
+    pub(super) brokers: BTreeMap<BrokerId, NodeProcess>,
     pub(super) clients: Vec<ClientProcess>,
     pub(super) timers: BTreeMap<NodeId, Millis>,
     pub(super) paused: BTreeMap<NodeId, Millis>,
@@ -71,16 +73,35 @@ impl Simulation {
         spec.validate()?;
         let mut rng = Rng::new(seed);
         let network = Network::new(spec.network.clone(), rng.fork(1));
-        let controller = ControllerNode::new(spec.broker_config.clone(), rng.next_u64());
-        let coordinator = CoordinatorNode::new(spec.coordinator.clone(), rng.next_u64());
+        let roles = |broker, controller, group_coordinator| Roles {
+            broker,
+            controller,
+            group_coordinator,
+        };
+        let controller = NodeProcess::new(
+            NodeId::Controller,
+            node_config(
+                &spec,
+                CONTROLLER_NODE_ID,
+                roles(false, true, false),
+                rng.next_u64(),
+            ),
+        );
+        let coordinator = NodeProcess::new(
+            NodeId::Coordinator,
+            node_config(
+                &spec,
+                COORDINATOR_NODE_ID,
+                roles(false, false, true),
+                rng.next_u64(),
+            ),
+        );
         let brokers = spec
             .brokers
             .iter()
             .map(|&id| {
-                (
-                    id,
-                    BrokerNode::new(id, spec.broker_config.clone(), spec.durable),
-                )
+                let config = node_config(&spec, id, roles(true, false, false), 0);
+                (id, NodeProcess::new(NodeId::Broker(id), config))
             })
             .collect();
         let clients = spec
@@ -114,46 +135,29 @@ impl Simulation {
 
     /// Registers and unfences every broker, creates the topics, and gives every broker the
     /// resulting metadata, as an operator starting a cluster would before any client comes.
+    /// The nodes talk with their own protocol (registration, heartbeats, metadata pushes),
+    /// delivered at once and untraced: the run starts from the cluster this leaves.
     fn bootstrap(&mut self) -> Result<(), SpecError> {
         let mut out = Outbox::default();
         let ids: Vec<BrokerId> = self.brokers.keys().copied().collect();
         for &id in &ids {
-            let records = self
-                .controller
-                .controller
-                .register_broker(Millis::ZERO, id, "sim", 9092)
-                .expect("a valid broker id");
-            self.controller.commit(records, &mut out);
+            self.brokers
+                .get_mut(&id)
+                .expect("exists")
+                .tick(Millis::ZERO, &mut out);
         }
-        for &id in &ids {
-            let epoch = self.registered_epoch(id);
-            let records = self
-                .controller
-                .controller
-                .broker_heartbeat(Millis::ZERO, id, epoch)
-                .expect("registered");
-            self.controller.commit(records, &mut out);
-        }
+        self.deliver_at_once(&mut out);
         for topic in self.spec.topics.clone() {
-            let records = self
-                .controller
-                .controller
-                .create_topic(&topic.to_create())
-                .map_err(|e| SpecError(format!("topic {}: {e}", topic.name)))?;
-            self.controller.commit(records, &mut out);
+            self.controller
+                .create_topic(Millis::ZERO, &topic.to_create(), &mut out)
+                .map_err(|(_, e)| SpecError(format!("topic {}: {e}", topic.name)))?;
+            self.deliver_at_once(&mut out);
         }
-        let log = self.controller.log.clone();
         for &id in &ids {
-            let epoch = self.registered_epoch(id);
-            self.brokers.get_mut(&id).expect("exists").bootstrap(
-                epoch,
-                &log,
-                Millis::ZERO,
-                &mut out,
-            );
             self.reschedule(NodeId::Broker(id));
         }
         self.reschedule(NodeId::Controller);
+        self.reschedule(NodeId::Coordinator);
         self.apply_outbox(out);
         for i in 0..self.clients.len() {
             let start = self.clients[i].start_ms();
@@ -165,14 +169,49 @@ impl Simulation {
         Ok(())
     }
 
-    /// The epoch the controller gave broker `id` when it registered.
-    fn registered_epoch(&self, id: BrokerId) -> u64 {
+    /// Hands every message in `out` to its receiver at once, until none is left; the trace
+    /// events stay in `out`.
+    fn deliver_at_once(&mut self, out: &mut Outbox) {
+        while !out.messages.is_empty() {
+            for (from, to, message) in std::mem::take(&mut out.messages) {
+                if let Some(process) = self.process_mut(to) {
+                    process.handle(from, message, Millis::ZERO, out);
+                }
+            }
+        }
+    }
+
+    /// The process behind a node name (none for clients).
+    pub(super) fn process(&self, node: NodeId) -> Option<&NodeProcess> {
+        match node {
+            NodeId::Controller => Some(&self.controller),
+            NodeId::Coordinator => Some(&self.coordinator),
+            NodeId::Broker(id) => self.brokers.get(&id),
+            NodeId::Client(_) => None,
+        }
+    }
+
+    fn process_mut(&mut self, node: NodeId) -> Option<&mut NodeProcess> {
+        match node {
+            NodeId::Controller => Some(&mut self.controller),
+            NodeId::Coordinator => Some(&mut self.coordinator),
+            NodeId::Broker(id) => self.brokers.get_mut(&id),
+            NodeId::Client(_) => None,
+        }
+    }
+
+    /// The group coordinator (its node never crashes; it restarts in place).
+    pub(super) fn group_coordinator(&self) -> &crate::group::Coordinator {
+        self.coordinator
+            .coordinator()
+            .expect("the coordinator node is up")
+    }
+
+    /// The metadata as the controller has it.
+    pub(super) fn image(&self) -> &crate::controller::MetadataImage {
         self.controller
-            .controller
             .image()
-            .broker(id)
-            .expect("registered")
-            .broker_epoch
+            .expect("the controller never crashes")
     }
 
     pub fn seed(&self) -> u64 {
@@ -271,18 +310,15 @@ impl Simulation {
 
     fn incarnation(&self, node: NodeId) -> u32 {
         match node {
-            NodeId::Broker(id) => self.brokers.get(&id).map_or(0, |b| b.incarnation),
             NodeId::Client(i) => self.clients[i].incarnation,
-            NodeId::Coordinator => self.coordinator.incarnation,
-            NodeId::Controller => 0,
+            node => self.process(node).map_or(0, |p| p.incarnation),
         }
     }
 
     fn is_up(&self, node: NodeId) -> bool {
         match node {
-            NodeId::Broker(id) => self.brokers.get(&id).is_some_and(BrokerNode::is_up),
             NodeId::Client(i) => self.clients[i].running.is_some(),
-            NodeId::Controller | NodeId::Coordinator => true,
+            node => self.process(node).is_some_and(NodeProcess::is_up),
         }
     }
 
@@ -341,18 +377,15 @@ impl Simulation {
         });
         let now = self.now;
         match to {
-            NodeId::Controller => self.controller.handle(from, message, now, out),
-            NodeId::Coordinator => self.coordinator.handle(from, message, now, out),
-            NodeId::Broker(id) => self
-                .brokers
-                .get_mut(&id)
-                .expect("known broker")
-                .handle(from, message, now, out),
             NodeId::Client(i) => {
                 if self.clients[i].handle(message, now, out, &mut self.history.ops) {
                     self.client_crashed(i);
                 }
             }
+            node => self
+                .process_mut(node)
+                .expect("a known node")
+                .handle(from, message, now, out),
         }
         self.reschedule(to);
     }
@@ -369,18 +402,12 @@ impl Simulation {
         }
         let now = self.now;
         match node {
-            NodeId::Controller => self.controller.tick(now, out),
-            NodeId::Coordinator => self.coordinator.tick(now, out),
-            NodeId::Broker(id) => self
-                .brokers
-                .get_mut(&id)
-                .expect("known broker")
-                .tick(now, out),
             NodeId::Client(i) => {
                 if self.clients[i].tick(now, out, &mut self.history.ops) {
                     self.client_crashed(i);
                 }
             }
+            node => self.process_mut(node).expect("a known node").tick(now, out),
         }
         self.reschedule(node);
     }
@@ -388,10 +415,8 @@ impl Simulation {
     /// Sets a timer for the node's next deadline, unless an earlier one is set.
     pub(super) fn reschedule(&mut self, node: NodeId) {
         let deadline = match node {
-            NodeId::Controller => self.controller.next_deadline(),
-            NodeId::Coordinator => self.coordinator.next_deadline(),
-            NodeId::Broker(id) => self.brokers[&id].next_deadline(),
             NodeId::Client(i) => self.clients[i].next_deadline(),
+            node => self.process(node).and_then(NodeProcess::next_deadline),
         };
         let Some(deadline) = deadline else { return };
         // A deadline already due runs a moment later, never now: an event cannot re-run
@@ -490,11 +515,25 @@ impl Simulation {
 
     /// Every partition of every topic.
     pub fn partitions(&self) -> Vec<TopicPartition> {
-        self.controller
-            .controller
-            .image()
+        self.image()
             .partitions()
             .map(|(topic, index, _)| TopicPartition::new(topic.name.clone(), index as i32))
             .collect()
+    }
+}
+
+/// The config of the node `node_id` with `roles`, from the scenario.
+fn node_config(spec: &ScenarioSpec, node_id: BrokerId, roles: Roles, seed: u64) -> NodeConfig {
+    NodeConfig {
+        node_id,
+        roles,
+        controller_id: CONTROLLER_NODE_ID,
+        advertised_host: "sim".to_string(),
+        advertised_port: 9092,
+        broker: spec.broker_config.clone(),
+        groups: spec.coordinator.clone(),
+        durable: spec.durable,
+        seed,
+        replica_fetch: REPLICA_FETCH_SETTINGS,
     }
 }

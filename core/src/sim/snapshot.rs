@@ -104,18 +104,18 @@ pub struct ClientView {
 
 impl Simulation {
     pub fn snapshot(&self) -> Snapshot {
-        let image = self.controller.controller.image();
+        let image = self.image();
         let brokers = self
             .brokers
-            .values()
-            .map(|b| BrokerView {
-                id: b.id,
+            .iter()
+            .map(|(&id, b)| BrokerView {
+                id,
                 up: b.is_up(),
-                live: image.is_live(b.id),
-                cut_off: self.is_cut_off(b.id),
+                live: image.is_live(id),
+                cut_off: self.is_cut_off(id),
                 replicas: b
-                    .broker
-                    .iter()
+                    .broker()
+                    .into_iter()
                     .flat_map(|broker| broker.partitions())
                     .map(|(tp, s)| ReplicaView {
                         tp: tp.clone(),
@@ -123,7 +123,7 @@ impl Simulation {
                         log_end_offset: s.log_end_offset,
                         high_watermark: s.high_watermark,
                         flushed_offset: s.flushed_offset,
-                        leader: s.leader == b.id,
+                        leader: s.leader == id,
                     })
                     .collect(),
             })
@@ -139,18 +139,13 @@ impl Simulation {
             })
             .collect();
         let groups = self
-            .coordinator
-            .coordinator
+            .group_coordinator()
             .list_groups(&[])
             .into_iter()
             .map(|listing| {
-                let description = self
-                    .coordinator
-                    .coordinator
-                    .describe_group(&listing.group_id);
+                let description = self.group_coordinator().describe_group(&listing.group_id);
                 let lag = self
-                    .coordinator
-                    .coordinator
+                    .group_coordinator()
                     .group_lag(&listing.group_id, |tp| self.high_watermark(tp))
                     .into_iter()
                     .map(|row| LagView {
@@ -223,7 +218,7 @@ impl Simulation {
             now: self.now(),
             events: self.events(),
             controller: ControllerView {
-                metadata_records: self.controller.log.len() as u64,
+                metadata_records: self.controller.metadata_log.len() as u64,
             },
             brokers,
             partitions,
@@ -250,7 +245,7 @@ impl Simulation {
         from: i64,
         to: i64,
     ) -> Vec<(i64, Option<String>)> {
-        let Some(broker) = self.brokers.get(&broker).and_then(|b| b.broker.as_ref()) else {
+        let Some(broker) = self.brokers.get(&broker).and_then(|b| b.broker()) else {
             return Vec::new();
         };
         let mut keys = Vec::new();
@@ -280,12 +275,8 @@ impl Simulation {
 
     /// The high watermark of `tp` at its current leader, if the leader is up.
     pub fn high_watermark(&self, tp: &TopicPartition) -> Option<i64> {
-        let state = self
-            .controller
-            .controller
-            .image()
-            .partition(&tp.topic, tp.partition as u32)?;
-        let broker = self.brokers.get(&state.leader)?.broker.as_ref()?;
+        let state = self.image().partition(&tp.topic, tp.partition as u32)?;
+        let broker = self.brokers.get(&state.leader)?.broker()?;
         broker.partition(tp).map(|p| p.high_watermark)
     }
 }

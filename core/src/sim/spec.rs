@@ -89,10 +89,14 @@ impl ScenarioSpec {
         let mut ids = self.brokers.clone();
         ids.sort_unstable();
         ids.dedup();
-        if ids.len() != self.brokers.len() || ids[0] < 0 {
+        if ids.len() != self.brokers.len()
+            || ids[0] < 0
+            || ids[ids.len() - 1] >= super::node::CONTROLLER_NODE_ID
+        {
             return fail(format!(
-                "broker ids {:?} must be distinct and not negative",
-                self.brokers
+                "broker ids {:?} must be distinct, not negative and below {}",
+                self.brokers,
+                super::node::CONTROLLER_NODE_ID
             ));
         }
         if self.clients.len() > CLIENTS_MAX {

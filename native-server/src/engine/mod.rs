@@ -1,10 +1,10 @@
-//! The engine thread: the one place the core's state machines (controller, broker) live and
-//! change. Connections hand it closures and await the replies; the thread runs them in order,
-//! then syncs once for everything that arrived together (group commit), lets time pass, and
-//! delivers the answers the core has produced.
+//! The engine thread: the one owner of the core's [`partita_core::node::Node`]. Connections
+//! hand it closures and client requests and await the replies; the thread runs them in order,
+//! acts on the node's outputs after each (records written and synced before the answers that
+//! depend on them), then lets time pass, and syncs once for everything that arrived together
+//! (group commit).
 
 mod clock;
-mod groups;
 mod producer_ids;
 mod state;
 
@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context;
+use partita_core::client::{Request, Response};
 use tokio::sync::oneshot;
 
 /// The longest the thread sleeps without a command: time-driven work (heartbeats, retention)
@@ -31,7 +32,8 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
-    /// Runs `f` on the engine thread and returns its result.
+    /// Runs `f` on the engine thread and returns its result, once what `f` made the node
+    /// write is durable (if that write fails, the result is dropped: an error here).
     pub async fn call<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut State) -> T + Send + 'static,
@@ -39,10 +41,25 @@ impl EngineHandle {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Box::new(move |state| {
-                let _ = tx.send(f(state));
+                let result = f(state);
+                if state.drain() {
+                    let _ = tx.send(result);
+                }
             }))
             .map_err(|_| anyhow::anyhow!("the engine has stopped"))?;
-        rx.await.context("the engine has stopped")
+        rx.await.context("the engine could not answer")
+    }
+
+    /// Hands a client request to the node and waits for its answer (a produce waiting for
+    /// acks, a fetch for data, a JoinGroup for the other members).
+    pub async fn request(&self, request: Request) -> anyhow::Result<Response> {
+        self.call_later(move |state, reply| state.submit(request, Some(reply)))
+            .await
+    }
+
+    /// Hands a client request that gets no answer (a produce with acks=0) to the node.
+    pub async fn send(&self, request: Request) -> anyhow::Result<()> {
+        self.call(move |state| state.submit(request, None)).await
     }
 
     /// Runs `f` on the engine thread, which hands it a sender for an answer that may come later
@@ -53,7 +70,10 @@ impl EngineHandle {
     ) -> anyhow::Result<T> {
         let (tx, rx) = oneshot::channel();
         self.jobs
-            .send(Box::new(move |state| f(state, tx)))
+            .send(Box::new(move |state| {
+                f(state, tx);
+                state.drain();
+            }))
             .map_err(|_| anyhow::anyhow!("the engine has stopped"))?;
         rx.await.context("the engine dropped the request")
     }

@@ -1,70 +1,77 @@
-//! Producer ids for idempotent producers (InitProducerId), never handed out twice: ids are
-//! reserved in blocks whose end is synced to disk before any id of the block is used, so a
-//! restart continues after the last reserved block (Kafka reserves blocks the same way).
+//! A migration on start: data directories written before producer ids came from the
+//! controller's metadata log kept the end of the last reserved block in
+//! `__producer_ids/next-block`. Its value becomes a `ProducerIdsRecord` floor in the metadata
+//! log (so no id handed out before is handed out again), then the file goes.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use partita_core::Millis;
+use partita_core::node::Node;
 
-const BLOCK_SIZE: i64 = 1_000;
+use crate::storage::FileStorageFactory;
 
-pub struct ProducerIds {
-    path: PathBuf,
-    next: i64,
-    block_end: i64,
-}
-
-impl ProducerIds {
-    pub fn open(dir: &Path) -> anyhow::Result<ProducerIds> {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join("next-block");
-        let block_end = match std::fs::read_to_string(&path) {
-            Ok(text) => text
-                .trim()
-                .parse()
-                .with_context(|| format!("{}: not a number", path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-            Err(e) => return Err(e.into()),
-        };
-        Ok(ProducerIds {
-            path,
-            next: block_end,
-            block_end,
-        })
-    }
-
-    pub fn allocate(&mut self) -> anyhow::Result<i64> {
-        if self.next == self.block_end {
-            let end = self.block_end + BLOCK_SIZE;
-            let fresh = self.path.with_extension("new");
-            let mut file = File::create(&fresh)?;
-            write!(file, "{end}")?;
-            file.sync_all()?;
-            std::fs::rename(&fresh, &self.path)?;
-            File::open(self.path.parent().expect("in a directory"))?.sync_all()?;
-            self.block_end = end;
-        }
-        let id = self.next;
-        self.next += 1;
-        Ok(id)
-    }
+/// Moves the node's next producer id past the old file's block end, if there is such a file;
+/// returns the directory to delete once the record is durable.
+pub fn migrate(
+    data_dir: &Path,
+    node: &mut Node<FileStorageFactory>,
+    now: Millis,
+) -> anyhow::Result<Option<PathBuf>> {
+    let dir = data_dir.join("__producer_ids");
+    let path = dir.join("next-block");
+    let block_end: i64 = match std::fs::read_to_string(&path) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .with_context(|| format!("{}: not a number", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let (node_id, epoch) = (node.node_id(), node.broker_epoch().unwrap_or_default());
+    node.control(now, false, |c| {
+        Ok(c.producer_ids_floor(node_id, epoch, block_end))
+    })
+    .map_err(|(_, e)| anyhow::anyhow!("migrating {}: {e}", path.display()))?;
+    tracing::info!(
+        "producer ids continue after {block_end} (migrated from {})",
+        path.display()
+    );
+    Ok(Some(dir))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::super::state::{EngineConfig, State};
+    use partita_core::node::{NodeConfig, Roles};
 
     #[test]
-    fn ids_are_never_reused_across_restarts() {
+    fn ids_reserved_by_the_old_file_are_never_reused() {
         let dir = std::env::temp_dir().join(format!("partita-producer-ids-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let mut ids = ProducerIds::open(&dir).unwrap();
-        assert_eq!((ids.allocate().unwrap(), ids.allocate().unwrap()), (0, 1));
-        drop(ids);
-        let mut ids = ProducerIds::open(&dir).unwrap();
-        assert_eq!(ids.allocate().unwrap(), BLOCK_SIZE);
+        std::fs::create_dir_all(dir.join("__producer_ids")).unwrap();
+        std::fs::write(dir.join("__producer_ids/next-block"), "5000").unwrap();
+        let config = EngineConfig {
+            data_dir: dir.clone(),
+            node: NodeConfig {
+                node_id: 1,
+                roles: Roles::COMBINED,
+                controller_id: 1,
+                advertised_host: "127.0.0.1".into(),
+                advertised_port: 9092,
+                broker: Default::default(),
+                groups: Default::default(),
+                durable: true,
+                seed: 1,
+                replica_fetch: Default::default(),
+            },
+        };
+        let state = State::open(config.clone()).unwrap();
+        assert_eq!(state.image().next_producer_id(), 5000);
+        assert!(!dir.join("__producer_ids").exists());
+        drop(state);
+        let state = State::open(config).unwrap();
+        assert_eq!(state.image().next_producer_id(), 5000);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -61,7 +61,7 @@ fn topics_view(state: &mut engine::State) -> Value {
                 .enumerate()
                 .map(|(index, p)| {
                     let tp = TopicPartition::new(topic.name.clone(), index as i32);
-                    let offsets = state.broker.partition(&tp);
+                    let offsets = state.broker().partition(&tp);
                     json!({
                         "partition": index,
                         "leader": p.leader,
@@ -87,12 +87,12 @@ pub async fn groups(State(node): State<Arc<Node>>) -> ApiResult {
 }
 
 fn groups_view(state: &mut engine::State) -> Value {
-    let listings = state.coordinator.list_groups(&[]);
-    let lag = state.group_lag();
+    let listings = state.coordinator().list_groups(&[]);
+    let lag = state.node.group_lag();
     let groups: Vec<Value> = listings
         .iter()
         .map(|listing| {
-            let described = state.coordinator.describe_group(&listing.group_id);
+            let described = state.coordinator().describe_group(&listing.group_id);
             let members: Vec<Value> = described
                 .members
                 .iter()

@@ -158,7 +158,7 @@ impl Metrics {
 }
 
 pub async fn render(State(node): State<Arc<Node>>) -> Response {
-    if let Ok(rows) = node.engine.call(|state| state.group_lag()).await {
+    if let Ok(rows) = node.engine.call(|state| state.node.group_lag()).await {
         node.metrics.consumergroup_lag.clear();
         for row in rows {
             if let Some(lag) = row.lag {

@@ -41,7 +41,10 @@ pub async fn handle(
                             .collect(),
                     };
                     let result = CreatableTopicResult::default().with_name(topic.name.clone());
-                    match state.create_topic(&create, validate_only) {
+                    match state
+                        .node
+                        .create_topic(crate::engine::now(), &create, validate_only)
+                    {
                         Ok(()) => {
                             let created = state.image().topic(&create.name);
                             let partitions = created.map_or(-1, |t| t.partitions.len() as i32);

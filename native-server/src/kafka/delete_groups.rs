@@ -12,7 +12,7 @@ pub async fn handle(
     let ids: Vec<String> = request.groups_names.iter().map(|g| g.to_string()).collect();
     let results = node
         .engine
-        .call(move |state| state.delete_groups(&ids))
+        .call(move |state| state.node.delete_groups(crate::engine::now(), &ids))
         .await?;
     let results = request
         .groups_names

@@ -25,7 +25,10 @@ pub async fn handle(
                             let tp = TopicPartition::new(topic.name.to_string(), p.partition_index);
                             let result = DeleteRecordsPartitionResult::default()
                                 .with_partition_index(p.partition_index);
-                            match state.broker.delete_records(&tp, p.offset) {
+                            match state
+                                .node
+                                .delete_records(crate::engine::now(), &tp, p.offset)
+                            {
                                 Ok(low_watermark) => result.with_low_watermark(low_watermark),
                                 Err(code) => {
                                     result.with_low_watermark(-1).with_error_code(code.code())

@@ -39,7 +39,7 @@ pub async fn handle(
                     let Some(resolved) = resolved else {
                         return result.with_error_code(ErrorCode::UNKNOWN_TOPIC_ID.code());
                     };
-                    match state.delete_topic(&resolved) {
+                    match state.node.delete_topic(crate::engine::now(), &resolved) {
                         Ok(()) => result.with_name(Some(topic_name(&resolved))),
                         Err((code, text)) => result
                             .with_error_code(code.code())

@@ -35,14 +35,14 @@ pub async fn handle(
                     let name = resource.resource_name.to_string();
                     let entries = match resource.resource_type {
                         TOPIC_RESOURCE => state
-                            .controller
+                            .controller()
                             .describe_topic_configs(&name, node_id)
                             .ok_or((
                                 ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
                                 format!("topic {name} does not exist"),
                             )),
                         BROKER_RESOURCE => check_broker(&name, node_id, false)
-                            .map(|()| state.controller.describe_broker_configs(&name)),
+                            .map(|()| state.controller().describe_broker_configs(&name)),
                         other => Err((
                             ErrorCode::INVALID_REQUEST,
                             format!("Unsupported resource type: {other}"),

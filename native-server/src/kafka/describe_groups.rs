@@ -21,7 +21,7 @@ pub async fn handle(
         .engine
         .call(move |state| {
             ids.iter()
-                .map(|id| state.coordinator.describe_group(id))
+                .map(|id| state.coordinator().describe_group(id))
                 .collect::<Vec<_>>()
         })
         .await?;

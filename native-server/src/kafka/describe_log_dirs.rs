@@ -31,7 +31,7 @@ pub async fn handle(
     let (data_dir, logs) = node
         .engine
         .call(move |state| {
-            let logs = state.broker.describe_log_dirs(wanted.as_deref());
+            let logs = state.broker().describe_log_dirs(wanted.as_deref());
             (state.data_dir().to_path_buf(), logs)
         })
         .await?;

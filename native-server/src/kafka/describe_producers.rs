@@ -32,7 +32,7 @@ pub async fn handle(
                             // Kafka: a partition the metadata does not know is unknown; one it
                             // knows but this broker does not host is NOT_LEADER_OR_FOLLOWER.
                             let found = if state.image().contains_partition(&topic, index) {
-                                state.broker.describe_producers(&tp)
+                                state.broker().describe_producers(&tp)
                             } else {
                                 Err(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)
                             };

@@ -11,6 +11,7 @@ use partita_core::controller::TopicId;
 
 use super::convert::{by_topic, resolve_topic, topic_name, uuid};
 use super::node::Node;
+use partita_core::client::{Request, Response};
 
 /// The longest a fetch may wait, whatever the client asks: waits must stay bounded.
 const FETCH_MAX_WAIT_MS: u64 = 30_000;
@@ -59,9 +60,12 @@ pub async fn handle(
                 max_bytes: usize::try_from(request.max_bytes).unwrap_or(0),
                 partitions,
             };
-            state.fetch(core_request, reply);
+            state.submit(Request::Fetch(core_request), Some(reply));
         })
         .await?;
+    let Response::Fetch(response) = response else {
+        anyhow::bail!("the node answered Fetch with another response");
+    };
     let ids = node
         .engine
         .call(|state| {

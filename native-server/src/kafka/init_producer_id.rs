@@ -1,10 +1,12 @@
-//! InitProducerId: a producer id for an idempotent producer. Transactions are not supported:
+//! InitProducerId: a producer id for an idempotent producer, from this broker's block of ids
+//! (KIP-730: blocks come from the controller's metadata log). Transactions are not supported:
 //! a transactional id is refused.
 
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, ProducerId};
 use partita_core::ErrorCode;
 
 use super::node::Node;
+use partita_core::client::{Request, Response};
 
 pub async fn handle(
     request: InitProducerIdRequest,
@@ -18,17 +20,16 @@ pub async fn handle(
             response.with_error_code(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
         );
     }
-    let allocated = node
-        .engine
-        .call(|state| state.producer_ids.allocate())
-        .await?;
-    Ok(match allocated {
-        Ok(id) => response
-            .with_producer_id(ProducerId(id))
-            .with_producer_epoch(0),
-        Err(e) => {
-            tracing::error!("cannot reserve producer ids: {e:#}");
-            response.with_error_code(ErrorCode::COORDINATOR_NOT_AVAILABLE.code())
-        }
-    })
+    let Response::InitProducerId {
+        error,
+        producer_id,
+        producer_epoch,
+    } = node.engine.request(Request::InitProducerId).await?
+    else {
+        anyhow::bail!("the node answered InitProducerId with another response");
+    };
+    Ok(response
+        .with_error_code(error.code())
+        .with_producer_id(ProducerId(producer_id))
+        .with_producer_epoch(producer_epoch))
 }

@@ -8,6 +8,7 @@ use partita_core::group::{self, Protocol};
 use super::ClientInfo;
 use super::convert::str_bytes;
 use super::node::Node;
+use partita_core::client::{Request, Response};
 
 pub async fn handle(
     request: JoinGroupRequest,
@@ -41,10 +42,9 @@ pub async fn handle(
             .collect(),
         require_known_member_id: version >= 4,
     };
-    let result = node
-        .engine
-        .call_later(move |state, reply| state.join_group(join, reply))
-        .await?;
+    let Response::JoinGroup(result) = node.engine.request(Request::JoinGroup(join)).await? else {
+        anyhow::bail!("the node answered JoinGroup with another response");
+    };
     let response = JoinGroupResponse::default();
     Ok(match result {
         Ok(joined) => {

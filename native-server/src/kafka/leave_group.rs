@@ -6,6 +6,7 @@ use partita_core::group::MemberIdentity;
 
 use super::convert::str_bytes;
 use super::node::Node;
+use partita_core::client::{Request, Response};
 
 pub async fn handle(
     request: LeaveGroupRequest,
@@ -27,12 +28,13 @@ pub async fn handle(
             group_instance_id: None,
         }]
     };
-    let group = request.group_id.to_string();
-    let asked = members.clone();
-    let results = node
-        .engine
-        .call(move |state| state.leave_group(&group, &asked))
-        .await?;
+    let leave = Request::LeaveGroup {
+        group_id: request.group_id.to_string(),
+        members: members.clone(),
+    };
+    let Response::LeaveGroup(results) = node.engine.request(leave).await? else {
+        anyhow::bail!("the node answered LeaveGroup with another response");
+    };
     if version < 3 {
         let code = results
             .into_iter()

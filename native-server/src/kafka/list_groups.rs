@@ -22,7 +22,7 @@ pub async fn handle(
     let unknown_only = !filter.is_empty() && states.is_empty();
     let listed = node
         .engine
-        .call(move |state| state.coordinator.list_groups(&states))
+        .call(move |state| state.coordinator().list_groups(&states))
         .await?;
     let groups = if unknown_only { Vec::new() } else { listed }
         .into_iter()

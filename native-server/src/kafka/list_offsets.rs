@@ -43,7 +43,7 @@ pub async fn handle(
         .collect();
     let mut answered = node
         .engine
-        .call(move |state| state.broker.list_offsets(&partitions))
+        .call(move |state| state.broker().list_offsets(&partitions))
         .await?
         .into_iter();
     let listed: Vec<ListedOffset> = asked

@@ -7,7 +7,7 @@ use kafka_protocol::messages::metadata_response::{
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse};
 use partita_core::ErrorCode;
 use partita_core::acl::ResourceType;
-use partita_core::controller::{CreateTopic, MetadataImage, TopicImage};
+use partita_core::node::{BrokerEndpoint, TopicAnswer};
 
 use super::convert::{resolve_topic, str_bytes, topic_name, uuid};
 use super::node::Node;
@@ -27,66 +27,48 @@ pub async fn handle(
     let cluster_operations = ((8..=10).contains(&version)
         && request.include_cluster_authorized_operations)
         .then(|| ResourceType::Cluster.authorized_operations());
-    let mut response = node
+    let answer = node
         .engine
         .call(move |state| {
-            let wanted: Option<Vec<(String, Option<ErrorCode>)>> = request.topics.map(|topics| {
+            let wanted: Option<Vec<Result<String, ErrorCode>>> = request.topics.map(|topics| {
                 topics
                     .iter()
                     .map(|t| {
                         let name = t.name.as_ref().map(|n| n.to_string());
                         let by_id = resolve_topic(state.image(), &Default::default(), t.topic_id);
-                        match name.or(by_id) {
-                            Some(name) => (name, None),
-                            None => (String::new(), Some(ErrorCode::UNKNOWN_TOPIC_ID)),
-                        }
+                        name.or(by_id).ok_or(ErrorCode::UNKNOWN_TOPIC_ID)
                     })
                     .collect()
             });
-            let mut creation_errors = Vec::new();
-            if client_allows_creation && state.broker_config().auto_create_topics_enable {
-                for (name, _) in wanted.iter().flatten() {
-                    if !name.is_empty() && state.image().topic(name).is_none() {
-                        let create = CreateTopic {
-                            name: name.clone(),
-                            ..CreateTopic::default()
-                        };
-                        if let Err((code, message)) = state.create_topic(&create, false) {
-                            tracing::info!("auto-creating {name}: {message}");
-                            creation_errors.push((name.clone(), code));
-                        }
-                    }
-                }
-            }
-            let image = state.image();
-            let topics = match wanted {
-                None => image.topics().map(|t| describe_topic(t, version)).collect(),
-                Some(wanted) => wanted
-                    .into_iter()
-                    .map(|(name, error)| match (error, image.topic(&name)) {
-                        (Some(code), _) => {
-                            MetadataResponseTopic::default().with_error_code(code.code())
-                        }
-                        (None, Some(topic)) => describe_topic(topic, version),
-                        (None, None) => {
-                            let code = creation_errors
-                                .iter()
-                                .find(|(n, _)| *n == name)
-                                .map_or(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, |(_, c)| *c);
-                            MetadataResponseTopic::default()
-                                .with_name(Some(topic_name(&name)))
-                                .with_error_code(code.code())
-                        }
-                    })
-                    .collect(),
-            };
-            MetadataResponse::default()
-                .with_brokers(live_brokers(image))
-                .with_cluster_id((version >= 2).then(|| str_bytes(cluster_id)))
-                .with_controller_id(BrokerId(if version >= 1 { state.node_id() } else { -1 }))
-                .with_topics(topics)
+            let names: Option<Vec<String>> = wanted
+                .as_ref()
+                .map(|w| w.iter().flatten().cloned().collect());
+            let answer = state.node.metadata(
+                crate::engine::now(),
+                names.as_deref(),
+                client_allows_creation,
+            );
+            (wanted, answer, state.node_id())
         })
         .await?;
+    let (wanted, answer, node_id) = answer;
+    // Topics asked by an id nobody knows keep their place in the answer, with the error.
+    let mut found = answer.topics.into_iter();
+    let topics = match wanted {
+        None => found.map(|t| describe_topic(t, version)).collect(),
+        Some(wanted) => wanted
+            .into_iter()
+            .filter_map(|w| match w {
+                Err(code) => Some(MetadataResponseTopic::default().with_error_code(code.code())),
+                Ok(_) => found.next().map(|t| describe_topic(t, version)),
+            })
+            .collect(),
+    };
+    let mut response = MetadataResponse::default()
+        .with_brokers(live_brokers(&answer.brokers))
+        .with_cluster_id((version >= 2).then(|| str_bytes(cluster_id)))
+        .with_controller_id(BrokerId(if version >= 1 { node_id } else { -1 }))
+        .with_topics(topics);
     if let Some(operations) = topic_operations {
         for topic in &mut response.topics {
             topic.topic_authorized_operations = operations;
@@ -98,33 +80,27 @@ pub async fn handle(
     Ok(response)
 }
 
-fn live_brokers(image: &MetadataImage) -> Vec<MetadataResponseBroker> {
-    image
-        .brokers()
-        .filter(|b| !b.fenced)
+fn live_brokers(brokers: &[BrokerEndpoint]) -> Vec<MetadataResponseBroker> {
+    brokers
+        .iter()
         .map(|b| {
             MetadataResponseBroker::default()
-                .with_node_id(BrokerId(b.broker_id))
+                .with_node_id(BrokerId(b.node_id))
                 .with_host(str_bytes(b.host.clone()))
                 .with_port(i32::from(b.port))
         })
         .collect()
 }
 
-fn describe_topic(topic: &TopicImage, version: i16) -> MetadataResponseTopic {
+fn describe_topic(topic: TopicAnswer, version: i16) -> MetadataResponseTopic {
     let partitions = topic
         .partitions
         .iter()
         .enumerate()
         .map(|(index, p)| {
             let ids = |ids: &[i32]| ids.iter().map(|&id| BrokerId(id)).collect::<Vec<_>>();
-            let error = if p.is_offline() {
-                ErrorCode::LEADER_NOT_AVAILABLE
-            } else {
-                ErrorCode::NONE
-            };
             MetadataResponsePartition::default()
-                .with_error_code(error.code())
+                .with_error_code(p.error.code())
                 .with_partition_index(index as i32)
                 .with_leader_id(BrokerId(p.leader))
                 .with_leader_epoch(if version >= 7 { p.leader_epoch } else { -1 })
@@ -133,11 +109,11 @@ fn describe_topic(topic: &TopicImage, version: i16) -> MetadataResponseTopic {
         })
         .collect();
     MetadataResponseTopic::default()
+        .with_error_code(topic.error.code())
         .with_name(Some(topic_name(&topic.name)))
-        .with_topic_id(if version >= 10 {
-            uuid(topic.id)
-        } else {
-            uuid::Uuid::nil()
+        .with_topic_id(match (version >= 10, topic.id) {
+            (true, Some(id)) => uuid(id),
+            _ => uuid::Uuid::nil(),
         })
         .with_is_internal(version >= 1 && topic.name.starts_with("__"))
         .with_partitions(partitions)

@@ -9,6 +9,7 @@ use partita_core::group::{self, CommitOffset};
 
 use super::convert::{by_topic, topic_name};
 use super::node::Node;
+use partita_core::client::{Request, Response};
 
 pub async fn handle(
     request: OffsetCommitRequest,
@@ -40,10 +41,11 @@ pub async fn handle(
         group_instance_id: request.group_instance_id.map(|id| id.to_string()),
         offsets,
     };
-    let results = node
-        .engine
-        .call(move |state| state.offset_commit(&commit))
-        .await?;
+    let Response::OffsetCommit(results) =
+        node.engine.request(Request::OffsetCommit(commit)).await?
+    else {
+        anyhow::bail!("the node answered OffsetCommit with another response");
+    };
     let partitions = results.into_iter().map(|(tp, result)| {
         let partition = OffsetCommitResponsePartition::default()
             .with_partition_index(tp.partition)

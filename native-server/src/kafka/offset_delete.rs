@@ -28,7 +28,11 @@ pub async fn handle(
         .collect();
     let results = node
         .engine
-        .call(move |state| state.delete_offsets(&group, &partitions))
+        .call(move |state| {
+            state
+                .node
+                .delete_offsets(crate::engine::now(), &group, &partitions)
+        })
         .await?;
     let results = match results {
         Ok(results) => results,

@@ -48,7 +48,8 @@ pub async fn handle(
                 .into_iter()
                 .map(|(group, wanted)| {
                     let result = state
-                        .offset_fetch(&group, wanted.as_deref())
+                        .coordinator()
+                        .handle_offset_fetch(&group, wanted.as_deref())
                         .map_err(|e| e.code());
                     (group, result)
                 })

@@ -35,7 +35,7 @@ pub async fn handle(
     };
     let answers = node
         .engine
-        .call(move |state| state.broker.offset_for_leader_epoch(&core_request))
+        .call(move |state| state.broker().offset_for_leader_epoch(&core_request))
         .await?;
     let partitions = answers.into_iter().map(|a| {
         let partition = EpochEndOffset::default()

@@ -11,6 +11,7 @@ use partita_core::broker;
 
 use super::convert::{by_topic, str_bytes, topic_name};
 use super::node::Node;
+use partita_core::client::{Request, Response};
 
 /// `None` for acks=0: Kafka sends no response at all.
 pub async fn handle(
@@ -42,15 +43,13 @@ pub async fn handle(
         node.metrics.record_produce(&p.tp.topic, &p.records);
     }
     if acks == 0 {
-        node.engine
-            .call(move |state| state.produce(core_request, tokio::sync::oneshot::channel().0))
-            .await?;
+        node.engine.send(Request::Produce(core_request)).await?;
         return Ok(None);
     }
-    let response = node
-        .engine
-        .call_later(move |state, reply| state.produce(core_request, reply))
-        .await?;
+    let Response::Produce(response) = node.engine.request(Request::Produce(core_request)).await?
+    else {
+        anyhow::bail!("the node answered Produce with another response");
+    };
     Ok(Some(encode(response, version)))
 }
 

@@ -5,6 +5,7 @@ use partita_core::group;
 
 use super::convert::str_bytes;
 use super::node::Node;
+use partita_core::client::{Request, Response};
 
 pub async fn handle(
     request: SyncGroupRequest,
@@ -24,10 +25,9 @@ pub async fn handle(
             .map(|a| (a.member_id.to_string(), a.assignment.to_vec()))
             .collect(),
     };
-    let result = node
-        .engine
-        .call_later(move |state, reply| state.sync_group(sync, reply))
-        .await?;
+    let Response::SyncGroup(result) = node.engine.request(Request::SyncGroup(sync)).await? else {
+        anyhow::bail!("the node answered SyncGroup with another response");
+    };
     Ok(match result {
         Ok(synced) => {
             let response = SyncGroupResponse::default().with_assignment(synced.assignment.into());

@@ -53,8 +53,7 @@ fn total_lag(sim: &Simulation) -> i64 {
         .map(|tp| {
             let high_watermark = sim.high_watermark(tp).unwrap_or(0);
             let committed = sim
-                .coordinator
-                .coordinator
+                .group_coordinator()
                 .handle_offset_fetch(GROUP, Some(std::slice::from_ref(tp)))
                 .ok()
                 .and_then(|offsets| offsets.into_iter().next())

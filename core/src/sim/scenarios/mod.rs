@@ -10,7 +10,7 @@
 //! | `acks0-leader-crash`, `acks1-leader-crash` | RF 3, the leader crashes holding unreplicated writes | `lost-write` in some seeds |
 //! | `acks-all-leader-crash` | the same with acks=all, `min.insync.replicas=2` | no anomalies, `acknowledged` > 0 |
 //! | `replication-isr` | 3 brokers, 12 partitions, 3 consumers; a broker crashes and returns | `isr_min` = 2, `under_replicated_final` = 0, no anomalies |
-//! | `min-isr` | one, then two of three replicas stop, acks=all | `acknowledged_one_down` > 0, `rejected_not_enough_replicas` > 0, no anomalies |
+//! | `min-isr` | one, then two of three replicas stop, acks=all, idempotent | `acknowledged_one_down` > 0, `rejected_not_enough_replicas` > 0, no anomalies |
 //! | `rebalance-eager`, `rebalance-cooperative` | 6 partitions, 2 members, a third joins | `revoked` = 6 and = 2 |
 //! | `at-least-once`, `at-most-once` | a consumer crashes between processing and committing | `redelivered` > 0 with `lost` = 0; `lost` > 0 |
 //! | `idempotence-off`, `idempotence-on` | produce responses are lost and the producer retries | `duplicates` > 0; `duplicates` = 0 |

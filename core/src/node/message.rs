@@ -1,0 +1,153 @@
+//! What one node sends another, addressed by node id: KRaft's broker-to-controller requests
+//! (BrokerRegistration, BrokerHeartbeat, AlterPartition, AllocateProducerIds, CreateTopics
+//! forwarded for auto-creation), the metadata records the controller sends back, and the
+//! inter-broker replication requests (Fetch from a follower, OffsetForLeaderEpoch).
+//!
+//! Every variant is plain data with no reference into a node, so a shell can carry it over
+//! its simulated network or, later (issue 14), encode it for TCP between processes.
+
+use crate::ErrorCode;
+use crate::assignor::TopicPartition;
+use crate::broker::{EpochEndOffset, FetchRequest, FetchResponse, OffsetForLeaderEpochRequest};
+use crate::controller::{AlterPartition, BrokerId, CreateTopic, MetadataRecord};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum PeerMessage {
+    /// A broker is alive (KRaft's BrokerHeartbeat; with no epoch, BrokerRegistration) and
+    /// asks for the metadata records from `metadata_offset` on (KRaft brokers fetch the
+    /// metadata log the same way).
+    BrokerHeartbeat {
+        broker_id: BrokerId,
+        broker_epoch: Option<u64>,
+        metadata_offset: u64,
+        host: String,
+        port: u16,
+    },
+    BrokerHeartbeatResponse {
+        broker_epoch: Option<u64>,
+        from_offset: u64,
+        records: Vec<MetadataRecord>,
+    },
+    /// The controller pushes records it just committed to every broker (KRaft brokers
+    /// long-poll the metadata log, so they learn at once); a broker that missed some asks
+    /// again from its offset with its next heartbeat.
+    MetadataPush {
+        from_offset: u64,
+        records: Vec<MetadataRecord>,
+    },
+    /// A follower fetches from its leader (Fetch with the follower's replica id).
+    ReplicaFetch {
+        request: FetchRequest,
+    },
+    ReplicaFetchResponse {
+        response: FetchResponse,
+    },
+    /// A follower asks where its leader epoch ends in the leader's log (KIP-101).
+    OffsetForLeaderEpoch {
+        request: OffsetForLeaderEpochRequest,
+    },
+    OffsetForLeaderEpochResponse {
+        answers: Vec<EpochEndOffset>,
+    },
+    /// A leader asks the controller to change a partition's ISR.
+    AlterPartition {
+        tp: TopicPartition,
+        request: AlterPartition,
+    },
+    AlterPartitionResponse {
+        tp: TopicPartition,
+        result: Result<(), ErrorCode>,
+    },
+    /// A broker asks the controller for a block of producer ids (KIP-730).
+    AllocateProducerIds {
+        broker_id: BrokerId,
+        broker_epoch: u64,
+    },
+    /// `Ok((first id, size))`, or why not.
+    AllocateProducerIdsResponse {
+        result: Result<(i64, i64), ErrorCode>,
+    },
+    /// A broker forwards the creation of topics a client's Metadata request named
+    /// (`auto.create.topics.enable`); the broker learns the outcome from the metadata log.
+    CreateTopics {
+        topics: Vec<CreateTopic>,
+    },
+}
+
+impl PeerMessage {
+    /// A short, stable description for a trace.
+    pub fn summary(&self) -> String {
+        match self {
+            PeerMessage::BrokerHeartbeat {
+                broker_epoch,
+                metadata_offset,
+                ..
+            } => match broker_epoch {
+                Some(epoch) => format!("BrokerHeartbeat(epoch={epoch},offset={metadata_offset})"),
+                None => "BrokerRegistration".to_string(),
+            },
+            PeerMessage::BrokerHeartbeatResponse {
+                from_offset,
+                records,
+                ..
+            } => format!(
+                "BrokerHeartbeatResponse(from={from_offset},records={})",
+                records.len()
+            ),
+            PeerMessage::MetadataPush {
+                from_offset,
+                records,
+            } => format!("MetadataPush(from={from_offset},records={})", records.len()),
+            PeerMessage::ReplicaFetch { request } => {
+                let offsets: Vec<String> = request
+                    .partitions
+                    .iter()
+                    .map(|p| format!("{}-{}@{}", p.tp.topic, p.tp.partition, p.fetch_offset))
+                    .collect();
+                format!("ReplicaFetch({})", offsets.join(","))
+            }
+            PeerMessage::ReplicaFetchResponse { response } => {
+                format!("ReplicaFetchResponse(bytes={})", response.size_bytes())
+            }
+            PeerMessage::OffsetForLeaderEpoch { request } => format!(
+                "OffsetForLeaderEpoch(partitions={})",
+                request.partitions.len()
+            ),
+            PeerMessage::OffsetForLeaderEpochResponse { answers } => {
+                let ends: Vec<String> = answers
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{}-{}:{}@{}",
+                            a.tp.topic, a.tp.partition, a.leader_epoch, a.end_offset
+                        )
+                    })
+                    .collect();
+                format!("OffsetForLeaderEpochResponse({})", ends.join(","))
+            }
+            PeerMessage::AlterPartition { tp, request } => format!(
+                "AlterPartition({}-{} isr={:?})",
+                tp.topic, tp.partition, request.new_isr
+            ),
+            PeerMessage::AlterPartitionResponse { tp, result } => {
+                let outcome = match result {
+                    Ok(()) => "ok",
+                    Err(e) => e.name(),
+                };
+                format!(
+                    "AlterPartitionResponse({}-{} {outcome})",
+                    tp.topic, tp.partition
+                )
+            }
+            PeerMessage::AllocateProducerIds { .. } => "AllocateProducerIds".to_string(),
+            PeerMessage::AllocateProducerIdsResponse { result } => match result {
+                Ok((first, size)) => format!("AllocateProducerIdsResponse({first}+{size})"),
+                Err(e) => format!("AllocateProducerIdsResponse({})", e.name()),
+            },
+            PeerMessage::CreateTopics { topics } => {
+                let names: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
+                format!("CreateTopics({})", names.join(","))
+            }
+        }
+    }
+}

@@ -1,0 +1,1122 @@
+//! One Kafka node, sans-IO: what a KRaft process with `process.roles=broker,controller` runs,
+//! composed once for both shells. The simulator wires N of these through its seeded network
+//! and disks; the server wires one to its sockets, files and clock.
+//!
+//! A [`Node`] holds, by [`Roles`]:
+//! - the **broker**: a [`Broker`] over the shell's storage, its copy of the metadata image
+//!   (fetched from the controller with its heartbeats, as KRaft brokers fetch the metadata
+//!   log), the image applied to the partitions it hosts (with each topic's effective config),
+//!   the Metadata answer, auto-creation of topics, and producer ids by blocks (KIP-730);
+//! - the **controller**: the [`Controller`] state machine and the metadata log it commits
+//!   (brokers register and heartbeat with it, and are fenced when they stop);
+//! - the **group coordinator**: a [`Coordinator`] and the records it persists.
+//!
+//! ## The API, in quinn-proto's manner
+//!
+//! - getters: [`Node::image`], [`Node::broker`], [`Node::controller`], [`Node::coordinator`],
+//!   [`Node::metadata_log`], [`Node::group_lag`];
+//! - inputs: [`Node::handle_request`] (a decoded client request, with a [`RequestRef`] the shell
+//!   picks), [`Node::handle_peer`] (a message from another node, by its id),
+//!   [`Node::handle_timeout`] (time passed, when [`Node::poll_timeout`] said);
+//! - commands that answer at once (admin requests of the server): [`Node::metadata`],
+//!   [`Node::create_topic`], [`Node::delete_topic`], [`Node::control`], [`Node::delete_records`], [`Node::delete_groups`],
+//!   [`Node::shut_down`];
+//! - outputs: [`Node::poll_output`] and [`Node::poll_timeout`].
+//!
+//! ## Drain order
+//!
+//! After every input or command the shell calls [`Node::poll_output`] until it returns `None`,
+//! and acts on each [`Output`] in the order given: a `PersistMetadata` or `PersistGroups`
+//! output must be durable before any output after it is acted on, because the answers that
+//! follow depend on it (a created topic, a committed offset). Then it asks
+//! [`Node::poll_timeout`] when to call [`Node::handle_timeout`] next. Messages a node sends to
+//! itself (a combined broker and controller) are handled inside the node and never come out.
+//! Partition data is made durable by the broker itself (its storage's sync, in `tick`), as
+//! before.
+
+mod message;
+mod metadata_answer;
+mod producer_ids;
+
+use std::collections::{BTreeMap, VecDeque};
+
+pub use message::PeerMessage;
+pub use metadata_answer::{BrokerEndpoint, MetadataAnswer, PartitionAnswer, TopicAnswer};
+
+use crate::assignor::TopicPartition;
+use crate::broker::{
+    Broker, BrokerSettings, Output as BrokerOutput, PartitionSettings, ReplicaFetchSettings,
+    ReplicaRequest, StorageFactory,
+};
+use crate::client::{Request, Response};
+use crate::config::{BrokerConfig, TopicConfig};
+use crate::controller::{
+    BrokerId, Controller, CreateTopic, MetadataImage, MetadataRecord, PartitionState, TopicImage,
+};
+use crate::group::{
+    Coordinator, CoordinatorConfig, DeleteGroupError, GroupEvent, GroupRecord, LagRow,
+    OffsetDeleteError, OffsetDeleteResults, Output as GroupOutput, RequestId,
+};
+use crate::{ErrorCode, Millis};
+use producer_ids::ProducerIds;
+
+/// A shell's name for a client request it handed in; the answer comes out with it. The shell
+/// keeps it unique among its requests in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestRef(pub u64);
+
+/// An error to answer a client with: the Kafka code and a message.
+pub type Refusal = (ErrorCode, String);
+
+/// What this node runs (Kafka's `process.roles`; the group coordinator runs on brokers in
+/// Kafka, and the simulator still runs it as its own node).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roles {
+    pub broker: bool,
+    pub controller: bool,
+    pub group_coordinator: bool,
+}
+
+impl Roles {
+    /// `process.roles=broker,controller`, with the group coordinator: a single-node cluster.
+    pub const COMBINED: Roles = Roles {
+        broker: true,
+        controller: true,
+        group_coordinator: true,
+    };
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// `node.id`.
+    pub node_id: BrokerId,
+    pub roles: Roles,
+    /// The node the broker registers and heartbeats with (the active controller).
+    pub controller_id: BrokerId,
+    /// Host and port clients are told to connect to.
+    pub advertised_host: String,
+    pub advertised_port: u16,
+    pub broker: BrokerConfig,
+    pub groups: CoordinatorConfig,
+    /// Acknowledge nothing before it is synced (`--durable`).
+    pub durable: bool,
+    /// Feeds the controller's and the coordinator's deterministic choices.
+    pub seed: u64,
+    pub replica_fetch: ReplicaFetchSettings,
+}
+
+/// What the shell must do, in the order given (see the module doc).
+#[derive(Debug)]
+pub enum Output {
+    /// Records the controller committed: append them to the metadata log, durably.
+    PersistMetadata(Vec<MetadataRecord>),
+    /// Records the group coordinator wrote: append them to its log, durably.
+    PersistGroups(Vec<GroupRecord>),
+    /// The answer to a client request.
+    Respond {
+        request: RequestRef,
+        response: Response,
+    },
+    /// A message for another node.
+    Send { to: BrokerId, message: PeerMessage },
+    /// Something worth a line in a trace or a log.
+    Event(Event),
+}
+
+/// What happened in the node, for traces and logs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    BrokerFenced {
+        broker: BrokerId,
+    },
+    BrokerUnfenced {
+        broker: BrokerId,
+    },
+    LeaderElected {
+        tp: TopicPartition,
+        leader: BrokerId,
+    },
+    IsrChanged {
+        tp: TopicPartition,
+        isr: Vec<BrokerId>,
+    },
+    Group(GroupEvent),
+    /// Opening a hosted partition's log cut a torn tail or deleted files.
+    Recovered {
+        tp: TopicPartition,
+        description: String,
+    },
+    /// Storage failed; what failed is not acknowledged.
+    StorageError {
+        description: String,
+    },
+    /// A request reached a node without the role that serves it, and was dropped.
+    Misrouted {
+        request: &'static str,
+    },
+}
+
+/// Who waits for an answer the broker or the coordinator gives later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Waiting {
+    Client(RequestRef),
+    /// A follower's replica fetch.
+    Follower(BrokerId),
+}
+
+pub struct Node<F: StorageFactory> {
+    config: NodeConfig,
+    /// The broker role; its image is the node's copy of the metadata.
+    broker: Option<Broker<F>>,
+    image: MetadataImage,
+    metadata_offset: u64,
+    broker_epoch: Option<u64>,
+    /// The partition states and settings already handed to the broker: a change of either
+    /// (leader, ISR, a topic or dynamic broker config) is handed again.
+    applied: BTreeMap<TopicPartition, (PartitionState, PartitionSettings)>,
+    next_heartbeat: Millis,
+    producer_ids: ProducerIds,
+    /// The controller role and its metadata log (every record it committed, in order).
+    controller: Option<Controller>,
+    metadata_log: Vec<MetadataRecord>,
+    coordinator: Option<Coordinator>,
+    pending: BTreeMap<RequestId, Waiting>,
+    next_request: u64,
+    outputs: VecDeque<Output>,
+    /// Messages to this node itself, handled before the next output is polled.
+    loopback: VecDeque<PeerMessage>,
+}
+
+/// At most this many metadata records go in one heartbeat response; a broker further behind
+/// catches up over several heartbeats.
+pub const METADATA_RECORDS_PER_RESPONSE_MAX: usize = 1_000;
+
+impl<F: StorageFactory> Node<F> {
+    /// A node starting on what its shell recovered: the metadata log (replayed by the
+    /// controller role) and the group coordinator's records (replayed by the coordinator).
+    /// Its broker registers with the controller at the first [`Node::handle_timeout`].
+    pub fn new(
+        config: NodeConfig,
+        storage: F,
+        metadata_log: Vec<MetadataRecord>,
+        group_records: &[GroupRecord],
+        now: Millis,
+    ) -> Node<F> {
+        let broker = config.roles.broker.then(|| {
+            let mut broker = Broker::new(
+                BrokerSettings {
+                    node_id: config.node_id,
+                    durable: config.durable,
+                },
+                storage,
+            );
+            broker.set_replica_fetch_settings(config.replica_fetch);
+            broker
+        });
+        let controller = config.roles.controller.then(|| {
+            let mut controller = Controller::new(config.broker.clone(), config.seed);
+            for record in &metadata_log {
+                controller.replay(record);
+            }
+            controller
+        });
+        let coordinator = config.roles.group_coordinator.then(|| {
+            let mut coordinator = Coordinator::new(config.groups.clone(), config.seed);
+            for record in group_records {
+                coordinator.replay(record, now);
+            }
+            coordinator
+        });
+        Node {
+            broker,
+            image: MetadataImage::default(),
+            metadata_offset: 0,
+            broker_epoch: None,
+            applied: BTreeMap::new(),
+            next_heartbeat: now,
+            producer_ids: ProducerIds::default(),
+            metadata_log: if controller.is_some() {
+                metadata_log
+            } else {
+                Vec::new()
+            },
+            controller,
+            coordinator,
+            pending: BTreeMap::new(),
+            next_request: 0,
+            outputs: VecDeque::new(),
+            loopback: VecDeque::new(),
+            config,
+        }
+    }
+
+    // ---- getters ----
+
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    pub fn node_id(&self) -> BrokerId {
+        self.config.node_id
+    }
+
+    /// The metadata this node answers from: the broker's copy, or the controller's on a
+    /// controller-only node.
+    pub fn image(&self) -> &MetadataImage {
+        match (&self.broker, &self.controller) {
+            (None, Some(controller)) => controller.image(),
+            _ => &self.image,
+        }
+    }
+
+    pub fn broker(&self) -> Option<&Broker<F>> {
+        self.broker.as_ref()
+    }
+
+    pub fn controller(&self) -> Option<&Controller> {
+        self.controller.as_ref()
+    }
+
+    pub fn coordinator(&self) -> Option<&Coordinator> {
+        self.coordinator.as_ref()
+    }
+
+    /// The controller's metadata log (empty without the controller role).
+    pub fn metadata_log(&self) -> &[MetadataRecord] {
+        &self.metadata_log
+    }
+
+    /// The broker's registration epoch, once registered.
+    pub fn broker_epoch(&self) -> Option<u64> {
+        self.broker_epoch
+    }
+
+    /// This broker's config: the static one under the dynamic configs the metadata holds
+    /// (the cluster default, then this broker's own; KIP-226).
+    pub fn broker_config(&self) -> BrokerConfig {
+        let image = self.image();
+        self.config
+            .broker
+            .with_dynamic(
+                image.broker_configs(""),
+                image.broker_configs(&self.config.node_id.to_string()),
+            )
+            .unwrap_or_else(|_| self.config.broker.clone())
+    }
+
+    /// A topic's effective config as this node's metadata has it: the broker's topic
+    /// defaults under the topic's overrides (Kafka's `LogConfig` from the metadata image).
+    pub fn topic_config(&self, topic: &str) -> Option<TopicConfig> {
+        let broker_config = self.broker_config();
+        self.image()
+            .topic(topic)
+            .map(|t| effective_config(&broker_config, t))
+    }
+
+    /// Lag of every group on every partition it committed to or owns, against the high
+    /// watermarks of the partitions this node hosts.
+    pub fn group_lag(&self) -> Vec<LagRow> {
+        let Some(coordinator) = &self.coordinator else {
+            return Vec::new();
+        };
+        coordinator.all_lag(|tp| {
+            self.broker
+                .as_ref()
+                .and_then(|b| b.partition(tp))
+                .map(|p| p.high_watermark)
+        })
+    }
+
+    // ---- inputs ----
+
+    /// A decoded client request. Its answer comes out as [`Output::Respond`], at once or
+    /// when it is ready (acks, a long-poll fetch, a rebalance); a produce with acks=0 gets
+    /// none.
+    pub fn handle_request(&mut self, now: Millis, request: RequestRef, body: Request) {
+        let name = body.name();
+        match body {
+            Request::Metadata { topics } => {
+                let answer = self.metadata(now, Some(&topics), false);
+                self.respond(request, Response::Metadata(answer.to_client()));
+            }
+            Request::InitProducerId if self.broker.is_some() => match self.producer_ids.take() {
+                Some(id) => self.respond(request, init_producer_id(Ok(id))),
+                None => self.producer_ids.wait(request),
+            },
+            Request::ListOffsets(partitions) if self.broker.is_some() => {
+                let listed = self
+                    .broker
+                    .as_ref()
+                    .expect("guarded")
+                    .list_offsets(&partitions);
+                self.respond(request, Response::ListOffsets(listed));
+            }
+            Request::Produce(produce) if self.broker.is_some() => {
+                let id = self.next_request_id();
+                if produce.acks != 0 {
+                    self.pending.insert(id, Waiting::Client(request));
+                }
+                self.broker
+                    .as_mut()
+                    .expect("guarded")
+                    .produce(id, produce, now);
+            }
+            Request::Fetch(fetch) if self.broker.is_some() => {
+                let id = self.next_request_id();
+                self.pending.insert(id, Waiting::Client(request));
+                self.broker.as_mut().expect("guarded").fetch(id, fetch, now);
+            }
+            Request::JoinGroup(join) if self.coordinator.is_some() => {
+                let id = self.next_request_id();
+                self.pending.insert(id, Waiting::Client(request));
+                self.coordinator_mut().handle_join(id, join, now);
+            }
+            Request::SyncGroup(sync) if self.coordinator.is_some() => {
+                let id = self.next_request_id();
+                self.pending.insert(id, Waiting::Client(request));
+                self.coordinator_mut().handle_sync(id, sync, now);
+            }
+            Request::Heartbeat(heartbeat) if self.coordinator.is_some() => {
+                let result = self.coordinator_mut().handle_heartbeat(&heartbeat, now);
+                self.drain_roles(now);
+                self.respond(request, Response::Heartbeat(result));
+            }
+            Request::LeaveGroup { group_id, members } if self.coordinator.is_some() => {
+                let results = self
+                    .coordinator_mut()
+                    .handle_leave(&group_id, &members, now);
+                self.drain_roles(now);
+                self.respond(request, Response::LeaveGroup(results));
+            }
+            Request::OffsetCommit(commit) if self.coordinator.is_some() => {
+                // Offsets of partitions this node's metadata does not know are refused (a
+                // coordinator-only node, the simulator's, has no metadata to check against).
+                let knows_metadata = self.broker.is_some() || self.controller.is_some();
+                let image = match (&self.broker, &self.controller) {
+                    (None, Some(controller)) => controller.image(),
+                    _ => &self.image,
+                };
+                let results = self
+                    .coordinator
+                    .as_mut()
+                    .expect("guarded")
+                    .handle_offset_commit_of_existing(&commit, now, |tp| {
+                        !knows_metadata || image.contains_partition(&tp.topic, tp.partition)
+                    });
+                // The records come out first: they are durable before the answer goes.
+                self.drain_roles(now);
+                self.respond(request, Response::OffsetCommit(results));
+            }
+            Request::OffsetFetch {
+                group_id,
+                partitions,
+            } if self.coordinator.is_some() => {
+                let partitions = (!partitions.is_empty()).then_some(partitions.as_slice());
+                let result = self
+                    .coordinator
+                    .as_ref()
+                    .expect("guarded")
+                    .handle_offset_fetch(&group_id, partitions);
+                self.respond(request, Response::OffsetFetch(result));
+            }
+            _ => self.event(Event::Misrouted { request: name }),
+        }
+        self.drain_roles(now);
+    }
+
+    /// A message from node `from`.
+    pub fn handle_peer(&mut self, now: Millis, from: BrokerId, message: PeerMessage) {
+        self.dispatch_peer(now, from, message);
+        self.drain_roles(now);
+    }
+
+    /// Time-driven work: the broker's syncs, retention and replica fetches, its heartbeat,
+    /// the coordinator's session timeouts, the controller's fencing of silent brokers.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        if let Some(broker) = &mut self.broker {
+            if let Err(e) = broker.tick(now) {
+                self.outputs.push_back(Output::Event(Event::StorageError {
+                    description: e.to_string(),
+                }));
+            }
+            if now >= self.next_heartbeat {
+                self.heartbeat(now);
+            }
+        }
+        if let Some(coordinator) = &mut self.coordinator {
+            coordinator.tick(now);
+        }
+        if let Some(controller) = &mut self.controller {
+            let records = controller.tick(now);
+            self.commit(records);
+        }
+        self.drain_roles(now);
+    }
+
+    // ---- commands ----
+
+    /// The Metadata answer for `topics` (every topic when `None`). Unknown topics are created
+    /// first when `auto.create.topics.enable` and the client (`allow_auto_topic_creation`)
+    /// allow it: by the controller here if this node has that role, else forwarded to it
+    /// (answered LEADER_NOT_AVAILABLE until the broker learns the topic, as Kafka does).
+    pub fn metadata(
+        &mut self,
+        now: Millis,
+        topics: Option<&[String]>,
+        allow_auto_topic_creation: bool,
+    ) -> MetadataAnswer {
+        let mut errors = Vec::new();
+        if allow_auto_topic_creation && self.config.broker.auto_create_topics_enable {
+            let missing: Vec<CreateTopic> = topics
+                .unwrap_or_default()
+                .iter()
+                .filter(|name| !name.is_empty() && self.image().topic(name).is_none())
+                .map(|name| CreateTopic {
+                    name: name.clone(),
+                    ..CreateTopic::default()
+                })
+                .collect();
+            if self.controller.is_some() {
+                for create in missing {
+                    if let Err((code, _)) = self.create_topic(now, &create, false) {
+                        errors.push((create.name, code));
+                    }
+                }
+            } else if !missing.is_empty() {
+                errors.extend(
+                    missing
+                        .iter()
+                        .map(|c| (c.name.clone(), ErrorCode::LEADER_NOT_AVAILABLE)),
+                );
+                self.send(
+                    self.config.controller_id,
+                    PeerMessage::CreateTopics { topics: missing },
+                );
+                self.drain_roles(now);
+            }
+        }
+        let controller_id = self.config.controller_id;
+        metadata_answer::answer(self.image(), controller_id, topics, &errors)
+    }
+
+    /// Runs a controller command and commits its records (they come out as
+    /// [`Output::PersistMetadata`] and reach this node's broker before this returns); with
+    /// `validate_only`, runs it on a copy and keeps nothing. NOT_CONTROLLER without the role.
+    pub fn control(
+        &mut self,
+        now: Millis,
+        validate_only: bool,
+        command: impl FnOnce(&mut Controller) -> Result<Vec<MetadataRecord>, Refusal>,
+    ) -> Result<(), Refusal> {
+        let Some(controller) = &mut self.controller else {
+            return Err((
+                ErrorCode::NOT_CONTROLLER,
+                format!("node {} is not the controller", self.config.node_id),
+            ));
+        };
+        if validate_only {
+            return command(&mut controller.clone()).map(|_| ());
+        }
+        let records = command(controller)?;
+        self.commit(records);
+        self.drain_roles(now);
+        Ok(())
+    }
+
+    /// CreateTopics for one topic; with `validate_only`, checks without creating.
+    pub fn create_topic(
+        &mut self,
+        now: Millis,
+        create: &CreateTopic,
+        validate_only: bool,
+    ) -> Result<(), Refusal> {
+        self.control(now, validate_only, |c| {
+            c.create_topic(create).map_err(refusal)
+        })
+    }
+
+    /// DeleteTopics for one topic. Its partitions and committed offsets go when this node
+    /// applies the record (at once on a combined node).
+    pub fn delete_topic(&mut self, now: Millis, name: &str) -> Result<(), Refusal> {
+        self.control(now, false, |c| {
+            c.delete_topic(name).map_err(|e| (e.code(), e.to_string()))
+        })
+    }
+
+    /// DeleteRecords on a partition this node leads: the new log start offset.
+    pub fn delete_records(
+        &mut self,
+        now: Millis,
+        tp: &TopicPartition,
+        offset: i64,
+    ) -> Result<i64, ErrorCode> {
+        let broker = self
+            .broker
+            .as_mut()
+            .ok_or(ErrorCode::NOT_LEADER_OR_FOLLOWER)?;
+        let result = broker.delete_records(tp, offset);
+        self.drain_roles(now);
+        result
+    }
+
+    /// DeleteGroups, one result per group.
+    pub fn delete_groups(
+        &mut self,
+        now: Millis,
+        groups: &[String],
+    ) -> Vec<Result<(), DeleteGroupError>> {
+        let Some(coordinator) = &mut self.coordinator else {
+            return groups
+                .iter()
+                .map(|_| Err(DeleteGroupError::NotCoordinator))
+                .collect();
+        };
+        let results = coordinator.delete_groups(groups, now);
+        self.drain_roles(now);
+        results
+    }
+
+    /// OffsetDelete (KIP-496) of partitions that exist, one group.
+    pub fn delete_offsets(
+        &mut self,
+        now: Millis,
+        group: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<OffsetDeleteResults, OffsetDeleteError> {
+        let Some(coordinator) = &mut self.coordinator else {
+            return Err(OffsetDeleteError::NotCoordinator);
+        };
+        let knows_metadata = self.broker.is_some() || self.controller.is_some();
+        let image = match (&self.broker, &self.controller) {
+            (None, Some(controller)) => controller.image(),
+            _ => &self.image,
+        };
+        let results = coordinator.delete_offsets_of_existing(group, partitions, now, |tp| {
+            !knows_metadata || image.contains_partition(&tp.topic, tp.partition)
+        });
+        self.drain_roles(now);
+        results
+    }
+
+    /// Syncs every hosted log, before the process exits.
+    pub fn shut_down(&mut self) -> Result<(), crate::storage::StorageError> {
+        match &mut self.broker {
+            Some(broker) => broker.sync_all(),
+            None => Ok(()),
+        }
+    }
+
+    // ---- outputs ----
+
+    /// The next thing for the shell to do, in order (see the module doc).
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When [`Node::handle_timeout`] should run next.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        let heartbeat = self.broker.as_ref().map(|_| self.next_heartbeat);
+        [
+            self.broker.as_ref().and_then(Broker::next_deadline),
+            heartbeat,
+            self.producer_ids.next_deadline(),
+            self.coordinator
+                .as_ref()
+                .and_then(Coordinator::next_deadline),
+            self.controller.as_ref().and_then(Controller::next_deadline),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    // ---- inside ----
+
+    fn coordinator_mut(&mut self) -> &mut Coordinator {
+        self.coordinator
+            .as_mut()
+            .expect("the caller checked the role")
+    }
+
+    fn next_request_id(&mut self) -> RequestId {
+        self.next_request += 1;
+        RequestId(self.next_request)
+    }
+
+    fn respond(&mut self, request: RequestRef, response: Response) {
+        self.outputs
+            .push_back(Output::Respond { request, response });
+    }
+
+    fn event(&mut self, event: Event) {
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    fn send(&mut self, to: BrokerId, message: PeerMessage) {
+        if to == self.config.node_id {
+            self.loopback.push_back(message);
+        } else {
+            self.outputs.push_back(Output::Send { to, message });
+        }
+    }
+
+    fn heartbeat(&mut self, now: Millis) {
+        self.next_heartbeat = now.plus(Millis(self.config.broker.broker_heartbeat_interval_ms));
+        let heartbeat = PeerMessage::BrokerHeartbeat {
+            broker_id: self.config.node_id,
+            broker_epoch: self.broker_epoch,
+            metadata_offset: self.metadata_offset,
+            host: self.config.advertised_host.clone(),
+            port: self.config.advertised_port,
+        };
+        self.send(self.config.controller_id, heartbeat);
+    }
+
+    fn dispatch_peer(&mut self, now: Millis, from: BrokerId, message: PeerMessage) {
+        match message {
+            PeerMessage::BrokerHeartbeat {
+                broker_id,
+                broker_epoch,
+                metadata_offset,
+                host,
+                port,
+            } => self.on_broker_heartbeat(
+                now,
+                from,
+                broker_id,
+                broker_epoch,
+                metadata_offset,
+                (host, port),
+            ),
+            PeerMessage::BrokerHeartbeatResponse {
+                broker_epoch,
+                from_offset,
+                records,
+            } => {
+                if self.broker.is_none() {
+                    return;
+                }
+                let registered = self.broker_epoch.is_none() && broker_epoch.is_some();
+                self.broker_epoch = broker_epoch;
+                self.apply_metadata(now, from_offset, &records);
+                if registered {
+                    // As Kafka's BrokerLifecycleManager: the first heartbeat follows the
+                    // registration at once, so the broker is unfenced without waiting.
+                    self.heartbeat(now);
+                }
+            }
+            PeerMessage::MetadataPush {
+                from_offset,
+                records,
+            } => self.apply_metadata(now, from_offset, &records),
+            PeerMessage::ReplicaFetch { request } => {
+                let id = self.next_request_id();
+                if let Some(broker) = &mut self.broker {
+                    self.pending.insert(id, Waiting::Follower(from));
+                    broker.fetch(id, request, now);
+                }
+            }
+            PeerMessage::ReplicaFetchResponse { response } => {
+                if let Some(broker) = &mut self.broker {
+                    broker.on_replica_fetch_response(from, response, now);
+                }
+            }
+            PeerMessage::OffsetForLeaderEpoch { request } => {
+                if let Some(broker) = &self.broker {
+                    let answers = broker.offset_for_leader_epoch(&request);
+                    self.send(from, PeerMessage::OffsetForLeaderEpochResponse { answers });
+                }
+            }
+            PeerMessage::OffsetForLeaderEpochResponse { answers } => {
+                if let Some(broker) = &mut self.broker {
+                    broker.on_offset_for_leader_epoch_response(from, answers, now);
+                }
+            }
+            PeerMessage::AlterPartition { tp, request } => {
+                let result = match &mut self.controller {
+                    Some(controller) => controller.alter_partition(&request).map_err(|e| e.code()),
+                    None => Err(ErrorCode::NOT_CONTROLLER),
+                };
+                let result = result.map(|records| self.commit(records));
+                self.send(from, PeerMessage::AlterPartitionResponse { tp, result });
+            }
+            PeerMessage::AlterPartitionResponse { tp, result } => {
+                if let Some(broker) = &mut self.broker {
+                    broker.on_alter_partition_response(&tp, result, now);
+                }
+            }
+            PeerMessage::AllocateProducerIds {
+                broker_id,
+                broker_epoch,
+            } => {
+                let result = match &mut self.controller {
+                    Some(controller) => controller
+                        .allocate_producer_ids(broker_id, broker_epoch)
+                        .map_err(|e| e.code()),
+                    None => Err(ErrorCode::NOT_CONTROLLER),
+                };
+                let result = result.map(|(records, block)| {
+                    self.commit(records);
+                    (block.first_id, block.size)
+                });
+                self.send(from, PeerMessage::AllocateProducerIdsResponse { result });
+            }
+            PeerMessage::AllocateProducerIdsResponse { result } => match result {
+                Ok((first_id, size)) => {
+                    for (request, id) in self.producer_ids.add_block(first_id, size) {
+                        self.respond(request, init_producer_id(Ok(id)));
+                    }
+                }
+                Err(code) => {
+                    for request in self.producer_ids.fail() {
+                        self.respond(request, init_producer_id(Err(code)));
+                    }
+                }
+            },
+            PeerMessage::CreateTopics { topics } => {
+                for create in topics {
+                    // The broker that forwarded it learns the outcome from the metadata log.
+                    let _ = self.create_topic(now, &create, false);
+                }
+            }
+        }
+    }
+
+    fn on_broker_heartbeat(
+        &mut self,
+        now: Millis,
+        from: BrokerId,
+        broker_id: BrokerId,
+        broker_epoch: Option<u64>,
+        metadata_offset: u64,
+        (host, port): (String, u16),
+    ) {
+        let Some(controller) = &mut self.controller else {
+            return; // not the controller: the broker's heartbeat times out and it tries again
+        };
+        let result = match broker_epoch {
+            None => controller.register_broker(now, broker_id, &host, port),
+            Some(epoch) => controller.broker_heartbeat(now, broker_id, epoch),
+        };
+        // A stale epoch (the broker restarted, or was fenced and re-registered elsewhere)
+        // is answered without one: the broker registers again.
+        let epoch = match result {
+            Ok(records) => {
+                self.commit(records);
+                self.controller
+                    .as_ref()
+                    .and_then(|c| c.image().broker(broker_id))
+                    .map(|b| b.broker_epoch)
+            }
+            Err(_) => None,
+        };
+        let log_end = self.metadata_log.len() as u64;
+        let from_offset = metadata_offset.min(log_end);
+        let end = (from_offset as usize + METADATA_RECORDS_PER_RESPONSE_MAX).min(log_end as usize);
+        let records = self.metadata_log[from_offset as usize..end].to_vec();
+        let response = PeerMessage::BrokerHeartbeatResponse {
+            broker_epoch: epoch,
+            from_offset,
+            records,
+        };
+        self.send(from, response);
+    }
+
+    /// Appends records the controller committed to the metadata log (to be persisted first),
+    /// traces what they change, and pushes them to every registered broker.
+    fn commit(&mut self, records: Vec<MetadataRecord>) {
+        if records.is_empty() {
+            return;
+        }
+        let controller = self
+            .controller
+            .as_ref()
+            .expect("only the controller commits");
+        let image = controller.image();
+        let mut events = Vec::new();
+        for record in &records {
+            record_events(image, record, &mut events);
+        }
+        let brokers: Vec<BrokerId> = image.brokers().map(|b| b.broker_id).collect();
+        self.outputs
+            .push_back(Output::PersistMetadata(records.clone()));
+        self.outputs.extend(events.into_iter().map(Output::Event));
+        let from_offset = self.metadata_log.len() as u64;
+        for broker in brokers {
+            let push = PeerMessage::MetadataPush {
+                from_offset,
+                records: records.clone(),
+            };
+            self.send(broker, push);
+        }
+        self.metadata_log.extend(records);
+    }
+
+    /// Applies metadata records starting at log offset `from_offset` (skipping any already
+    /// applied), then hands every changed partition this node hosts to the broker and drops
+    /// the partitions (and committed offsets) of deleted topics.
+    fn apply_metadata(&mut self, now: Millis, from_offset: u64, records: &[MetadataRecord]) {
+        if self.broker.is_none() || from_offset > self.metadata_offset {
+            return; // a gap: the next heartbeat asks again from where this broker is
+        }
+        let skip = (self.metadata_offset - from_offset) as usize;
+        let mut deleted = Vec::new();
+        for record in records.iter().skip(skip) {
+            if let MetadataRecord::RemoveTopic(r) = record
+                && let Some(topic) = self.image.topic_by_id(r.topic_id)
+            {
+                deleted.push(topic.name.clone());
+            }
+            self.image.apply(record);
+            self.metadata_offset += 1;
+        }
+        let node_id = self.config.node_id;
+        let broker_config = self.broker_config();
+        let hosted: Vec<(TopicPartition, PartitionState, PartitionSettings)> = self
+            .image
+            .replicas_on(node_id)
+            .map(|(topic, index, state)| {
+                let topic_config = effective_config(&broker_config, topic);
+                let settings = PartitionSettings::from_configs(&topic_config, &broker_config);
+                (
+                    TopicPartition::new(topic.name.clone(), index as i32),
+                    state.clone(),
+                    settings,
+                )
+            })
+            .collect();
+        let broker = self.broker.as_mut().expect("checked above");
+        for (tp, state, settings) in hosted {
+            if self
+                .applied
+                .get(&tp)
+                .is_some_and(|(s, p)| *s == state && *p == settings)
+            {
+                continue;
+            }
+            match broker.apply_partition(&tp, &state, settings, now) {
+                Ok(Some(report))
+                    if report.truncated.is_some() || !report.deleted_files.is_empty() =>
+                {
+                    self.outputs.push_back(Output::Event(Event::Recovered {
+                        tp: tp.clone(),
+                        description: format!("{report:?}"),
+                    }));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.outputs.push_back(Output::Event(Event::StorageError {
+                        description: format!(
+                            "{}-{}: cannot open the log: {e}",
+                            tp.topic, tp.partition
+                        ),
+                    }));
+                    continue;
+                }
+            }
+            self.applied.insert(tp, (state, settings));
+        }
+        for topic in deleted {
+            self.applied.retain(|tp, _| tp.topic != topic);
+            if let Err(e) = broker.remove_topic(&topic) {
+                self.outputs.push_back(Output::Event(Event::StorageError {
+                    description: format!("{topic}: cannot delete its logs: {e}"),
+                }));
+            }
+            // Kafka deletes the committed offsets of a deleted topic with it.
+            if let Some(coordinator) = &mut self.coordinator {
+                coordinator.on_topic_deleted(&topic, now);
+            }
+        }
+    }
+
+    /// Moves what the roles produced into the outputs: the broker's answers, replica
+    /// requests and ISR changes; the coordinator's records (before its answers); a request
+    /// for producer ids; then handles messages this node sent itself, until none is left.
+    fn drain_roles(&mut self, now: Millis) {
+        loop {
+            self.drain_broker(now);
+            self.drain_coordinator();
+            if self.broker.is_some() && self.producer_ids.wants_block(now) {
+                match self.broker_epoch {
+                    Some(broker_epoch) => {
+                        let request = PeerMessage::AllocateProducerIds {
+                            broker_id: self.config.node_id,
+                            broker_epoch,
+                        };
+                        self.send(self.config.controller_id, request);
+                    }
+                    None => {
+                        for request in self.producer_ids.fail() {
+                            let error = Err(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
+                            self.respond(request, init_producer_id(error));
+                        }
+                    }
+                }
+            }
+            let Some(message) = self.loopback.pop_front() else {
+                return;
+            };
+            let me = self.config.node_id;
+            self.dispatch_peer(now, me, message);
+        }
+    }
+
+    fn drain_broker(&mut self, now: Millis) {
+        let Some(broker) = &mut self.broker else {
+            return;
+        };
+        let mut sends = Vec::new();
+        while let Some(output) = broker.poll_output() {
+            let (request, response) = match output {
+                BrokerOutput::Produced { request, response } => {
+                    (request, Response::Produce(response))
+                }
+                BrokerOutput::Fetched { request, response } => (request, Response::Fetch(response)),
+            };
+            match (self.pending.remove(&request), response) {
+                (Some(Waiting::Client(to)), response) => self.outputs.push_back(Output::Respond {
+                    request: to,
+                    response,
+                }),
+                (Some(Waiting::Follower(follower)), Response::Fetch(response)) => {
+                    sends.push((follower, PeerMessage::ReplicaFetchResponse { response }));
+                }
+                (Some(Waiting::Follower(_)), _) => unreachable!("followers only fetch"),
+                (None, _) => {}
+            }
+        }
+        for request in broker.replica_requests(now) {
+            sends.push(match request {
+                ReplicaRequest::Fetch { leader, request } => {
+                    (leader, PeerMessage::ReplicaFetch { request })
+                }
+                ReplicaRequest::OffsetForLeaderEpoch { leader, request } => {
+                    (leader, PeerMessage::OffsetForLeaderEpoch { request })
+                }
+            });
+        }
+        for change in broker.alter_partition_requests(now) {
+            // The topic may be gone from this broker's metadata; the request then has no target.
+            if let Some(topic) = self.image.topic(&change.tp.topic) {
+                let request = change.to_alter_partition(topic.id);
+                let tp = change.tp.clone();
+                sends.push((
+                    self.config.controller_id,
+                    PeerMessage::AlterPartition { tp, request },
+                ));
+            }
+        }
+        for (to, message) in sends {
+            self.send(to, message);
+        }
+    }
+
+    /// The coordinator's records go out first, in one write, then its events and answers:
+    /// an answer never goes out before what it depends on.
+    fn drain_coordinator(&mut self) {
+        let Some(coordinator) = &mut self.coordinator else {
+            return;
+        };
+        let mut records = Vec::new();
+        let mut rest = Vec::new();
+        while let Some(output) = coordinator.poll_output() {
+            match output {
+                GroupOutput::Persist(record) => records.push(record),
+                GroupOutput::Event(event) => rest.push(Output::Event(Event::Group(event))),
+                GroupOutput::JoinGroup { request, result } => {
+                    if let Some(Waiting::Client(to)) = self.pending.remove(&request) {
+                        rest.push(Output::Respond {
+                            request: to,
+                            response: Response::JoinGroup(result),
+                        });
+                    }
+                }
+                GroupOutput::SyncGroup { request, result } => {
+                    if let Some(Waiting::Client(to)) = self.pending.remove(&request) {
+                        rest.push(Output::Respond {
+                            request: to,
+                            response: Response::SyncGroup(result),
+                        });
+                    }
+                }
+            }
+        }
+        if !records.is_empty() {
+            self.outputs.push_back(Output::PersistGroups(records));
+        }
+        self.outputs.extend(rest);
+    }
+}
+
+/// A topic's effective config: the broker's topic defaults under the topic's overrides
+/// (overrides were validated by the controller; should one not parse, the defaults hold).
+fn effective_config(broker: &BrokerConfig, topic: &TopicImage) -> TopicConfig {
+    broker
+        .topic_defaults
+        .with_overrides(topic.configs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .unwrap_or_else(|_| broker.topic_defaults.clone())
+}
+
+fn refusal(e: crate::controller::CreateTopicError) -> Refusal {
+    (e.code(), e.to_string())
+}
+
+fn init_producer_id(result: Result<i64, ErrorCode>) -> Response {
+    match result {
+        Ok(producer_id) => Response::InitProducerId {
+            error: ErrorCode::NONE,
+            producer_id,
+            producer_epoch: 0,
+        },
+        Err(error) => Response::InitProducerId {
+            error,
+            producer_id: -1,
+            producer_epoch: -1,
+        },
+    }
+}
+
+/// The events of one committed record, read against the image it was applied to.
+fn record_events(image: &MetadataImage, record: &MetadataRecord, events: &mut Vec<Event>) {
+    let name = |id| {
+        image
+            .topic_by_id(id)
+            .map_or_else(|| "?".to_string(), |t| t.name.clone())
+    };
+    match record {
+        MetadataRecord::FenceBroker(r) => events.push(Event::BrokerFenced {
+            broker: r.broker_id,
+        }),
+        MetadataRecord::UnfenceBroker(r) => events.push(Event::BrokerUnfenced {
+            broker: r.broker_id,
+        }),
+        MetadataRecord::Partition(r) => {
+            let tp = TopicPartition::new(name(r.topic_id), r.partition as i32);
+            events.push(Event::LeaderElected {
+                tp: tp.clone(),
+                leader: r.leader,
+            });
+            events.push(Event::IsrChanged {
+                tp,
+                isr: r.isr.clone(),
+            });
+        }
+        MetadataRecord::PartitionChange(r) => {
+            let tp = TopicPartition::new(name(r.topic_id), r.partition as i32);
+            if let Some(leader) = r.leader {
+                events.push(Event::LeaderElected {
+                    tp: tp.clone(),
+                    leader,
+                });
+            }
+            if let Some(isr) = &r.isr {
+                events.push(Event::IsrChanged {
+                    tp,
+                    isr: isr.clone(),
+                });
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,248 @@
+//! One simulated process running a [`Node`]: the driving a shell does, here over the
+//! simulated network and disk. It carries client requests in and answers out (by correlation
+//! id), peer messages between node ids and the simulation's [`NodeId`]s, keeps what the node
+//! asked to persist (its metadata log and group records, which survive a crash as a disk
+//! would), turns the node's events into trace events, and observes the broker's partitions.
+//!
+//! The disk outlives the process: [`NodeProcess::crash`] drops the node (and every request it
+//! had parked) and cuts the disk's unsynced tails; [`NodeProcess::restart`] opens a new node on
+//! the same disk and records, which recovers its logs and registers with the controller again.
+
+use std::collections::BTreeMap;
+
+use super::disk::SimDisk;
+use super::message::Message;
+use super::node::{CONTROLLER_NODE_ID, NodeId};
+use super::observe::{self, Observed};
+use super::outbox::Outbox;
+use super::rng::Rng;
+use super::trace::TraceEvent;
+use crate::Millis;
+use crate::assignor::TopicPartition;
+use crate::broker::{Broker, ReplicaFetchSettings};
+use crate::controller::{BrokerId, CreateTopic, MetadataImage, MetadataRecord};
+use crate::group::{Coordinator, GroupEvent, GroupRecord};
+use crate::node::{Event, Node, NodeConfig, Output, Refusal, RequestRef};
+
+/// Replica fetching at the simulation's scale: followers wait at most 200 ms at the leader
+/// and give a silent leader 1 s (Kafka: 500 ms and 30 s).
+pub const REPLICA_FETCH_SETTINGS: ReplicaFetchSettings = ReplicaFetchSettings {
+    wait_max_ms: Millis(200),
+    min_bytes: 1,
+    response_max_bytes: 10 * 1024 * 1024,
+    partition_max_bytes: 1024 * 1024,
+    backoff_ms: Millis(100),
+    request_timeout_ms: Millis(1_000),
+};
+
+/// The simulation's name of the node with id `id`.
+pub fn peer_name(id: BrokerId) -> NodeId {
+    if id == CONTROLLER_NODE_ID {
+        NodeId::Controller
+    } else {
+        NodeId::Broker(id)
+    }
+}
+
+pub struct NodeProcess {
+    pub name: NodeId,
+    config: NodeConfig,
+    pub disk: SimDisk,
+    /// `None` while crashed.
+    pub node: Option<Node<SimDisk>>,
+    /// Bumped at every restart: messages addressed to an earlier life are dropped.
+    pub incarnation: u32,
+    /// What the node persisted: the controller's metadata log, the coordinator's records.
+    pub metadata_log: Vec<MetadataRecord>,
+    pub group_log: Vec<GroupRecord>,
+    /// Client requests in the node, by the reference handed to it.
+    clients: BTreeMap<RequestRef, (NodeId, u64)>,
+    next_ref: u64,
+    observed: BTreeMap<TopicPartition, Observed>,
+}
+
+impl NodeProcess {
+    pub fn new(name: NodeId, config: NodeConfig) -> NodeProcess {
+        let disk = SimDisk::default();
+        let node = Node::new(config.clone(), disk.clone(), Vec::new(), &[], Millis::ZERO);
+        NodeProcess {
+            name,
+            config,
+            disk,
+            node: Some(node),
+            incarnation: 0,
+            metadata_log: Vec::new(),
+            group_log: Vec::new(),
+            clients: BTreeMap::new(),
+            next_ref: 0,
+            observed: BTreeMap::new(),
+        }
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.node.is_some()
+    }
+
+    pub fn broker(&self) -> Option<&Broker<SimDisk>> {
+        self.node.as_ref().and_then(Node::broker)
+    }
+
+    pub fn coordinator(&self) -> Option<&Coordinator> {
+        self.node.as_ref().and_then(Node::coordinator)
+    }
+
+    /// The node's metadata (empty while crashed).
+    pub fn image(&self) -> Option<&MetadataImage> {
+        self.node.as_ref().map(Node::image)
+    }
+
+    /// The process dies: parked requests vanish with it, the disk loses unsynced data.
+    pub fn crash(&mut self, rng: &mut Rng) -> u64 {
+        self.node = None;
+        self.clients.clear();
+        self.observed.clear();
+        self.disk.crash(rng)
+    }
+
+    /// A new process on the same disk and records; `seed`, if given, replaces the node's.
+    pub fn restart(&mut self, now: Millis, seed: Option<u64>) {
+        if let Some(seed) = seed {
+            self.config.seed = seed;
+        }
+        self.node = Some(Node::new(
+            self.config.clone(),
+            self.disk.clone(),
+            self.metadata_log.clone(),
+            &self.group_log,
+            now,
+        ));
+        self.clients.clear();
+        self.observed.clear();
+        self.incarnation += 1;
+    }
+
+    pub fn handle(&mut self, from: NodeId, message: Message, now: Millis, out: &mut Outbox) {
+        let Some(node) = &mut self.node else {
+            return;
+        };
+        match message {
+            Message::ClientRequest {
+                correlation_id,
+                request,
+            } => {
+                self.next_ref += 1;
+                let reference = RequestRef(self.next_ref);
+                self.clients.insert(reference, (from, correlation_id));
+                node.handle_request(now, reference, request);
+            }
+            Message::Peer(message) => {
+                let from = match from {
+                    NodeId::Controller => CONTROLLER_NODE_ID,
+                    NodeId::Broker(id) => id,
+                    other => panic!("a peer message from {other}"),
+                };
+                node.handle_peer(now, from, message);
+            }
+            Message::ClientResponse { .. } => panic!("{} got {}", self.name, message.summary()),
+        }
+        self.drain(out);
+    }
+
+    pub fn tick(&mut self, now: Millis, out: &mut Outbox) {
+        if let Some(node) = &mut self.node {
+            node.handle_timeout(now);
+            self.drain(out);
+        }
+    }
+
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.node.as_ref()?.poll_timeout()
+    }
+
+    /// Creates a topic on the (controller) node, as an operator does: at bootstrap, or from
+    /// the playground.
+    pub fn create_topic(
+        &mut self,
+        now: Millis,
+        create: &CreateTopic,
+        out: &mut Outbox,
+    ) -> Result<(), Refusal> {
+        let node = self.node.as_mut().expect("the controller never crashes");
+        let result = node.create_topic(now, create, false);
+        self.drain(out);
+        result
+    }
+
+    /// Acts on everything the node asked for, in order (see `core::node`'s drain order).
+    fn drain(&mut self, out: &mut Outbox) {
+        let me = self.name;
+        let Some(node) = &mut self.node else {
+            return;
+        };
+        while let Some(output) = node.poll_output() {
+            match output {
+                Output::PersistMetadata(records) => self.metadata_log.extend(records),
+                Output::PersistGroups(records) => self.group_log.extend(records),
+                Output::Respond { request, response } => {
+                    if let Some((to, correlation_id)) = self.clients.remove(&request) {
+                        out.send(
+                            me,
+                            to,
+                            Message::ClientResponse {
+                                correlation_id,
+                                response,
+                            },
+                        );
+                    }
+                }
+                Output::Send { to, message } => out.send(me, peer_name(to), Message::Peer(message)),
+                Output::Event(event) => out.trace(trace_event(me, event)),
+            }
+        }
+        if let (NodeId::Broker(id), Some(broker)) = (me, node.broker()) {
+            observe::observe(id, broker, &mut self.observed, out);
+        }
+    }
+}
+
+fn trace_event(me: NodeId, event: Event) -> TraceEvent {
+    match event {
+        Event::BrokerFenced { broker } => TraceEvent::BrokerFenced { broker },
+        Event::BrokerUnfenced { broker } => TraceEvent::BrokerUnfenced { broker },
+        Event::LeaderElected { tp, leader } => TraceEvent::LeaderElected { tp, leader },
+        Event::IsrChanged { tp, isr } => TraceEvent::IsrChanged { tp, isr },
+        Event::Group(GroupEvent::StateChanged {
+            group,
+            to,
+            generation_id,
+            ..
+        }) => TraceEvent::GroupState {
+            group,
+            state: to.name().to_string(),
+            generation_id,
+        },
+        Event::Group(GroupEvent::MemberRemoved {
+            group,
+            member_id,
+            reason,
+        }) => TraceEvent::MemberRemoved {
+            group,
+            member_id,
+            reason: format!("{reason:?}"),
+        },
+        Event::Recovered { tp, .. } => TraceEvent::Fault {
+            description: format!(
+                "{me} recovery cut a torn tail of {}-{}",
+                tp.topic, tp.partition
+            ),
+        },
+        // Simulated storage never fails on its own, and the simulation routes every request
+        // to a node with its role: either is a bug the checker reports.
+        Event::StorageError { description } => TraceEvent::Invariant {
+            description: format!("{me}: storage error: {description}"),
+        },
+        Event::Misrouted { request } => TraceEvent::Invariant {
+            description: format!("{me} cannot serve {request}"),
+        },
+    }
+}
