@@ -36,7 +36,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(request response batch sasl config log_recovery)
 fi
-command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz is missing: cargo install cargo-fuzz --locked"; exit 1; }
+command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz --version 0.13.2
 
 cd fuzz
 nice -n 19 cargo fuzz build -s none >/dev/null

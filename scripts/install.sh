@@ -36,14 +36,6 @@ else
   cargo install --locked trunk --version "$TRUNK_VERSION"
 fi
 
-step "cargo-fuzz $CARGO_FUZZ_VERSION (scripts/fuzz.sh, the fuzz smoke in scripts/test.sh)"
-if [ "$(cargo fuzz --version 2>/dev/null)" = "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
-  echo "present"
-else
-  echo "installing from crates.io (about 5 minutes)"
-  cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
-fi
-
 step "Debian packages: chromium, chromium-driver, kcat"
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
