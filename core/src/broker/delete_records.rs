@@ -44,10 +44,8 @@ impl<F: StorageFactory> Broker<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Millis;
     use crate::batch::BatchBuilder;
-    use crate::broker::{Broker, MemoryStorageFactory, ProducePartition, ProduceRequest};
-    use crate::group::RequestId;
+    use crate::broker::{Broker, MemoryStorageFactory};
 
     fn broker_with_records(count: usize) -> (Broker<MemoryStorageFactory>, TopicPartition) {
         let tp = TopicPartition::new("t", 0);
@@ -55,15 +53,7 @@ mod tests {
         for i in 0..count {
             let mut batch = BatchBuilder::new();
             batch.push(0, None, Some(format!("v{i}").as_bytes()), &[]);
-            let request = ProduceRequest {
-                acks: 1,
-                timeout_ms: Millis(1_000),
-                partitions: vec![ProducePartition {
-                    tp: tp.clone(),
-                    records: batch.build(),
-                }],
-            };
-            broker.produce(RequestId(i as u64), request, Millis(0));
+            crate::broker::tests::produce_acks1(&mut broker, i as u64, &tp, batch.build());
         }
         (broker, tp)
     }

@@ -53,10 +53,7 @@ impl<F: StorageFactory> Broker<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Millis;
     use crate::batch::BatchBuilder;
-    use crate::broker::{ProducePartition, ProduceRequest};
-    use crate::group::RequestId;
 
     #[test]
     fn reports_each_idempotent_producers_last_batch() {
@@ -76,15 +73,7 @@ mod tests {
             for _ in 0..records {
                 batch.push(timestamp, None, Some(b"v"), &[]);
             }
-            let request = ProduceRequest {
-                acks: 1,
-                timeout_ms: Millis(1_000),
-                partitions: vec![ProducePartition {
-                    tp: tp.clone(),
-                    records: batch.build(),
-                }],
-            };
-            broker.produce(RequestId(i as u64), request, Millis(0));
+            crate::broker::tests::produce_acks1(&mut broker, i as u64, &tp, batch.build());
         }
         assert_eq!(
             broker.describe_producers(&tp),

@@ -7,12 +7,7 @@ use std::collections::BTreeMap;
 use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::batch::{BatchBuilder, decode_records, split_batches};
-use crate::broker::{
-    Broker, BrokerSettings, LogCleanerSettings, MemoryStorageFactory, PartitionSettings,
-    ProducePartition, ProduceRequest,
-};
-use crate::controller::PartitionState;
-use crate::group::RequestId;
+use crate::broker::{Broker, LogCleanerSettings, MemoryStorageFactory, PartitionSettings};
 use crate::log::{CleanerConfig, LogConfig};
 
 fn settings(enable: bool) -> PartitionSettings {
@@ -37,40 +32,14 @@ fn settings(enable: bool) -> PartitionSettings {
 }
 
 fn broker(enable: bool) -> (Broker<MemoryStorageFactory>, TopicPartition) {
-    let mut broker = Broker::new(
-        BrokerSettings {
-            node_id: 1,
-            durable: false,
-        },
-        MemoryStorageFactory,
-    );
     let tp = TopicPartition::new("state", 0);
-    let state = PartitionState {
-        replicas: vec![1],
-        isr: vec![1],
-        leader: 1,
-        leader_epoch: 0,
-        partition_epoch: 0,
-    };
-    broker
-        .apply_partition(&tp, &state, settings(enable), Millis(0))
-        .unwrap();
-    (broker, tp)
+    (super::sole_leader_with(&tp, settings(enable)), tp)
 }
 
 fn produce(broker: &mut Broker<MemoryStorageFactory>, tp: &TopicPartition, key: &str, value: &str) {
     let mut batch = BatchBuilder::new();
     batch.push(0, Some(key.as_bytes()), Some(value.as_bytes()), &[]);
-    let partitions = vec![ProducePartition {
-        tp: tp.clone(),
-        records: batch.build(),
-    }];
-    let request = ProduceRequest {
-        acks: 1,
-        timeout_ms: Millis(1_000),
-        partitions,
-    };
-    broker.produce(RequestId(1), request, Millis(0));
+    super::produce_acks1(broker, 1, tp, batch.build());
     while broker.poll_output().is_some() {}
 }
 
