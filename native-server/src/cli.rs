@@ -55,9 +55,21 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub http: SocketAddr,
 
-    /// This broker's node id, as clients see it in metadata.
-    #[arg(long, default_value_t = 1)]
-    pub node_id: i32,
+    /// This node's id (Kafka's `node.id`), as clients see it in metadata. Default 1.
+    #[arg(long)]
+    pub node_id: Option<i32>,
+
+    /// Address for the messages between nodes of a cluster (Kafka's controller listener):
+    /// registration and heartbeats, metadata, replica fetches. Default: this node's entry in
+    /// --controller-quorum-voters.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub controller_listen: Option<SocketAddr>,
+
+    /// The cluster's nodes as ID@HOST:PORT,... (Kafka's `controller.quorum.voters`), each at
+    /// its --controller-listen address; this node must be one of them. The first is the active
+    /// controller (until the Raft quorum lands). Without it: a single combined node.
+    #[arg(long, value_name = "ID@HOST:PORT,...")]
+    pub controller_quorum_voters: Option<String>,
 
     /// Sync every write to disk before acknowledging it (group commit keeps throughput up).
     /// Without it, as in Kafka, the page cache is trusted and logs are synced by

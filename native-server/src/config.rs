@@ -12,6 +12,18 @@ pub struct ServerConfig {
     pub broker: BrokerConfig,
     pub groups: CoordinatorConfig,
     pub limits: Limits,
+    /// The cluster settings given under Kafka's names (resolved with the flags by
+    /// `crate::peer::ClusterSettings`).
+    pub cluster: ClusterKeys,
+}
+
+/// `node.id`, `process.roles`, `controller.quorum.voters` and `advertised.listeners`, as given.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterKeys {
+    pub node_id: Option<i32>,
+    pub process_roles: Option<String>,
+    pub controller_quorum_voters: Option<String>,
+    pub advertised_listeners: Option<String>,
 }
 
 /// Kafka's defaults with `pairs` (each `NAME=VALUE`) applied.
@@ -19,6 +31,7 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
     let mut broker_pairs = Vec::new();
     let mut groups = CoordinatorConfig::default();
     let mut limits = Limits::default();
+    let mut cluster = ClusterKeys::default();
     for pair in pairs {
         let (name, value) = pair
             .split_once('=')
@@ -43,6 +56,18 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
                 groups.offset_metadata_max_bytes = usize::try_from(number()?)?
             }
             "offsets.retention.minutes" => groups.offsets_retention_ms = Millis(number()? * 60_000),
+            "node.id" => {
+                cluster.node_id = Some(
+                    value
+                        .parse()
+                        .with_context(|| format!("--config node.id: {value:?} is not a number"))?,
+                )
+            }
+            "process.roles" => cluster.process_roles = Some(value.to_string()),
+            "controller.quorum.voters" => {
+                cluster.controller_quorum_voters = Some(value.to_string())
+            }
+            "advertised.listeners" => cluster.advertised_listeners = Some(value.to_string()),
             name if Limits::NAMES.contains(&name) => limits.set(name, value)?,
             _ => broker_pairs.push((name, value)),
         }
@@ -55,6 +80,7 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
         broker,
         groups,
         limits,
+        cluster,
     })
 }
 

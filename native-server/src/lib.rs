@@ -11,6 +11,7 @@ pub mod decompress;
 pub mod engine;
 pub mod http;
 pub mod kafka;
+pub mod peer;
 pub mod serve;
 pub mod sim;
 pub mod storage;
