@@ -38,6 +38,8 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// Describe and alter topic and broker configs (the flags of kafka-configs.sh).
     Configs(ConfigsArgs),
+    /// Run a local cluster: N `partita serve` processes on loopback, until Ctrl-C.
+    Cluster(ClusterArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -346,4 +348,30 @@ pub struct ConfigsArgs {
     /// Configs to remove (back to their defaults), comma-separated; repeatable.
     #[arg(long, requires = "alter", value_delimiter = ',', value_name = "K,...")]
     pub delete_config: Vec<String>,
+}
+
+/// `partita cluster`: a local cluster of `partita serve` children, for trying things out.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ClusterArgs {
+    /// How many nodes (node ids 1..=N; node 1 is the active controller).
+    #[arg(long, default_value_t = 3)]
+    pub nodes: u32,
+    /// Each node keeps its data in DIR/node-ID.
+    #[arg(long, default_value = "./partita-cluster")]
+    pub data_dir: PathBuf,
+    /// Node 1's Kafka port; node N's is this plus N-1.
+    #[arg(long, default_value_t = 9092)]
+    pub kafka_port: u16,
+    /// Node 1's HTTP port; node N's is this plus N-1.
+    #[arg(long, default_value_t = 8080)]
+    pub http_port: u16,
+    /// Node 1's controller (peer) port; node N's is this plus N-1.
+    #[arg(long, default_value_t = 9192)]
+    pub controller_port: u16,
+    /// Free ports picked at start instead of the ones above (printed).
+    #[arg(long)]
+    pub any_ports: bool,
+    /// A broker config for every node, as for `partita serve`; repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub config: Vec<String>,
 }

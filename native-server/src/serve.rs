@@ -132,13 +132,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// Ctrl-C (SIGINT) and SIGTERM, listened for from the moment this is created: the server
 /// creates it before it announces its addresses, so a signal sent right after cannot kill the
 /// process without the clean shutdown.
-struct StopSignals {
+pub(crate) struct StopSignals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
 }
 
 impl StopSignals {
-    fn listen() -> anyhow::Result<StopSignals> {
+    pub(crate) fn listen() -> anyhow::Result<StopSignals> {
         use tokio::signal::unix::{SignalKind, signal};
         Ok(StopSignals {
             interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
@@ -146,7 +146,7 @@ impl StopSignals {
         })
     }
 
-    async fn recv(&mut self) {
+    pub(crate) async fn recv(&mut self) {
         tokio::select! {
             _ = self.interrupt.recv() => {},
             _ = self.terminate.recv() => {},

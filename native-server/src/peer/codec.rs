@@ -4,7 +4,9 @@
 //! | kind | body |
 //! |------|------|
 //! | 0 `HELLO` | `b"PRTA"`, protocol version (u16), the sender's node id (i32): the first frame of every connection |
-//! | 1 `ENVELOPE` | a [`PeerMessage`] as JSON: the messages Kafka's protocol has no natural shape for (the metadata records the controller sends, see ARCHITECTURE.md) |
+//! | 1 `ENVELOPE` | a [`PeerMessage`] as JSON: the messages not (yet) in Kafka's shape: the metadata records the controller sends, and the broker-to-controller requests (see ARCHITECTURE.md) |
+//! | 2 `KAFKA_REQUEST` | a Kafka request, header and body, as a broker sends it: a follower's Fetch and OffsetForLeaderEpoch ([`super::replication`]) |
+//! | 3 `KAFKA_RESPONSE` | the API key and version (2 × i16) it answers, then a Kafka response, header and body |
 //!
 //! A frame longer than [`FRAME_MAX`] or that does not decode is the peer's fault: the
 //! connection is closed and the frame is never acted on.
@@ -19,6 +21,8 @@ pub const FRAME_MAX: usize = 128 * 1024 * 1024;
 
 const HELLO: u8 = 0;
 const ENVELOPE: u8 = 1;
+const KAFKA_REQUEST: u8 = 2;
+const KAFKA_RESPONSE: u8 = 3;
 const MAGIC: &[u8; 4] = b"PRTA";
 /// Bumped when a frame's layout changes; a peer speaking another version is refused.
 pub const PROTOCOL_VERSION: u16 = 1;
@@ -51,6 +55,23 @@ pub fn read_hello(frame: &[u8]) -> anyhow::Result<BrokerId> {
 
 /// One message as a whole frame, length included.
 pub fn encode(message: &PeerMessage) -> anyhow::Result<Vec<u8>> {
+    if let Some(kafka) = super::replication::encode(message) {
+        let (request, body) = kafka?;
+        ensure!(
+            body.len() < FRAME_MAX,
+            "{} is {} bytes, over the frame limit",
+            message.summary(),
+            body.len()
+        );
+        return Ok(frame(
+            if request {
+                KAFKA_REQUEST
+            } else {
+                KAFKA_RESPONSE
+            },
+            &body,
+        ));
+    }
     let body = serde_json::to_vec(message).context("encoding a peer message")?;
     ensure!(
         body.len() < FRAME_MAX,
@@ -66,6 +87,8 @@ pub fn decode(frame: &[u8]) -> anyhow::Result<PeerMessage> {
     let (&kind, body) = frame.split_first().context("an empty frame")?;
     match kind {
         ENVELOPE => serde_json::from_slice(body).context("a malformed envelope"),
+        KAFKA_REQUEST => super::replication::decode_request(body),
+        KAFKA_RESPONSE => super::replication::decode_response(body),
         HELLO => bail!("a second hello"),
         other => bail!("unknown frame kind {other}"),
     }
@@ -99,7 +122,7 @@ mod tests {
         let message = PeerMessage::MetadataPush {
             from_offset: 3,
             records: vec![MetadataRecord::FenceBroker(
-                partita_core::controller::FenceBrokerRecord {
+                partita_core::controller::records::FenceBrokerRecord {
                     broker_id: 2,
                     broker_epoch: 5,
                 },

@@ -5,7 +5,8 @@
 //!
 //! - [`settings`]: the cluster flags and `--config` keys (`controller.quorum.voters` is the
 //!   address book: every node and its peer listener);
-//! - [`codec`]: the frames;
+//! - [`codec`]: the frames; [`replication`]: Fetch and OffsetForLeaderEpoch as Kafka's own
+//!   requests and responses;
 //! - [`link`]: one outbound connection per peer, with a bounded queue, timeouts and
 //!   reconnection with backoff; messages only ever travel from the sender's link to the
 //!   receiver's listener, so an answer goes back over the answerer's own link;
@@ -18,6 +19,7 @@
 pub mod codec;
 pub mod inbound;
 pub mod link;
+pub mod replication;
 pub mod settings;
 
 use std::collections::BTreeMap;
