@@ -3,12 +3,15 @@ leader killed with SIGKILL, a new leader elected from the ISR, and every acknowl
 read back exactly once, in order (issue 14). Killing the active controller is not tested: it is
 a single node until the Raft quorum lands."""
 
+import json
 import time
+import urllib.request
 
 import pytest
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from confluent_kafka.admin import NewTopic
 
+from clients import produce_all
 from cluster import Cluster
 
 PARTITIONS = 6
@@ -117,3 +120,72 @@ def test_three_nodes_replicate_and_survive_a_leader_killed(cluster):
     got = read_all(cluster.bootstrap(), "orders", total)
     for p in range(PARTITIONS):
         assert got.get(p, []) == expected[p], f"partition {p}: every acknowledged record once, in order"
+
+
+def all_in_isr(cluster, topic):
+    meta = cluster.topic(topic)
+    return all(sorted(p.isrs) == [1, 2, 3] for p in meta.partitions.values()) and meta
+
+
+def log_end_offsets(node, topic: str) -> dict[int, int]:
+    """Each partition's log end offset in `node`'s own copy, from its HTTP API."""
+    with urllib.request.urlopen(f"{node.http}api/topics", timeout=5) as answer:
+        topics = json.load(answer)
+    [found] = [t for t in topics if t["name"] == topic]
+    return {p["partition"]: p["log_end_offset"] for p in found["partitions"]}
+
+
+def test_a_killed_node_restarts_catches_up_and_rejoins_every_isr(cluster):
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    admin.create_topics([NewTopic("orders", PARTITIONS, 3, config={"min.insync.replicas": "2"})])["orders"].result(30)
+    cluster.wait_for("replicated", lambda: fully_replicated(cluster, "orders"))
+    first = produce_acked(cluster.bootstrap(), "orders", 0, 300)
+
+    cluster.nodes[2].kill()
+    cluster.wait_for("node 2 out of every ISR",
+                     lambda: all(2 not in p.isrs for p in cluster.topic("orders").partitions.values()))
+    # Written while node 2 is down: it must fetch these when it is back.
+    second = produce_acked(cluster.bootstrap(), "orders", 300, 300)
+
+    cluster.start(2)
+    cluster.wait_for("node 2 back in every ISR", lambda: all_in_isr(cluster, "orders"))
+    third = produce_acked(cluster.bootstrap(), "orders", 600, 100)
+
+    expected = {p: first.get(p, []) + second.get(p, []) + third.get(p, []) for p in range(PARTITIONS)}
+    counts = {p: len(v) for p, v in expected.items()}
+    # Every replica's own copy is whole, the restarted one's too.
+    for node_id in (1, 2, 3):
+        cluster.wait_for(f"node {node_id} holding every record",
+                         lambda: log_end_offsets(cluster.nodes[node_id], "orders") == counts)
+    got = read_all(cluster.bootstrap(), "orders", sum(counts.values()))
+    for p in range(PARTITIONS):
+        assert got.get(p, []) == expected[p], f"partition {p}"
+
+
+def test_two_of_three_down_refuses_acks_all_until_one_returns(cluster):
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    admin.create_topics([NewTopic("orders", PARTITIONS, 3, config={"min.insync.replicas": "2"})])["orders"].result(30)
+    cluster.wait_for("replicated", lambda: fully_replicated(cluster, "orders"))
+
+    cluster.nodes[2].kill()
+    cluster.nodes[3].kill()
+    cluster.wait_for("node 1 leading everything alone", lambda: all(
+        p.leader == 1 and p.isrs == [1] for p in cluster.topic("orders").partitions.values()))
+
+    strict = Producer({"bootstrap.servers": cluster.bootstrap(), "acks": "all", "message.timeout.ms": 5000,
+                       "retries": 0})
+    errors = []
+    strict.produce("orders", value=b"refused", partition=0, on_delivery=lambda err, msg: errors.append(err))
+    strict.flush(15)
+    assert [e.code() for e in errors] == [KafkaError.NOT_ENOUGH_REPLICAS], errors
+
+    loose = produce_all({"bootstrap.servers": cluster.bootstrap(), "acks": 1},
+                        [("orders", None, b"acks=1") for _ in range(10)])
+    assert len(loose) == 10
+
+    cluster.start(3)
+    cluster.wait_for("node 3 back in the ISRs",
+                     lambda: all(sorted(p.isrs) == [1, 3] for p in cluster.topic("orders").partitions.values()))
+    assert len(produce_acked(cluster.bootstrap(), "orders", 0, 50)) > 0

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use partita_core::controller::BrokerId;
 use partita_core::node::PeerMessage;
-use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
@@ -87,13 +87,27 @@ impl Link {
     }
 
     /// Writes queued messages until the connection fails (an error) or the queue's sender,
-    /// the engine, is gone (`Ok`). Frames are flushed whenever the queue runs empty.
+    /// the engine, is gone (`Ok`). Frames are flushed whenever the queue runs empty. The
+    /// peer never writes on this connection, so the read half only ever sees it close: that
+    /// is noticed at once (a peer that died), not at the next write, which would be lost.
     async fn pump(&mut self, stream: TcpStream) -> anyhow::Result<()> {
-        let mut writer = BufWriter::with_capacity(256 * 1024, stream);
+        let (mut read_half, write_half) = stream.into_split();
+        let mut writer = BufWriter::with_capacity(256 * 1024, write_half);
         write(&mut writer, &codec::hello(self.me)).await?;
-        writer.flush().await?;
+        flush(&mut writer).await?;
+        let mut probe = [0u8; 1];
         loop {
-            let Some(message) = self.queue.recv().await else {
+            let message = tokio::select! {
+                message = self.queue.recv() => message,
+                read = read_half.read(&mut probe) => {
+                    anyhow::bail!(match read {
+                        Ok(0) => "the peer closed the connection".to_string(),
+                        Ok(_) => "the peer wrote on an outbound connection".to_string(),
+                        Err(e) => e.to_string(),
+                    })
+                }
+            };
+            let Some(message) = message else {
                 return Ok(());
             };
             let frame = match codec::encode(&message) {
@@ -105,9 +119,7 @@ impl Link {
             };
             write(&mut writer, &frame).await?;
             if self.queue.is_empty() {
-                tokio::time::timeout(WRITE_TIMEOUT, writer.flush())
-                    .await
-                    .map_err(|_| anyhow::anyhow!("writing timed out"))??;
+                flush(&mut writer).await?;
             }
         }
     }
@@ -121,8 +133,17 @@ impl Link {
     }
 }
 
-async fn write(writer: &mut BufWriter<TcpStream>, frame: &[u8]) -> anyhow::Result<()> {
+type Writer = BufWriter<tokio::net::tcp::OwnedWriteHalf>;
+
+async fn write(writer: &mut Writer, frame: &[u8]) -> anyhow::Result<()> {
     tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(frame))
+        .await
+        .map_err(|_| anyhow::anyhow!("writing timed out"))??;
+    Ok(())
+}
+
+async fn flush(writer: &mut Writer) -> anyhow::Result<()> {
+    tokio::time::timeout(WRITE_TIMEOUT, writer.flush())
         .await
         .map_err(|_| anyhow::anyhow!("writing timed out"))??;
     Ok(())
