@@ -189,3 +189,31 @@ def test_two_of_three_down_refuses_acks_all_until_one_returns(cluster):
     cluster.wait_for("node 3 back in the ISRs",
                      lambda: all(sorted(p.isrs) == [1, 3] for p in cluster.topic("orders").partitions.values()))
     assert len(produce_acked(cluster.bootstrap(), "orders", 0, 50)) > 0
+
+
+def test_a_peer_sending_garbage_is_disconnected_and_the_node_goes_on(cluster):
+    import socket
+    import struct
+    voters = dict(v.split("@") for v in cluster.voters.split(","))
+    host, port = voters["1"].split(":")
+
+    def closed_after(payload: bytes) -> bool:
+        with socket.create_connection((host, int(port)), timeout=10) as s:
+            s.sendall(payload)
+            try:
+                return s.recv(1) == b""  # the node closes; it never writes on this connection
+            except ConnectionResetError:
+                return True
+
+    hello = lambda node_id: struct.pack(">IB4sHi", 11, 0, b"PRTA", 1, node_id)
+    assert closed_after(b"GET / HTTP/1.1\r\n\r\n"), "not a hello"
+    assert closed_after(hello(9)), "a node not in controller.quorum.voters"
+    assert closed_after(struct.pack(">I", 2**31)), "a length over the frame limit"
+    assert closed_after(hello(2) + struct.pack(">IB", 3, 1) + b"{x"), "a malformed envelope"
+    # A Fetch whose topics count claims more than the frame holds: refused by the guard.
+    fetch = (b"\x02" + struct.pack(">hhih", 1, 12, 0, -1) + b"\x00"
+             + struct.pack(">iiiibii", 2, 0, 0, 0, 0, 0, -1) + b"\xff\xff\xff\x7f")
+    assert closed_after(hello(2) + struct.pack(">I", len(fetch)) + fetch)
+    admin = cluster.admin()
+    assert len(admin.list_topics(timeout=5).brokers) == 3 or cluster.wait_for(
+        "three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
