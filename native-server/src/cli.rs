@@ -157,6 +157,12 @@ pub struct TopicsArgs {
     /// A topic config for --create, as name=value; repeatable.
     #[arg(long, value_name = "NAME=VALUE")]
     pub config: Vec<String>,
+    /// With --describe: only partitions whose ISR is smaller than their replicas.
+    #[arg(long, requires = "describe")]
+    pub under_replicated_partitions: bool,
+    /// With --describe: only partitions without a live leader.
+    #[arg(long, requires = "describe")]
+    pub unavailable_partitions: bool,
 }
 
 /// `partita groups`: the flags of `kafka-consumer-groups.sh`.

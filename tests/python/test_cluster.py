@@ -81,8 +81,9 @@ def test_three_nodes_replicate_and_survive_a_leader_killed(cluster):
     admin = cluster.admin()
     cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
 
-    # `partita topics --create` on the controller node, as the seed's commands say.
-    cluster.nodes[1].partita("topics", "--create", "--topic", "orders", "--partitions", str(PARTITIONS),
+    # `partita topics --create`, as the seed's commands say, through a node that is not the
+    # controller: the tool finds the controller in Metadata.
+    cluster.nodes[2].partita("topics", "--create", "--topic", "orders", "--partitions", str(PARTITIONS),
                              "--replication-factor", "3", "--config", "min.insync.replicas=2")
     # And confluent-kafka's AdminClient, which sends CreateTopics to the controller it finds.
     futures = admin.create_topics([NewTopic("payments", PARTITIONS, 3, config={"min.insync.replicas": "2"})])
@@ -93,6 +94,11 @@ def test_three_nodes_replicate_and_survive_a_leader_killed(cluster):
     cluster.wait_for("payments replicated", lambda: fully_replicated(cluster, "payments"))
     leaders = {p.leader for p in meta.partitions.values()}
     assert leaders == {1, 2, 3}, f"leaders spread over the brokers: {leaders}"
+    described = cluster.nodes[3].partita("topics", "--describe", "--topic", "orders")
+    assert "ReplicationFactor: 3" in described and "min.insync.replicas=2" in described
+    rows = [l for l in described.splitlines() if "Partition:" in l]
+    assert len(rows) == PARTITIONS and all("Replicas:" in r and len(r.split("Isr: ")[1].split(",")) == 3 for r in rows)
+    assert cluster.nodes[3].partita("topics", "--describe", "--under-replicated-partitions") == ""
 
     before = produce_acked(cluster.bootstrap(), "orders", 0, 600)
 
@@ -109,6 +115,9 @@ def test_three_nodes_replicate_and_survive_a_leader_killed(cluster):
         return moved and isr_ok and now
 
     after_kill = cluster.wait_for("new leaders from the ISR after the broker was fenced", re_elected)
+    under = cluster.nodes[1].partita("topics", "--describe", "--topic", "orders", "--under-replicated-partitions")
+    assert len(under.splitlines()) == PARTITIONS, "every partition lost a replica"
+    assert cluster.nodes[1].partita("topics", "--describe", "--unavailable-partitions") == ""
     for i in led:
         assert after_kill.partitions[i].leader in meta.partitions[i].isrs
 

@@ -131,13 +131,10 @@ fn encode_request<R: Request>(request: &R, version: i16) -> anyhow::Result<Vec<u
     Ok(bytes.to_vec())
 }
 
-fn encode_response<M: Encodable + HeaderVersion>(
+fn encode_response<M: Encodable + HeaderVersion + ResponseOf>(
     response: &M,
     version: i16,
-) -> anyhow::Result<Vec<u8>>
-where
-    M: ResponseOf,
-{
+) -> anyhow::Result<Vec<u8>> {
     let mut bytes = BytesMut::new();
     bytes.extend_from_slice(&M::KEY.to_be_bytes());
     bytes.extend_from_slice(&version.to_be_bytes());
