@@ -118,6 +118,19 @@ def test_three_nodes_replicate_and_survive_a_leader_killed(cluster):
     under = cluster.nodes[1].partita("topics", "--describe", "--topic", "orders", "--under-replicated-partitions")
     assert len(under.splitlines()) == PARTITIONS, "every partition lost a replica"
     assert cluster.nodes[1].partita("topics", "--describe", "--unavailable-partitions") == ""
+    # Seen from HTTP on any node: the whole cluster, the dead broker fenced; metrics under the
+    # JMX exporter's names.
+    seen = get_json(cluster.nodes[3], "api/cluster")
+    assert seen["controller_id"] == 1
+    assert {b["id"]: b["fenced"] for b in seen["brokers"]} == {1: False, 2: True, 3: False}
+    metrics = {node_id: scrape(cluster.nodes[node_id]) for node_id in (1, 3)}
+    assert metrics[1]["kafka_controller_kafkacontroller_activecontrollercount"] == 1
+    assert metrics[3]["kafka_controller_kafkacontroller_activecontrollercount"] == 0
+    assert metrics[1]["kafka_controller_kafkacontroller_offlinepartitionscount"] == 0
+    every = cluster.admin().list_topics(timeout=5).topics.values()  # orders and payments
+    led_now = {n: sum(1 for t in every for p in t.partitions.values() if p.leader == n) for n in (1, 3)}
+    for node_id in (1, 3):
+        assert metrics[node_id]["kafka_server_replicamanager_underreplicatedpartitions"] == led_now[node_id]
     for i in led:
         assert after_kill.partitions[i].leader in meta.partitions[i].isrs
 
@@ -136,10 +149,21 @@ def all_in_isr(cluster, topic):
     return all(sorted(p.isrs) == [1, 2, 3] for p in meta.partitions.values()) and meta
 
 
+def get_json(node, path: str):
+    with urllib.request.urlopen(f"{node.http}{path}", timeout=5) as answer:
+        return json.load(answer)
+
+
+def scrape(node) -> dict[str, float]:
+    """The unlabelled samples of `node`'s /metrics."""
+    with urllib.request.urlopen(f"{node.http}metrics", timeout=5) as answer:
+        lines = answer.read().decode().splitlines()
+    return {l.split()[0]: float(l.split()[1]) for l in lines if l and not l.startswith("#") and "{" not in l}
+
+
 def log_end_offsets(node, topic: str) -> dict[int, int]:
     """Each partition's log end offset in `node`'s own copy, from its HTTP API."""
-    with urllib.request.urlopen(f"{node.http}api/topics", timeout=5) as answer:
-        topics = json.load(answer)
+    topics = get_json(node, "api/topics")
     [found] = [t for t in topics if t["name"] == topic]
     return {p["partition"]: p["log_end_offset"] for p in found["partitions"]}
 
