@@ -56,8 +56,10 @@ impl Link {
                     }
                 }
                 Err(e) => {
+                    // Once per outage: peers start in any order, and a dead one is retried
+                    // until it is back.
                     if !reported {
-                        tracing::warn!(
+                        tracing::info!(
                             "peer {}: cannot connect to {}: {e:#}",
                             self.peer,
                             self.address
