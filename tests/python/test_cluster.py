@@ -250,3 +250,15 @@ def test_a_peer_sending_garbage_is_disconnected_and_the_node_goes_on(cluster):
     admin = cluster.admin()
     assert len(admin.list_topics(timeout=5).brokers) == 3 or cluster.wait_for(
         "three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+
+
+def test_a_topic_auto_created_through_a_broker_is_forwarded_to_the_controller(cluster):
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    # Node 3 is not the controller: it forwards the creation (CreateTopics) and the producer
+    # retries until the topic is there. The idempotent producer's id block comes from the
+    # controller too (AllocateProducerIds).
+    delivered = produce_all({"bootstrap.servers": cluster.nodes[3].kafka, "enable.idempotence": True,
+                             "acks": "all"}, [("clicks", None, b"click") for _ in range(20)])
+    assert len(delivered) == 20
+    assert "clicks" in cluster.nodes[1].partita("topics", "--list").split()

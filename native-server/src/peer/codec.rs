@@ -4,8 +4,8 @@
 //! | kind | body |
 //! |------|------|
 //! | 0 `HELLO` | `b"PRTA"`, protocol version (u16), the sender's node id (i32): the first frame of every connection |
-//! | 1 `ENVELOPE` | a [`PeerMessage`] as JSON: the messages not (yet) in Kafka's shape: the metadata records the controller sends, and the broker-to-controller requests (see ARCHITECTURE.md) |
-//! | 2 `KAFKA_REQUEST` | a Kafka request, header and body, as a broker sends it: a follower's Fetch and OffsetForLeaderEpoch ([`super::replication`]) |
+//! | 1 `ENVELOPE` | a [`PeerMessage`] as JSON: the messages without a natural Kafka shape: the metadata records the controller sends, the registration, AlterPartition (see [`super::control`] and ARCHITECTURE.md) |
+//! | 2 `KAFKA_REQUEST` | a Kafka request, header and body, as a broker sends it: a follower's Fetch and OffsetForLeaderEpoch ([`super::replication`]); BrokerHeartbeat, AllocateProducerIds, CreateTopics ([`super::control`]) |
 //! | 3 `KAFKA_RESPONSE` | the API key and version (2 × i16) it answers, then a Kafka response, header and body |
 //!
 //! A frame longer than [`FRAME_MAX`] or that does not decode is the peer's fault: the
@@ -55,7 +55,9 @@ pub fn read_hello(frame: &[u8]) -> anyhow::Result<BrokerId> {
 
 /// One message as a whole frame, length included.
 pub fn encode(message: &PeerMessage) -> anyhow::Result<Vec<u8>> {
-    if let Some(kafka) = super::replication::encode(message) {
+    if let Some(kafka) =
+        super::replication::encode(message).or_else(|| super::control::encode(message))
+    {
         let (request, body) = kafka?;
         ensure!(
             body.len() < FRAME_MAX,
@@ -87,8 +89,29 @@ pub fn decode(frame: &[u8]) -> anyhow::Result<PeerMessage> {
     let (&kind, body) = frame.split_first().context("an empty frame")?;
     match kind {
         ENVELOPE => serde_json::from_slice(body).context("a malformed envelope"),
-        KAFKA_REQUEST => super::replication::decode_request(body),
-        KAFKA_RESPONSE => super::replication::decode_response(body),
+        KAFKA_REQUEST => {
+            let api_key = i16::from_be_bytes([
+                *body.first().context("an empty request")?,
+                *body.get(1).context("a request of one byte")?,
+            ]);
+            if super::control::is_control_request(api_key) {
+                super::control::decode_request(body)
+            } else {
+                super::replication::decode_request(body)
+            }
+        }
+        KAFKA_RESPONSE => match body {
+            [a, b, _, _, rest @ ..]
+                if i16::from_be_bytes([*a, *b]) == super::control::ALLOCATE_PRODUCER_IDS_KEY =>
+            {
+                ensure!(
+                    body[2..4] == super::control::ALLOCATE_PRODUCER_IDS_VERSION.to_be_bytes(),
+                    "an AllocateProducerIds response of another version"
+                );
+                super::control::decode_allocate_response(rest)
+            }
+            _ => super::replication::decode_response(body),
+        },
         HELLO => bail!("a second hello"),
         other => bail!("unknown frame kind {other}"),
     }

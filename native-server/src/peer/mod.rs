@@ -6,7 +6,7 @@
 //! - [`settings`]: the cluster flags and `--config` keys (`controller.quorum.voters` is the
 //!   address book: every node and its peer listener);
 //! - [`codec`]: the frames; [`replication`]: Fetch and OffsetForLeaderEpoch as Kafka's own
-//!   requests and responses;
+//!   requests and responses; [`control`]: BrokerHeartbeat, AllocateProducerIds, CreateTopics;
 //! - [`link`]: one outbound connection per peer, with a bounded queue, timeouts and
 //!   reconnection with backoff; messages only ever travel from the sender's link to the
 //!   receiver's listener, so an answer goes back over the answerer's own link;
@@ -17,6 +17,7 @@
 //! and nothing else here.
 
 pub mod codec;
+pub mod control;
 pub mod inbound;
 pub mod link;
 pub mod replication;
