@@ -171,14 +171,7 @@ pub fn decode_allocate_response(rest: &[u8]) -> anyhow::Result<PeerMessage> {
 pub const ALLOCATE_PRODUCER_IDS_KEY: i16 = AllocateProducerIdsRequest::KEY;
 
 fn encode_request<R: Request>(request: &R, version: i16) -> anyhow::Result<Vec<u8>> {
-    let mut bytes = BytesMut::new();
-    RequestHeader::default()
-        .with_request_api_key(R::KEY)
-        .with_request_api_version(version)
-        .with_client_id(Some(StrBytes::from_static_str(CLIENT_ID)))
-        .encode(&mut bytes, R::header_version(version))?;
-    request.encode(&mut bytes, version)?;
-    Ok(bytes.to_vec())
+    super::replication::encode_request_as(request, version, CLIENT_ID)
 }
 
 fn encode_allocate_response(response: &AllocateProducerIdsResponse) -> anyhow::Result<Vec<u8>> {

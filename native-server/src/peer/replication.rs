@@ -120,15 +120,24 @@ pub fn decode_response(frame: &[u8]) -> anyhow::Result<PeerMessage> {
     }
 }
 
-fn encode_request<R: Request>(request: &R, version: i16) -> anyhow::Result<Vec<u8>> {
+/// A request frame's bytes: the header (naming `client_id`) and the body at `version`.
+pub(super) fn encode_request_as<R: Request>(
+    request: &R,
+    version: i16,
+    client_id: &'static str,
+) -> anyhow::Result<Vec<u8>> {
     let mut bytes = BytesMut::new();
     RequestHeader::default()
         .with_request_api_key(R::KEY)
         .with_request_api_version(version)
-        .with_client_id(Some(StrBytes::from_static_str(CLIENT_ID)))
+        .with_client_id(Some(StrBytes::from_static_str(client_id)))
         .encode(&mut bytes, R::header_version(version))?;
     request.encode(&mut bytes, version)?;
     Ok(bytes.to_vec())
+}
+
+fn encode_request<R: Request>(request: &R, version: i16) -> anyhow::Result<Vec<u8>> {
+    encode_request_as(request, version, CLIENT_ID)
 }
 
 fn encode_response<M: Encodable + HeaderVersion + ResponseOf>(
