@@ -262,3 +262,35 @@ def test_a_topic_auto_created_through_a_broker_is_forwarded_to_the_controller(cl
                              "acks": "all"}, [("clicks", None, b"click") for _ in range(20)])
     assert len(delivered) == 20
     assert "clicks" in cluster.nodes[1].partita("topics", "--list").split()
+
+
+def test_kcat_and_kafka_python_produce_and_consume_against_three_nodes(cluster):
+    import subprocess
+
+    from kafka import KafkaConsumer, KafkaProducer
+
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    admin.create_topics([NewTopic("orders", PARTITIONS, 3, config={"min.insync.replicas": "2"})])["orders"].result(30)
+    cluster.wait_for("replicated", lambda: fully_replicated(cluster, "orders"))
+    bootstrap = cluster.bootstrap()
+
+    listing = subprocess.run(["kcat", "-b", bootstrap, "-L", "-t", "orders"], capture_output=True,
+                             text=True, timeout=30, check=True).stdout
+    assert "3 brokers" in listing and listing.count("isrs: ") == PARTITIONS
+    subprocess.run(["kcat", "-b", bootstrap, "-P", "-t", "orders", "-K", "|", "-X", "acks=all"],
+                   input="".join(f"k{i}|kcat-{i}\n" for i in range(30)), text=True, timeout=30, check=True)
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all")
+    for i in range(30):
+        producer.send("orders", key=f"k{i}".encode(), value=f"kafka-python-{i}".encode()).get(timeout=30)
+    producer.close()
+
+    consumer = KafkaConsumer("orders", bootstrap_servers=bootstrap.split(","), auto_offset_reset="earliest",
+                             consumer_timeout_ms=10000, group_id=None)
+    values = sorted(m.value.decode() for m in consumer)
+    consumer.close()
+    assert values == sorted([f"kcat-{i}" for i in range(30)] + [f"kafka-python-{i}" for i in range(30)])
+    out = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", "orders", "-e", "-f", "%s\n"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert sorted(out.split()) == values
