@@ -294,3 +294,58 @@ def test_kcat_and_kafka_python_produce_and_consume_against_three_nodes(cluster):
     out = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", "orders", "-e", "-f", "%s\n"],
                          capture_output=True, text=True, timeout=60, check=True).stdout
     assert sorted(out.split()) == values
+
+
+def test_an_idempotent_producer_goes_on_while_a_leader_is_killed_mid_stream(cluster):
+    import threading
+
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    admin.create_topics([NewTopic("orders", PARTITIONS, 3, config={"min.insync.replicas": "2"})])["orders"].result(30)
+    meta = cluster.wait_for("replicated", lambda: fully_replicated(cluster, "orders"))
+    assert any(p.leader == 3 for p in meta.partitions.values())
+
+    total = 4000
+    acked: dict[int, list[tuple[int, bytes]]] = {}
+    failed = []
+    progress = threading.Event()
+
+    def on_delivery(err, msg):
+        if err:
+            failed.append(err)
+            return
+        acked.setdefault(msg.partition(), []).append((msg.offset(), msg.value()))
+        if sum(len(v) for v in acked.values()) >= total // 4:
+            progress.set()
+
+    producer = Producer({"bootstrap.servers": cluster.bootstrap(), "acks": "all", "enable.idempotence": True,
+                         "linger.ms": 2, "message.timeout.ms": 60000})
+
+    def produce():
+        for i in range(total):
+            producer.produce("orders", key=f"key-{i % 31}".encode(), value=f"{i % 31}:{i}".encode(),
+                             on_delivery=on_delivery)
+            producer.poll(0)
+            time.sleep(0.001)
+        producer.flush(90)
+
+    writer = threading.Thread(target=produce)
+    writer.start()
+    assert progress.wait(60), "a quarter acknowledged before the kill"
+    cluster.nodes[3].kill()  # SIGKILL while records are in flight
+    writer.join(120)
+    assert not writer.is_alive()
+    assert failed == [], failed[:5]
+    assert sum(len(v) for v in acked.values()) == total, "every record acknowledged"
+
+    expected = {p: [v for _, v in sorted(rows)] for p, rows in acked.items()}
+    got = read_all(cluster.bootstrap(), "orders", total)
+    for p in range(PARTITIONS):
+        assert got.get(p, []) == expected.get(p, []), f"partition {p}: once each, in offset order"
+    # Per key, in the order produced.
+    for p, values in got.items():
+        by_key: dict[str, list[int]] = {}
+        for v in values:
+            key, i = v.decode().split(":")
+            by_key.setdefault(key, []).append(int(i))
+        assert all(seq == sorted(seq) for seq in by_key.values()), f"partition {p}: per-key order"
