@@ -349,3 +349,21 @@ def test_an_idempotent_producer_goes_on_while_a_leader_is_killed_mid_stream(clus
             key, i = v.decode().split(":")
             by_key.setdefault(key, []).append(int(i))
         assert all(seq == sorted(seq) for seq in by_key.values()), f"partition {p}: per-key order"
+
+
+def test_the_whole_cluster_stopped_and_started_again_keeps_every_record(cluster):
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    admin.create_topics([NewTopic("orders", PARTITIONS, 3, config={"min.insync.replicas": "2"})])["orders"].result(30)
+    cluster.wait_for("replicated", lambda: fully_replicated(cluster, "orders"))
+    before = produce_acked(cluster.bootstrap(), "orders", 0, 300)
+
+    cluster.stop()  # SIGTERM to each
+    for node_id in (1, 2, 3):
+        cluster.start(node_id)
+    cluster.wait_for("every replica back in the ISR", lambda: all_in_isr(cluster, "orders"))
+    after = produce_acked(cluster.bootstrap(), "orders", 300, 100)
+    expected = {p: before.get(p, []) + after.get(p, []) for p in range(PARTITIONS)}
+    got = read_all(cluster.bootstrap(), "orders", 400)
+    for p in range(PARTITIONS):
+        assert got.get(p, []) == expected[p], f"partition {p}"
