@@ -3,6 +3,7 @@
 
 use anyhow::{Context, bail};
 use partita_core::Millis;
+use partita_core::broker::ReplicaFetchSettings;
 use partita_core::config::BrokerConfig;
 use partita_core::group::CoordinatorConfig;
 
@@ -15,6 +16,9 @@ pub struct ServerConfig {
     /// The cluster settings given under Kafka's names (resolved with the flags by
     /// `crate::peer::ClusterSettings`).
     pub cluster: ClusterKeys,
+    /// A follower's replica fetcher: `replica.socket.timeout.ms` (how long a request to a
+    /// leader may stay unanswered before it is sent again; Kafka's default, 30 s).
+    pub replica_fetch: ReplicaFetchSettings,
 }
 
 /// `node.id`, `process.roles`, `controller.quorum.voters` and `advertised.listeners`, as given.
@@ -32,6 +36,7 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
     let mut groups = CoordinatorConfig::default();
     let mut limits = Limits::default();
     let mut cluster = ClusterKeys::default();
+    let mut replica_fetch = ReplicaFetchSettings::default();
     for pair in pairs {
         let (name, value) = pair
             .split_once('=')
@@ -63,6 +68,9 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
                         .with_context(|| format!("--config node.id: {value:?} is not a number"))?,
                 )
             }
+            "replica.socket.timeout.ms" => {
+                replica_fetch.request_timeout_ms = Millis(number()?.max(1))
+            }
             "process.roles" => cluster.process_roles = Some(value.to_string()),
             "controller.quorum.voters" => {
                 cluster.controller_quorum_voters = Some(value.to_string())
@@ -81,6 +89,7 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
         groups,
         limits,
         cluster,
+        replica_fetch,
     })
 }
 

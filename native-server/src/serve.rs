@@ -75,7 +75,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             durable: args.durable,
             // The controller's seed names topic ids: the same on every node of a cluster.
             seed: u64::from(cluster.controller_id.unsigned_abs()),
-            replica_fetch: Default::default(),
+            replica_fetch: config.replica_fetch,
         },
         peers: router,
     })?;

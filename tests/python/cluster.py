@@ -16,6 +16,9 @@ CLUSTER_CONFIG = [
     "--config", "broker.heartbeat.interval.ms=300",
     "--config", "broker.session.timeout.ms=3000",
     "--config", "replica.lag.time.max.ms=5000",
+    # A fetch sent to a leader that was down is dropped on the way; the follower sends it again
+    # after this (Kafka fails fast on a refused connection; the node has no such input yet).
+    "--config", "replica.socket.timeout.ms=2000",
 ]
 WAIT_S = 30
 
