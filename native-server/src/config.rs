@@ -109,6 +109,23 @@ mod tests {
     }
 
     #[test]
+    fn cluster_keys_and_the_replica_socket_timeout_are_kept() {
+        let config = parse(&[
+            "node.id=2".into(),
+            "process.roles=broker,controller".into(),
+            "replica.socket.timeout.ms=2000".into(),
+        ])
+        .unwrap();
+        assert_eq!(config.cluster.node_id, Some(2));
+        assert_eq!(
+            config.cluster.process_roles.as_deref(),
+            Some("broker,controller")
+        );
+        assert_eq!(config.replica_fetch.request_timeout_ms, Millis(2000));
+        assert!(parse(&["node.id=two".into()]).is_err());
+    }
+
+    #[test]
     fn bad_input_is_refused_with_its_name() {
         let error = |pairs: &[&str]| {
             let pairs: Vec<String> = pairs.iter().map(|p| p.to_string()).collect();
