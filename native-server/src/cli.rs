@@ -40,6 +40,12 @@ pub enum Command {
     Configs(ConfigsArgs),
     /// Run a local cluster: N `partita serve` processes on loopback, until Ctrl-C.
     Cluster(ClusterArgs),
+    /// Run the checker on a history file (JSON lines, any client): exit 0 clean, 1 anomaly,
+    /// 2 bad file.
+    Check(CheckArgs),
+    /// Fault-test a local cluster: real processes killed and paused on a seeded schedule,
+    /// judged by the checker (exit 0 clean, 1 anomaly).
+    Chaos(ChaosArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -377,6 +383,67 @@ pub struct ClusterArgs {
     /// Free ports picked at start instead of the ones above (printed).
     #[arg(long)]
     pub any_ports: bool,
+    /// A broker config for every node, as for `partita serve`; repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub config: Vec<String>,
+}
+
+/// `partita check FILE`: the checker on a recorded history (format: ARCHITECTURE.md, "History
+/// files").
+#[derive(clap::Args, Debug, Clone)]
+pub struct CheckArgs {
+    /// The history, JSON lines (`-` reads standard input).
+    pub file: PathBuf,
+    /// Print one JSON object: acknowledged, anomalies (kind and records), counts by kind.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `partita chaos`: a Jepsen-style run against a real local cluster.
+///
+/// Faults available: `kill` (SIGKILL a node, restart it after a while) and `pause`
+/// (SIGSTOP, SIGCONT after longer than replica.lag.time.max.ms). Not yet: `partition`
+/// (network namespaces) and `clock`. The controller is a single node (node 1) until the
+/// controller quorum lands, so the schedule never kills or pauses node 1.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ChaosArgs {
+    /// How many nodes (node 1, the controller, is spared by the faults).
+    #[arg(long, default_value_t = 3)]
+    pub nodes: u32,
+    /// Partitions of the test topic.
+    #[arg(long, default_value_t = 3)]
+    pub topic_partitions: i32,
+    #[arg(long, default_value_t = 3)]
+    pub replication_factor: i16,
+    /// The topic's min.insync.replicas.
+    #[arg(long, default_value_t = 2)]
+    pub min_insync_replicas: i16,
+    /// The producer's acks: 0, 1 or all.
+    #[arg(long, default_value = "all", value_parser = ["0", "1", "all", "-1"])]
+    pub acks: String,
+    /// enable.idempotence on the producer.
+    #[arg(long)]
+    pub idempotence: bool,
+    /// Fault kinds, comma-separated: kill, pause (partition and clock are not available yet).
+    #[arg(long, value_delimiter = ',', default_value = "kill,pause")]
+    pub faults: Vec<String>,
+    /// How long the producer and the faults run, in seconds (healing and the final read come
+    /// after).
+    #[arg(long, default_value_t = 30)]
+    pub duration_s: u64,
+    /// Seeds the fault schedule (which node, when, how long).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print one JSON object: the fields of `partita sim --json` plus the fault schedule.
+    #[arg(long)]
+    pub json: bool,
+    /// Nodes keep their data in DIR/node-ID; the history is DIR/history.jsonl. A fresh
+    /// temporary directory when not given.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// The Python with confluent-kafka that runs the recording client.
+    #[arg(long, default_value = "python3")]
+    pub python: PathBuf,
     /// A broker config for every node, as for `partita serve`; repeatable.
     #[arg(long, value_name = "NAME=VALUE")]
     pub config: Vec<String>,

@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,13 +19,66 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a child may take to stop on SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(15);
 
+/// How to start one node of a local cluster; [`NodeSpec::spawn`] starts it, and starts it
+/// again on the same ports and data after it was killed (`partita chaos`).
+#[derive(Clone, Debug)]
+pub struct NodeSpec {
+    /// The `partita` binary.
+    pub exe: PathBuf,
+    pub node_id: u32,
+    pub data_dir: PathBuf,
+    /// 0 lets the node pick (it prints what it bound).
+    pub kafka_port: u16,
+    pub http_port: u16,
+    /// This node's controller address, host:port.
+    pub controller: String,
+    /// `--controller-quorum-voters`: id@host:port,...
+    pub voters: String,
+    /// `--config NAME=VALUE` for the node.
+    pub config: Vec<String>,
+    /// Where the node's standard error (its log) goes; inherited when `None`.
+    pub log_file: Option<PathBuf>,
+}
+
+impl NodeSpec {
+    /// Starts the node and waits until it printed its addresses.
+    pub fn spawn(&self) -> anyhow::Result<Member> {
+        let mut command = Command::new(&self.exe);
+        command
+            .arg("serve")
+            .args(["--node-id", &self.node_id.to_string()])
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(["--listen", &format!("127.0.0.1:{}", self.kafka_port)])
+            .args(["--http", &format!("127.0.0.1:{}", self.http_port)])
+            .args(["--controller-quorum-voters", &self.voters]);
+        for config in &self.config {
+            command.args(["--config", config]);
+        }
+        if let Some(path) = &self.log_file {
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            command.stderr(log);
+        }
+        let child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting partita serve")?;
+        announced(self.node_id, child, self.controller.clone())
+    }
+}
+
 /// One child `partita serve`.
-struct Member {
-    node_id: u32,
-    child: Child,
-    kafka: String,
-    http: String,
-    controller: String,
+pub struct Member {
+    pub node_id: u32,
+    pub child: Child,
+    /// The Kafka listener, host:port.
+    pub kafka: String,
+    pub http: String,
+    pub controller: String,
     /// Kept open: the child's stdout, so its later lines have somewhere to go.
     _stdout: BufReader<std::process::ChildStdout>,
 }
@@ -55,30 +109,23 @@ pub fn run(args: ClusterArgs) -> anyhow::Result<()> {
     let mut members: Vec<Member> = Vec::new();
     let started = (|| -> anyhow::Result<()> {
         for i in 0..args.nodes {
-            let node_id = i + 1;
-            let (kafka, http) = if args.any_ports {
+            let (kafka_port, http_port) = if args.any_ports {
                 (0, 0)
             } else {
                 (args.kafka_port + i as u16, args.http_port + i as u16)
             };
-            let mut command = Command::new(&exe);
-            command
-                .arg("serve")
-                .args(["--node-id", &node_id.to_string()])
-                .arg("--data-dir")
-                .arg(args.data_dir.join(format!("node-{node_id}")))
-                .args(["--listen", &format!("127.0.0.1:{kafka}")])
-                .args(["--http", &format!("127.0.0.1:{http}")])
-                .args(["--controller-quorum-voters", &voters]);
-            for config in &args.config {
-                command.args(["--config", config]);
-            }
-            let child = command
-                .stdout(Stdio::piped())
-                .spawn()
-                .context("starting partita serve")?;
-            let controller = format!("127.0.0.1:{}", controller_ports[i as usize]);
-            members.push(announced(node_id, child, controller)?);
+            let spec = NodeSpec {
+                exe: exe.clone(),
+                node_id: i + 1,
+                data_dir: args.data_dir.join(format!("node-{}", i + 1)),
+                kafka_port,
+                http_port,
+                controller: format!("127.0.0.1:{}", controller_ports[i as usize]),
+                voters: voters.clone(),
+                config: args.config.clone(),
+                log_file: None,
+            };
+            members.push(spec.spawn()?);
         }
         Ok(())
     })();
@@ -178,7 +225,7 @@ fn announced(node_id: u32, mut child: Child, controller: String) -> anyhow::Resu
 }
 
 /// SIGTERM to every child still running, then SIGKILL to any still there after the grace.
-fn stop_all(members: &mut [Member]) {
+pub fn stop_all(members: &mut [Member]) {
     for m in members.iter_mut() {
         if matches!(m.child.try_wait(), Ok(None)) {
             let pid = rustix::process::Pid::from_raw(m.child.id() as i32).expect("a child pid");
@@ -203,6 +250,6 @@ fn stop_all(members: &mut [Member]) {
 }
 
 /// A port free on loopback now (the child binds it a moment later).
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

@@ -4,6 +4,8 @@
 //! the end-to-end tests can reuse the client.
 
 pub mod admin;
+pub mod chaos;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod cluster;

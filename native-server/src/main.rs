@@ -1,7 +1,7 @@
 //! `partita`: a Kafka-compatible broker on the Partita engine, with the playground built in.
 
 use clap::Parser;
-use partita_server::{admin, cli, cluster, serve, sim};
+use partita_server::{admin, chaos, check, cli, cluster, serve, sim};
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
@@ -22,6 +22,8 @@ fn main() -> std::process::ExitCode {
         cli::Command::Consume(args) => admin::consume::run(args),
         cli::Command::Configs(args) => admin::configs::run(args),
         cli::Command::Cluster(args) => cluster::run(args),
+        cli::Command::Check(args) => return check::run(args),
+        cli::Command::Chaos(args) => return chaos::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -59,6 +59,14 @@ pub enum Op {
         partitions: Vec<TopicPartition>,
         at: Millis,
     },
+    /// The consumer committed `offset` (the next offset to read, as OffsetCommit carries it)
+    /// for `tp`. Recorded for the reader of a history; no check judges commits yet.
+    Commit {
+        consumer: String,
+        tp: TopicPartition,
+        offset: i64,
+        at: Millis,
+    },
 }
 
 /// A partition's records as read after the run, from its leader up to the high watermark.

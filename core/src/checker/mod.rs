@@ -13,6 +13,7 @@
 //!   the replicas, a high watermark moving back).
 
 mod history;
+pub mod jsonl;
 
 pub use history::{FinalRead, History, Op};
 
