@@ -84,7 +84,7 @@ use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::controller::{BrokerId, PartitionState};
 use crate::group::RequestId;
-use crate::log::RecoveryReport;
+use crate::log::{LogConfig, RecoveryReport};
 use crate::storage::StorageError;
 use partition::Partition;
 use purgatory::Purgatory;
@@ -187,6 +187,12 @@ impl<F: StorageFactory> Broker<F> {
 
     pub fn partition(&self, tp: &TopicPartition) -> Option<PartitionSnapshot> {
         self.partitions.get(tp).map(Partition::snapshot)
+    }
+
+    /// The log settings `tp` runs with here (its topic configs resolved against this
+    /// broker's), if hosted.
+    pub fn log_config(&self, tp: &TopicPartition) -> Option<LogConfig> {
+        self.partitions.get(tp).map(|p| p.settings.log)
     }
 
     /// Whole batches of `tp` from the one holding `offset`, below `end_offset`, read straight

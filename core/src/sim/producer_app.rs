@@ -66,6 +66,7 @@ impl ProducerProcess {
                 value,
                 key,
                 at: now,
+                tombstone: false,
             });
             stats.sent += 1;
         }
