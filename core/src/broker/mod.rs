@@ -266,9 +266,9 @@ impl<F: StorageFactory> Broker<F> {
             .filter_map(|p| p.next_deadline(durable));
         let isrs = self.partitions.values().filter_map(|p| p.isr_deadline());
         let compacted = self.partitions.values().any(|p| p.log.config().compact);
-        let cleaner = self
-            .cleaner
-            .next_deadline(compacted && self.cleaner_settings().enable);
+        let cleaner = compacted
+            .then(|| self.cleaner.next_deadline(&self.cleaner_settings()))
+            .flatten();
         partitions
             .chain(isrs)
             .chain(cleaner)
