@@ -32,10 +32,8 @@ pub fn open(
     now: Millis,
 ) -> anyhow::Result<(OffsetsLog<FileStorage>, Vec<GroupRecord>)> {
     let dir = data_dir.join(OFFSETS_TOPIC);
-    let storage =
-        FileStorage::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
-    let config =
-        OffsetsLog::<FileStorage>::log_config(segment_bytes.clamp(1, MAX_SEGMENT_BYTES));
+    let storage = FileStorage::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
+    let config = OffsetsLog::<FileStorage>::log_config(segment_bytes.clamp(1, MAX_SEGMENT_BYTES));
     let (mut log, mut live) = OffsetsLog::open(storage, config)
         .with_context(|| format!("reading the offsets log in {}", dir.display()))?;
     let legacy = dir.join(LEGACY_FILE);
@@ -44,8 +42,7 @@ pub fn open(
         let migrated = compact(&records);
         log.append(&migrated, now)
             .context("migrating groups.jsonl into the offsets log")?;
-        std::fs::remove_file(&legacy)
-            .with_context(|| format!("removing {}", legacy.display()))?;
+        std::fs::remove_file(&legacy).with_context(|| format!("removing {}", legacy.display()))?;
         std::fs::File::open(&dir)?.sync_all()?;
         live = compact(&log.read_all()?);
         tracing::info!(
@@ -55,4 +52,125 @@ pub fn open(
         );
     }
     Ok((log, live))
+}
+
+#[cfg(test)]
+mod tests {
+    use partita_core::assignor::TopicPartition;
+    use partita_core::broker::LogCleanerSettings;
+    use partita_core::group::CommittedOffset;
+
+    use super::*;
+
+    fn scratch_dir(name: &str) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("partita-offsets-log-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn commit(group: &str, partition: i32, offset: i64) -> GroupRecord {
+        GroupRecord::Offset {
+            group: group.into(),
+            partition: TopicPartition::new("events", partition),
+            value: Some(CommittedOffset {
+                offset,
+                leader_epoch: None,
+                metadata: String::new(),
+                commit_timestamp: Millis(1),
+            }),
+        }
+    }
+
+    /// Three commits of each of two keys, and a tombstone deleting a third.
+    fn legacy_records() -> Vec<GroupRecord> {
+        let mut records = Vec::new();
+        for offset in 1..=3 {
+            records.push(commit("app", 0, offset));
+            records.push(commit("app", 1, offset * 10));
+        }
+        records.push(commit("old", 0, 5));
+        records.push(GroupRecord::Offset {
+            group: "old".into(),
+            partition: TopicPartition::new("events", 0),
+            value: None,
+        });
+        records
+    }
+
+    fn write_legacy(data_dir: &Path, records: &[GroupRecord]) {
+        let (mut legacy, _) =
+            JsonLog::<GroupRecord>::open(&data_dir.join(OFFSETS_TOPIC), LEGACY_FILE).unwrap();
+        legacy.append(records).unwrap();
+    }
+
+    #[test]
+    fn groups_jsonl_is_migrated_on_first_start_and_removed() {
+        let data_dir = scratch_dir("migrate");
+        write_legacy(&data_dir, &legacy_records());
+        let (_, live) = open(&data_dir, 1 << 20, Millis(10)).unwrap();
+        assert_eq!(live, vec![commit("app", 0, 3), commit("app", 1, 30)]);
+        let dir = data_dir.join(OFFSETS_TOPIC);
+        assert!(!dir.join(LEGACY_FILE).exists(), "groups.jsonl is gone");
+        assert!(
+            std::fs::read_dir(&dir).unwrap().any(|f| f
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".log")),
+            "the records are in a segment"
+        );
+        // The next start reads the same state from the log alone.
+        let (log, again) = open(&data_dir, 1 << 20, Millis(20)).unwrap();
+        assert_eq!(again, live);
+        assert_eq!(
+            log.read_all().unwrap(),
+            live,
+            "only the live records were migrated"
+        );
+        std::fs::remove_dir_all(data_dir).unwrap();
+    }
+
+    #[test]
+    fn a_crash_before_groups_jsonl_is_removed_migrates_it_again_to_the_same_state() {
+        let data_dir = scratch_dir("remigrate");
+        write_legacy(&data_dir, &legacy_records());
+        let (_, first) = open(&data_dir, 1 << 20, Millis(10)).unwrap();
+        // As if the process died after syncing the log but before removing the file.
+        write_legacy(&data_dir, &legacy_records());
+        let (_, second) = open(&data_dir, 1 << 20, Millis(20)).unwrap();
+        assert_eq!(second, first);
+        std::fs::remove_dir_all(data_dir).unwrap();
+    }
+
+    #[test]
+    fn the_cleaner_compacts_the_offsets_log_on_disk() {
+        let data_dir = scratch_dir("clean");
+        let (mut log, _) = open(&data_dir, 500, Millis(0)).unwrap();
+        let mut written = Vec::new();
+        for offset in 1..=100 {
+            let records = vec![commit("app", 0, offset), commit("app", 1, offset)];
+            log.append(&records, Millis(offset as u64)).unwrap();
+            written.extend(records);
+        }
+        let settings = LogCleanerSettings {
+            backoff_ms: Millis(10),
+            ..LogCleanerSettings::default()
+        };
+        let mut cleaned = false;
+        for t in 0..10_000 {
+            cleaned |= log.tick(Millis(1_000 + t), &settings).unwrap().is_some();
+            if cleaned && !log.log().is_cleaning() {
+                break;
+            }
+        }
+        assert!(cleaned);
+        drop(log);
+        let (log, live) = open(&data_dir, 500, Millis(20_000)).unwrap();
+        assert_eq!(live, compact(&written));
+        assert_eq!(live, vec![commit("app", 0, 100), commit("app", 1, 100)]);
+        let left = log.read_all().unwrap().len();
+        assert!(left < 20, "{left} of 200 records left after cleaning");
+        std::fs::remove_dir_all(data_dir).unwrap();
+    }
 }
