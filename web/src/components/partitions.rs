@@ -15,8 +15,8 @@ use crate::key_colours::{KeyColours, NO_KEY};
 
 /// Cells drawn per replica; a longer log shows its tail.
 const CELLS_MAX: usize = 40;
-/// How many offsets back from the log end are read for those cells: more than `CELLS_MAX`, so
-/// that a compacted log, with gaps, still fills its strip.
+/// How many offsets back from the log end are read when the last `CELLS_MAX` offsets hold
+/// fewer records (a compacted log, with gaps), so that its strip still fills.
 const OFFSETS_READ_MAX: i64 = 16 * CELLS_MAX as i64;
 
 /// The mark for offsets `from..to` that no record holds any more.
@@ -39,8 +39,12 @@ fn strip(
     keys_seen: &mut BTreeSet<Option<String>>,
 ) -> Html {
     let end = replica.log_end_offset;
-    let read_from = replica.log_start_offset.max(end - OFFSETS_READ_MAX);
+    let mut read_from = replica.log_start_offset.max(end - CELLS_MAX as i64);
     let mut cells = sim.record_cells(broker, &replica.tp, read_from, end);
+    if cells.len() < CELLS_MAX && read_from > replica.log_start_offset {
+        read_from = replica.log_start_offset.max(end - OFFSETS_READ_MAX);
+        cells = sim.record_cells(broker, &replica.tp, read_from, end);
+    }
     let hidden = cells.len().saturating_sub(CELLS_MAX);
     cells.drain(..hidden);
     let more = hidden > 0 || read_from > replica.log_start_offset;
