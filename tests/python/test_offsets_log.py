@@ -34,14 +34,17 @@ def test_committed_offsets_survive_a_crash_and_the_cleaner_keeps_only_the_latest
         server.partita("topics", "--create", "--topic", "events", "--partitions", "2", "--replication-factor", "1")
         produce_all({"bootstrap.servers": server.kafka}, [("events", None, f"m{i}".encode()) for i in range(10)])
         consumer = Consumer({"bootstrap.servers": server.kafka, "group.id": "app", "enable.auto.commit": False})
+        commit = lambda i: consumer.commit(offsets=[TopicPartition("events", 0, i), TopicPartition("events", 1, 1000 + i)],
+                                           asynchronous=False)
+        commit(1)
+        one_commit = offsets_log_bytes(data_dir)  # one batch of two records
         commits = 150
-        for i in range(1, commits + 1):
-            consumer.commit(offsets=[TopicPartition("events", 0, i), TopicPartition("events", 1, 1000 + i)],
-                            asynchronous=False)
+        for i in range(2, commits + 1):
+            commit(i)
         consumer.close()
-        written = offsets_log_bytes(data_dir)
-        # Every commit went to the log; the cleaner then rewrites the closed segments keeping
-        # the latest commit of each group and partition.
+        written = one_commit * commits
+        # Every commit went to the log (150 batches); the cleaner rewrites the closed segments
+        # as they roll, keeping the latest commit of each group and partition.
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and offsets_log_bytes(data_dir) > written // 4:
             time.sleep(0.2)
@@ -60,8 +63,9 @@ def test_committed_offsets_survive_a_crash_and_the_cleaner_keeps_only_the_latest
 
 def legacy_commit(group: str, topic: str, partition: int, offset) -> str:
     """One line of the `groups.jsonl` older versions wrote (serde's JSON of a GroupRecord)."""
+    # Committed now: older commits would expire (offsets.retention.minutes).
     value = None if offset is None else {"offset": offset, "leader_epoch": None, "metadata": "",
-                                         "commit_timestamp": 1}
+                                         "commit_timestamp": int(time.time() * 1000)}
     return json.dumps({"Offset": {"group": group, "partition": {"topic": topic, "partition": partition},
                                   "value": value}})
 
