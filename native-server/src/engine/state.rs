@@ -1,6 +1,7 @@
 //! What the engine thread owns: the core's [`Node`] (a single combined node: broker,
-//! controller and group coordinator) and what drives it: the files its records go to, the
-//! answers still owed to connections, and the wall clock.
+//! controller and group coordinator; or one node of a cluster) and what drives it: the files
+//! its records go to, the answers still owed to connections, the queues to its peers, and the
+//! wall clock.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,15 +15,17 @@ use partita_core::group::{Coordinator, OffsetsLog};
 use partita_core::node::{Event, Node, NodeConfig, Output, RequestRef};
 use tokio::sync::oneshot;
 
+use crate::peer::PeerRouter;
 use crate::storage::{FileStorage, FileStorageFactory, JsonLog};
 
 pub use partita_core::node::Refusal;
 
-/// Where the node keeps its files, and the node's own config.
-#[derive(Clone, Debug)]
+/// Where the node keeps its files, the node's own config, and its peers (none for a single
+/// combined node).
 pub struct EngineConfig {
     pub data_dir: PathBuf,
     pub node: NodeConfig,
+    pub peers: Option<PeerRouter>,
 }
 
 pub struct State {
@@ -33,11 +36,13 @@ pub struct State {
     offsets_log: OffsetsLog<FileStorage>,
     replies: HashMap<RequestRef, oneshot::Sender<Response>>,
     next_ref: u64,
+    peers: Option<PeerRouter>,
 }
 
 impl State {
     /// Recovers the metadata log, the group records (the compacted offsets log, migrating an
-    /// older `groups.jsonl`) and every hosted partition, and registers the broker with its own
+    /// older `groups.jsonl`) and every hosted partition, and registers the broker with its
+    /// controller: at once when that is its own, else with the first heartbeats that reach the
     /// controller.
     pub fn open(config: EngineConfig) -> anyhow::Result<State> {
         let (metadata_log, records) = JsonLog::open(
@@ -69,10 +74,12 @@ impl State {
             offsets_log,
             replies: HashMap::new(),
             next_ref: 0,
+            peers: config.peers,
         };
         // Registration and the first heartbeat go to the node's own controller at once.
         state.tick(now);
-        if state.node.broker_epoch().is_none() {
+        let own_controller = state.node.controller().is_some();
+        if own_controller && state.node.broker_epoch().is_none() {
             anyhow::bail!("the broker could not register with its controller");
         }
         let migrated = super::producer_ids::migrate(&config.data_dir, &mut state.node, now)?;
@@ -105,8 +112,9 @@ impl State {
         self.node.broker().expect("a combined node")
     }
 
-    pub fn controller(&self) -> &Controller {
-        self.node.controller().expect("a combined node")
+    /// The controller role: `None` on a node of a cluster that is not the active controller.
+    pub fn controller(&self) -> Option<&Controller> {
+        self.node.controller()
     }
 
     pub fn coordinator(&self) -> &Coordinator {
@@ -120,6 +128,11 @@ impl State {
         command: impl FnOnce(&mut Controller) -> Result<Vec<MetadataRecord>, Refusal>,
     ) -> Result<(), Refusal> {
         self.node.control(super::now(), validate_only, command)
+    }
+
+    /// A message from node `from`, off the peer listener.
+    pub fn on_peer(&mut self, from: BrokerId, message: partita_core::node::PeerMessage) {
+        self.node.handle_peer(super::now(), from, message);
     }
 
     /// Hands a client request to the node; the answer goes to `reply` when the node gives
@@ -194,9 +207,10 @@ impl State {
                         let _ = reply.send(response);
                     }
                 }
-                Output::Send { to, message } => {
-                    tracing::warn!("no peer {to} to send {} to", message.summary())
-                }
+                Output::Send { to, message } => match &self.peers {
+                    Some(peers) => peers.send(to, message),
+                    None => tracing::warn!("no peer {to} to send {} to", message.summary()),
+                },
                 Output::Event(event) => log_event(event),
             }
         }
