@@ -22,13 +22,16 @@
 //! - `final` is what the partition holds after the run, read from its leader from the log start
 //!   offset up to the high watermark: `records` is `[offset, value]` pairs; `readable: false`
 //!   when no leader answered (the checker then cannot judge writes acknowledged there).
-//!   Several `final` lines for one partition add up.
+//!   Several `final` lines for one partition add up. For a compacted topic, `keys` (offset to
+//!   key, e.g. `{"41":"k3"}`) and `compaction` (`{"delete_retention_ms":..,"read_at":..}`)
+//!   let the checker accept records the cleaner was allowed to remove; a `send` with
+//!   `"tombstone":true` went out with a null value (read back as `""`).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FinalRead, History, Op};
+use super::{Compaction, FinalRead, History, Op};
 use crate::Millis;
 use crate::assignor::TopicPartition;
 
@@ -50,6 +53,9 @@ pub enum Line {
         value: String,
         #[serde(default)]
         key: Option<String>,
+        /// Sent with a null value (`value` only names the send).
+        #[serde(default)]
+        tombstone: bool,
         #[serde(default)]
         at: u64,
     },
@@ -116,6 +122,12 @@ pub enum Line {
         readable: bool,
         #[serde(default)]
         records: Vec<(i64, String)>,
+        /// The key of each keyed record, by offset (JSON object keys are the offsets).
+        #[serde(default)]
+        keys: BTreeMap<String, String>,
+        /// Set for a compacted topic: its delete.retention.ms and when the read happened.
+        #[serde(default)]
+        compaction: Option<Compaction>,
     },
 }
 
@@ -136,6 +148,14 @@ pub fn parse(text: &str) -> Result<History, ParseError> {
             line: index + 1,
             message: e.to_string(),
         })?;
+        if let Line::Final { keys, .. } = &line
+            && let Some(bad) = keys.keys().find(|k| k.parse::<i64>().is_err())
+        {
+            return Err(ParseError {
+                line: index + 1,
+                message: format!("keys: {bad:?} is not an offset"),
+            });
+        }
         match line.into_op() {
             Ok(op) => history.push(op),
             Err(read) => {
@@ -143,9 +163,13 @@ pub fn parse(text: &str) -> Result<History, ParseError> {
                     tp: read.tp,
                     records: Vec::new(),
                     readable: true,
+                    keys: BTreeMap::new(),
+                    compaction: None,
                 });
                 entry.readable &= read.readable;
                 entry.records.extend(read.records);
+                entry.keys.extend(read.keys);
+                entry.compaction = entry.compaction.or(read.compaction);
             }
         }
     }
@@ -165,12 +189,14 @@ impl Line {
                 producer,
                 value,
                 key,
+                tombstone,
                 at,
             } => Op::Send {
                 producer,
                 value,
                 key,
                 at: Millis(at),
+                tombstone,
             },
             Line::Ack {
                 producer,
@@ -259,11 +285,18 @@ impl Line {
                 partition,
                 readable,
                 records,
+                keys,
+                compaction,
             } => {
                 return Err(FinalRead {
                     tp: tp(topic, partition),
                     records,
                     readable,
+                    keys: keys
+                        .into_iter()
+                        .map(|(offset, key)| (offset.parse().expect("checked in parse"), key))
+                        .collect(),
+                    compaction,
                 });
             }
         })
@@ -322,6 +355,27 @@ mod tests {
         let history = parse(&text).unwrap();
         assert!(!history.final_reads[0].readable);
         assert_eq!(check(&history, &[]), vec![]);
+    }
+
+    #[test]
+    fn keys_compaction_and_tombstones_are_read() {
+        let history = parse(concat!(
+            r#"{"type":"send","producer":"p","value":"v1","key":"k","tombstone":true}"#,
+            "\n",
+            r#"{"type":"final","topic":"t","partition":0,"records":[[3,""]],"keys":{"3":"k"},"#,
+            r#""compaction":{"delete_retention_ms":100,"read_at":50}}"#,
+        ))
+        .unwrap();
+        assert!(matches!(
+            history.ops[0],
+            Op::Send {
+                tombstone: true,
+                ..
+            }
+        ));
+        let read = &history.final_reads[0];
+        assert_eq!(read.keys.get(&3).map(String::as_str), Some("k"));
+        assert_eq!(read.compaction.unwrap().delete_retention_ms, Millis(100));
     }
 
     #[test]

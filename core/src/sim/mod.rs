@@ -57,8 +57,8 @@ pub use node::NodeId;
 pub use scenarios::{Summary, run};
 pub use simulation::{EVENTS_MAX, Simulation};
 pub use snapshot::{
-    BrokerView, ClientView, ControllerView, GroupView, LagView, PartitionView, ReplicaView,
-    Snapshot,
+    BrokerView, ClientView, ControllerView, GroupView, LagView, PartitionView, RecordCell,
+    ReplicaView, Snapshot,
 };
 pub use spec::{
     ClientSpec, CommitMode, ConsumerSpec, CrashPoint, Fault, ProducerSpec, ScenarioSpec, SpecError,

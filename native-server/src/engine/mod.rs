@@ -5,6 +5,7 @@
 //! (group commit).
 
 mod clock;
+mod offsets_log;
 mod producer_ids;
 mod state;
 

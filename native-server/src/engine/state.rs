@@ -7,16 +7,16 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use partita_core::Millis;
-use partita_core::broker::Broker;
+use partita_core::broker::{Broker, LogCleanerSettings};
 use partita_core::client::{Request, Response};
 use partita_core::config::BrokerConfig;
 use partita_core::controller::{BrokerId, Controller, MetadataImage, MetadataRecord};
-use partita_core::group::{Coordinator, GroupRecord};
+use partita_core::group::{Coordinator, OffsetsLog};
 use partita_core::node::{Event, Node, NodeConfig, Output, RequestRef};
 use tokio::sync::oneshot;
 
 use crate::peer::PeerRouter;
-use crate::storage::{FileStorageFactory, JsonLog};
+use crate::storage::{FileStorage, FileStorageFactory, JsonLog};
 
 pub use partita_core::node::Refusal;
 
@@ -32,31 +32,34 @@ pub struct State {
     pub node: Node<FileStorageFactory>,
     data_dir: PathBuf,
     metadata_log: JsonLog<MetadataRecord>,
-    group_log: JsonLog<GroupRecord>,
+    /// The group coordinator's records, compacted by the log cleaner (`offsets_log`).
+    offsets_log: OffsetsLog<FileStorage>,
     replies: HashMap<RequestRef, oneshot::Sender<Response>>,
     next_ref: u64,
     peers: Option<PeerRouter>,
 }
 
 impl State {
-    /// Recovers the metadata log, the group records (compacting their file) and every
-    /// hosted partition, and registers the broker with its controller: at once when that is
-    /// its own, else with the first heartbeats that reach the controller.
+    /// Recovers the metadata log, the group records (the compacted offsets log, migrating an
+    /// older `groups.jsonl`) and every hosted partition, and registers the broker with its
+    /// controller: at once when that is its own, else with the first heartbeats that reach the
+    /// controller.
     pub fn open(config: EngineConfig) -> anyhow::Result<State> {
         let (metadata_log, records) = JsonLog::open(
             &config.data_dir.join("__cluster_metadata"),
             "metadata.jsonl",
         )?;
         tracing::info!("replaying {} metadata records", records.len());
-        let (mut group_log, group_records) =
-            JsonLog::open(&config.data_dir.join("__consumer_offsets"), "groups.jsonl")?;
-        let live = partita_core::group::compact(&group_records);
-        group_log.rewrite(&live)?;
+        let now = super::now();
+        let (offsets_log, live) = super::offsets_log::open(
+            &config.data_dir,
+            config.node.broker.offsets_topic_segment_bytes,
+            now,
+        )?;
         tracing::info!(
             "replaying the group coordinator: {} live records",
             live.len()
         );
-        let now = super::now();
         let node = Node::new(
             config.node,
             FileStorageFactory::new(&config.data_dir),
@@ -68,7 +71,7 @@ impl State {
             node,
             data_dir: config.data_dir.clone(),
             metadata_log,
-            group_log,
+            offsets_log,
             replies: HashMap::new(),
             next_ref: 0,
             peers: config.peers,
@@ -144,12 +147,37 @@ impl State {
     }
 
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.node.poll_timeout()
+        let offsets_log = self.offsets_log.next_deadline(&self.cleaner_settings());
+        [self.node.poll_timeout(), offsets_log]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The broker's `log.cleaner.*` settings, which the offsets log's cleaning follows too.
+    fn cleaner_settings(&self) -> LogCleanerSettings {
+        LogCleanerSettings::from_config(&self.node.config().broker)
+    }
+
+    /// The group coordinator's compacted log.
+    pub fn offsets_log(&self) -> &OffsetsLog<FileStorage> {
+        &self.offsets_log
     }
 
     /// After each round of commands: time-driven work, then the outputs.
     pub fn tick(&mut self, now: Millis) {
         self.node.handle_timeout(now);
+        let settings = self.cleaner_settings();
+        match self.offsets_log.tick(now, &settings) {
+            Ok(Some(stats)) => tracing::info!(
+                "compacted the offsets log below offset {}: kept {} of {} records",
+                stats.end_offset,
+                stats.records_kept,
+                stats.records_read
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::error!("cleaning the offsets log: {e}"),
+        }
         self.drain();
     }
 
@@ -167,7 +195,7 @@ impl State {
                     }
                 }
                 Output::PersistGroups(records) => {
-                    if let Err(e) = self.group_log.append(&records) {
+                    if let Err(e) = self.offsets_log.append(&records, super::now()) {
                         tracing::error!("cannot write group records: {e:#}");
                         written = false;
                     }
@@ -193,6 +221,9 @@ impl State {
     pub fn shut_down(&mut self) {
         if let Err(e) = self.node.shut_down() {
             tracing::error!("final sync failed: {e}");
+        }
+        if let Err(e) = self.offsets_log.flush() {
+            tracing::error!("final sync of the offsets log failed: {e}");
         }
         tracing::info!("engine stopped; every log is synced");
     }

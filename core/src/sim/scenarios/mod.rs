@@ -15,8 +15,10 @@
 //! | `at-least-once`, `at-most-once` | a consumer crashes between processing and committing | `redelivered` > 0 with `lost` = 0; `lost` > 0 |
 //! | `idempotence-off`, `idempotence-on` | produce responses are lost and the producer retries | `duplicates` > 0; `duplicates` = 0 |
 //! | `lag` | a slow consumer, then more members join | `lag_max` > 0, `lag_final` = 0 |
+//! | `compaction` | six keys overwritten 300 times with tombstones on a compacted topic with small segments; a late consumer | no anomalies, `records_left` well below `records_produced`, `tombstones_removed` > 0, `consumer_offset_gaps` > 0 |
 
 mod common;
+mod compaction;
 mod delivery;
 mod durability;
 pub mod expectations;
@@ -69,6 +71,7 @@ pub const SCENARIOS: &[Scenario] = &[
     idempotence::IDEMPOTENCE_OFF,
     idempotence::IDEMPOTENCE_ON,
     lag::LAG,
+    compaction::COMPACTION,
 ];
 
 /// The names of every scenario.
