@@ -24,7 +24,10 @@ CHANGELOG = "wordcount-counts-changelog"
 
 def start_worker(server: Server, dump: Path, log: Path) -> subprocess.Popen:
     env = {**os.environ, "BOOTSTRAP": server.kafka, "DUMP": str(dump), "PYTHONPATH": str(APPS)}
-    return subprocess.Popen([sys.executable, "-m", "faust", "-A", "faust_wordcount", "worker", "-l", "warn"],
+    # --without-web: the worker command enables faust's web server (0.0.0.0:6066) whatever the
+    # app says, so two runs at once (parallel suites) would collide on the port.
+    return subprocess.Popen([sys.executable, "-m", "faust", "-A", "faust_wordcount", "worker", "-l", "warn",
+                             "--without-web"],
                             env=env, cwd=APPS, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
