@@ -262,7 +262,7 @@ impl Consumer {
                     break;
                 };
                 self.positions
-                    .insert(tp.clone(), Position::Known(record.offset + 1));
+                    .insert(tp.clone(), Position::Known(record.offset.saturating_add(1)));
                 out.push(record);
             }
             if out.len() >= self.config.max_poll_records {
