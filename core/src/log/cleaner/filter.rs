@@ -41,6 +41,15 @@ pub(super) fn judge(batch: &[u8], keep_header: bool, judge: &Judge) -> Result<Ke
         return Ok(Kept::Whole);
     }
     let records = raw_records(batch)?.expect("uncompressed");
+    if records.is_empty() {
+        // A header an earlier round kept (Kafka's RETAIN_EMPTY): it stays only while
+        // something still needs it, or every round would add empty batches for good.
+        return Ok(if keep_header {
+            Kept::Whole
+        } else {
+            Kept::Nothing
+        });
+    }
     let horizon = header.delete_horizon_ms();
     let tombstones_expired = horizon.is_some_and(|h| h <= judge.now_ms) && !judge.opaque_before;
     let mut kept = Vec::with_capacity(records.len());
@@ -213,6 +222,12 @@ mod tests {
         assert_eq!((header.record_count, header.last_offset()), (0, 11));
         assert_eq!(header.base_timestamp, -1);
         assert_eq!(header.max_timestamp, 1001);
+        // A later round drops that header unless it is still needed.
+        assert_eq!(
+            judge(&empty, false, &judge_at(&newer, 0)),
+            Ok(Kept::Nothing)
+        );
+        assert_eq!(judge(&empty, true, &judge_at(&newer, 0)), Ok(Kept::Whole));
         let same = map(&[("a", 10), ("b", 11)], 11);
         assert_eq!(judge(&batch, false, &judge_at(&same, 0)), Ok(Kept::Whole));
         let unmapped = map(&[("a", 5)], 9);
