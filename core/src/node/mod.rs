@@ -37,6 +37,7 @@
 mod message;
 mod metadata_answer;
 mod producer_ids;
+pub mod quorum;
 
 use std::collections::{BTreeMap, VecDeque};
 
