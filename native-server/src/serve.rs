@@ -47,6 +47,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             node_id: args.node_id,
             roles: Roles::COMBINED,
             controller_id: args.node_id,
+            controller_quorum_voters: vec![args.node_id],
+            metadata_snapshot_interval: partita_core::node::METADATA_SNAPSHOT_INTERVAL,
             advertised_host: kafka_addr.ip().to_string(),
             advertised_port: kafka_addr.port(),
             broker: config.broker,

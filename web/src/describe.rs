@@ -105,6 +105,9 @@ pub fn describe(event: &TraceEvent, clients: &[String]) -> String {
         }
         BrokerFenced { broker } => format!("the controller fenced broker {broker}: no heartbeat"),
         BrokerUnfenced { broker } => format!("broker {broker} is back in the cluster"),
+        ControllerElected { controller, term } => format!(
+            "controller {controller} won the quorum's election in term {term}: it is the active controller"
+        ),
         GroupState {
             group,
             state,

@@ -106,7 +106,7 @@ fn reads_outside_the_log_are_out_of_range() {
     append(&mut log, &["a"], 1);
     assert_eq!(
         log.read(1, 100).unwrap().records,
-        [],
+        Vec::<u8>::new(),
         "at the log end: nothing yet"
     );
     let check = |offset| {
@@ -152,7 +152,10 @@ fn bounded_reads_stop_below_the_bound() {
         batch_offsets(&log.read_bounded(0, 1000, 1).unwrap().records),
         [(0, 0)]
     );
-    assert_eq!(log.read_bounded(1, 1000, 1).unwrap().records, []);
+    assert_eq!(
+        log.read_bounded(1, 1000, 1).unwrap().records,
+        Vec::<u8>::new()
+    );
 }
 
 #[test]

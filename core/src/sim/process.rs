@@ -20,8 +20,9 @@ use super::trace::TraceEvent;
 use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::broker::{Broker, ReplicaFetchSettings};
-use crate::controller::{BrokerId, CreateTopic, MetadataImage, MetadataRecord};
+use crate::controller::{BrokerId, CreateTopic, MetadataImage};
 use crate::group::{Coordinator, GroupEvent, GroupRecord};
+use crate::node::quorum::RaftLog;
 use crate::node::{Event, Node, NodeConfig, Output, Refusal, RequestRef};
 
 /// Replica fetching at the simulation's scale: followers wait at most 200 ms at the leader
@@ -52,8 +53,9 @@ pub struct NodeProcess {
     pub node: Option<Node<SimDisk>>,
     /// Bumped at every restart: messages addressed to an earlier life are dropped.
     pub incarnation: u32,
-    /// What the node persisted: the controller's metadata log, the coordinator's records.
-    pub metadata_log: Vec<MetadataRecord>,
+    /// What the node persisted: the controller quorum's Raft log (the metadata log), the
+    /// coordinator's records.
+    pub raft_log: RaftLog,
     pub group_log: Vec<GroupRecord>,
     /// Client requests in the node, by the reference handed to it.
     clients: BTreeMap<RequestRef, (NodeId, u64)>,
@@ -64,14 +66,15 @@ pub struct NodeProcess {
 impl NodeProcess {
     pub fn new(name: NodeId, config: NodeConfig) -> NodeProcess {
         let disk = SimDisk::default();
-        let node = Node::new(config.clone(), disk.clone(), Vec::new(), &[], Millis::ZERO);
+        let raft_log = RaftLog::default();
+        let node = Node::new(config.clone(), disk.clone(), &raft_log, &[], Millis::ZERO);
         NodeProcess {
             name,
             config,
             disk,
             node: Some(node),
             incarnation: 0,
-            metadata_log: Vec::new(),
+            raft_log,
             group_log: Vec::new(),
             clients: BTreeMap::new(),
             next_ref: 0,
@@ -112,7 +115,7 @@ impl NodeProcess {
         self.node = Some(Node::new(
             self.config.clone(),
             self.disk.clone(),
-            self.metadata_log.clone(),
+            &self.raft_log,
             &self.group_log,
             now,
         ));
@@ -181,7 +184,7 @@ impl NodeProcess {
         };
         while let Some(output) = node.poll_output() {
             match output {
-                Output::PersistMetadata(records) => self.metadata_log.extend(records),
+                Output::PersistRaft(write) => self.raft_log.apply(write),
                 Output::PersistGroups(records) => self.group_log.extend(records),
                 Output::Respond { request, response } => {
                     if let Some((to, correlation_id)) = self.clients.remove(&request) {
@@ -243,6 +246,14 @@ fn trace_event(me: NodeId, event: Event) -> TraceEvent {
         },
         Event::Misrouted { request } => TraceEvent::Invariant {
             description: format!("{me} cannot serve {request}"),
+        },
+        Event::ControllerElected { controller, term } => {
+            TraceEvent::ControllerElected { controller, term }
+        }
+        // A voter refuses a Raft message addressed to an earlier life of itself, or one that
+        // raft-rs does not take in its state: Raft's own business, noted in the trace.
+        Event::RaftMessageRefused { from, description } => TraceEvent::Fault {
+            description: format!("{me} refused a Raft message from {from}: {description}"),
         },
     }
 }

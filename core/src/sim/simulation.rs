@@ -528,6 +528,8 @@ fn node_config(spec: &ScenarioSpec, node_id: BrokerId, roles: Roles, seed: u64) 
         node_id,
         roles,
         controller_id: CONTROLLER_NODE_ID,
+        controller_quorum_voters: vec![CONTROLLER_NODE_ID],
+        metadata_snapshot_interval: crate::node::METADATA_SNAPSHOT_INTERVAL,
         advertised_host: "sim".to_string(),
         advertised_port: 9092,
         broker: spec.broker_config.clone(),

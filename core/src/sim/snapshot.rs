@@ -218,7 +218,9 @@ impl Simulation {
             now: self.now(),
             events: self.events(),
             controller: ControllerView {
-                metadata_records: self.controller.metadata_log.len() as u64,
+                metadata_records: self.controller.node.as_ref().map_or(0, |n| {
+                    n.metadata_log_start() + n.metadata_log().len() as u64
+                }),
             },
             brokers,
             partitions,

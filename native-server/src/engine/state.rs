@@ -11,9 +11,11 @@ use partita_core::client::{Request, Response};
 use partita_core::config::BrokerConfig;
 use partita_core::controller::{BrokerId, Controller, MetadataImage, MetadataRecord};
 use partita_core::group::{Coordinator, GroupRecord};
+use partita_core::node::quorum::QuorumStatus;
 use partita_core::node::{Event, Node, NodeConfig, Output, RequestRef};
 use tokio::sync::oneshot;
 
+use super::metadata_store::MetadataStore;
 use crate::storage::{FileStorageFactory, JsonLog};
 
 pub use partita_core::node::Refusal;
@@ -28,21 +30,19 @@ pub struct EngineConfig {
 pub struct State {
     pub node: Node<FileStorageFactory>,
     data_dir: PathBuf,
-    metadata_log: JsonLog<MetadataRecord>,
+    metadata_store: MetadataStore,
     group_log: JsonLog<GroupRecord>,
     replies: HashMap<RequestRef, oneshot::Sender<Response>>,
     next_ref: u64,
 }
 
 impl State {
-    /// Recovers the metadata log, the group records (compacting their file) and every
-    /// hosted partition, and registers the broker with its own controller.
+    /// Recovers the metadata (the controller quorum's Raft log), the group records
+    /// (compacting their file) and every hosted partition, and registers the broker with its
+    /// own controller.
     pub fn open(config: EngineConfig) -> anyhow::Result<State> {
-        let (metadata_log, records) = JsonLog::open(
-            &config.data_dir.join("__cluster_metadata"),
-            "metadata.jsonl",
-        )?;
-        tracing::info!("replaying {} metadata records", records.len());
+        let (metadata_store, raft_log) =
+            MetadataStore::open(&config.data_dir, config.node.node_id)?;
         let (mut group_log, group_records) =
             JsonLog::open(&config.data_dir.join("__consumer_offsets"), "groups.jsonl")?;
         let live = partita_core::group::compact(&group_records);
@@ -55,14 +55,14 @@ impl State {
         let node = Node::new(
             config.node,
             FileStorageFactory::new(&config.data_dir),
-            records,
+            &raft_log,
             &live,
             now,
         );
         let mut state = State {
             node,
             data_dir: config.data_dir.clone(),
-            metadata_log,
+            metadata_store,
             group_log,
             replies: HashMap::new(),
             next_ref: 0,
@@ -100,6 +100,11 @@ impl State {
     /// The broker role (a combined node always has it).
     pub fn broker(&self) -> &Broker<FileStorageFactory> {
         self.node.broker().expect("a combined node")
+    }
+
+    /// The controller quorum (this node, its only voter).
+    pub fn quorum_status(&self) -> QuorumStatus {
+        self.node.quorum_status().expect("a combined node")
     }
 
     pub fn controller(&self) -> &Controller {
@@ -147,8 +152,8 @@ impl State {
         let mut written = true;
         while let Some(output) = self.node.poll_output() {
             match output {
-                Output::PersistMetadata(records) => {
-                    if let Err(e) = self.metadata_log.append(&records) {
+                Output::PersistRaft(write) => {
+                    if let Err(e) = self.metadata_store.persist(write) {
                         tracing::error!("cannot write the metadata log: {e:#}");
                         written = false;
                     }

@@ -121,6 +121,8 @@ pub struct Quorum {
     drawn_for: (u64, StateRole),
     next_tick: Millis,
     outputs: VecDeque<QuorumOutput>,
+    /// This node is the only voter.
+    single: bool,
 }
 
 impl Quorum {
@@ -159,6 +161,7 @@ impl Quorum {
             rng: Rng::new(seed ^ raft_id(node).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
             next_tick: now.plus(Millis(TICK_MS)),
             outputs: VecDeque::new(),
+            single: ids == [raft_id(node)],
         };
         if let Some(snapshot) = &log.snapshot {
             quorum.outputs.push_back(QuorumOutput::Restore {
@@ -166,7 +169,7 @@ impl Quorum {
                 data: snapshot.data.clone(),
             });
         }
-        if ids.len() == 1 && ids[0] == raft_id(node) {
+        if quorum.single {
             let _ = quorum.raw.campaign();
         }
         quorum.drive();
@@ -194,6 +197,15 @@ impl Quorum {
 
     /// Time passed: one raft-rs tick per [`TICK_MS`] elapsed.
     pub fn handle_timeout(&mut self, now: Millis) {
+        if self.single {
+            return;
+        }
+        // After a long pause (a stalled process), ticks past an election timeout change
+        // nothing more: catch up at most that many.
+        let lag_max = Millis(TICK_MS * (2 * ELECTION_TICKS as u64 + 1));
+        if now.since(self.next_tick) > lag_max {
+            self.next_tick = Millis(now.0 - lag_max.0);
+        }
         while self.next_tick <= now {
             self.next_tick = self.next_tick.plus(Millis(TICK_MS));
             self.raw.tick();
@@ -243,9 +255,10 @@ impl Quorum {
         self.outputs.pop_front()
     }
 
-    /// When [`Quorum::handle_timeout`] should run next.
-    pub fn poll_timeout(&self) -> Millis {
-        self.next_tick
+    /// When [`Quorum::handle_timeout`] should run next; never for a single voter (it leads
+    /// alone, and nothing it does depends on time).
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        (!self.single).then_some(self.next_tick)
     }
 
     // ---- getters ----
@@ -377,6 +390,21 @@ impl Quorum {
             }
             self.redraw_election_timeout();
         }
+    }
+}
+
+/// A short description of a Raft message's bytes, for a trace: its type, term and entries.
+pub fn summary(bytes: &[u8]) -> String {
+    match Message::parse_from_bytes(bytes) {
+        Ok(m) => format!(
+            "Raft({:?},term={},index={},entries={},commit={})",
+            m.get_msg_type(),
+            m.term,
+            m.index,
+            m.entries.len(),
+            m.commit
+        ),
+        Err(_) => "Raft(undecodable)".to_string(),
     }
 }
 
