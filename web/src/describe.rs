@@ -6,7 +6,7 @@ use partita_core::sim::{NodeId, TraceEvent};
 /// A node by name; clients by their application's name (`clients[index]`).
 fn name_of(id: &NodeId, clients: &[String]) -> String {
     match id {
-        NodeId::Controller => "the controller".into(),
+        NodeId::Controller(id) => format!("controller {id}"),
         NodeId::Coordinator => "the group coordinator".into(),
         NodeId::Broker(b) => format!("broker {b}"),
         NodeId::Client(c) => clients

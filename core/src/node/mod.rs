@@ -673,6 +673,16 @@ impl<F: StorageFactory> Node<F> {
         results
     }
 
+    /// The controller role stands for election at once (a cluster's bootstrap; otherwise
+    /// voters wait for an election timeout).
+    pub fn campaign(&mut self, now: Millis) {
+        if let Some(quorum) = &mut self.quorum {
+            quorum.campaign();
+            self.drain_quorum();
+        }
+        self.drain_roles(now);
+    }
+
     /// Syncs every hosted log, before the process exits.
     pub fn shut_down(&mut self) -> Result<(), crate::storage::StorageError> {
         match &mut self.broker {

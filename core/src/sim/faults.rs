@@ -158,10 +158,14 @@ impl Simulation {
     /// Creates a topic as an operator would; a refusal (a name in use, too few brokers for the
     /// replication factor) is traced, not raised.
     fn create_topic(&mut self, topic: TopicSpec, out: &mut Outbox) {
-        match self
-            .controller
-            .create_topic(self.now, &topic.to_create(), out)
-        {
+        let now = self.now;
+        let Some(controller) = self.active_controller_mut() else {
+            out.trace(TraceEvent::Fault {
+                description: format!("topic {} not created: no active controller", topic.name),
+            });
+            return;
+        };
+        match controller.create_topic(now, &topic.to_create(), out) {
             Ok(()) => self.spec.topics.push(topic),
             Err((_, e)) => out.trace(TraceEvent::Fault {
                 description: format!("topic {} not created: {e}", topic.name),
@@ -188,7 +192,12 @@ impl Simulation {
     }
 
     fn all_nodes(&self) -> Vec<NodeId> {
-        let mut nodes = vec![NodeId::Controller, NodeId::Coordinator];
+        let mut nodes: Vec<NodeId> = self
+            .controllers
+            .keys()
+            .map(|&id| NodeId::Controller(id))
+            .collect();
+        nodes.push(NodeId::Coordinator);
         nodes.extend(self.brokers.keys().map(|&id| NodeId::Broker(id)));
         nodes.extend((0..self.clients.len()).map(NodeId::Client));
         nodes

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use super::disk::SimDisk;
 use super::message::Message;
-use super::node::{CONTROLLER_NODE_ID, NodeId};
+use super::node::{CONTROLLER_NODE_ID, CONTROLLERS_MAX, COORDINATOR_NODE_ID, NodeId};
 use super::observe::{self, Observed};
 use super::outbox::Outbox;
 use super::rng::Rng;
@@ -38,8 +38,10 @@ pub const REPLICA_FETCH_SETTINGS: ReplicaFetchSettings = ReplicaFetchSettings {
 
 /// The simulation's name of the node with id `id`.
 pub fn peer_name(id: BrokerId) -> NodeId {
-    if id == CONTROLLER_NODE_ID {
-        NodeId::Controller
+    if (CONTROLLER_NODE_ID..CONTROLLER_NODE_ID + CONTROLLERS_MAX as BrokerId).contains(&id) {
+        NodeId::Controller(id)
+    } else if id == COORDINATOR_NODE_ID {
+        NodeId::Coordinator
     } else {
         NodeId::Broker(id)
     }
@@ -140,7 +142,8 @@ impl NodeProcess {
             }
             Message::Peer(message) => {
                 let from = match from {
-                    NodeId::Controller => CONTROLLER_NODE_ID,
+                    NodeId::Controller(id) => id,
+                    NodeId::Coordinator => COORDINATOR_NODE_ID,
                     NodeId::Broker(id) => id,
                     other => panic!("a peer message from {other}"),
                 };
@@ -162,18 +165,39 @@ impl NodeProcess {
         self.node.as_ref()?.poll_timeout()
     }
 
-    /// Creates a topic on the (controller) node, as an operator does: at bootstrap, or from
-    /// the playground.
+    /// Creates a topic on the (active controller) node, as an operator does: at bootstrap, or
+    /// from the playground.
     pub fn create_topic(
         &mut self,
         now: Millis,
         create: &CreateTopic,
         out: &mut Outbox,
     ) -> Result<(), Refusal> {
-        let node = self.node.as_mut().expect("the controller never crashes");
+        let Some(node) = self.node.as_mut() else {
+            return Err((
+                crate::ErrorCode::NOT_CONTROLLER,
+                format!("{} is down", self.name),
+            ));
+        };
         let result = node.create_topic(now, create, false);
         self.drain(out);
         result
+    }
+
+    /// A controller stands for election now (the simulation's bootstrap, so that a cluster
+    /// starts with an active controller).
+    pub fn campaign(&mut self, now: Millis, out: &mut Outbox) {
+        if let Some(node) = &mut self.node {
+            node.campaign(now);
+            self.drain(out);
+        }
+    }
+
+    /// This process runs the active controller.
+    pub fn is_active_controller(&self) -> bool {
+        self.node
+            .as_ref()
+            .is_some_and(|n| n.active_controller() == Some(n.node_id()) && n.controller().is_some())
     }
 
     /// Acts on everything the node asked for, in order (see `core::node`'s drain order).

@@ -214,6 +214,14 @@ impl Quorum {
         self.drive();
     }
 
+    /// Stands for election now, without waiting for an election timeout (raft-rs's
+    /// `campaign`).
+    pub fn campaign(&mut self) {
+        let _ = self.raw.campaign();
+        self.redraw_election_timeout();
+        self.drive();
+    }
+
     /// Proposes `data` as the next entry; its index, or `None` when this voter is not the
     /// leader (or raft-rs dropped the proposal, during a leadership transfer).
     pub fn propose(&mut self, data: Vec<u8>) -> Option<u64> {
