@@ -210,6 +210,8 @@ pub struct Node<F: StorageFactory> {
     controller_id: BrokerId,
     /// The broker's last heartbeat got an answer (else the next goes to another voter).
     heartbeat_answered: bool,
+    /// The broker followed a NOT_CONTROLLER pointer since its last periodic heartbeat.
+    redirected: bool,
     coordinator: Option<Coordinator>,
     pending: BTreeMap<RequestId, Waiting>,
     next_request: u64,
@@ -278,6 +280,7 @@ impl<F: StorageFactory> Node<F> {
             meta: QuorumState::default(),
             controller_id: config.controller_id,
             heartbeat_answered: true,
+            redirected: false,
             coordinator,
             pending: BTreeMap::new(),
             next_request: 0,
@@ -750,6 +753,9 @@ impl<F: StorageFactory> Node<F> {
     }
 
     fn heartbeat(&mut self, now: Millis) {
+        if now >= self.next_heartbeat {
+            self.redirected = false;
+        }
         self.next_heartbeat = now.plus(Millis(self.config.broker.broker_heartbeat_interval_ms));
         if !self.heartbeat_answered {
             self.try_next_controller();
@@ -928,8 +934,19 @@ impl<F: StorageFactory> Node<F> {
                 if self.broker.is_none() {
                     return;
                 }
+                // An answer all the same: the next heartbeat goes where it points.
+                self.heartbeat_answered = true;
                 match leader {
-                    Some(leader) => self.controller_id = leader,
+                    Some(leader) if leader != from => {
+                        self.controller_id = leader;
+                        // Once per heartbeat interval the broker follows the pointer at once
+                        // (stale pointers between two voters cannot make it loop).
+                        if !self.redirected {
+                            self.redirected = true;
+                            self.heartbeat(now);
+                        }
+                    }
+                    Some(_) => {}
                     None if from == self.controller_id => self.try_next_controller(),
                     None => {}
                 }

@@ -98,6 +98,39 @@ impl Simulation {
                 for id in crashed {
                     self.restart_broker(id);
                 }
+                let crashed: Vec<BrokerId> = self
+                    .controllers
+                    .iter()
+                    .filter(|(_, c)| !c.is_up())
+                    .map(|(&id, _)| id)
+                    .collect();
+                for id in crashed {
+                    let controller = self.controllers.get_mut(&id).expect("listed");
+                    controller.restart(self.now, None);
+                    out.trace(TraceEvent::Fault {
+                        description: format!("controller-{id} restarted"),
+                    });
+                    self.timers.remove(&NodeId::Controller(id));
+                    self.reschedule(NodeId::Controller(id));
+                }
+            }
+            Fault::CrashActiveController => {
+                let active = self
+                    .controllers
+                    .iter()
+                    .find(|(_, c)| c.is_active_controller())
+                    .map(|(&id, _)| id);
+                if let Some(id) = active {
+                    // Its Raft log and hard state were synced before anything it sent: a
+                    // controller's disk loses nothing it acted on.
+                    self.controllers
+                        .get_mut(&id)
+                        .expect("found")
+                        .crash(&mut self.rng);
+                    out.trace(TraceEvent::Fault {
+                        description: format!("controller-{id} crashed"),
+                    });
+                }
             }
             Fault::Partition { a, b } => {
                 let a: BTreeSet<NodeId> = a.into_iter().collect();

@@ -263,8 +263,10 @@ pub enum Fault {
         topic: String,
         partition: u32,
     },
-    /// Restarts every crashed broker.
+    /// Restarts every crashed broker and controller.
     RestartCrashed,
+    /// Crashes whichever controller is active now (the quorum's leader).
+    CrashActiveController,
     /// Cuts every link between the two sets.
     Partition {
         a: Vec<NodeId>,
@@ -323,7 +325,8 @@ impl std::fmt::Display for Fault {
             Fault::CrashFollower { topic, partition } => {
                 write!(f, "crash a follower of {topic}-{partition}")
             }
-            Fault::RestartCrashed => write!(f, "restart crashed brokers"),
+            Fault::RestartCrashed => write!(f, "restart crashed brokers and controllers"),
+            Fault::CrashActiveController => write!(f, "crash the active controller"),
             Fault::Partition { a, b } => {
                 let names = |nodes: &[NodeId]| {
                     nodes

@@ -217,3 +217,17 @@ fn sweep_every_scenario() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn controller_failover_elects_a_new_leader_and_loses_no_metadata() {
+    check("controller-failover", |s| {
+        assert!(
+            expectations::holds_in_every_seed(s),
+            "seed {}: {:?} {:?}",
+            s.seed,
+            s.fields,
+            kinds(s)
+        );
+        assert_ne!(field(s, "active_final"), field(s, "active_before_crash"));
+    });
+}
