@@ -7,8 +7,14 @@
 //!   (fetched from the controller with its heartbeats, as KRaft brokers fetch the metadata
 //!   log), the image applied to the partitions it hosts (with each topic's effective config),
 //!   the Metadata answer, auto-creation of topics, and producer ids by blocks (KIP-730);
-//! - the **controller**: the [`Controller`] state machine and the metadata log it commits
-//!   (brokers register and heartbeat with it, and are fenced when they stop);
+//! - the **controller**: a voter of the controller quorum ([`quorum`], TiKV's raft-rs) and the
+//!   [`Controller`] state machine over it. The metadata log *is* the Raft log (an entry is
+//!   one command's batch of records, a snapshot the image); the active controller is the Raft
+//!   leader once it applied its term's first entry; followers apply committed entries only
+//!   (`metadata_quorum.rs`). Brokers register and heartbeat with the active controller and are
+//!   fenced when they stop; a voter that is not active answers NOT_CONTROLLER with the leader
+//!   it knows ([`PeerMessage::NotController`]), and a broker whose controller stays silent
+//!   tries the next voter;
 //! - the **group coordinator**: a [`Coordinator`] and the records it persists.
 //!
 //! ## The API, in quinn-proto's manner
@@ -26,13 +32,18 @@
 //! ## Drain order
 //!
 //! After every input or command the shell calls [`Node::poll_output`] until it returns `None`,
-//! and acts on each [`Output`] in the order given: a `PersistMetadata` or `PersistGroups`
-//! output must be durable before any output after it is acted on, because the answers that
-//! follow depend on it (a created topic, a committed offset). Then it asks
-//! [`Node::poll_timeout`] when to call [`Node::handle_timeout`] next. Messages a node sends to
-//! itself (a combined broker and controller) are handled inside the node and never come out.
-//! Partition data is made durable by the broker itself (its storage's sync, in `tick`), as
-//! before.
+//! and acts on each [`Output`] in the order given: a `PersistRaft` or `PersistGroups` output
+//! must be durable before any output after it is acted on, because what follows depends on
+//! it. For the quorum that is Raft's rule: a vote and appended entries are durable before any
+//! message that depends on them leaves (`PersistRaft` comes before the `Send`s of the same
+//! raft-rs `Ready`, so the node calls raft-rs's `advance` at once and needs no "persisted up
+//! to" input). For clients and brokers: an answer never goes out before what it depends on
+//! (a created topic, a committed offset); an answer that depends on metadata records waits
+//! until their entry is *committed* by the quorum, not only written here (with one voter that
+//! is within the same call). Then the shell asks [`Node::poll_timeout`] when to call
+//! [`Node::handle_timeout`] next. Messages a node sends to itself (a combined broker and
+//! controller) are handled inside the node and never come out. Partition data is made durable
+//! by the broker itself (its storage's sync, in `tick`), as before.
 
 mod message;
 mod metadata_answer;
