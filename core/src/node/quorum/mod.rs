@@ -391,6 +391,10 @@ impl Quorum {
             write.hard_state = Some(hs);
             self.outputs.push_back(QuorumOutput::Persist(write));
             self.outputs.extend(applies);
+            // raft-rs walks its peers in hash-map order, and FxHash differs between 64-bit
+            // hosts and wasm32: by destination (stably), so the simulator's runs stay the same
+            // natively and in the browser.
+            messages.sort_by_key(|m| m.to);
             for message in messages {
                 let to = node_id(message.to);
                 let bytes = message.write_to_bytes().expect("raft-rs's messages encode");
