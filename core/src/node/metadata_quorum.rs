@@ -22,6 +22,16 @@ use super::{Event, Node, NodeConfig, Output, PeerMessage};
 use crate::broker::StorageFactory;
 use crate::controller::{BrokerId, Controller, MetadataImage, MetadataRecord};
 
+/// An answer that waits for a commit.
+pub(super) enum Deferred {
+    Message(PeerMessage),
+    /// Built when it goes, with the records committed by then.
+    HeartbeatResponse {
+        broker_epoch: Option<u64>,
+        metadata_offset: u64,
+    },
+}
+
 /// What the controller role keeps besides the [`Controller`] itself.
 #[derive(Default)]
 pub(super) struct QuorumState {
@@ -33,7 +43,7 @@ pub(super) struct QuorumState {
     /// This node's proposals not committed yet: Raft index, term, records.
     pub in_flight: VecDeque<(u64, u64, Vec<MetadataRecord>)>,
     /// Messages to send once the entry at the index commits.
-    pub after_commit: VecDeque<(u64, BrokerId, PeerMessage)>,
+    pub after_commit: VecDeque<(u64, BrokerId, Deferred)>,
     /// The term this node is the active controller in.
     pub active_term: Option<u64>,
 }
@@ -77,11 +87,22 @@ impl<F: StorageFactory> Node<F> {
     }
 
     /// Sends `message` once every record proposed so far is committed (at once if none waits).
-    pub(super) fn send_after_commit(&mut self, to: BrokerId, message: PeerMessage) {
+    pub(super) fn send_after_commit(&mut self, to: BrokerId, message: Deferred) {
         match self.meta.in_flight.back() {
             Some(&(index, _, _)) => self.meta.after_commit.push_back((index, to, message)),
-            None => self.send(to, message),
+            None => self.send_deferred(to, message),
         }
+    }
+
+    fn send_deferred(&mut self, to: BrokerId, message: Deferred) {
+        let message = match message {
+            Deferred::Message(message) => message,
+            Deferred::HeartbeatResponse {
+                broker_epoch,
+                metadata_offset,
+            } => self.heartbeat_response(broker_epoch, metadata_offset),
+        };
+        self.send(to, message);
     }
 
     /// Tells a broker this node is not the active controller, and who is, if it knows.
@@ -188,7 +209,7 @@ impl<F: StorageFactory> Node<F> {
             .is_some_and(|&(i, _, _)| i <= index)
         {
             let (_, to, message) = self.meta.after_commit.pop_front().expect("checked");
-            self.send(to, message);
+            self.send_deferred(to, message);
         }
     }
 

@@ -878,7 +878,8 @@ impl<F: StorageFactory> Node<F> {
                         .ok_or(ErrorCode::NOT_CONTROLLER),
                     Err(e) => Err(e.code()),
                 };
-                self.send_after_commit(from, PeerMessage::AlterPartitionResponse { tp, result });
+                let response = PeerMessage::AlterPartitionResponse { tp, result };
+                self.send_after_commit(from, metadata_quorum::Deferred::Message(response));
             }
             PeerMessage::AlterPartitionResponse { tp, result } => {
                 if let Some(broker) = &mut self.broker {
@@ -905,7 +906,7 @@ impl<F: StorageFactory> Node<F> {
                 // A block is handed out only once it is committed: a new controller never
                 // hands it out again.
                 let response = PeerMessage::AllocateProducerIdsResponse { result };
-                self.send_after_commit(from, response);
+                self.send_after_commit(from, metadata_quorum::Deferred::Message(response));
             }
             PeerMessage::AllocateProducerIdsResponse { result } => match result {
                 Ok((first_id, size)) => {
@@ -996,7 +997,20 @@ impl<F: StorageFactory> Node<F> {
             }
             Err(_) => None,
         };
-        // A broker behind the latest snapshot gets the committed image instead of records.
+        // The answer waits for the registration (or unfencing) to commit; its records are
+        // read when it goes, so that it holds every record committed until then.
+        self.send_after_commit(
+            from,
+            metadata_quorum::Deferred::HeartbeatResponse {
+                broker_epoch: epoch,
+                metadata_offset,
+            },
+        );
+    }
+
+    /// A heartbeat answer with the committed records from `metadata_offset` on; a broker
+    /// behind the latest snapshot gets the committed image instead.
+    fn heartbeat_response(&self, broker_epoch: Option<u64>, metadata_offset: u64) -> PeerMessage {
         let base = self.meta.base;
         let (image, from_offset, records) = if metadata_offset < base {
             let image = Box::new(self.meta.committed_image.clone());
@@ -1007,14 +1021,12 @@ impl<F: StorageFactory> Node<F> {
             let end = (start + METADATA_RECORDS_PER_RESPONSE_MAX).min(self.meta.records.len());
             (None, from_offset, self.meta.records[start..end].to_vec())
         };
-        let response = PeerMessage::BrokerHeartbeatResponse {
-            broker_epoch: epoch,
+        PeerMessage::BrokerHeartbeatResponse {
+            broker_epoch,
             from_offset,
             records,
             image,
-        };
-        // The answer waits for the registration (or unfencing) to commit.
-        self.send_after_commit(from, response);
+        }
     }
 
     /// Applies metadata records starting at log offset `from_offset` (skipping any already

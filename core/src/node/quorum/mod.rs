@@ -50,12 +50,12 @@ use crate::sim::rng::Rng;
 use store::Store;
 
 /// One Raft tick (raft-rs counts time in ticks).
-pub const TICK_MS: u64 = 100;
+pub const TICK_MS: u64 = 50;
 /// A follower's election timeout, in ticks: at least this, below twice this (Kafka's
 /// `controller.quorum.election.timeout.ms` is 1000 ms).
-pub const ELECTION_TICKS: usize = 10;
-/// How often the leader sends heartbeats, in ticks.
-pub const HEARTBEAT_TICKS: usize = 2;
+pub const ELECTION_TICKS: usize = 20;
+/// How often the leader sends heartbeats, in ticks (200 ms).
+pub const HEARTBEAT_TICKS: usize = 4;
 
 /// The Raft id of node `id` (Raft ids must not be 0; Kafka node ids may).
 pub fn raft_id(id: BrokerId) -> u64 {
@@ -155,11 +155,15 @@ impl Quorum {
         };
         let logger = slog::Logger::root(slog::Discard, slog::o!());
         let raw = RawNode::new(&config, store, &logger).expect("a valid Raft config");
+        let mut rng = Rng::new(seed ^ raft_id(node).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        // Each voter ticks at its own phase within a tick, as separate processes do: two
+        // followers whose timeouts are drawn equal still rarely stand at the same instant.
+        let phase = Millis(1 + rng.below(TICK_MS - 1));
         let mut quorum = Quorum {
             drawn_for: (u64::MAX, StateRole::Follower),
             raw,
-            rng: Rng::new(seed ^ raft_id(node).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-            next_tick: now.plus(Millis(TICK_MS)),
+            rng,
+            next_tick: now.plus(phase),
             outputs: VecDeque::new(),
             single: ids == [raft_id(node)],
         };

@@ -1,8 +1,8 @@
 //! The controller quorum under a crash. Three controller-only voters; an acks=all producer
 //! writes through the crash. At 1 s the active controller (the Raft leader) crashes: the two
 //! others elect a new leader, which applies every committed entry before it acts, brokers find
-//! it (NOT_CONTROLLER names it, or they try the next voter), and at 4 s an operator creates a
-//! topic through it. The crashed voter restarts at 6 s from its Raft log and catches up. No
+//! it (NOT_CONTROLLER names it, or they try the next voter), and at 5 s an operator creates a
+//! topic through it. The crashed voter restarts at 6.5 s from its Raft log and catches up. No
 //! metadata is lost: every voter ends with the same image, holding every record committed
 //! before the crash.
 
@@ -39,11 +39,11 @@ fn controller_failover() -> ScenarioSpec {
     spec.faults
         .push((Millis(CRASH_MS), Fault::CrashActiveController));
     spec.faults.push((
-        Millis(4_000),
+        Millis(5_000),
         Fault::CreateTopic(common::topic("after-failover", 2, 3, &[])),
     ));
-    spec.faults.push((Millis(6_000), Fault::RestartCrashed));
-    spec.end_ms = Millis(9_000);
+    spec.faults.push((Millis(6_500), Fault::RestartCrashed));
+    spec.end_ms = Millis(10_000);
     spec
 }
 
