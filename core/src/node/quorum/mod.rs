@@ -247,8 +247,10 @@ impl Quorum {
         let Ok(term) = self.raw.raft.raft_log.term(index) else {
             return;
         };
-        let mut snapshot = Snapshot::default();
-        snapshot.data = data.into();
+        let mut snapshot = Snapshot {
+            data: data.into(),
+            ..Snapshot::default()
+        };
         let meta = snapshot.mut_metadata();
         meta.index = index;
         meta.term = term;

@@ -40,14 +40,16 @@ impl Store {
         mem.wl()
             .append(&entries)
             .expect("contiguous after the snapshot");
-        let mut hs = HardState::default();
-        hs.term = log.hard_state.term.max(snapshot.get_metadata().term);
-        hs.vote = log.hard_state.vote;
-        hs.commit = log
-            .hard_state
-            .commit
-            .max(snapshot.get_metadata().index)
-            .min(mem.last_index().expect("in memory"));
+        let hs = HardState {
+            term: log.hard_state.term.max(snapshot.get_metadata().term),
+            vote: log.hard_state.vote,
+            commit: log
+                .hard_state
+                .commit
+                .max(snapshot.get_metadata().index)
+                .min(mem.last_index().expect("in memory")),
+            ..HardState::default()
+        };
         mem.wl().set_hardstate(hs);
         Store { mem, snapshot }
     }
@@ -140,11 +142,12 @@ impl Storage for Store {
 }
 
 pub(super) fn to_entry(e: &RaftEntry) -> Entry {
-    let mut entry = Entry::default();
-    entry.index = e.index;
-    entry.term = e.term;
-    entry.data = e.data.clone().into();
-    entry
+    Entry {
+        index: e.index,
+        term: e.term,
+        data: e.data.clone().into(),
+        ..Entry::default()
+    }
 }
 
 pub(super) fn from_entry(e: &Entry) -> RaftEntry {
@@ -156,8 +159,10 @@ pub(super) fn from_entry(e: &Entry) -> RaftEntry {
 }
 
 pub(super) fn to_snapshot(s: &RaftSnapshot) -> Snapshot {
-    let mut snapshot = Snapshot::default();
-    snapshot.data = s.data.clone().into();
+    let mut snapshot = Snapshot {
+        data: s.data.clone().into(),
+        ..Snapshot::default()
+    };
     let meta = snapshot.mut_metadata();
     meta.index = s.index;
     meta.term = s.term;
