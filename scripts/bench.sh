@@ -17,6 +17,8 @@ cargo build --release --manifest-path tests/bench/loadgen/Cargo.toml --target-di
 echo "==> partita serve under librdkafka (compiled load generator), broker and load pinned apart"
 RUST_LOG=warn .venv/bin/python tests/bench/broker_bench.py "$@"
 $broker_only && exit 0
+echo "==> acks=all on a local three-node cluster: replication factor 3 against 1 (confluent-kafka)"
+RUST_LOG=error .venv/bin/python tests/bench/cluster_bench.py
 echo "==> partition log and file storage (criterion)"
 cargo bench -p partita-core --bench log
 cargo bench -p partita-server --bench file_storage

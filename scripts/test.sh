@@ -28,7 +28,9 @@ cargo test --release -p partita-server -p partita-tests
 
 # Fuzzing itself (scripts/fuzz.sh) is not part of this command: the instrumented build of the
 # fuzz crate takes tens of minutes on two cores. Every committed corpus input and every crash
-# found is replayed above, by tests/tests/fuzz_corpora.rs.
+# found is replayed above, by tests/tests/fuzz_corpora.rs, and tests/tests/fuzz_smoke.rs is the
+# short smoke of each fuzz target (issue 17): the targets' bodies on their committed inputs and
+# a fixed count of seeded mutations of them, about a minute in all, no instrumented build.
 
 step "wasm-bindgen tests in headless Chromium"
 cargo test -p partita-web --target wasm32-unknown-unknown

@@ -8,7 +8,7 @@ use std::cell::Cell;
 
 pub use partita_tests::fuzz::*;
 
-/// Live and peak bytes of this thread (libFuzzer runs the target on one thread).
+// Live and peak bytes of this thread (libFuzzer runs the target on one thread).
 thread_local! {
     static LIVE: Cell<usize> = const { Cell::new(0) };
     static PEAK: Cell<usize> = const { Cell::new(0) };

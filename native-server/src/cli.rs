@@ -38,6 +38,8 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// Describe and alter topic and broker configs (the flags of kafka-configs.sh).
     Configs(ConfigsArgs),
+    /// Run a local cluster: N `partita serve` processes on loopback, until Ctrl-C.
+    Cluster(ClusterArgs),
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -55,9 +57,21 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub http: SocketAddr,
 
-    /// This broker's node id, as clients see it in metadata.
-    #[arg(long, default_value_t = 1)]
-    pub node_id: i32,
+    /// This node's id (Kafka's `node.id`), as clients see it in metadata. Default 1.
+    #[arg(long)]
+    pub node_id: Option<i32>,
+
+    /// Address for the messages between nodes of a cluster (Kafka's controller listener):
+    /// registration and heartbeats, metadata, replica fetches. Default: this node's entry in
+    /// --controller-quorum-voters.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub controller_listen: Option<SocketAddr>,
+
+    /// The cluster's nodes as ID@HOST:PORT,... (Kafka's `controller.quorum.voters`), each at
+    /// its --controller-listen address; this node must be one of them. The first is the active
+    /// controller (until the Raft quorum lands). Without it: a single combined node.
+    #[arg(long, value_name = "ID@HOST:PORT,...")]
+    pub controller_quorum_voters: Option<String>,
 
     /// Sync every write to disk before acknowledging it (group commit keeps throughput up).
     /// Without it, as in Kafka, the page cache is trusted and logs are synced by
@@ -143,6 +157,12 @@ pub struct TopicsArgs {
     /// A topic config for --create, as name=value; repeatable.
     #[arg(long, value_name = "NAME=VALUE")]
     pub config: Vec<String>,
+    /// With --describe: only partitions whose ISR is smaller than their replicas.
+    #[arg(long, requires = "describe")]
+    pub under_replicated_partitions: bool,
+    /// With --describe: only partitions without a live leader.
+    #[arg(long, requires = "describe")]
+    pub unavailable_partitions: bool,
 }
 
 /// `partita groups`: the flags of `kafka-consumer-groups.sh`.
@@ -334,4 +354,30 @@ pub struct ConfigsArgs {
     /// Configs to remove (back to their defaults), comma-separated; repeatable.
     #[arg(long, requires = "alter", value_delimiter = ',', value_name = "K,...")]
     pub delete_config: Vec<String>,
+}
+
+/// `partita cluster`: a local cluster of `partita serve` children, for trying things out.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ClusterArgs {
+    /// How many nodes (node ids 1..=N; node 1 is the active controller).
+    #[arg(long, default_value_t = 3)]
+    pub nodes: u32,
+    /// Each node keeps its data in DIR/node-ID.
+    #[arg(long, default_value = "./partita-cluster")]
+    pub data_dir: PathBuf,
+    /// Node 1's Kafka port; node N's is this plus N-1.
+    #[arg(long, default_value_t = 9092)]
+    pub kafka_port: u16,
+    /// Node 1's HTTP port; node N's is this plus N-1.
+    #[arg(long, default_value_t = 8080)]
+    pub http_port: u16,
+    /// Node 1's controller (peer) port; node N's is this plus N-1.
+    #[arg(long, default_value_t = 9192)]
+    pub controller_port: u16,
+    /// Free ports picked at start instead of the ones above (printed).
+    #[arg(long)]
+    pub any_ports: bool,
+    /// A broker config for every node, as for `partita serve`; repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub config: Vec<String>,
 }

@@ -3,6 +3,7 @@
 
 use anyhow::{Context, bail};
 use partita_core::Millis;
+use partita_core::broker::ReplicaFetchSettings;
 use partita_core::config::BrokerConfig;
 use partita_core::group::CoordinatorConfig;
 
@@ -12,6 +13,21 @@ pub struct ServerConfig {
     pub broker: BrokerConfig,
     pub groups: CoordinatorConfig,
     pub limits: Limits,
+    /// The cluster settings given under Kafka's names (resolved with the flags by
+    /// `crate::peer::ClusterSettings`).
+    pub cluster: ClusterKeys,
+    /// A follower's replica fetcher: `replica.socket.timeout.ms` (how long a request to a
+    /// leader may stay unanswered before it is sent again; Kafka's default, 30 s).
+    pub replica_fetch: ReplicaFetchSettings,
+}
+
+/// `node.id`, `process.roles`, `controller.quorum.voters` and `advertised.listeners`, as given.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterKeys {
+    pub node_id: Option<i32>,
+    pub process_roles: Option<String>,
+    pub controller_quorum_voters: Option<String>,
+    pub advertised_listeners: Option<String>,
 }
 
 /// Kafka's defaults with `pairs` (each `NAME=VALUE`) applied.
@@ -19,6 +35,8 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
     let mut broker_pairs = Vec::new();
     let mut groups = CoordinatorConfig::default();
     let mut limits = Limits::default();
+    let mut cluster = ClusterKeys::default();
+    let mut replica_fetch = ReplicaFetchSettings::default();
     for pair in pairs {
         let (name, value) = pair
             .split_once('=')
@@ -43,6 +61,21 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
                 groups.offset_metadata_max_bytes = usize::try_from(number()?)?
             }
             "offsets.retention.minutes" => groups.offsets_retention_ms = Millis(number()? * 60_000),
+            "node.id" => {
+                cluster.node_id = Some(
+                    value
+                        .parse()
+                        .with_context(|| format!("--config node.id: {value:?} is not a number"))?,
+                )
+            }
+            "replica.socket.timeout.ms" => {
+                replica_fetch.request_timeout_ms = Millis(number()?.max(1))
+            }
+            "process.roles" => cluster.process_roles = Some(value.to_string()),
+            "controller.quorum.voters" => {
+                cluster.controller_quorum_voters = Some(value.to_string())
+            }
+            "advertised.listeners" => cluster.advertised_listeners = Some(value.to_string()),
             name if Limits::NAMES.contains(&name) => limits.set(name, value)?,
             _ => broker_pairs.push((name, value)),
         }
@@ -55,6 +88,8 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
         broker,
         groups,
         limits,
+        cluster,
+        replica_fetch,
     })
 }
 
@@ -71,6 +106,23 @@ mod tests {
         .unwrap();
         assert_eq!(config.broker.num_partitions, 3);
         assert_eq!(config.groups.group_initial_rebalance_delay_ms, Millis(0));
+    }
+
+    #[test]
+    fn cluster_keys_and_the_replica_socket_timeout_are_kept() {
+        let config = parse(&[
+            "node.id=2".into(),
+            "process.roles=broker,controller".into(),
+            "replica.socket.timeout.ms=2000".into(),
+        ])
+        .unwrap();
+        assert_eq!(config.cluster.node_id, Some(2));
+        assert_eq!(
+            config.cluster.process_roles.as_deref(),
+            Some("broker,controller")
+        );
+        assert_eq!(config.replica_fetch.request_timeout_ms, Millis(2000));
+        assert!(parse(&["node.id=two".into()]).is_err());
     }
 
     #[test]

@@ -6,11 +6,13 @@
 pub mod admin;
 pub mod cli;
 pub mod client;
+pub mod cluster;
 pub mod config;
 pub mod decompress;
 pub mod engine;
 pub mod http;
 pub mod kafka;
+pub mod peer;
 pub mod serve;
 pub mod sim;
 pub mod storage;

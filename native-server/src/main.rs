@@ -1,7 +1,7 @@
 //! `partita`: a Kafka-compatible broker on the Partita engine, with the playground built in.
 
 use clap::Parser;
-use partita_server::{admin, cli, serve, sim};
+use partita_server::{admin, cli, cluster, serve, sim};
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Produce(args) => admin::produce::run(args),
         cli::Command::Consume(args) => admin::consume::run(args),
         cli::Command::Configs(args) => admin::configs::run(args),
+        cli::Command::Cluster(args) => cluster::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

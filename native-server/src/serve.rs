@@ -12,7 +12,8 @@ use crate::engine::{self, EngineConfig};
 use crate::http;
 use crate::kafka::sasl::PlainUsers;
 use crate::kafka::{self, Node};
-use partita_core::node::{NodeConfig, Roles};
+use crate::peer::{self, ClusterSettings, PeerRouter};
+use partita_core::node::NodeConfig;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -36,6 +37,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let http_addr = http_listener.local_addr()?;
 
     let config = crate::config::parse(&args.config)?;
+    let cluster = ClusterSettings::resolve(&args, &config.cluster)?;
+    let node_id = cluster.node_id;
+    let peer_listener = match cluster.controller_listen {
+        Some(address) => Some(
+            TcpListener::bind(address)
+                .await
+                .with_context(|| format!("binding the controller listener on {address}"))?,
+        ),
+        None => None,
+    };
+    let (router, links) = if cluster.is_cluster() {
+        let (router, links) = PeerRouter::new(node_id, &cluster.peers());
+        (Some(router), links)
+    } else {
+        (None, Vec::new())
+    };
+    let (advertised_host, advertised_port) = cluster
+        .advertised
+        .clone()
+        .unwrap_or_else(|| (kafka_addr.ip().to_string(), kafka_addr.port()));
     let sasl_users = PlainUsers::parse(&args.sasl_plain_user)?;
     if !sasl_users.is_empty() {
         tracing::info!("the Kafka listener requires SASL/PLAIN (SASL_PLAINTEXT)");
@@ -44,24 +65,43 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (engine, engine_thread) = engine::start(EngineConfig {
         data_dir: args.data_dir.clone(),
         node: NodeConfig {
-            node_id: args.node_id,
-            roles: Roles::COMBINED,
-            controller_id: args.node_id,
-            controller_quorum_voters: vec![args.node_id],
+            node_id,
+            roles: cluster.roles,
+            controller_id: cluster.controller_id,
+            // Today only the first voter runs the controller role: a quorum of one.
+            controller_quorum_voters: vec![cluster.controller_id],
             metadata_snapshot_interval: partita_core::node::METADATA_SNAPSHOT_INTERVAL,
-            advertised_host: kafka_addr.ip().to_string(),
-            advertised_port: kafka_addr.port(),
+            advertised_host,
+            advertised_port,
             broker: config.broker,
             groups: config.groups,
             durable: args.durable,
-            seed: u64::from(args.node_id.unsigned_abs()),
-            replica_fetch: Default::default(),
+            // The controller's seed names topic ids: the same on every node of a cluster.
+            seed: u64::from(cluster.controller_id.unsigned_abs()),
+            replica_fetch: config.replica_fetch,
         },
+        peers: router,
     })?;
-    let node = Arc::new(
-        Node::new(args.node_id, kafka_addr, engine, sasl_users).with_limits(config.limits),
-    );
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mut peer_tasks = Vec::new();
+    for link in links {
+        peer_tasks.push(tokio::spawn(link.run(shutdown_rx.clone())));
+    }
+    if let Some(listener) = peer_listener {
+        let known = cluster.voters.iter().map(|(id, _)| *id).collect();
+        let address = listener.local_addr()?;
+        let (engine, shutdown) = (engine.clone(), shutdown_rx.clone());
+        peer_tasks.push(tokio::spawn(async move {
+            if let Err(e) =
+                peer::inbound::accept_loop(listener, node_id, known, engine, shutdown).await
+            {
+                tracing::error!("peer listener: {e:#}");
+            }
+        }));
+        println!("partita: controller listening on {address}");
+    }
+    let node =
+        Arc::new(Node::new(node_id, kafka_addr, engine, sasl_users).with_limits(config.limits));
 
     let mut signals = StopSignals::listen()?;
     // Tests and scripts read these two lines to find the ports when started with port 0.
@@ -80,6 +120,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let _ = shutdown_tx.send(true);
     kafka_task.await??;
     http_task.await??;
+    for task in peer_tasks {
+        task.await?;
+    }
     // The last handle to the engine goes with the node: the engine syncs its logs and stops.
     drop(node);
     tokio::task::spawn_blocking(move || engine_thread.join())
@@ -92,13 +135,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// Ctrl-C (SIGINT) and SIGTERM, listened for from the moment this is created: the server
 /// creates it before it announces its addresses, so a signal sent right after cannot kill the
 /// process without the clean shutdown.
-struct StopSignals {
+pub(crate) struct StopSignals {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
 }
 
 impl StopSignals {
-    fn listen() -> anyhow::Result<StopSignals> {
+    pub(crate) fn listen() -> anyhow::Result<StopSignals> {
         use tokio::signal::unix::{SignalKind, signal};
         Ok(StopSignals {
             interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
@@ -106,7 +149,7 @@ impl StopSignals {
         })
     }
 
-    async fn recv(&mut self) {
+    pub(crate) async fn recv(&mut self) {
         tokio::select! {
             _ = self.interrupt.recv() => {},
             _ = self.terminate.recv() => {},

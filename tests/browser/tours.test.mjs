@@ -112,6 +112,7 @@ const outcomes = {
   "idempotence-off": /acknowledged [1-9]/,
   "idempotence-on": /acknowledged [1-9]/,
   lag: /lag 0\b/,
+  compaction: /kept \d+ of \d+ records|\+\d+/,
 };
 
 test("every guided tour renders, runs to its outcome and explains itself", async () => {
@@ -156,6 +157,46 @@ test("the browser's run of a seed equals the native one, verdict included", asyn
     await page.screenshot({ path: screenshotPath(`verdict-${scenario}`), fullPage: true });
     await page.close();
   }
+  assert.deepEqual(chrome.errors, []);
+});
+
+// The compaction tour: while it plays, the first cleaning collapses each key's cells (gap marks
+// appear); at its end the leader's strip holds exactly the records the native run left, and its
+// cells plus its gap marks cover every offset up to the high watermark: the offsets a consumer
+// reading from the start jumps over.
+test("the compaction tour shows cells collapsing to the latest of each key, and the offset gaps", async () => {
+  const native = JSON.parse(
+    execFileSync(partitaBinary(), ["sim", "--scenario", "compaction", "--seed", "1", "--json"], { encoding: "utf8" }),
+  );
+  const page = await open("scenario=compaction&seed=1&step=0");
+  const gaps = page.getByTestId("offset-gap");
+  assert.equal(await gaps.count(), 0, "nothing cleaned at the start");
+  await page.getByTestId("show-messages").uncheck();
+  await page.getByTestId("speed").fill("50");
+  await page.getByTestId("speed").dispatchEvent("change");
+  await page.getByTestId("play").click();
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=offset-gap]").length > 0, null, { timeout: 60_000 });
+  await page.keyboard.press(" ");
+  assert.match(await page.locator(".timeline").innerText(), /log cleaner compacted table-0 below offset \d+: kept \d+ of \d+ records/);
+  await page.screenshot({ path: screenshotPath("tour-compaction-first-cleaning"), fullPage: true });
+  await page.close();
+
+  const end = await open("scenario=compaction&seed=1&step=100000");
+  await end.getByTestId("tour").waitFor();
+  assert.match(await end.getByTestId("tour").innerText(), /Compaction keeps the latest value of each key/);
+  const leader = end.getByTestId("partition").first().locator(".replica").first();
+  const strip = leader.locator(".strip");
+  const offsets = (await strip.locator(".offsets").innerText()).match(/start (\d+) · hw (\d+) · end (\d+)/);
+  assert.equal(Number(offsets[2]), native.high_watermark);
+  const records = await strip.locator(".cell.committed, .cell.uncommitted").count();
+  assert.equal(records, native.records_left, "the leader's cells are the records the native run left");
+  assert.equal(await strip.locator(".cell.tombstone").count(), native.tombstones_left);
+  const gapTexts = await strip.getByTestId("offset-gap").allInnerTexts();
+  assert.ok(gapTexts.length >= 1);
+  const skipped = gapTexts.reduce((sum, t) => sum + Number(t.replace("+", "")), 0);
+  assert.equal(records + skipped, Number(offsets[2]), "cells and gaps cover every offset below the high watermark");
+  await end.screenshot({ path: screenshotPath("tour-compaction-end"), fullPage: true });
+  await end.close();
   assert.deepEqual(chrome.errors, []);
 });
 

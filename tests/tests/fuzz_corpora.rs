@@ -14,25 +14,13 @@ use partita_core::log::{Log, LogConfig};
 use partita_core::storage::{MemoryStorage, Storage};
 use partita_server::kafka::guard::REQUESTS;
 use partita_server::kafka::guard::hostile::{Poison, poisoned_request};
-use partita_tests::fuzz::TARGETS;
+use partita_tests::fuzz::{TARGETS, committed_inputs};
 use partita_tests::workspace_root;
-
-fn inputs(target: &str) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for dir in ["corpus", "regressions"] {
-        let dir = workspace_root().join("fuzz").join(dir).join(target);
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            files.extend(entries.map(|e| e.unwrap().path()));
-        }
-    }
-    files.sort();
-    files
-}
 
 #[test]
 fn every_committed_fuzz_input_runs_clean() {
     for (target, run) in TARGETS {
-        let files = inputs(target);
+        let files = committed_inputs(target);
         assert!(!files.is_empty(), "no seeds for {target}: run write_seeds");
         for file in files {
             let data = std::fs::read(&file).unwrap();
@@ -46,7 +34,7 @@ fn every_committed_fuzz_input_runs_clean() {
 /// confluent-kafka, kafka-python, kcat, KafkaJS) all pass the guard.
 #[test]
 fn the_guard_accepts_every_captured_client_request() {
-    let captured: Vec<PathBuf> = inputs("request")
+    let captured: Vec<PathBuf> = committed_inputs("request")
         .into_iter()
         .filter(|f| {
             f.file_name()

@@ -1,6 +1,6 @@
 //! The socket-level bounds (`kafka/limits.rs`) against a live broker: idle connections closed
 //! after `connections.max.idle.ms`, `max.connections.per.ip`, `sasl.server.max.receive.size`
-//! before a login, `socket.request.max.bytes`, `queued.max.request.bytes` smaller than a
+//! before a login, `socket.request.max.bytes`, the 1 MiB bound of small APIs, `queued.max.request.bytes` smaller than a
 //! request, a client that pipelines without reading, and the HTTP body limit.
 
 use std::io::{Read, Write};
@@ -119,6 +119,27 @@ fn a_frame_past_socket_request_max_bytes_is_refused_before_it_is_read() {
     assert!(closed_within(&mut connection, Duration::from_secs(5)));
     wait_for_log(&server, "larger than socket.request.max.bytes (1000 bytes)");
     KafkaClient::connect(&server.kafka_addr).expect("others are served");
+}
+
+#[test]
+fn a_small_api_frame_past_its_1_mib_bound_is_refused_from_its_first_bytes() {
+    let server = Server::start();
+    let mut connection = KafkaClient::connect(&server.kafka_addr).unwrap();
+    // A 2 MiB ApiVersions: only the length and the API key and version are sent.
+    let length = 2u32 << 20;
+    connection.send_bytes(&length.to_be_bytes()).unwrap();
+    connection.send_bytes(&[0, 18, 0, 3]).unwrap();
+    assert!(closed_within(&mut connection, Duration::from_secs(5)));
+    wait_for_log(
+        &server,
+        "frame of 2097152 bytes is larger than the 1 MiB bound of small requests (1048576 bytes)",
+    );
+    // Within the bound, trailing bytes and all, an ApiVersions is served.
+    let mut client = KafkaClient::connect(&server.kafka_addr).unwrap();
+    let mut big = api_versions_frame(5);
+    big.resize(1 << 20, 0);
+    client.send_frame(&big).unwrap();
+    assert!(client.receive_frame().unwrap().is_some());
 }
 
 #[test]

@@ -190,6 +190,16 @@ pub fn describe(event: &TraceEvent, clients: &[String]) -> String {
         }
         Polled { client, records } => format!("{} polled {records} records", node(client)),
         Fault { description } => format!("fault: {description}"),
+        Cleaned {
+            broker,
+            tp,
+            end_offset,
+            records_read,
+            records_kept,
+        } => format!(
+            "broker {broker}'s log cleaner compacted {}-{} below offset {end_offset}: kept {records_kept} of {records_read} records, the newest of each key",
+            tp.topic, tp.partition
+        ),
         Invariant { description } => format!("INVARIANT BROKEN: {description}"),
     }
 }

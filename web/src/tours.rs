@@ -193,6 +193,20 @@ pub const TOURS: &[Tour] = &[
             )
         },
     },
+    Tour {
+        scenario: "compaction",
+        title: "Compaction keeps the latest value of each key",
+        section: "Log Compaction",
+        text: "The topic table has cleanup.policy=compact and small segments (segment.bytes=1500). Two \
+               producers overwrite eight keys hundreds of times; every crossed cell is a tombstone, a \
+               record with a null value that deletes its key. Each time a segment closes, the log \
+               cleaner (log.cleaner.backoff.ms=200) rewrites the closed segments: the cells of a key \
+               collapse to its newest one, and a tombstone stays until delete.retention.ms (1 s) has \
+               passed since the cleaning that first kept it (the timeline highlights each cleaning round), then goes too (k7 ends with no record at \
+               all). Offsets never change: the dashed +n marks are the offsets removed, and the \
+               reader that starts at 7 s from the earliest offset jumps over them.",
+        highlight: |e| matches!(e, TraceEvent::Cleaned { .. } | TraceEvent::Polled { .. }),
+    },
 ];
 
 pub fn find(scenario: &str) -> Option<&'static Tour> {

@@ -62,8 +62,10 @@ impl LogCleanerSettings {
 pub(super) struct CleanerState {
     /// The partition whose round is in progress.
     cleaning: Option<TopicPartition>,
-    /// When to look for a dirty log next.
-    next_check: Millis,
+    /// When the last look for a dirty log found none: the next look is `log.cleaner.backoff.ms`
+    /// after it, with the backoff as configured then (it may change at run time, and the
+    /// settings only exist once a partition is hosted). `None`: look at the next tick.
+    idle_since: Option<Millis>,
     /// The time of the last tick: the deadline to return while a round is in progress.
     last_tick: Millis,
     /// The last finished round, for display.
@@ -72,12 +74,17 @@ pub(super) struct CleanerState {
 
 impl CleanerState {
     /// The next time the cleaner has work: now while a round runs.
-    pub(super) fn next_deadline(&self, enabled: bool) -> Option<Millis> {
+    pub(super) fn next_deadline(&self, settings: &LogCleanerSettings) -> Option<Millis> {
         if self.cleaning.is_some() {
             Some(self.last_tick)
         } else {
-            enabled.then_some(self.next_check)
+            settings.enable.then(|| self.next_check(settings))
         }
+    }
+
+    fn next_check(&self, settings: &LogCleanerSettings) -> Millis {
+        self.idle_since
+            .map_or(self.last_tick, |since| since.plus(settings.backoff_ms))
     }
 }
 
@@ -114,7 +121,7 @@ impl<F: StorageFactory> Broker<F> {
                 }
             }
         }
-        if !settings.enable || now < self.cleaner.next_check {
+        if !settings.enable || now < self.cleaner.next_check(&settings) {
             return Ok(());
         }
         let filthiest = self
@@ -126,7 +133,7 @@ impl<F: StorageFactory> Broker<F> {
             })
             .max_by(|a, b| a.1.dirty_ratio().total_cmp(&b.1.dirty_ratio()));
         let Some((tp, range)) = filthiest else {
-            self.cleaner.next_check = now.plus(settings.backoff_ms);
+            self.cleaner.idle_since = Some(now);
             return Ok(());
         };
         let tp = tp.clone();
@@ -135,6 +142,7 @@ impl<F: StorageFactory> Broker<F> {
             .log
             .begin_cleaning(&range, now, &settings.config)?;
         self.cleaner.cleaning = Some(tp);
+        self.cleaner.idle_since = None;
         Ok(())
     }
 

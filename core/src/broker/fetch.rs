@@ -10,7 +10,7 @@ use crate::group::RequestId;
 use super::purgatory::ParkedFetch;
 use super::{Broker, Output, StorageFactory};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FetchRequest {
     /// -1 for a consumer; a broker id for a follower replica.
     pub replica_id: BrokerId,
@@ -23,7 +23,7 @@ pub struct FetchRequest {
     pub partitions: Vec<FetchPartition>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FetchPartition {
     pub tp: TopicPartition,
     pub fetch_offset: i64,
@@ -33,7 +33,7 @@ pub struct FetchPartition {
     pub current_leader_epoch: Option<i32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FetchResponse {
     pub partitions: Vec<FetchedPartition>,
 }
@@ -44,7 +44,7 @@ impl FetchResponse {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FetchedPartition {
     pub tp: TopicPartition,
     pub error: ErrorCode,

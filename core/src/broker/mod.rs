@@ -84,7 +84,7 @@ use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::controller::{BrokerId, PartitionState};
 use crate::group::RequestId;
-use crate::log::RecoveryReport;
+use crate::log::{LogConfig, RecoveryReport};
 use crate::storage::StorageError;
 use partition::Partition;
 use purgatory::Purgatory;
@@ -189,6 +189,12 @@ impl<F: StorageFactory> Broker<F> {
         self.partitions.get(tp).map(Partition::snapshot)
     }
 
+    /// The log settings `tp` runs with here (its topic configs resolved against this
+    /// broker's), if hosted.
+    pub fn log_config(&self, tp: &TopicPartition) -> Option<LogConfig> {
+        self.partitions.get(tp).map(|p| p.settings.log)
+    }
+
     /// Whole batches of `tp` from the one holding `offset`, below `end_offset`, read straight
     /// from the log without a request: for views of the data (the playground's cells), never
     /// for clients.
@@ -260,9 +266,9 @@ impl<F: StorageFactory> Broker<F> {
             .filter_map(|p| p.next_deadline(durable));
         let isrs = self.partitions.values().filter_map(|p| p.isr_deadline());
         let compacted = self.partitions.values().any(|p| p.log.config().compact);
-        let cleaner = self
-            .cleaner
-            .next_deadline(compacted && self.cleaner_settings().enable);
+        let cleaner = compacted
+            .then(|| self.cleaner.next_deadline(&self.cleaner_settings()))
+            .flatten();
         partitions
             .chain(isrs)
             .chain(cleaner)

@@ -9,14 +9,14 @@ use crate::controller::BrokerId;
 use super::epoch_cache::{UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
 use super::{Broker, StorageFactory};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OffsetForLeaderEpochRequest {
     /// -1 for a consumer; a broker id for a follower replica.
     pub replica_id: BrokerId,
     pub partitions: Vec<OffsetForLeaderEpochPartition>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OffsetForLeaderEpochPartition {
     pub tp: TopicPartition,
     /// The leader epoch the requester believes current, if it sent one: an older one is
@@ -28,7 +28,7 @@ pub struct OffsetForLeaderEpochPartition {
 
 /// The answer for one partition: the newest epoch at or below the requested one that the
 /// leader knows, and the offset where it ends; -1/-1 when the leader cannot tell.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EpochEndOffset {
     pub tp: TopicPartition,
     pub error: ErrorCode,

@@ -2,6 +2,11 @@
 //! Redpanda analyses, plus the engine invariants the simulator saw broken.
 //!
 //! - `lost-write`: a send the producer was told succeeded is not in the log after recovery.
+//!   On a compacted partition (`cleanup.policy=compact`) a missing record is not lost when the
+//!   log cleaner was allowed to remove it: a later record with the same key survives in the
+//!   final read, or a later tombstone for that key was itself removed once
+//!   `delete.retention.ms` had passed since it was sent; a tombstone missing is allowed on the
+//!   same terms. Anything else missing is lost, compacted topic or not.
 //! - `duplicate`: one send (its unique value) at two offsets.
 //! - `nonmonotonic-poll`: within one assignment, a consumer's polls of a partition went back
 //!   or repeated an offset.
@@ -14,12 +19,13 @@
 
 mod history;
 
-pub use history::{FinalRead, History, Op};
+pub use history::{Compaction, FinalRead, History, Op};
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::Millis;
 use crate::assignor::TopicPartition;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -112,17 +118,72 @@ fn final_log(history: &History) -> FinalLog {
         .collect()
 }
 
+/// What the checker knows of one send from its `Send` op.
+struct SendInfo<'a> {
+    key: Option<&'a str>,
+    tombstone: bool,
+    at: Millis,
+}
+
+fn sends(history: &History) -> BTreeMap<&str, SendInfo<'_>> {
+    history
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Send {
+                value,
+                key,
+                at,
+                tombstone,
+                ..
+            } => Some((
+                value.as_str(),
+                SendInfo {
+                    key: key.as_deref(),
+                    tombstone: *tombstone,
+                    at: *at,
+                },
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The acknowledged tombstones per partition and key: (offset, when sent).
+type AckedTombstones<'a> = BTreeMap<(&'a TopicPartition, &'a str), Vec<(i64, Millis)>>;
+
+fn acked_tombstones<'a>(
+    history: &'a History,
+    sends: &BTreeMap<&str, SendInfo<'a>>,
+) -> AckedTombstones<'a> {
+    let mut out: AckedTombstones<'a> = BTreeMap::new();
+    for op in &history.ops {
+        if let Op::Ack {
+            value, tp, offset, ..
+        } = op
+            && let Some(send) = sends.get(value.as_str())
+            && let (true, Some(key)) = (send.tombstone, send.key)
+        {
+            out.entry((tp, key)).or_default().push((*offset, send.at));
+        }
+    }
+    out
+}
+
 fn lost_writes(history: &History, final_log: &FinalLog, out: &mut Vec<Anomaly>) {
-    let readable: BTreeSet<&TopicPartition> = history
+    let reads: BTreeMap<&TopicPartition, &FinalRead> = history
         .final_reads
         .iter()
         .filter(|r| r.readable)
-        .map(|r| &r.tp)
+        .map(|r| (&r.tp, r))
         .collect();
     let present: BTreeSet<&str> = final_log
         .values()
         .flat_map(|records| records.values().map(String::as_str))
+        .filter(|value| !value.is_empty())
         .collect();
+    let sends = sends(history);
+    let tombstones = acked_tombstones(history, &sends);
     for op in &history.ops {
         let Op::Ack {
             value, tp, offset, ..
@@ -131,17 +192,68 @@ fn lost_writes(history: &History, final_log: &FinalLog, out: &mut Vec<Anomaly>) 
             continue;
         };
         // A partition with no leader after recovery cannot be judged: nothing is readable.
-        if readable.contains(tp) && !present.contains(value.as_str()) {
-            let detail = format!("acknowledged at offset {offset}, absent after recovery");
-            out.push(Anomaly::at(
-                AnomalyKind::LostWrite,
-                tp,
-                Some(*offset),
-                Some(value),
-                detail,
+        let Some(read) = reads.get(tp) else {
+            continue;
+        };
+        let send = sends.get(value.as_str());
+        let found = match send {
+            // A tombstone has no value to look for: it is the null record of its key at its offset.
+            Some(send) if send.tombstone => {
+                final_log
+                    .get(tp)
+                    .and_then(|r| r.get(offset))
+                    .is_some_and(String::is_empty)
+                    && read.keys.get(offset).map(String::as_str) == send.key
+            }
+            _ => present.contains(value.as_str()),
+        };
+        if found {
+            continue;
+        }
+        let key = send.and_then(|s| s.key);
+        let mut detail = format!("acknowledged at offset {offset}, absent after recovery");
+        if let (Some(compaction), Some(send), Some(key)) = (read.compaction, send, key) {
+            if compacted_away(read, &compaction, &tombstones, send, key, *offset) {
+                continue;
+            }
+            detail.push_str(&format!(
+                "; no later record of key {key:?} survives and no later tombstone of it was old enough to remove"
             ));
         }
+        out.push(Anomaly::at(
+            AnomalyKind::LostWrite,
+            tp,
+            Some(*offset),
+            Some(value),
+            detail,
+        ));
     }
+}
+
+/// Whether the log cleaner of a compacted partition may have removed the record of `key`
+/// acknowledged at `offset` (-1 with acks=0: then any survivor of its key counts as later).
+fn compacted_away(
+    read: &FinalRead,
+    compaction: &Compaction,
+    tombstones: &AckedTombstones<'_>,
+    send: &SendInfo<'_>,
+    key: &str,
+    offset: i64,
+) -> bool {
+    let later = |other: i64| offset < 0 || other > offset;
+    // Superseded: a later record of the key (a value or a tombstone) is still there.
+    if read.keys.iter().any(|(&at, k)| k == key && later(at)) {
+        return true;
+    }
+    let removable = |sent: Millis| compaction.read_at >= sent.plus(compaction.delete_retention_ms);
+    // A tombstone itself goes once delete.retention.ms has passed.
+    if send.tombstone && removable(send.at) {
+        return true;
+    }
+    // A later tombstone of the key removed the record, and then went itself.
+    tombstones
+        .get(&(&read.tp, key))
+        .is_some_and(|acked| acked.iter().any(|&(at, sent)| later(at) && removable(sent)))
 }
 
 fn duplicates(history: &History, out: &mut Vec<Anomaly>) {
@@ -161,7 +273,8 @@ fn duplicates(history: &History, out: &mut Vec<Anomaly>) {
         }
     }
     for (value, places) in seen {
-        if places.len() > 1 {
+        // Tombstones (the empty value) carry no identity to compare.
+        if places.len() > 1 && !value.is_empty() {
             let (tp, offset) = *places.iter().next().expect("more than one");
             let offsets: Vec<String> = places
                 .iter()

@@ -44,6 +44,9 @@ pub struct BrokerConfig {
     pub log_cleaner_dedupe_buffer_size: i64,
     /// `log.cleaner.io.buffer.size`: bytes of the cleaner's read and write buffers.
     pub log_cleaner_io_buffer_size: i32,
+    /// `offsets.topic.segment.bytes`: the segment size of the group coordinator's compacted
+    /// offsets log (`__consumer_offsets`).
+    pub offsets_topic_segment_bytes: u64,
     /// The broker-level defaults of the topic keys.
     pub topic_defaults: TopicConfig,
     /// The broker configs this broker started with, as given (Kafka's `STATIC_BROKER_CONFIG`
@@ -68,6 +71,7 @@ impl Default for BrokerConfig {
             log_cleaner_backoff_ms: 0,
             log_cleaner_dedupe_buffer_size: 0,
             log_cleaner_io_buffer_size: 0,
+            offsets_topic_segment_bytes: 0,
             topic_defaults: TopicConfig::default(),
             static_configs: BTreeMap::new(),
         };
@@ -266,6 +270,7 @@ mod tests {
         assert_eq!(config.log_cleaner_backoff_ms, 15_000);
         assert_eq!(config.log_cleaner_dedupe_buffer_size, 134_217_728);
         assert_eq!(config.log_cleaner_io_buffer_size, 524_288);
+        assert_eq!(config.offsets_topic_segment_bytes, 104_857_600);
         assert_eq!(config.topic_defaults, TopicConfig::default());
         let names: Vec<&str> = BROKER_CONFIGS.iter().map(|r| r.def.name).collect();
         let mut sorted = names.clone();

@@ -30,7 +30,7 @@ fn unsigned(value: &ConfigValue) -> u64 {
 }
 
 /// The broker's own configs, sorted by name.
-pub static BROKER_CONFIGS: [BrokerConfigDef; 13] = [
+pub static BROKER_CONFIGS: [BrokerConfigDef; 14] = [
     BrokerConfigDef {
         def: ConfigDef::new(
             "auto.create.topics.enable",
@@ -174,6 +174,18 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 13] = [
         dynamic: false,
         honoured: true,
         apply: |c, v| c.num_partitions = u32::try_from(v.as_i32()).unwrap_or(1),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "offsets.topic.segment.bytes",
+            Int,
+            "104857600",
+            AtLeast(1),
+            "The offsets topic segment bytes should be kept relatively small in order to facilitate faster log compaction and cache loads",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.offsets_topic_segment_bytes = unsigned(v),
     },
     BrokerConfigDef {
         def: ConfigDef::new(

@@ -9,7 +9,7 @@ use super::records::{BrokerId, MetadataRecord, TopicId};
 /// A leader's request to change a partition's ISR (Kafka's AlterPartition). The leader sends
 /// the epochs it knows; if either is not the current one, the leader's view is out of date and
 /// the request is refused, so two stale views can never overwrite each other.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AlterPartition {
     /// The broker asking: it must be the leader.
     pub broker_id: BrokerId,

@@ -17,7 +17,7 @@ pub const TOPIC_PARTITIONS_MAX: u32 = 10_000;
 
 /// A CreateTopics entry. Either `assignment` (replicas per partition, given by the client) or
 /// `partitions` and `replication_factor` (either may be left to the broker defaults).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CreateTopic {
     pub name: String,
     pub partitions: Option<u32>,

@@ -46,6 +46,7 @@ mod member;
 mod messages;
 mod offset_delete;
 mod offsets;
+mod offsets_log;
 mod placement;
 mod rebalance;
 mod record_format;
@@ -76,6 +77,7 @@ pub use messages::{
 };
 pub use offset_delete::OffsetDeleteResults;
 pub use offsets::{CommitOffset, CommittedOffset};
+pub use offsets_log::{OFFSETS_TOPIC, OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsLog, OffsetsLogError};
 pub use placement::offsets_partition;
 pub use records::{GroupMetadataValue, GroupRecord, GroupRecordKey, MemberMetadataValue, compact};
 pub use state::GroupState;

@@ -74,6 +74,7 @@ impl<S: Storage> Log<S> {
             });
         }
         let base_offset = self.log_end_offset;
+        offsets_fit(base_offset, summary.header.last_offset_delta)?;
         assign_offsets(records, base_offset, leader_epoch)?;
         let mut summary = summary;
         summary.header.base_offset = base_offset;
@@ -191,6 +192,19 @@ impl<S: Storage> Log<S> {
         self.segments.push(segment);
         Ok(())
     }
+}
+
+/// Refuses a batch whose offsets, numbered from `base_offset`, would pass `i64::MAX` (the next
+/// offset after the batch must still be an offset).
+fn offsets_fit(base_offset: i64, last_offset_delta: i32) -> Result<(), AppendError> {
+    let records = i64::from(last_offset_delta) + 1;
+    if base_offset.checked_add(records).is_none() {
+        return Err(AppendError::OffsetOverflow {
+            log_end_offset: base_offset,
+            records,
+        });
+    }
+    Ok(())
 }
 
 /// The one batch of a produce request, validated as a client's (every offset delta present).

@@ -668,7 +668,12 @@ fn map_batch(map: &mut OffsetMap, batch: &[u8], first_dirty: i64) -> Result<bool
     };
     let keyed: Vec<(&[u8], i64)> = records
         .iter()
-        .filter_map(|r| Some((r.key?, header.base_offset + i64::from(r.offset_delta))))
+        .filter_map(|r| {
+            Some((
+                r.key?,
+                header.base_offset.saturating_add(i64::from(r.offset_delta)),
+            ))
+        })
         .filter(|&(_, offset)| offset >= first_dirty)
         .collect();
     let key_bytes = keyed.iter().map(|(key, _)| key.len() as u64).sum();

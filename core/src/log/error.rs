@@ -26,6 +26,16 @@ pub enum AppendError {
     /// Replicated batches must continue the log exactly where it ends.
     #[error("replicated batch starts at offset {got}, log ends at {expected}")]
     UnexpectedOffset { expected: i64, got: i64 },
+    /// The batch's offsets would pass `i64::MAX`: the log can take no more records (its end
+    /// offset came from a corrupt or hostile log-start checkpoint, or a follower's batch
+    /// numbered near the end of the offset space). Kafka has no error code for a log out of
+    /// offsets; its append fails with an unclassified `KafkaException`, which its produce path
+    /// answers with `UNKNOWN_SERVER_ERROR` (not retriable, so producers stop instead of looping),
+    /// and so does Partita, with this message.
+    #[error(
+        "log out of offsets: a batch of {records} records at log end {log_end_offset} would pass i64::MAX"
+    )]
+    OffsetOverflow { log_end_offset: i64, records: i64 },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -38,7 +48,9 @@ impl AppendError {
             AppendError::MessageTooLarge { .. } => ErrorCode::MESSAGE_TOO_LARGE,
             AppendError::RecordListTooLarge { .. } => ErrorCode::RECORD_LIST_TOO_LARGE,
             AppendError::KeylessRecords { .. } => ErrorCode::INVALID_RECORD,
-            AppendError::UnexpectedOffset { .. } => ErrorCode::UNKNOWN_SERVER_ERROR,
+            AppendError::UnexpectedOffset { .. } | AppendError::OffsetOverflow { .. } => {
+                ErrorCode::UNKNOWN_SERVER_ERROR
+            }
             AppendError::Storage(err) => err.code(),
         }
     }

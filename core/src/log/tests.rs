@@ -655,3 +655,66 @@ fn a_log_append_time_topic_stamps_batches_with_the_brokers_clock() {
         (TimestampType::CreateTime, 1_000)
     );
 }
+
+/// A log-start checkpoint at the end of the offset space (a fuzz finding: 8 bytes of
+/// `i64::MAX`) restarts the log there, as any checkpoint beyond the recovered end does; the
+/// log then refuses appends whose offsets would pass `i64::MAX` with a clear error instead of
+/// overflowing, and stays readable and reopenable.
+#[test]
+fn a_log_at_the_end_of_the_offset_space_refuses_appends_without_overflowing() {
+    let mut storage = MemoryStorage::new();
+    checkpoint::write(&mut storage, i64::MAX).unwrap();
+    let (mut log, report) = Log::open(storage, config()).unwrap();
+    assert_eq!(report.log_end_offset, i64::MAX);
+    assert_eq!(
+        (log.log_start_offset(), log.log_end_offset()),
+        (i64::MAX, i64::MAX)
+    );
+    let err = log.append(&mut batch(&["a"], 1), 0, Millis(1)).unwrap_err();
+    assert_eq!(
+        err,
+        AppendError::OffsetOverflow {
+            log_end_offset: i64::MAX,
+            records: 1
+        }
+    );
+    assert_eq!(err.code(), ErrorCode::UNKNOWN_SERVER_ERROR);
+    assert!(log.read(i64::MAX, 100).unwrap().records.is_empty());
+    log.flush().unwrap();
+    let (reopened, _) = Log::open(log.into_storage(), config()).unwrap();
+    assert_eq!(reopened.log_end_offset(), i64::MAX);
+}
+
+/// The last offsets of the space can still be handed out: a log two offsets short of the
+/// end takes a batch of two (its next offset is `i64::MAX`), refuses even one more record,
+/// and recovers those batches after a reopen.
+#[test]
+fn the_last_offsets_before_i64_max_are_assigned_and_recovered() {
+    let mut storage = MemoryStorage::new();
+    checkpoint::write(&mut storage, i64::MAX - 2).unwrap();
+    let (mut log, _) = Log::open(storage, config()).unwrap();
+    let err = log
+        .append(&mut batch(&["a", "b", "c"], 1), 0, Millis(1))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AppendError::OffsetOverflow {
+            log_end_offset: i64::MAX - 2,
+            records: 3
+        }
+    );
+    assert_eq!(
+        append(&mut log, &["a", "b"], 1),
+        (i64::MAX - 2, i64::MAX - 1)
+    );
+    assert_eq!(log.log_end_offset(), i64::MAX);
+    assert!(matches!(
+        log.append(&mut batch(&["c"], 1), 0, Millis(1)),
+        Err(AppendError::OffsetOverflow { .. })
+    ));
+    log.flush().unwrap();
+    let (reopened, report) = Log::open(log.into_storage(), config()).unwrap();
+    assert_eq!(report.truncated, None);
+    assert_eq!(reopened.log_end_offset(), i64::MAX);
+    assert_eq!(read_all(&reopened), ["a", "b"]);
+}

@@ -11,7 +11,8 @@ use crate::assignor::TopicPartition;
 use crate::broker::{EpochEndOffset, FetchRequest, FetchResponse, OffsetForLeaderEpochRequest};
 use crate::controller::{AlterPartition, BrokerId, CreateTopic, MetadataImage, MetadataRecord};
 
-#[derive(Clone, Debug, PartialEq)]
+/// Serializable so a shell can carry it between processes (the server's `peer` module).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum PeerMessage {
     /// A broker is alive (KRaft's BrokerHeartbeat; with no epoch, BrokerRegistration) and
     /// asks for the metadata records from `metadata_offset` on (KRaft brokers fetch the

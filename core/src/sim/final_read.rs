@@ -1,10 +1,12 @@
 //! The read after a run: every partition from its leader, up to the high watermark, straight
 //! from the leader's disk (a read that changes nothing in the simulation).
 
+use std::collections::BTreeMap;
+
 use super::simulation::Simulation;
 use crate::assignor::TopicPartition;
 use crate::batch::{decode_records, split_batches};
-use crate::checker::FinalRead;
+use crate::checker::{Compaction, FinalRead};
 use crate::log::{Log, LogConfig};
 
 /// Reads at most this many bytes per step; the log returns at least one batch each time.
@@ -22,6 +24,8 @@ fn read_partition(sim: &Simulation, tp: TopicPartition) -> FinalRead {
         tp,
         records: Vec::new(),
         readable: false,
+        keys: Default::default(),
+        compaction: None,
     };
     let image = sim.image();
     let Some(state) = image.partition(&tp.topic, tp.partition as u32) else {
@@ -43,7 +47,15 @@ fn read_partition(sim: &Simulation, tp: TopicPartition) -> FinalRead {
         return unreadable(tp);
     };
     let high_watermark = snapshot.high_watermark;
+    let compaction = broker
+        .log_config(&tp)
+        .filter(|config| config.compact)
+        .map(|config| Compaction {
+            delete_retention_ms: config.delete_retention_ms,
+            read_at: sim.now(),
+        });
     let mut records = Vec::new();
+    let mut keys = BTreeMap::new();
     let mut offset = log.log_start_offset();
     while offset < high_watermark {
         let Ok(read) = log.read_bounded(offset, READ_CHUNK_BYTES, high_watermark) else {
@@ -59,6 +71,10 @@ fn read_partition(sim: &Simulation, tp: TopicPartition) -> FinalRead {
             offset = summary.header.next_offset();
             for record in decode_records(&read.records[range]).unwrap_or_default() {
                 if record.offset < high_watermark {
+                    if let Some(key) = &record.key {
+                        keys.insert(record.offset, String::from_utf8_lossy(key).into_owned());
+                    }
+                    // A tombstone (null value) reads as the empty string.
                     let value = record
                         .value
                         .map(|v| String::from_utf8_lossy(&v).into_owned())
@@ -72,5 +88,7 @@ fn read_partition(sim: &Simulation, tp: TopicPartition) -> FinalRead {
         tp,
         records,
         readable: true,
+        keys,
+        compaction,
     }
 }

@@ -57,8 +57,8 @@ pub use node::{CONTROLLER_NODE_ID, NodeId, controller_ids};
 pub use scenarios::{Summary, run};
 pub use simulation::{EVENTS_MAX, Simulation};
 pub use snapshot::{
-    BrokerView, ClientView, ControllerView, GroupView, LagView, PartitionView, ReplicaView,
-    Snapshot, VoterView,
+    BrokerView, ClientView, ControllerView, GroupView, LagView, PartitionView, RecordCell,
+    ReplicaView, Snapshot, VoterView,
 };
 pub use spec::{
     ClientSpec, CommitMode, ConsumerSpec, CrashPoint, Fault, ProducerSpec, ScenarioSpec, SpecError,

@@ -15,23 +15,43 @@ pub struct Observed {
     log_end_offset: i64,
     high_watermark: i64,
     leader_epoch: i32,
+    /// Where the broker's last cleaning round of this partition ended (-1: none seen).
+    cleaned_to: i64,
 }
 
 /// Traces appends, truncations and high watermark moves, and checks the invariants a
 /// partition must keep whatever happens: high watermark ≤ log end offset, ISR ⊆ replicas,
-/// and a leader's high watermark and log end never move back within its epoch.
+/// and a leader's high watermark and log end never move back within its epoch. A round of the
+/// log cleaner that finished is traced too.
 pub fn observe<F: StorageFactory>(
     id: BrokerId,
     broker: &Broker<F>,
     observed: &mut BTreeMap<TopicPartition, Observed>,
     out: &mut Outbox,
 ) {
+    let last_cleaning = broker.last_cleaning();
     for (tp, snapshot) in broker.partitions() {
+        let cleaned_before = observed.get(tp).map_or(-1, |o| o.cleaned_to);
         let now = Observed {
             log_end_offset: snapshot.log_end_offset,
             high_watermark: snapshot.high_watermark,
             leader_epoch: snapshot.leader_epoch,
+            cleaned_to: match last_cleaning {
+                Some((cleaned, stats)) if cleaned == tp => stats.end_offset,
+                _ => cleaned_before,
+            },
         };
+        if now.cleaned_to != cleaned_before
+            && let Some((_, stats)) = last_cleaning
+        {
+            out.trace(TraceEvent::Cleaned {
+                broker: id,
+                tp: tp.clone(),
+                end_offset: stats.end_offset,
+                records_read: stats.records_read,
+                records_kept: stats.records_kept,
+            });
+        }
         if snapshot.high_watermark > snapshot.log_end_offset {
             out.trace(TraceEvent::Invariant {
                 description: format!(

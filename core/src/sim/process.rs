@@ -1,8 +1,9 @@
 //! One simulated process running a [`Node`]: the driving a shell does, here over the
 //! simulated network and disk. It carries client requests in and answers out (by correlation
 //! id), peer messages between node ids and the simulation's [`NodeId`]s, keeps what the node
-//! asked to persist (its metadata log and group records, which survive a crash as a disk
-//! would), turns the node's events into trace events, and observes the broker's partitions.
+//! asked to persist (its metadata log, and its group records in a compacted
+//! [`OffsetsLog`] cleaned by the core's log cleaner as the server's is; both survive a crash as
+//! a disk would), turns the node's events into trace events, and observes the broker's partitions.
 //!
 //! The disk outlives the process: [`NodeProcess::crash`] drops the node (and every request it
 //! had parked) and cuts the disk's unsynced tails; [`NodeProcess::restart`] opens a new node on
@@ -19,11 +20,13 @@ use super::rng::Rng;
 use super::trace::TraceEvent;
 use crate::Millis;
 use crate::assignor::TopicPartition;
-use crate::broker::{Broker, ReplicaFetchSettings};
+use crate::broker::{Broker, LogCleanerSettings, ReplicaFetchSettings};
 use crate::controller::{BrokerId, CreateTopic, MetadataImage};
-use crate::group::{Coordinator, GroupEvent, GroupRecord};
+use crate::group::{Coordinator, GroupEvent, OffsetsLog, compact};
+use crate::log::MAX_SEGMENT_BYTES;
 use crate::node::quorum::RaftLog;
 use crate::node::{Event, Node, NodeConfig, Output, Refusal, RequestRef};
+use crate::storage::MemoryStorage;
 
 /// Replica fetching at the simulation's scale: followers wait at most 200 ms at the leader
 /// and give a silent leader 1 s (Kafka: 500 ms and 30 s).
@@ -55,10 +58,11 @@ pub struct NodeProcess {
     pub node: Option<Node<SimDisk>>,
     /// Bumped at every restart: messages addressed to an earlier life are dropped.
     pub incarnation: u32,
-    /// What the node persisted: the controller quorum's Raft log (the metadata log), the
-    /// coordinator's records.
+    /// What the node persisted: the controller quorum's Raft log (the metadata log).
     pub raft_log: RaftLog,
-    pub group_log: Vec<GroupRecord>,
+    /// The group coordinator's records (`__consumer_offsets`), with
+    /// `offsets.topic.segment.bytes` from the broker config.
+    pub offsets_log: OffsetsLog<MemoryStorage>,
     /// Client requests in the node, by the reference handed to it.
     clients: BTreeMap<RequestRef, (NodeId, u64)>,
     next_ref: u64,
@@ -70,6 +74,15 @@ impl NodeProcess {
         let disk = SimDisk::default();
         let raft_log = RaftLog::default();
         let node = Node::new(config.clone(), disk.clone(), &raft_log, &[], Millis::ZERO);
+        let segment_bytes = config
+            .broker
+            .offsets_topic_segment_bytes
+            .clamp(1, MAX_SEGMENT_BYTES);
+        let (offsets_log, _) = OffsetsLog::open(
+            MemoryStorage::new(),
+            OffsetsLog::<MemoryStorage>::log_config(segment_bytes),
+        )
+        .expect("an empty log in memory opens");
         NodeProcess {
             name,
             config,
@@ -77,7 +90,7 @@ impl NodeProcess {
             node: Some(node),
             incarnation: 0,
             raft_log,
-            group_log: Vec::new(),
+            offsets_log,
             clients: BTreeMap::new(),
             next_ref: 0,
             observed: BTreeMap::new(),
@@ -114,11 +127,15 @@ impl NodeProcess {
         if let Some(seed) = seed {
             self.config.seed = seed;
         }
+        let records = self
+            .offsets_log
+            .read_all()
+            .expect("the offsets log in memory reads back");
         self.node = Some(Node::new(
             self.config.clone(),
             self.disk.clone(),
             &self.raft_log,
-            &self.group_log,
+            &compact(&records),
             now,
         ));
         self.clients.clear();
@@ -151,13 +168,19 @@ impl NodeProcess {
             }
             Message::ClientResponse { .. } => panic!("{} got {}", self.name, message.summary()),
         }
-        self.drain(out);
+        self.drain(now, out);
     }
 
+    /// Time-driven work. The offsets log's cleaner steps here too, at the node's own
+    /// deadlines (it adds none of its own, so runs without compaction keep their traces).
     pub fn tick(&mut self, now: Millis, out: &mut Outbox) {
         if let Some(node) = &mut self.node {
             node.handle_timeout(now);
-            self.drain(out);
+            self.drain(now, out);
+            let settings = LogCleanerSettings::from_config(&self.config.broker);
+            self.offsets_log
+                .tick(now, &settings)
+                .expect("the offsets log in memory cleans");
         }
     }
 
@@ -180,7 +203,7 @@ impl NodeProcess {
             ));
         };
         let result = node.create_topic(now, create, false);
-        self.drain(out);
+        self.drain(now, out);
         result
     }
 
@@ -189,7 +212,7 @@ impl NodeProcess {
     pub fn campaign(&mut self, now: Millis, out: &mut Outbox) {
         if let Some(node) = &mut self.node {
             node.campaign(now);
-            self.drain(out);
+            self.drain(now, out);
         }
     }
 
@@ -201,7 +224,7 @@ impl NodeProcess {
     }
 
     /// Acts on everything the node asked for, in order (see `core::node`'s drain order).
-    fn drain(&mut self, out: &mut Outbox) {
+    fn drain(&mut self, now: Millis, out: &mut Outbox) {
         let me = self.name;
         let Some(node) = &mut self.node else {
             return;
@@ -209,7 +232,10 @@ impl NodeProcess {
         while let Some(output) = node.poll_output() {
             match output {
                 Output::PersistRaft(write) => self.raft_log.apply(write),
-                Output::PersistGroups(records) => self.group_log.extend(records),
+                Output::PersistGroups(records) => self
+                    .offsets_log
+                    .append(&records, now)
+                    .expect("the offsets log in memory appends"),
                 Output::Respond { request, response } => {
                     if let Some((to, correlation_id)) = self.clients.remove(&request) {
                         out.send(

@@ -54,10 +54,12 @@ impl ProducerProcess {
             self.next_send = self.next_send.plus(self.spec.interval_ms);
             let value = format!("{}-{n}", self.spec.name);
             let key = (self.spec.keys > 0).then(|| format!("k{}", n % u64::from(self.spec.keys)));
-            let id = self.producer.send(
+            let every = self.spec.tombstone_every;
+            let tombstone = every > 0 && n % every == every - 1;
+            let id = self.producer.send_record(
                 &self.spec.topic,
                 key.as_deref().map(str::as_bytes),
-                value.as_bytes(),
+                (!tombstone).then_some(value.as_bytes()),
                 now,
             );
             self.values.insert(id, value.clone());
@@ -66,6 +68,7 @@ impl ProducerProcess {
                 value,
                 key,
                 at: now,
+                tombstone,
             });
             stats.sent += 1;
         }

@@ -11,7 +11,7 @@ use crate::assignor::TopicPartition;
 use crate::batch::{decode_records, split_batches};
 use crate::controller::BrokerId;
 
-/// Bytes read per step by [`Simulation::record_keys`]; a read returns at least one batch.
+/// Bytes read per step by [`Simulation::record_cells`]; a read returns at least one batch.
 const KEYS_READ_BYTES: usize = 64 * 1024;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -81,6 +81,15 @@ pub struct PartitionView {
     pub leader_epoch: i32,
     pub replicas: Vec<BrokerId>,
     pub isr: Vec<BrokerId>,
+}
+
+/// One record of a replica's log, for the playground's cells.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RecordCell {
+    pub offset: i64,
+    pub key: Option<String>,
+    /// A null value: on a compacted topic it deletes its key.
+    pub tombstone: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -305,10 +314,27 @@ impl Simulation {
         from: i64,
         to: i64,
     ) -> Vec<(i64, Option<String>)> {
+        self.record_cells(broker, tp, from, to)
+            .into_iter()
+            .map(|cell| (cell.offset, cell.key))
+            .collect()
+    }
+
+    /// The records at offsets `from..to` of broker `broker`'s replica of `tp` as the
+    /// playground draws them: offset, key and whether it is a tombstone. Offsets the replica
+    /// does not hold (below its log start, or removed by the log cleaner) are left out, so a
+    /// compacted log shows gaps.
+    pub fn record_cells(
+        &self,
+        broker: BrokerId,
+        tp: &TopicPartition,
+        from: i64,
+        to: i64,
+    ) -> Vec<RecordCell> {
         let Some(broker) = self.brokers.get(&broker).and_then(|b| b.broker()) else {
             return Vec::new();
         };
-        let mut keys = Vec::new();
+        let mut cells = Vec::new();
         let mut offset = from;
         while offset < to {
             let Some(bytes) = broker.read_log(tp, offset, KEYS_READ_BYTES, to) else {
@@ -324,13 +350,16 @@ impl Simulation {
                 offset = summary.header.next_offset();
                 for record in decode_records(&bytes[range]).unwrap_or_default() {
                     if (from..to).contains(&record.offset) {
-                        let key = record.key.map(|k| String::from_utf8_lossy(&k).into_owned());
-                        keys.push((record.offset, key));
+                        cells.push(RecordCell {
+                            offset: record.offset,
+                            key: record.key.map(|k| String::from_utf8_lossy(&k).into_owned()),
+                            tombstone: record.value.is_none(),
+                        });
                     }
                 }
             }
         }
-        keys
+        cells
     }
 
     /// The high watermark of `tp` at its current leader, if the leader is up.

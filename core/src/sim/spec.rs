@@ -196,6 +196,7 @@ impl ClientSpec {
 
 /// A producer application: `messages` sends to `topic`, one every `interval_ms` from
 /// `start_ms`, keyed over `keys` distinct keys (0: keyless). Each value is unique in the run.
+/// With `tombstone_every` = N > 0, send n is a tombstone (a null value) when n % N = N - 1.
 #[derive(Clone, Debug)]
 pub struct ProducerSpec {
     pub name: String,
@@ -205,6 +206,8 @@ pub struct ProducerSpec {
     pub interval_ms: Millis,
     pub keys: u32,
     pub start_ms: Millis,
+    /// Every this-many-th send is a tombstone; 0 for none.
+    pub tombstone_every: u64,
 }
 
 /// When a consumer application commits.

@@ -125,6 +125,15 @@ pub enum TraceEvent {
     Fault {
         description: String,
     },
+    /// A broker's log cleaner finished a round over `tp`: it read `records_read` records of
+    /// the offsets below `end_offset` and kept `records_kept`.
+    Cleaned {
+        broker: BrokerId,
+        tp: TopicPartition,
+        end_offset: i64,
+        records_read: u64,
+        records_kept: u64,
+    },
     /// A broken engine invariant (also an anomaly).
     Invariant {
         description: String,
@@ -237,6 +246,17 @@ impl std::fmt::Display for TraceEvent {
             } => write!(f, "retry {client} {} attempt={attempt} {error}", tp(p)),
             Polled { client, records } => write!(f, "poll {client} records={records}"),
             Fault { description } => write!(f, "fault {description}"),
+            Cleaned {
+                broker,
+                tp: p,
+                end_offset,
+                records_read,
+                records_kept,
+            } => write!(
+                f,
+                "cleaned broker-{broker} {} below {end_offset}: kept {records_kept} of {records_read} records",
+                tp(p)
+            ),
             Invariant { description } => write!(f, "invariant {description}"),
         }
     }

@@ -51,7 +51,7 @@ impl Entity {
 }
 
 pub fn run(args: ConfigsArgs) -> anyhow::Result<()> {
-    let mut client = super::connect(&args.bootstrap_server, &args.login)?;
+    let mut client = super::connect_to_controller(&args.bootstrap_server, &args.login)?;
     let output = if args.describe {
         describe(&mut client, &args)?
     } else {

@@ -24,13 +24,17 @@ const SOURCE_TOPIC_CONFIG: i8 = 1;
 const REQUEST_TIMEOUT_MS: i32 = 30_000;
 
 pub fn run(args: TopicsArgs) -> anyhow::Result<()> {
-    let mut client = super::connect(&args.bootstrap_server, &args.login)?;
+    let mut client = super::connect_to_controller(&args.bootstrap_server, &args.login)?;
     let output = if args.create {
         create(&mut client, &args)?
     } else if args.list {
         list(&mut client)?
     } else if args.describe {
-        describe(&mut client, args.topic.as_deref())?
+        let only = Only {
+            under_replicated: args.under_replicated_partitions,
+            unavailable: args.unavailable_partitions,
+        };
+        describe(&mut client, args.topic.as_deref(), only)?
     } else {
         delete(&mut client, required_topic(&args)?)?
     };
@@ -88,7 +92,34 @@ pub fn list(client: &mut KafkaClient) -> anyhow::Result<String> {
     Ok(names.into_iter().map(|n| n + "\n").collect())
 }
 
-pub fn describe(client: &mut KafkaClient, topic: Option<&str>) -> anyhow::Result<String> {
+/// `--under-replicated-partitions` and `--unavailable-partitions`: with either, `describe`
+/// prints only the partitions that match either, without the topic lines (as kafka-topics.sh).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Only {
+    pub under_replicated: bool,
+    pub unavailable: bool,
+}
+
+impl Only {
+    fn any(self) -> bool {
+        self.under_replicated || self.unavailable
+    }
+
+    fn keeps(
+        self,
+        p: &kafka_protocol::messages::metadata_response::MetadataResponsePartition,
+    ) -> bool {
+        !self.any()
+            || (self.under_replicated && p.isr_nodes.len() < p.replica_nodes.len())
+            || (self.unavailable && p.leader_id.0 < 0)
+    }
+}
+
+pub fn describe(
+    client: &mut KafkaClient,
+    topic: Option<&str>,
+    only: Only,
+) -> anyhow::Result<String> {
     let mut topics = metadata(client, topic)?;
     topics.sort_by(|a, b| a.name.cmp(&b.name));
     let mut out = String::new();
@@ -103,13 +134,16 @@ pub fn describe(client: &mut KafkaClient, topic: Option<&str>) -> anyhow::Result
             .partitions
             .first()
             .map_or(0, |p| p.replica_nodes.len());
-        out.push_str(&format!(
-            "Topic: {name}\tTopicId: {}\tPartitionCount: {}\tReplicationFactor: {replication_factor}\tConfigs: {}\n",
-            partita_core::controller::TopicId(topic.topic_id.as_u128()),
-            topic.partitions.len(),
-            topic_configs(client, &name)?,
-        ));
+        if !only.any() {
+            out.push_str(&format!(
+                "Topic: {name}\tTopicId: {}\tPartitionCount: {}\tReplicationFactor: {replication_factor}\tConfigs: {}\n",
+                partita_core::controller::TopicId(topic.topic_id.as_u128()),
+                topic.partitions.len(),
+                topic_configs(client, &name)?,
+            ));
+        }
         let mut partitions = topic.partitions;
+        partitions.retain(|p| only.keeps(p));
         partitions.sort_by_key(|p| p.partition_index);
         for p in partitions {
             let ids = |ids: &[kafka_protocol::messages::BrokerId]| {

@@ -105,6 +105,7 @@ mod tests {
                 seed: 1,
                 replica_fetch: Default::default(),
             },
+            peers: None,
         }
     }
 
@@ -150,7 +151,7 @@ mod tests {
         drop(state);
         let state = State::open(config(&dir, 1_000)).unwrap();
         assert_eq!(state.image().topic("orders").unwrap().id, id);
-        assert_eq!(state.quorum_status().leader, Some(1));
+        assert_eq!(state.quorum_status().unwrap().leader, Some(1));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -161,7 +162,7 @@ mod tests {
         for i in 0..40 {
             create(&mut state, &format!("t{i}"));
         }
-        let status = state.quorum_status();
+        let status = state.quorum_status().unwrap();
         assert!(status.snapshot_index > 30, "{status:?}");
         drop(state);
         let (_, writes) = JsonLog::<RaftWrite>::open(&dir.join(DIR), FILE).unwrap();

@@ -6,6 +6,7 @@
 
 mod clock;
 mod metadata_store;
+mod offsets_log;
 mod producer_ids;
 mod state;
 

@@ -51,7 +51,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("__producer_ids")).unwrap();
         std::fs::write(dir.join("__producer_ids/next-block"), "5000").unwrap();
-        let config = EngineConfig {
+        let config = || EngineConfig {
             data_dir: dir.clone(),
             node: NodeConfig {
                 node_id: 1,
@@ -67,12 +67,13 @@ mod tests {
                 seed: 1,
                 replica_fetch: Default::default(),
             },
+            peers: None,
         };
-        let state = State::open(config.clone()).unwrap();
+        let state = State::open(config()).unwrap();
         assert_eq!(state.image().next_producer_id(), 5000);
         assert!(!dir.join("__producer_ids").exists());
         drop(state);
-        let state = State::open(config).unwrap();
+        let state = State::open(config()).unwrap();
         assert_eq!(state.image().next_producer_id(), 5000);
         std::fs::remove_dir_all(dir).unwrap();
     }

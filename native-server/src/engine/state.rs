@@ -1,57 +1,65 @@
 //! What the engine thread owns: the core's [`Node`] (a single combined node: broker,
-//! controller and group coordinator) and what drives it: the files its records go to, the
-//! answers still owed to connections, and the wall clock.
+//! controller and group coordinator; or one node of a cluster) and what drives it: the files
+//! its records go to, the answers still owed to connections, the queues to its peers, and the
+//! wall clock.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use partita_core::Millis;
-use partita_core::broker::Broker;
+use partita_core::broker::{Broker, LogCleanerSettings};
 use partita_core::client::{Request, Response};
 use partita_core::config::BrokerConfig;
 use partita_core::controller::{BrokerId, Controller, MetadataImage, MetadataRecord};
-use partita_core::group::{Coordinator, GroupRecord};
+use partita_core::group::{Coordinator, OffsetsLog};
 use partita_core::node::quorum::QuorumStatus;
 use partita_core::node::{Event, Node, NodeConfig, Output, RequestRef};
 use tokio::sync::oneshot;
 
 use super::metadata_store::MetadataStore;
-use crate::storage::{FileStorageFactory, JsonLog};
+use crate::peer::PeerRouter;
+use crate::storage::{FileStorage, FileStorageFactory};
 
 pub use partita_core::node::Refusal;
 
-/// Where the node keeps its files, and the node's own config.
-#[derive(Clone, Debug)]
+/// Where the node keeps its files, the node's own config, and its peers (none for a single
+/// combined node).
 pub struct EngineConfig {
     pub data_dir: PathBuf,
     pub node: NodeConfig,
+    pub peers: Option<PeerRouter>,
 }
 
 pub struct State {
     pub node: Node<FileStorageFactory>,
     data_dir: PathBuf,
+    /// The controller quorum's Raft log (`__cluster_metadata/raft.jsonl`).
     metadata_store: MetadataStore,
-    group_log: JsonLog<GroupRecord>,
+    /// The group coordinator's records, compacted by the log cleaner (`offsets_log`).
+    offsets_log: OffsetsLog<FileStorage>,
     replies: HashMap<RequestRef, oneshot::Sender<Response>>,
     next_ref: u64,
+    peers: Option<PeerRouter>,
 }
 
 impl State {
-    /// Recovers the metadata (the controller quorum's Raft log), the group records
-    /// (compacting their file) and every hosted partition, and registers the broker with its
-    /// own controller.
+    /// Recovers the metadata (the controller quorum's Raft log), the group records (the
+    /// compacted offsets log, migrating an older `groups.jsonl`) and every hosted partition,
+    /// and registers the broker with its controller: at once when that is its own, else with
+    /// the first heartbeats that reach the active controller.
     pub fn open(config: EngineConfig) -> anyhow::Result<State> {
         let (metadata_store, raft_log) =
             MetadataStore::open(&config.data_dir, config.node.node_id)?;
-        let (mut group_log, group_records) =
-            JsonLog::open(&config.data_dir.join("__consumer_offsets"), "groups.jsonl")?;
-        let live = partita_core::group::compact(&group_records);
-        group_log.rewrite(&live)?;
+        let now = super::now();
+        let (offsets_log, live) = super::offsets_log::open(
+            &config.data_dir,
+            config.node.broker.offsets_topic_segment_bytes,
+            now,
+        )?;
         tracing::info!(
             "replaying the group coordinator: {} live records",
             live.len()
         );
-        let now = super::now();
         let node = Node::new(
             config.node,
             FileStorageFactory::new(&config.data_dir),
@@ -63,13 +71,15 @@ impl State {
             node,
             data_dir: config.data_dir.clone(),
             metadata_store,
-            group_log,
+            offsets_log,
             replies: HashMap::new(),
             next_ref: 0,
+            peers: config.peers,
         };
         // Registration and the first heartbeat go to the node's own controller at once.
         state.tick(now);
-        if state.node.broker_epoch().is_none() {
+        let own_controller = state.node.controller().is_some();
+        if own_controller && state.node.broker_epoch().is_none() {
             anyhow::bail!("the broker could not register with its controller");
         }
         let migrated = super::producer_ids::migrate(&config.data_dir, &mut state.node, now)?;
@@ -102,13 +112,14 @@ impl State {
         self.node.broker().expect("a combined node")
     }
 
-    /// The controller quorum (this node, its only voter).
-    pub fn quorum_status(&self) -> QuorumStatus {
-        self.node.quorum_status().expect("a combined node")
+    /// The controller quorum as this node sees it: `None` on a node that is not a voter.
+    pub fn quorum_status(&self) -> Option<QuorumStatus> {
+        self.node.quorum_status()
     }
 
-    pub fn controller(&self) -> &Controller {
-        self.node.controller().expect("a combined node")
+    /// The controller role: `None` on a node of a cluster that is not the active controller.
+    pub fn controller(&self) -> Option<&Controller> {
+        self.node.controller()
     }
 
     pub fn coordinator(&self) -> &Coordinator {
@@ -124,6 +135,11 @@ impl State {
         self.node.control(super::now(), validate_only, command)
     }
 
+    /// A message from node `from`, off the peer listener.
+    pub fn on_peer(&mut self, from: BrokerId, message: partita_core::node::PeerMessage) {
+        self.node.handle_peer(super::now(), from, message);
+    }
+
     /// Hands a client request to the node; the answer goes to `reply` when the node gives
     /// it (never for a produce with acks=0).
     pub fn submit(&mut self, request: Request, reply: Option<oneshot::Sender<Response>>) {
@@ -136,12 +152,37 @@ impl State {
     }
 
     pub fn next_deadline(&self) -> Option<Millis> {
-        self.node.poll_timeout()
+        let offsets_log = self.offsets_log.next_deadline(&self.cleaner_settings());
+        [self.node.poll_timeout(), offsets_log]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The broker's `log.cleaner.*` settings, which the offsets log's cleaning follows too.
+    fn cleaner_settings(&self) -> LogCleanerSettings {
+        LogCleanerSettings::from_config(&self.node.config().broker)
+    }
+
+    /// The group coordinator's compacted log.
+    pub fn offsets_log(&self) -> &OffsetsLog<FileStorage> {
+        &self.offsets_log
     }
 
     /// After each round of commands: time-driven work, then the outputs.
     pub fn tick(&mut self, now: Millis) {
         self.node.handle_timeout(now);
+        let settings = self.cleaner_settings();
+        match self.offsets_log.tick(now, &settings) {
+            Ok(Some(stats)) => tracing::info!(
+                "compacted the offsets log below offset {}: kept {} of {} records",
+                stats.end_offset,
+                stats.records_kept,
+                stats.records_read
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::error!("cleaning the offsets log: {e}"),
+        }
         self.drain();
     }
 
@@ -159,7 +200,7 @@ impl State {
                     }
                 }
                 Output::PersistGroups(records) => {
-                    if let Err(e) = self.group_log.append(&records) {
+                    if let Err(e) = self.offsets_log.append(&records, super::now()) {
                         tracing::error!("cannot write group records: {e:#}");
                         written = false;
                     }
@@ -171,9 +212,10 @@ impl State {
                         let _ = reply.send(response);
                     }
                 }
-                Output::Send { to, message } => {
-                    tracing::warn!("no peer {to} to send {} to", message.summary())
-                }
+                Output::Send { to, message } => match &self.peers {
+                    Some(peers) => peers.send(to, message),
+                    None => tracing::warn!("no peer {to} to send {} to", message.summary()),
+                },
                 Output::Event(event) => log_event(event),
             }
         }
@@ -184,6 +226,9 @@ impl State {
     pub fn shut_down(&mut self) {
         if let Err(e) = self.node.shut_down() {
             tracing::error!("final sync failed: {e}");
+        }
+        if let Err(e) = self.offsets_log.flush() {
+            tracing::error!("final sync of the offsets log failed: {e}");
         }
         tracing::info!("engine stopped; every log is synced");
     }

@@ -38,7 +38,8 @@ pub async fn cluster(State(node): State<Arc<Node>>) -> ApiResult {
                 .brokers()
                 .map(|b| json!({"id": b.broker_id, "host": b.host, "port": b.port, "fenced": b.fenced}))
                 .collect();
-            json!({"cluster_id": cluster_id, "controller_id": state.node_id(), "brokers": brokers})
+            let controller_id = state.node.config().controller_id;
+            json!({"cluster_id": cluster_id, "node_id": state.node_id(), "controller_id": controller_id, "brokers": brokers})
         })
         .await
         .map_err(unavailable)?;

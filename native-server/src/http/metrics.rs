@@ -46,6 +46,13 @@ pub struct Metrics {
     messages_out: Family<TopicLabel, Counter>,
     /// Refreshed from the group coordinator at every scrape.
     consumergroup_lag: Family<LagLabels, Gauge>,
+    /// Refreshed from the metadata at every scrape (issue 14), under the names of Kafka's
+    /// JMX exporter rules: partitions this broker leads with an ISR smaller than their
+    /// replicas; partitions without a leader and whether this node is the active controller
+    /// (on the controller only, as Kafka's KafkaController MBean).
+    under_replicated: Gauge,
+    offline: Gauge,
+    active_controller: Gauge,
 }
 
 impl Default for Metrics {
@@ -104,8 +111,29 @@ impl Metrics {
             "High watermark minus committed offset, per group, topic and partition",
             consumergroup_lag.clone(),
         );
+        let under_replicated = Gauge::default();
+        registry.register(
+            "kafka_server_replicamanager_underreplicatedpartitions",
+            "Partitions this broker leads whose ISR is smaller than their replicas",
+            under_replicated.clone(),
+        );
+        let offline = Gauge::default();
+        registry.register(
+            "kafka_controller_kafkacontroller_offlinepartitionscount",
+            "Partitions without a live leader (on the active controller)",
+            offline.clone(),
+        );
+        let active_controller = Gauge::default();
+        registry.register(
+            "kafka_controller_kafkacontroller_activecontrollercount",
+            "1 on the active controller, else 0",
+            active_controller.clone(),
+        );
         Metrics {
             registry,
+            under_replicated,
+            offline,
+            active_controller,
             connections,
             request_seconds,
             bytes_in,
@@ -158,6 +186,27 @@ impl Metrics {
 }
 
 pub async fn render(State(node): State<Arc<Node>>) -> Response {
+    let counts = node
+        .engine
+        .call(|state| {
+            let me = state.node_id();
+            let image = state.image();
+            let partitions = || image.topics().flat_map(|t| t.partitions.iter());
+            let under = partitions()
+                .filter(|p| p.leader == me && p.isr.len() < p.replicas.len())
+                .count();
+            let controller = state.controller().is_some();
+            let offline = partitions()
+                .filter(|p| controller && !image.is_live(p.leader))
+                .count();
+            (under, offline, controller)
+        })
+        .await;
+    if let Ok((under, offline, controller)) = counts {
+        node.metrics.under_replicated.set(under as i64);
+        node.metrics.offline.set(offline as i64);
+        node.metrics.active_controller.set(i64::from(controller));
+    }
     if let Ok(rows) = node.engine.call(|state| state.node.group_lag()).await {
         node.metrics.consumergroup_lag.clear();
         for row in rows {

@@ -8,11 +8,11 @@ use std::time::Instant;
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
 use kafka_protocol::protocol::{Decodable, Encodable};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, watch};
 
-use super::frame::{FrameError, frame, read_body, read_length};
+use super::frame::{FrameError, frame, read_length, read_rest};
 use super::node::Node;
 use super::sasl::Session;
 use super::{ClientInfo, api_versions, capture, dispatch, guard, versions};
@@ -109,8 +109,9 @@ enum ReadError {
 }
 
 /// Reads the next request frame within `connections.max.idle.ms`, bounded by
-/// `socket.request.max.bytes` (`sasl.server.max.receive.size` before a login), holding its
-/// bytes of `queued.max.request.bytes` until the returned permit is dropped (once answered).
+/// `socket.request.max.bytes` (`sasl.server.max.receive.size` before a login; 1 MiB for the
+/// small APIs, `Limits::request_max_bytes`, judged from the frame's first four bytes), holding
+/// its bytes of `queued.max.request.bytes` until the returned permit is dropped (once answered).
 async fn next_request(
     socket: &mut TcpStream,
     node: &Node,
@@ -133,8 +134,23 @@ async fn next_request(
     let Some(length) = length else {
         return Ok(None);
     };
+    // The API key and version, unless the frame is a bare SASL token (after a v0 handshake).
+    let mut start = [0u8; 4];
+    let start: &[u8] = if length >= start.len() && !session.awaits_raw_token() {
+        tokio::time::timeout(idle, socket.read_exact(&mut start))
+            .await
+            .map_err(timed_out)?
+            .map_err(FrameError::from)?;
+        let (max, limit) = limits.request_max_bytes(i16::from_be_bytes([start[0], start[1]]));
+        if session.logged_in() && length > max {
+            return Err(FrameError::TooLarge { length, limit, max }.into());
+        }
+        &start
+    } else {
+        &[]
+    };
     let permit = node.request_memory.acquire(length).await;
-    let body = tokio::time::timeout(idle, read_body(socket, length))
+    let body = tokio::time::timeout(idle, read_rest(socket, start, length))
         .await
         .map_err(timed_out)??;
     Ok(Some((body, permit)))

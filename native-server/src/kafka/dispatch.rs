@@ -42,7 +42,9 @@ pub async fn handle(
             Res::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(r, node).await?)
         }
         Req::InitProducerId(r) => Res::InitProducerId(init_producer_id::handle(r, node).await?),
-        Req::FindCoordinator(r) => Res::FindCoordinator(find_coordinator::handle(r, version, node)),
+        Req::FindCoordinator(r) => {
+            Res::FindCoordinator(find_coordinator::handle(r, version, node).await?)
+        }
         Req::JoinGroup(r) => Res::JoinGroup(join_group::handle(r, version, client, node).await?),
         Req::SyncGroup(r) => Res::SyncGroup(sync_group::handle(r, version, node).await?),
         Req::Heartbeat(r) => Res::Heartbeat(heartbeat::handle(r, node).await?),

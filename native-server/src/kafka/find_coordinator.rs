@@ -1,5 +1,7 @@
-//! FindCoordinator: this broker coordinates every group (it is the only one that hosts the
-//! group log). Transactions are not supported, so transaction coordinators are not found.
+//! FindCoordinator: one node coordinates every group: this one when it is alone, else the
+//! cluster's active controller (until `__consumer_offsets` is a replicated, partitioned topic,
+//! issue 14, so that every client of a group reaches the same coordinator). Transactions are
+//! not supported, so transaction coordinators are not found.
 
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
@@ -11,13 +13,28 @@ use super::node::Node;
 
 const GROUP_KEY_TYPE: i8 = 0;
 
-pub fn handle(
+pub async fn handle(
     request: FindCoordinatorRequest,
     version: i16,
     node: &Node,
-) -> FindCoordinatorResponse {
-    let host = str_bytes(node.advertised.ip().to_string());
-    let port = i32::from(node.advertised.port());
+) -> anyhow::Result<FindCoordinatorResponse> {
+    let own = (
+        node.node_id,
+        node.advertised.ip().to_string(),
+        node.advertised.port(),
+    );
+    let (coordinator, host, port) = node
+        .engine
+        .call(move |state| {
+            let controller = state.node.config().controller_id;
+            match state.image().broker(controller) {
+                Some(b) if controller != own.0 => (controller, b.host.clone(), b.port),
+                _ => own,
+            }
+        })
+        .await?;
+    let host = str_bytes(host);
+    let port = i32::from(port);
     let error = if request.key_type == GROUP_KEY_TYPE {
         ErrorCode::NONE
     } else {
@@ -34,7 +51,7 @@ pub fn handle(
                     .with_error_code(error.code());
                 if error == ErrorCode::NONE {
                     found
-                        .with_node_id(BrokerId(node.node_id))
+                        .with_node_id(BrokerId(coordinator))
                         .with_host(host.clone())
                         .with_port(port)
                 } else {
@@ -45,7 +62,7 @@ pub fn handle(
                 }
             })
             .collect();
-        return FindCoordinatorResponse::default().with_coordinators(coordinators);
+        return Ok(FindCoordinatorResponse::default().with_coordinators(coordinators));
     }
     let response = FindCoordinatorResponse::default().with_error_code(error.code());
     let response = if version >= 1 {
@@ -53,12 +70,12 @@ pub fn handle(
     } else {
         response
     };
-    if error == ErrorCode::NONE {
+    Ok(if error == ErrorCode::NONE {
         response
-            .with_node_id(BrokerId(node.node_id))
+            .with_node_id(BrokerId(coordinator))
             .with_host(host)
             .with_port(port)
     } else {
         response.with_node_id(BrokerId(-1)).with_port(-1)
-    }
+    })
 }

@@ -57,8 +57,19 @@ pub async fn read_body<R: AsyncRead + Unpin>(
     reader: &mut R,
     length: usize,
 ) -> Result<Bytes, FrameError> {
+    read_rest(reader, &[], length).await
+}
+
+/// Reads the rest of a frame of `length` bytes whose first bytes, `start`, were read already
+/// (a request's API key and version, to pick its size bound).
+pub async fn read_rest<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    start: &[u8],
+    length: usize,
+) -> Result<Bytes, FrameError> {
     let mut body = BytesMut::zeroed(length);
-    reader.read_exact(&mut body).await?;
+    body[..start.len()].copy_from_slice(start);
+    reader.read_exact(&mut body[start.len()..]).await?;
     Ok(body.freeze())
 }
 

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use kafka_protocol::messages::ApiKey;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The socket-level limits, with Kafka's names and defaults except where noted.
@@ -48,7 +49,39 @@ impl Default for Limits {
     }
 }
 
+/// The largest request frame of an API whose requests carry only a few names and ids, checked
+/// from the frame's first four bytes before its body is read or memory is taken for it. Kafka
+/// bounds every request by `socket.request.max.bytes` alone; these requests never come near
+/// 1 MiB (a FindCoordinator v4 naming ten thousand 50-byte groups is 0.5 MiB), so a client
+/// cannot make the broker hold 100 MiB for an ApiVersions.
+pub const SMALL_REQUEST_MAX_BYTES: usize = 1024 * 1024;
+
+/// The APIs bounded by [`SMALL_REQUEST_MAX_BYTES`].
+pub const SMALL_REQUEST_APIS: [ApiKey; 9] = [
+    ApiKey::ApiVersions,
+    ApiKey::SaslHandshake,
+    ApiKey::Heartbeat,
+    ApiKey::FindCoordinator,
+    ApiKey::LeaveGroup,
+    ApiKey::ListGroups,
+    ApiKey::InitProducerId,
+    ApiKey::DescribeCluster,
+    ApiKey::SaslAuthenticate,
+];
+
 impl Limits {
+    /// The largest frame a logged-in client may send for a request of `api_key`, and the name
+    /// of that bound for the refusal's log line: [`SMALL_REQUEST_MAX_BYTES`] for the
+    /// [`SMALL_REQUEST_APIS`], else `socket.request.max.bytes`.
+    pub fn request_max_bytes(&self, api_key: i16) -> (usize, &'static str) {
+        let small = ApiKey::try_from(api_key).is_ok_and(|api| SMALL_REQUEST_APIS.contains(&api));
+        if small && SMALL_REQUEST_MAX_BYTES < self.socket_request_max_bytes {
+            (SMALL_REQUEST_MAX_BYTES, "the 1 MiB bound of small requests")
+        } else {
+            (self.socket_request_max_bytes, "socket.request.max.bytes")
+        }
+    }
+
     /// The config names this struct owns.
     pub const NAMES: [&'static str; 5] = [
         "socket.request.max.bytes",
@@ -176,6 +209,31 @@ mod tests {
         assert_eq!(limits.connections_max_idle_ms, 1234);
         limits.set("queued.max.request.bytes", "-1").unwrap();
         assert_eq!(limits.queued_max_request_bytes, usize::MAX);
+    }
+
+    #[test]
+    fn small_requests_have_a_smaller_bound_than_produce() {
+        let limits = Limits::default();
+        let small = (SMALL_REQUEST_MAX_BYTES, "the 1 MiB bound of small requests");
+        assert_eq!(limits.request_max_bytes(ApiKey::ApiVersions as i16), small);
+        assert_eq!(limits.request_max_bytes(ApiKey::Heartbeat as i16), small);
+        let socket = (100 * 1024 * 1024, "socket.request.max.bytes");
+        assert_eq!(limits.request_max_bytes(ApiKey::Produce as i16), socket);
+        assert_eq!(limits.request_max_bytes(ApiKey::SyncGroup as i16), socket);
+        assert_eq!(
+            limits.request_max_bytes(-7),
+            socket,
+            "unknown APIs: the guard refuses them"
+        );
+        let tight = Limits {
+            socket_request_max_bytes: 1000,
+            ..Limits::default()
+        };
+        assert_eq!(
+            tight.request_max_bytes(ApiKey::ApiVersions as i16),
+            (1000, "socket.request.max.bytes"),
+            "never above the socket bound"
+        );
     }
 
     #[test]

@@ -48,10 +48,10 @@ pub async fn handle(
                 names.as_deref(),
                 client_allows_creation,
             );
-            (wanted, answer, state.node_id())
+            (wanted, answer)
         })
         .await?;
-    let (wanted, answer, node_id) = answer;
+    let (wanted, answer) = answer;
     // Topics asked by an id nobody knows keep their place in the answer, with the error.
     let mut found = answer.topics.into_iter();
     let topics = match wanted {
@@ -67,7 +67,11 @@ pub async fn handle(
     let mut response = MetadataResponse::default()
         .with_brokers(live_brokers(&answer.brokers))
         .with_cluster_id((version >= 2).then(|| str_bytes(cluster_id)))
-        .with_controller_id(BrokerId(if version >= 1 { node_id } else { -1 }))
+        .with_controller_id(BrokerId(if version >= 1 {
+            answer.controller_id
+        } else {
+            -1
+        }))
         .with_topics(topics);
     if let Some(operations) = topic_operations {
         for topic in &mut response.topics {

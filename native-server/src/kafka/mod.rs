@@ -7,7 +7,7 @@ mod alter_configs;
 mod api_versions;
 mod capture;
 mod connection;
-mod convert;
+pub(crate) mod convert;
 mod create_partitions;
 mod create_topics;
 mod delete_groups;

@@ -1,6 +1,8 @@
 //! Each partition: its replicas as strips of offset cells (leader first), each cell coloured by
 //! its record's key (`key_colours`); the log start, the high watermark and the log end offset; each group's
-//! committed offset; and who is in the ISR.
+//! committed offset; and who is in the ISR. On a compacted topic, tombstones are crossed cells
+//! and the offsets the log cleaner removed show as gap marks (what a consumer reading from the
+//! start skips).
 
 use std::collections::BTreeSet;
 
@@ -12,7 +14,20 @@ use super::ModelProps;
 use crate::key_colours::{KeyColours, NO_KEY};
 
 /// Cells drawn per replica; a longer log shows its tail.
-const CELLS_MAX: i64 = 40;
+const CELLS_MAX: usize = 40;
+/// How many offsets back from the log end are read when the last `CELLS_MAX` offsets hold
+/// fewer records (a compacted log, with gaps), so that its strip still fills.
+const OFFSETS_READ_MAX: i64 = 16 * CELLS_MAX as i64;
+
+/// The mark for offsets `from..to` that no record holds any more.
+fn gap(from: i64, to: i64) -> Html {
+    let count = to - from;
+    let title = format!(
+        "offsets {from}–{} removed by the log cleaner: a consumer reading from the start jumps over {count}",
+        to - 1
+    );
+    html! { <span class="cell gap" data-testid="offset-gap" {title}>{ format!("+{count}") }</span> }
+}
 
 /// One replica's log as cells; the keys drawn are added to `keys_seen` for the legend.
 fn strip(
@@ -24,26 +39,51 @@ fn strip(
     keys_seen: &mut BTreeSet<Option<String>>,
 ) -> Html {
     let end = replica.log_end_offset;
-    let first = replica.log_start_offset.max(end - CELLS_MAX);
-    let keys = sim.record_keys(broker, &replica.tp, first, end);
+    let mut read_from = replica.log_start_offset.max(end - CELLS_MAX as i64);
+    let mut cells = sim.record_cells(broker, &replica.tp, read_from, end);
+    if cells.len() < CELLS_MAX && read_from > replica.log_start_offset {
+        read_from = replica.log_start_offset.max(end - OFFSETS_READ_MAX);
+        cells = sim.record_cells(broker, &replica.tp, read_from, end);
+    }
+    let hidden = cells.len().saturating_sub(CELLS_MAX);
+    cells.drain(..hidden);
+    let more = hidden > 0 || read_from > replica.log_start_offset;
+    // Where the strip starts: the log start when all of it is drawn, else the first cell.
+    let mut expected = if more {
+        cells.first().map_or(end, |c| c.offset)
+    } else {
+        replica.log_start_offset
+    };
     html! {
         <div class="strip">
-            if first > replica.log_start_offset { <span class="cell more">{ "…" }</span> }
-            { for keys.into_iter().map(|(offset, key)| {
-                let class = if offset < replica.high_watermark { "cell committed" } else { "cell uncommitted" };
+            if more { <span class="cell more">{ "…" }</span> }
+            { for cells.into_iter().map(|cell| {
+                let offset = cell.offset;
+                let key = cell.key;
+                let before = (offset > expected).then(|| gap(expected, offset));
+                expected = offset + 1;
+                let class = classes!(
+                    "cell",
+                    if offset < replica.high_watermark { "committed" } else { "uncommitted" },
+                    cell.tombstone.then_some("tombstone")
+                );
                 let marks: Vec<&str> = committed.iter().filter(|(_, o)| *o == offset).map(|(g, _)| g.as_str()).collect();
                 let title = format!(
-                    "offset {offset}, {}{}{}",
+                    "offset {offset}, {}{}{}{}",
                     key.as_deref().map_or("no key".to_string(), |k| format!("key {k}")),
+                    if cell.tombstone { ", tombstone (null value)" } else { "" },
                     if offset < replica.high_watermark { "" } else { ", above the high watermark" },
                     if marks.is_empty() { String::new() } else { format!(", next for {}", marks.join(", ")) }
                 );
                 let style = format!("background: {}", colours.colour(key.as_deref()));
                 keys_seen.insert(key);
                 html! {
-                    <span {class} {style} {title}>
-                        if !marks.is_empty() { <span class="commit-mark">{ "▼" }</span> }
-                    </span>
+                    <>
+                        { for before }
+                        <span {class} {style} {title}>
+                            if !marks.is_empty() { <span class="commit-mark">{ "▼" }</span> }
+                        </span>
+                    </>
                 }
             }) }
             <span class="offsets">{ format!("start {} · hw {} · end {}", replica.log_start_offset, replica.high_watermark, end) }</span>
@@ -62,6 +102,8 @@ fn legend(colours: &KeyColours, keys: &BTreeSet<Option<String>>) -> Html {
             }) }
             <span class="legend-item"><span class="cell uncommitted" style={format!("background: {NO_KEY}")}></span>{ "above the high watermark" }</span>
             <span class="legend-item">{ "▼ a group's committed offset" }</span>
+            <span class="legend-item"><span class="cell tombstone" style={format!("background: {NO_KEY}")}></span>{ "tombstone" }</span>
+            <span class="legend-item"><span class="cell gap">{ "+n" }</span>{ "offsets compacted away" }</span>
         </p>
     }
 }

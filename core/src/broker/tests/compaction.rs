@@ -166,3 +166,41 @@ fn topic_and_broker_configs_reach_the_log_and_the_cleaner() {
     );
     assert_eq!(defaults.cleaner, LogCleanerSettings::default());
 }
+
+#[test]
+fn a_broker_ticked_before_hosting_partitions_uses_the_configured_backoff() {
+    // Before any partition is hosted the cleaner knows only Kafka's defaults (a 15 s
+    // backoff); the compacted partition hosted afterwards is looked at after its broker's
+    // own log.cleaner.backoff.ms (1 s here), not 15 s later.
+    let tp = TopicPartition::new("state", 0);
+    let mut broker = Broker::new(
+        crate::broker::BrokerSettings {
+            node_id: 1,
+            durable: false,
+        },
+        MemoryStorageFactory,
+    );
+    broker.tick(Millis(0)).unwrap();
+    let state = crate::controller::PartitionState {
+        replicas: vec![1],
+        isr: vec![1],
+        leader: 1,
+        leader_epoch: 0,
+        partition_epoch: 0,
+    };
+    broker
+        .apply_partition(&tp, &state, settings(true), Millis(0))
+        .unwrap();
+    for i in 0..30 {
+        produce(&mut broker, &tp, "k", &format!("v{i}"));
+    }
+    assert!(broker.next_deadline().is_some_and(|d| d <= Millis(1_000)));
+    let mut now = Millis(1_000);
+    broker.tick(now).unwrap();
+    while broker.cleaning().is_some() {
+        now = now.plus(Millis(1));
+        broker.tick(now).unwrap();
+    }
+    assert!(broker.last_cleaning().is_some());
+    assert!(now < Millis(15_000));
+}

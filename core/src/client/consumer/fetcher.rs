@@ -229,9 +229,15 @@ impl Consumer {
             }
             match p.error {
                 ErrorCode::NONE => {
-                    let records = records_from(&p.tp, &p.records, *fetch_offset);
+                    let (records, next_offset) = records_from(&p.tp, &p.records, *fetch_offset);
                     if !records.is_empty() {
                         self.buffers.insert(p.tp.clone(), records);
+                    } else if next_offset > *fetch_offset {
+                        // Batches without a record at or past the position (emptied by the
+                        // log cleaner, kept as a header for the producer state): skip them,
+                        // as Kafka's fetcher moves to the batch's next offset.
+                        self.positions
+                            .insert(p.tp.clone(), Position::Known(next_offset));
                     }
                 }
                 ErrorCode::OFFSET_OUT_OF_RANGE => self.reset_position(p.tp.clone()),
@@ -256,7 +262,7 @@ impl Consumer {
                     break;
                 };
                 self.positions
-                    .insert(tp.clone(), Position::Known(record.offset + 1));
+                    .insert(tp.clone(), Position::Known(record.offset.saturating_add(1)));
                 out.push(record);
             }
             if out.len() >= self.config.max_poll_records {
@@ -268,16 +274,23 @@ impl Consumer {
 }
 
 /// The records of fetched batches from `fetch_offset` on (the first batch may start before
-/// it). Batches that fail to parse end the list: what came before them is still good.
-fn records_from(tp: &TopicPartition, bytes: &[u8], fetch_offset: i64) -> VecDeque<ConsumerRecord> {
+/// it), and the offset after the last batch read (`fetch_offset` when none was). Batches that
+/// fail to parse end the list: what came before them is still good.
+fn records_from(
+    tp: &TopicPartition,
+    bytes: &[u8],
+    fetch_offset: i64,
+) -> (VecDeque<ConsumerRecord>, i64) {
     let mut out = VecDeque::new();
+    let mut next_offset = fetch_offset;
     let Ok(batches) = split_batches(bytes) else {
-        return out;
+        return (out, next_offset);
     };
-    for (range, _) in batches {
+    for (range, summary) in batches {
         let Ok(records) = decode_records(&bytes[range]) else {
             break;
         };
+        next_offset = next_offset.max(summary.header.next_offset());
         for r in records.into_iter().filter(|r| r.offset >= fetch_offset) {
             out.push_back(ConsumerRecord {
                 tp: tp.clone(),
@@ -287,5 +300,5 @@ fn records_from(tp: &TopicPartition, bytes: &[u8], fetch_offset: i64) -> VecDequ
             });
         }
     }
-    out
+    (out, next_offset)
 }

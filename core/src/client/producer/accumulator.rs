@@ -15,7 +15,8 @@ use super::SendId;
 pub struct PendingRecord {
     pub id: SendId,
     pub key: Option<Vec<u8>>,
-    pub value: Vec<u8>,
+    /// `None`: a tombstone (a null value), which deletes the key on a compacted topic.
+    pub value: Option<Vec<u8>>,
     pub timestamp: i64,
     /// When `send` was called: `delivery.timeout.ms` counts from here.
     pub enqueued: Millis,
@@ -78,7 +79,7 @@ impl Batch {
             builder.push(
                 record.timestamp,
                 record.key.as_deref(),
-                Some(&record.value),
+                record.value.as_deref(),
                 &[],
             );
         }
@@ -118,7 +119,7 @@ impl Accumulator {
                 let extra = batch.builder.record_size_bytes(
                     record.timestamp,
                     record.key.as_deref(),
-                    Some(&record.value),
+                    record.value.as_deref(),
                     &[],
                 );
                 batch.sealed || batch.size_bytes() + extra > batch_size_bytes
@@ -136,7 +137,7 @@ impl Accumulator {
         batch.builder.push(
             record.timestamp,
             record.key.as_deref(),
-            Some(&record.value),
+            record.value.as_deref(),
             &[],
         );
         batch.records.push(record);

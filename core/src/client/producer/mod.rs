@@ -134,12 +134,24 @@ impl Producer {
 
     /// Queues a record for `topic`; its delivery report comes later as a [`ProducerEvent`].
     pub fn send(&mut self, topic: &str, key: Option<&[u8]>, value: &[u8], now: Millis) -> SendId {
+        self.send_record(topic, key, Some(value), now)
+    }
+
+    /// [`Producer::send`] with a value that may be null: `None` sends a tombstone, which
+    /// deletes `key` from a compacted topic (Kafka's `ProducerRecord` with a null value).
+    pub fn send_record(
+        &mut self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        now: Millis,
+    ) -> SendId {
         self.next_send_id += 1;
         let id = self.next_send_id;
         let record = PendingRecord {
             id,
             key: key.map(<[u8]>::to_vec),
-            value: value.to_vec(),
+            value: value.map(<[u8]>::to_vec),
             timestamp: now.0 as i64,
             enqueued: now,
         };

@@ -139,7 +139,7 @@ impl Producer {
             let offset = if base_offset < 0 {
                 -1
             } else {
-                base_offset + i as i64
+                base_offset.saturating_add(i as i64)
             };
             self.events.push_back(ProducerEvent::Delivered {
                 id: record.id,

@@ -46,7 +46,9 @@ pub(super) fn judge(batch: &[u8], keep_header: bool, judge: &Judge) -> Result<Ke
     let mut kept = Vec::with_capacity(records.len());
     let mut kept_tombstone = false;
     for record in &records {
-        let offset = header.base_offset + i64::from(record.offset_delta);
+        let offset = header
+            .base_offset
+            .saturating_add(i64::from(record.offset_delta));
         let keep = if offset > judge.map.latest_offset() {
             // Not mapped in this round: nothing newer is known.
             true

@@ -54,6 +54,7 @@ pub fn producer(
         interval_ms: Millis(interval_ms),
         keys,
         start_ms: Millis(100),
+        tombstone_every: 0,
     }
 }
 

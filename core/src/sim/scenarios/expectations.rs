@@ -67,6 +67,16 @@ pub fn holds_in_every_seed(summary: &Summary) -> bool {
                 && field(s, "topics") == 2
                 && field(s, "created_after_failover") == 1
         }
+        "compaction" => {
+            clean(s)
+                && s.acknowledged == 316
+                && field(s, "distinct_keys") == 8
+                && field(s, "keys_deleted") >= 1
+                && field(s, "records_left") < field(s, "records_produced") / 2
+                && field(s, "tombstones_removed") > 0
+                && field(s, "consumer_offset_gaps") > 1
+                && field(s, "consumer_polled") >= field(s, "records_left")
+        }
         other => panic!("no expectation written for scenario {other}"),
     }
 }

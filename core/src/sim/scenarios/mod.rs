@@ -16,8 +16,10 @@
 //! | `idempotence-off`, `idempotence-on` | produce responses are lost and the producer retries | `duplicates` > 0; `duplicates` = 0 |
 //! | `lag` | a slow consumer, then more members join | `lag_max` > 0, `lag_final` = 0 |
 //! | `controller-failover` | 3 controllers; the active one crashes, a topic is created after, it returns | a new active controller, `voters_in_sync` = 3, `records_final` ≥ `records_before_crash`, `created_after_failover` = 1, no anomalies |
+//! | `compaction` | six keys overwritten 300 times with tombstones on a compacted topic with small segments; a late consumer | no anomalies, `records_left` well below `records_produced`, `tombstones_removed` > 0, `consumer_offset_gaps` > 0 |
 
 mod common;
+mod compaction;
 mod delivery;
 mod durability;
 pub mod expectations;
@@ -72,6 +74,7 @@ pub const SCENARIOS: &[Scenario] = &[
     idempotence::IDEMPOTENCE_ON,
     lag::LAG,
     quorum::CONTROLLER_FAILOVER,
+    compaction::COMPACTION,
 ];
 
 /// The names of every scenario.

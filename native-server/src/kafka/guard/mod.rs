@@ -66,6 +66,11 @@ pub enum Problem {
     BadVarint,
     #[error("tagged field {tag} declares {size} bytes but its value takes {used}")]
     TaggedSizeMismatch { tag: u32, size: usize, used: usize },
+    /// A tag Java's `int` cannot hold. Kafka's tags are small non-negative ints; the codec
+    /// (kafka-protocol 0.18) keeps such a tag as a negative `i32`, counts it, but never writes
+    /// it back, so a frame carrying one does not survive a decode and encode (a fuzz finding).
+    #[error("tag {0} is larger than i32::MAX")]
+    TagTooLarge(u32),
     #[error("nested deeper than {NESTING_MAX}")]
     TooDeep,
     #[error("{0} array elements in one frame, more than {ARRAY_ELEMENTS_MAX}")]
@@ -283,6 +288,9 @@ impl<'a> Walker<'a> {
         }
         for _ in 0..count {
             let tag = self.uvarint()?;
+            if i32::try_from(tag).is_err() {
+                return Err(Problem::TagTooLarge(tag));
+            }
             let size = self.uvarint()? as usize;
             if size > self.left() {
                 return Err(Problem::LengthTooLarge {

@@ -246,6 +246,20 @@ fn a_tagged_field_must_fill_its_declared_size() {
 }
 
 #[test]
+fn a_tag_beyond_i32_max_is_refused() {
+    // Metadata v9: header (client id "", no tags), then topics null, three booleans, and a
+    // tagged section with one unknown tag 2^31 of one byte.
+    let mut frame = vec![0, 3, 0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+    let good = [frame.clone(), vec![1, 0xff, 0xff, 0xff, 0xff, 0x07, 1, 0]].concat();
+    check_request(&good).expect("tag 2^31 - 1 is a Java int");
+    frame.extend_from_slice(&[1, 0x80, 0x80, 0x80, 0x80, 0x08, 1, 0]);
+    assert_eq!(
+        check_request(&frame).unwrap_err().problem,
+        Problem::TagTooLarge(1 << 31)
+    );
+}
+
+#[test]
 fn a_varint_longer_than_five_bytes_is_refused() {
     // Metadata v9 (flexible): topics count as a six-byte varint.
     let mut frame = vec![0, 3, 0, 9, 0, 0, 0, 1, 0, 0, 0];

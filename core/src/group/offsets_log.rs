@@ -1,0 +1,204 @@
+//! The group coordinator's records in a compacted partition log, as Kafka keeps them in
+//! partition 0 of `__consumer_offsets`: one v2 record per [`GroupRecord`], its key and value in
+//! Kafka's own format (`record_format`: an `OffsetCommitKey` of group, topic and partition, or a
+//! `GroupMetadataKey` of group; a null value is a tombstone), in a [`Log`] with
+//! `cleanup.policy=compact`. The same log cleaner that compacts users' topics
+//! ([`Log::begin_cleaning`], [`Log::clean_step`]) keeps the latest record of each key, so only
+//! the latest commit of each group and partition survives, and drops tombstones after
+//! `delete.retention.ms` (Kafka's `GroupMetadataManager` writes and `LogCleaner` compacts the
+//! same way).
+//!
+//! Sans-IO like the rest of the core: the shell gives it a [`Storage`] (a directory named
+//! `__consumer_offsets-0` in the server), appends what the coordinator persists, and ticks it.
+
+use crate::Millis;
+use crate::batch::{BatchBuilder, decode_records, split_batches};
+use crate::broker::LogCleanerSettings;
+use crate::log::{AppendError, CleanerStats, CleanerStep, Log, LogConfig, ReadError};
+use crate::storage::{Storage, StorageError};
+
+use super::records::{GroupRecord, compact};
+
+/// Kafka's offsets topic.
+pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+/// `offsets.topic.segment.bytes`'s default: 100 MiB, smaller than other topics' so that the
+/// offsets log is compacted (and loaded) quickly.
+pub const OFFSETS_TOPIC_SEGMENT_BYTES: u64 = 100 * 1024 * 1024;
+
+/// Records per appended batch, so that one batch stays far below `max.message.bytes`.
+const RECORDS_PER_BATCH: usize = 500;
+
+/// Bytes read per step when loading the log.
+const READ_CHUNK_BYTES: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OffsetsLogError {
+    #[error("cannot append to the offsets log: {0}")]
+    Append(#[from] AppendError),
+    #[error("cannot read the offsets log: {0}")]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A record that is not a group record in Kafka's format.
+    #[error("offsets log record at offset {offset}: {reason}")]
+    Corrupt { offset: i64, reason: String },
+}
+
+/// The offsets log and its cleaner's schedule.
+pub struct OffsetsLog<S> {
+    log: Log<S>,
+    /// When the last look for dirty bytes found too few (`log.cleaner.backoff.ms` runs from it).
+    idle_since: Option<Millis>,
+    last_tick: Millis,
+    last_cleaning: Option<CleanerStats>,
+}
+
+impl<S: Storage> OffsetsLog<S> {
+    /// The offsets topic's log settings: compacted only (never deleted by retention), with
+    /// `segment_bytes` from `offsets.topic.segment.bytes`; Kafka's topic defaults otherwise
+    /// (`min.cleanable.dirty.ratio` 0.5, `delete.retention.ms` one day).
+    pub fn log_config(segment_bytes: u64) -> LogConfig {
+        LogConfig {
+            segment_bytes,
+            retention_ms: None,
+            retention_bytes: None,
+            delete: false,
+            compact: true,
+            ..LogConfig::default()
+        }
+    }
+
+    /// Opens (recovering) the log in `storage` and reads it: returns the log and the live
+    /// group records (the latest of each key, tombstones left out), in offset order, for
+    /// [`super::Coordinator::replay`].
+    pub fn open(
+        storage: S,
+        config: LogConfig,
+    ) -> Result<(OffsetsLog<S>, Vec<GroupRecord>), OffsetsLogError> {
+        let (log, _) = Log::open(storage, config)?;
+        let offsets_log = OffsetsLog {
+            log,
+            idle_since: None,
+            last_tick: Millis::ZERO,
+            last_cleaning: None,
+        };
+        let records = offsets_log.read_all()?;
+        Ok((offsets_log, compact(&records)))
+    }
+
+    /// Every record of the log, in offset order, as written (superseded ones included until
+    /// the cleaner removes them).
+    pub fn read_all(&self) -> Result<Vec<GroupRecord>, OffsetsLogError> {
+        let mut records = Vec::new();
+        let mut offset = self.log.log_start_offset();
+        let end = self.log.log_end_offset();
+        while offset < end {
+            let read = self.log.read(offset, READ_CHUNK_BYTES)?;
+            let corrupt = |offset: i64, reason: String| OffsetsLogError::Corrupt { offset, reason };
+            let batches =
+                split_batches(&read.records).map_err(|e| corrupt(offset, e.to_string()))?;
+            if batches.is_empty() {
+                break;
+            }
+            for (range, summary) in batches {
+                let batch = decode_records(&read.records[range])
+                    .map_err(|e| corrupt(summary.header.base_offset, e.to_string()))?;
+                for record in batch.into_iter().filter(|r| r.offset >= offset) {
+                    let key = record
+                        .key
+                        .ok_or_else(|| corrupt(record.offset, "no key".into()))?;
+                    let group_record = GroupRecord::decode(&key, record.value.as_deref())
+                        .map_err(|e| corrupt(record.offset, e.to_string()))?;
+                    records.push(group_record);
+                }
+                offset = offset.max(summary.header.next_offset());
+            }
+        }
+        Ok(records)
+    }
+
+    /// Appends `records` and syncs them: when this returns they survive a crash.
+    pub fn append(&mut self, records: &[GroupRecord], now: Millis) -> Result<(), OffsetsLogError> {
+        for chunk in records.chunks(RECORDS_PER_BATCH) {
+            let mut builder = BatchBuilder::new();
+            for record in chunk {
+                let (key, value) = record.encode();
+                builder.push(now.0 as i64, Some(&key), value.as_deref(), &[]);
+            }
+            let mut bytes = builder.build();
+            self.log.append(&mut bytes, 0, now)?;
+        }
+        if !records.is_empty() {
+            self.log.flush()?;
+        }
+        Ok(())
+    }
+
+    /// One step of the log cleaner: a bounded step of the round in progress, or (when
+    /// `log.cleaner.enable` and `log.cleaner.backoff.ms` since the last idle look allow) a look
+    /// at whether the log is dirty enough to begin one. Returns a finished round's figures.
+    pub fn tick(
+        &mut self,
+        now: Millis,
+        settings: &LogCleanerSettings,
+    ) -> Result<Option<CleanerStats>, StorageError> {
+        self.last_tick = now;
+        if self.log.is_cleaning() {
+            return match self.log.clean_step(&settings.config)? {
+                CleanerStep::Done(stats) => {
+                    self.last_cleaning = Some(stats.clone());
+                    Ok(Some(stats))
+                }
+                CleanerStep::Working | CleanerStep::Idle => Ok(None),
+            };
+        }
+        if !settings.enable
+            || self
+                .idle_since
+                .is_some_and(|since| now < since.plus(settings.backoff_ms))
+        {
+            return Ok(None);
+        }
+        match self.log.cleanable_range(now, self.log.log_end_offset()) {
+            Some(range) if range.should_clean() => {
+                self.log.begin_cleaning(&range, now, &settings.config)?;
+                self.idle_since = None;
+            }
+            _ => self.idle_since = Some(now),
+        }
+        Ok(None)
+    }
+
+    /// When [`OffsetsLog::tick`] next has work: at once while a round runs, else when the
+    /// backoff ends.
+    pub fn next_deadline(&self, settings: &LogCleanerSettings) -> Option<Millis> {
+        if self.log.is_cleaning() {
+            Some(self.last_tick)
+        } else if settings.enable {
+            Some(
+                self.idle_since
+                    .map_or(self.last_tick, |since| since.plus(settings.backoff_ms)),
+            )
+        } else {
+            None
+        }
+    }
+
+    /// The last round the cleaner finished over this log.
+    pub fn last_cleaning(&self) -> Option<&CleanerStats> {
+        self.last_cleaning.as_ref()
+    }
+
+    pub fn log(&self) -> &Log<S> {
+        &self.log
+    }
+
+    /// Syncs everything (before the process exits).
+    pub fn flush(&mut self) -> Result<(), StorageError> {
+        self.log.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+//! The connection to one peer, outbound: a bounded queue the engine thread puts messages in
+//! without waiting, and a task that connects (with a timeout), says hello, writes each
+//! message as a frame (with a timeout), and reconnects with exponential backoff when the
+//! connection fails. What is queued while the peer is unreachable is dropped, as a network
+//! drops it: the node retries what matters (heartbeats, replica fetches after
+//! `replica.socket.timeout.ms`, ISR changes).
+
+use std::time::Duration;
+
+use partita_core::controller::BrokerId;
+use partita_core::node::PeerMessage;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+
+use super::codec;
+
+/// Messages waiting for one peer; beyond this the newest are dropped (and counted).
+pub const QUEUE_CAPACITY: usize = 4_096;
+/// How long a connection attempt may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long writing one frame may take before the peer counts as gone.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+const BACKOFF_MIN: Duration = Duration::from_millis(50);
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+
+/// The outbound side of one peer, to run as a task until `shutdown`.
+pub struct Link {
+    pub me: BrokerId,
+    pub peer: BrokerId,
+    /// HOST:PORT of the peer's listener.
+    pub address: String,
+    pub queue: mpsc::Receiver<PeerMessage>,
+}
+
+impl Link {
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff = BACKOFF_MIN;
+        let mut reported = false;
+        loop {
+            let connected = tokio::select! {
+                result = self.connect() => result,
+                _ = shutdown.changed() => return,
+            };
+            match connected {
+                Ok(stream) => {
+                    tracing::info!("peer {}: connected to {}", self.peer, self.address);
+                    backoff = BACKOFF_MIN;
+                    reported = false;
+                    tokio::select! {
+                        result = self.pump(stream) => match result {
+                            Ok(()) => return, // the engine is gone
+                            Err(e) => tracing::warn!("peer {}: {e:#}; reconnecting", self.peer),
+                        },
+                        _ = shutdown.changed() => return,
+                    }
+                }
+                Err(e) => {
+                    // Once per outage: peers start in any order, and a dead one is retried
+                    // until it is back.
+                    if !reported {
+                        tracing::info!(
+                            "peer {}: cannot connect to {}: {e:#}",
+                            self.peer,
+                            self.address
+                        );
+                        reported = true;
+                    }
+                    let dropped = self.drop_queued();
+                    if dropped > 0 {
+                        tracing::debug!("peer {}: dropped {dropped} messages", self.peer);
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {},
+                        _ = shutdown.changed() => return,
+                    }
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+            }
+        }
+    }
+
+    async fn connect(&self) -> anyhow::Result<TcpStream> {
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.address))
+            .await
+            .map_err(|_| anyhow::anyhow!("timed out after {CONNECT_TIMEOUT:?}"))??;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    /// Writes queued messages until the connection fails (an error) or the queue's sender,
+    /// the engine, is gone (`Ok`). Frames are flushed whenever the queue runs empty. The
+    /// peer never writes on this connection, so the read half only ever sees it close: that
+    /// is noticed at once (a peer that died), not at the next write, which would be lost.
+    async fn pump(&mut self, stream: TcpStream) -> anyhow::Result<()> {
+        let (mut read_half, write_half) = stream.into_split();
+        let mut writer = BufWriter::with_capacity(256 * 1024, write_half);
+        write(&mut writer, &codec::hello(self.me)).await?;
+        flush(&mut writer).await?;
+        let mut probe = [0u8; 1];
+        loop {
+            let message = tokio::select! {
+                message = self.queue.recv() => message,
+                read = read_half.read(&mut probe) => {
+                    anyhow::bail!(match read {
+                        Ok(0) => "the peer closed the connection".to_string(),
+                        Ok(_) => "the peer wrote on an outbound connection".to_string(),
+                        Err(e) => e.to_string(),
+                    })
+                }
+            };
+            let Some(message) = message else {
+                return Ok(());
+            };
+            let frame = match codec::encode(&message) {
+                Ok(frame) => frame,
+                Err(e) => {
+                    tracing::error!("peer {}: {e:#}; not sent", self.peer);
+                    continue;
+                }
+            };
+            write(&mut writer, &frame).await?;
+            if self.queue.is_empty() {
+                flush(&mut writer).await?;
+            }
+        }
+    }
+
+    fn drop_queued(&mut self) -> usize {
+        let mut dropped = 0;
+        while self.queue.try_recv().is_ok() {
+            dropped += 1;
+        }
+        dropped
+    }
+}
+
+type Writer = BufWriter<tokio::net::tcp::OwnedWriteHalf>;
+
+async fn write(writer: &mut Writer, frame: &[u8]) -> anyhow::Result<()> {
+    tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(frame))
+        .await
+        .map_err(|_| anyhow::anyhow!("writing timed out"))??;
+    Ok(())
+}
+
+async fn flush(writer: &mut Writer) -> anyhow::Result<()> {
+    tokio::time::timeout(WRITE_TIMEOUT, writer.flush())
+        .await
+        .map_err(|_| anyhow::anyhow!("writing timed out"))??;
+    Ok(())
+}
