@@ -1,7 +1,7 @@
 """Three `partita serve` processes form one cluster: topics replicated three ways, a partition
 leader killed with SIGKILL, a new leader elected from the ISR, and every acknowledged record
-read back exactly once, in order (issue 14). Killing the active controller is not tested: it is
-a single node until the Raft quorum lands."""
+read back exactly once, in order (issue 14). Every node is a voter of the controller quorum
+(Raft, issue 13): the active controller killed with SIGKILL, another is elected."""
 
 import json
 import time
@@ -102,7 +102,7 @@ def test_three_nodes_replicate_and_survive_a_leader_killed(cluster):
 
     before = produce_acked(cluster.bootstrap(), "orders", 0, 600)
 
-    # SIGKILL a broker that leads some partitions (not node 1, the only controller for now).
+    # SIGKILL a broker that leads some partitions (the controller quorum keeps a majority).
     victim = 2
     led = [i for i, p in meta.partitions.items() if p.leader == victim]
     assert led
@@ -196,14 +196,18 @@ def test_a_killed_node_restarts_catches_up_and_rejoins_every_isr(cluster):
         assert got.get(p, []) == expected[p], f"partition {p}"
 
 
-def test_two_of_three_down_refuses_acks_all_until_one_returns(cluster):
+def test_an_isr_of_one_refuses_acks_all_until_a_replica_returns(cluster):
+    # Two of three nodes down would leave the controller quorum without a majority (as in
+    # KRaft: no ISR change at all), so the ISR shrinks to one on a topic of two replicas, nodes
+    # 1 and 2, with node 2 killed; nodes 1 and 3 keep the quorum.
     admin = cluster.admin()
     cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
-    admin.create_topics([NewTopic("orders", PARTITIONS, 3, config={"min.insync.replicas": "2"})])["orders"].result(30)
-    cluster.wait_for("replicated", lambda: fully_replicated(cluster, "orders"))
+    admin.create_topics([NewTopic("orders", num_partitions=-1, replication_factor=-1, replica_assignment=[[1, 2]] * PARTITIONS,
+                                  config={"min.insync.replicas": "2"})])["orders"].result(30)
+    cluster.wait_for("replicated", lambda: all(
+        sorted(p.isrs) == [1, 2] for p in cluster.topic("orders").partitions.values()))
 
     cluster.nodes[2].kill()
-    cluster.nodes[3].kill()
     cluster.wait_for("node 1 leading everything alone", lambda: all(
         p.leader == 1 and p.isrs == [1] for p in cluster.topic("orders").partitions.values()))
 
@@ -218,9 +222,9 @@ def test_two_of_three_down_refuses_acks_all_until_one_returns(cluster):
                         [("orders", None, b"acks=1") for _ in range(10)])
     assert len(loose) == 10
 
-    cluster.start(3)
-    cluster.wait_for("node 3 back in the ISRs",
-                     lambda: all(sorted(p.isrs) == [1, 3] for p in cluster.topic("orders").partitions.values()))
+    cluster.start(2)
+    cluster.wait_for("node 2 back in the ISRs",
+                     lambda: all(sorted(p.isrs) == [1, 2] for p in cluster.topic("orders").partitions.values()))
     assert len(produce_acked(cluster.bootstrap(), "orders", 0, 50)) > 0
 
 
@@ -367,3 +371,43 @@ def test_the_whole_cluster_stopped_and_started_again_keeps_every_record(cluster)
     got = read_all(cluster.bootstrap(), "orders", 400)
     for p in range(PARTITIONS):
         assert got.get(p, []) == expected[p], f"partition {p}"
+
+
+def active_controller(cluster) -> int:
+    """The active controller as a live node's DescribeCluster answers it."""
+    admin = cluster.admin()  # kept alive until the answer came
+    return admin.describe_cluster(request_timeout=5).result(10).controller.id
+
+
+def test_the_active_controller_killed_another_is_elected_and_nothing_acknowledged_is_lost(cluster):
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    admin.create_topics([NewTopic("orders", PARTITIONS, 3, config={"min.insync.replicas": "2"})])["orders"].result(30)
+    cluster.wait_for("replicated", lambda: fully_replicated(cluster, "orders"))
+    before = produce_acked(cluster.bootstrap(), "orders", 0, 300)
+
+    old = cluster.wait_for("an active controller", lambda: active_controller(cluster))
+    cluster.nodes[old].kill()  # SIGKILL
+    new = cluster.wait_for("another controller elected",
+                           lambda: (c := active_controller(cluster)) not in (old, None, -1) and c)
+    assert new != old
+
+    # The new controller serves metadata writes: a topic created, its leaders assigned.
+    admin = cluster.admin()
+    admin.create_topics([NewTopic("after-failover", 3, 2)])["after-failover"].result(30)
+    cluster.wait_for("the new topic with live leaders", lambda: (t := cluster.topic("after-failover")).error is None
+                     and len(t.partitions) == 3 and all(p.leader not in (old, -1) for p in t.partitions.values()))
+    # And ISR changes: the dead node leaves every ISR of orders.
+    cluster.wait_for(f"node {old} out of every ISR",
+                     lambda: all(old not in p.isrs and p.leader != old
+                                 for p in cluster.topic("orders").partitions.values()))
+    after = produce_acked(cluster.bootstrap(), "orders", 300, 100)
+
+    expected = {p: before.get(p, []) + after.get(p, []) for p in range(PARTITIONS)}
+    got = read_all(cluster.bootstrap(), "orders", sum(len(v) for v in expected.values()))
+    for p in range(PARTITIONS):
+        assert got.get(p, []) == expected[p], f"partition {p}"
+
+    # The old controller returns as a follower of the quorum and a broker again.
+    cluster.start(old)
+    cluster.wait_for(f"node {old} back in every ISR", lambda: all_in_isr(cluster, "orders"))

@@ -78,7 +78,9 @@ impl State {
         };
         // Registration and the first heartbeat go to the node's own controller at once.
         state.tick(now);
-        let own_controller = state.node.controller().is_some();
+        // Only a node that is already the active controller (a quorum of one) registers at
+        // once; a voter of a larger quorum registers once one is elected.
+        let own_controller = state.node.active_controller() == Some(state.node.node_id());
         if own_controller && state.node.broker_epoch().is_none() {
             anyhow::bail!("the broker could not register with its controller");
         }
