@@ -202,8 +202,12 @@ def test_an_isr_of_one_refuses_acks_all_until_a_replica_returns(cluster):
     # 1 and 2, with node 2 killed; nodes 1 and 3 keep the quorum.
     admin = cluster.admin()
     cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
-    admin.create_topics([NewTopic("orders", num_partitions=-1, replication_factor=-1, replica_assignment=[[1, 2]] * PARTITIONS,
-                                  config={"min.insync.replicas": "2"})])["orders"].result(30)
+    # kafka-python's admin: confluent-kafka 2.16 refuses any replica assignment locally.
+    from kafka.admin import KafkaAdminClient, NewTopic as KafkaPythonTopic
+    kp = KafkaAdminClient(bootstrap_servers=cluster.bootstrap().split(","))
+    kp.create_topics([KafkaPythonTopic("orders", -1, -1, replica_assignments={p: [1, 2] for p in range(PARTITIONS)},
+                                       topic_configs={"min.insync.replicas": "2"})])
+    kp.close()
     cluster.wait_for("replicated", lambda: all(
         sorted(p.isrs) == [1, 2] for p in cluster.topic("orders").partitions.values()))
 
