@@ -121,7 +121,12 @@ impl State {
 
     /// The controller role: `None` on a node of a cluster that is not the active controller.
     pub fn controller(&self) -> Option<&Controller> {
-        self.node.controller()
+        // A follower voter keeps a controller too (it applies the committed entries); only the
+        // active one answers for it.
+        let node_id = self.node.node_id();
+        self.node
+            .controller()
+            .filter(|_| self.node.active_controller() == Some(node_id))
     }
 
     pub fn coordinator(&self) -> &Coordinator {
