@@ -171,13 +171,7 @@ mod tests {
 
     #[test]
     fn the_quorum_messages_round_trip() {
-        let mut image = partita_core::controller::MetadataImage::default();
-        image.apply(&MetadataRecord::FenceBroker(
-            partita_core::controller::records::FenceBrokerRecord {
-                broker_id: 2,
-                broker_epoch: 5,
-            },
-        ));
+        let image = partita_core::controller::MetadataImage::default();
         for message in [
             PeerMessage::Raft {
                 bytes: vec![8, 3, 16, 0, 0xff],
