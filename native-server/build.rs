@@ -34,6 +34,38 @@ fn main() {
 
     let wasm = build_web_crate(workspace);
     generate_glue(&wasm, &out_dir);
+    println!("cargo::rerun-if-env-changed=WASM_OPT");
+    if let Ok(wasm_opt) = std::env::var("WASM_OPT") {
+        shrink(Path::new(&wasm_opt), &out_dir.join("partita_web_bg.wasm"));
+    }
+}
+
+/// `WASM_OPT=/path/to/wasm-opt` (binaryen; `npm install binaryen` has one): runs it with `-Oz`
+/// on the generated wasm, in place, with the features rustc's wasm32 target emits. Measured on
+/// the playground: 916 KB gzipped before, 781 KB after.
+fn shrink(wasm_opt: &Path, wasm: &Path) {
+    println!(
+        "cargo::warning=shrinking the playground with {}",
+        wasm_opt.display()
+    );
+    let status = Command::new(wasm_opt)
+        .args([
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+            "--strip-debug",
+            "--strip-producers",
+        ])
+        .arg(wasm)
+        .arg("-o")
+        .arg(wasm)
+        .status()
+        .unwrap_or_else(|e| panic!("could not run WASM_OPT={}: {e}", wasm_opt.display()));
+    assert!(status.success(), "wasm-opt failed on {}", wasm.display());
 }
 
 fn env(name: &str) -> String {

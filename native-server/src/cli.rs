@@ -74,8 +74,8 @@ pub struct ServeArgs {
     pub controller_listen: Option<SocketAddr>,
 
     /// The cluster's nodes as ID@HOST:PORT,... (Kafka's `controller.quorum.voters`), each at
-    /// its --controller-listen address; this node must be one of them. The first is the active
-    /// controller (until the Raft quorum lands). Without it: a single combined node.
+    /// its --controller-listen address; this node must be one of them. Each is a voter of the
+    /// controller quorum (Raft); brokers first ask the first. Without it: a single combined node.
     #[arg(long, value_name = "ID@HOST:PORT,...")]
     pub controller_quorum_voters: Option<String>,
 

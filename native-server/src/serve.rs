@@ -68,6 +68,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             node_id,
             roles: cluster.roles,
             controller_id: cluster.controller_id,
+            // Every node listed in controller.quorum.voters is a Raft voter; none: this node
+            // alone, a quorum of one.
+            controller_quorum_voters: cluster.voter_ids(),
+            metadata_snapshot_interval: partita_core::node::METADATA_SNAPSHOT_INTERVAL,
             advertised_host,
             advertised_port,
             broker: config.broker,

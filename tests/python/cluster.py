@@ -1,6 +1,6 @@
 """A real cluster of `partita serve` processes on loopback, for the replication tests: each
-node on free ports, every node listed in `--controller-quorum-voters` (the first is the active
-controller), stopped by pid at the end."""
+node on free ports, every node listed in `--controller-quorum-voters` (each a voter of the controller
+quorum), stopped by pid at the end."""
 
 import socket
 import time

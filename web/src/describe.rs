@@ -6,7 +6,7 @@ use partita_core::sim::{NodeId, TraceEvent};
 /// A node by name; clients by their application's name (`clients[index]`).
 fn name_of(id: &NodeId, clients: &[String]) -> String {
     match id {
-        NodeId::Controller => "the controller".into(),
+        NodeId::Controller(id) => format!("controller {id}"),
         NodeId::Coordinator => "the group coordinator".into(),
         NodeId::Broker(b) => format!("broker {b}"),
         NodeId::Client(c) => clients
@@ -105,6 +105,9 @@ pub fn describe(event: &TraceEvent, clients: &[String]) -> String {
         }
         BrokerFenced { broker } => format!("the controller fenced broker {broker}: no heartbeat"),
         BrokerUnfenced { broker } => format!("broker {broker} is back in the cluster"),
+        ControllerElected { controller, term } => format!(
+            "controller {controller} won the quorum's election in term {term}: it is the active controller"
+        ),
         GroupState {
             group,
             state,

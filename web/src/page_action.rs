@@ -86,8 +86,10 @@ impl PageAction {
             RestartBroker(id) => Effect::Fault(Fault::RestartBroker(*id)),
             CutOff(id) => {
                 let me = NodeId::Broker(*id);
-                let others = [NodeId::Controller, NodeId::Coordinator]
+                let others = partita_core::sim::controller_ids(spec.controllers)
                     .into_iter()
+                    .map(NodeId::Controller)
+                    .chain([NodeId::Coordinator])
                     .chain(spec.brokers.iter().map(|&b| NodeId::Broker(b)))
                     .chain((0..spec.clients.len()).map(NodeId::Client))
                     .filter(|n| *n != me)

@@ -175,6 +175,25 @@ pub const TOURS: &[Tour] = &[
         highlight: |e| matches!(e, TraceEvent::Synced { .. } | TraceEvent::Commit { .. }),
     },
     Tour {
+        scenario: "controller-failover",
+        title: "Controller failover",
+        section: "The Controller Quorum",
+        text: "Three controllers form a Raft quorum; the metadata log is its log, and the leader is the \
+               active controller. It crashes. The others stop hearing its heartbeats, one wins an \
+               election in a new term and replays the log before it acts; brokers asking the old \
+               leader hear NOT_CONTROLLER and the new leader's id. A topic is created through it; the \
+               old controller returns as a follower and catches up: no committed record is lost.",
+        highlight: |e| {
+            matches!(
+                e,
+                TraceEvent::ControllerElected { .. }
+                    | TraceEvent::Fault { .. }
+                    | TraceEvent::BrokerFenced { .. }
+                    | TraceEvent::BrokerUnfenced { .. }
+            )
+        },
+    },
+    Tour {
         scenario: "compaction",
         title: "Compaction keeps the latest value of each key",
         section: "Log Compaction",

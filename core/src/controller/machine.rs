@@ -55,6 +55,15 @@ impl Controller {
         self.image.apply(record);
     }
 
+    /// Replaces the image with `image` (the committed metadata, when this controller becomes
+    /// active or drops what it proposed and did not commit) and forgets the soft state: every
+    /// live broker gets a fresh session from the next `tick`, as with a controller that takes
+    /// over.
+    pub fn restore(&mut self, image: MetadataImage) {
+        self.image = image;
+        self.last_heartbeat.clear();
+    }
+
     /// Applies `records` to the image, in order, and hands them back for the log.
     pub(super) fn commit(&mut self, records: Vec<MetadataRecord>) -> Vec<MetadataRecord> {
         for record in &records {

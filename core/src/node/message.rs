@@ -9,7 +9,7 @@
 use crate::ErrorCode;
 use crate::assignor::TopicPartition;
 use crate::broker::{EpochEndOffset, FetchRequest, FetchResponse, OffsetForLeaderEpochRequest};
-use crate::controller::{AlterPartition, BrokerId, CreateTopic, MetadataRecord};
+use crate::controller::{AlterPartition, BrokerId, CreateTopic, MetadataImage, MetadataRecord};
 
 /// Serializable so a shell can carry it between processes (the server's `peer` module).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -24,10 +24,14 @@ pub enum PeerMessage {
         host: String,
         port: u16,
     },
+    /// `records` start at record offset `from_offset`; a broker behind the controller's
+    /// latest snapshot gets the metadata `image` after `from_offset` records instead (KRaft
+    /// brokers load the snapshot, then fetch the log after it).
     BrokerHeartbeatResponse {
         broker_epoch: Option<u64>,
         from_offset: u64,
         records: Vec<MetadataRecord>,
+        image: Option<Box<MetadataImage>>,
     },
     /// The controller pushes records it just committed to every broker (KRaft brokers
     /// long-poll the metadata log, so they learn at once); a broker that missed some asks
@@ -73,6 +77,16 @@ pub enum PeerMessage {
     CreateTopics {
         topics: Vec<CreateTopic>,
     },
+    /// A request for the active controller reached a node that is not it (Kafka's
+    /// NOT_CONTROLLER); `leader` is the active controller if this node knows it.
+    NotController {
+        leader: Option<BrokerId>,
+    },
+    /// A message of the controller quorum between two voters: raft-rs's `eraftpb::Message` in
+    /// its protobuf encoding (plain bytes, for any transport).
+    Raft {
+        bytes: Vec<u8>,
+    },
 }
 
 impl PeerMessage {
@@ -90,10 +104,12 @@ impl PeerMessage {
             PeerMessage::BrokerHeartbeatResponse {
                 from_offset,
                 records,
+                image,
                 ..
             } => format!(
-                "BrokerHeartbeatResponse(from={from_offset},records={})",
-                records.len()
+                "BrokerHeartbeatResponse(from={from_offset},records={}{})",
+                records.len(),
+                if image.is_some() { ",image" } else { "" }
             ),
             PeerMessage::MetadataPush {
                 from_offset,
@@ -149,6 +165,11 @@ impl PeerMessage {
                 let names: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
                 format!("CreateTopics({})", names.join(","))
             }
+            PeerMessage::NotController { leader } => match leader {
+                Some(leader) => format!("NotController(leader={leader})"),
+                None => "NotController".to_string(),
+            },
+            PeerMessage::Raft { bytes } => super::quorum::summary(bytes),
         }
     }
 }

@@ -7,8 +7,14 @@
 //!   (fetched from the controller with its heartbeats, as KRaft brokers fetch the metadata
 //!   log), the image applied to the partitions it hosts (with each topic's effective config),
 //!   the Metadata answer, auto-creation of topics, and producer ids by blocks (KIP-730);
-//! - the **controller**: the [`Controller`] state machine and the metadata log it commits
-//!   (brokers register and heartbeat with it, and are fenced when they stop);
+//! - the **controller**: a voter of the controller quorum ([`quorum`], TiKV's raft-rs) and the
+//!   [`Controller`] state machine over it. The metadata log *is* the Raft log (an entry is
+//!   one command's batch of records, a snapshot the image); the active controller is the Raft
+//!   leader once it applied its term's first entry; followers apply committed entries only
+//!   (`metadata_quorum.rs`). Brokers register and heartbeat with the active controller and are
+//!   fenced when they stop; a voter that is not active answers NOT_CONTROLLER with the leader
+//!   it knows ([`PeerMessage::NotController`]), and a broker whose controller stays silent
+//!   tries the next voter;
 //! - the **group coordinator**: a [`Coordinator`] and the records it persists.
 //!
 //! ## The API, in quinn-proto's manner
@@ -26,17 +32,25 @@
 //! ## Drain order
 //!
 //! After every input or command the shell calls [`Node::poll_output`] until it returns `None`,
-//! and acts on each [`Output`] in the order given: a `PersistMetadata` or `PersistGroups`
-//! output must be durable before any output after it is acted on, because the answers that
-//! follow depend on it (a created topic, a committed offset). Then it asks
-//! [`Node::poll_timeout`] when to call [`Node::handle_timeout`] next. Messages a node sends to
-//! itself (a combined broker and controller) are handled inside the node and never come out.
-//! Partition data is made durable by the broker itself (its storage's sync, in `tick`), as
-//! before.
+//! and acts on each [`Output`] in the order given: a `PersistRaft` or `PersistGroups` output
+//! must be durable before any output after it is acted on, because what follows depends on
+//! it. For the quorum that is Raft's rule: a vote and appended entries are durable before any
+//! message that depends on them leaves (`PersistRaft` comes before the `Send`s of the same
+//! raft-rs `Ready`, so the node calls raft-rs's `advance` at once and needs no "persisted up
+//! to" input). For clients and brokers: an answer never goes out before what it depends on
+//! (a created topic, a committed offset); an answer that depends on metadata records waits
+//! until their entry is *committed* by the quorum, not only written here (with one voter that
+//! is within the same call). Then the shell asks [`Node::poll_timeout`] when to call
+//! [`Node::handle_timeout`] next. Messages a node sends to itself (a combined broker and
+//! controller) are handled inside the node and never come out. Partition data is made durable
+//! by the broker itself (its storage's sync, in `tick`), as before.
 
 mod message;
 mod metadata_answer;
+pub mod metadata_codec;
+mod metadata_quorum;
 mod producer_ids;
+pub mod quorum;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -58,7 +72,9 @@ use crate::group::{
     OffsetDeleteError, OffsetDeleteResults, Output as GroupOutput, RequestId,
 };
 use crate::{ErrorCode, Millis};
+use metadata_quorum::QuorumState;
 use producer_ids::ProducerIds;
+use quorum::{Quorum, QuorumStatus, RaftLog, RaftWrite};
 
 /// A shell's name for a client request it handed in; the answer comes out with it. The shell
 /// keeps it unique among its requests in flight.
@@ -91,8 +107,16 @@ pub struct NodeConfig {
     /// `node.id`.
     pub node_id: BrokerId,
     pub roles: Roles,
-    /// The node the broker registers and heartbeats with (the active controller).
+    /// The controller the broker first registers and heartbeats with; it learns the active
+    /// one from the answers (NOT_CONTROLLER with the leader) and tries the other voters when
+    /// one stays silent.
     pub controller_id: BrokerId,
+    /// The node ids of the controller quorum's voters (Kafka's `controller.quorum.voters`);
+    /// empty means this node alone. A node with the controller role must be one of them.
+    pub controller_quorum_voters: Vec<BrokerId>,
+    /// Committed metadata entries between two snapshots of the image (Kafka bounds the log by
+    /// `metadata.log.max.record.bytes.between.snapshots`; entries are what we count).
+    pub metadata_snapshot_interval: u64,
     /// Host and port clients are told to connect to.
     pub advertised_host: String,
     pub advertised_port: u16,
@@ -108,8 +132,10 @@ pub struct NodeConfig {
 /// What the shell must do, in the order given (see the module doc).
 #[derive(Debug)]
 pub enum Output {
-    /// Records the controller committed: append them to the metadata log, durably.
-    PersistMetadata(Vec<MetadataRecord>),
+    /// A change to the controller quorum's durable state (the Raft log of metadata records,
+    /// its hard state, a snapshot of the image): apply it to what was persisted before
+    /// ([`RaftLog::apply`]), durably.
+    PersistRaft(RaftWrite),
     /// Records the group coordinator wrote: append them to its log, durably.
     PersistGroups(Vec<GroupRecord>),
     /// The answer to a client request.
@@ -154,6 +180,16 @@ pub enum Event {
     Misrouted {
         request: &'static str,
     },
+    /// This node became the active controller (the quorum's leader) in `term`.
+    ControllerElected {
+        controller: BrokerId,
+        term: u64,
+    },
+    /// A Raft message from `from` was refused (it does not decode, or raft-rs refused it).
+    RaftMessageRefused {
+        from: BrokerId,
+        description: String,
+    },
 }
 
 /// Who waits for an answer the broker or the coordinator gives later.
@@ -176,9 +212,17 @@ pub struct Node<F: StorageFactory> {
     applied: BTreeMap<TopicPartition, (PartitionState, PartitionSettings)>,
     next_heartbeat: Millis,
     producer_ids: ProducerIds,
-    /// The controller role and its metadata log (every record it committed, in order).
+    /// The controller role: the state machine, the quorum voter whose Raft log is the metadata
+    /// log, and what the node keeps about both.
     controller: Option<Controller>,
-    metadata_log: Vec<MetadataRecord>,
+    quorum: Option<Quorum>,
+    meta: QuorumState,
+    /// The controller the broker role addresses (the active one, as far as it knows).
+    controller_id: BrokerId,
+    /// The broker's last heartbeat got an answer (else the next goes to another voter).
+    heartbeat_answered: bool,
+    /// The broker followed a NOT_CONTROLLER pointer since its last periodic heartbeat.
+    redirected: bool,
     coordinator: Option<Coordinator>,
     pending: BTreeMap<RequestId, Waiting>,
     next_request: u64,
@@ -187,18 +231,24 @@ pub struct Node<F: StorageFactory> {
     loopback: VecDeque<PeerMessage>,
 }
 
+/// Kafka-like default of [`NodeConfig::metadata_snapshot_interval`]: the image is snapshotted
+/// (and the log before it dropped) every this many committed metadata entries.
+pub const METADATA_SNAPSHOT_INTERVAL: u64 = 1_000;
+
 /// At most this many metadata records go in one heartbeat response; a broker further behind
 /// catches up over several heartbeats.
 pub const METADATA_RECORDS_PER_RESPONSE_MAX: usize = 1_000;
 
 impl<F: StorageFactory> Node<F> {
-    /// A node starting on what its shell recovered: the metadata log (replayed by the
-    /// controller role) and the group coordinator's records (replayed by the coordinator).
-    /// Its broker registers with the controller at the first [`Node::handle_timeout`].
+    /// A node starting on what its shell recovered: the controller quorum's Raft log (a
+    /// snapshot of the image and the entries after it, replayed by the controller role; empty
+    /// without it) and the group coordinator's records (replayed by the coordinator). Its
+    /// broker registers with the controller at the first [`Node::handle_timeout`]. Replaying
+    /// may already produce outputs (a single voter elects itself and persists that).
     pub fn new(
         config: NodeConfig,
         storage: F,
-        metadata_log: Vec<MetadataRecord>,
+        raft_log: &RaftLog,
         group_records: &[GroupRecord],
         now: Millis,
     ) -> Node<F> {
@@ -213,12 +263,13 @@ impl<F: StorageFactory> Node<F> {
             broker.set_replica_fetch_settings(config.replica_fetch);
             broker
         });
-        let controller = config.roles.controller.then(|| {
-            let mut controller = Controller::new(config.broker.clone(), config.seed);
-            for record in &metadata_log {
-                controller.replay(record);
-            }
-            controller
+        let controller = config
+            .roles
+            .controller
+            .then(|| metadata_quorum::new_controller(&config));
+        let quorum = config.roles.controller.then(|| {
+            let voters = metadata_quorum::voters(&config);
+            Quorum::new(config.node_id, &voters, raft_log, config.seed, now)
         });
         let coordinator = config.roles.group_coordinator.then(|| {
             let mut coordinator = Coordinator::new(config.groups.clone(), config.seed);
@@ -227,7 +278,7 @@ impl<F: StorageFactory> Node<F> {
             }
             coordinator
         });
-        Node {
+        let mut node = Node {
             broker,
             image: MetadataImage::default(),
             metadata_offset: 0,
@@ -235,19 +286,21 @@ impl<F: StorageFactory> Node<F> {
             applied: BTreeMap::new(),
             next_heartbeat: now,
             producer_ids: ProducerIds::default(),
-            metadata_log: if controller.is_some() {
-                metadata_log
-            } else {
-                Vec::new()
-            },
             controller,
+            quorum,
+            meta: QuorumState::default(),
+            controller_id: config.controller_id,
+            heartbeat_answered: true,
+            redirected: false,
             coordinator,
             pending: BTreeMap::new(),
             next_request: 0,
             outputs: VecDeque::new(),
             loopback: VecDeque::new(),
             config,
-        }
+        };
+        node.drain_quorum();
+        node
     }
 
     // ---- getters ----
@@ -264,7 +317,7 @@ impl<F: StorageFactory> Node<F> {
     /// controller-only node.
     pub fn image(&self) -> &MetadataImage {
         match (&self.broker, &self.controller) {
-            (None, Some(controller)) => controller.image(),
+            (None, Some(_)) => &self.meta.committed_image,
             _ => &self.image,
         }
     }
@@ -281,9 +334,32 @@ impl<F: StorageFactory> Node<F> {
         self.coordinator.as_ref()
     }
 
-    /// The controller's metadata log (empty without the controller role).
+    /// The committed metadata records since the latest snapshot (empty without the
+    /// controller role); [`Node::metadata_log_start`] is the offset of the first.
     pub fn metadata_log(&self) -> &[MetadataRecord] {
-        &self.metadata_log
+        &self.meta.records
+    }
+
+    /// The record offset of [`Node::metadata_log`]'s first record.
+    pub fn metadata_log_start(&self) -> u64 {
+        self.meta.base
+    }
+
+    /// The controller quorum as this voter sees it (`None` without the controller role).
+    pub fn quorum_status(&self) -> Option<QuorumStatus> {
+        self.quorum.as_ref().map(Quorum::status)
+    }
+
+    /// The active controller as this node knows it: itself if it is, else the quorum's
+    /// leader, else the controller its broker addresses.
+    pub fn active_controller(&self) -> Option<BrokerId> {
+        if self.is_active_controller() {
+            return Some(self.config.node_id);
+        }
+        match &self.quorum {
+            Some(quorum) => quorum.leader(),
+            None => Some(self.controller_id),
+        }
     }
 
     /// The broker's registration epoch, once registered.
@@ -446,8 +522,12 @@ impl<F: StorageFactory> Node<F> {
         if let Some(coordinator) = &mut self.coordinator {
             coordinator.tick(now);
         }
-        if let Some(controller) = &mut self.controller {
-            let records = controller.tick(now);
+        if let Some(quorum) = &mut self.quorum {
+            quorum.handle_timeout(now);
+            self.drain_quorum();
+        }
+        if self.is_active_controller() {
+            let records = self.controller.as_mut().expect("checked").tick(now);
             self.commit(records);
         }
         self.drain_roles(now);
@@ -476,7 +556,7 @@ impl<F: StorageFactory> Node<F> {
                     ..CreateTopic::default()
                 })
                 .collect();
-            if self.controller.is_some() {
+            if self.is_active_controller() {
                 for create in missing {
                     if let Err((code, _)) = self.create_topic(now, &create, false) {
                         errors.push((create.name, code));
@@ -489,13 +569,13 @@ impl<F: StorageFactory> Node<F> {
                         .map(|c| (c.name.clone(), ErrorCode::LEADER_NOT_AVAILABLE)),
                 );
                 self.send(
-                    self.config.controller_id,
+                    self.controller_id,
                     PeerMessage::CreateTopics { topics: missing },
                 );
                 self.drain_roles(now);
             }
         }
-        let controller_id = self.config.controller_id;
+        let controller_id = self.active_controller().unwrap_or(self.controller_id);
         metadata_answer::answer(self.image(), controller_id, topics, &errors)
     }
 
@@ -508,19 +588,28 @@ impl<F: StorageFactory> Node<F> {
         validate_only: bool,
         command: impl FnOnce(&mut Controller) -> Result<Vec<MetadataRecord>, Refusal>,
     ) -> Result<(), Refusal> {
-        let Some(controller) = &mut self.controller else {
-            return Err((
+        let node_id = self.config.node_id;
+        let not_controller = || {
+            (
                 ErrorCode::NOT_CONTROLLER,
-                format!("node {} is not the controller", self.config.node_id),
-            ));
+                format!("node {node_id} is not the active controller"),
+            )
         };
+        if !self.is_active_controller() {
+            return Err(not_controller());
+        }
+        let controller = self.controller.as_mut().expect("checked");
         if validate_only {
             return command(&mut controller.clone()).map(|_| ());
         }
         let records = command(controller)?;
-        self.commit(records);
+        let proposed = self.commit(records);
         self.drain_roles(now);
-        Ok(())
+        if proposed {
+            Ok(())
+        } else {
+            Err(not_controller())
+        }
     }
 
     /// CreateTopics for one topic; with `validate_only`, checks without creating.
@@ -598,6 +687,16 @@ impl<F: StorageFactory> Node<F> {
         results
     }
 
+    /// The controller role stands for election at once (a cluster's bootstrap; otherwise
+    /// voters wait for an election timeout).
+    pub fn campaign(&mut self, now: Millis) {
+        if let Some(quorum) = &mut self.quorum {
+            quorum.campaign();
+            self.drain_quorum();
+        }
+        self.drain_roles(now);
+    }
+
     /// Syncs every hosted log, before the process exits.
     pub fn shut_down(&mut self) -> Result<(), crate::storage::StorageError> {
         match &mut self.broker {
@@ -623,7 +722,11 @@ impl<F: StorageFactory> Node<F> {
             self.coordinator
                 .as_ref()
                 .and_then(Coordinator::next_deadline),
-            self.controller.as_ref().and_then(Controller::next_deadline),
+            self.controller
+                .as_ref()
+                .filter(|_| self.is_active_controller())
+                .and_then(Controller::next_deadline),
+            self.quorum.as_ref().and_then(Quorum::poll_timeout),
         ]
         .into_iter()
         .flatten()
@@ -661,7 +764,14 @@ impl<F: StorageFactory> Node<F> {
     }
 
     fn heartbeat(&mut self, now: Millis) {
+        if now >= self.next_heartbeat {
+            self.redirected = false;
+        }
         self.next_heartbeat = now.plus(Millis(self.config.broker.broker_heartbeat_interval_ms));
+        if !self.heartbeat_answered {
+            self.try_next_controller();
+        }
+        self.heartbeat_answered = false;
         let heartbeat = PeerMessage::BrokerHeartbeat {
             broker_id: self.config.node_id,
             broker_epoch: self.broker_epoch,
@@ -669,7 +779,16 @@ impl<F: StorageFactory> Node<F> {
             host: self.config.advertised_host.clone(),
             port: self.config.advertised_port,
         };
-        self.send(self.config.controller_id, heartbeat);
+        self.send(self.controller_id, heartbeat);
+    }
+
+    /// The controller the broker addressed did not answer: the next voter, in order.
+    fn try_next_controller(&mut self) {
+        let voters = &self.config.controller_quorum_voters;
+        if voters.len() > 1 {
+            let at = voters.iter().position(|&v| v == self.controller_id);
+            self.controller_id = voters[at.map_or(0, |i| (i + 1) % voters.len())];
+        }
     }
 
     fn dispatch_peer(&mut self, now: Millis, from: BrokerId, message: PeerMessage) {
@@ -680,24 +799,36 @@ impl<F: StorageFactory> Node<F> {
                 metadata_offset,
                 host,
                 port,
-            } => self.on_broker_heartbeat(
-                now,
-                from,
-                broker_id,
-                broker_epoch,
-                metadata_offset,
-                (host, port),
-            ),
+            } => {
+                if !self.is_active_controller() {
+                    self.not_controller(from);
+                    return;
+                }
+                self.on_broker_heartbeat(
+                    now,
+                    from,
+                    broker_id,
+                    broker_epoch,
+                    metadata_offset,
+                    (host, port),
+                )
+            }
             PeerMessage::BrokerHeartbeatResponse {
                 broker_epoch,
                 from_offset,
                 records,
+                image,
             } => {
                 if self.broker.is_none() {
                     return;
                 }
+                self.heartbeat_answered = true;
+                self.controller_id = from;
                 let registered = self.broker_epoch.is_none() && broker_epoch.is_some();
                 self.broker_epoch = broker_epoch;
+                if let Some(image) = image {
+                    self.load_image(now, from_offset, *image);
+                }
                 self.apply_metadata(now, from_offset, &records);
                 if registered {
                     // As Kafka's BrokerLifecycleManager: the first heartbeat follows the
@@ -733,12 +864,22 @@ impl<F: StorageFactory> Node<F> {
                 }
             }
             PeerMessage::AlterPartition { tp, request } => {
-                let result = match &mut self.controller {
-                    Some(controller) => controller.alter_partition(&request).map_err(|e| e.code()),
-                    None => Err(ErrorCode::NOT_CONTROLLER),
+                if !self.is_active_controller() {
+                    self.not_controller(from);
+                    let result = Err(ErrorCode::NOT_CONTROLLER);
+                    self.send(from, PeerMessage::AlterPartitionResponse { tp, result });
+                    return;
+                }
+                let controller = self.controller.as_mut().expect("active");
+                let result = match controller.alter_partition(&request) {
+                    Ok(records) => self
+                        .commit(records)
+                        .then_some(())
+                        .ok_or(ErrorCode::NOT_CONTROLLER),
+                    Err(e) => Err(e.code()),
                 };
-                let result = result.map(|records| self.commit(records));
-                self.send(from, PeerMessage::AlterPartitionResponse { tp, result });
+                let response = PeerMessage::AlterPartitionResponse { tp, result };
+                self.send_after_commit(from, metadata_quorum::Deferred::Message(response));
             }
             PeerMessage::AlterPartitionResponse { tp, result } => {
                 if let Some(broker) = &mut self.broker {
@@ -749,17 +890,23 @@ impl<F: StorageFactory> Node<F> {
                 broker_id,
                 broker_epoch,
             } => {
-                let result = match &mut self.controller {
-                    Some(controller) => controller
-                        .allocate_producer_ids(broker_id, broker_epoch)
-                        .map_err(|e| e.code()),
-                    None => Err(ErrorCode::NOT_CONTROLLER),
+                if !self.is_active_controller() {
+                    // The broker asks the active controller again at once.
+                    self.not_controller(from);
+                    return;
+                }
+                let controller = self.controller.as_mut().expect("active");
+                let result = match controller.allocate_producer_ids(broker_id, broker_epoch) {
+                    Ok((records, block)) => self
+                        .commit(records)
+                        .then_some((block.first_id, block.size))
+                        .ok_or(ErrorCode::NOT_CONTROLLER),
+                    Err(e) => Err(e.code()),
                 };
-                let result = result.map(|(records, block)| {
-                    self.commit(records);
-                    (block.first_id, block.size)
-                });
-                self.send(from, PeerMessage::AllocateProducerIdsResponse { result });
+                // A block is handed out only once it is committed: a new controller never
+                // hands it out again.
+                let response = PeerMessage::AllocateProducerIdsResponse { result };
+                self.send_after_commit(from, metadata_quorum::Deferred::Message(response));
             }
             PeerMessage::AllocateProducerIdsResponse { result } => match result {
                 Ok((first_id, size)) => {
@@ -774,10 +921,50 @@ impl<F: StorageFactory> Node<F> {
                 }
             },
             PeerMessage::CreateTopics { topics } => {
+                if !self.is_active_controller() {
+                    self.not_controller(from);
+                    return;
+                }
                 for create in topics {
                     // The broker that forwarded it learns the outcome from the metadata log.
                     let _ = self.create_topic(now, &create, false);
                 }
+            }
+            PeerMessage::Raft { bytes } => {
+                let Some(quorum) = &mut self.quorum else {
+                    return;
+                };
+                if let Err(e) = quorum.handle_message(&bytes) {
+                    self.event(Event::RaftMessageRefused {
+                        from,
+                        description: e.to_string(),
+                    });
+                }
+                self.drain_quorum();
+            }
+            PeerMessage::NotController { leader } => {
+                if self.broker.is_none() {
+                    return;
+                }
+                // An answer all the same: the next heartbeat goes where it points.
+                self.heartbeat_answered = true;
+                match leader {
+                    Some(leader) if leader != from => {
+                        self.controller_id = leader;
+                        // Once per heartbeat interval the broker follows the pointer at once
+                        // (stale pointers between two voters cannot make it loop).
+                        if !self.redirected {
+                            self.redirected = true;
+                            self.heartbeat(now);
+                        }
+                    }
+                    Some(_) => {}
+                    None if from == self.controller_id => self.try_next_controller(),
+                    None => {}
+                }
+                // What went to the wrong node goes again: the producer-id request at once,
+                // the heartbeat at its time.
+                self.producer_ids.retry();
             }
         }
     }
@@ -791,9 +978,7 @@ impl<F: StorageFactory> Node<F> {
         metadata_offset: u64,
         (host, port): (String, u16),
     ) {
-        let Some(controller) = &mut self.controller else {
-            return; // not the controller: the broker's heartbeat times out and it tries again
-        };
+        let controller = self.controller.as_mut().expect("the active controller");
         let result = match broker_epoch {
             None => controller.register_broker(now, broker_id, &host, port),
             Some(epoch) => controller.broker_heartbeat(now, broker_id, epoch),
@@ -802,7 +987,9 @@ impl<F: StorageFactory> Node<F> {
         // is answered without one: the broker registers again.
         let epoch = match result {
             Ok(records) => {
-                self.commit(records);
+                if !self.commit(records) {
+                    return; // no longer the leader: the broker asks again
+                }
                 self.controller
                     .as_ref()
                     .and_then(|c| c.image().broker(broker_id))
@@ -810,46 +997,36 @@ impl<F: StorageFactory> Node<F> {
             }
             Err(_) => None,
         };
-        let log_end = self.metadata_log.len() as u64;
-        let from_offset = metadata_offset.min(log_end);
-        let end = (from_offset as usize + METADATA_RECORDS_PER_RESPONSE_MAX).min(log_end as usize);
-        let records = self.metadata_log[from_offset as usize..end].to_vec();
-        let response = PeerMessage::BrokerHeartbeatResponse {
-            broker_epoch: epoch,
-            from_offset,
-            records,
-        };
-        self.send(from, response);
+        // The answer waits for the registration (or unfencing) to commit; its records are
+        // read when it goes, so that it holds every record committed until then.
+        self.send_after_commit(
+            from,
+            metadata_quorum::Deferred::HeartbeatResponse {
+                broker_epoch: epoch,
+                metadata_offset,
+            },
+        );
     }
 
-    /// Appends records the controller committed to the metadata log (to be persisted first),
-    /// traces what they change, and pushes them to every registered broker.
-    fn commit(&mut self, records: Vec<MetadataRecord>) {
-        if records.is_empty() {
-            return;
+    /// A heartbeat answer with the committed records from `metadata_offset` on; a broker
+    /// behind the latest snapshot gets the committed image instead.
+    fn heartbeat_response(&self, broker_epoch: Option<u64>, metadata_offset: u64) -> PeerMessage {
+        let base = self.meta.base;
+        let (image, from_offset, records) = if metadata_offset < base {
+            let image = Box::new(self.meta.committed_image.clone());
+            (Some(image), self.meta.record_end(), Vec::new())
+        } else {
+            let from_offset = metadata_offset.min(self.meta.record_end());
+            let start = (from_offset - base) as usize;
+            let end = (start + METADATA_RECORDS_PER_RESPONSE_MAX).min(self.meta.records.len());
+            (None, from_offset, self.meta.records[start..end].to_vec())
+        };
+        PeerMessage::BrokerHeartbeatResponse {
+            broker_epoch,
+            from_offset,
+            records,
+            image,
         }
-        let controller = self
-            .controller
-            .as_ref()
-            .expect("only the controller commits");
-        let image = controller.image();
-        let mut events = Vec::new();
-        for record in &records {
-            record_events(image, record, &mut events);
-        }
-        let brokers: Vec<BrokerId> = image.brokers().map(|b| b.broker_id).collect();
-        self.outputs
-            .push_back(Output::PersistMetadata(records.clone()));
-        self.outputs.extend(events.into_iter().map(Output::Event));
-        let from_offset = self.metadata_log.len() as u64;
-        for broker in brokers {
-            let push = PeerMessage::MetadataPush {
-                from_offset,
-                records: records.clone(),
-            };
-            self.send(broker, push);
-        }
-        self.metadata_log.extend(records);
     }
 
     /// Applies metadata records starting at log offset `from_offset` (skipping any already
@@ -870,6 +1047,30 @@ impl<F: StorageFactory> Node<F> {
             self.image.apply(record);
             self.metadata_offset += 1;
         }
+        self.apply_image(now, deleted);
+    }
+
+    /// Replaces the broker's metadata with `image`, the metadata after `offset` records (a
+    /// snapshot, for a broker behind the controller's log start), then applies it to the
+    /// hosted partitions. Topics gone from it (or there again with another id) are deleted.
+    fn load_image(&mut self, now: Millis, offset: u64, image: MetadataImage) {
+        if self.broker.is_none() || offset < self.metadata_offset {
+            return;
+        }
+        let deleted = self
+            .image
+            .topics()
+            .filter(|t| image.topic(&t.name).is_none_or(|n| n.id != t.id))
+            .map(|t| t.name.clone())
+            .collect();
+        self.image = image;
+        self.metadata_offset = offset;
+        self.apply_image(now, deleted);
+    }
+
+    /// Hands every changed partition this node hosts to the broker and drops the partitions
+    /// (and committed offsets) of the `deleted` topics.
+    fn apply_image(&mut self, now: Millis, deleted: Vec<String>) {
         let node_id = self.config.node_id;
         let broker_config = self.broker_config();
         let hosted: Vec<(TopicPartition, PartitionState, PartitionSettings)> = self
@@ -944,7 +1145,7 @@ impl<F: StorageFactory> Node<F> {
                             broker_id: self.config.node_id,
                             broker_epoch,
                         };
-                        self.send(self.config.controller_id, request);
+                        self.send(self.controller_id, request);
                     }
                     None => {
                         for request in self.producer_ids.fail() {
@@ -1002,7 +1203,7 @@ impl<F: StorageFactory> Node<F> {
                 let request = change.to_alter_partition(topic.id);
                 let tp = change.tp.clone();
                 sends.push((
-                    self.config.controller_id,
+                    self.controller_id,
                     PeerMessage::AlterPartition { tp, request },
                 ));
             }

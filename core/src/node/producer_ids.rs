@@ -48,6 +48,11 @@ impl ProducerIds {
         wants
     }
 
+    /// The request in flight went to a node that is not the controller: ask again at once.
+    pub fn retry(&mut self) {
+        self.requested_at = None;
+    }
+
     /// When the request in flight times out, if requests wait for it.
     pub fn next_deadline(&self) -> Option<Millis> {
         let at = self.requested_at?;

@@ -98,6 +98,39 @@ impl Simulation {
                 for id in crashed {
                     self.restart_broker(id);
                 }
+                let crashed: Vec<BrokerId> = self
+                    .controllers
+                    .iter()
+                    .filter(|(_, c)| !c.is_up())
+                    .map(|(&id, _)| id)
+                    .collect();
+                for id in crashed {
+                    let controller = self.controllers.get_mut(&id).expect("listed");
+                    controller.restart(self.now, None);
+                    out.trace(TraceEvent::Fault {
+                        description: format!("controller-{id} restarted"),
+                    });
+                    self.timers.remove(&NodeId::Controller(id));
+                    self.reschedule(NodeId::Controller(id));
+                }
+            }
+            Fault::CrashActiveController => {
+                let active = self
+                    .controllers
+                    .iter()
+                    .find(|(_, c)| c.is_active_controller())
+                    .map(|(&id, _)| id);
+                if let Some(id) = active {
+                    // Its Raft log and hard state were synced before anything it sent: a
+                    // controller's disk loses nothing it acted on.
+                    self.controllers
+                        .get_mut(&id)
+                        .expect("found")
+                        .crash(&mut self.rng);
+                    out.trace(TraceEvent::Fault {
+                        description: format!("controller-{id} crashed"),
+                    });
+                }
             }
             Fault::Partition { a, b } => {
                 let a: BTreeSet<NodeId> = a.into_iter().collect();
@@ -158,10 +191,14 @@ impl Simulation {
     /// Creates a topic as an operator would; a refusal (a name in use, too few brokers for the
     /// replication factor) is traced, not raised.
     fn create_topic(&mut self, topic: TopicSpec, out: &mut Outbox) {
-        match self
-            .controller
-            .create_topic(self.now, &topic.to_create(), out)
-        {
+        let now = self.now;
+        let Some(controller) = self.active_controller_mut() else {
+            out.trace(TraceEvent::Fault {
+                description: format!("topic {} not created: no active controller", topic.name),
+            });
+            return;
+        };
+        match controller.create_topic(now, &topic.to_create(), out) {
             Ok(()) => self.spec.topics.push(topic),
             Err((_, e)) => out.trace(TraceEvent::Fault {
                 description: format!("topic {} not created: {e}", topic.name),
@@ -188,7 +225,12 @@ impl Simulation {
     }
 
     fn all_nodes(&self) -> Vec<NodeId> {
-        let mut nodes = vec![NodeId::Controller, NodeId::Coordinator];
+        let mut nodes: Vec<NodeId> = self
+            .controllers
+            .keys()
+            .map(|&id| NodeId::Controller(id))
+            .collect();
+        nodes.push(NodeId::Coordinator);
         nodes.extend(self.brokers.keys().map(|&id| NodeId::Broker(id)));
         nodes.extend((0..self.clients.len()).map(NodeId::Client));
         nodes

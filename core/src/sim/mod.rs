@@ -53,12 +53,12 @@ mod tests;
 pub use client_node::ClientStats;
 pub use message::Message;
 pub use network::NetworkConfig;
-pub use node::NodeId;
+pub use node::{CONTROLLER_NODE_ID, NodeId, controller_ids};
 pub use scenarios::{Summary, run};
 pub use simulation::{EVENTS_MAX, Simulation};
 pub use snapshot::{
     BrokerView, ClientView, ControllerView, GroupView, LagView, PartitionView, RecordCell,
-    ReplicaView, Snapshot,
+    ReplicaView, Snapshot, VoterView,
 };
 pub use spec::{
     ClientSpec, CommitMode, ConsumerSpec, CrashPoint, Fault, ProducerSpec, ScenarioSpec, SpecError,

@@ -4,18 +4,27 @@ use serde::Serialize;
 
 use crate::controller::BrokerId;
 
-/// The node id of the simulated controller (a controller-only node, `process.roles=controller`;
-/// Kafka's examples number controllers from 3000, brokers below).
+/// The node id of the first simulated controller (controller-only nodes,
+/// `process.roles=controller`; Kafka's examples number controllers from 3000, brokers below).
+/// A scenario's quorum has the voters `CONTROLLER_NODE_ID..CONTROLLER_NODE_ID + n`.
 pub const CONTROLLER_NODE_ID: BrokerId = 3000;
 
-/// The node id of the simulated group coordinator's node.
-pub const COORDINATOR_NODE_ID: BrokerId = 3001;
+/// The most voters a scenario's controller quorum may have.
+pub const CONTROLLERS_MAX: u32 = 5;
 
-/// One process: the controller, the group coordinator, a broker, or a client (by its index in
-/// the scenario).
+/// The node id of the simulated group coordinator's node (above every controller's).
+pub const COORDINATOR_NODE_ID: BrokerId = 3100;
+
+/// The node ids of a quorum of `n` controllers.
+pub fn controller_ids(n: u32) -> Vec<BrokerId> {
+    (0..n as BrokerId).map(|i| CONTROLLER_NODE_ID + i).collect()
+}
+
+/// One process: a controller (by node id), the group coordinator, a broker, or a client (by
+/// its index in the scenario).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum NodeId {
-    Controller,
+    Controller(BrokerId),
     Coordinator,
     Broker(BrokerId),
     Client(usize),
@@ -24,7 +33,7 @@ pub enum NodeId {
 impl std::fmt::Display for NodeId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            NodeId::Controller => write!(f, "controller"),
+            NodeId::Controller(id) => write!(f, "controller-{id}"),
             NodeId::Coordinator => write!(f, "coordinator"),
             NodeId::Broker(id) => write!(f, "broker-{id}"),
             NodeId::Client(index) => write!(f, "client-{index}"),

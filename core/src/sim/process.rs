@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use super::disk::SimDisk;
 use super::message::Message;
-use super::node::{CONTROLLER_NODE_ID, NodeId};
+use super::node::{CONTROLLER_NODE_ID, CONTROLLERS_MAX, COORDINATOR_NODE_ID, NodeId};
 use super::observe::{self, Observed};
 use super::outbox::Outbox;
 use super::rng::Rng;
@@ -21,9 +21,10 @@ use super::trace::TraceEvent;
 use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::broker::{Broker, LogCleanerSettings, ReplicaFetchSettings};
-use crate::controller::{BrokerId, CreateTopic, MetadataImage, MetadataRecord};
+use crate::controller::{BrokerId, CreateTopic, MetadataImage};
 use crate::group::{Coordinator, GroupEvent, OffsetsLog, compact};
 use crate::log::MAX_SEGMENT_BYTES;
+use crate::node::quorum::RaftLog;
 use crate::node::{Event, Node, NodeConfig, Output, Refusal, RequestRef};
 use crate::storage::MemoryStorage;
 
@@ -40,8 +41,10 @@ pub const REPLICA_FETCH_SETTINGS: ReplicaFetchSettings = ReplicaFetchSettings {
 
 /// The simulation's name of the node with id `id`.
 pub fn peer_name(id: BrokerId) -> NodeId {
-    if id == CONTROLLER_NODE_ID {
-        NodeId::Controller
+    if (CONTROLLER_NODE_ID..CONTROLLER_NODE_ID + CONTROLLERS_MAX as BrokerId).contains(&id) {
+        NodeId::Controller(id)
+    } else if id == COORDINATOR_NODE_ID {
+        NodeId::Coordinator
     } else {
         NodeId::Broker(id)
     }
@@ -55,8 +58,8 @@ pub struct NodeProcess {
     pub node: Option<Node<SimDisk>>,
     /// Bumped at every restart: messages addressed to an earlier life are dropped.
     pub incarnation: u32,
-    /// What the node persisted: the controller's metadata log, the coordinator's records.
-    pub metadata_log: Vec<MetadataRecord>,
+    /// What the node persisted: the controller quorum's Raft log (the metadata log).
+    pub raft_log: RaftLog,
     /// The group coordinator's records (`__consumer_offsets`), with
     /// `offsets.topic.segment.bytes` from the broker config.
     pub offsets_log: OffsetsLog<MemoryStorage>,
@@ -69,7 +72,8 @@ pub struct NodeProcess {
 impl NodeProcess {
     pub fn new(name: NodeId, config: NodeConfig) -> NodeProcess {
         let disk = SimDisk::default();
-        let node = Node::new(config.clone(), disk.clone(), Vec::new(), &[], Millis::ZERO);
+        let raft_log = RaftLog::default();
+        let node = Node::new(config.clone(), disk.clone(), &raft_log, &[], Millis::ZERO);
         let segment_bytes = config
             .broker
             .offsets_topic_segment_bytes
@@ -85,7 +89,7 @@ impl NodeProcess {
             disk,
             node: Some(node),
             incarnation: 0,
-            metadata_log: Vec::new(),
+            raft_log,
             offsets_log,
             clients: BTreeMap::new(),
             next_ref: 0,
@@ -130,7 +134,7 @@ impl NodeProcess {
         self.node = Some(Node::new(
             self.config.clone(),
             self.disk.clone(),
-            self.metadata_log.clone(),
+            &self.raft_log,
             &compact(&records),
             now,
         ));
@@ -155,7 +159,8 @@ impl NodeProcess {
             }
             Message::Peer(message) => {
                 let from = match from {
-                    NodeId::Controller => CONTROLLER_NODE_ID,
+                    NodeId::Controller(id) => id,
+                    NodeId::Coordinator => COORDINATOR_NODE_ID,
                     NodeId::Broker(id) => id,
                     other => panic!("a peer message from {other}"),
                 };
@@ -183,18 +188,39 @@ impl NodeProcess {
         self.node.as_ref()?.poll_timeout()
     }
 
-    /// Creates a topic on the (controller) node, as an operator does: at bootstrap, or from
-    /// the playground.
+    /// Creates a topic on the (active controller) node, as an operator does: at bootstrap, or
+    /// from the playground.
     pub fn create_topic(
         &mut self,
         now: Millis,
         create: &CreateTopic,
         out: &mut Outbox,
     ) -> Result<(), Refusal> {
-        let node = self.node.as_mut().expect("the controller never crashes");
+        let Some(node) = self.node.as_mut() else {
+            return Err((
+                crate::ErrorCode::NOT_CONTROLLER,
+                format!("{} is down", self.name),
+            ));
+        };
         let result = node.create_topic(now, create, false);
         self.drain(now, out);
         result
+    }
+
+    /// A controller stands for election now (the simulation's bootstrap, so that a cluster
+    /// starts with an active controller).
+    pub fn campaign(&mut self, now: Millis, out: &mut Outbox) {
+        if let Some(node) = &mut self.node {
+            node.campaign(now);
+            self.drain(now, out);
+        }
+    }
+
+    /// This process runs the active controller.
+    pub fn is_active_controller(&self) -> bool {
+        self.node
+            .as_ref()
+            .is_some_and(|n| n.active_controller() == Some(n.node_id()) && n.controller().is_some())
     }
 
     /// Acts on everything the node asked for, in order (see `core::node`'s drain order).
@@ -205,7 +231,7 @@ impl NodeProcess {
         };
         while let Some(output) = node.poll_output() {
             match output {
-                Output::PersistMetadata(records) => self.metadata_log.extend(records),
+                Output::PersistRaft(write) => self.raft_log.apply(write),
                 Output::PersistGroups(records) => self
                     .offsets_log
                     .append(&records, now)
@@ -270,6 +296,14 @@ fn trace_event(me: NodeId, event: Event) -> TraceEvent {
         },
         Event::Misrouted { request } => TraceEvent::Invariant {
             description: format!("{me} cannot serve {request}"),
+        },
+        Event::ControllerElected { controller, term } => {
+            TraceEvent::ControllerElected { controller, term }
+        }
+        // A voter refuses a Raft message addressed to an earlier life of itself, or one that
+        // raft-rs does not take in its state: Raft's own business, noted in the trace.
+        Event::RaftMessageRefused { from, description } => TraceEvent::Fault {
+            description: format!("{me} refused a Raft message from {from}: {description}"),
         },
     }
 }

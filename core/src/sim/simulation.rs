@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::client_node::ClientProcess;
 use super::message::Message;
 use super::network::Network;
-use super::node::{CONTROLLER_NODE_ID, COORDINATOR_NODE_ID, NodeId};
+use super::node::{CONTROLLER_NODE_ID, COORDINATOR_NODE_ID, NodeId, controller_ids};
 use super::outbox::Outbox;
 use super::process::{NodeProcess, REPLICA_FETCH_SETTINGS};
 use super::queue::EventQueue;
@@ -44,8 +44,8 @@ pub struct Simulation {
     pub(super) queue: EventQueue<Event>,
     pub(super) network: Network,
     pub(super) rng: Rng,
-    /// A controller-only node (`process.roles=controller`).
-    pub(super) controller: NodeProcess,
+    /// The controller quorum's voters, controller-only nodes (`process.roles=controller`).
+    pub(super) controllers: BTreeMap<BrokerId, NodeProcess>,
     /// The node running the group coordinator.
     pub(super) coordinator: NodeProcess,
     /// Broker-only nodes (`process.roles=broker`).
@@ -78,15 +78,16 @@ impl Simulation {
             controller,
             group_coordinator,
         };
-        let controller = NodeProcess::new(
-            NodeId::Controller,
-            node_config(
-                &spec,
-                CONTROLLER_NODE_ID,
-                roles(false, true, false),
-                rng.next_u64(),
-            ),
-        );
+        // Every voter gets the same seed: the controller's choices (topic ids, placement)
+        // must not depend on which voter leads.
+        let controller_seed = rng.next_u64();
+        let controllers = controller_ids(spec.controllers)
+            .into_iter()
+            .map(|id| {
+                let config = node_config(&spec, id, roles(false, true, false), controller_seed);
+                (id, NodeProcess::new(NodeId::Controller(id), config))
+            })
+            .collect();
         let coordinator = NodeProcess::new(
             NodeId::Coordinator,
             node_config(
@@ -118,7 +119,7 @@ impl Simulation {
             queue: EventQueue::default(),
             network,
             rng,
-            controller,
+            controllers,
             coordinator,
             brokers,
             clients,
@@ -139,6 +140,13 @@ impl Simulation {
     /// delivered at once and untraced: the run starts from the cluster this leaves.
     fn bootstrap(&mut self) -> Result<(), SpecError> {
         let mut out = Outbox::default();
+        // The first voter stands for election at once, so the cluster starts with an active
+        // controller (a single voter already leads).
+        self.controllers
+            .get_mut(&CONTROLLER_NODE_ID)
+            .expect("at least one controller")
+            .campaign(Millis::ZERO, &mut out);
+        self.deliver_at_once(&mut out);
         let ids: Vec<BrokerId> = self.brokers.keys().copied().collect();
         for &id in &ids {
             self.brokers
@@ -148,7 +156,8 @@ impl Simulation {
         }
         self.deliver_at_once(&mut out);
         for topic in self.spec.topics.clone() {
-            self.controller
+            self.active_controller_mut()
+                .ok_or_else(|| SpecError("no controller was elected".into()))?
                 .create_topic(Millis::ZERO, &topic.to_create(), &mut out)
                 .map_err(|(_, e)| SpecError(format!("topic {}: {e}", topic.name)))?;
             self.deliver_at_once(&mut out);
@@ -156,7 +165,9 @@ impl Simulation {
         for &id in &ids {
             self.reschedule(NodeId::Broker(id));
         }
-        self.reschedule(NodeId::Controller);
+        for id in self.controllers.keys().copied().collect::<Vec<_>>() {
+            self.reschedule(NodeId::Controller(id));
+        }
         self.reschedule(NodeId::Coordinator);
         self.apply_outbox(out);
         for i in 0..self.clients.len() {
@@ -184,7 +195,7 @@ impl Simulation {
     /// The process behind a node name (none for clients).
     pub(super) fn process(&self, node: NodeId) -> Option<&NodeProcess> {
         match node {
-            NodeId::Controller => Some(&self.controller),
+            NodeId::Controller(id) => self.controllers.get(&id),
             NodeId::Coordinator => Some(&self.coordinator),
             NodeId::Broker(id) => self.brokers.get(&id),
             NodeId::Client(_) => None,
@@ -193,7 +204,7 @@ impl Simulation {
 
     fn process_mut(&mut self, node: NodeId) -> Option<&mut NodeProcess> {
         match node {
-            NodeId::Controller => Some(&mut self.controller),
+            NodeId::Controller(id) => self.controllers.get_mut(&id),
             NodeId::Coordinator => Some(&mut self.coordinator),
             NodeId::Broker(id) => self.brokers.get_mut(&id),
             NodeId::Client(_) => None,
@@ -207,11 +218,34 @@ impl Simulation {
             .expect("the coordinator node is up")
     }
 
-    /// The metadata as the controller has it.
+    /// The metadata as committed: the active controller's, else the running voter that has
+    /// applied the most.
     pub(super) fn image(&self) -> &crate::controller::MetadataImage {
-        self.controller
-            .image()
-            .expect("the controller never crashes")
+        self.active_controller()
+            .or_else(|| {
+                self.controllers
+                    .values()
+                    .filter(|c| c.is_up())
+                    .max_by_key(|c| {
+                        c.node
+                            .as_ref()
+                            .and_then(|n| n.quorum_status())
+                            .map(|q| q.commit_index)
+                    })
+            })
+            .and_then(NodeProcess::image)
+            .expect("a controller is running")
+    }
+
+    /// The process of the active controller, if one is.
+    pub(super) fn active_controller(&self) -> Option<&NodeProcess> {
+        self.controllers.values().find(|c| c.is_active_controller())
+    }
+
+    pub(super) fn active_controller_mut(&mut self) -> Option<&mut NodeProcess> {
+        self.controllers
+            .values_mut()
+            .find(|c| c.is_active_controller())
     }
 
     pub fn seed(&self) -> u64 {
@@ -349,7 +383,7 @@ impl Simulation {
             let peer = match to {
                 NodeId::Broker(id) => Some(Destination::Broker(id)),
                 NodeId::Coordinator => Some(Destination::Coordinator),
-                NodeId::Controller | NodeId::Client(_) => None,
+                NodeId::Controller(_) | NodeId::Client(_) => None,
             };
             if let (NodeId::Client(i), Some(peer)) = (from, peer)
                 && self.is_up(from)
@@ -528,6 +562,8 @@ fn node_config(spec: &ScenarioSpec, node_id: BrokerId, roles: Roles, seed: u64) 
         node_id,
         roles,
         controller_id: CONTROLLER_NODE_ID,
+        controller_quorum_voters: controller_ids(spec.controllers),
+        metadata_snapshot_interval: crate::node::METADATA_SNAPSHOT_INTERVAL,
         advertised_host: "sim".to_string(),
         advertised_port: 9092,
         broker: spec.broker_config.clone(),

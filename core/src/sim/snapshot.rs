@@ -25,11 +25,31 @@ pub struct Snapshot {
     pub clients: Vec<ClientView>,
 }
 
-/// The KRaft controller: a node of its own here (a quorum of one), not one of the brokers.
+/// The KRaft controller quorum: controller-only nodes here, not the brokers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ControllerView {
-    /// Records in the metadata log.
+    /// Records in the committed metadata log (the active controller's, else the most
+    /// advanced running voter's).
     pub metadata_records: u64,
+    /// The active controller (the Raft leader that applied its term's first entry), if any.
+    pub active: Option<BrokerId>,
+    pub voters: Vec<VoterView>,
+}
+
+/// One voter of the controller quorum as it sees itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VoterView {
+    pub id: BrokerId,
+    pub up: bool,
+    /// leader, follower, candidate, pre-candidate (empty while down).
+    pub role: String,
+    /// The Raft term (KRaft's leader epoch) it is in.
+    pub term: u64,
+    /// The leader it follows, if it knows one.
+    pub leader: Option<BrokerId>,
+    /// The index of its last Raft entry, and the highest it knows committed.
+    pub log_end: u64,
+    pub commit_index: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -226,9 +246,7 @@ impl Simulation {
         Snapshot {
             now: self.now(),
             events: self.events(),
-            controller: ControllerView {
-                metadata_records: self.controller.metadata_log.len() as u64,
-            },
+            controller: self.controller_view(),
             brokers,
             partitions,
             groups,
@@ -236,10 +254,52 @@ impl Simulation {
         }
     }
 
+    fn controller_view(&self) -> ControllerView {
+        let voters: Vec<VoterView> = self
+            .controllers
+            .iter()
+            .map(|(&id, process)| {
+                let status = process.node.as_ref().and_then(|n| n.quorum_status());
+                VoterView {
+                    id,
+                    up: process.is_up(),
+                    role: status.as_ref().map_or("", |s| s.role).to_string(),
+                    term: status.as_ref().map_or(0, |s| s.term),
+                    leader: status.as_ref().and_then(|s| s.leader),
+                    log_end: status.as_ref().map_or(0, |s| s.last_index),
+                    commit_index: status.as_ref().map_or(0, |s| s.commit_index),
+                }
+            })
+            .collect();
+        let active = self.active_controller();
+        let records = active
+            .or_else(|| {
+                self.controllers
+                    .values()
+                    .filter(|c| c.is_up())
+                    .max_by_key(|c| {
+                        c.node
+                            .as_ref()
+                            .map(|n| n.metadata_log_start() + n.metadata_log().len() as u64)
+                    })
+            })
+            .and_then(|c| c.node.as_ref())
+            .map_or(0, |n| {
+                n.metadata_log_start() + n.metadata_log().len() as u64
+            });
+        ControllerView {
+            metadata_records: records,
+            active: active.and_then(|c| c.node.as_ref()).map(|n| n.node_id()),
+            voters,
+        }
+    }
+
     /// Whether a network partition separates broker `id` from the controller or another broker.
     fn is_cut_off(&self, id: BrokerId) -> bool {
         let me = NodeId::Broker(id);
-        std::iter::once(NodeId::Controller)
+        self.controllers
+            .keys()
+            .map(|&c| NodeId::Controller(c))
             .chain(self.brokers.keys().map(|&b| NodeId::Broker(b)))
             .any(|other| other != me && self.network.is_cut(me, other))
     }

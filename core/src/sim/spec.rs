@@ -17,6 +17,9 @@ use crate::group::CoordinatorConfig;
 pub struct ScenarioSpec {
     pub name: String,
     pub brokers: Vec<BrokerId>,
+    /// Voters of the controller quorum, controller-only nodes with ids from
+    /// [`super::node::CONTROLLER_NODE_ID`] (1 to [`super::node::CONTROLLERS_MAX`]).
+    pub controllers: u32,
     /// Broker settings (heartbeats, session timeout, topic defaults).
     pub broker_config: BrokerConfig,
     /// Brokers sync before acknowledging (fsync per round) instead of trusting the page cache.
@@ -54,6 +57,7 @@ impl ScenarioSpec {
         ScenarioSpec {
             name: name.to_string(),
             brokers: vec![1, 2, 3],
+            controllers: 3,
             broker_config,
             durable: false,
             coordinator,
@@ -97,6 +101,13 @@ impl ScenarioSpec {
                 "broker ids {:?} must be distinct, not negative and below {}",
                 self.brokers,
                 super::node::CONTROLLER_NODE_ID
+            ));
+        }
+        if !(1..=super::node::CONTROLLERS_MAX).contains(&self.controllers) {
+            return fail(format!(
+                "{} controllers (1 to {})",
+                self.controllers,
+                super::node::CONTROLLERS_MAX
             ));
         }
         if self.clients.len() > CLIENTS_MAX {
@@ -255,8 +266,10 @@ pub enum Fault {
         topic: String,
         partition: u32,
     },
-    /// Restarts every crashed broker.
+    /// Restarts every crashed broker and controller.
     RestartCrashed,
+    /// Crashes whichever controller is active now (the quorum's leader).
+    CrashActiveController,
     /// Cuts every link between the two sets.
     Partition {
         a: Vec<NodeId>,
@@ -315,7 +328,8 @@ impl std::fmt::Display for Fault {
             Fault::CrashFollower { topic, partition } => {
                 write!(f, "crash a follower of {topic}-{partition}")
             }
-            Fault::RestartCrashed => write!(f, "restart crashed brokers"),
+            Fault::RestartCrashed => write!(f, "restart crashed brokers and controllers"),
+            Fault::CrashActiveController => write!(f, "crash the active controller"),
             Fault::Partition { a, b } => {
                 let names = |nodes: &[NodeId]| {
                     nodes

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::Millis;
+use crate::sim::node::CONTROLLER_NODE_ID;
 
 fn spec() -> ScenarioSpec {
     scenarios::spec("acks1-leader-crash").expect("a named scenario")
@@ -426,7 +427,7 @@ fn snapshots_show_cut_off_brokers_generations_and_client_states() {
     assert!(snapshot.brokers.iter().all(|b| !b.cut_off));
     sim.inject(Fault::Partition {
         a: vec![NodeId::Broker(1)],
-        b: vec![NodeId::Controller],
+        b: vec![NodeId::Controller(CONTROLLER_NODE_ID)],
     });
     sim.step();
     let cut: Vec<bool> = sim.snapshot().brokers.iter().map(|b| b.cut_off).collect();

@@ -68,6 +68,11 @@ pub enum TraceEvent {
     BrokerUnfenced {
         broker: BrokerId,
     },
+    /// A controller became the active one: the quorum's leader in `term` (KRaft's epoch).
+    ControllerElected {
+        controller: BrokerId,
+        term: u64,
+    },
     GroupState {
         group: String,
         state: String,
@@ -186,6 +191,9 @@ impl std::fmt::Display for TraceEvent {
             LeaderElected { tp: p, leader } => write!(f, "leader {} broker-{leader}", tp(p)),
             BrokerFenced { broker } => write!(f, "fenced broker-{broker}"),
             BrokerUnfenced { broker } => write!(f, "unfenced broker-{broker}"),
+            ControllerElected { controller, term } => {
+                write!(f, "active controller {controller} term={term}")
+            }
             GroupState {
                 group,
                 state,

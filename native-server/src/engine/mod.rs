@@ -5,6 +5,7 @@
 //! (group commit).
 
 mod clock;
+mod metadata_store;
 mod offsets_log;
 mod producer_ids;
 mod state;

@@ -57,6 +57,8 @@ mod tests {
                 node_id: 1,
                 roles: Roles::COMBINED,
                 controller_id: 1,
+                controller_quorum_voters: vec![1],
+                metadata_snapshot_interval: partita_core::node::METADATA_SNAPSHOT_INTERVAL,
                 advertised_host: "127.0.0.1".into(),
                 advertised_port: 9092,
                 broker: Default::default(),

@@ -12,11 +12,13 @@ use partita_core::client::{Request, Response};
 use partita_core::config::BrokerConfig;
 use partita_core::controller::{BrokerId, Controller, MetadataImage, MetadataRecord};
 use partita_core::group::{Coordinator, OffsetsLog};
+use partita_core::node::quorum::QuorumStatus;
 use partita_core::node::{Event, Node, NodeConfig, Output, RequestRef};
 use tokio::sync::oneshot;
 
+use super::metadata_store::MetadataStore;
 use crate::peer::PeerRouter;
-use crate::storage::{FileStorage, FileStorageFactory, JsonLog};
+use crate::storage::{FileStorage, FileStorageFactory};
 
 pub use partita_core::node::Refusal;
 
@@ -31,7 +33,8 @@ pub struct EngineConfig {
 pub struct State {
     pub node: Node<FileStorageFactory>,
     data_dir: PathBuf,
-    metadata_log: JsonLog<MetadataRecord>,
+    /// The controller quorum's Raft log (`__cluster_metadata/raft.jsonl`).
+    metadata_store: MetadataStore,
     /// The group coordinator's records, compacted by the log cleaner (`offsets_log`).
     offsets_log: OffsetsLog<FileStorage>,
     replies: HashMap<RequestRef, oneshot::Sender<Response>>,
@@ -40,16 +43,13 @@ pub struct State {
 }
 
 impl State {
-    /// Recovers the metadata log, the group records (the compacted offsets log, migrating an
-    /// older `groups.jsonl`) and every hosted partition, and registers the broker with its
-    /// controller: at once when that is its own, else with the first heartbeats that reach the
-    /// controller.
+    /// Recovers the metadata (the controller quorum's Raft log), the group records (the
+    /// compacted offsets log, migrating an older `groups.jsonl`) and every hosted partition,
+    /// and registers the broker with its controller: at once when that is its own, else with
+    /// the first heartbeats that reach the active controller.
     pub fn open(config: EngineConfig) -> anyhow::Result<State> {
-        let (metadata_log, records) = JsonLog::open(
-            &config.data_dir.join("__cluster_metadata"),
-            "metadata.jsonl",
-        )?;
-        tracing::info!("replaying {} metadata records", records.len());
+        let (metadata_store, raft_log) =
+            MetadataStore::open(&config.data_dir, config.node.node_id)?;
         let now = super::now();
         let (offsets_log, live) = super::offsets_log::open(
             &config.data_dir,
@@ -63,14 +63,14 @@ impl State {
         let node = Node::new(
             config.node,
             FileStorageFactory::new(&config.data_dir),
-            records,
+            &raft_log,
             &live,
             now,
         );
         let mut state = State {
             node,
             data_dir: config.data_dir.clone(),
-            metadata_log,
+            metadata_store,
             offsets_log,
             replies: HashMap::new(),
             next_ref: 0,
@@ -78,7 +78,9 @@ impl State {
         };
         // Registration and the first heartbeat go to the node's own controller at once.
         state.tick(now);
-        let own_controller = state.node.controller().is_some();
+        // Only a node that is already the active controller (a quorum of one) registers at
+        // once; a voter of a larger quorum registers once one is elected.
+        let own_controller = state.node.active_controller() == Some(state.node.node_id());
         if own_controller && state.node.broker_epoch().is_none() {
             anyhow::bail!("the broker could not register with its controller");
         }
@@ -112,9 +114,19 @@ impl State {
         self.node.broker().expect("a combined node")
     }
 
+    /// The controller quorum as this node sees it: `None` on a node that is not a voter.
+    pub fn quorum_status(&self) -> Option<QuorumStatus> {
+        self.node.quorum_status()
+    }
+
     /// The controller role: `None` on a node of a cluster that is not the active controller.
     pub fn controller(&self) -> Option<&Controller> {
-        self.node.controller()
+        // A follower voter keeps a controller too (it applies the committed entries); only the
+        // active one answers for it.
+        let node_id = self.node.node_id();
+        self.node
+            .controller()
+            .filter(|_| self.node.active_controller() == Some(node_id))
     }
 
     pub fn coordinator(&self) -> &Coordinator {
@@ -188,8 +200,8 @@ impl State {
         let mut written = true;
         while let Some(output) = self.node.poll_output() {
             match output {
-                Output::PersistMetadata(records) => {
-                    if let Err(e) = self.metadata_log.append(&records) {
+                Output::PersistRaft(write) => {
+                    if let Err(e) = self.metadata_store.persist(write) {
                         tracing::error!("cannot write the metadata log: {e:#}");
                         written = false;
                     }

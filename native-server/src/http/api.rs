@@ -38,7 +38,10 @@ pub async fn cluster(State(node): State<Arc<Node>>) -> ApiResult {
                 .brokers()
                 .map(|b| json!({"id": b.broker_id, "host": b.host, "port": b.port, "fenced": b.fenced}))
                 .collect();
-            let controller_id = state.node.config().controller_id;
+            let controller_id = state
+                .node
+                .active_controller()
+                .unwrap_or(state.node.config().controller_id);
             json!({"cluster_id": cluster_id, "node_id": state.node_id(), "controller_id": controller_id, "brokers": brokers})
         })
         .await

@@ -35,7 +35,12 @@ pub async fn handle(
                 .collect();
             DescribeClusterResponse::default()
                 .with_cluster_id(cluster_id)
-                .with_controller_id(BrokerId(state.node.config().controller_id))
+                .with_controller_id(BrokerId(
+                    state
+                        .node
+                        .active_controller()
+                        .unwrap_or(state.node.config().controller_id),
+                ))
                 .with_brokers(brokers)
                 .with_cluster_authorized_operations(operations)
         })

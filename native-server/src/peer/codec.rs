@@ -7,6 +7,7 @@
 //! | 1 `ENVELOPE` | a [`PeerMessage`] as JSON: the messages without a natural Kafka shape: the metadata records the controller sends, the registration, AlterPartition (see [`super::control`] and ARCHITECTURE.md) |
 //! | 2 `KAFKA_REQUEST` | a Kafka request, header and body, as a broker sends it: a follower's Fetch and OffsetForLeaderEpoch ([`super::replication`]); BrokerHeartbeat, AllocateProducerIds, CreateTopics ([`super::control`]) |
 //! | 3 `KAFKA_RESPONSE` | the API key and version (2 × i16) it answers, then a Kafka response, header and body |
+//! | 4 `RAFT` | a message of the controller quorum ([`PeerMessage::Raft`]): raft-rs's `eraftpb::Message` as protobuf, as is |
 //!
 //! A frame longer than [`FRAME_MAX`] or that does not decode is the peer's fault: the
 //! connection is closed and the frame is never acted on.
@@ -23,6 +24,7 @@ const HELLO: u8 = 0;
 const ENVELOPE: u8 = 1;
 const KAFKA_REQUEST: u8 = 2;
 const KAFKA_RESPONSE: u8 = 3;
+const RAFT: u8 = 4;
 const MAGIC: &[u8; 4] = b"PRTA";
 /// Bumped when a frame's layout changes; a peer speaking another version is refused.
 pub const PROTOCOL_VERSION: u16 = 1;
@@ -55,6 +57,14 @@ pub fn read_hello(frame: &[u8]) -> anyhow::Result<BrokerId> {
 
 /// One message as a whole frame, length included.
 pub fn encode(message: &PeerMessage) -> anyhow::Result<Vec<u8>> {
+    if let PeerMessage::Raft { bytes } = message {
+        ensure!(
+            bytes.len() < FRAME_MAX,
+            "a Raft message of {} bytes, over the frame limit",
+            bytes.len()
+        );
+        return Ok(frame(RAFT, bytes));
+    }
     if let Some(kafka) =
         super::replication::encode(message).or_else(|| super::control::encode(message))
     {
@@ -89,6 +99,10 @@ pub fn decode(frame: &[u8]) -> anyhow::Result<PeerMessage> {
     let (&kind, body) = frame.split_first().context("an empty frame")?;
     match kind {
         ENVELOPE => serde_json::from_slice(body).context("a malformed envelope"),
+        // raft-rs decodes (and refuses) the protobuf when the node steps the message.
+        RAFT => Ok(PeerMessage::Raft {
+            bytes: body.to_vec(),
+        }),
         KAFKA_REQUEST => {
             let api_key = i16::from_be_bytes([
                 *body.first().context("an empty request")?,
@@ -153,6 +167,27 @@ mod tests {
         };
         let frame = encode(&message).unwrap();
         assert_eq!(decode(&frame[4..]).unwrap(), message);
+    }
+
+    #[test]
+    fn the_quorum_messages_round_trip() {
+        let image = partita_core::controller::MetadataImage::default();
+        for message in [
+            PeerMessage::Raft {
+                bytes: vec![8, 3, 16, 0, 0xff],
+            },
+            PeerMessage::NotController { leader: Some(2) },
+            PeerMessage::NotController { leader: None },
+            PeerMessage::BrokerHeartbeatResponse {
+                broker_epoch: Some(4),
+                from_offset: 9,
+                records: Vec::new(),
+                image: Some(Box::new(image.clone())),
+            },
+        ] {
+            let frame = encode(&message).unwrap();
+            assert_eq!(decode(&frame[4..]).unwrap(), message);
+        }
     }
 
     #[test]

@@ -18,8 +18,10 @@ pub struct ClusterSettings {
     /// `node.id` (default 1).
     pub node_id: BrokerId,
     pub roles: Roles,
-    /// The active controller: the first voter (the node itself when there are none). Until
-    /// the Raft quorum lands, the other voters with the controller role stand by.
+    /// The controller the broker first heartbeats with: the first voter (the node itself when
+    /// there are none). Every voter runs the controller role as a voter of the Raft quorum;
+    /// the active controller is whichever the quorum elects, and brokers follow
+    /// NOT_CONTROLLER's pointer to it.
     pub controller_id: BrokerId,
     /// `controller.quorum.voters`, in the order given: every node of the cluster and the
     /// address of its peer listener (HOST:PORT). Empty: a single combined node, as before.
@@ -79,9 +81,9 @@ impl ClusterSettings {
         };
         let controller_id = voters[0].0;
         ensure!(
-            controller || controller_id != node_id,
-            "node {node_id} is the first of controller.quorum.voters, the active controller: \
-             its process.roles must include controller"
+            controller,
+            "node {node_id} is in controller.quorum.voters, so it is a voter of the controller \
+             quorum: its process.roles must include controller"
         );
         let controller_listen = match args.controller_listen {
             Some(address) => address,
@@ -96,7 +98,7 @@ impl ClusterSettings {
             node_id,
             roles: Roles {
                 broker: true,
-                controller: controller_id == node_id,
+                controller: true,
                 group_coordinator: true,
             },
             controller_id,
@@ -104,6 +106,15 @@ impl ClusterSettings {
             controller_listen: Some(controller_listen),
             advertised,
         })
+    }
+
+    /// The node ids of the controller quorum's voters (this node alone when there are none).
+    pub fn voter_ids(&self) -> Vec<BrokerId> {
+        if self.voters.is_empty() {
+            vec![self.node_id]
+        } else {
+            self.voters.iter().map(|(id, _)| *id).collect()
+        }
     }
 
     /// Whether this node has peers to talk to.
@@ -225,7 +236,7 @@ mod tests {
         .unwrap();
         assert_eq!(by_flags, by_config);
         assert_eq!(by_flags.controller_id, 1);
-        assert!(!by_flags.roles.controller, "node 2 stands by");
+        assert!(by_flags.roles.controller, "node 2 is a voter too");
         assert_eq!(
             by_flags.controller_listen,
             Some("127.0.0.1:9193".parse().unwrap())

@@ -34,9 +34,23 @@ pub fn brokers(props: &ModelProps) -> Html {
             <div class="broker-row">
                 <div class="broker controller" data-testid="controller"
                      title="The KRaft controller: it keeps the metadata log, registers and fences brokers, and elects leaders">
-                    <strong>{ "controller" }</strong>
-                    <span class="status">{ "KRaft, a node of its own" }</span>
+                    <strong>{ "controller quorum" }</strong>
+                    <span class="status">{ match snapshot.controller.active {
+                        Some(id) => format!("active: controller {id}"),
+                        None => "no active controller: electing".to_string(),
+                    } }</span>
                     <span class="muted">{ format!("metadata log: {} records", snapshot.controller.metadata_records) }</span>
+                    <ul class="voters" data-testid="voters">
+                        { for snapshot.controller.voters.iter().map(|v| html! {
+                            <li data-testid="voter" title="A Raft voter: its role, term (KRaft's epoch), the index of its last log entry and the highest it knows committed">
+                                { if v.up {
+                                    format!("{}: {} term {}, log end {}, committed {}", v.id, v.role, v.term, v.log_end, v.commit_index)
+                                } else {
+                                    format!("{}: down", v.id)
+                                } }
+                            </li>
+                        }) }
+                    </ul>
                     <span class="muted">{ format!("live brokers: {}", if live.is_empty() { "none".to_string() } else { live.join(", ") }) }</span>
                 </div>
                 { for snapshot.brokers.iter().map(|b| {

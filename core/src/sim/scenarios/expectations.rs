@@ -56,6 +56,17 @@ pub fn holds_in_every_seed(summary: &Summary) -> bool {
         "idempotence-off" => true,
         "idempotence-on" => clean(s) && field(s, "duplicates") == 0 && s.acknowledged == 100,
         "lag" => clean(s) && field(s, "lag_max") > 0 && field(s, "lag_final") == 0,
+        "controller-failover" => {
+            clean(s)
+                && s.acknowledged == 300
+                && field(s, "active_final") >= 0
+                && field(s, "active_final") != field(s, "active_before_crash")
+                && field(s, "term_max") >= 2
+                && field(s, "voters_in_sync") == 3
+                && field(s, "records_final") > field(s, "records_before_crash")
+                && field(s, "topics") == 2
+                && field(s, "created_after_failover") == 1
+        }
         "compaction" => {
             clean(s)
                 && s.acknowledged == 316

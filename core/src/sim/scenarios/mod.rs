@@ -15,6 +15,7 @@
 //! | `at-least-once`, `at-most-once` | a consumer crashes between processing and committing | `redelivered` > 0 with `lost` = 0; `lost` > 0 |
 //! | `idempotence-off`, `idempotence-on` | produce responses are lost and the producer retries | `duplicates` > 0; `duplicates` = 0 |
 //! | `lag` | a slow consumer, then more members join | `lag_max` > 0, `lag_final` = 0 |
+//! | `controller-failover` | 3 controllers; the active one crashes, a topic is created after, it returns | a new active controller, `voters_in_sync` = 3, `records_final` ≥ `records_before_crash`, `created_after_failover` = 1, no anomalies |
 //! | `compaction` | six keys overwritten 300 times with tombstones on a compacted topic with small segments; a late consumer | no anomalies, `records_left` well below `records_produced`, `tombstones_removed` > 0, `consumer_offset_gaps` > 0 |
 
 mod common;
@@ -26,6 +27,7 @@ mod groups;
 mod idempotence;
 mod keys;
 mod lag;
+mod quorum;
 mod replication;
 
 use std::collections::BTreeMap;
@@ -71,6 +73,7 @@ pub const SCENARIOS: &[Scenario] = &[
     idempotence::IDEMPOTENCE_OFF,
     idempotence::IDEMPOTENCE_ON,
     lag::LAG,
+    quorum::CONTROLLER_FAILOVER,
     compaction::COMPACTION,
 ];
 

@@ -219,6 +219,20 @@ fn sweep_every_scenario() {
 }
 
 #[test]
+fn controller_failover_elects_a_new_leader_and_loses_no_metadata() {
+    check("controller-failover", |s| {
+        assert!(
+            expectations::holds_in_every_seed(s),
+            "seed {}: {:?} {:?}",
+            s.seed,
+            s.fields,
+            kinds(s)
+        );
+        assert_ne!(field(s, "active_final"), field(s, "active_before_crash"));
+    });
+}
+
+#[test]
 fn compaction_keeps_the_latest_value_of_each_key_and_loses_nothing() {
     check("compaction", |s| {
         clean(s);

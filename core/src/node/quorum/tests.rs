@@ -1,0 +1,241 @@
+//! Three voters wired by hand: election, replication, failover, compaction with a snapshot
+//! sent to a lagging voter, and restart from what was persisted.
+
+use std::collections::BTreeMap;
+
+use super::*;
+
+struct Voter {
+    quorum: Option<Quorum>,
+    disk: RaftLog,
+    applied: Vec<Vec<u8>>,
+    restored: Option<Vec<u8>>,
+}
+
+struct Net {
+    voters: BTreeMap<BrokerId, Voter>,
+    now: Millis,
+    /// Messages in flight: (to, bytes).
+    wire: Vec<(BrokerId, Vec<u8>)>,
+    cut: Vec<BrokerId>,
+}
+
+const IDS: [BrokerId; 3] = [1, 2, 3];
+
+impl Net {
+    fn new(seed: u64) -> Net {
+        let mut voters = BTreeMap::new();
+        for id in IDS {
+            let quorum = Quorum::new(id, &IDS, &RaftLog::default(), seed, Millis::ZERO);
+            voters.insert(
+                id,
+                Voter {
+                    quorum: Some(quorum),
+                    disk: RaftLog::default(),
+                    applied: Vec::new(),
+                    restored: None,
+                },
+            );
+        }
+        Net {
+            voters,
+            now: Millis::ZERO,
+            wire: Vec::new(),
+            cut: Vec::new(),
+        }
+    }
+
+    fn drain(&mut self) {
+        for (_, voter) in self.voters.iter_mut() {
+            let Some(quorum) = &mut voter.quorum else {
+                continue;
+            };
+            while let Some(output) = quorum.poll_output() {
+                match output {
+                    QuorumOutput::Persist(write) => voter.disk.apply(write),
+                    QuorumOutput::Restore { data, .. } => {
+                        voter.restored = Some(data);
+                        voter.applied.clear();
+                    }
+                    QuorumOutput::Apply { data, .. } => {
+                        if !data.is_empty() {
+                            voter.applied.push(data)
+                        }
+                    }
+                    QuorumOutput::Send { to, bytes } => self.wire.push((to, bytes)),
+                }
+            }
+        }
+    }
+
+    /// Runs for `ms` milliseconds, 10 ms at a time, delivering every message at once.
+    fn run(&mut self, ms: u64) {
+        let end = self.now.plus(Millis(ms));
+        while self.now < end {
+            self.now = self.now.plus(Millis(10));
+            let now = self.now;
+            for voter in self.voters.values_mut() {
+                if let Some(q) = &mut voter.quorum {
+                    q.handle_timeout(now);
+                }
+            }
+            loop {
+                self.drain();
+                if self.wire.is_empty() {
+                    break;
+                }
+                for (to, bytes) in std::mem::take(&mut self.wire) {
+                    if self.cut.contains(&to) {
+                        continue;
+                    }
+                    if let Some(q) = &mut self.voters.get_mut(&to).unwrap().quorum {
+                        q.handle_message(&bytes).unwrap();
+                    }
+                }
+            }
+        }
+    }
+
+    fn leader(&self) -> Option<BrokerId> {
+        self.voters
+            .iter()
+            .find(|(_, v)| v.quorum.as_ref().is_some_and(Quorum::is_active))
+            .map(|(id, _)| *id)
+    }
+
+    fn propose(&mut self, data: &[u8]) {
+        let leader = self.leader().expect("a leader");
+        let quorum = self
+            .voters
+            .get_mut(&leader)
+            .unwrap()
+            .quorum
+            .as_mut()
+            .unwrap();
+        assert!(quorum.propose(data.to_vec()).is_some());
+        self.drain();
+    }
+
+    fn crash(&mut self, id: BrokerId) {
+        self.voters.get_mut(&id).unwrap().quorum = None;
+    }
+
+    fn restart(&mut self, id: BrokerId, seed: u64) {
+        let now = self.now;
+        let voter = self.voters.get_mut(&id).unwrap();
+        voter.applied.clear();
+        voter.restored = None;
+        voter.quorum = Some(Quorum::new(id, &IDS, &voter.disk, seed, now));
+        self.drain();
+    }
+}
+
+#[test]
+fn three_voters_elect_one_leader_and_replicate() {
+    let mut net = Net::new(7);
+    net.run(3_000);
+    let leader = net.leader().expect("a leader within 3 s");
+    let leaders = net
+        .voters
+        .values()
+        .filter(|v| v.quorum.as_ref().unwrap().is_leader())
+        .count();
+    assert_eq!(leaders, 1);
+    net.propose(b"a");
+    net.propose(b"b");
+    net.run(500);
+    for voter in net.voters.values() {
+        assert_eq!(voter.applied, vec![b"a".to_vec(), b"b".to_vec()]);
+        let status = voter.quorum.as_ref().unwrap().status();
+        assert_eq!(status.leader, Some(leader));
+        assert_eq!(status.commit_index, status.last_index);
+    }
+}
+
+#[test]
+fn elections_repeat_with_the_seed() {
+    let terms = |seed| {
+        let mut net = Net::new(seed);
+        net.run(3_000);
+        (net.leader(), net.voters[&1].quorum.as_ref().unwrap().term())
+    };
+    assert_eq!(terms(3), terms(3));
+}
+
+#[test]
+fn a_new_leader_keeps_what_was_committed() {
+    let mut net = Net::new(11);
+    net.run(3_000);
+    net.propose(b"before");
+    net.run(500);
+    let old = net.leader().unwrap();
+    net.crash(old);
+    net.run(5_000);
+    let new = net.leader().expect("the two others elect a leader");
+    assert_ne!(new, old);
+    net.propose(b"after");
+    net.run(500);
+    net.restart(old, 11);
+    net.run(2_000);
+    for voter in net.voters.values() {
+        assert_eq!(voter.applied, vec![b"before".to_vec(), b"after".to_vec()]);
+    }
+}
+
+#[test]
+fn a_compacted_log_reaches_a_lagging_voter_as_a_snapshot() {
+    let mut net = Net::new(5);
+    net.run(3_000);
+    let leader = net.leader().unwrap();
+    let lagging = *IDS.iter().find(|&&id| id != leader).unwrap();
+    net.cut.push(lagging);
+    for i in 0..20u8 {
+        net.propose(&[i]);
+    }
+    net.run(500);
+    // Every voter that has them snapshots what it applied.
+    for (&id, voter) in net.voters.iter_mut() {
+        if id == lagging {
+            continue;
+        }
+        let quorum = voter.quorum.as_mut().unwrap();
+        let applied = quorum.applied();
+        quorum.compact(applied, b"image".to_vec());
+        assert_eq!(quorum.snapshot_index(), applied);
+    }
+    net.drain();
+    assert!(net.voters[&leader].disk.entries.is_empty());
+    assert!(net.voters[&leader].disk.snapshot.is_some());
+    net.cut.clear();
+    net.propose(b"after");
+    net.run(2_000);
+    let voter = &net.voters[&lagging];
+    assert_eq!(voter.restored.as_deref(), Some(&b"image"[..]));
+    assert_eq!(voter.applied, vec![b"after".to_vec()]);
+    // It restarts on what it persisted: the snapshot first, then the entry after it.
+    net.restart(lagging, 5);
+    net.run(1_000);
+    let voter = &net.voters[&lagging];
+    assert_eq!(voter.restored.as_deref(), Some(&b"image"[..]));
+    assert_eq!(voter.applied, vec![b"after".to_vec()]);
+}
+
+#[test]
+fn a_single_voter_leads_at_once_and_commits_synchronously() {
+    let mut quorum = Quorum::new(0, &[0], &RaftLog::default(), 1, Millis::ZERO);
+    assert!(quorum.is_active());
+    let index = quorum.propose(b"x".to_vec()).unwrap();
+    let mut disk = RaftLog::default();
+    let mut applied = None;
+    while let Some(output) = quorum.poll_output() {
+        match output {
+            QuorumOutput::Persist(write) => disk.apply(write),
+            QuorumOutput::Apply { index, data, .. } if !data.is_empty() => applied = Some(index),
+            _ => {}
+        }
+    }
+    assert_eq!(applied, Some(index));
+    let again = Quorum::new(0, &[0], &disk, 1, Millis::ZERO);
+    assert!(again.is_active());
+    assert!(again.term() > 1);
+}
