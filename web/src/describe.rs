@@ -105,6 +105,19 @@ pub fn describe(event: &TraceEvent, clients: &[String]) -> String {
         }
         BrokerFenced { broker } => format!("the controller fenced broker {broker}: no heartbeat"),
         BrokerUnfenced { broker } => format!("broker {broker} is back in the cluster"),
+        Coordinator {
+            broker,
+            partition,
+            loaded: true,
+            records,
+        } => format!(
+            "broker {broker} leads __consumer_offsets-{partition} now: it loaded {records} group records and coordinates the groups there"
+        ),
+        Coordinator {
+            broker, partition, ..
+        } => format!(
+            "broker {broker} no longer leads __consumer_offsets-{partition}: it dropped the groups there"
+        ),
         ControllerElected { controller, term } => format!(
             "controller {controller} won the quorum's election in term {term}: it is the active controller"
         ),

@@ -47,6 +47,12 @@ pub struct BrokerConfig {
     /// `offsets.topic.segment.bytes`: the segment size of the group coordinator's compacted
     /// offsets log (`__consumer_offsets`).
     pub offsets_topic_segment_bytes: u64,
+    /// `offsets.topic.num.partitions`: partitions of `__consumer_offsets` (a group lives in
+    /// partition `abs(hash(group.id)) % this`).
+    pub offsets_topic_num_partitions: u32,
+    /// `offsets.topic.replication.factor`: replicas of each `__consumer_offsets` partition,
+    /// capped at the brokers alive when the topic is created.
+    pub offsets_topic_replication_factor: u16,
     /// The broker-level defaults of the topic keys.
     pub topic_defaults: TopicConfig,
     /// The broker configs this broker started with, as given (Kafka's `STATIC_BROKER_CONFIG`
@@ -72,6 +78,8 @@ impl Default for BrokerConfig {
             log_cleaner_dedupe_buffer_size: 0,
             log_cleaner_io_buffer_size: 0,
             offsets_topic_segment_bytes: 0,
+            offsets_topic_num_partitions: 0,
+            offsets_topic_replication_factor: 0,
             topic_defaults: TopicConfig::default(),
             static_configs: BTreeMap::new(),
         };

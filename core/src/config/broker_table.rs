@@ -30,7 +30,7 @@ fn unsigned(value: &ConfigValue) -> u64 {
 }
 
 /// The broker's own configs, sorted by name.
-pub static BROKER_CONFIGS: [BrokerConfigDef; 14] = [
+pub static BROKER_CONFIGS: [BrokerConfigDef; 16] = [
     BrokerConfigDef {
         def: ConfigDef::new(
             "auto.create.topics.enable",
@@ -174,6 +174,30 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 14] = [
         dynamic: false,
         honoured: true,
         apply: |c, v| c.num_partitions = u32::try_from(v.as_i32()).unwrap_or(1),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "offsets.topic.num.partitions",
+            Int,
+            "50",
+            AtLeast(1),
+            "The number of partitions for the offset commit topic (should not change after deployment)",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.offsets_topic_num_partitions = u32::try_from(v.as_i32()).unwrap_or(50),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "offsets.topic.replication.factor",
+            Int,
+            "3",
+            Between(1, i16::MAX as i64),
+            "The replication factor for the offsets topic (set higher to ensure availability). Partita caps it at the brokers alive when the topic is created (Kafka refuses to create it until that many brokers are alive)",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.offsets_topic_replication_factor = u16::try_from(v.as_i32()).unwrap_or(3),
     },
     BrokerConfigDef {
         def: ConfigDef::new(

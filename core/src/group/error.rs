@@ -26,6 +26,8 @@ pub enum JoinGroupError {
     /// This broker stopped coordinating the group while the request waited.
     #[error("this broker is no longer the group's coordinator")]
     NotCoordinator,
+    #[error("this broker is loading the group's coordinator state")]
+    CoordinatorLoadInProgress,
 }
 
 impl JoinGroupError {
@@ -40,6 +42,7 @@ impl JoinGroupError {
             JoinGroupError::GroupMaxSizeReached => ErrorCode::GROUP_MAX_SIZE_REACHED,
             JoinGroupError::Superseded => ErrorCode::REBALANCE_IN_PROGRESS,
             JoinGroupError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
+            JoinGroupError::CoordinatorLoadInProgress => ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
         }
     }
 
@@ -69,6 +72,8 @@ pub enum SyncGroupError {
     /// This broker stopped coordinating the group while the request waited.
     #[error("this broker is no longer the group's coordinator")]
     NotCoordinator,
+    #[error("this broker is loading the group's coordinator state")]
+    CoordinatorLoadInProgress,
 }
 
 impl SyncGroupError {
@@ -81,6 +86,7 @@ impl SyncGroupError {
             SyncGroupError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
             SyncGroupError::InconsistentGroupProtocol => ErrorCode::INCONSISTENT_GROUP_PROTOCOL,
             SyncGroupError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
+            SyncGroupError::CoordinatorLoadInProgress => ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
         }
     }
 }
@@ -97,6 +103,10 @@ pub enum HeartbeatError {
     RebalanceInProgress,
     #[error("another member now holds this group.instance.id")]
     FencedInstanceId,
+    #[error("this broker is not the group's coordinator")]
+    NotCoordinator,
+    #[error("this broker is loading the group's coordinator state")]
+    CoordinatorLoadInProgress,
 }
 
 impl HeartbeatError {
@@ -107,6 +117,8 @@ impl HeartbeatError {
             HeartbeatError::IllegalGeneration => ErrorCode::ILLEGAL_GENERATION,
             HeartbeatError::RebalanceInProgress => ErrorCode::REBALANCE_IN_PROGRESS,
             HeartbeatError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
+            HeartbeatError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
+            HeartbeatError::CoordinatorLoadInProgress => ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
         }
     }
 }
@@ -118,6 +130,10 @@ pub enum LeaveGroupError {
     UnknownMemberId,
     #[error("another member now holds this group.instance.id")]
     FencedInstanceId,
+    #[error("this broker is not the group's coordinator")]
+    NotCoordinator,
+    #[error("this broker is loading the group's coordinator state")]
+    CoordinatorLoadInProgress,
 }
 
 impl LeaveGroupError {
@@ -125,6 +141,8 @@ impl LeaveGroupError {
         match self {
             LeaveGroupError::UnknownMemberId => ErrorCode::UNKNOWN_MEMBER_ID,
             LeaveGroupError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
+            LeaveGroupError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
+            LeaveGroupError::CoordinatorLoadInProgress => ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
         }
     }
 }
@@ -147,6 +165,10 @@ pub enum OffsetCommitError {
     /// `KafkaApis.handleOffsetCommitRequest` does): nothing is stored for it.
     #[error("the topic or partition does not exist")]
     UnknownTopicOrPartition,
+    #[error("this broker is not the group's coordinator")]
+    NotCoordinator,
+    #[error("this broker is loading the group's coordinator state")]
+    CoordinatorLoadInProgress,
 }
 
 impl OffsetCommitError {
@@ -159,6 +181,8 @@ impl OffsetCommitError {
             OffsetCommitError::FencedInstanceId => ErrorCode::FENCED_INSTANCE_ID,
             OffsetCommitError::OffsetMetadataTooLarge => ErrorCode::OFFSET_METADATA_TOO_LARGE,
             OffsetCommitError::UnknownTopicOrPartition => ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+            OffsetCommitError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
+            OffsetCommitError::CoordinatorLoadInProgress => ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
         }
     }
 }
@@ -201,12 +225,18 @@ impl OffsetDeleteError {
 pub enum OffsetFetchError {
     #[error("the group id is empty")]
     InvalidGroupId,
+    #[error("this broker is not the group's coordinator")]
+    NotCoordinator,
+    #[error("this broker is loading the group's coordinator state")]
+    CoordinatorLoadInProgress,
 }
 
 impl OffsetFetchError {
     pub fn code(&self) -> ErrorCode {
         match self {
             OffsetFetchError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
+            OffsetFetchError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
+            OffsetFetchError::CoordinatorLoadInProgress => ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
         }
     }
 }

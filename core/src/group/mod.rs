@@ -77,7 +77,10 @@ pub use messages::{
 };
 pub use offset_delete::OffsetDeleteResults;
 pub use offsets::{CommitOffset, CommittedOffset};
-pub use offsets_log::{OFFSETS_TOPIC, OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsLog, OffsetsLogError};
+pub use offsets_log::{
+    OFFSETS_TOPIC, OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsLog, OffsetsLogError, decode_group_batches,
+    encode_group_batches,
+};
 pub use placement::offsets_partition;
 pub use records::{GroupMetadataValue, GroupRecord, GroupRecordKey, MemberMetadataValue, compact};
 pub use state::GroupState;

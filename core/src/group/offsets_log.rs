@@ -95,38 +95,17 @@ impl<S: Storage> OffsetsLog<S> {
         let end = self.log.log_end_offset();
         while offset < end {
             let read = self.log.read(offset, READ_CHUNK_BYTES)?;
-            let corrupt = |offset: i64, reason: String| OffsetsLogError::Corrupt { offset, reason };
-            let batches =
-                split_batches(&read.records).map_err(|e| corrupt(offset, e.to_string()))?;
-            if batches.is_empty() {
+            let Some(next) = decode_group_batches(&read.records, offset, &mut records)? else {
                 break;
-            }
-            for (range, summary) in batches {
-                let batch = decode_records(&read.records[range])
-                    .map_err(|e| corrupt(summary.header.base_offset, e.to_string()))?;
-                for record in batch.into_iter().filter(|r| r.offset >= offset) {
-                    let key = record
-                        .key
-                        .ok_or_else(|| corrupt(record.offset, "no key".into()))?;
-                    let group_record = GroupRecord::decode(&key, record.value.as_deref())
-                        .map_err(|e| corrupt(record.offset, e.to_string()))?;
-                    records.push(group_record);
-                }
-                offset = offset.max(summary.header.next_offset());
-            }
+            };
+            offset = next;
         }
         Ok(records)
     }
 
     /// Appends `records` and syncs them: when this returns they survive a crash.
     pub fn append(&mut self, records: &[GroupRecord], now: Millis) -> Result<(), OffsetsLogError> {
-        for chunk in records.chunks(RECORDS_PER_BATCH) {
-            let mut builder = BatchBuilder::new();
-            for record in chunk {
-                let (key, value) = record.encode();
-                builder.push(now.0 as i64, Some(&key), value.as_deref(), &[]);
-            }
-            let mut bytes = builder.build();
+        for mut bytes in encode_group_batches(records, now) {
             self.log.append(&mut bytes, 0, now)?;
         }
         if !records.is_empty() {
@@ -198,6 +177,54 @@ impl<S: Storage> OffsetsLog<S> {
     pub fn flush(&mut self) -> Result<(), StorageError> {
         self.log.flush()
     }
+}
+
+/// `records` as v2 record batches (at most [`RECORDS_PER_BATCH`] records each), keys and
+/// values in Kafka's `__consumer_offsets` format, timestamped `now`: what the coordinator
+/// appends to its log or produces to its partition of the offsets topic.
+pub fn encode_group_batches(records: &[GroupRecord], now: Millis) -> Vec<Vec<u8>> {
+    records
+        .chunks(RECORDS_PER_BATCH)
+        .map(|chunk| {
+            let mut builder = BatchBuilder::new();
+            for record in chunk {
+                let (key, value) = record.encode();
+                builder.push(now.0 as i64, Some(&key), value.as_deref(), &[]);
+            }
+            builder.build()
+        })
+        .collect()
+}
+
+/// Decodes the group records of whole batches `bytes` (read from an offsets log at `offset`),
+/// skipping records below `offset`, into `records`. Returns the offset after the last batch,
+/// or `None` when `bytes` holds no whole batch. A record that is not a group record in Kafka's
+/// format is [`OffsetsLogError::Corrupt`].
+pub fn decode_group_batches(
+    bytes: &[u8],
+    offset: i64,
+    records: &mut Vec<GroupRecord>,
+) -> Result<Option<i64>, OffsetsLogError> {
+    let corrupt = |offset: i64, reason: String| OffsetsLogError::Corrupt { offset, reason };
+    let batches = split_batches(bytes).map_err(|e| corrupt(offset, e.to_string()))?;
+    if batches.is_empty() {
+        return Ok(None);
+    }
+    let mut next = offset;
+    for (range, summary) in batches {
+        let batch = decode_records(&bytes[range])
+            .map_err(|e| corrupt(summary.header.base_offset, e.to_string()))?;
+        for record in batch.into_iter().filter(|r| r.offset >= offset) {
+            let key = record
+                .key
+                .ok_or_else(|| corrupt(record.offset, "no key".into()))?;
+            let group_record = GroupRecord::decode(&key, record.value.as_deref())
+                .map_err(|e| corrupt(record.offset, e.to_string()))?;
+            records.push(group_record);
+        }
+        next = next.max(summary.header.next_offset());
+    }
+    Ok(Some(next))
 }
 
 #[cfg(test)]

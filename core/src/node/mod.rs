@@ -45,15 +45,18 @@
 //! controller) are handled inside the node and never come out. Partition data is made durable
 //! by the broker itself (its storage's sync, in `tick`), as before.
 
+mod coordination;
 mod message;
 mod metadata_answer;
 pub mod metadata_codec;
 mod metadata_quorum;
+pub mod offsets_topic;
 mod producer_ids;
 pub mod quorum;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+pub use coordination::CoordinatorEndpoint;
 pub use message::PeerMessage;
 pub use metadata_answer::{BrokerEndpoint, MetadataAnswer, PartitionAnswer, TopicAnswer};
 
@@ -68,11 +71,13 @@ use crate::controller::{
     BrokerId, Controller, CreateTopic, MetadataImage, MetadataRecord, PartitionState, TopicImage,
 };
 use crate::group::{
-    Coordinator, CoordinatorConfig, DeleteGroupError, GroupEvent, GroupRecord, LagRow,
-    OffsetDeleteError, OffsetDeleteResults, Output as GroupOutput, RequestId,
+    Coordinator, CoordinatorConfig, DeleteGroupError, GroupEvent, GroupRecord, JoinGroupError,
+    LagRow, OffsetDeleteError, OffsetDeleteResults, Output as GroupOutput, RequestId,
+    SyncGroupError,
 };
 use crate::{ErrorCode, Millis};
 use metadata_quorum::QuorumState;
+use offsets_topic::GroupWrites;
 use producer_ids::ProducerIds;
 use quorum::{Quorum, QuorumStatus, RaftLog, RaftWrite};
 
@@ -176,6 +181,17 @@ pub enum Event {
     StorageError {
         description: String,
     },
+    /// This node became the leader of partition `partition` of `__consumer_offsets` and
+    /// loaded its groups (`records` live records replayed).
+    CoordinatorLoaded {
+        partition: i32,
+        records: usize,
+    },
+    /// This node stopped leading partition `partition` of `__consumer_offsets`; its groups
+    /// were unloaded.
+    CoordinatorUnloaded {
+        partition: i32,
+    },
     /// A request reached a node without the role that serves it, and was dropped.
     Misrouted {
         request: &'static str,
@@ -196,8 +212,13 @@ pub enum Event {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Waiting {
     Client(RequestRef),
+    /// A client's JoinGroup or SyncGroup, about a group of this offsets partition (`None`
+    /// on a coordinator-only node).
+    GroupClient(RequestRef, Option<i32>),
     /// A follower's replica fetch.
     Follower(BrokerId),
+    /// The coordinator's write to this partition of `__consumer_offsets`.
+    GroupWrite(i32),
 }
 
 pub struct Node<F: StorageFactory> {
@@ -224,6 +245,11 @@ pub struct Node<F: StorageFactory> {
     /// The broker followed a NOT_CONTROLLER pointer since its last periodic heartbeat.
     redirected: bool,
     coordinator: Option<Coordinator>,
+    /// The offsets partitions whose groups this node has loaded (it leads them).
+    loaded: BTreeSet<i32>,
+    /// The coordinator's writes to the offsets topic awaiting the ISR, and the answers
+    /// waiting for them.
+    group_writes: GroupWrites,
     pending: BTreeMap<RequestId, Waiting>,
     next_request: u64,
     outputs: VecDeque<Output>,
@@ -271,10 +297,14 @@ impl<F: StorageFactory> Node<F> {
             let voters = metadata_quorum::voters(&config);
             Quorum::new(config.node_id, &voters, raft_log, config.seed, now)
         });
+        // A broker's groups are loaded from the offsets partitions it leads; only a
+        // coordinator-only node replays records it kept itself.
         let coordinator = config.roles.group_coordinator.then(|| {
             let mut coordinator = Coordinator::new(config.groups.clone(), config.seed);
-            for record in group_records {
-                coordinator.replay(record, now);
+            if !config.roles.broker {
+                for record in group_records {
+                    coordinator.replay(record, now);
+                }
             }
             coordinator
         });
@@ -293,6 +323,8 @@ impl<F: StorageFactory> Node<F> {
             heartbeat_answered: true,
             redirected: false,
             coordinator,
+            loaded: BTreeSet::new(),
+            group_writes: GroupWrites::default(),
             pending: BTreeMap::new(),
             next_request: 0,
             outputs: VecDeque::new(),
@@ -443,28 +475,81 @@ impl<F: StorageFactory> Node<F> {
                 self.broker.as_mut().expect("guarded").fetch(id, fetch, now);
             }
             Request::JoinGroup(join) if self.coordinator.is_some() => {
+                let partition = match self.group_gate(&join.group_id) {
+                    Ok(partition) => partition,
+                    Err(code) => {
+                        return self.refuse_group(
+                            now,
+                            request,
+                            code,
+                            Response::JoinGroup(Err(JoinGroupError::NotCoordinator)),
+                        );
+                    }
+                };
                 let id = self.next_request_id();
-                self.pending.insert(id, Waiting::Client(request));
+                self.pending
+                    .insert(id, Waiting::GroupClient(request, partition));
                 self.coordinator_mut().handle_join(id, join, now);
             }
             Request::SyncGroup(sync) if self.coordinator.is_some() => {
+                let partition = match self.group_gate(&sync.group_id) {
+                    Ok(partition) => partition,
+                    Err(code) => {
+                        return self.refuse_group(
+                            now,
+                            request,
+                            code,
+                            Response::SyncGroup(Err(SyncGroupError::NotCoordinator)),
+                        );
+                    }
+                };
                 let id = self.next_request_id();
-                self.pending.insert(id, Waiting::Client(request));
+                self.pending
+                    .insert(id, Waiting::GroupClient(request, partition));
                 self.coordinator_mut().handle_sync(id, sync, now);
             }
             Request::Heartbeat(heartbeat) if self.coordinator.is_some() => {
+                let partition = match self.group_gate(&heartbeat.group_id) {
+                    Ok(partition) => partition,
+                    Err(code) => {
+                        return self.refuse_group(now, request, code, Response::Heartbeat(Ok(())));
+                    }
+                };
                 let result = self.coordinator_mut().handle_heartbeat(&heartbeat, now);
                 self.drain_roles(now);
-                self.respond(request, Response::Heartbeat(result));
+                self.respond_group(partition, request, Response::Heartbeat(result));
             }
             Request::LeaveGroup { group_id, members } if self.coordinator.is_some() => {
+                let partition = match self.group_gate(&group_id) {
+                    Ok(partition) => partition,
+                    Err(code) => {
+                        let refused = Response::LeaveGroup(vec![Ok(()); members.len()]);
+                        return self.refuse_group(now, request, code, refused);
+                    }
+                };
                 let results = self
                     .coordinator_mut()
                     .handle_leave(&group_id, &members, now);
                 self.drain_roles(now);
-                self.respond(request, Response::LeaveGroup(results));
+                self.respond_group(partition, request, Response::LeaveGroup(results));
             }
             Request::OffsetCommit(commit) if self.coordinator.is_some() => {
+                let partition = match self.group_gate(&commit.group_id) {
+                    Ok(partition) => partition,
+                    Err(code) => {
+                        let refused = commit
+                            .offsets
+                            .iter()
+                            .map(|(tp, _)| (tp.clone(), Ok(())))
+                            .collect();
+                        return self.refuse_group(
+                            now,
+                            request,
+                            code,
+                            Response::OffsetCommit(refused),
+                        );
+                    }
+                };
                 // Offsets of partitions this node's metadata does not know are refused (a
                 // coordinator-only node, the simulator's, has no metadata to check against).
                 let knows_metadata = self.broker.is_some() || self.controller.is_some();
@@ -479,14 +564,23 @@ impl<F: StorageFactory> Node<F> {
                     .handle_offset_commit_of_existing(&commit, now, |tp| {
                         !knows_metadata || image.contains_partition(&tp.topic, tp.partition)
                     });
-                // The records come out first: they are durable before the answer goes.
+                // The records come out first: they are durable (acknowledged by the ISR of
+                // the offsets partition) before the answer goes.
                 self.drain_roles(now);
-                self.respond(request, Response::OffsetCommit(results));
+                self.respond_group(partition, request, Response::OffsetCommit(results));
             }
             Request::OffsetFetch {
                 group_id,
                 partitions,
             } if self.coordinator.is_some() => {
+                if let Err(code) = self.group_gate(&group_id) {
+                    return self.refuse_group(
+                        now,
+                        request,
+                        code,
+                        Response::OffsetFetch(Ok(Vec::new())),
+                    );
+                }
                 let partitions = (!partitions.is_empty()).then_some(partitions.as_slice());
                 let result = self
                     .coordinator
@@ -1129,6 +1223,7 @@ impl<F: StorageFactory> Node<F> {
                 coordinator.on_topic_deleted(&topic, now);
             }
         }
+        self.sync_offsets_leadership(now);
     }
 
     /// Moves what the roles produced into the outputs: the broker's answers, replica
@@ -1137,7 +1232,7 @@ impl<F: StorageFactory> Node<F> {
     fn drain_roles(&mut self, now: Millis) {
         loop {
             self.drain_broker(now);
-            self.drain_coordinator();
+            self.drain_coordinator(now);
             if self.broker.is_some() && self.producer_ids.wants_block(now) {
                 match self.broker_epoch {
                     Some(broker_epoch) => {
@@ -1168,6 +1263,7 @@ impl<F: StorageFactory> Node<F> {
             return;
         };
         let mut sends = Vec::new();
+        let mut written = Vec::new();
         while let Some(output) = broker.poll_output() {
             let (request, response) = match output {
                 BrokerOutput::Produced { request, response } => {
@@ -1184,6 +1280,16 @@ impl<F: StorageFactory> Node<F> {
                     sends.push((follower, PeerMessage::ReplicaFetchResponse { response }));
                 }
                 (Some(Waiting::Follower(_)), _) => unreachable!("followers only fetch"),
+                (Some(Waiting::GroupWrite(partition)), Response::Produce(response)) => {
+                    let error = response
+                        .partitions
+                        .first()
+                        .map_or(ErrorCode::UNKNOWN_SERVER_ERROR, |p| p.error);
+                    written.push((partition, request, error));
+                }
+                (Some(Waiting::GroupWrite(_) | Waiting::GroupClient(..)), _) => {
+                    unreachable!("the broker answers produces of group writes only")
+                }
                 (None, _) => {}
             }
         }
@@ -1211,42 +1317,60 @@ impl<F: StorageFactory> Node<F> {
         for (to, message) in sends {
             self.send(to, message);
         }
+        for (partition, request, error) in written {
+            self.on_group_write(partition, request, error);
+        }
     }
 
     /// The coordinator's records go out first, in one write, then its events and answers:
-    /// an answer never goes out before what it depends on.
-    fn drain_coordinator(&mut self) {
+    /// an answer never goes out before what it depends on. On a broker the records are
+    /// produced to the offsets partitions and the answers wait for the ISR
+    /// (`coordination.rs`); a coordinator-only node persists them itself.
+    fn drain_coordinator(&mut self, now: Millis) {
         let Some(coordinator) = &mut self.coordinator else {
             return;
         };
         let mut records = Vec::new();
         let mut rest = Vec::new();
         while let Some(output) = coordinator.poll_output() {
-            match output {
-                GroupOutput::Persist(record) => records.push(record),
-                GroupOutput::Event(event) => rest.push(Output::Event(Event::Group(event))),
+            let (request, response) = match output {
+                GroupOutput::Persist(record) => {
+                    records.push(record);
+                    continue;
+                }
+                GroupOutput::Event(event) => {
+                    rest.push((None, Output::Event(Event::Group(event))));
+                    continue;
+                }
                 GroupOutput::JoinGroup { request, result } => {
-                    if let Some(Waiting::Client(to)) = self.pending.remove(&request) {
-                        rest.push(Output::Respond {
-                            request: to,
-                            response: Response::JoinGroup(result),
-                        });
-                    }
+                    (request, Response::JoinGroup(result))
                 }
                 GroupOutput::SyncGroup { request, result } => {
-                    if let Some(Waiting::Client(to)) = self.pending.remove(&request) {
-                        rest.push(Output::Respond {
-                            request: to,
-                            response: Response::SyncGroup(result),
-                        });
-                    }
+                    (request, Response::SyncGroup(result))
                 }
+            };
+            if let Some(Waiting::GroupClient(to, partition)) = self.pending.remove(&request) {
+                let answer = Output::Respond {
+                    request: to,
+                    response,
+                };
+                rest.push((partition, answer));
             }
         }
         if !records.is_empty() {
-            self.outputs.push_back(Output::PersistGroups(records));
+            if self.partitioned_groups() {
+                self.write_group_records(now, records);
+            } else {
+                self.outputs.push_back(Output::PersistGroups(records));
+            }
         }
-        self.outputs.extend(rest);
+        for (partition, output) in rest {
+            let output = match partition {
+                Some(partition) => self.group_writes.hold(partition, output),
+                None => Some(output),
+            };
+            self.outputs.extend(output);
+        }
     }
 }
 

@@ -258,6 +258,15 @@ impl NodeProcess {
     }
 }
 
+/// The node id of a simulated node (-1 for a client, which runs no node).
+fn broker_id(me: NodeId) -> BrokerId {
+    match me {
+        NodeId::Broker(id) | NodeId::Controller(id) => id,
+        NodeId::Coordinator => COORDINATOR_NODE_ID,
+        _ => -1,
+    }
+}
+
 fn trace_event(me: NodeId, event: Event) -> TraceEvent {
     match event {
         Event::BrokerFenced { broker } => TraceEvent::BrokerFenced { broker },
@@ -300,6 +309,18 @@ fn trace_event(me: NodeId, event: Event) -> TraceEvent {
         Event::ControllerElected { controller, term } => {
             TraceEvent::ControllerElected { controller, term }
         }
+        Event::CoordinatorLoaded { partition, records } => TraceEvent::Coordinator {
+            broker: broker_id(me),
+            partition,
+            loaded: true,
+            records,
+        },
+        Event::CoordinatorUnloaded { partition } => TraceEvent::Coordinator {
+            broker: broker_id(me),
+            partition,
+            loaded: false,
+            records: 0,
+        },
         // A voter refuses a Raft message addressed to an earlier life of itself, or one that
         // raft-rs does not take in its state: Raft's own business, noted in the trace.
         Event::RaftMessageRefused { from, description } => TraceEvent::Fault {

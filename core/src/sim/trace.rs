@@ -73,6 +73,14 @@ pub enum TraceEvent {
         controller: BrokerId,
         term: u64,
     },
+    /// A broker became the leader of an offsets partition and loaded its groups (`records`
+    /// live records), or (`loaded: false`) stopped leading it and unloaded them.
+    Coordinator {
+        broker: BrokerId,
+        partition: i32,
+        loaded: bool,
+        records: usize,
+    },
     GroupState {
         group: String,
         state: String,
@@ -194,6 +202,21 @@ impl std::fmt::Display for TraceEvent {
             ControllerElected { controller, term } => {
                 write!(f, "active controller {controller} term={term}")
             }
+            Coordinator {
+                broker,
+                partition,
+                loaded: true,
+                records,
+            } => write!(
+                f,
+                "coordinator broker-{broker} loaded __consumer_offsets-{partition} records={records}"
+            ),
+            Coordinator {
+                broker, partition, ..
+            } => write!(
+                f,
+                "coordinator broker-{broker} unloaded __consumer_offsets-{partition}"
+            ),
             GroupState {
                 group,
                 state,

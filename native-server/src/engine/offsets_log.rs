@@ -1,18 +1,18 @@
-//! The group coordinator's records on disk: the core's compacted [`OffsetsLog`] (Kafka's
-//! `__consumer_offsets` record format, compacted by the core's log cleaner) in the directory
-//! `<data dir>/__consumer_offsets/`, with segment files like any partition's.
+//! Migrating the group coordinator's records of an older data directory into the offsets
+//! topic. `__consumer_offsets` is now a partitioned, replicated topic of the metadata
+//! (`<data dir>/__consumer_offsets-<n>/`, like any partition; see the core's
+//! `node::offsets_topic`). Older versions kept every group in `<data dir>/__consumer_offsets/`:
+//! a compacted log of their own (Kafka's record format, the core's [`OffsetsLog`]), and before
+//! that JSON lines in `__consumer_offsets/groups.jsonl`.
 //!
-//! Kafka would name that directory `__consumer_offsets-0`; that name is a user topic's
-//! partition directory here, since the offsets topic is not yet a topic of the metadata
-//! (issue 14), so the log keeps the directory the JSON lines file used.
-//!
-//! Migration: a data directory written by an older partita holds the records as JSON lines in
-//! `__consumer_offsets/groups.jsonl`. On start its live records (the latest of each key) are
-//! appended to the log and synced, then the file is removed. A crash in between leaves the
-//! file, and the next start appends the same records again: the latest value of each key is
-//! the same either way, and the cleaner drops the copies.
+//! On start, [`read_legacy`] reads what such a directory holds (the live records: the latest
+//! of each key, tombstones dropped); the engine hands them to the node, which appends them to
+//! the partitions of the offsets topic it leads and syncs them
+//! (`Node::migrate_group_records`), and then [`remove_legacy`] deletes the directory. A crash
+//! in between leaves the directory, and the next start migrates the same records again: the
+//! latest value of each key is the same either way, and the cleaner drops the copies.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use partita_core::Millis;
@@ -21,43 +21,50 @@ use partita_core::log::MAX_SEGMENT_BYTES;
 
 use crate::storage::{FileStorage, JsonLog};
 
-/// The JSON lines file older versions kept the group records in.
+/// The JSON lines file the oldest versions kept the group records in.
 pub const LEGACY_FILE: &str = "groups.jsonl";
 
-/// Opens (recovering, migrating) the offsets log under `data_dir`; returns it with the live
-/// records the coordinator replays.
-pub fn open(
+/// The directory older versions kept the group records in.
+pub fn legacy_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join(OFFSETS_TOPIC)
+}
+
+/// The live group records of an older data directory (its compacted offsets log, then its
+/// `groups.jsonl` on top), or `None` when there is no such directory.
+pub fn read_legacy(
     data_dir: &Path,
     segment_bytes: u64,
     now: Millis,
-) -> anyhow::Result<(OffsetsLog<FileStorage>, Vec<GroupRecord>)> {
-    let dir = data_dir.join(OFFSETS_TOPIC);
+) -> anyhow::Result<Option<Vec<GroupRecord>>> {
+    let dir = legacy_dir(data_dir);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
     let storage = FileStorage::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
     let config = OffsetsLog::<FileStorage>::log_config(segment_bytes.clamp(1, MAX_SEGMENT_BYTES));
-    let (mut log, mut live) = OffsetsLog::open(storage, config)
+    let (mut log, _) = OffsetsLog::open(storage, config)
         .with_context(|| format!("reading the offsets log in {}", dir.display()))?;
     let legacy = dir.join(LEGACY_FILE);
     if legacy.exists() {
         let (_, records) = JsonLog::<GroupRecord>::open(&dir, LEGACY_FILE)?;
-        let migrated = compact(&records);
-        log.append(&migrated, now)
-            .context("migrating groups.jsonl into the offsets log")?;
-        std::fs::remove_file(&legacy).with_context(|| format!("removing {}", legacy.display()))?;
-        std::fs::File::open(&dir)?.sync_all()?;
-        live = compact(&log.read_all()?);
-        tracing::info!(
-            "migrated {} group records from {} into the compacted offsets log",
-            migrated.len(),
-            legacy.display()
-        );
+        // Appended to the old log first, so that the records of both are read in order.
+        log.append(&compact(&records), now)
+            .context("reading groups.jsonl into the offsets log")?;
     }
-    Ok((log, live))
+    Ok(Some(compact(&log.read_all()?)))
+}
+
+/// Deletes the older data directory's group records, once migrated and synced.
+pub fn remove_legacy(data_dir: &Path) -> anyhow::Result<()> {
+    let dir = legacy_dir(data_dir);
+    std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    std::fs::File::open(data_dir)?.sync_all()?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use partita_core::assignor::TopicPartition;
-    use partita_core::broker::LogCleanerSettings;
     use partita_core::group::CommittedOffset;
 
     use super::*;
@@ -105,72 +112,54 @@ mod tests {
     }
 
     #[test]
-    fn groups_jsonl_is_migrated_on_first_start_and_removed() {
-        let data_dir = scratch_dir("migrate");
-        write_legacy(&data_dir, &legacy_records());
-        let (_, live) = open(&data_dir, 1 << 20, Millis(10)).unwrap();
-        assert_eq!(live, vec![commit("app", 0, 3), commit("app", 1, 30)]);
-        let dir = data_dir.join(OFFSETS_TOPIC);
-        assert!(!dir.join(LEGACY_FILE).exists(), "groups.jsonl is gone");
+    fn an_older_directory_is_read_as_its_live_records_until_removed() {
+        let data_dir = scratch_dir("legacy");
         assert!(
-            std::fs::read_dir(&dir).unwrap().any(|f| f
+            read_legacy(&data_dir, 1 << 20, Millis(1))
                 .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with(".log")),
-            "the records are in a segment"
+                .is_none()
         );
-        // The next start reads the same state from the log alone.
-        let (log, again) = open(&data_dir, 1 << 20, Millis(20)).unwrap();
+        write_legacy(&data_dir, &legacy_records());
+        let live = read_legacy(&data_dir, 1 << 20, Millis(10))
+            .unwrap()
+            .unwrap();
+        assert_eq!(live, vec![commit("app", 0, 3), commit("app", 1, 30)]);
+        // A crash before the removal: the next start reads the same records again.
+        let again = read_legacy(&data_dir, 1 << 20, Millis(20))
+            .unwrap()
+            .unwrap();
         assert_eq!(again, live);
-        assert_eq!(
-            log.read_all().unwrap(),
-            live,
-            "only the live records were migrated"
+        remove_legacy(&data_dir).unwrap();
+        assert!(
+            read_legacy(&data_dir, 1 << 20, Millis(30))
+                .unwrap()
+                .is_none()
         );
         std::fs::remove_dir_all(data_dir).unwrap();
     }
 
     #[test]
-    fn a_crash_before_groups_jsonl_is_removed_migrates_it_again_to_the_same_state() {
-        let data_dir = scratch_dir("remigrate");
-        write_legacy(&data_dir, &legacy_records());
-        let (_, first) = open(&data_dir, 1 << 20, Millis(10)).unwrap();
-        // As if the process died after syncing the log but before removing the file.
-        write_legacy(&data_dir, &legacy_records());
-        let (_, second) = open(&data_dir, 1 << 20, Millis(20)).unwrap();
-        assert_eq!(second, first);
-        std::fs::remove_dir_all(data_dir).unwrap();
-    }
-
-    #[test]
-    fn the_cleaner_compacts_the_offsets_log_on_disk() {
-        let data_dir = scratch_dir("clean");
-        let (mut log, _) = open(&data_dir, 500, Millis(0)).unwrap();
-        let mut written = Vec::new();
-        for offset in 1..=100 {
-            let records = vec![commit("app", 0, offset), commit("app", 1, offset)];
-            log.append(&records, Millis(offset as u64)).unwrap();
-            written.extend(records);
-        }
-        let settings = LogCleanerSettings {
-            backoff_ms: Millis(10),
-            ..LogCleanerSettings::default()
-        };
-        let mut cleaned = false;
-        for t in 0..10_000 {
-            cleaned |= log.tick(Millis(1_000 + t), &settings).unwrap().is_some();
-            if cleaned && !log.log().is_cleaning() {
-                break;
-            }
-        }
-        assert!(cleaned);
+    fn an_older_compacted_log_is_read_with_a_groups_jsonl_on_top() {
+        let data_dir = scratch_dir("log-and-jsonl");
+        let dir = legacy_dir(&data_dir);
+        let storage = FileStorage::open(&dir).unwrap();
+        let (mut log, _) =
+            OffsetsLog::open(storage, OffsetsLog::<FileStorage>::log_config(1 << 20)).unwrap();
+        log.append(&[commit("app", 0, 1), commit("kept", 0, 9)], Millis(1))
+            .unwrap();
         drop(log);
-        let (log, live) = open(&data_dir, 500, Millis(20_000)).unwrap();
-        assert_eq!(live, compact(&written));
-        assert_eq!(live, vec![commit("app", 0, 100), commit("app", 1, 100)]);
-        let left = log.read_all().unwrap().len();
-        assert!(left < 20, "{left} of 200 records left after cleaning");
+        write_legacy(&data_dir, &legacy_records());
+        let live = read_legacy(&data_dir, 1 << 20, Millis(10))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            live,
+            vec![
+                commit("kept", 0, 9),
+                commit("app", 0, 3),
+                commit("app", 1, 30)
+            ]
+        );
         std::fs::remove_dir_all(data_dir).unwrap();
     }
 }

@@ -7,18 +7,18 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use partita_core::Millis;
-use partita_core::broker::{Broker, LogCleanerSettings};
+use partita_core::broker::Broker;
 use partita_core::client::{Request, Response};
 use partita_core::config::BrokerConfig;
 use partita_core::controller::{BrokerId, Controller, MetadataImage, MetadataRecord};
-use partita_core::group::{Coordinator, OffsetsLog};
+use partita_core::group::Coordinator;
 use partita_core::node::quorum::QuorumStatus;
 use partita_core::node::{Event, Node, NodeConfig, Output, RequestRef};
 use tokio::sync::oneshot;
 
 use super::metadata_store::MetadataStore;
 use crate::peer::PeerRouter;
-use crate::storage::{FileStorage, FileStorageFactory};
+use crate::storage::FileStorageFactory;
 
 pub use partita_core::node::Refusal;
 
@@ -35,8 +35,6 @@ pub struct State {
     data_dir: PathBuf,
     /// The controller quorum's Raft log (`__cluster_metadata/raft.jsonl`).
     metadata_store: MetadataStore,
-    /// The group coordinator's records, compacted by the log cleaner (`offsets_log`).
-    offsets_log: OffsetsLog<FileStorage>,
     replies: HashMap<RequestRef, oneshot::Sender<Response>>,
     next_ref: u64,
     peers: Option<PeerRouter>,
@@ -51,27 +49,22 @@ impl State {
         let (metadata_store, raft_log) =
             MetadataStore::open(&config.data_dir, config.node.node_id)?;
         let now = super::now();
-        let (offsets_log, live) = super::offsets_log::open(
+        let legacy_groups = super::offsets_log::read_legacy(
             &config.data_dir,
             config.node.broker.offsets_topic_segment_bytes,
             now,
         )?;
-        tracing::info!(
-            "replaying the group coordinator: {} live records",
-            live.len()
-        );
         let node = Node::new(
             config.node,
             FileStorageFactory::new(&config.data_dir),
             &raft_log,
-            &live,
+            &[],
             now,
         );
         let mut state = State {
             node,
             data_dir: config.data_dir.clone(),
             metadata_store,
-            offsets_log,
             replies: HashMap::new(),
             next_ref: 0,
             peers: config.peers,
@@ -88,6 +81,25 @@ impl State {
         anyhow::ensure!(state.drain(), "cannot write the metadata log");
         if let Some(dir) = migrated {
             std::fs::remove_dir_all(&dir)?;
+        }
+        if let Some(records) = legacy_groups {
+            // Only a node that alone makes up its cluster can take these in at start.
+            anyhow::ensure!(
+                own_controller,
+                "{} holds the group records of an older single-node partita; start it alone once to migrate them",
+                super::offsets_log::legacy_dir(&config.data_dir).display()
+            );
+            state
+                .node
+                .migrate_group_records(now, &records)
+                .map_err(|(code, message)| anyhow::anyhow!("{}: {message}", code.name()))?;
+            anyhow::ensure!(state.drain(), "cannot write the migrated group records");
+            super::offsets_log::remove_legacy(&config.data_dir)?;
+            tracing::info!(
+                "migrated {} group records into the partitions of {}",
+                records.len(),
+                partita_core::group::OFFSETS_TOPIC
+            );
         }
         Ok(state)
     }
@@ -159,37 +171,12 @@ impl State {
     }
 
     pub fn next_deadline(&self) -> Option<Millis> {
-        let offsets_log = self.offsets_log.next_deadline(&self.cleaner_settings());
-        [self.node.poll_timeout(), offsets_log]
-            .into_iter()
-            .flatten()
-            .min()
-    }
-
-    /// The broker's `log.cleaner.*` settings, which the offsets log's cleaning follows too.
-    fn cleaner_settings(&self) -> LogCleanerSettings {
-        LogCleanerSettings::from_config(&self.node.config().broker)
-    }
-
-    /// The group coordinator's compacted log.
-    pub fn offsets_log(&self) -> &OffsetsLog<FileStorage> {
-        &self.offsets_log
+        self.node.poll_timeout()
     }
 
     /// After each round of commands: time-driven work, then the outputs.
     pub fn tick(&mut self, now: Millis) {
         self.node.handle_timeout(now);
-        let settings = self.cleaner_settings();
-        match self.offsets_log.tick(now, &settings) {
-            Ok(Some(stats)) => tracing::info!(
-                "compacted the offsets log below offset {}: kept {} of {} records",
-                stats.end_offset,
-                stats.records_kept,
-                stats.records_read
-            ),
-            Ok(None) => {}
-            Err(e) => tracing::error!("cleaning the offsets log: {e}"),
-        }
         self.drain();
     }
 
@@ -206,11 +193,11 @@ impl State {
                         written = false;
                     }
                 }
-                Output::PersistGroups(records) => {
-                    if let Err(e) = self.offsets_log.append(&records, super::now()) {
-                        tracing::error!("cannot write group records: {e:#}");
-                        written = false;
-                    }
+                Output::PersistGroups(_) => {
+                    // Only a coordinator-only node persists its own records; this one's go
+                    // to the partitions of the offsets topic.
+                    tracing::error!("a broker's group records came out to persist: a bug");
+                    written = false;
                 }
                 Output::Respond { request, response } => {
                     if let Some(reply) = self.replies.remove(&request)
@@ -233,9 +220,6 @@ impl State {
     pub fn shut_down(&mut self) {
         if let Err(e) = self.node.shut_down() {
             tracing::error!("final sync failed: {e}");
-        }
-        if let Err(e) = self.offsets_log.flush() {
-            tracing::error!("final sync of the offsets log failed: {e}");
         }
         tracing::info!("engine stopped; every log is synced");
     }

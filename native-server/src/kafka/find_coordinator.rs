@@ -1,12 +1,14 @@
-//! FindCoordinator: one node coordinates every group: this one when it is alone, else the
-//! cluster's active controller (until `__consumer_offsets` is a replicated, partitioned topic,
-//! issue 14, so that every client of a group reaches the same coordinator). Transactions are
-//! not supported, so transaction coordinators are not found.
+//! FindCoordinator: a group's coordinator is the leader of its partition of
+//! `__consumer_offsets` (`abs(hash(group.id)) % offsets.topic.num.partitions`), found by the
+//! core node (`Node::find_coordinator`), which has the topic created on first use and
+//! answers COORDINATOR_NOT_AVAILABLE until it exists and while the partition has no leader.
+//! Transactions are not supported, so transaction coordinators are not found.
 
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::protocol::StrBytes;
 use partita_core::ErrorCode;
+use partita_core::node::CoordinatorEndpoint;
 
 use super::convert::str_bytes;
 use super::node::Node;
@@ -18,64 +20,82 @@ pub async fn handle(
     version: i16,
     node: &Node,
 ) -> anyhow::Result<FindCoordinatorResponse> {
-    let own = (
-        node.node_id,
-        node.advertised.ip().to_string(),
-        node.advertised.port(),
-    );
-    let (coordinator, host, port) = node
-        .engine
-        .call(move |state| {
-            let controller = state.node.config().controller_id;
-            match state.image().broker(controller) {
-                Some(b) if controller != own.0 => (controller, b.host.clone(), b.port),
-                _ => own,
-            }
-        })
-        .await?;
-    let host = str_bytes(host);
-    let port = i32::from(port);
-    let error = if request.key_type == GROUP_KEY_TYPE {
-        ErrorCode::NONE
-    } else {
-        ErrorCode::COORDINATOR_NOT_AVAILABLE
-    };
-    let message = (error != ErrorCode::NONE).then(|| str_bytes("transactions are not supported"));
-    if version >= 4 {
-        let coordinators = request
+    let keys: Vec<String> = if version >= 4 {
+        request
             .coordinator_keys
+            .iter()
+            .map(|k: &StrBytes| k.to_string())
+            .collect()
+    } else {
+        vec![request.key.to_string()]
+    };
+    let found: Vec<Result<CoordinatorEndpoint, ErrorCode>> = if request.key_type == GROUP_KEY_TYPE {
+        let groups = keys.clone();
+        node.engine
+            .call(move |state| {
+                let now = crate::engine::now();
+                groups
+                    .iter()
+                    .map(|group| state.node.find_coordinator(now, group))
+                    .collect()
+            })
+            .await?
+    } else {
+        keys.iter()
+            .map(|_| Err(ErrorCode::COORDINATOR_NOT_AVAILABLE))
+            .collect()
+    };
+    let message = |code: ErrorCode| {
+        str_bytes(if request.key_type == GROUP_KEY_TYPE {
+            format!(
+                "{}: the group's coordinator is not available yet",
+                code.name()
+            )
+        } else {
+            "transactions are not supported".to_string()
+        })
+    };
+    if version >= 4 {
+        let coordinators = keys
             .into_iter()
-            .map(|key: StrBytes| {
-                let found = Coordinator::default()
-                    .with_key(key)
-                    .with_error_code(error.code());
-                if error == ErrorCode::NONE {
-                    found
-                        .with_node_id(BrokerId(coordinator))
-                        .with_host(host.clone())
-                        .with_port(port)
-                } else {
-                    found
+            .zip(found)
+            .map(|(key, found)| {
+                let entry = Coordinator::default().with_key(str_bytes(key));
+                match found {
+                    Ok(c) => entry
+                        .with_node_id(BrokerId(c.node_id))
+                        .with_host(str_bytes(c.host))
+                        .with_port(i32::from(c.port)),
+                    Err(code) => entry
+                        .with_error_code(code.code())
                         .with_node_id(BrokerId(-1))
                         .with_port(-1)
-                        .with_error_message(message.clone())
+                        .with_error_message(Some(message(code))),
                 }
             })
             .collect();
         return Ok(FindCoordinatorResponse::default().with_coordinators(coordinators));
     }
-    let response = FindCoordinatorResponse::default().with_error_code(error.code());
-    let response = if version >= 1 {
-        response.with_error_message(message)
-    } else {
-        response
-    };
-    Ok(if error == ErrorCode::NONE {
-        response
-            .with_node_id(BrokerId(coordinator))
-            .with_host(host)
-            .with_port(port)
-    } else {
-        response.with_node_id(BrokerId(-1)).with_port(-1)
+    let found = found
+        .into_iter()
+        .next()
+        .unwrap_or(Err(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+    let response = FindCoordinatorResponse::default();
+    Ok(match found {
+        Ok(c) => response
+            .with_node_id(BrokerId(c.node_id))
+            .with_host(str_bytes(c.host))
+            .with_port(i32::from(c.port)),
+        Err(code) => {
+            let response = response
+                .with_error_code(code.code())
+                .with_node_id(BrokerId(-1))
+                .with_port(-1);
+            if version >= 1 {
+                response.with_error_message(Some(message(code)))
+            } else {
+                response
+            }
+        }
     })
 }

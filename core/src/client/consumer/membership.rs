@@ -206,6 +206,8 @@ impl Consumer {
     pub(super) fn on_heartbeat(&mut self, result: Result<(), HeartbeatError>) {
         match result {
             Ok(()) => {}
+            // The next heartbeat goes to the coordinator the client finds then.
+            Err(HeartbeatError::NotCoordinator | HeartbeatError::CoordinatorLoadInProgress) => {}
             Err(HeartbeatError::RebalanceInProgress) => {
                 if self.phase == MemberPhase::Stable {
                     self.rejoin_needed = true;
