@@ -7,7 +7,6 @@ use partita_core::sim::{NodeId, TraceEvent};
 fn name_of(id: &NodeId, clients: &[String]) -> String {
     match id {
         NodeId::Controller(id) => format!("controller {id}"),
-        NodeId::Coordinator => "the group coordinator".into(),
         NodeId::Broker(b) => format!("broker {b}"),
         NodeId::Client(c) => clients
             .get(*c)

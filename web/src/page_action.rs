@@ -89,7 +89,6 @@ impl PageAction {
                 let others = partita_core::sim::controller_ids(spec.controllers)
                     .into_iter()
                     .map(NodeId::Controller)
-                    .chain([NodeId::Coordinator])
                     .chain(spec.brokers.iter().map(|&b| NodeId::Broker(b)))
                     .chain((0..spec.clients.len()).map(NodeId::Client))
                     .filter(|n| *n != me)

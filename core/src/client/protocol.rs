@@ -21,8 +21,6 @@ use crate::group::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Destination {
     Broker(BrokerId),
-    /// The group coordinator (FindCoordinator is implied: the simulator has one).
-    Coordinator,
 }
 
 /// A request a client wants sent, with the correlation id its response will carry.
@@ -55,6 +53,11 @@ pub enum Request {
         group_id: String,
         partitions: Vec<TopicPartition>,
     },
+    /// FindCoordinator for a group (key type 0): any broker answers with the leader of the
+    /// group's `__consumer_offsets` partition.
+    FindCoordinator {
+        group_id: String,
+    },
 }
 
 impl Request {
@@ -72,6 +75,7 @@ impl Request {
             Request::LeaveGroup { .. } => "LeaveGroup",
             Request::OffsetCommit(_) => "OffsetCommit",
             Request::OffsetFetch { .. } => "OffsetFetch",
+            Request::FindCoordinator { .. } => "FindCoordinator",
         }
     }
 }
@@ -109,6 +113,8 @@ pub enum Response {
     LeaveGroup(Vec<Result<(), LeaveGroupError>>),
     OffsetCommit(Vec<(TopicPartition, Result<(), OffsetCommitError>)>),
     OffsetFetch(Result<Vec<(TopicPartition, Option<CommittedOffset>)>, OffsetFetchError>),
+    /// The coordinator's node id, or COORDINATOR_NOT_AVAILABLE.
+    FindCoordinator(Result<BrokerId, ErrorCode>),
 }
 
 impl Response {
@@ -125,6 +131,7 @@ impl Response {
             Response::LeaveGroup(_) => "LeaveGroupResponse",
             Response::OffsetCommit(_) => "OffsetCommitResponse",
             Response::OffsetFetch(_) => "OffsetFetchResponse",
+            Response::FindCoordinator(_) => "FindCoordinatorResponse",
         }
     }
 }

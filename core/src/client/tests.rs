@@ -162,6 +162,7 @@ impl Cluster {
             Request::OffsetCommit(commit) => now_answer(Response::OffsetCommit(
                 self.coordinator.handle_offset_commit(&commit, now),
             )),
+            Request::FindCoordinator { .. } => now_answer(Response::FindCoordinator(Ok(BROKER))),
             Request::OffsetFetch {
                 group_id,
                 partitions,

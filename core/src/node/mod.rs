@@ -15,7 +15,12 @@
 //!   fenced when they stop; a voter that is not active answers NOT_CONTROLLER with the leader
 //!   it knows ([`PeerMessage::NotController`]), and a broker whose controller stays silent
 //!   tries the next voter;
-//! - the **group coordinator**: a [`Coordinator`] and the records it persists.
+//! - the **group coordinator**: a [`Coordinator`] over the partitions of `__consumer_offsets`
+//!   this node leads (`offsets_topic.rs`, `coordination.rs`): it loads a partition's groups
+//!   when it becomes its leader, unloads them when it stops, and produces its records there
+//!   with acks=all; FindCoordinator ([`Node::find_coordinator`]) names the leader of a group's
+//!   partition. A coordinator-only node (the simulator's older layout) persists its records
+//!   itself (`Output::PersistGroups`).
 //!
 //! ## The API, in quinn-proto's manner
 //!
@@ -141,7 +146,8 @@ pub enum Output {
     /// its hard state, a snapshot of the image): apply it to what was persisted before
     /// ([`RaftLog::apply`]), durably.
     PersistRaft(RaftWrite),
-    /// Records the group coordinator wrote: append them to its log, durably.
+    /// Records a coordinator-only node's group coordinator wrote: append them to its log,
+    /// durably. (A broker's coordinator writes to the offsets topic's partitions instead.)
     PersistGroups(Vec<GroupRecord>),
     /// The answer to a client request.
     Respond {
@@ -451,6 +457,10 @@ impl<F: StorageFactory> Node<F> {
                 Some(id) => self.respond(request, init_producer_id(Ok(id))),
                 None => self.producer_ids.wait(request),
             },
+            Request::FindCoordinator { group_id } if self.broker.is_some() => {
+                let found = self.find_coordinator(now, &group_id).map(|c| c.node_id);
+                self.respond(request, Response::FindCoordinator(found));
+            }
             Request::ListOffsets(partitions) if self.broker.is_some() => {
                 let listed = self
                     .broker

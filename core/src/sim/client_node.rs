@@ -236,10 +236,8 @@ impl ClientProcess {
 
 pub(super) fn ship(node: NodeId, outgoing: impl Iterator<Item = Outgoing>, out: &mut Outbox) {
     for o in outgoing {
-        let to = match o.to {
-            Destination::Broker(id) => NodeId::Broker(id),
-            Destination::Coordinator => NodeId::Coordinator,
-        };
+        let Destination::Broker(id) = o.to;
+        let to = NodeId::Broker(id);
         out.send(
             node,
             to,

@@ -11,6 +11,7 @@ use super::spec::{Fault, TopicSpec};
 use super::trace::TraceEvent;
 use crate::client::Destination;
 use crate::controller::BrokerId;
+use crate::group::{OFFSETS_TOPIC, offsets_partition};
 
 impl Simulation {
     fn leader_of(&self, topic: &str, partition: u32) -> Option<BrokerId> {
@@ -149,16 +150,17 @@ impl Simulation {
                 }
             }
             Fault::Heal => self.network.heal(),
-            Fault::RestartCoordinator => {
-                let seed = self.rng.next_u64();
-                self.coordinator.restart(self.now, Some(seed));
-                for index in 0..self.clients.len() {
-                    if self.clients[index].running.is_some() {
-                        self.disconnect(index, Destination::Coordinator, out);
+            Fault::CrashCoordinator { group } => {
+                let partitions = self
+                    .image()
+                    .topic(OFFSETS_TOPIC)
+                    .map_or(0, |t| t.partitions.len() as i32);
+                if partitions > 0 {
+                    let partition = offsets_partition(&group, partitions) as u32;
+                    if let Some(leader) = self.leader_of(OFFSETS_TOPIC, partition) {
+                        self.crash_broker(leader, out);
                     }
                 }
-                self.timers.remove(&NodeId::Coordinator);
-                self.reschedule(NodeId::Coordinator);
             }
             Fault::Pause { node, duration_ms } => {
                 self.paused.insert(node, self.now.plus(duration_ms));
@@ -230,7 +232,6 @@ impl Simulation {
             .keys()
             .map(|&id| NodeId::Controller(id))
             .collect();
-        nodes.push(NodeId::Coordinator);
         nodes.extend(self.brokers.keys().map(|&id| NodeId::Broker(id)));
         nodes.extend((0..self.clients.len()).map(NodeId::Client));
         nodes

@@ -12,20 +12,16 @@ pub const CONTROLLER_NODE_ID: BrokerId = 3000;
 /// The most voters a scenario's controller quorum may have.
 pub const CONTROLLERS_MAX: u32 = 5;
 
-/// The node id of the simulated group coordinator's node (above every controller's).
-pub const COORDINATOR_NODE_ID: BrokerId = 3100;
-
 /// The node ids of a quorum of `n` controllers.
 pub fn controller_ids(n: u32) -> Vec<BrokerId> {
     (0..n as BrokerId).map(|i| CONTROLLER_NODE_ID + i).collect()
 }
 
-/// One process: a controller (by node id), the group coordinator, a broker, or a client (by
-/// its index in the scenario).
+/// One process: a controller (by node id), a broker (which coordinates the groups of the
+/// offsets partitions it leads), or a client (by its index in the scenario).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum NodeId {
     Controller(BrokerId),
-    Coordinator,
     Broker(BrokerId),
     Client(usize),
 }
@@ -34,7 +30,6 @@ impl std::fmt::Display for NodeId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             NodeId::Controller(id) => write!(f, "controller-{id}"),
-            NodeId::Coordinator => write!(f, "coordinator"),
             NodeId::Broker(id) => write!(f, "broker-{id}"),
             NodeId::Client(index) => write!(f, "client-{index}"),
         }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use super::disk::SimDisk;
 use super::message::Message;
-use super::node::{CONTROLLER_NODE_ID, CONTROLLERS_MAX, COORDINATOR_NODE_ID, NodeId};
+use super::node::{CONTROLLER_NODE_ID, CONTROLLERS_MAX, NodeId};
 use super::observe::{self, Observed};
 use super::outbox::Outbox;
 use super::rng::Rng;
@@ -43,8 +43,6 @@ pub const REPLICA_FETCH_SETTINGS: ReplicaFetchSettings = ReplicaFetchSettings {
 pub fn peer_name(id: BrokerId) -> NodeId {
     if (CONTROLLER_NODE_ID..CONTROLLER_NODE_ID + CONTROLLERS_MAX as BrokerId).contains(&id) {
         NodeId::Controller(id)
-    } else if id == COORDINATOR_NODE_ID {
-        NodeId::Coordinator
     } else {
         NodeId::Broker(id)
     }
@@ -160,7 +158,6 @@ impl NodeProcess {
             Message::Peer(message) => {
                 let from = match from {
                     NodeId::Controller(id) => id,
-                    NodeId::Coordinator => COORDINATOR_NODE_ID,
                     NodeId::Broker(id) => id,
                     other => panic!("a peer message from {other}"),
                 };
@@ -262,7 +259,6 @@ impl NodeProcess {
 fn broker_id(me: NodeId) -> BrokerId {
     match me {
         NodeId::Broker(id) | NodeId::Controller(id) => id,
-        NodeId::Coordinator => COORDINATOR_NODE_ID,
         _ => -1,
     }
 }

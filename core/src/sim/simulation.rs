@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::client_node::ClientProcess;
 use super::message::Message;
 use super::network::Network;
-use super::node::{CONTROLLER_NODE_ID, COORDINATOR_NODE_ID, NodeId, controller_ids};
+use super::node::{CONTROLLER_NODE_ID, NodeId, controller_ids};
 use super::outbox::Outbox;
 use super::process::{NodeProcess, REPLICA_FETCH_SETTINGS};
 use super::queue::EventQueue;
@@ -46,9 +46,8 @@ pub struct Simulation {
     pub(super) rng: Rng,
     /// The controller quorum's voters, controller-only nodes (`process.roles=controller`).
     pub(super) controllers: BTreeMap<BrokerId, NodeProcess>,
-    /// The node running the group coordinator.
-    pub(super) coordinator: NodeProcess,
-    /// Broker-only nodes (`process.roles=broker`).
+    /// Brokers (`process.roles=broker`), each a group coordinator too: the coordinator of a
+    /// group is the leader of its `__consumer_offsets` partition.
     pub(super) brokers: BTreeMap<BrokerId, NodeProcess>,
     pub(super) clients: Vec<ClientProcess>,
     pub(super) timers: BTreeMap<NodeId, Millis>,
@@ -88,20 +87,11 @@ impl Simulation {
                 (id, NodeProcess::new(NodeId::Controller(id), config))
             })
             .collect();
-        let coordinator = NodeProcess::new(
-            NodeId::Coordinator,
-            node_config(
-                &spec,
-                COORDINATOR_NODE_ID,
-                roles(false, false, true),
-                rng.next_u64(),
-            ),
-        );
         let brokers = spec
             .brokers
             .iter()
             .map(|&id| {
-                let config = node_config(&spec, id, roles(true, false, false), 0);
+                let config = node_config(&spec, id, roles(true, false, true), 0);
                 (id, NodeProcess::new(NodeId::Broker(id), config))
             })
             .collect();
@@ -120,7 +110,6 @@ impl Simulation {
             network,
             rng,
             controllers,
-            coordinator,
             brokers,
             clients,
             timers: BTreeMap::new(),
@@ -168,7 +157,6 @@ impl Simulation {
         for id in self.controllers.keys().copied().collect::<Vec<_>>() {
             self.reschedule(NodeId::Controller(id));
         }
-        self.reschedule(NodeId::Coordinator);
         self.apply_outbox(out);
         for i in 0..self.clients.len() {
             let start = self.clients[i].start_ms();
@@ -196,7 +184,6 @@ impl Simulation {
     pub(super) fn process(&self, node: NodeId) -> Option<&NodeProcess> {
         match node {
             NodeId::Controller(id) => self.controllers.get(&id),
-            NodeId::Coordinator => Some(&self.coordinator),
             NodeId::Broker(id) => self.brokers.get(&id),
             NodeId::Client(_) => None,
         }
@@ -205,17 +192,22 @@ impl Simulation {
     fn process_mut(&mut self, node: NodeId) -> Option<&mut NodeProcess> {
         match node {
             NodeId::Controller(id) => self.controllers.get_mut(&id),
-            NodeId::Coordinator => Some(&mut self.coordinator),
             NodeId::Broker(id) => self.brokers.get_mut(&id),
             NodeId::Client(_) => None,
         }
     }
 
-    /// The group coordinator (its node never crashes; it restarts in place).
-    pub(super) fn group_coordinator(&self) -> &crate::group::Coordinator {
-        self.coordinator
-            .coordinator()
-            .expect("the coordinator node is up")
+    /// The group coordinator that holds `group` now: the running broker that loaded it (the
+    /// leader of its `__consumer_offsets` partition).
+    pub(super) fn group_coordinator(&self, group: &str) -> Option<&crate::group::Coordinator> {
+        self.group_coordinators()
+            .find(|c| !c.list_groups(&[]).iter().all(|g| g.group_id != group))
+    }
+
+    /// The group coordinators of the running brokers (each holds the groups of the offsets
+    /// partitions it leads).
+    pub(super) fn group_coordinators(&self) -> impl Iterator<Item = &crate::group::Coordinator> {
+        self.brokers.values().filter_map(NodeProcess::coordinator)
     }
 
     /// The metadata as committed: the active controller's, else the running voter that has
@@ -382,7 +374,6 @@ impl Simulation {
             // A client learns at once that its connection is refused.
             let peer = match to {
                 NodeId::Broker(id) => Some(Destination::Broker(id)),
-                NodeId::Coordinator => Some(Destination::Coordinator),
                 NodeId::Controller(_) | NodeId::Client(_) => None,
             };
             if let (NodeId::Client(i), Some(peer)) = (from, peer)
@@ -547,10 +538,12 @@ impl Simulation {
         crate::checker::check(&self.history, &self.invariants)
     }
 
-    /// Every partition of every topic.
+    /// Every partition of every topic the clients use (not the internal `__consumer_offsets`,
+    /// whose records are the coordinators', not the clients').
     pub fn partitions(&self) -> Vec<TopicPartition> {
         self.image()
             .partitions()
+            .filter(|(topic, _, _)| topic.name != crate::group::OFFSETS_TOPIC)
             .map(|(topic, index, _)| TopicPartition::new(topic.name.clone(), index as i32))
             .collect()
     }

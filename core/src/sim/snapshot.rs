@@ -168,13 +168,11 @@ impl Simulation {
             })
             .collect();
         let groups = self
-            .group_coordinator()
-            .list_groups(&[])
-            .into_iter()
-            .map(|listing| {
-                let description = self.group_coordinator().describe_group(&listing.group_id);
-                let lag = self
-                    .group_coordinator()
+            .group_coordinators()
+            .flat_map(|c| c.list_groups(&[]).into_iter().map(move |l| (c, l)))
+            .map(|(coordinator, listing)| {
+                let description = coordinator.describe_group(&listing.group_id);
+                let lag = coordinator
                     .group_lag(&listing.group_id, |tp| self.high_watermark(tp))
                     .into_iter()
                     .map(|row| LagView {

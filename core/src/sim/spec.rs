@@ -47,6 +47,9 @@ impl ScenarioSpec {
             // Once a simulated second (Kafka: five minutes), so that a topic with a small
             // retention shows its log start moving within a scenario.
             log_retention_check_interval_ms: 1_000,
+            // `__consumer_offsets` at the simulation's scale (Kafka: 50 partitions): a
+            // handful, so that a few groups still land on different coordinators.
+            offsets_topic_num_partitions: 5,
             ..BrokerConfig::default()
         };
         let coordinator = CoordinatorConfig {
@@ -281,9 +284,12 @@ pub enum Fault {
         partition: u32,
     },
     Heal,
-    /// The group coordinator fails over: a new one loads groups and committed offsets from
-    /// the persisted records.
-    RestartCoordinator,
+    /// Crashes the broker coordinating `group` now (the leader of its `__consumer_offsets`
+    /// partition): the partition's new leader loads the group and its committed offsets from
+    /// its replica.
+    CrashCoordinator {
+        group: String,
+    },
     /// The process stops (a GC pause, SIGSTOP): what reaches it waits until it resumes.
     Pause {
         node: NodeId,
@@ -344,7 +350,9 @@ impl std::fmt::Display for Fault {
                 write!(f, "isolate leader of {topic}-{partition}")
             }
             Fault::Heal => write!(f, "heal"),
-            Fault::RestartCoordinator => write!(f, "restart the group coordinator"),
+            Fault::CrashCoordinator { group } => {
+                write!(f, "crash the coordinator of group {group}")
+            }
             Fault::Pause { node, duration_ms } => write!(f, "pause {node} for {}ms", duration_ms.0),
             Fault::SlowConsumer {
                 client,

@@ -218,12 +218,31 @@ fn a_simulation_can_move_between_threads() {
 fn committed_offsets_survive_a_coordinator_failover() {
     let mut spec = scenarios::spec("at-least-once").unwrap();
     spec.faults.clear();
-    spec.faults.push((Millis(1_500), Fault::RestartCoordinator));
+    let group = match &spec.clients[1] {
+        crate::sim::ClientSpec::Consumer(c) => c.config.group_id.clone(),
+        crate::sim::ClientSpec::Producer(_) => panic!("at-least-once's second client consumes"),
+    };
+    spec.faults.push((
+        Millis(1_500),
+        Fault::CrashCoordinator {
+            group: group.clone(),
+        },
+    ));
+    spec.faults.push((Millis(3_500), Fault::RestartCrashed));
     let mut sim = Simulation::new(spec, 3);
     let anomalies = sim.run_to_end();
     assert!(anomalies.is_empty(), "{anomalies:?}");
     let text = sim.trace().text();
-    assert!(text.contains("fault restart the group coordinator"));
+    assert!(text.contains(&format!("fault crash the coordinator of group {group}")));
+    // The group's offsets partition was loaded by two brokers: the first leader, then the
+    // one elected after it crashed.
+    let partition = crate::group::offsets_partition(&group, 5);
+    let loaders: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|l| l.contains(&format!(" loaded __consumer_offsets-{partition} ")))
+        .filter_map(|l| l.split("coordinator ").nth(1)?.split(' ').next())
+        .collect();
+    assert!(loaders.len() >= 2, "{loaders:?}");
     let groups = sim.snapshot().groups;
     assert_eq!(groups.len(), 1);
     assert_eq!(

@@ -42,12 +42,7 @@ impl Consumer {
                 group_id,
                 partitions: unknown,
             };
-            self.send(
-                Destination::Coordinator,
-                request,
-                InFlight::OffsetFetch,
-                now,
-            );
+            self.send_to_coordinator(request, InFlight::OffsetFetch, now);
         }
         let listing = self
             .requests

@@ -9,7 +9,7 @@ use crate::assignor::consumer_protocol::{self, Assignment, Subscription, group_b
 use crate::assignor::{
     RebalanceProtocol, TopicPartition, TopicPartitionCounts, assign_from_metadata,
 };
-use crate::client::{Destination, Request};
+use crate::client::Request;
 use crate::group::{
     HeartbeatError, HeartbeatRequest, JoinGroupError, JoinGroupRequest, JoinedGroup,
     MemberIdentity, Protocol, SyncGroupError, SyncGroupRequest, SyncedGroup,
@@ -65,12 +65,7 @@ impl Consumer {
         };
         self.phase = MemberPhase::Joining;
         self.rejoin_needed = false;
-        self.send(
-            Destination::Coordinator,
-            Request::JoinGroup(join),
-            InFlight::Join,
-            now,
-        );
+        self.send_to_coordinator(Request::JoinGroup(join), InFlight::Join, now);
     }
 
     pub(super) fn on_join(&mut self, result: Result<JoinedGroup, JoinGroupError>, now: Millis) {
@@ -115,12 +110,7 @@ impl Consumer {
             assignments,
         };
         self.phase = MemberPhase::Syncing;
-        self.send(
-            Destination::Coordinator,
-            Request::SyncGroup(sync),
-            InFlight::Sync,
-            now,
-        );
+        self.send_to_coordinator(Request::SyncGroup(sync), InFlight::Sync, now);
     }
 
     /// The leader's job: run the group's assignor over every member's subscription, with the
@@ -249,12 +239,7 @@ impl Consumer {
             member_id: self.member_id.clone(),
             group_instance_id: None,
         };
-        self.send(
-            Destination::Coordinator,
-            Request::Heartbeat(heartbeat),
-            InFlight::Heartbeat,
-            now,
-        );
+        self.send_to_coordinator(Request::Heartbeat(heartbeat), InFlight::Heartbeat, now);
     }
 
     /// Leaves the group: LeaveGroup, and every partition is given up. The next `poll` joins
@@ -266,8 +251,7 @@ impl Consumer {
                 group_instance_id: None,
             }];
             let group_id = self.config.group_id.clone();
-            self.send(
-                Destination::Coordinator,
+            self.send_to_coordinator(
                 Request::LeaveGroup { group_id, members },
                 InFlight::Leave,
                 now,

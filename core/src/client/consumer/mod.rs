@@ -20,6 +20,7 @@
 //! processing does not rejoin until it polls again.
 
 mod config;
+mod coordinator;
 mod fetcher;
 mod membership;
 
@@ -116,6 +117,7 @@ enum InFlight {
     ListOffsets,
     /// The fetch offsets asked for, per partition.
     Fetch(Vec<(TopicPartition, i64)>),
+    FindCoordinator,
 }
 
 pub struct Consumer {
@@ -149,6 +151,12 @@ pub struct Consumer {
     requests: RequestTracker<InFlight>,
     outgoing: VecDeque<Outgoing>,
     events: VecDeque<ConsumerEvent>,
+    /// The group's coordinator, once FindCoordinator named it.
+    coordinator: Option<BrokerId>,
+    /// Requests for the coordinator waiting until it is known.
+    awaiting_coordinator: VecDeque<(Request, InFlight)>,
+    /// No FindCoordinator before then (`retry.backoff.ms` after a failed one).
+    find_coordinator_at: Millis,
 }
 
 impl Consumer {
@@ -189,6 +197,9 @@ impl Consumer {
             requests: RequestTracker::default(),
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
+            coordinator: None,
+            awaiting_coordinator: VecDeque::new(),
+            find_coordinator_at: Millis::ZERO,
         }
     }
 
@@ -274,8 +285,7 @@ impl Consumer {
                 })
                 .collect(),
         };
-        self.send(
-            Destination::Coordinator,
+        self.send_to_coordinator(
             Request::OffsetCommit(request),
             InFlight::Commit { commit_id, offsets },
             now,
@@ -309,7 +319,13 @@ impl Consumer {
         let Some((_, context)) = self.requests.finish(correlation_id) else {
             return;
         };
+        if coordinator::names_another_coordinator(&response) {
+            self.coordinator_lost();
+        }
         match (context, response) {
+            (InFlight::FindCoordinator, Response::FindCoordinator(result)) => {
+                self.on_find_coordinator(result, now)
+            }
             (InFlight::Metadata, Response::Metadata(metadata)) => {
                 self.metadata.extend(metadata.topics);
                 self.metadata_stale = self
@@ -385,10 +401,13 @@ impl Consumer {
                 self.bootstrap_index = (self.bootstrap_index + 1) % self.bootstrap.len()
             }
             InFlight::Join | InFlight::Sync => {
+                self.coordinator_lost();
                 self.phase = MemberPhase::Unjoined;
                 self.rejoin_needed = true;
             }
+            InFlight::FindCoordinator => self.find_coordinator_lost(self.now),
             InFlight::Commit { commit_id, offsets } => {
+                self.coordinator_lost();
                 let error = Some(ErrorCode::REQUEST_TIMED_OUT);
                 self.events.push_back(ConsumerEvent::Committed {
                     commit_id,
@@ -396,9 +415,13 @@ impl Consumer {
                     error,
                 });
             }
-            InFlight::OffsetFetch | InFlight::ListOffsets => self.retry_unknown_positions(),
+            InFlight::OffsetFetch => {
+                self.coordinator_lost();
+                self.retry_unknown_positions();
+            }
+            InFlight::ListOffsets => self.retry_unknown_positions(),
             InFlight::Fetch(_) => self.metadata_stale = true,
-            InFlight::Heartbeat | InFlight::Leave => {}
+            InFlight::Heartbeat | InFlight::Leave => self.coordinator_lost(),
         }
     }
 
@@ -426,6 +449,7 @@ impl Consumer {
             metadata,
             Some(self.fetch_retry_at),
             join,
+            self.find_coordinator_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -488,6 +512,9 @@ impl Consumer {
                 InFlight::Metadata,
                 now,
             );
+        }
+        if !self.awaiting_coordinator.is_empty() {
+            self.find_coordinator(now);
         }
         self.maybe_heartbeat(now);
         self.fetch_positions(now);

@@ -67,6 +67,20 @@ pub fn holds_in_every_seed(summary: &Summary) -> bool {
                 && field(s, "topics") == 2
                 && field(s, "created_after_failover") == 1
         }
+        // The coordinator moved with the leadership of the group's offsets partition, and the
+        // group went on from its committed offsets: nothing skipped, nothing lagging at the
+        // end, and at most the records between a commit and the crash processed again.
+        "coordinator-failover" => {
+            clean(s)
+                && s.acknowledged == 200
+                && field(s, "coordinator_before") >= 0
+                && field(s, "coordinator_after") >= 0
+                && field(s, "coordinator_after") != field(s, "coordinator_before")
+                && field(s, "processed") == 200
+                && field(s, "lost") == 0
+                && field(s, "lag_final") == 0
+                && field(s, "reprocessed") <= 10
+        }
         "compaction" => {
             clean(s)
                 && s.acknowledged == 316

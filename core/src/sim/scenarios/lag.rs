@@ -53,9 +53,11 @@ fn total_lag(sim: &Simulation) -> i64 {
         .map(|tp| {
             let high_watermark = sim.high_watermark(tp).unwrap_or(0);
             let committed = sim
-                .group_coordinator()
-                .handle_offset_fetch(GROUP, Some(std::slice::from_ref(tp)))
-                .ok()
+                .group_coordinator(GROUP)
+                .and_then(|c| {
+                    c.handle_offset_fetch(GROUP, Some(std::slice::from_ref(tp)))
+                        .ok()
+                })
                 .and_then(|offsets| offsets.into_iter().next())
                 .and_then(|(_, offset)| offset)
                 .map_or(0, |o| o.offset);

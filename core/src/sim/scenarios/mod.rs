@@ -20,6 +20,7 @@
 
 mod common;
 mod compaction;
+mod coordinator;
 mod delivery;
 mod durability;
 pub mod expectations;
@@ -74,6 +75,7 @@ pub const SCENARIOS: &[Scenario] = &[
     idempotence::IDEMPOTENCE_ON,
     lag::LAG,
     quorum::CONTROLLER_FAILOVER,
+    coordinator::COORDINATOR_FAILOVER,
     compaction::COMPACTION,
 ];
 

@@ -69,8 +69,14 @@ fn measure_isr(sim: &mut Simulation, _: &[Anomaly]) -> Fields {
         .iter()
         .filter(|p| p.isr.len() < p.replicas.len())
         .count();
+    // The topic's partitions (the group's `__consumer_offsets` partitions are replicated,
+    // and counted as under-replicated, like them).
+    let topic_partitions = partitions
+        .iter()
+        .filter(|p| p.tp.topic != crate::group::OFFSETS_TOPIC)
+        .count();
     Fields::from([
-        ("partitions".into(), partitions.len() as i64),
+        ("partitions".into(), topic_partitions as i64),
         ("under_replicated_final".into(), under_replicated as i64),
     ])
 }
