@@ -29,9 +29,19 @@ const LATEST: i64 = -1;
 pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let mut client = super::connect(&args.bootstrap_server, &args.login)?;
     let partition_count = partition_count(&mut client, &args.topic)? as i32;
+    // The group's requests go to its coordinator (FindCoordinator), the rest to the broker.
+    let mut coordinator = match &args.group {
+        Some(group) => super::groups::connect_to_coordinator(
+            &mut client,
+            &args.bootstrap_server,
+            &args.login,
+            group,
+        )?,
+        None => None,
+    };
     let mut member = match &args.group {
         Some(group) => Some(GroupMember::join(
-            &mut client,
+            coordinator.as_mut().unwrap_or(&mut client),
             group,
             &args.topic,
             partition_count,
@@ -39,7 +49,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let mut positions = match &member {
-        Some(member) => group_positions(&mut client, member, &args)?,
+        Some(member) => group_positions(&mut client, coordinator.as_mut(), member, &args)?,
         None => {
             let partitions = match args.partition {
                 Some(p) => vec![p],
@@ -52,11 +62,12 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let (mut printed, mut idle_since) = (0u64, Instant::now());
     while printed < limit && idle_since.elapsed().as_millis() < u128::from(args.timeout_ms) {
         if let Some(member) = &mut member
-            && let Membership::Rebalancing = member.heartbeat_if_due(&mut client)?
+            && let Membership::Rebalancing =
+                member.heartbeat_if_due(coordinator.as_mut().unwrap_or(&mut client))?
         {
-            member.commit(&mut client, &positions)?;
-            member.rejoin(&mut client, partition_count)?;
-            positions = group_positions(&mut client, member, &args)?;
+            member.commit(coordinator.as_mut().unwrap_or(&mut client), &positions)?;
+            member.rejoin(coordinator.as_mut().unwrap_or(&mut client), partition_count)?;
+            positions = group_positions(&mut client, coordinator.as_mut(), member, &args)?;
         }
         if positions.is_empty() {
             // A member with no partition (more members than partitions) waits its turn.
@@ -65,12 +76,13 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
             idle_since = Instant::now();
         }
         if let Some(member) = &mut member {
-            member.commit_if_due(&mut client, &positions)?;
+            member.commit_if_due(coordinator.as_mut().unwrap_or(&mut client), &positions)?;
         }
     }
     if let Some(member) = &mut member {
-        member.commit(&mut client, &positions)?;
-        member.leave(&mut client)?;
+        let group_client = coordinator.as_mut().unwrap_or(&mut client);
+        member.commit(group_client, &positions)?;
+        member.leave(group_client)?;
     }
     Ok(())
 }
@@ -94,12 +106,15 @@ fn start_positions(
 
 /// Where each partition assigned to the member starts: the group's committed offset, else as
 /// `auto.offset.reset` would (`--from-beginning`: earliest, otherwise latest).
+/// Each assigned partition's start: the group's committed offset (from the coordinator, when
+/// it is another broker than `client`'s), else where `--from-beginning` says.
 fn group_positions(
     client: &mut KafkaClient,
+    coordinator: Option<&mut KafkaClient>,
     member: &GroupMember,
     args: &ConsumeArgs,
 ) -> anyhow::Result<Vec<(i32, i64)>> {
-    let committed = member.committed(client)?;
+    let committed = member.committed(coordinator.unwrap_or(client))?;
     let fresh: Vec<i32> = member
         .assigned
         .iter()

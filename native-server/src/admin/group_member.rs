@@ -4,8 +4,8 @@
 //! group's committed offset, heartbeats between fetches, commits what it printed, rejoins on a
 //! rebalance, and commits and leaves when it stops.
 //!
-//! The coordinator is the broker it is connected to: `partita serve` is a single broker, and
-//! its own group coordinator.
+//! Its requests go to the group's coordinator, which `consume` finds first (FindCoordinator:
+//! the leader of the group's `__consumer_offsets` partition).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -199,17 +199,28 @@ pub fn describe(
     Ok(out)
 }
 
+/// How long FindCoordinator is retried while the answer is COORDINATOR_NOT_AVAILABLE (the
+/// offsets topic being created, or its partition between leaders).
+const COORDINATOR_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// A connection to the group's coordinator, or `None` when that is the broker we talk to.
-fn connect_to_coordinator(
+pub(super) fn connect_to_coordinator(
     client: &mut KafkaClient,
     bootstrap: &str,
     login: &LoginArgs,
     group: &str,
 ) -> anyhow::Result<Option<KafkaClient>> {
-    let found = client.call(
-        &FindCoordinatorRequest::default().with_key(StrBytes::from_string(group.to_string())),
-        FIND_COORDINATOR_VERSION,
-    )?;
+    let request =
+        FindCoordinatorRequest::default().with_key(StrBytes::from_string(group.to_string()));
+    let deadline = std::time::Instant::now() + COORDINATOR_WAIT;
+    let found = loop {
+        let found = client.call(&request, FIND_COORDINATOR_VERSION)?;
+        let not_yet = found.error_code == partita_core::ErrorCode::COORDINATOR_NOT_AVAILABLE.code();
+        if !not_yet || std::time::Instant::now() >= deadline {
+            break found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
     check(
         found.error_code,
         &format!("finding the coordinator of {group}"),

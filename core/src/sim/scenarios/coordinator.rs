@@ -89,7 +89,10 @@ fn measure_failover(sim: &mut Simulation, _: &[Anomaly]) -> Fields {
         .map(|tp| {
             let committed = sim
                 .group_coordinator(GROUP)
-                .and_then(|c| c.handle_offset_fetch(GROUP, Some(std::slice::from_ref(tp))).ok())
+                .and_then(|c| {
+                    c.handle_offset_fetch(GROUP, Some(std::slice::from_ref(tp)))
+                        .ok()
+                })
                 .and_then(|offsets| offsets.into_iter().next())
                 .and_then(|(_, offset)| offset)
                 .map_or(0, |o| o.offset);
