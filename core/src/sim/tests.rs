@@ -54,7 +54,10 @@ fn snapshots_show_brokers_partitions_and_clients() {
     sim.run_until(Millis(4_000));
     let snapshot = sim.snapshot();
     assert_eq!(snapshot.brokers.len(), 3);
-    assert_eq!(snapshot.partitions.len(), 3);
+    // The topic's three partitions, and the offsets topic's five, created by the group.
+    let internal = |p: &&crate::sim::PartitionView| p.tp.topic == crate::group::OFFSETS_TOPIC;
+    assert_eq!(snapshot.partitions.iter().filter(internal).count(), 5);
+    assert_eq!(snapshot.partitions.len(), 3 + 5);
     assert!(
         snapshot
             .partitions
