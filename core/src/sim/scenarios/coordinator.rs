@@ -80,7 +80,7 @@ fn measure_failover(sim: &mut Simulation, _: &[Anomaly]) -> Fields {
         .iter()
         .filter(|v| !processed.contains_key(*v))
         .count() as i64;
-    let reprocessed = processed.values().map(|&n| n as i64 - 1).sum::<i64>();
+    let reprocessed = processed.values().map(|&n| n - 1).sum::<i64>();
     // The committed offsets, as the coordinator now holding the group answers them, against
     // each partition's high watermark.
     let lag: i64 = sim
