@@ -55,6 +55,19 @@ pub enum Compression {
     Zstd,
 }
 
+impl Compression {
+    /// The codec's id in a batch's attributes (bits 0-2), as Kafka numbers them.
+    pub fn attribute_bits(self) -> i16 {
+        match self {
+            Compression::None => 0,
+            Compression::Gzip => 1,
+            Compression::Snappy => 2,
+            Compression::Lz4 => 3,
+            Compression::Zstd => 4,
+        }
+    }
+}
+
 /// Whose clock the batch timestamps are (attribute bit 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimestampType {
