@@ -3,6 +3,7 @@
 value is read back at the offset it was written at, and what the cleaner kept is still compressed
 with the producer's codec."""
 
+import os
 import struct
 import time
 from pathlib import Path
@@ -20,7 +21,7 @@ ROUNDS = 8
 
 
 def batches(partition_dir: Path) -> list:
-    """(base offset, record count, codec id) of every batch in the partition's segments."""
+    """(base offset, record count, codec id, bytes) of every batch in the partition's segments."""
     out = []
     for segment in sorted(partition_dir.glob("*.log")):
         data = segment.read_bytes()
@@ -29,7 +30,7 @@ def batches(partition_dir: Path) -> list:
             base, length = struct.unpack(">qi", data[pos:pos + 12])
             (attributes,) = struct.unpack(">h", data[pos + 21:pos + 23])
             (count,) = struct.unpack(">i", data[pos + 57:pos + 61])
-            out.append((base, count, attributes & 0b111))
+            out.append((base, count, attributes & 0b111, 12 + length))
             pos += 12 + length
     return out
 
@@ -45,7 +46,7 @@ def test_a_compacted_topic_of_compressed_batches_shrinks_and_keeps_the_latest_va
     # Written with the cleaner off, so the size before cleaning is known exactly.
     server = Server(data_dir, "--config", "log.cleaner.enable=false")
     try:
-        create(server, topic, "cleanup.policy=compact", "segment.bytes=400",
+        create(server, topic, "cleanup.policy=compact", "segment.bytes=4000", "segment.ms=100",
                "min.cleanable.dirty.ratio=0.01", "delete.retention.ms=600000")
         producer = Producer({"bootstrap.servers": server.kafka, "compression.type": codec,
                              "linger.ms": 50, "enable.idempotence": True})
@@ -57,19 +58,22 @@ def test_a_compacted_topic_of_compressed_batches_shrinks_and_keeps_the_latest_va
 
         # One batch per round: every key once (the last round only half of them, so the
         # round before keeps half its records: rewritten and recompressed), values long
-        # enough that compression pays.
+        # enough that they dominate the log (hex: compressible, not to nothing).
         for round_ in range(ROUNDS):
             for k in range(KEYS if round_ < ROUNDS - 1 else KEYS // 2):
-                value = f"value {round_} of key {k} ".encode() * 8
+                value = f"value {round_} of key {k} ".encode() + os.urandom(100).hex().encode()
                 producer.produce(topic, key=f"k{k}".encode(), value=value, on_delivery=on_delivery)
             producer.flush(10)
-        # Keyed fillers close the segment holding the last round, so it can be cleaned too.
+        # Keyed fillers, each after segment.ms, close the segment holding the last round, so it
+        # can be cleaned too.
         for i in range(6):
+            time.sleep(0.15)
             producer.produce(topic, key=f"filler{i}".encode(), value=b"x" * 200, on_delivery=on_delivery)
             producer.flush(10)
         assert len(written) == KEYS * (ROUNDS - 1) + KEYS // 2 + 6
         stored = batches(partition_dir)
-        assert all(c == CODEC_IDS[codec] for _, _, c in stored), f"the producer compressed: {stored}"
+        assert all(c == CODEC_IDS[codec] for _, _, c, _ in stored), f"the producer compressed: {stored}"
+        rounds_bytes = sum(size for base, _, _, size in stored if base < KEYS * ROUNDS - KEYS // 2)
         before = log_bytes(partition_dir)
     finally:
         server.stop()
@@ -85,8 +89,9 @@ def test_a_compacted_topic_of_compressed_batches_shrinks_and_keeps_the_latest_va
                        f"the cleaner to keep only the latest value of each key ({codec})")
         assert all(written[o] == (k, v) for o, k, v in got), "offsets unchanged"
         after = log_bytes(partition_dir)
-        assert after < before / 2, f"the log shrank: {before} -> {after} bytes"
-        kept = [(base, count, c) for base, count, c in batches(partition_dir) if count > 0]
+        assert before - after > rounds_bytes / 2, \
+            f"the log shrank by most of the rounds' {rounds_bytes} bytes: {before} -> {after} bytes"
+        kept = [(base, count, c) for base, count, c, _ in batches(partition_dir) if count > 0]
         assert any(count == KEYS - KEYS // 2 for _, count, _ in kept), \
             f"the round before the last was rewritten with the keys it still holds: {kept}"
         assert all(c == CODEC_IDS[codec] for _, _, c in kept), \
