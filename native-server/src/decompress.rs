@@ -116,20 +116,43 @@ pub fn compress(compression: Compression, data: &[u8]) -> Result<Vec<u8>, CodecE
     }
 }
 
-/// Reads `reader` to its end, refusing to go past `max` bytes.
-fn bounded(codec: Compression, reader: impl Read, max: usize) -> Result<Vec<u8>, CodecError> {
+/// How much of a decompressed stream is read at a time.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Reads `reader` to its end, refusing to go past `max` bytes. The output grows by doubling
+/// but never past `max + 1` bytes of capacity, so a bomb costs at most the bound in memory
+/// (`read_to_end` would double past it).
+fn bounded(codec: Compression, mut reader: impl Read, max: usize) -> Result<Vec<u8>, CodecError> {
     let mut out = Vec::new();
-    reader
-        .take(max as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| CodecError::Corrupt {
-            codec,
-            reason: e.to_string(),
-        })?;
-    if out.len() > max {
-        return Err(CodecError::TooLarge { max_bytes: max });
+    let mut chunk = vec![0u8; READ_CHUNK_BYTES.min(max + 1)];
+    loop {
+        let read = match reader.read(&mut chunk) {
+            Ok(0) => return Ok(out),
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(CodecError::Corrupt {
+                    codec,
+                    reason: e.to_string(),
+                });
+            }
+        };
+        if out.len() + read > max {
+            return Err(CodecError::TooLarge { max_bytes: max });
+        }
+        extend_within(&mut out, &chunk[..read], max);
     }
-    Ok(out)
+}
+
+/// Appends `bytes` to `out`, growing its capacity by doubling but never past `max` (the
+/// caller checked that `out.len() + bytes.len() <= max`).
+fn extend_within(out: &mut Vec<u8>, bytes: &[u8], max: usize) {
+    let needed = out.len() + bytes.len();
+    if needed > out.capacity() {
+        let target = (out.capacity() * 2).max(needed).min(max);
+        out.reserve_exact(target - out.len());
+    }
+    out.extend_from_slice(bytes);
 }
 
 fn snappy(data: &[u8], max: usize) -> Result<Vec<u8>, CodecError> {
@@ -158,7 +181,7 @@ fn snappy(data: &[u8], max: usize) -> Result<Vec<u8>, CodecError> {
             CodecError::TooLarge { .. } => CodecError::TooLarge { max_bytes: max },
             other => other,
         })?;
-        out.extend_from_slice(&block);
+        extend_within(&mut out, &block, max);
         rest = &rest[4 + length..];
     }
     Ok(out)
@@ -223,6 +246,26 @@ mod tests {
                 format!("{refused:#}").contains("more than 99999 bytes"),
                 "{compression:?}: {refused:#}"
             );
+        }
+    }
+
+    #[test]
+    fn a_bomb_never_gets_more_capacity_than_the_bound() {
+        let bomb = zstd::bulk::compress(&vec![0u8; 10 << 20], 3).unwrap();
+        assert_eq!(
+            decompress(Compression::Zstd, &bomb, 1 << 20),
+            Err(CodecError::TooLarge { max_bytes: 1 << 20 })
+        );
+        let data = vec![1u8; 300_000];
+        for codec in [
+            Compression::Gzip,
+            Compression::Snappy,
+            Compression::Lz4,
+            Compression::Zstd,
+        ] {
+            let out = decompress(codec, &compress(codec, &data).unwrap(), 300_000).unwrap();
+            assert_eq!(out, data);
+            assert!(out.capacity() <= 300_000, "{codec:?}: {}", out.capacity());
         }
     }
 
