@@ -9,12 +9,8 @@ use rustix::process::{Pid, Signal, kill_process};
 
 use super::metadata::{self, View};
 use super::netns::Net;
-use super::schedule::{Fault, FaultKind, Target};
+use super::schedule::{CASCADE_LEADER_DOWN_MS, Fault, FaultKind, Target};
 use crate::cluster::{Member, NodeSpec};
-
-/// In a cascade, how long the lone leader stays down after the followers came back: longer
-/// than the broker session timeout, so the controller fences it and elects (or not) another.
-const CASCADE_LEADER_DOWN_MS: u64 = 6_000;
 
 /// The running nodes of a run and how to start them again.
 pub struct Nodes<'a> {
@@ -61,12 +57,13 @@ impl Nodes<'_> {
                     for &f in &followers {
                         self.kill(f);
                     }
-                    sleep_until(fault.at_ms + fault.for_ms);
+                    let leader_down = fault.at_ms + fault.for_ms - CASCADE_LEADER_DOWN_MS;
+                    sleep_until(leader_down);
                     self.kill(node);
                     for &f in &followers {
                         self.start(f)?;
                     }
-                    sleep_until(fault.at_ms + fault.for_ms + CASCADE_LEADER_DOWN_MS);
+                    sleep_until(fault.at_ms + fault.for_ms);
                     self.start(node)?;
                 }
                 FaultKind::Isolate | FaultKind::Split => {

@@ -89,6 +89,11 @@ pub struct Fault {
     pub node: u32,
 }
 
+/// In a cascade, how long the lone leader stays down after the followers came back (the end
+/// of the fault's `for_ms`): longer than the broker session timeout, so the controller fences
+/// it and elects another leader, or none.
+pub const CASCADE_LEADER_DOWN_MS: u64 = 6_000;
+
 /// What the schedule is drawn within.
 #[derive(Clone, Debug)]
 pub struct ScheduleSpec {
@@ -105,8 +110,8 @@ pub struct ScheduleSpec {
     pub replica_lag_ms: u64,
 }
 
-/// One fault at a time, separated by 1 to 3 s of calm: kills last 1 to 5 s, pauses and
-/// cascades the lag timeout plus 1 to 3 s, partitions 3 to 10 s. Empty when there is no node
+/// One fault at a time, separated by 1 to 3 s of calm: kills last 1 to 5 s, pauses the lag
+/// timeout plus 1 to 3 s, cascades that plus [`CASCADE_LEADER_DOWN_MS`], partitions 3 to 10 s. Empty when there is no node
 /// to fault or no time for one.
 pub fn draw(spec: &ScheduleSpec) -> Vec<Fault> {
     let mut rng = Rng::new(spec.seed);
@@ -125,8 +130,9 @@ pub fn draw(spec: &ScheduleSpec) -> Vec<Fault> {
         };
         let for_ms = match kind {
             FaultKind::Kill => rng.between(1_000, 5_000),
-            FaultKind::Pause | FaultKind::Cascade => {
-                spec.replica_lag_ms + rng.between(1_000, 3_000)
+            FaultKind::Pause => spec.replica_lag_ms + rng.between(1_000, 3_000),
+            FaultKind::Cascade => {
+                spec.replica_lag_ms + rng.between(1_000, 3_000) + CASCADE_LEADER_DOWN_MS
             }
             FaultKind::Isolate | FaultKind::Split => rng.between(3_000, 10_000),
         };
