@@ -53,7 +53,8 @@ impl Nodes<'_> {
                     self.signal(node, Signal::CONT);
                 }
                 FaultKind::Cascade => {
-                    let followers = followers_of(fault.target, view.as_ref(), node);
+                    let nodes = self.specs.len() as u32;
+                    let followers = followers_of(fault.target, view.as_ref(), node, nodes);
                     for &f in &followers {
                         self.kill(f);
                     }
@@ -143,8 +144,9 @@ fn resolve(target: Target, view: Option<&View>, nodes: u32) -> Option<u32> {
     (1..=nodes as i32).contains(&node).then_some(node as u32)
 }
 
-/// The other replicas of the target's partition (for a node target: every other node).
-fn followers_of(target: Target, view: Option<&View>, leader: u32) -> Vec<u32> {
+/// The other replicas of the target's partition (for another target, or when Metadata did not
+/// say: every other node of `nodes`).
+fn followers_of(target: Target, view: Option<&View>, leader: u32, nodes: u32) -> Vec<u32> {
     let replicas: Vec<u32> = match (target, view) {
         (Target::LeaderOf(p), Some(view)) => view
             .partitions
@@ -154,10 +156,6 @@ fn followers_of(target: Target, view: Option<&View>, leader: u32) -> Vec<u32> {
         _ => Vec::new(),
     };
     let replicas = if replicas.is_empty() {
-        let nodes = view
-            .map(|v| v.partitions.iter().flat_map(|p| p.replicas.clone()).max())
-            .flatten()
-            .unwrap_or(leader as i32) as u32;
         (1..=nodes).collect()
     } else {
         replicas
@@ -207,8 +205,11 @@ mod tests {
         assert_eq!(resolve(Target::LeaderOf(7), Some(&v), 3), None);
         assert_eq!(resolve(Target::Controller, None, 3), None);
         assert_eq!(resolve(Target::Node(1), None, 3), Some(1));
-        assert_eq!(followers_of(Target::LeaderOf(0), Some(&v), 3), vec![1, 2]);
-        assert_eq!(followers_of(Target::Node(2), Some(&v), 2), vec![1, 3]);
+        assert_eq!(
+            followers_of(Target::LeaderOf(0), Some(&v), 3, 3),
+            vec![1, 2]
+        );
+        assert_eq!(followers_of(Target::Node(2), Some(&v), 2, 3), vec![1, 3]);
     }
 
     #[test]
