@@ -4,7 +4,8 @@
 Two phases, each appending JSON lines (format: ARCHITECTURE.md, "History files") to --out:
 
   workload  creates the topic (if asked), then for --duration-s produces values with unique ids
-            (`v<N>`, keyed `k<N mod 16>`) and consumes them in a group, recording every send,
+            (`v<P>.<N>` from producer P, keyed `k<N mod 16>`; --producers threads at --rate
+            sends a second in all) and consumes them in a group, recording every send,
             acknowledgement (partition, offset) or error, assignment, revocation, poll and
             commit; then flushes the producer (bounded by message.timeout.ms).
   final     waits for every partition to have a leader, then reads each from the beginning up to
@@ -48,13 +49,19 @@ class History:
 
 
 def create_topic(args) -> None:
-    admin = AdminClient({"bootstrap.servers": args.bootstrap})
-    topic = NewTopic(args.topic, args.partitions, args.replication_factor,
-                     config={"min.insync.replicas": str(args.min_insync_replicas)})
+    config = {"min.insync.replicas": str(args.min_insync_replicas)}
+    for pair in args.topic_config:
+        name, _, value = pair.partition("=")
+        config[name] = value
+    topic = NewTopic(args.topic, args.partitions, args.replication_factor, config=config)
     deadline = time.monotonic() + 60
     while True:
+        # A fresh client each time: librdkafka keeps the first Metadata's "no controller yet"
+        # (the quorum elects one in the first seconds) and waits on it until it times out.
+        admin = AdminClient({"bootstrap.servers": args.bootstrap})
         try:
-            admin.create_topics([topic], operation_timeout=10)[args.topic].result()
+            admin.create_topics([topic], operation_timeout=10,
+                                request_timeout=10)[args.topic].result()
             break
         except KafkaException as e:
             if e.args[0].name() == "TOPIC_ALREADY_EXISTS":
@@ -92,29 +99,37 @@ def producer_config(args) -> dict:
     }
 
 
-def produce(args, history: History, stop: threading.Event) -> None:
+def produce(args, history: History, stop: threading.Event, index: int) -> None:
+    """One producer: `--rate / --producers` sends a second (paced against the clock, so
+    librdkafka batches them and keeps many in flight), or as many as it can when --rate is 0."""
     producer = Producer(producer_config(args))
+    name = f"p{index}"
 
     def delivered(err, msg):
         value = msg.value().decode()
         if err is not None:
-            history.write("fail", producer="p", value=value, error=err.name())
+            history.write("fail", producer=name, value=value, error=err.name())
         else:
-            history.write("ack", producer="p", value=value, topic=msg.topic(),
+            history.write("ack", producer=name, value=value, topic=msg.topic(),
                           partition=msg.partition(), offset=msg.offset())
 
+    interval = args.producers / args.rate if args.rate > 0 else 0
+    started = time.monotonic()
     n = 0
     while not stop.is_set():
-        value, key = f"v{n}", f"k{n % 16}"
+        value, key = f"v{index}.{n}", f"k{n % 16}"
         try:
             producer.produce(args.topic, value=value, key=key, on_delivery=delivered)
         except BufferError:
             producer.poll(0.1)
             continue
-        history.write("send", producer="p", value=value, key=key)
+        history.write("send", producer=name, value=value, key=key)
         n += 1
         producer.poll(0)
-        time.sleep(args.interval_ms / 1000)
+        if interval:
+            ahead = started + n * interval - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
     remaining = producer.flush(args.message_timeout_ms / 1000 + 10)
     if remaining:
         print(f"history_recorder: {remaining} sends neither acknowledged nor failed",
@@ -170,13 +185,16 @@ def workload(args) -> None:
         create_topic(args)
     history = History(args.out)
     stop_producing, stop_consuming = threading.Event(), threading.Event()
-    producer = threading.Thread(target=produce, args=(args, history, stop_producing))
+    producers = [threading.Thread(target=produce, args=(args, history, stop_producing, i))
+                 for i in range(args.producers)]
     consumer = threading.Thread(target=consume, args=(args, history, stop_consuming))
-    producer.start()
+    for producer in producers:
+        producer.start()
     consumer.start()
     time.sleep(args.duration_s)
     stop_producing.set()
-    producer.join()
+    for producer in producers:
+        producer.join()
     stop_consuming.set()
     consumer.join()
     history.close()
@@ -234,8 +252,12 @@ def main() -> None:
     parser.add_argument("--acks", default="all", choices=["0", "1", "all", "-1"])
     parser.add_argument("--idempotence", action="store_true")
     parser.add_argument("--duration-s", type=float, default=10)
-    parser.add_argument("--interval-ms", type=float, default=5,
-                        help="pause between sends (bounds the load)")
+    parser.add_argument("--producers", type=int, default=1,
+                        help="producer threads, each its own librdkafka producer")
+    parser.add_argument("--rate", type=float, default=200,
+                        help="sends per second over all producers (0: as fast as possible)")
+    parser.add_argument("--topic-config", action="append", default=[], metavar="NAME=VALUE",
+                        help="a config of the created topic; repeatable")
     parser.add_argument("--message-timeout-ms", type=int, default=30000)
     parser.add_argument("--group", default="chaos-consumer")
     parser.add_argument("--final-timeout-s", type=float, default=60)

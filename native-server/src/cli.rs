@@ -407,7 +407,7 @@ pub struct CheckArgs {
 /// controller quorum lands, so the schedule never kills or pauses node 1.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ChaosArgs {
-    /// How many nodes (node 1, the controller, is spared by the faults).
+    /// How many nodes (every one a controller voter and a broker).
     #[arg(long, default_value_t = 3)]
     pub nodes: u32,
     /// Partitions of the test topic.
@@ -424,9 +424,24 @@ pub struct ChaosArgs {
     /// enable.idempotence on the producer.
     #[arg(long)]
     pub idempotence: bool,
-    /// Fault kinds, comma-separated: kill, pause (partition and clock are not available yet).
+    /// Fault kinds, comma-separated: kill, pause, cascade (followers killed, then the lone
+    /// leader), partition (= isolate and split; root only, network namespaces).
     #[arg(long, value_delimiter = ',', default_value = "kill,pause")]
     pub faults: Vec<String>,
+    /// What faults hit: any node, the leader of a partition of the test topic, or the active
+    /// controller (asked of Metadata when each fault starts).
+    #[arg(long, value_enum, default_value = "any")]
+    pub target: crate::chaos::schedule::Aim,
+    /// Producer processes' threads, each its own confluent-kafka producer.
+    #[arg(long, default_value_t = 1)]
+    pub producers: u32,
+    /// Sends per second over all producers; 0 sends as fast as the producers can (librdkafka
+    /// keeps many in flight).
+    #[arg(long, default_value_t = 200)]
+    pub rate: u32,
+    /// A config of the test topic, e.g. unclean.leader.election.enable=true; repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub topic_config: Vec<String>,
     /// How long the producer and the faults run, in seconds (healing and the final read come
     /// after).
     #[arg(long, default_value_t = 30)]
@@ -444,6 +459,10 @@ pub struct ChaosArgs {
     /// The Python with confluent-kafka that runs the recording client.
     #[arg(long, default_value = "python3")]
     pub python: PathBuf,
+    /// A recording client to run instead of the built-in scripts/history_recorder.py (it gets
+    /// the same arguments and must write the same history format).
+    #[arg(long, value_name = "PATH")]
+    pub recorder: Option<PathBuf>,
     /// A broker config for every node, as for `partita serve`; repeatable.
     #[arg(long, value_name = "NAME=VALUE")]
     pub config: Vec<String>,

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -31,9 +31,21 @@ pub struct KafkaClient {
 impl KafkaClient {
     /// Connects and asks the broker which APIs and versions it speaks.
     pub fn connect(addr: &str) -> anyhow::Result<KafkaClient> {
-        let stream = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
-        stream.set_read_timeout(Some(TIMEOUT))?;
-        stream.set_write_timeout(Some(TIMEOUT))?;
+        Self::connect_with_timeout(addr, TIMEOUT)
+    }
+
+    /// [`KafkaClient::connect`] with `timeout` for the connection and every read and write
+    /// (`partita chaos` asks nodes that may be paused).
+    pub fn connect_with_timeout(addr: &str, timeout: Duration) -> anyhow::Result<KafkaClient> {
+        let socket = addr
+            .to_socket_addrs()
+            .with_context(|| format!("resolving {addr}"))?
+            .next()
+            .with_context(|| format!("{addr} resolves to no address"))?;
+        let stream = TcpStream::connect_timeout(&socket, timeout)
+            .with_context(|| format!("connecting to {addr}"))?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
         stream.set_nodelay(true)?;
         let mut client = KafkaClient {
             stream,

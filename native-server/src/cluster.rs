@@ -38,19 +38,32 @@ pub struct NodeSpec {
     pub config: Vec<String>,
     /// Where the node's standard error (its log) goes; inherited when `None`.
     pub log_file: Option<PathBuf>,
+    /// The address the node listens on (Kafka and HTTP): 127.0.0.1, or its address in
+    /// `netns`.
+    pub host: String,
+    /// A network namespace to run the node in (`ip netns exec`, which execs, so the child's
+    /// pid is the node's): `partita chaos` partitions the network this way.
+    pub netns: Option<String>,
 }
 
 impl NodeSpec {
     /// Starts the node and waits until it printed its addresses.
     pub fn spawn(&self) -> anyhow::Result<Member> {
-        let mut command = Command::new(&self.exe);
+        let mut command = match &self.netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns]).arg(&self.exe);
+                c
+            }
+            None => Command::new(&self.exe),
+        };
         command
             .arg("serve")
             .args(["--node-id", &self.node_id.to_string()])
             .arg("--data-dir")
             .arg(&self.data_dir)
-            .args(["--listen", &format!("127.0.0.1:{}", self.kafka_port)])
-            .args(["--http", &format!("127.0.0.1:{}", self.http_port)])
+            .args(["--listen", &format!("{}:{}", self.host, self.kafka_port)])
+            .args(["--http", &format!("{}:{}", self.host, self.http_port)])
             .args(["--controller-quorum-voters", &self.voters]);
         for config in &self.config {
             command.args(["--config", config]);
@@ -124,6 +137,8 @@ pub fn run(args: ClusterArgs) -> anyhow::Result<()> {
                 voters: voters.clone(),
                 config: args.config.clone(),
                 log_file: None,
+                host: "127.0.0.1".into(),
+                netns: None,
             };
             members.push(spec.spawn()?);
         }

@@ -71,6 +71,19 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
             "replica.socket.timeout.ms" => {
                 replica_fetch.request_timeout_ms = Millis(number()?.max(1))
             }
+            // A follower's fetches: how long the leader may hold one and for how many bytes
+            // (`partita chaos` slows followers down with these so acks=1 has a window to lose).
+            "replica.fetch.wait.max.ms" => replica_fetch.wait_max_ms = Millis(number()?),
+            "replica.fetch.min.bytes" => {
+                replica_fetch.min_bytes = usize::try_from(number()?.max(1))?
+            }
+            "replica.fetch.max.bytes" => {
+                replica_fetch.partition_max_bytes = usize::try_from(number()?.max(1))?
+            }
+            "replica.fetch.response.max.bytes" => {
+                replica_fetch.response_max_bytes = usize::try_from(number()?.max(1))?
+            }
+            "replica.fetch.backoff.ms" => replica_fetch.backoff_ms = Millis(number()?),
             "process.roles" => cluster.process_roles = Some(value.to_string()),
             "controller.quorum.voters" => {
                 cluster.controller_quorum_voters = Some(value.to_string())
@@ -114,8 +127,12 @@ mod tests {
             "node.id=2".into(),
             "process.roles=broker,controller".into(),
             "replica.socket.timeout.ms=2000".into(),
+            "replica.fetch.wait.max.ms=800".into(),
+            "replica.fetch.min.bytes=65536".into(),
         ])
         .unwrap();
+        assert_eq!(config.replica_fetch.wait_max_ms, Millis(800));
+        assert_eq!(config.replica_fetch.min_bytes, 65536);
         assert_eq!(config.cluster.node_id, Some(2));
         assert_eq!(
             config.cluster.process_roles.as_deref(),

@@ -7,8 +7,9 @@ use super::header::{
 };
 use super::varint::{put_varint, put_varlong, varint_len, varlong_len};
 use super::{
-    BatchHeader, HEADER_BYTES, Header, LOG_OVERHEAD_BYTES, MAGIC_V2, NO_PARTITION_LEADER_EPOCH,
-    NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, TimestampType,
+    BatchHeader, CodecError, Codecs, Compression, HEADER_BYTES, Header, LOG_OVERHEAD_BYTES,
+    MAGIC_V2, NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE,
+    TimestampType,
 };
 
 /// Builds one uncompressed record batch.
@@ -21,7 +22,8 @@ use super::{
 pub struct BatchBuilder {
     base_offset: i64,
     partition_leader_epoch: i32,
-    /// Timestamp type, transactional, control and delete-horizon bits (never compression).
+    /// Timestamp type, transactional, control and delete-horizon bits; compression only once
+    /// [`BatchBuilder::build_compressed`] compressed the records.
     attributes: i16,
     /// A rewritten batch keeps its original `lastOffsetDelta` whatever records remain, so the
     /// producer's sequence range and the log's offsets stay as they were.
@@ -207,6 +209,24 @@ impl BatchBuilder {
                 .map(|h| field(Some(h.key.as_bytes())) + field(h.value.as_deref()))
                 .sum::<usize>();
         varint_len(body as i32) + body
+    }
+
+    /// Finishes the batch as [`BatchBuilder::build`] does, with its records section compressed
+    /// by `codec` from `codecs` and the codec in its attributes: what the log cleaner writes
+    /// when it rewrites a compressed batch (Kafka's cleaner recompresses with the batch's own
+    /// codec). `Compression::None` is the same as `build`.
+    pub fn build_compressed(
+        mut self,
+        codec: Compression,
+        codecs: &dyn Codecs,
+    ) -> Result<Vec<u8>, CodecError> {
+        if codec != Compression::None {
+            let compressed = codecs.compress(codec, &self.bytes[HEADER_BYTES..])?;
+            self.bytes.truncate(HEADER_BYTES);
+            self.bytes.extend_from_slice(&compressed);
+            self.attributes |= codec.attribute_bits();
+        }
+        Ok(self.build())
     }
 
     /// Finishes the header (lengths, counts, timestamps, CRC-32C) and returns the batch.

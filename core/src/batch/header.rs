@@ -44,8 +44,9 @@ pub(super) const CONTROL_BIT: i16 = 1 << 5;
 /// tombstones may be removed, and record timestamp deltas are relative to it.
 pub(super) const DELETE_HORIZON_BIT: i16 = 1 << 6;
 
-/// The compression codec of a batch (attribute bits 0-2). The broker never decompresses:
-/// compressed batches are stored and served as the producer sent them.
+/// The compression codec of a batch (attribute bits 0-2). Produce never decompresses:
+/// compressed batches are stored and served as the producer sent them, until the log cleaner
+/// opens them through the shell's [`super::Codecs`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compression {
     None,
@@ -53,6 +54,19 @@ pub enum Compression {
     Snappy,
     Lz4,
     Zstd,
+}
+
+impl Compression {
+    /// The codec's id in a batch's attributes (bits 0-2), as Kafka numbers them.
+    pub fn attribute_bits(self) -> i16 {
+        match self {
+            Compression::None => 0,
+            Compression::Gzip => 1,
+            Compression::Snappy => 2,
+            Compression::Lz4 => 3,
+            Compression::Zstd => 4,
+        }
+    }
 }
 
 /// Whose clock the batch timestamps are (attribute bit 3).

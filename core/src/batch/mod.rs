@@ -19,6 +19,7 @@
 
 mod assign;
 mod builder;
+mod codecs;
 mod error;
 mod header;
 mod records;
@@ -27,6 +28,9 @@ mod varint;
 
 pub use assign::{assign_offsets, set_log_append_time};
 pub use builder::BatchBuilder;
+#[cfg(test)]
+pub(crate) use codecs::ReversingCodecs;
+pub use codecs::{CodecError, Codecs, DECOMPRESSED_BATCH_MAX_BYTES, NoCodecs};
 pub use error::BatchError;
 pub use header::{
     BatchHeader, Compression, HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC_V2, MAX_BATCH_BYTES,
@@ -34,9 +38,11 @@ pub use header::{
 };
 pub use records::{
     Header, RawRecord, Record, decode_records, decode_records_section, keyless_record_indexes,
-    raw_records,
+    raw_records, raw_records_section,
 };
-pub use validate::{BatchSummary, split_batches, validate_batch, validate_stored_batch};
+pub use validate::{
+    BatchSummary, split_batches, validate_batch, validate_stored_batch, validate_stored_records,
+};
 
 #[cfg(test)]
 mod tests;

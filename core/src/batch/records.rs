@@ -42,12 +42,22 @@ pub fn raw_records(batch: &[u8]) -> Result<Option<Vec<RawRecord<'_>>>, BatchErro
     let Some((header, records)) = records_section(batch)? else {
         return Ok(None);
     };
-    let mut out = Vec::with_capacity(capacity(&header, records));
+    raw_records_section(&header, records).map(Some)
+}
+
+/// The records of a records section (an uncompressed batch's bytes after its header, or what
+/// a compressed batch's section decompressed to) of a batch with `header`, borrowing from
+/// `records`: what the log cleaner reads of a compressed batch it opened.
+pub fn raw_records_section<'a>(
+    header: &BatchHeader,
+    records: &'a [u8],
+) -> Result<Vec<RawRecord<'a>>, BatchError> {
+    let mut out = Vec::with_capacity(capacity(header, records));
     walk_records(records, |raw| {
         out.push(raw);
         Ok(())
     })?;
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// Walks the records section of an uncompressed batch, checking that each record's fields fit

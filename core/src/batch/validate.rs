@@ -75,41 +75,58 @@ fn validate(bytes: &[u8], origin: Origin) -> Result<BatchSummary, BatchError> {
     }
     let mut max_timestamp_offset_delta = header.last_offset_delta;
     if compression == Compression::None {
-        let mut next_delta = 0;
-        let mut max_timestamp = i64::MIN;
-        let count = walk_records(&batch[HEADER_BYTES..], |record| {
-            let in_order = if compacted {
-                record.offset_delta >= next_delta && record.offset_delta <= header.last_offset_delta
-            } else {
-                record.offset_delta == next_delta
-            };
-            if !in_order {
-                return Err(BatchError::InconsistentOffsets(
-                    "record offset deltas not 0, 1, 2, ...",
-                ));
-            }
-            let timestamp = header.base_timestamp.wrapping_add(record.timestamp_delta);
-            if timestamp > max_timestamp {
-                max_timestamp = timestamp;
-                max_timestamp_offset_delta = record.offset_delta;
-            }
-            next_delta = record.offset_delta + 1;
-            Ok(())
-        })?;
-        if count != header.record_count as usize {
-            return Err(BatchError::MalformedRecord(
-                "record count disagrees with the records",
-            ));
-        }
-        // Stamped by the broker: every record has the batch's max timestamp, the first too.
-        if header.timestamp_type() == TimestampType::LogAppendTime {
-            max_timestamp_offset_delta = 0;
-        }
+        max_timestamp_offset_delta = check_records(&header, &batch[HEADER_BYTES..], origin)?;
     }
     Ok(BatchSummary {
         header,
         max_timestamp_offset_delta,
     })
+}
+
+/// Checks the records section of a stored batch with `header` as [`validate_stored_batch`]
+/// checks an uncompressed one: for a compressed batch, what its section decompressed to (the
+/// log cleaner opens compressed batches this way before trusting their records).
+pub fn validate_stored_records(header: &BatchHeader, records: &[u8]) -> Result<(), BatchError> {
+    check_records(header, records, Origin::Log).map(|_| ())
+}
+
+/// The records of a batch with `header`: they parse, are as many as declared, and carry
+/// increasing offset deltas (0, 1, 2, ... from a client; within `lastOffsetDelta` in the log).
+/// Returns the offset delta of the first record with the max timestamp.
+fn check_records(header: &BatchHeader, records: &[u8], origin: Origin) -> Result<i32, BatchError> {
+    let compacted = origin == Origin::Log;
+    let mut max_timestamp_offset_delta = header.last_offset_delta;
+    let mut next_delta = 0;
+    let mut max_timestamp = i64::MIN;
+    let count = walk_records(records, |record| {
+        let in_order = if compacted {
+            record.offset_delta >= next_delta && record.offset_delta <= header.last_offset_delta
+        } else {
+            record.offset_delta == next_delta
+        };
+        if !in_order {
+            return Err(BatchError::InconsistentOffsets(
+                "record offset deltas not 0, 1, 2, ...",
+            ));
+        }
+        let timestamp = header.base_timestamp.wrapping_add(record.timestamp_delta);
+        if timestamp > max_timestamp {
+            max_timestamp = timestamp;
+            max_timestamp_offset_delta = record.offset_delta;
+        }
+        next_delta = record.offset_delta + 1;
+        Ok(())
+    })?;
+    if count != header.record_count as usize {
+        return Err(BatchError::MalformedRecord(
+            "record count disagrees with the records",
+        ));
+    }
+    // Stamped by the broker: every record has the batch's max timestamp, the first too.
+    if header.timestamp_type() == TimestampType::LogAppendTime {
+        max_timestamp_offset_delta = 0;
+    }
+    Ok(max_timestamp_offset_delta)
 }
 
 /// Splits a payload of concatenated batches as the log stores and serves them (a fetch

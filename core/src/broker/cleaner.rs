@@ -90,12 +90,23 @@ impl CleanerState {
 
 impl<F: StorageFactory> Broker<F> {
     /// The broker's cleaner settings: the same in every partition's settings (they come from
-    /// the broker config); Kafka's defaults when no partition is hosted.
+    /// the broker config); Kafka's defaults when no partition is hosted. The codecs are the
+    /// broker's own (see [`Broker::set_codecs`]).
     pub(super) fn cleaner_settings(&self) -> LogCleanerSettings {
-        self.partitions
+        let mut settings = self
+            .partitions
             .values()
             .next()
-            .map_or_else(LogCleanerSettings::default, |p| p.settings.cleaner)
+            .map_or_else(LogCleanerSettings::default, |p| p.settings.cleaner);
+        settings.config.codecs = self.codecs;
+        settings
+    }
+
+    /// Lends the log cleaner the shell's compression codecs: with them it compacts compressed
+    /// batches too (recompressing what it keeps with the batch's codec); without them
+    /// ([`crate::batch::NoCodecs`], the default) it keeps compressed batches whole.
+    pub fn set_codecs(&mut self, codecs: &'static dyn crate::batch::Codecs) {
+        self.codecs = codecs;
     }
 
     /// One step of the cleaner, from [`Broker::tick`].

@@ -120,6 +120,8 @@ pub struct Broker<F: StorageFactory> {
     fetcher: ReplicaFetcher,
     /// The log cleaner's schedule (compacted topics).
     cleaner: cleaner::CleanerState,
+    /// The shell's compression codecs, lent to the log cleaner.
+    codecs: &'static dyn crate::batch::Codecs,
     outputs: VecDeque<Output>,
 }
 
@@ -132,6 +134,7 @@ impl<F: StorageFactory> Broker<F> {
             purgatory: Purgatory::default(),
             fetcher: ReplicaFetcher::default(),
             cleaner: cleaner::CleanerState::default(),
+            codecs: &crate::batch::NoCodecs,
             outputs: VecDeque::new(),
         }
     }

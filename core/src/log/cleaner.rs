@@ -29,33 +29,49 @@
 //! returns. Anything else that removes segments (retention, DeleteRecords, truncation) or
 //! changes the config aborts a round in progress; the next one starts over.
 //!
-//! Compressed batches are kept whole and unread: the core carries no codecs. While one lies
-//! in the log before a tombstone, that tombstone is kept too, since it may be all that hides
-//! an older value of its key inside the compressed batch.
+//! Compressed batches are opened with the shell's [`Codecs`] (the core carries none), each
+//! decompressed into at most [`CleanerConfig::max_decompressed_batch_bytes`], mapped and
+//! filtered like any other, and rewritten with their own codec (Kafka's cleaner recompresses
+//! too). One that cannot be opened (no such codec here, as in the wasm playground; corrupt;
+//! inflating past the bound) is kept whole and unread, and counted in
+//! [`CleanerStats::unread_batches`]; while one lies in the log before a tombstone, that
+//! tombstone is kept too, since it may be all that hides an older value of its key inside.
 
 mod filter;
 mod offset_map;
 pub(super) mod swap;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
 
 use super::segment::{Segment, header_at};
 use super::{Log, checkpoint};
 use crate::Millis;
-use crate::batch::{Compression, HEADER_BYTES, raw_records, validate_stored_batch};
+use crate::batch::{
+    Codecs, DECOMPRESSED_BATCH_MAX_BYTES, HEADER_BYTES, NoCodecs, raw_records_section,
+    validate_stored_batch,
+};
 use crate::storage::{Storage, StorageError};
 use filter::{Judge, Kept};
 use offset_map::OffsetMap;
 
-/// The broker-level settings of the cleaner, with Kafka's names and defaults.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// The broker-level settings of the cleaner, with Kafka's names and defaults, and the codecs
+/// the shell lends it.
+#[derive(Clone, Copy)]
 pub struct CleanerConfig {
     /// `log.cleaner.dedupe.buffer.size`: bytes for the key -> offset map of one round.
     pub dedupe_buffer_size: u64,
     /// `log.cleaner.io.buffer.load.factor`: how full the dedupe map may get.
     pub dedupe_buffer_load_factor: f64,
-    /// `log.cleaner.io.buffer.size`: half of it is read per [`Log::clean_step`].
+    /// `log.cleaner.io.buffer.size`: half of it is read per [`Log::clean_step`] (compressed
+    /// batches count with their decompressed size too).
     pub io_buffer_size: u64,
+    /// The most one compressed batch's records may inflate to in the cleaner; a batch past
+    /// it is kept unread ([`DECOMPRESSED_BATCH_MAX_BYTES`] by default).
+    pub max_decompressed_batch_bytes: usize,
+    /// The codecs that open and rewrite compressed batches: [`NoCodecs`] by default (they are
+    /// then kept unread); the native shell lends the real ones.
+    pub codecs: &'static dyn Codecs,
 }
 
 impl Default for CleanerConfig {
@@ -64,7 +80,35 @@ impl Default for CleanerConfig {
             dedupe_buffer_size: 128 * 1024 * 1024,
             dedupe_buffer_load_factor: 0.9,
             io_buffer_size: 512 * 1024,
+            max_decompressed_batch_bytes: DECOMPRESSED_BATCH_MAX_BYTES,
+            codecs: &NoCodecs,
         }
+    }
+}
+
+impl fmt::Debug for CleanerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CleanerConfig")
+            .field("dedupe_buffer_size", &self.dedupe_buffer_size)
+            .field("dedupe_buffer_load_factor", &self.dedupe_buffer_load_factor)
+            .field("io_buffer_size", &self.io_buffer_size)
+            .field(
+                "max_decompressed_batch_bytes",
+                &self.max_decompressed_batch_bytes,
+            )
+            .field("codecs", &self.codecs)
+            .finish()
+    }
+}
+
+/// Equal when the sizes are and the codecs are the same object.
+impl PartialEq for CleanerConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.dedupe_buffer_size == other.dedupe_buffer_size
+            && self.dedupe_buffer_load_factor == other.dedupe_buffer_load_factor
+            && self.io_buffer_size == other.io_buffer_size
+            && self.max_decompressed_batch_bytes == other.max_decompressed_batch_bytes
+            && std::ptr::addr_eq(self.codecs, other.codecs)
     }
 }
 
@@ -130,6 +174,10 @@ pub struct CleanerStats {
     pub records_kept: u64,
     /// Base offsets of the segments written (one per group).
     pub segments_written: Vec<i64>,
+    /// Compressed batches kept whole because they could not be opened (see the module docs),
+    /// and why the last one could not.
+    pub unread_batches: u64,
+    pub last_unread_reason: Option<String>,
 }
 
 /// The outcome of one [`Log::clean_step`].
@@ -319,8 +367,8 @@ impl<S: Storage> Log<S> {
         let mut budget = config.read_budget_bytes();
         let done = loop {
             let result = match cleaning.phase {
-                Phase::Mapping { .. } => self.map_step(&mut cleaning, &mut budget),
-                Phase::Rewriting(_) => self.rewrite_step(&mut cleaning, &mut budget),
+                Phase::Mapping { .. } => self.map_step(&mut cleaning, &mut budget, config),
+                Phase::Rewriting(_) => self.rewrite_step(&mut cleaning, &mut budget, config),
             };
             match self.guard(result) {
                 Err(err) => {
@@ -427,6 +475,7 @@ impl<S: Storage> Log<S> {
         &mut self,
         cleaning: &mut Cleaning,
         budget: &mut u64,
+        config: &CleanerConfig,
     ) -> Result<bool, StorageError> {
         let Phase::Mapping { base, position } = &mut cleaning.phase else {
             unreachable!("mapping")
@@ -453,7 +502,7 @@ impl<S: Storage> Log<S> {
             if header.next_offset() > first_dirty {
                 *budget = budget.saturating_sub(size as u64);
                 let bytes = self.storage.read(&file, *position, size)?;
-                if !map_batch(&mut cleaning.map, &bytes, first_dirty)? {
+                if !map_batch(&mut cleaning.map, &bytes, first_dirty, config, budget)? {
                     full = true;
                     break;
                 }
@@ -523,6 +572,7 @@ impl<S: Storage> Log<S> {
         &mut self,
         cleaning: &mut Cleaning,
         budget: &mut u64,
+        config: &CleanerConfig,
     ) -> Result<bool, StorageError> {
         let Phase::Rewriting(rewrite) = &mut cleaning.phase else {
             unreachable!("rewriting")
@@ -565,18 +615,33 @@ impl<S: Storage> Log<S> {
                 now_ms: cleaning.now_ms,
                 delete_retention_ms: self.config.delete_retention_ms.0 as i64,
                 opaque_before: rewrite.opaque_seen,
+                codecs: config.codecs,
+                max_decompressed_bytes: config.max_decompressed_batch_bytes,
             };
             let kept =
                 filter::judge(&bytes, keep_header, &judge).map_err(|err| StorageError::Io {
                     file: file.clone(),
                     reason: format!("corrupt batch at position {}: {err}", work.position),
                 })?;
-            rewrite.opaque_seen |= header.compression() != Ok(Compression::None);
+            if let Kept::Unread(reason) = &kept {
+                rewrite.opaque_seen = true;
+                cleaning.stats.unread_batches += 1;
+                cleaning.stats.last_unread_reason = Some(format!(
+                    "batch at offset {} of {file}: {reason}",
+                    header.base_offset
+                ));
+            }
+            if let Kept::Rewritten(rewritten) = &kept
+                && header.compression() != Ok(crate::batch::Compression::None)
+            {
+                // Decompressing and recompressing costs about the records' size again.
+                *budget = budget.saturating_sub(rewritten.len() as u64);
+            }
             cleaning.stats.bytes_read += size as u64;
             cleaning.stats.records_read += header.record_count.max(0) as u64;
             let out = match &kept {
                 Kept::Nothing => None,
-                Kept::Whole => Some(&bytes[..]),
+                Kept::Whole | Kept::Unread(_) => Some(&bytes[..]),
                 Kept::Rewritten(rewritten) => Some(&rewritten[..]),
             };
             if let Some(out) = out {
@@ -653,8 +718,16 @@ impl<S: Storage> Log<S> {
 }
 
 /// Puts the keyed records at or after `first_dirty` of one stored batch in the map; `false`
-/// (and nothing put) if they do not fit. Control and compressed batches put nothing.
-fn map_batch(map: &mut OffsetMap, batch: &[u8], first_dirty: i64) -> Result<bool, StorageError> {
+/// (and nothing put) if they do not fit. Control batches put nothing; compressed ones are
+/// opened with the config's codecs (their decompressed size taken from `budget`), and put
+/// nothing when they cannot be (the rewrite keeps them unread).
+fn map_batch(
+    map: &mut OffsetMap,
+    batch: &[u8],
+    first_dirty: i64,
+    config: &CleanerConfig,
+    budget: &mut u64,
+) -> Result<bool, StorageError> {
     let corrupt = |err: crate::batch::BatchError| StorageError::Io {
         file: "cleaner".into(),
         reason: format!("corrupt batch while mapping: {err}"),
@@ -663,19 +736,21 @@ fn map_batch(map: &mut OffsetMap, batch: &[u8], first_dirty: i64) -> Result<bool
     if header.is_control() {
         return Ok(true);
     }
-    let Some(records) = raw_records(batch).map_err(corrupt)? else {
+    let opened = filter::open_records(
+        batch,
+        &header,
+        config.codecs,
+        config.max_decompressed_batch_bytes,
+    )
+    .map_err(corrupt)?;
+    let Ok(section) = opened else {
         return Ok(true);
     };
-    let keyed: Vec<(&[u8], i64)> = records
-        .iter()
-        .filter_map(|r| {
-            Some((
-                r.key?,
-                header.base_offset.saturating_add(i64::from(r.offset_delta)),
-            ))
-        })
-        .filter(|&(_, offset)| offset >= first_dirty)
-        .collect();
+    if matches!(section, std::borrow::Cow::Owned(_)) {
+        *budget = budget.saturating_sub(section.len() as u64);
+    }
+    let records = raw_records_section(&header, &section).map_err(corrupt)?;
+    let keyed: Vec<(&[u8], i64)> = filter::keyed_offsets(&header, &records, first_dirty).collect();
     let key_bytes = keyed.iter().map(|(key, _)| key.len() as u64).sum();
     if !map.fits(keyed.len(), key_bytes) {
         return Ok(false);

@@ -1,6 +1,6 @@
 //! Reads: whole batches from an offset (Fetch), and the lookups ListOffsets needs.
 
-use super::segment::{Segment, header_at};
+use super::segment::header_at;
 use super::{Log, ReadError};
 use crate::batch::{BatchHeader, Compression, decode_records};
 use crate::storage::{Storage, StorageError};
@@ -30,7 +30,12 @@ impl<S: Storage> Log<S> {
     }
 
     /// As [`Log::read`], but only batches that end below `end_offset` (the high watermark for
-    /// consumers; the log end for followers). A read stops at the end of a segment.
+    /// consumers; the log end for followers). A read stops at the end of a segment, unless
+    /// every batch it got there is empty: then it goes on into the next segments until it has
+    /// a batch with records. The log cleaner leaves segments of empty batches behind (headers
+    /// kept for producer state and segment ends), and a consumer answered with nothing to
+    /// deliver takes it for a message too large to fetch (librdkafka fails with
+    /// MSG_SIZE_TOO_LARGE after ten such answers).
     pub fn read_bounded(
         &self,
         offset: i64,
@@ -40,31 +45,49 @@ impl<S: Storage> Log<S> {
         self.ensure_healthy()?;
         self.check_in_range(offset)?;
         let mut records = Vec::new();
-        if let Some((segment, start)) = self.locate(offset)? {
+        let Some((first, start)) = self.locate(offset)? else {
+            return Ok(self.read_result(records));
+        };
+        let mut has_records = false;
+        let mut stopped = false;
+        let mut start = start;
+        for segment in &self.segments[first..] {
+            if stopped || has_records {
+                break;
+            }
             let file = segment.log_file();
             let mut end = start;
             while end < segment.size_bytes {
                 let header = header_at(&self.storage, &file, end)?;
                 debug_assert!(header.base_offset >= segment.base_offset);
                 let size = header.size_bytes() as u64;
-                let over_budget = end > start && end - start + size > max_bytes as u64;
+                let read = records.len() as u64 + end - start;
+                let over_budget = read > 0 && read + size > max_bytes as u64;
                 if header.last_offset() >= end_offset || over_budget {
+                    stopped = true;
                     break;
                 }
+                has_records |= header.record_count > 0;
                 end += size;
             }
-            records = self.storage.read(&file, start, (end - start) as usize)?;
+            let bytes = self.storage.read(&file, start, (end - start) as usize)?;
             assert_eq!(
-                records.len() as u64,
+                bytes.len() as u64,
                 end - start,
                 "storage returned fewer bytes than the log wrote"
             );
+            records.extend_from_slice(&bytes);
+            start = 0;
         }
-        Ok(ReadResult {
+        Ok(self.read_result(records))
+    }
+
+    fn read_result(&self, records: Vec<u8>) -> ReadResult {
+        ReadResult {
             records,
             log_start_offset: self.log_start_offset,
             log_end_offset: self.log_end_offset,
-        })
+        }
     }
 
     fn check_in_range(&self, offset: i64) -> Result<(), ReadError> {
@@ -78,14 +101,14 @@ impl<S: Storage> Log<S> {
         Ok(())
     }
 
-    /// The segment and byte position of the batch containing `offset` (or the first batch
-    /// after it); `None` at the log end.
-    fn locate(&self, offset: i64) -> Result<Option<(&Segment, u64)>, StorageError> {
+    /// The index of the segment and the byte position of the batch containing `offset` (or
+    /// the first batch after it); `None` at the log end.
+    fn locate(&self, offset: i64) -> Result<Option<(usize, u64)>, StorageError> {
         let first = self
             .segments
             .partition_point(|segment| segment.base_offset <= offset)
             .saturating_sub(1);
-        for segment in &self.segments[first..] {
+        for (index, segment) in self.segments.iter().enumerate().skip(first) {
             if segment.next_offset <= offset {
                 continue;
             }
@@ -95,7 +118,7 @@ impl<S: Storage> Log<S> {
             while position < segment.size_bytes {
                 let header = header_at(&self.storage, &file, position)?;
                 if header.next_offset() > offset {
-                    return Ok(Some((segment, position)));
+                    return Ok(Some((index, position)));
                 }
                 position += header.size_bytes() as u64;
             }

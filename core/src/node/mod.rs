@@ -364,6 +364,14 @@ impl<F: StorageFactory> Node<F> {
         self.broker.as_ref()
     }
 
+    /// Lends the broker role the shell's compression codecs, for the log cleaner to open and
+    /// rewrite compressed batches (see [`Broker::set_codecs`]).
+    pub fn set_codecs(&mut self, codecs: &'static dyn crate::batch::Codecs) {
+        if let Some(broker) = &mut self.broker {
+            broker.set_codecs(codecs);
+        }
+    }
+
     pub fn controller(&self) -> Option<&Controller> {
         self.controller.as_ref()
     }

@@ -1,14 +1,19 @@
 //! `partita chaos`: a Jepsen-style run against a real local cluster. It starts N `partita
 //! serve` children (as `partita cluster` does, through [`NodeSpec`]), runs the recording client
 //! (`scripts/history_recorder.py`, confluent-kafka, built into the binary) as a child process,
-//! injects the seeded [`schedule`] of faults meanwhile (SIGKILL + restart, SIGSTOP/SIGCONT of
-//! nodes other than the controller), heals every node, has the recorder read every partition
-//! back, and runs the core's checker on the history.
+//! injects the seeded [`schedule`] of faults meanwhile (SIGKILL + restart, SIGSTOP/SIGCONT,
+//! cascades that leave a partition without a live ISR member, and, as root, network
+//! partitions between namespaces: [`netns`]), aimed at any node, a partition's leader or the
+//! active controller, heals every node, has the recorder read every partition back, and runs
+//! the core's checker on the history.
 //!
 //! Why the Python recorder and not `client.rs`: the tests must judge histories written by a
 //! real client's producer (retries, idempotence, batching: librdkafka's), and `client.rs` is a
 //! request/response client for the admin commands with no producer of its own.
 
+mod inject;
+mod metadata;
+mod netns;
 pub mod schedule;
 
 use std::path::{Path, PathBuf};
@@ -16,13 +21,18 @@ use std::process::{Child, Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use rustix::process::{Pid, Signal, kill_process};
+use rustix::process::Signal;
 use serde::Serialize;
 
 use crate::check::{Verdict, read_history};
 use crate::cli::ChaosArgs;
 use crate::cluster::{Member, NodeSpec, free_port, stop_all};
-use schedule::{Fault, FaultKind, ScheduleSpec};
+use inject::Nodes;
+use netns::Net;
+use schedule::{Aim, Fault, FaultKind, ScheduleSpec};
+
+/// The test topic.
+const TOPIC: &str = "chaos";
 
 /// The recording client, written next to the history at the start of a run.
 const RECORDER: &str = include_str!("../../../scripts/history_recorder.py");
@@ -55,6 +65,11 @@ struct Report {
     acks: String,
     idempotence: bool,
     duration_s: u64,
+    target: Aim,
+    producers: u32,
+    /// Sends per second asked for (0: as fast as possible).
+    rate: u32,
+    topic_config: Vec<String>,
     faults: Vec<Fault>,
     history: PathBuf,
 }
@@ -78,8 +93,8 @@ pub fn run(args: ChaosArgs) -> ExitCode {
                 );
                 for f in &report.faults {
                     println!(
-                        "fault at {} ms: {:?} node {} for {} ms",
-                        f.at_ms, f.kind, f.node, f.for_ms
+                        "fault at {} ms: {:?} node {} ({:?}) for {} ms",
+                        f.at_ms, f.kind, f.node, f.target, f.for_ms
                     );
                 }
                 report.verdict.print();
@@ -101,16 +116,27 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Report> {
     if !(1..=16).contains(&args.nodes) {
         bail!("--nodes {}: from 1 to 16", args.nodes);
     }
-    let kinds = args
+    let mut kinds = Vec::new();
+    for name in args
         .faults
         .iter()
         .filter(|f| !f.is_empty() && f.as_str() != "none")
-        .map(|f| FaultKind::parse(f))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let faults = schedule::draw(&ScheduleSpec {
+    {
+        kinds.extend(FaultKind::parse(name)?);
+    }
+    let network = kinds.iter().any(|k| k.is_network());
+    if network && !netns::is_root() {
+        bail!(
+            "--faults partition/isolate/split: not available, they need root (network \
+             namespaces, veth, a bridge); kill, pause and cascade are"
+        );
+    }
+    let mut faults = schedule::draw(&ScheduleSpec {
         seed: args.seed,
         kinds,
         nodes: args.nodes,
+        aim: args.target,
+        partitions: args.topic_partitions,
         duration_ms: args.duration_s * 1000,
         replica_lag_ms: REPLICA_LAG_MS,
     });
@@ -125,26 +151,38 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Report> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let history = dir.join("history.jsonl");
     let _ = std::fs::remove_file(&history);
-    let recorder = dir.join("history_recorder.py");
-    std::fs::write(&recorder, RECORDER)?;
+    let recorder = match &args.recorder {
+        Some(path) => path.clone(),
+        None => {
+            let path = dir.join("history_recorder.py");
+            std::fs::write(&path, RECORDER)?;
+            path
+        }
+    };
 
-    let specs = node_specs(args, &dir)?;
-    let mut members: Vec<Option<Member>> = Vec::new();
+    let net = if network {
+        Some(Net::create(args.nodes)?)
+    } else {
+        None
+    };
+    let specs = node_specs(args, &dir, net.as_ref())?;
+    let mut nodes = Nodes {
+        specs: &specs,
+        members: Vec::new(),
+        net,
+        topic: TOPIC,
+    };
     let result = (|| {
         for spec in &specs {
-            members.push(Some(spec.spawn()?));
+            nodes.members.push(Some(spec.spawn()?));
         }
-        let bootstrap = specs
-            .iter()
-            .map(|s| format!("127.0.0.1:{}", s.kafka_port))
-            .collect::<Vec<_>>()
-            .join(",");
+        let bootstrap = nodes.addrs().join(",");
         let recorder_cmd = |phase: &str| {
             let mut c = Command::new(&args.python);
             c.arg(&recorder)
                 .arg(phase)
                 .args(["--bootstrap", &bootstrap])
-                .args(["--topic", "chaos"])
+                .args(["--topic", TOPIC])
                 .args(["--partitions", &args.topic_partitions.to_string()])
                 .arg("--out")
                 .arg(&history);
@@ -160,16 +198,21 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Report> {
             ])
             .args(["--acks", &args.acks])
             .args(["--duration-s", &args.duration_s.to_string()])
+            .args(["--producers", &args.producers.to_string()])
+            .args(["--rate", &args.rate.to_string()])
             .args(["--message-timeout-ms", &MESSAGE_TIMEOUT_MS.to_string()]);
+        for config in &args.topic_config {
+            workload.args(["--topic-config", config]);
+        }
         if args.idempotence {
             workload.arg("--idempotence");
         }
         let mut workload = workload.spawn().context("starting the recorder")?;
-        // The recorder creates the topic first; the schedule counts from when it starts
-        // producing, which is within a few seconds: faults begin 2 s in at the earliest.
-        let started = Instant::now() + Duration::from_secs(3);
-        let inject = inject(&faults, &specs, &mut members, started);
-        heal(&specs, &mut members)?;
+        // The recorder creates the topic and waits for its leaders first; the schedule counts
+        // from when it opens the history to produce.
+        let started = wait_for_file(&history, &mut workload)?;
+        let inject = nodes.inject(&mut faults, started);
+        nodes.heal()?;
         inject?;
         let limit = Duration::from_secs(args.duration_s + 3 + MESSAGE_TIMEOUT_MS / 1000 + 90);
         wait_child(&mut workload, limit, "the recorder's workload")?;
@@ -181,12 +224,14 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Report> {
         wait_child(&mut final_read, limit, "the recorder's final read")?;
         anyhow::Ok(())
     })();
-    let mut running: Vec<Member> = members.into_iter().flatten().collect();
+    let mut running: Vec<Member> = nodes.members.drain(..).flatten().collect();
     for m in &running {
         // A node left paused by an error above would never stop on SIGTERM.
-        signal(m, Signal::CONT);
+        inject::send(m, Signal::CONT);
     }
     stop_all(&mut running);
+    // The namespaces go when the nodes in them are gone.
+    drop(nodes);
     result?;
     let recorded = read_history(&history)?;
     let verdict = Verdict::of(&recorded);
@@ -202,105 +247,71 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Report> {
         acks: args.acks.clone(),
         idempotence: args.idempotence,
         duration_s: args.duration_s,
+        target: args.target,
+        producers: args.producers,
+        rate: args.rate,
+        topic_config: args.topic_config.clone(),
         faults,
         history,
     })
 }
 
-/// Free ports for every node, picked once so a restarted node comes back where it was.
-fn node_specs(args: &ChaosArgs, dir: &Path) -> anyhow::Result<Vec<NodeSpec>> {
+/// Ports for every node, picked once so a restarted node comes back where it was: free
+/// loopback ports, or Kafka's usual ports on each node's own address in its namespace.
+fn node_specs(args: &ChaosArgs, dir: &Path, net: Option<&Net>) -> anyhow::Result<Vec<NodeSpec>> {
     let exe = std::env::current_exe().context("finding the partita binary")?;
-    let controllers = (0..args.nodes)
-        .map(|_| free_port())
-        .collect::<anyhow::Result<Vec<u16>>>()?;
+    let host = |node: u32| match net {
+        Some(net) => net.node_addr(node).to_string(),
+        None => "127.0.0.1".to_string(),
+    };
+    let port = |fixed: u16| match net {
+        Some(_) => Ok(fixed),
+        None => free_port(),
+    };
+    let controllers = (1..=args.nodes)
+        .map(|node| Ok(format!("{}:{}", host(node), port(9093)?)))
+        .collect::<anyhow::Result<Vec<String>>>()?;
     let voters = controllers
         .iter()
         .enumerate()
-        .map(|(i, port)| format!("{}@127.0.0.1:{port}", i + 1))
+        .map(|(i, addr)| format!("{}@{addr}", i + 1))
         .collect::<Vec<_>>()
         .join(",");
     let mut config: Vec<String> = CLUSTER_CONFIG.iter().map(|c| c.to_string()).collect();
     config.extend(args.config.iter().cloned());
-    (0..args.nodes)
-        .map(|i| {
-            let node_id = i + 1;
+    (1..=args.nodes)
+        .map(|node_id| {
             Ok(NodeSpec {
                 exe: exe.clone(),
                 node_id,
                 data_dir: dir.join(format!("node-{node_id}")),
-                kafka_port: free_port()?,
-                http_port: free_port()?,
-                controller: format!("127.0.0.1:{}", controllers[i as usize]),
+                kafka_port: port(9092)?,
+                http_port: port(8080)?,
+                controller: controllers[node_id as usize - 1].clone(),
                 voters: voters.clone(),
                 config: config.clone(),
                 log_file: Some(dir.join(format!("node-{node_id}.log"))),
+                host: host(node_id),
+                netns: net.map(|n| n.namespace(node_id)),
             })
         })
         .collect()
 }
 
-/// Runs the schedule on the wall clock from `started`: one fault at a time, each undone
-/// (restart, SIGCONT) when its time is up.
-fn inject(
-    faults: &[Fault],
-    specs: &[NodeSpec],
-    members: &mut [Option<Member>],
-    started: Instant,
-) -> anyhow::Result<()> {
-    let sleep_until = |at_ms: u64| {
-        let at = started + Duration::from_millis(at_ms);
-        std::thread::sleep(at.saturating_duration_since(Instant::now()));
-    };
-    for fault in faults {
-        let index = (fault.node - 1) as usize;
-        sleep_until(fault.at_ms);
-        eprintln!(
-            "partita chaos: {:?} node {} for {} ms",
-            fault.kind, fault.node, fault.for_ms
-        );
-        match fault.kind {
-            FaultKind::Kill => {
-                if let Some(mut m) = members[index].take() {
-                    let _ = m.child.kill();
-                    let _ = m.child.wait();
-                }
-                sleep_until(fault.at_ms + fault.for_ms);
-                members[index] = Some(specs[index].spawn()?);
-            }
-            FaultKind::Pause => {
-                if let Some(m) = &members[index] {
-                    signal(m, Signal::STOP);
-                }
-                sleep_until(fault.at_ms + fault.for_ms);
-                if let Some(m) = &members[index] {
-                    signal(m, Signal::CONT);
-                }
-            }
+/// Waits until the recorder opened the history (it then produces); fails when it exits
+/// first or takes longer than a topic creation may.
+fn wait_for_file(path: &Path, recorder: &mut Child) -> anyhow::Result<Instant> {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !path.exists() {
+        if let Some(status) = recorder.try_wait()? {
+            bail!("the recorder's workload failed before producing ({status})");
         }
-    }
-    Ok(())
-}
-
-/// Every node running and none paused: restarts the ones that are gone.
-fn heal(specs: &[NodeSpec], members: &mut [Option<Member>]) -> anyhow::Result<()> {
-    for (spec, slot) in specs.iter().zip(members.iter_mut()) {
-        let alive = match slot {
-            Some(m) => matches!(m.child.try_wait(), Ok(None)),
-            None => false,
-        };
-        if alive {
-            signal(slot.as_ref().expect("alive"), Signal::CONT);
-        } else {
-            *slot = Some(spec.spawn()?);
+        if Instant::now() >= deadline {
+            bail!("the recorder did not create the topic in 90 s");
         }
+        std::thread::sleep(Duration::from_millis(50));
     }
-    Ok(())
-}
-
-fn signal(member: &Member, signal: Signal) {
-    if let Some(pid) = Pid::from_raw(member.child.id() as i32) {
-        let _ = kill_process(pid, signal);
-    }
+    Ok(Instant::now())
 }
 
 /// Waits for a child up to `limit`; kills it and fails past that or when it fails.

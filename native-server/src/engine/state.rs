@@ -7,16 +7,19 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use partita_core::Millis;
+use partita_core::assignor::TopicPartition;
 use partita_core::broker::Broker;
 use partita_core::client::{Request, Response};
 use partita_core::config::BrokerConfig;
 use partita_core::controller::{BrokerId, Controller, MetadataImage, MetadataRecord};
 use partita_core::group::Coordinator;
+use partita_core::log::CleanerStats;
 use partita_core::node::quorum::QuorumStatus;
 use partita_core::node::{Event, Node, NodeConfig, Output, RequestRef};
 use tokio::sync::oneshot;
 
 use super::metadata_store::MetadataStore;
+use crate::decompress::NATIVE_CODECS;
 use crate::peer::PeerRouter;
 use crate::storage::FileStorageFactory;
 
@@ -38,6 +41,8 @@ pub struct State {
     replies: HashMap<RequestRef, oneshot::Sender<Response>>,
     next_ref: u64,
     peers: Option<PeerRouter>,
+    /// The broker cleaner's last round that was logged.
+    logged_cleaning: Option<(TopicPartition, CleanerStats)>,
 }
 
 impl State {
@@ -54,13 +59,15 @@ impl State {
             config.node.broker.offsets_topic_segment_bytes,
             now,
         )?;
-        let node = Node::new(
+        let mut node = Node::new(
             config.node,
             FileStorageFactory::new(&config.data_dir),
             &raft_log,
             &[],
             now,
         );
+        // The log cleaner compacts compressed batches with the shell's codecs.
+        node.set_codecs(&NATIVE_CODECS);
         let mut state = State {
             node,
             data_dir: config.data_dir.clone(),
@@ -68,6 +75,7 @@ impl State {
             replies: HashMap::new(),
             next_ref: 0,
             peers: config.peers,
+            logged_cleaning: None,
         };
         // Registration and the first heartbeat go to the node's own controller at once.
         state.tick(now);
@@ -174,9 +182,41 @@ impl State {
         self.node.poll_timeout()
     }
 
+    /// Logs the broker cleaner's last round once, with a warning for compressed batches it
+    /// had to keep unread (no codec, corrupt, or inflating past the bound).
+    fn log_cleaner_round(&mut self) {
+        let Some(round) = self.node.broker().and_then(Broker::last_cleaning) else {
+            return;
+        };
+        if self.logged_cleaning.as_ref() == Some(round) {
+            return;
+        }
+        let (tp, stats) = round;
+        tracing::info!(
+            "compacted {}-{} below offset {}: kept {} of {} records, {} of {} bytes",
+            tp.topic,
+            tp.partition,
+            stats.end_offset,
+            stats.records_kept,
+            stats.records_read,
+            stats.bytes_written,
+            stats.bytes_read
+        );
+        if let Some(reason) = &stats.last_unread_reason {
+            tracing::warn!(
+                "the log cleaner kept {} compressed batches of {}-{} whole, unread; the last: {reason}",
+                stats.unread_batches,
+                tp.topic,
+                tp.partition
+            );
+        }
+        self.logged_cleaning = Some(round.clone());
+    }
+
     /// After each round of commands: time-driven work, then the outputs.
     pub fn tick(&mut self, now: Millis) {
         self.node.handle_timeout(now);
+        self.log_cleaner_round();
         self.drain();
     }
 

@@ -2,8 +2,13 @@
 //! `MemoryRecords.filterTo`): the latest record of each key, tombstones until their delete
 //! horizon, and the batch header alone where it must stay.
 
+use std::borrow::Cow;
+
 use super::offset_map::OffsetMap;
-use crate::batch::{BatchBuilder, BatchError, BatchHeader, Compression, raw_records};
+use crate::batch::{
+    BatchBuilder, BatchError, BatchHeader, Codecs, Compression, HEADER_BYTES, RawRecord,
+    raw_records_section, validate_stored_records,
+};
 
 /// The facts one batch is judged by, besides the dedupe map.
 #[derive(Clone, Copy, Debug)]
@@ -13,9 +18,13 @@ pub(super) struct Judge<'a> {
     pub now_ms: i64,
     /// `delete.retention.ms`: the horizon stamped on a batch whose tombstones are kept.
     pub delete_retention_ms: i64,
-    /// A compressed batch (whose keys the core cannot read) came earlier in the log: a
-    /// tombstone may be all that hides an older value in it, so tombstones stay.
+    /// A compressed batch that could not be opened came earlier in the log: a tombstone may
+    /// be all that hides an older value in it, so tombstones stay.
     pub opaque_before: bool,
+    /// The shell's codecs, to open and rewrite compressed batches.
+    pub codecs: &'a dyn Codecs,
+    /// The most a compressed batch's records may inflate to.
+    pub max_decompressed_bytes: usize,
 }
 
 /// The verdict on one batch.
@@ -25,22 +34,62 @@ pub(super) enum Kept {
     Nothing,
     /// The batch as stored, byte for byte.
     Whole,
-    /// A rewritten batch: same offsets, producer fields and leader epoch, fewer records (or
-    /// none: the header alone, where `keep_header` asked for it).
+    /// The batch as stored, unread: a compressed batch the codecs could not open (no such
+    /// codec here, corrupt, or inflating past the bound), for this reason. Its keys are
+    /// unknown, so nothing in it is dropped and later tombstones stay.
+    Unread(String),
+    /// A rewritten batch: same offsets, producer fields, leader epoch and codec, fewer
+    /// records (or none: the header alone, uncompressed, where `keep_header` asked for it).
     Rewritten(Vec<u8>),
+}
+
+/// The records section of a stored batch, decompressed if the batch is compressed; `Err` with
+/// the reason when a compressed one cannot be opened (the batch is then kept unread).
+/// Decompressed records are checked as a stored batch's are before anything trusts them.
+pub(super) fn open_records<'b>(
+    batch: &'b [u8],
+    header: &BatchHeader,
+    codecs: &dyn Codecs,
+    max_decompressed_bytes: usize,
+) -> Result<Result<Cow<'b, [u8]>, String>, BatchError> {
+    let section = batch
+        .get(HEADER_BYTES..header.size_bytes())
+        .ok_or(BatchError::Truncated {
+            needed: header.size_bytes(),
+            available: batch.len(),
+        })?;
+    let codec = header.compression()?;
+    if codec == Compression::None {
+        return Ok(Ok(Cow::Borrowed(section)));
+    }
+    let opened = codecs
+        .decompress(codec, section, max_decompressed_bytes)
+        .map_err(|err| err.to_string())
+        .and_then(|records| {
+            validate_stored_records(header, &records)
+                .map(|()| records)
+                .map_err(|err| format!("{codec:?} batch: {err}"))
+        });
+    Ok(opened.map(Cow::Owned))
 }
 
 /// Judges `batch`, a valid stored batch. `keep_header` keeps at least its header even if no
 /// record remains (Kafka's `RETAIN_EMPTY`).
 ///
-/// A control batch is kept whole (no transactions are cleaned yet), as is a compressed one:
-/// the core carries no codecs, so its keys are unknown and nothing in it is dropped.
+/// A control batch is kept whole (no transactions are cleaned yet). A compressed batch is
+/// opened with the judge's codecs, filtered like any other and recompressed with its own
+/// codec (Kafka's `LogCleaner` does the same); one that cannot be opened is kept unread.
 pub(super) fn judge(batch: &[u8], keep_header: bool, judge: &Judge) -> Result<Kept, BatchError> {
     let header = BatchHeader::parse(batch)?;
-    if header.is_control() || header.compression()? != Compression::None {
+    if header.is_control() {
         return Ok(Kept::Whole);
     }
-    let records = raw_records(batch)?.expect("uncompressed");
+    let codec = header.compression()?;
+    let section = match open_records(batch, &header, judge.codecs, judge.max_decompressed_bytes)? {
+        Ok(section) => section,
+        Err(reason) => return Ok(Kept::Unread(reason)),
+    };
+    let records = raw_records_section(&header, &section)?;
     if records.is_empty() {
         // A header an earlier round kept (Kafka's RETAIN_EMPTY): it stays only while
         // something still needs it, or every round would add empty batches for good.
@@ -99,13 +148,35 @@ pub(super) fn judge(batch: &[u8], keep_header: bool, judge: &Judge) -> Result<Ke
             &record.headers,
         );
     }
-    Ok(Kept::Rewritten(builder.build()))
+    Ok(match builder.build_compressed(codec, judge.codecs) {
+        Ok(rewritten) => Kept::Rewritten(rewritten),
+        // Opened but not recompressible here: kept as it was, and since its keys were
+        // mapped while some of its records were not dropped, treated as unread.
+        Err(err) => Kept::Unread(format!("recompressing: {err}")),
+    })
+}
+
+/// The keyed records of `records` (of a batch with `header`) at or after `first_dirty`, with
+/// their offsets: what the cleaner maps.
+pub(super) fn keyed_offsets<'r>(
+    header: &BatchHeader,
+    records: &'r [RawRecord<'r>],
+    first_dirty: i64,
+) -> impl Iterator<Item = (&'r [u8], i64)> {
+    let base = header.base_offset;
+    records
+        .iter()
+        .filter_map(move |r| Some((r.key?, base.saturating_add(i64::from(r.offset_delta)))))
+        .filter(move |&(_, offset)| offset >= first_dirty)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::{Header, assign_offsets, decode_records, validate_stored_batch};
+    use crate::batch::{
+        Header, NoCodecs, ReversingCodecs, assign_offsets, decode_records, decode_records_section,
+        validate_stored_batch,
+    };
 
     /// A stored batch at `base` of `(key, value)` records with timestamps 1000, 1001, ...
     fn stored(base: i64, records: &[(Option<&str>, Option<&str>)]) -> Vec<u8> {
@@ -142,6 +213,8 @@ mod tests {
             now_ms,
             delete_retention_ms: 500,
             opaque_before: false,
+            codecs: &NoCodecs,
+            max_decompressed_bytes: 1 << 20,
         }
     }
 
@@ -267,6 +340,172 @@ mod tests {
             ..judge_at(&map, 9999)
         };
         assert_eq!(judge(&marked, false, &opaque), Ok(Kept::Whole));
+    }
+
+    /// `stored`, with its records section compressed by the test codec as `codec`.
+    fn compressed(
+        base: i64,
+        codec: Compression,
+        records: &[(Option<&str>, Option<&str>)],
+    ) -> Vec<u8> {
+        let plain = validate_stored_batch(&stored(base, records))
+            .unwrap()
+            .header;
+        let mut builder = BatchBuilder::rewrite_of(&plain, None);
+        for record in decode_records(&stored(base, records)).unwrap() {
+            let headers: Vec<(&[u8], Option<&[u8]>)> = record
+                .headers
+                .iter()
+                .map(|h| (h.key.as_bytes(), h.value.as_deref()))
+                .collect();
+            builder.push_raw(
+                (record.offset - base) as i32,
+                record.timestamp,
+                record.key.as_deref(),
+                record.value.as_deref(),
+                &headers,
+            );
+        }
+        builder.build_compressed(codec, &ReversingCodecs).unwrap()
+    }
+
+    fn opened(batch: &[u8]) -> Vec<Row> {
+        let header = validate_stored_batch(batch).unwrap().header;
+        let section = &batch[HEADER_BYTES..];
+        let section = ReversingCodecs
+            .decompress(header.compression().unwrap(), section, 1 << 20)
+            .unwrap();
+        let text = |b: Option<Vec<u8>>| b.map(|b| String::from_utf8(b).unwrap());
+        decode_records_section(&header, &section)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.offset, text(r.key), text(r.value), r.timestamp))
+            .collect()
+    }
+
+    fn with_codecs(map: &OffsetMap, now_ms: i64) -> Judge<'_> {
+        Judge {
+            codecs: &ReversingCodecs,
+            ..judge_at(map, now_ms)
+        }
+    }
+
+    #[test]
+    fn a_compressed_batch_is_filtered_and_recompressed_with_its_own_codec() {
+        let records = [
+            (Some("a"), Some("1")),
+            (Some("b"), None),
+            (Some("a"), Some("3")),
+            (Some("c"), Some("4")),
+        ];
+        let batch = compressed(10, Compression::Lz4, &records);
+        let mapped = map(&[("b", 11), ("a", 12), ("c", 40)], 40);
+        let Kept::Rewritten(bytes) = judge(&batch, false, &with_codecs(&mapped, 2000)).unwrap()
+        else {
+            panic!("rewritten")
+        };
+        let original = validate_stored_batch(&batch).unwrap().header;
+        let header = validate_stored_batch(&bytes).unwrap().header;
+        assert_eq!(header.compression(), Ok(Compression::Lz4), "its own codec");
+        assert_eq!(
+            opened(&bytes),
+            [row(11, "b", None, 1001), row(12, "a", Some("3"), 1002)],
+            "the latest of a and b (a tombstone, kept until its horizon); c is newer elsewhere"
+        );
+        assert_eq!(
+            (
+                header.base_offset,
+                header.last_offset(),
+                header.record_count
+            ),
+            (10, 13, 2),
+            "offsets never change"
+        );
+        assert_eq!(
+            (
+                header.producer_id,
+                header.producer_epoch,
+                header.base_sequence
+            ),
+            (
+                original.producer_id,
+                original.producer_epoch,
+                original.base_sequence
+            )
+        );
+        assert_eq!(header.partition_leader_epoch, 3);
+        assert_eq!(header.delete_horizon_ms(), Some(2500));
+        // Once the horizon passed, the tombstone goes too, still compressed.
+        let Kept::Rewritten(later) = judge(&bytes, false, &with_codecs(&mapped, 2500)).unwrap()
+        else {
+            panic!("rewritten")
+        };
+        assert_eq!(opened(&later), [row(12, "a", Some("3"), 1002)]);
+        // Nothing left but a header someone needs: the empty header, uncompressed.
+        let newer = map(&[("a", 50), ("b", 51), ("c", 52)], 52);
+        let Kept::Rewritten(empty) = judge(&batch, true, &with_codecs(&newer, 0)).unwrap() else {
+            panic!("header kept")
+        };
+        let header = validate_stored_batch(&empty).unwrap().header;
+        assert_eq!((header.record_count, header.last_offset()), (0, 13));
+        assert_eq!(
+            judge(&batch, false, &with_codecs(&newer, 0)),
+            Ok(Kept::Nothing)
+        );
+        // Every record still the latest: kept byte for byte, not recompressed.
+        let same = map(&[("b", 11), ("a", 12), ("c", 13)], 13);
+        let fresh = compressed(10, Compression::Gzip, &[(Some("x"), Some("1"))]);
+        assert_eq!(
+            judge(&fresh, false, &with_codecs(&same, 0)),
+            Ok(Kept::Whole)
+        );
+    }
+
+    #[test]
+    fn a_compressed_batch_that_cannot_be_opened_is_kept_unread() {
+        let batch = compressed(
+            10,
+            Compression::Zstd,
+            &[(Some("a"), Some("1")), (Some("a"), Some("2"))],
+        );
+        let map = map(&[("a", 11)], 11);
+        // No codecs (the playground).
+        let Ok(Kept::Unread(reason)) = judge(&batch, false, &judge_at(&map, 0)) else {
+            panic!("unread")
+        };
+        assert!(reason.contains("no Zstd codec"), "{reason}");
+        // Inflating past the bound: refused, not allocated.
+        let small = Judge {
+            max_decompressed_bytes: 10,
+            ..with_codecs(&map, 0)
+        };
+        let Ok(Kept::Unread(reason)) = judge(&batch, false, &small) else {
+            panic!("unread")
+        };
+        assert!(reason.contains("more than 10 bytes"), "{reason}");
+        // Corrupt inside (a valid CRC over bytes the codec refuses, or records that do not
+        // parse once opened): unread, never an error that stops the cleaner.
+        let header = validate_stored_batch(&batch).unwrap().header;
+        let mut builder = BatchBuilder::rewrite_of(&header, None);
+        builder.push_raw(0, 1000, Some(b"a"), Some(b"1"), &[]);
+        let mut lying = builder
+            .build_compressed(Compression::Zstd, &ReversingCodecs)
+            .unwrap();
+        lying[57..61].copy_from_slice(&5i32.to_be_bytes()); // record count 5, one inside
+        let crc = crc32c::crc32c(&lying[21..]);
+        lying[17..21].copy_from_slice(&crc.to_be_bytes());
+        let Ok(Kept::Unread(reason)) = judge(&lying, false, &with_codecs(&map, 0)) else {
+            panic!("unread")
+        };
+        assert!(reason.contains("record count"), "{reason}");
+        let mut wrong_codec = batch.clone();
+        wrong_codec[HEADER_BYTES] = Compression::Gzip.attribute_bits() as u8;
+        let crc = crc32c::crc32c(&wrong_codec[21..]);
+        wrong_codec[17..21].copy_from_slice(&crc.to_be_bytes());
+        assert!(matches!(
+            judge(&wrong_codec, false, &with_codecs(&map, 0)),
+            Ok(Kept::Unread(_))
+        ));
     }
 
     #[test]

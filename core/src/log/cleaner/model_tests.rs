@@ -1,4 +1,6 @@
-//! Property test: random appends (keyed values and tombstones, plain and idempotent batches),
+//! Property test: random appends (keyed values and tombstones, plain and idempotent batches,
+//! uncompressed and compressed: with a test codec the cleaner opens, or none, so that they stay
+//! unread),
 //! flushes, reads, cleaning steps and whole rounds, time passing, a disk dying in the middle of
 //! a round, and crashes, against a model of every record ever written.
 //!
@@ -12,7 +14,10 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use super::*;
-use crate::batch::{BatchBuilder, decode_records, split_batches};
+use crate::batch::{
+    BatchBuilder, Codecs, Compression, NoCodecs, ReversingCodecs, decode_records_section,
+    split_batches,
+};
 use crate::log::LogConfig;
 use crate::storage::{FaultyStorage, MemoryStorage};
 
@@ -25,6 +30,7 @@ enum Op {
         keys: Vec<u8>,
         tombstones: Vec<bool>,
         idempotent: bool,
+        compressed: bool,
     },
     Flush,
     /// Starts a round if none runs, then does this many steps.
@@ -55,10 +61,13 @@ fn op() -> impl Strategy<Value = Op> {
             proptest::collection::vec(0..8u8, n),
             proptest::collection::vec(proptest::bool::weighted(0.15), n),
             proptest::bool::weighted(0.3),
+            proptest::bool::weighted(0.3),
         )
     });
     prop_oneof![
-        10 => put.prop_map(|(keys, tombstones, idempotent)| Op::Put { keys, tombstones, idempotent }),
+        10 => put.prop_map(|(keys, tombstones, idempotent, compressed)| {
+            Op::Put { keys, tombstones, idempotent, compressed }
+        }),
         3 => Just(Op::Flush),
         4 => (1..12u8).prop_map(Op::Steps),
         2 => Just(Op::CleanNow),
@@ -87,11 +96,13 @@ fn config() -> LogConfig {
 }
 
 /// A step reads about two batches; the map holds about six keys, so rounds often end early.
-fn cleaner() -> CleanerConfig {
+fn cleaner(codecs: &'static dyn Codecs) -> CleanerConfig {
     CleanerConfig {
         dedupe_buffer_size: 6 * (offset_map::ENTRY_OVERHEAD_BYTES + 2),
         dedupe_buffer_load_factor: 1.0,
         io_buffer_size: 300,
+        max_decompressed_batch_bytes: 1 << 16,
+        codecs,
     }
 }
 
@@ -135,7 +146,13 @@ fn served_from(log: &TestLog, from: i64) -> Vec<(i64, Row)> {
         let read = log.read(next, 1).unwrap();
         let batches = split_batches(&read.records).unwrap();
         assert_eq!(batches.len(), 1, "one batch when over budget");
-        for record in decode_records(&read.records).unwrap() {
+        let header = batches[0].1.header;
+        let section = &read.records[HEADER_BYTES..header.size_bytes()];
+        let section = match header.compression().unwrap() {
+            Compression::None => section.to_vec(),
+            codec => ReversingCodecs.decompress(codec, section, 1 << 16).unwrap(),
+        };
+        for record in decode_records_section(&header, &section).unwrap() {
             if record.offset >= next {
                 let text = |b: Vec<u8>| String::from_utf8(b).unwrap();
                 let row = (text(record.key.expect("keyed")), record.value.map(text));
@@ -185,7 +202,8 @@ fn check(log: &TestLog, model: &Model) {
     );
 }
 
-fn run(ops: Vec<Op>) -> usize {
+/// Runs `ops` with a cleaner that has `codecs`; returns how many rounds finished.
+fn run(ops: Vec<Op>, codecs: &'static dyn Codecs) -> usize {
     let mut log = open(FaultyStorage::new(MemoryStorage::new()).unwrap());
     let mut model = Model::default();
     let mut now = Millis(10_000);
@@ -196,6 +214,7 @@ fn run(ops: Vec<Op>) -> usize {
                 keys,
                 tombstones,
                 idempotent,
+                compressed,
             } => {
                 let next_sequence = log
                     .producer_state()
@@ -224,7 +243,14 @@ fn run(ops: Vec<Op>) -> usize {
                         &[],
                     );
                 }
-                let info = log.append(&mut builder.build(), 0, now).unwrap();
+                let mut batch = if compressed {
+                    builder
+                        .build_compressed(Compression::Zstd, &ReversingCodecs)
+                        .unwrap()
+                } else {
+                    builder.build()
+                };
+                let info = log.append(&mut batch, 0, now).unwrap();
                 assert!(!info.duplicate);
                 assert_eq!(info.base_offset, model.log_end_offset);
                 for (i, row) in rows.into_iter().enumerate() {
@@ -244,18 +270,22 @@ fn run(ops: Vec<Op>) -> usize {
                 if !log.is_cleaning() {
                     let bound = log.log_end_offset();
                     if let Some(range) = log.cleanable_range(now, bound) {
-                        log.begin_cleaning(&range, now, &cleaner()).unwrap();
+                        log.begin_cleaning(&range, now, &cleaner(codecs)).unwrap();
                     }
                 }
                 for _ in 0..steps {
-                    if let CleanerStep::Done(_) = log.clean_step(&cleaner()).unwrap() {
+                    if let CleanerStep::Done(_) = log.clean_step(&cleaner(codecs)).unwrap() {
                         rounds += 1;
                     }
                 }
             }
             Op::CleanNow => {
                 let bound = log.log_end_offset();
-                if log.clean_now(now, bound, &cleaner()).unwrap().is_some() {
+                if log
+                    .clean_now(now, bound, &cleaner(codecs))
+                    .unwrap()
+                    .is_some()
+                {
                     rounds += 1;
                 }
             }
@@ -279,9 +309,9 @@ fn run(ops: Vec<Op>) -> usize {
                 let bound = log.log_end_offset();
                 // A round from the start, so the failure lands inside one.
                 if let Some(range) = log.cleanable_range(now, bound)
-                    && log.begin_cleaning(&range, now, &cleaner()).is_ok()
+                    && log.begin_cleaning(&range, now, &cleaner(codecs)).is_ok()
                 {
-                    while let Ok(CleanerStep::Working) = log.clean_step(&cleaner()) {}
+                    while let Ok(CleanerStep::Working) = log.clean_step(&cleaner(codecs)) {}
                 }
                 log = crash(log, unsynced_bytes_kept);
                 let log_end = log.log_end_offset();
@@ -312,7 +342,14 @@ proptest! {
 
     #[test]
     fn compaction_matches_the_model(ops in proptest::collection::vec(op(), 1..80)) {
-        run(ops);
+        run(ops, &ReversingCodecs);
+    }
+
+    #[test]
+    fn compaction_without_codecs_keeps_compressed_batches(
+        ops in proptest::collection::vec(op(), 1..60),
+    ) {
+        run(ops, &NoCodecs);
     }
 }
 
@@ -326,11 +363,13 @@ fn the_model_test_cleans_for_real() {
                 keys: vec![i % 4, (i + round) % 5],
                 tombstones: vec![i % 7 == 0, false],
                 idempotent: i % 3 == 0,
+                compressed: i % 2 == 0,
             });
         }
         ops.push(Op::Flush);
         ops.push(Op::Steps(200));
         ops.push(Op::Tick { ms: 1_500 });
     }
-    assert!(run(ops) >= 3);
+    assert!(run(ops.clone(), &ReversingCodecs) >= 3);
+    assert!(run(ops, &NoCodecs) >= 3);
 }

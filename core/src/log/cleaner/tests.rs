@@ -372,3 +372,34 @@ fn a_round_in_steps_survives_appends_and_restarts_after_retention() {
             .all(|f| !f.ends_with(".cleaned"))
     );
 }
+
+/// Once every record of many small segments was superseded, those segments hold only the
+/// empty headers the cleaner keeps (each group's last batch). A fetch from the log start must
+/// still reach a record: a consumer that gets batch after batch with nothing to deliver takes
+/// it for a message too large to fetch (librdkafka doubles its fetch size and, after ten such
+/// answers, fails with MSG_SIZE_TOO_LARGE; seen by the cleaner stress test).
+#[test]
+fn a_read_goes_past_segments_left_with_empty_batches_only() {
+    let mut log = open(config());
+    for i in 0..30 {
+        put(&mut log, "a", Some(&format!("v{i}")), 1_000 + i);
+    }
+    log.flush().unwrap();
+    let end = log.log_end_offset();
+    log.clean_now(Millis(5_000), end, &cleaner()).unwrap();
+    assert!(log.segments().len() > 3, "{:?}", log.segments().len());
+    let read = log.read(log.log_start_offset(), 1 << 20).unwrap();
+    let batches = split_batches(&read.records).unwrap();
+    assert!(
+        batches.iter().any(|(_, s)| s.header.record_count > 0),
+        "a read from the start serves a record, not only {} empty batches",
+        batches.len()
+    );
+    let served = served(&log);
+    assert_eq!(served.last().unwrap().2.as_deref(), Some("v29"));
+    assert!(served.windows(2).all(|w| w[0].0 < w[1].0));
+    // Bounded as before: a read ending below the high watermark stops there.
+    let bounded = log.read_bounded(0, 1 << 20, end - 1).unwrap();
+    let last = split_batches(&bounded.records).unwrap();
+    assert!(last.iter().all(|(_, s)| s.header.last_offset() < end - 1));
+}
