@@ -80,7 +80,7 @@ fn check_append(raw: &RawNode<Store>, message: &Message) -> Result<(), String> {
                 entry.index, message.index
             ));
         }
-        if entry.term < message.log_term || entry.term > message.term {
+        if entry.term < message.log_term.max(1) || entry.term > message.term {
             return Err(format!(
                 "entry {} of term {} outside terms {}..={}",
                 entry.index, entry.term, message.log_term, message.term
@@ -102,6 +102,13 @@ fn check_append(raw: &RawNode<Store>, message: &Message) -> Result<(), String> {
             message.index, message.log_term
         ));
     }
+    // raft-rs answers term 0 for an index past the log end, so log term 0 would match there.
+    if message.index > 0 && message.log_term == 0 {
+        return Err(format!(
+            "appending after index {} of term 0 (only index 0 has term 0)",
+            message.index
+        ));
+    }
     if message.log_term > message.term {
         return Err(format!(
             "log term {} above the leader's term {}",
@@ -113,6 +120,9 @@ fn check_append(raw: &RawNode<Store>, message: &Message) -> Result<(), String> {
 
 fn check_snapshot(raw: &RawNode<Store>, message: &Message) -> Result<(), String> {
     let metadata = message.get_snapshot().get_metadata();
+    if metadata.index == 0 || metadata.term == 0 {
+        return Err("a snapshot at index 0 or of term 0".to_string());
+    }
     if metadata.term > message.term {
         return Err(format!(
             "a snapshot of term {} from a leader of term {}",

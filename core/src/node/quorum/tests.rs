@@ -288,6 +288,11 @@ fn messages_no_correct_voter_sends_are_refused_not_fatal() {
     m.index = status.last_index + 3;
     m.log_term = 0;
     refused.push(m);
+    // Log term 0 past the log end (raft-rs's term lookup answers 0 there, so it matched).
+    let mut m = message(MessageType::MsgAppend);
+    m.index = status.last_index + 2;
+    m.commit = status.last_index + 2;
+    refused.push(m);
     // A configuration change, and a snapshot of another configuration.
     let mut m = message(MessageType::MsgAppend);
     m.index = status.last_index;
