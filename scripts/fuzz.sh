@@ -40,7 +40,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(request response batch sasl config log_recovery)
+  targets=(request response batch sasl config log_recovery peer)
 fi
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz --version 0.13.2
 

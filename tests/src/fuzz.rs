@@ -4,6 +4,7 @@
 //! invariant breaks; bad input must end in an error, never a crash, a hang or a huge
 //! allocation (the fuzz targets also bound each input's peak allocation).
 
+pub mod peer;
 pub mod smoke;
 
 use std::path::PathBuf;
@@ -38,6 +39,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sasl", sasl),
     ("config", config),
     ("log_recovery", log_recovery),
+    ("peer", peer::peer),
 ];
 
 /// The committed inputs of a target, sorted: its seeds (`fuzz/corpus/TARGET/`) and the

@@ -185,3 +185,77 @@ fn write_seeds() {
     seed.extend_from_slice(&file("log-start-offset.checkpoint"));
     write(&corpus.join("log_recovery"), "three-batches.bin", &seed);
 }
+
+/// Writes the `peer` target's seeds (`fuzz/corpus/peer/`): connections to node 1 of a
+/// three-node cluster, each a hello and one or more frames, from the real traffic of an
+/// in-memory cluster (`partita_tests::fuzz::peer::cluster_traffic`: the Raft election and
+/// replication of the metadata log, registrations, heartbeats, metadata pushes, a topic's
+/// replica fetches) and, for the messages that traffic lacks, frames the encoder makes of
+/// hand-built messages.
+#[test]
+#[ignore = "regenerates fuzz/corpus/peer; run by hand"]
+fn write_peer_seeds() {
+    use partita_core::ErrorCode;
+    use partita_core::controller::CreateTopic;
+    use partita_core::node::PeerMessage;
+    use partita_server::peer::codec;
+    use std::collections::BTreeMap;
+
+    const PER_KIND: usize = 3;
+    let dir = workspace_root().join("fuzz/corpus/peer");
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut traffic = partita_tests::fuzz::peer::cluster_traffic();
+    for message in [
+        PeerMessage::AllocateProducerIds {
+            broker_id: 2,
+            broker_epoch: 9,
+        },
+        PeerMessage::AllocateProducerIdsResponse {
+            result: Ok((5000, 1000)),
+        },
+        PeerMessage::AllocateProducerIdsResponse {
+            result: Err(ErrorCode::STALE_BROKER_EPOCH),
+        },
+        PeerMessage::CreateTopics {
+            topics: vec![CreateTopic {
+                name: "orders".into(),
+                partitions: Some(2),
+                replication_factor: None,
+                assignment: Some(vec![vec![1, 2], vec![2, 3]]),
+                configs: vec![("min.insync.replicas".into(), "2".into())],
+            }],
+        },
+        PeerMessage::NotController { leader: Some(3) },
+    ] {
+        traffic.push((2, message));
+    }
+    let kind = |message: &PeerMessage| {
+        let summary = message.summary();
+        let end = summary.find([',', ')']).unwrap_or(summary.len());
+        summary[..end].replace(['(', '='], "-")
+    };
+    let max = partita_tests::fuzz::smoke::MAX_LEN;
+    let mut per_kind: BTreeMap<String, usize> = BTreeMap::new();
+    let mut conversations: BTreeMap<i32, Vec<u8>> = BTreeMap::new();
+    for (from, message) in &traffic {
+        let frame = codec::encode(message).unwrap();
+        let hello = codec::hello(*from);
+        let conversation = conversations.entry(*from).or_insert_with(|| hello.clone());
+        if conversation.len() + frame.len() <= max {
+            conversation.extend_from_slice(&frame);
+        }
+        let kind = kind(message);
+        let seen = per_kind.entry(kind.clone()).or_default();
+        if *seen == PER_KIND || hello.len() + frame.len() > max {
+            continue;
+        }
+        *seen += 1;
+        let mut seed = hello;
+        seed.extend_from_slice(&frame);
+        write(&dir, &format!("from{from}-{kind}-{seen}.bin"), &seed);
+    }
+    for (from, conversation) in conversations {
+        write(&dir, &format!("from{from}-conversation.bin"), &conversation);
+    }
+    eprintln!("{per_kind:#?}");
+}

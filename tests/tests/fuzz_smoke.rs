@@ -19,6 +19,7 @@ fn mutations(target: &str) -> u64 {
         "sasl" => 8_000_000,
         "config" => 800_000,
         "log_recovery" => 1_500_000,
+        "peer" => 500_000,
         other => panic!("no smoke count for fuzz target {other}"),
     }
 }

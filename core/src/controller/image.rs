@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::records::{
-    BrokerId, ConfigRecord, MetadataRecord, NO_LEADER, PartitionChangeRecord, PartitionRecord,
-    TopicId,
+    BrokerId, ConfigRecord, FenceBrokerRecord, MetadataRecord, NO_LEADER, PartitionChangeRecord,
+    PartitionRecord, TopicId, UnfenceBrokerRecord,
 };
 
 /// A registered broker.
@@ -47,19 +47,24 @@ impl PartitionState {
     }
 
     fn assert_valid(&self) {
-        assert!(
-            !self.replicas.is_empty(),
-            "a partition needs replicas: {self:?}"
-        );
-        assert!(!self.isr.is_empty(), "the ISR is never empty: {self:?}");
-        assert!(
-            self.isr.iter().all(|b| self.replicas.contains(b)),
-            "ISR outside replicas: {self:?}"
-        );
-        assert!(
-            self.leader == NO_LEADER || self.isr.contains(&self.leader),
-            "the leader must be in the ISR: {self:?}"
-        );
+        if let Some(invalid) = self.invalid() {
+            panic!("{invalid}: {self:?}");
+        }
+    }
+
+    /// Why this state breaks the rules every partition keeps, if it does.
+    fn invalid(&self) -> Option<&'static str> {
+        if self.replicas.is_empty() {
+            Some("a partition needs replicas")
+        } else if self.isr.is_empty() {
+            Some("the ISR is never empty")
+        } else if !self.isr.iter().all(|b| self.replicas.contains(b)) {
+            Some("ISR outside replicas")
+        } else if self.leader != NO_LEADER && !self.isr.contains(&self.leader) {
+            Some("the leader must be in the ISR")
+        } else {
+            None
+        }
     }
 }
 
@@ -174,7 +179,103 @@ impl MetadataImage {
         })
     }
 
-    /// Applies one record. Never fails; a record that does not fit the image panics.
+    /// Why `record` does not fit this image, if it does not: what [`MetadataImage::apply`]
+    /// would panic on. The controller's own records always fit; records from another node (a
+    /// metadata push, a heartbeat answer, a committed Raft entry) are checked first, so a
+    /// peer's garbage is refused instead of taking the node down (issue 17).
+    pub fn check(&self, record: &MetadataRecord) -> Result<(), String> {
+        let topic = |id: TopicId| {
+            self.topic_by_id(id)
+                .ok_or_else(|| format!("{record:?} names an unknown topic id"))
+        };
+        match record {
+            MetadataRecord::RegisterBroker(_) | MetadataRecord::BrokerConfig(_) => Ok(()),
+            MetadataRecord::FenceBroker(FenceBrokerRecord {
+                broker_id,
+                broker_epoch,
+            })
+            | MetadataRecord::UnfenceBroker(UnfenceBrokerRecord {
+                broker_id,
+                broker_epoch,
+            }) => match self.brokers.get(broker_id) {
+                Some(b) if b.broker_epoch == *broker_epoch => Ok(()),
+                Some(_) => Err(format!("{record:?}: another epoch of broker {broker_id}")),
+                None => Err(format!("{record:?}: broker {broker_id} is not registered")),
+            },
+            MetadataRecord::Topic(r) => {
+                if self.topics.contains_key(&r.name) || self.names_by_id.contains_key(&r.topic_id) {
+                    Err(format!("{record:?}: the topic or its id exists"))
+                } else {
+                    Ok(())
+                }
+            }
+            MetadataRecord::Partition(r) => {
+                if topic(r.topic_id)?.partitions.len() != r.partition as usize {
+                    return Err(format!("{record:?}: partitions are created in order"));
+                }
+                let state = PartitionState {
+                    replicas: r.replicas.clone(),
+                    isr: r.isr.clone(),
+                    leader: r.leader,
+                    leader_epoch: r.leader_epoch,
+                    partition_epoch: r.partition_epoch,
+                };
+                state
+                    .invalid()
+                    .map_or(Ok(()), |e| Err(format!("{record:?}: {e}")))
+            }
+            MetadataRecord::PartitionChange(r) => {
+                let mut state = topic(r.topic_id)?
+                    .partitions
+                    .get(r.partition as usize)
+                    .ok_or_else(|| format!("{record:?}: no such partition"))?
+                    .clone();
+                if let Some(isr) = &r.isr {
+                    state.isr = isr.clone();
+                }
+                if let Some(leader) = r.leader {
+                    state.leader = leader;
+                }
+                state
+                    .invalid()
+                    .map_or(Ok(()), |e| Err(format!("{record:?}: {e}")))
+            }
+            MetadataRecord::RemoveTopic(r) => topic(r.topic_id).map(|_| ()),
+            MetadataRecord::Config(r) if !self.topics.contains_key(&r.topic) => {
+                Err(format!("{record:?}: no such topic"))
+            }
+            MetadataRecord::Config(_) => Ok(()),
+            MetadataRecord::ProducerIds(r) if r.next_producer_id <= self.next_producer_id => {
+                Err(format!("{record:?}: producer ids go forward"))
+            }
+            MetadataRecord::ProducerIds(_) => Ok(()),
+        }
+    }
+
+    /// Why this image breaks the rules that applying records keeps, if it does: for an image
+    /// another node sent (a heartbeat answer) or a snapshot, before it replaces this node's.
+    pub fn check_consistent(&self) -> Result<(), String> {
+        if self.names_by_id.len() != self.topics.len() {
+            return Err("topic ids and names disagree".to_string());
+        }
+        for (name, topic) in &self.topics {
+            if &topic.name != name || self.names_by_id.get(&topic.id) != Some(name) {
+                return Err(format!("topic {name}: its name or id disagrees"));
+            }
+            for (i, partition) in topic.partitions.iter().enumerate() {
+                if let Some(e) = partition.invalid() {
+                    return Err(format!("{name}-{i}: {e}"));
+                }
+            }
+        }
+        match self.brokers.iter().find(|(id, b)| **id != b.broker_id) {
+            Some((id, _)) => Err(format!("broker {id} is registered under another id")),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies one record. Never fails; a record that does not fit the image panics (see
+    /// [`MetadataImage::check`]).
     pub fn apply(&mut self, record: &MetadataRecord) {
         match record {
             MetadataRecord::RegisterBroker(r) => {

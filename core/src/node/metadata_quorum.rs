@@ -147,6 +147,12 @@ impl<F: StorageFactory> Node<F> {
                 return;
             }
         };
+        if let Err(e) = snapshot.image.check_consistent() {
+            self.event(Event::MetadataRefused {
+                description: format!("a metadata snapshot: {e}"),
+            });
+            return;
+        }
         self.meta.committed_image = snapshot.image;
         self.meta.base = snapshot.record_offset;
         self.meta.records.clear();
@@ -172,12 +178,23 @@ impl<F: StorageFactory> Node<F> {
         let from_offset = self.meta.record_end();
         let leader = self.quorum.as_ref().is_some_and(Quorum::is_leader);
         let mut events = Vec::new();
-        for record in &records {
-            self.meta.committed_image.apply(record);
-            if leader {
-                super::record_events(&self.meta.committed_image, record, &mut events);
+        // A leader's records fit its image; a record that does not fit ours (a peer's
+        // garbage) is refused and the rest of the entry applied.
+        let mut accepted = Vec::with_capacity(records.len());
+        for record in records {
+            if let Err(description) = self.meta.committed_image.check(&record) {
+                self.event(Event::MetadataRefused {
+                    description: format!("metadata entry {index}: {description}"),
+                });
+                continue;
             }
+            self.meta.committed_image.apply(&record);
+            if leader {
+                super::record_events(&self.meta.committed_image, &record, &mut events);
+            }
+            accepted.push(record);
         }
+        let records = accepted;
         if diverged {
             self.reset_controller();
         } else if !own && let Some(controller) = &mut self.controller {

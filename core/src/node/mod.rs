@@ -207,6 +207,11 @@ pub enum Event {
         controller: BrokerId,
         term: u64,
     },
+    /// Metadata from another node (records or an image) that does not fit this node's was
+    /// refused: what fits before it is applied, the rest is asked for again.
+    MetadataRefused {
+        description: String,
+    },
     /// A Raft message from `from` was refused (it does not decode, or raft-rs refused it).
     RaftMessageRefused {
         from: BrokerId,
@@ -1046,7 +1051,7 @@ impl<F: StorageFactory> Node<F> {
                 let Some(quorum) = &mut self.quorum else {
                     return;
                 };
-                if let Err(e) = quorum.handle_message(&bytes) {
+                if let Err(e) = quorum.handle_message(from, &bytes) {
                     self.event(Event::RaftMessageRefused {
                         from,
                         description: e.to_string(),
@@ -1156,6 +1161,10 @@ impl<F: StorageFactory> Node<F> {
             {
                 deleted.push(topic.name.clone());
             }
+            if let Err(description) = self.image.check(record) {
+                self.event(Event::MetadataRefused { description });
+                break;
+            }
             self.image.apply(record);
             self.metadata_offset += 1;
         }
@@ -1167,6 +1176,12 @@ impl<F: StorageFactory> Node<F> {
     /// hosted partitions. Topics gone from it (or there again with another id) are deleted.
     fn load_image(&mut self, now: Millis, offset: u64, image: MetadataImage) {
         if self.broker.is_none() || offset < self.metadata_offset {
+            return;
+        }
+        if let Err(e) = image.check_consistent() {
+            self.event(Event::MetadataRefused {
+                description: format!("a metadata image at offset {offset}: {e}"),
+            });
             return;
         }
         let deleted = self

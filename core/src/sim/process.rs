@@ -322,5 +322,9 @@ fn trace_event(me: NodeId, event: Event) -> TraceEvent {
         Event::RaftMessageRefused { from, description } => TraceEvent::Fault {
             description: format!("{me} refused a Raft message from {from}: {description}"),
         },
+        // Never in a correct cluster: every record a controller sends fits.
+        Event::MetadataRefused { description } => TraceEvent::Invariant {
+            description: format!("{me} refused metadata: {description}"),
+        },
     }
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use partita_core::controller::BrokerId;
-use tokio::io::{AsyncReadExt, BufReader};
+use partita_core::node::PeerMessage;
+use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -20,6 +21,12 @@ use crate::engine::EngineHandle;
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the rest of a frame may take once its length arrived.
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest first frame: a hello is 11 bytes (kind, magic, version, node id), so a
+/// connection that has not said who it is cannot make the node hold more.
+pub const HELLO_MAX: usize = 16;
+/// The most memory reserved for a frame before its bytes arrive; a longer frame grows as
+/// they do.
+const READ_STEP: usize = 64 * 1024;
 /// A connection silent this long is closed (its sender reconnects when it has something).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -67,7 +74,31 @@ async fn serve_peer(
 ) -> anyhow::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = BufReader::with_capacity(256 * 1024, stream);
-    let first = tokio::time::timeout(HELLO_TIMEOUT, read_frame(&mut reader))
+    read_peer(&mut reader, me, known, |from, message| {
+        engine.call(move |state| state.on_peer(from, message))
+    })
+    .await
+}
+
+/// The whole decode path of one inbound peer connection, from its first byte: the hello
+/// (within [`HELLO_TIMEOUT`], at most [`HELLO_MAX`] bytes, from a node of `known` other than
+/// `me`), then frames of at most [`codec::FRAME_MAX`] bytes, each decoded
+/// ([`codec::decode`]) and handed to `deliver` with the sender's id before the next is read.
+/// `Ok` at a clean end of stream or after [`IDLE_TIMEOUT`] of silence; an error (the peer's
+/// garbage, or `deliver`'s) ends the connection, and nothing after the last good frame is
+/// delivered. The listener runs it on a socket; the `peer` fuzz target on arbitrary bytes.
+pub async fn read_peer<R, F, Fut>(
+    reader: &mut R,
+    me: BrokerId,
+    known: &BTreeSet<BrokerId>,
+    mut deliver: F,
+) -> anyhow::Result<()>
+where
+    R: AsyncRead + Unpin,
+    F: FnMut(BrokerId, PeerMessage) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let first = tokio::time::timeout(HELLO_TIMEOUT, read_frame(reader, HELLO_MAX))
         .await
         .map_err(|_| anyhow::anyhow!("no hello within {HELLO_TIMEOUT:?}"))??
         .context("closed before its hello")?;
@@ -78,7 +109,9 @@ async fn serve_peer(
     );
     tracing::info!("peer {from}: connected in");
     loop {
-        let Ok(frame) = tokio::time::timeout(IDLE_TIMEOUT, read_frame(&mut reader)).await else {
+        let Ok(frame) =
+            tokio::time::timeout(IDLE_TIMEOUT, read_frame(reader, codec::FRAME_MAX)).await
+        else {
             tracing::debug!("peer {from}: idle, closing");
             return Ok(());
         };
@@ -87,14 +120,16 @@ async fn serve_peer(
             return Ok(());
         };
         let message = codec::decode(&frame).with_context(|| format!("node {from}"))?;
-        engine
-            .call(move |state| state.on_peer(from, message))
-            .await?;
+        deliver(from, message).await?;
     }
 }
 
-/// The next frame's bytes after its length, or `None` at a clean end of stream.
-async fn read_frame(reader: &mut BufReader<TcpStream>) -> anyhow::Result<Option<Vec<u8>>> {
+/// The next frame's bytes after its length (at most `max`), or `None` at a clean end of
+/// stream.
+async fn read_frame<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    max: usize,
+) -> anyhow::Result<Option<Vec<u8>>> {
     let mut length = [0u8; 4];
     match reader.read_exact(&mut length).await {
         Ok(_) => {}
@@ -103,12 +138,11 @@ async fn read_frame(reader: &mut BufReader<TcpStream>) -> anyhow::Result<Option<
     }
     let length = u32::from_be_bytes(length) as usize;
     ensure!(
-        (1..=codec::FRAME_MAX).contains(&length),
-        "a frame of {length} bytes (at most {} accepted)",
-        codec::FRAME_MAX
+        (1..=max).contains(&length),
+        "a frame of {length} bytes (at most {max} accepted)"
     );
     // Read in steps, so a length that lies costs no more memory than the bytes that came.
-    let mut frame = Vec::with_capacity(length.min(1 << 20));
+    let mut frame = Vec::with_capacity(length.min(READ_STEP));
     tokio::time::timeout(
         FRAME_TIMEOUT,
         (&mut *reader).take(length as u64).read_to_end(&mut frame),

@@ -34,6 +34,7 @@
 
 mod durable;
 mod entropy;
+mod screen;
 mod store;
 
 use std::collections::VecDeque;
@@ -182,15 +183,12 @@ impl Quorum {
 
     // ---- inputs ----
 
-    /// A Raft message from another voter.
-    pub fn handle_message(&mut self, bytes: &[u8]) -> Result<(), BadMessage> {
+    /// A Raft message from the voter `from` (the node id its connection named), refused
+    /// without effect when it does not decode, comes from or goes to another voter, or is one
+    /// no correct voter sends ([`screen`]).
+    pub fn handle_message(&mut self, from: BrokerId, bytes: &[u8]) -> Result<(), BadMessage> {
         let message = Message::parse_from_bytes(bytes).map_err(|e| BadMessage(e.to_string()))?;
-        if message.to != self.raw.raft.id {
-            return Err(BadMessage(format!(
-                "addressed to Raft id {}, not {}",
-                message.to, self.raw.raft.id
-            )));
-        }
+        screen::check(&self.raw, raft_id(from), &message).map_err(BadMessage)?;
         // raft-rs refuses local message types from outside, and messages from a non-voter.
         self.raw
             .step(message)

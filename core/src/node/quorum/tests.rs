@@ -15,8 +15,8 @@ struct Voter {
 struct Net {
     voters: BTreeMap<BrokerId, Voter>,
     now: Millis,
-    /// Messages in flight: (to, bytes).
-    wire: Vec<(BrokerId, Vec<u8>)>,
+    /// Messages in flight: (from, to, bytes).
+    wire: Vec<(BrokerId, BrokerId, Vec<u8>)>,
     cut: Vec<BrokerId>,
 }
 
@@ -46,7 +46,7 @@ impl Net {
     }
 
     fn drain(&mut self) {
-        for (_, voter) in self.voters.iter_mut() {
+        for (&from, voter) in self.voters.iter_mut() {
             let Some(quorum) = &mut voter.quorum else {
                 continue;
             };
@@ -62,7 +62,7 @@ impl Net {
                             voter.applied.push(data)
                         }
                     }
-                    QuorumOutput::Send { to, bytes } => self.wire.push((to, bytes)),
+                    QuorumOutput::Send { to, bytes } => self.wire.push((from, to, bytes)),
                 }
             }
         }
@@ -84,12 +84,12 @@ impl Net {
                 if self.wire.is_empty() {
                     break;
                 }
-                for (to, bytes) in std::mem::take(&mut self.wire) {
+                for (from, to, bytes) in std::mem::take(&mut self.wire) {
                     if self.cut.contains(&to) {
                         continue;
                     }
                     if let Some(q) = &mut self.voters.get_mut(&to).unwrap().quorum {
-                        q.handle_message(&bytes).unwrap();
+                        q.handle_message(from, &bytes).unwrap();
                     }
                 }
             }
@@ -238,4 +238,99 @@ fn a_single_voter_leads_at_once_and_commits_synchronously() {
     let again = Quorum::new(0, &[0], &disk, 1, Millis::ZERO);
     assert!(again.is_active());
     assert!(again.term() > 1);
+}
+
+/// Messages raft-rs would panic on (its `fatal!`s trust the peers) are refused, the voter
+/// stays up and still takes a correct leader's messages (`screen`).
+#[test]
+fn messages_no_correct_voter_sends_are_refused_not_fatal() {
+    use raft::eraftpb::{Entry, EntryType, MessageType};
+    let mut net = Net::new(7);
+    net.run(3_000);
+    let leader = net.leader().expect("a leader within 3 s");
+    net.propose(b"a");
+    net.run(500);
+    let follower = *IDS.iter().find(|&&id| id != leader).unwrap();
+    let quorum = net
+        .voters
+        .get_mut(&follower)
+        .unwrap()
+        .quorum
+        .as_mut()
+        .unwrap();
+    let status = quorum.status();
+    let message = |kind: MessageType| {
+        let mut m = Message::default();
+        m.set_msg_type(kind);
+        m.from = raft_id(leader);
+        m.to = raft_id(follower);
+        m.term = status.term;
+        m
+    };
+    let entry = |index: u64, term: u64| Entry {
+        index,
+        term,
+        ..Entry::default()
+    };
+    let mut refused = Vec::new();
+    // A heartbeat committing past the log end (raft-rs: "to_commit out of range").
+    let mut m = message(MessageType::MsgHeartbeat);
+    m.commit = status.last_index + 5;
+    refused.push(m);
+    // Entries whose indexes reach back into the committed prefix ("conflict with committed").
+    let mut m = message(MessageType::MsgAppend);
+    m.index = status.last_index;
+    m.log_term = status.term;
+    m.entries = vec![entry(1, status.term + 1)].into();
+    refused.push(m);
+    // A log term below the committed entries' (the conflict search runs into the compacted log).
+    let mut m = message(MessageType::MsgAppend);
+    m.index = status.last_index + 3;
+    m.log_term = 0;
+    refused.push(m);
+    // Log term 0 past the log end (raft-rs's term lookup answers 0 there, so it matched).
+    let mut m = message(MessageType::MsgAppend);
+    m.index = status.last_index + 2;
+    m.commit = status.last_index + 2;
+    refused.push(m);
+    // A configuration change, and a snapshot of another configuration.
+    let mut m = message(MessageType::MsgAppend);
+    m.index = status.last_index;
+    m.log_term = status.term;
+    let mut change = entry(status.last_index + 1, status.term);
+    change.set_entry_type(EntryType::EntryConfChange);
+    m.entries = vec![change].into();
+    refused.push(m);
+    let mut m = message(MessageType::MsgSnapshot);
+    let meta = m.mut_snapshot().mut_metadata();
+    meta.index = status.last_index + 10;
+    meta.term = status.term;
+    meta.mut_conf_state().voters = vec![raft_id(leader)];
+    meta.mut_conf_state().learners = vec![raft_id(leader)];
+    refused.push(m);
+    // A proposal through a follower, a message in another voter's name, one without a term.
+    refused.push(message(MessageType::MsgPropose));
+    let mut m = message(MessageType::MsgHeartbeat);
+    m.from = raft_id(follower);
+    refused.push(m);
+    let mut m = message(MessageType::MsgHeartbeat);
+    m.term = 0;
+    refused.push(m);
+    for m in refused {
+        let bytes = m.write_to_bytes().unwrap();
+        assert!(
+            quorum.handle_message(leader, &bytes).is_err(),
+            "{:?} was stepped",
+            m.get_msg_type()
+        );
+    }
+    let after = quorum.status();
+    assert_eq!(
+        (after.commit_index, after.last_index),
+        (status.commit_index, status.last_index)
+    );
+    net.propose(b"b");
+    net.run(500);
+    let voter = &net.voters[&follower];
+    assert_eq!(voter.applied, vec![b"a".to_vec(), b"b".to_vec()]);
 }
