@@ -207,6 +207,27 @@ pub const TOURS: &[Tour] = &[
                reader that starts at 7 s from the earliest offset jumps over them.",
         highlight: |e| matches!(e, TraceEvent::Cleaned { .. } | TraceEvent::Polled { .. }),
     },
+    Tour {
+        scenario: "coordinator-failover",
+        title: "The group coordinator fails over",
+        section: "Consumer Groups",
+        text: "Committed offsets are records in __consumer_offsets, a compacted topic replicated like \
+               any other; a group's coordinator is the broker leading the partition its group.id \
+               hashes to. The consumer commits after each batch it processes; at 1.5 s that broker \
+               crashes. The controller elects a new leader of the offsets partition from its ISR, \
+               which loads the group from its own replica; the consumer hears NOT_COORDINATOR or \
+               nothing, asks FindCoordinator again and goes on from the committed offsets: \
+               nothing is skipped, and only what was in flight since the last commit is processed again.",
+        highlight: |e| {
+            matches!(
+                e,
+                TraceEvent::Coordinator { .. }
+                    | TraceEvent::Fault { .. }
+                    | TraceEvent::LeaderElected { .. }
+                    | TraceEvent::Commit { .. }
+            )
+        },
+    },
 ];
 
 pub fn find(scenario: &str) -> Option<&'static Tour> {
