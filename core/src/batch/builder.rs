@@ -83,6 +83,19 @@ impl BatchBuilder {
         self
     }
 
+    /// Sets attribute bits besides compression (transactional, control): a transactional
+    /// producer's batches and the coordinator's control batches ([`super::EndTxnMarker`]).
+    pub fn with_attribute_bits(mut self, bits: i16) -> Self {
+        self.attributes |= bits & !0b111;
+        self
+    }
+
+    /// Marks the batch as part of a transaction (attribute bit 4), as a transactional
+    /// producer sends it.
+    pub fn transactional(self) -> Self {
+        self.with_attribute_bits(super::header::TRANSACTIONAL_BIT)
+    }
+
     /// A builder for a rewrite of the stored batch `original`, as the log cleaner writes it:
     /// same base offset, leader epoch, producer id, epoch and base sequence, timestamp type,
     /// transactional and control bits, and `lastOffsetDelta`; records are pushed with

@@ -37,6 +37,10 @@ pub enum BatchError {
     /// A produce request carried a control batch; only the broker writes those.
     #[error("clients may not write control batches")]
     ControlBatchFromClient,
+    /// A transactional batch without a producer id (Kafka's `LogValidator`: "transactional
+    /// records must have a producer id").
+    #[error("a transactional batch needs a producer id")]
+    TransactionalWithoutProducerId,
     /// A produce request for one partition carried more or fewer than one batch.
     #[error("a produce request must carry exactly one batch per partition, got {0}")]
     NotOneBatch(usize),
@@ -56,6 +60,7 @@ impl BatchError {
             BatchError::InvalidRecordCount(_)
             | BatchError::InconsistentOffsets(_)
             | BatchError::ControlBatchFromClient
+            | BatchError::TransactionalWithoutProducerId
             | BatchError::NotOneBatch(_) => ErrorCode::INVALID_RECORD,
         }
     }

@@ -20,6 +20,7 @@
 mod assign;
 mod builder;
 mod codecs;
+mod control;
 mod error;
 mod header;
 mod records;
@@ -31,6 +32,7 @@ pub use builder::BatchBuilder;
 #[cfg(test)]
 pub(crate) use codecs::ReversingCodecs;
 pub use codecs::{CodecError, Codecs, DECOMPRESSED_BATCH_MAX_BYTES, NoCodecs};
+pub use control::{CONTROL_TYPE_ABORT, CONTROL_TYPE_COMMIT, EndTxnMarker};
 pub use error::BatchError;
 pub use header::{
     BatchHeader, Compression, HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC_V2, MAX_BATCH_BYTES,

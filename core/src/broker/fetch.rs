@@ -6,9 +6,34 @@ use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::controller::BrokerId;
 use crate::group::RequestId;
+use crate::log::AbortedTxn;
 
 use super::purgatory::ParkedFetch;
 use super::{Broker, Output, StorageFactory};
+
+/// Which records a consumer may read (Fetch v4+'s `isolation_level`, KIP-98).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum IsolationLevel {
+    /// 0: everything below the high watermark, open and aborted transactions included.
+    #[default]
+    ReadUncommitted,
+    /// 1: only below the last stable offset; the answer lists the aborted transactions in
+    /// the fetched range so the consumer drops their records.
+    ReadCommitted,
+}
+
+impl IsolationLevel {
+    /// The level a Fetch or ListOffsets `isolation_level` byte names; anything but 1 reads
+    /// uncommitted, as Kafka's `IsolationLevel.forId` answers 0 and 1 (and the request
+    /// schema allows nothing else).
+    pub fn from_wire(level: i8) -> IsolationLevel {
+        if level == 1 {
+            IsolationLevel::ReadCommitted
+        } else {
+            IsolationLevel::ReadUncommitted
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FetchRequest {
@@ -20,6 +45,9 @@ pub struct FetchRequest {
     pub min_bytes: usize,
     /// `fetch.max.bytes`, over all partitions (the first batch is always sent whole).
     pub max_bytes: usize,
+    /// Followers always read uncommitted.
+    #[serde(default)]
+    pub isolation_level: IsolationLevel,
     pub partitions: Vec<FetchPartition>,
 }
 
@@ -49,11 +77,16 @@ pub struct FetchedPartition {
     pub tp: TopicPartition,
     pub error: ErrorCode,
     pub high_watermark: i64,
-    /// Without transactions, the last stable offset is the high watermark.
+    /// The high watermark held back by open transactions (see [`crate::log`]'s `txn`).
     pub last_stable_offset: i64,
     pub log_start_offset: i64,
     /// Whole batches as stored; the first may start before `fetch_offset`.
     pub records: Vec<u8>,
+    /// For a read_committed fetch, the aborted transactions overlapping the records sent
+    /// (empty otherwise): the consumer drops each producer's records from its first offset
+    /// up to its abort marker.
+    #[serde(default)]
+    pub aborted_transactions: Vec<AbortedTxn>,
 }
 
 impl FetchedPartition {
@@ -65,6 +98,7 @@ impl FetchedPartition {
             last_stable_offset: -1,
             log_start_offset: -1,
             records: Vec::new(),
+            aborted_transactions: Vec::new(),
         }
     }
 }
@@ -122,7 +156,7 @@ impl<F: StorageFactory> Broker<F> {
             .partitions
             .iter()
             .map(|p| {
-                let read = self.read_partition(p, fetch.replica_id >= 0, budget, sent_any);
+                let read = self.read_partition(p, fetch, budget, sent_any);
                 budget = budget.saturating_sub(read.records.len());
                 sent_any |= !read.records.is_empty();
                 read
@@ -134,7 +168,7 @@ impl<F: StorageFactory> Broker<F> {
     fn read_partition(
         &self,
         p: &FetchPartition,
-        from_follower: bool,
+        fetch: &FetchRequest,
         budget: usize,
         sent_any: bool,
     ) -> FetchedPartition {
@@ -157,21 +191,29 @@ impl<F: StorageFactory> Broker<F> {
         }
         let log = &partition.log;
         let high_watermark = partition.high_watermark();
+        let last_stable_offset = partition.last_stable_offset();
         let mut fetched = FetchedPartition {
             tp,
             error: ErrorCode::NONE,
             high_watermark,
-            last_stable_offset: high_watermark,
+            last_stable_offset,
             log_start_offset: log.log_start_offset(),
             records: Vec::new(),
+            aborted_transactions: Vec::new(),
         };
         if p.fetch_offset < log.log_start_offset() || p.fetch_offset > log.log_end_offset() {
             fetched.error = ErrorCode::OFFSET_OUT_OF_RANGE;
             return fetched;
         }
-        // Consumers see only what the ISR has; followers copy everything.
+        // Consumers see only what the ISR has (read_committed: only closed transactions);
+        // followers copy everything.
+        let from_follower = fetch.replica_id >= 0;
+        let read_committed =
+            !from_follower && fetch.isolation_level == IsolationLevel::ReadCommitted;
         let end = if from_follower {
             log.log_end_offset()
+        } else if read_committed {
+            last_stable_offset
         } else {
             high_watermark
         };
@@ -183,6 +225,23 @@ impl<F: StorageFactory> Broker<F> {
             Ok(read) => fetched.records = read.records,
             Err(e) => fetched.error = e.code(),
         }
+        if read_committed && !fetched.records.is_empty() {
+            // Kafka bounds the lookup by the offset after the last batch sent.
+            let upper = next_offset_after(&fetched.records).unwrap_or(end);
+            fetched.aborted_transactions = log.aborted_transactions(p.fetch_offset, upper);
+        }
         fetched
     }
+}
+
+/// The offset after the last whole batch in `records` (batches as the log stores them).
+fn next_offset_after(records: &[u8]) -> Option<i64> {
+    let mut position = 0;
+    let mut next = None;
+    while position < records.len() {
+        let header = crate::batch::BatchHeader::parse(&records[position..]).ok()?;
+        next = Some(header.next_offset());
+        position += header.size_bytes();
+    }
+    next
 }

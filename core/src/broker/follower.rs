@@ -149,6 +149,7 @@ impl<S: Storage> Partition<S> {
         self.high_watermark = fetched
             .high_watermark
             .clamp(self.log.log_start_offset(), self.log.log_end_offset());
+        self.log.note_high_watermark(self.high_watermark);
         self.assert_high_watermark();
         Ok(())
     }

@@ -3,7 +3,7 @@
 use crate::ErrorCode;
 use crate::assignor::TopicPartition;
 
-use super::{Broker, StorageFactory};
+use super::{Broker, IsolationLevel, StorageFactory};
 
 /// Which offset a ListOffsets partition asks for (its `timestamp` field on the wire).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,11 +67,26 @@ pub struct ListedOffset {
 }
 
 impl<F: StorageFactory> Broker<F> {
+    /// ListOffsets for a read_uncommitted client: latest is the high watermark.
     pub fn list_offsets(&self, partitions: &[ListOffsetsPartition]) -> Vec<ListedOffset> {
-        partitions.iter().map(|p| self.list_offset(p)).collect()
+        self.list_offsets_isolated(partitions, IsolationLevel::ReadUncommitted)
     }
 
-    fn list_offset(&self, p: &ListOffsetsPartition) -> ListedOffset {
+    /// ListOffsets at an isolation level (v2+'s `isolation_level`): for read_committed,
+    /// latest is the last stable offset and nothing at or above it is answered, as Kafka's
+    /// `Partition.fetchOffsetForTimestamp` bounds lookups by the LSO.
+    pub fn list_offsets_isolated(
+        &self,
+        partitions: &[ListOffsetsPartition],
+        isolation: IsolationLevel,
+    ) -> Vec<ListedOffset> {
+        partitions
+            .iter()
+            .map(|p| self.list_offset(p, isolation))
+            .collect()
+    }
+
+    fn list_offset(&self, p: &ListOffsetsPartition, isolation: IsolationLevel) -> ListedOffset {
         let mut listed = ListedOffset {
             tp: p.tp.clone(),
             error: ErrorCode::NONE,
@@ -98,6 +113,10 @@ impl<F: StorageFactory> Broker<F> {
         }
         let log = &partition.log;
         let epochs = &partition.epochs;
+        let visible = match isolation {
+            IsolationLevel::ReadUncommitted => partition.high_watermark(),
+            IsolationLevel::ReadCommitted => partition.last_stable_offset(),
+        };
         // The epoch each answer carries is the one its record was written in (Kafka's
         // `UnifiedLog.fetchOffsetByTimestamp`), so that a client seeking there can detect
         // truncation (KIP-320); only "latest" names the current leader epoch, as Kafka's
@@ -117,7 +136,7 @@ impl<F: StorageFactory> Broker<F> {
                 return listed;
             }
             OffsetSpec::Latest => {
-                listed.offset = partition.high_watermark();
+                listed.offset = visible;
                 listed.leader_epoch = epoch;
                 return listed;
             }
@@ -127,9 +146,9 @@ impl<F: StorageFactory> Broker<F> {
             OffsetSpec::Timestamp(t) => log.offset_for_timestamp(t),
         };
         match found {
-            // Nothing at or above the high watermark is visible to consumers yet: Kafka
+            // Nothing at or above the high watermark (or LSO) is visible yet: Kafka
             // answers as if no record matched.
-            Ok(Some(found)) if found.offset < partition.high_watermark() => {
+            Ok(Some(found)) if found.offset < visible => {
                 listed.offset = found.offset;
                 listed.timestamp = found.timestamp;
                 listed.leader_epoch = epochs.epoch_for_offset(found.offset).unwrap_or(-1);

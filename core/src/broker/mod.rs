@@ -54,6 +54,7 @@ mod purgatory;
 mod replica_fetcher;
 mod replication_snapshot;
 mod storage_factory;
+mod txn_markers;
 
 #[cfg(test)]
 mod tests;
@@ -62,7 +63,7 @@ pub use cleaner::LogCleanerSettings;
 pub use delete_records::DELETE_UP_TO_HIGH_WATERMARK;
 pub use describe_producers::ActiveProducer;
 pub use epoch_cache::{LeaderEpochCache, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET};
-pub use fetch::{FetchPartition, FetchRequest, FetchResponse, FetchedPartition};
+pub use fetch::{FetchPartition, FetchRequest, FetchResponse, FetchedPartition, IsolationLevel};
 pub use follower::FollowerPhase;
 pub use isr::{ALTER_PARTITION_BACKOFF_MS, ALTER_PARTITION_TIMEOUT_MS, IsrChangeRequest};
 pub use list_offsets::{ListOffsetsPartition, ListedOffset, OffsetSpec};
@@ -77,6 +78,7 @@ pub use produce::{
 pub use replica_fetcher::{ReplicaFetchSettings, ReplicaRequest};
 pub use replication_snapshot::{FollowerProgress, ReplicaRole, ReplicationSnapshot};
 pub use storage_factory::{MemoryStorageFactory, StorageFactory, partition_dir_name};
+pub use txn_markers::TxnMarkerWrite;
 
 use std::collections::{BTreeMap, VecDeque};
 

@@ -203,6 +203,11 @@ impl<S: Storage> Partition<S> {
         self.high_watermark
     }
 
+    /// The high watermark held back by open transactions (the log's `last_stable_offset`).
+    pub(super) fn last_stable_offset(&self) -> i64 {
+        self.log.last_stable_offset(self.high_watermark)
+    }
+
     /// Notes `records` appended records for the flush policy.
     pub(super) fn appended(&mut self, records: u64, now: Millis) {
         self.unflushed_since.get_or_insert(now);
@@ -231,6 +236,7 @@ impl<S: Storage> Partition<S> {
             .fold(own, i64::min);
         if candidate > self.high_watermark {
             self.high_watermark = candidate;
+            self.log.note_high_watermark(candidate);
         }
         self.assert_high_watermark();
     }

@@ -179,6 +179,7 @@ impl<F: StorageFactory> Broker<F> {
                     max_wait_ms: settings.wait_max_ms,
                     min_bytes: settings.min_bytes,
                     max_bytes: settings.response_max_bytes,
+                    isolation_level: super::IsolationLevel::ReadUncommitted,
                     partitions: fetching,
                 };
                 (

@@ -62,6 +62,9 @@ impl<S: Storage> Log<S> {
             }
         }
         let idempotent = summary.header.has_producer_id();
+        if summary.header.is_transactional() && !idempotent {
+            return Err(BatchError::TransactionalWithoutProducerId.into());
+        }
         if idempotent
             && let SequenceCheck::Duplicate(original) = self.producers.check(&summary.header)?
         {
@@ -131,7 +134,7 @@ impl<S: Storage> Log<S> {
     }
 
     /// Writes one validated batch whose header already carries its final offsets.
-    fn write_batch(
+    pub(super) fn write_batch(
         &mut self,
         bytes: &[u8],
         summary: &BatchSummary,
@@ -163,7 +166,7 @@ impl<S: Storage> Log<S> {
         let entries = segment.track(summary, interval);
         segment.defer(&entries);
         self.log_end_offset = header.next_offset();
-        self.producers.record(header);
+        self.txns.track(&mut self.producers, header, bytes);
         self.assert_invariants();
         Ok(())
     }

@@ -28,6 +28,7 @@ mod recovery;
 mod retention;
 mod segment;
 mod truncate;
+mod txn;
 
 pub use append::AppendInfo;
 pub use cleaner::{CleanableRange, CleanerConfig, CleanerStats, CleanerStep};
@@ -37,6 +38,7 @@ pub use error::{AppendError, DeleteRecordsError, ReadError};
 pub use read::{ReadResult, TimestampOffset};
 pub use recovery::{RecoveryReport, TruncatedTail};
 pub use retention::RetentionReport;
+pub use txn::AbortedTxn;
 
 use std::collections::BTreeSet;
 
@@ -57,6 +59,8 @@ pub struct Log<S> {
     /// Files written since the last flush.
     unflushed_files: BTreeSet<String>,
     producers: ProducerStateTable,
+    /// Aborted transactions and closed ones not yet below the high watermark (see `txn`).
+    txns: txn::TxnIndex,
     /// Set when a write to storage failed: memory and storage may disagree, so the log refuses
     /// everything until reopened (Kafka takes the log directory offline).
     failed: bool,
@@ -253,3 +257,5 @@ fn assert_valid(config: &LogConfig) {
 mod model_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod txn_tests;

@@ -69,6 +69,7 @@ impl<S: Storage> Log<S> {
         let first_dirty_offset =
             checkpoint::read_file(&storage, cleaner::CLEANER_CHECKPOINT_FILE)?.unwrap_or(0);
         let mut producers = ProducerStateTable::new();
+        let mut txns = super::txn::TxnIndex::default();
         let mut segments: Vec<Segment> = Vec::new();
         let mut bases = log_bases.into_iter();
         for base in bases.by_ref() {
@@ -93,8 +94,8 @@ impl<S: Storage> Log<S> {
                 base,
                 min_offset,
                 config.index_interval_bytes,
-                |header| {
-                    producers.record(header);
+                |header, bytes| {
+                    txns.track(&mut producers, header, bytes);
                     report.batches += 1;
                 },
             )?;
@@ -127,6 +128,7 @@ impl<S: Storage> Log<S> {
             flushed_offset: 0,
             unflushed_files: BTreeSet::new(),
             producers,
+            txns,
             failed: false,
             first_dirty_offset,
             cleaning: None,
@@ -179,6 +181,7 @@ impl<S: Storage> Log<S> {
         self.log_start_offset = checkpointed_start.max(segments[0].base_offset);
         self.log_end_offset = segments.last().expect("at least one segment").next_offset;
         self.producers.remove_before(self.log_start_offset);
+        self.txns.remove_before(self.log_start_offset);
         self.segments = segments;
         Ok(())
     }

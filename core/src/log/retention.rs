@@ -133,6 +133,7 @@ impl<S: Storage> Log<S> {
         self.guard(written)?;
         self.log_start_offset = offset;
         self.producers.remove_before(offset);
+        self.txns.remove_before(offset);
         Ok(())
     }
 }

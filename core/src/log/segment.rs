@@ -164,13 +164,14 @@ impl Segment {
 
     /// Rebuilds a segment from its `.log` file, validating every batch. Stops at the first
     /// batch that is torn, corrupt, or goes backwards (offsets below `min_offset`), and
-    /// reports where; the caller cuts the file there. `on_batch` sees each valid header.
+    /// reports where; the caller cuts the file there. `on_batch` sees each valid header with
+    /// the whole batch's bytes.
     pub fn load(
         storage: &impl Storage,
         base_offset: i64,
         min_offset: i64,
         index_interval_bytes: u64,
-        mut on_batch: impl FnMut(&BatchHeader),
+        mut on_batch: impl FnMut(&BatchHeader, &[u8]),
     ) -> Result<(Segment, Option<BadTail>), StorageError> {
         let mut segment = Segment::new(base_offset);
         let file = segment.log_file();
@@ -191,7 +192,8 @@ impl Segment {
                     len - position
                 ));
             }
-            let summary = match validate_stored_batch(&storage.read(&file, position, size)?) {
+            let bytes = storage.read(&file, position, size)?;
+            let summary = match validate_stored_batch(&bytes) {
                 Ok(summary) => summary,
                 Err(err) => return bad(err.to_string()),
             };
@@ -208,7 +210,7 @@ impl Segment {
                 ));
             }
             segment.track(&summary, index_interval_bytes);
-            on_batch(&summary.header);
+            on_batch(&summary.header, &bytes);
             min_offset = header.next_offset();
         }
         Ok((segment, None))

@@ -79,7 +79,7 @@ impl<S: Storage> Log<S> {
             last.base_offset,
             last.base_offset,
             interval,
-            |_| {},
+            |_, _| {},
         )?;
         assert!(bad.is_none(), "a segment the log wrote reloads cleanly");
         self.rewrite_indexes(&segment)?;
@@ -114,20 +114,30 @@ impl<S: Storage> Log<S> {
         Ok(())
     }
 
-    /// Replays every batch header still in the log into a fresh producer state table.
+    /// Replays every batch header still in the log into a fresh producer state table and
+    /// transaction index.
     fn rebuild_producer_state(&mut self) -> Result<(), StorageError> {
         let mut producers = ProducerStateTable::new();
+        let mut txns = super::txn::TxnIndex::default();
         for segment in &self.segments {
             let file = segment.log_file();
             let mut position = 0;
             while position < segment.size_bytes {
                 let header = header_at(&self.storage, &file, position)?;
-                producers.record(&header);
+                // Only a control batch's record (its marker) matters beyond the header.
+                let bytes = if header.is_control() {
+                    self.storage.read(&file, position, header.size_bytes())?
+                } else {
+                    Vec::new()
+                };
+                txns.track(&mut producers, &header, &bytes);
                 position += header.size_bytes() as u64;
             }
         }
         producers.remove_before(self.log_start_offset);
+        txns.remove_before(self.log_start_offset);
         self.producers = producers;
+        self.txns = txns;
         Ok(())
     }
 }

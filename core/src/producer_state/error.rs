@@ -18,6 +18,20 @@ pub enum ProducerError {
         expected: i32,
         got: i32,
     },
+    /// A non-transactional batch from a producer with a transaction open here (Kafka's
+    /// `ProducerAppendInfo.checkProducerEpoch`/`maybeValidateDataBatch`: INVALID_TXN_STATE).
+    #[error(
+        "producer {producer_id} has an ongoing transaction; a non-transactional batch is refused"
+    )]
+    NotTransactional { producer_id: i64 },
+    /// A commit or abort marker from a coordinator older than the last one seen for this
+    /// producer (TRANSACTION_COORDINATOR_FENCED).
+    #[error("producer {producer_id}: marker from coordinator epoch {got}, last seen {current}")]
+    CoordinatorFenced {
+        producer_id: i64,
+        current: i32,
+        got: i32,
+    },
 }
 
 impl ProducerError {
@@ -25,6 +39,8 @@ impl ProducerError {
         match self {
             ProducerError::FencedEpoch { .. } => ErrorCode::INVALID_PRODUCER_EPOCH,
             ProducerError::OutOfOrderSequence { .. } => ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
+            ProducerError::NotTransactional { .. } => ErrorCode::INVALID_TXN_STATE,
+            ProducerError::CoordinatorFenced { .. } => ErrorCode::TRANSACTION_COORDINATOR_FENCED,
         }
     }
 }

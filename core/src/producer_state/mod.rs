@@ -9,8 +9,10 @@
 //! snapshot) and is serializable, so a shell may also snapshot it.
 
 mod error;
+mod txn;
 
 pub use error::ProducerError;
+pub use txn::CompletedTxn;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -39,11 +41,23 @@ pub struct ProducerEntry {
     pub batches: VecDeque<BatchMetadata>,
     /// The max timestamp of its last batch (Kafka's `lastTimestamp`, milliseconds), as
     /// DescribeProducers reports it; -1 when unknown.
-    #[serde(default = "no_timestamp")]
+    #[serde(default = "minus_one")]
     pub last_timestamp: i64,
+    /// The offset of the first batch of its transaction still open in this partition (no
+    /// commit or abort marker yet): Kafka's `currentTxnFirstOffset`. It holds the last stable
+    /// offset back.
+    #[serde(default)]
+    pub current_txn_first_offset: Option<i64>,
+    /// The coordinator epoch of the last marker written for it (-1 before any).
+    #[serde(default = "minus_one_i32")]
+    pub coordinator_epoch: i32,
 }
 
-fn no_timestamp() -> i64 {
+fn minus_one() -> i64 {
+    -1
+}
+
+fn minus_one_i32() -> i32 {
     -1
 }
 
@@ -103,6 +117,12 @@ impl ProducerStateTable {
             return Ok(SequenceCheck::Append);
         };
         let producer_id = header.producer_id;
+        if entry.current_txn_first_offset.is_some()
+            && !header.is_transactional()
+            && header.producer_epoch >= entry.epoch
+        {
+            return Err(ProducerError::NotTransactional { producer_id });
+        }
         if header.producer_epoch < entry.epoch {
             return Err(ProducerError::FencedEpoch {
                 producer_id,
@@ -154,8 +174,13 @@ impl ProducerStateTable {
                 epoch: header.producer_epoch,
                 batches: VecDeque::new(),
                 last_timestamp: -1,
+                current_txn_first_offset: None,
+                coordinator_epoch: -1,
             });
         entry.last_timestamp = header.max_timestamp;
+        if header.is_transactional() && entry.current_txn_first_offset.is_none() {
+            entry.current_txn_first_offset = Some(header.base_offset);
+        }
         if header.producer_epoch != entry.epoch {
             entry.epoch = header.producer_epoch;
             entry.batches.clear();
@@ -173,13 +198,14 @@ impl ProducerStateTable {
 
     /// Forgets producers whose last batch lies wholly below the new log start offset, as
     /// Kafka does when retention or DeleteRecords removes their batches; the table then
-    /// matches what a rebuild from the remaining log gives.
+    /// matches what a rebuild from the remaining log gives. A producer with a transaction
+    /// still open is kept: its marker is yet to come.
     pub fn remove_before(&mut self, log_start_offset: i64) {
         self.producers.retain(|_, entry| {
             entry
                 .batches
                 .retain(|batch| batch.last_offset >= log_start_offset);
-            !entry.batches.is_empty()
+            !entry.batches.is_empty() || entry.current_txn_first_offset.is_some()
         });
     }
 }

@@ -2,7 +2,9 @@
 //! Sessions (KIP-227) are not kept: every answer carries session id 0, which tells clients to
 //! send full fetch requests.
 
-use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use kafka_protocol::messages::fetch_response::{
+    AbortedTransaction, FetchableTopicResponse, PartitionData,
+};
 use kafka_protocol::messages::{FetchRequest, FetchResponse};
 use partita_core::Millis;
 use partita_core::assignor::TopicPartition;
@@ -58,6 +60,12 @@ pub async fn handle(
                 ),
                 min_bytes: usize::try_from(request.min_bytes).unwrap_or(0),
                 max_bytes: usize::try_from(request.max_bytes).unwrap_or(0),
+                // v4+ (KIP-98); older versions read uncommitted.
+                isolation_level: broker::IsolationLevel::from_wire(if version >= 4 {
+                    request.isolation_level
+                } else {
+                    0
+                }),
                 partitions,
             };
             state.submit(Request::Fetch(core_request), Some(reply));
@@ -88,7 +96,19 @@ fn encode(
     version: i16,
 ) -> FetchResponse {
     let partitions = response.partitions.into_iter().map(|p| {
+        // Null when none (as Kafka sends for read_uncommitted); a list for read_committed.
+        let aborted = (!p.aborted_transactions.is_empty()).then(|| {
+            p.aborted_transactions
+                .iter()
+                .map(|txn| {
+                    AbortedTransaction::default()
+                        .with_producer_id(kafka_protocol::messages::ProducerId(txn.producer_id))
+                        .with_first_offset(txn.first_offset)
+                })
+                .collect()
+        });
         let partition = PartitionData::default()
+            .with_aborted_transactions(aborted)
             .with_partition_index(p.tp.partition)
             .with_error_code(p.error.code())
             .with_high_watermark(p.high_watermark)

@@ -5,7 +5,7 @@ use kafka_protocol::messages::list_offsets_response::{
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use partita_core::assignor::TopicPartition;
-use partita_core::broker::{ListOffsetsPartition, ListedOffset, OffsetSpec};
+use partita_core::broker::{IsolationLevel, ListOffsetsPartition, ListedOffset, OffsetSpec};
 
 use super::convert::{by_topic, topic_name};
 use super::node::Node;
@@ -43,7 +43,15 @@ pub async fn handle(
         .collect();
     let mut answered = node
         .engine
-        .call(move |state| state.broker().list_offsets(&partitions))
+        .call(move |state| {
+            // v2+ (KIP-98): read_committed answers up to the last stable offset.
+            let isolation = IsolationLevel::from_wire(if version >= 2 {
+                request.isolation_level
+            } else {
+                0
+            });
+            state.broker().list_offsets_isolated(&partitions, isolation)
+        })
         .await?
         .into_iter();
     let listed: Vec<ListedOffset> = asked

@@ -204,6 +204,7 @@ fn core_fetch_request(request: &FetchRequest) -> broker::FetchRequest {
         max_wait_ms: Millis(u64::try_from(request.max_wait_ms).unwrap_or(0)),
         min_bytes: size(request.min_bytes),
         max_bytes: size(request.max_bytes),
+        isolation_level: broker::IsolationLevel::ReadUncommitted,
         partitions: request
             .topics
             .iter()
@@ -251,6 +252,7 @@ fn core_fetch_response(response: FetchResponse) -> broker::FetchResponse {
                 last_stable_offset: p.last_stable_offset,
                 log_start_offset: p.log_start_offset,
                 records: p.records.map(|r| r.to_vec()).unwrap_or_default(),
+                aborted_transactions: Vec::new(),
             });
         }
     }
@@ -352,6 +354,7 @@ mod tests {
                 max_wait_ms: Millis(500),
                 min_bytes: 1,
                 max_bytes: 10 << 20,
+                isolation_level: broker::IsolationLevel::ReadUncommitted,
                 partitions: vec![
                     broker::FetchPartition {
                         tp: tp("orders", 0),
@@ -377,6 +380,7 @@ mod tests {
                     last_stable_offset: 50,
                     log_start_offset: 0,
                     records: vec![1, 2, 3, 4],
+                    aborted_transactions: Vec::new(),
                 }],
             },
         });

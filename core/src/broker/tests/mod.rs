@@ -14,6 +14,7 @@ mod offset_for_leader_epoch;
 mod random;
 mod replication;
 mod stale;
+mod transactions;
 mod truncation;
 
 use crate::Millis;

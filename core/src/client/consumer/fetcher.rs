@@ -196,6 +196,7 @@ impl Consumer {
                 max_wait_ms: self.config.fetch_max_wait_ms,
                 min_bytes: self.config.fetch_min_bytes,
                 max_bytes: self.config.fetch_max_bytes,
+                isolation_level: crate::broker::IsolationLevel::ReadUncommitted,
                 partitions,
             };
             self.send(
