@@ -22,6 +22,7 @@ pub mod producer_state;
 pub mod sim;
 pub mod storage;
 pub mod time;
+pub mod txn;
 
 pub use error_code::ErrorCode;
 pub use time::Millis;

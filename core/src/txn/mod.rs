@@ -1,0 +1,408 @@
+//! The transaction coordinator (KIP-98), sans-IO: one [`TransactionCoordinator`] holds the
+//! transactions of the transactional ids whose `__transaction_state` partition this node
+//! leads, and moves each through Kafka's states (`TransactionState`):
+//!
+//! ```text
+//! Empty --AddPartitions/AddOffsets--> Ongoing --EndTxn(commit)--> PrepareCommit --markers--> CompleteCommit
+//!                                            \--EndTxn(abort)/timeout/fence--> PrepareAbort --markers--> CompleteAbort
+//! ```
+//!
+//! - **InitProducerId** with a `transactional.id`: a new id starts at epoch 0; a known one gets
+//!   its epoch bumped, which fences the previous instance (its requests now fail with
+//!   PRODUCER_FENCED). An open transaction is aborted first (with the bumped epoch) and the
+//!   client asked to retry (CONCURRENT_TRANSACTIONS), as Kafka's `TransactionCoordinator.
+//!   handleInitProducerId` does. `transaction.timeout.ms` above `transaction.max.timeout.ms`
+//!   is INVALID_TRANSACTION_TIMEOUT.
+//! - **AddPartitionsToTxn / AddOffsetsToTxn** record the partitions a transaction writes to
+//!   (the offsets partition of the group for offsets); **EndTxn** moves it to Prepare* and
+//!   hands back the markers the node must write ([`TxnMarkerWrite`]) to every partition;
+//!   once all are written ([`TransactionCoordinator::markers_written`]) it completes.
+//! - Transactions open longer than their timeout are aborted by
+//!   [`TransactionCoordinator::expire`], with an epoch bump (Kafka's `abortTimedOutTransactions`).
+//!
+//! Errors follow Kafka: an unknown id is INVALID_PRODUCER_ID_MAPPING, another producer id
+//! the same, an older epoch PRODUCER_FENCED (the wire layer turns that into
+//! INVALID_PRODUCER_EPOCH for request versions that predate it), a transaction between
+//! Prepare* and Complete* CONCURRENT_TRANSACTIONS (retriable).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::assignor::TopicPartition;
+use crate::batch::EndTxnMarker;
+use crate::broker::TxnMarkerWrite;
+use crate::{ErrorCode, Millis};
+
+/// `transaction.state.log.num.partitions`'s default.
+pub const TRANSACTION_STATE_PARTITIONS: i32 = 50;
+/// The internal topic of transaction state.
+pub const TRANSACTION_STATE_TOPIC: &str = "__transaction_state";
+/// `transaction.max.timeout.ms`'s default (15 minutes).
+pub const TRANSACTION_MAX_TIMEOUT_MS: i64 = 900_000;
+
+/// The partition of `__transaction_state` for `transactional_id`: `abs(hashCode) % count`, as
+/// Kafka's `TransactionStateManager.partitionFor`.
+pub fn transaction_partition(transactional_id: &str, partition_count: i32) -> i32 {
+    crate::group::offsets_partition(transactional_id, partition_count)
+}
+
+/// Kafka's `TransactionState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TxnState {
+    Empty,
+    Ongoing,
+    PrepareCommit,
+    PrepareAbort,
+    CompleteCommit,
+    CompleteAbort,
+}
+
+/// One transactional id's state (Kafka's `TransactionMetadata`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TxnMetadata {
+    pub producer_id: i64,
+    pub producer_epoch: i16,
+    pub timeout_ms: i64,
+    pub state: TxnState,
+    /// The partitions of the open (or completing) transaction.
+    pub partitions: BTreeSet<TopicPartition>,
+    /// When the open transaction began (its first AddPartitions/AddOffsets).
+    pub started: Millis,
+    /// The groups whose offsets the transaction commits (AddOffsetsToTxn).
+    pub groups: BTreeSet<String>,
+}
+
+/// What InitProducerId comes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InitOutcome {
+    /// The producer id and epoch to answer.
+    Ready {
+        producer_id: i64,
+        producer_epoch: i16,
+    },
+    /// A fresh producer id is needed: ask again with one.
+    NeedProducerId,
+    /// An open transaction was aborted to fence its producer: write these markers; the
+    /// client is answered CONCURRENT_TRANSACTIONS and retries.
+    Fencing(Vec<TxnMarkerWrite>),
+}
+
+/// See the module docs.
+#[derive(Clone, Debug, Default)]
+pub struct TransactionCoordinator {
+    txns: BTreeMap<String, TxnMetadata>,
+    /// `transaction.max.timeout.ms`.
+    max_timeout_ms: i64,
+}
+
+impl TransactionCoordinator {
+    pub fn new(max_timeout_ms: i64) -> TransactionCoordinator {
+        TransactionCoordinator {
+            txns: BTreeMap::new(),
+            max_timeout_ms,
+        }
+    }
+
+    pub fn get(&self, transactional_id: &str) -> Option<&TxnMetadata> {
+        self.txns.get(transactional_id)
+    }
+
+    /// Every transactional id with its state.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &TxnMetadata)> {
+        self.txns.iter()
+    }
+
+    /// InitProducerId for `transactional_id` (see the module docs). `fresh_producer_id` is a
+    /// new id from the node's block when the caller has one; `expected` the producer id and
+    /// epoch the client says it has (v3+, KIP-360), `None` when it sends -1.
+    pub fn init_producer_id(
+        &mut self,
+        transactional_id: &str,
+        timeout_ms: i64,
+        expected: Option<(i64, i16)>,
+        fresh_producer_id: Option<i64>,
+        coordinator_epoch: i32,
+        now: Millis,
+    ) -> Result<InitOutcome, ErrorCode> {
+        if timeout_ms <= 0 || timeout_ms > self.max_timeout_ms {
+            return Err(ErrorCode::INVALID_TRANSACTION_TIMEOUT);
+        }
+        let Some(txn) = self.txns.get_mut(transactional_id) else {
+            let Some(producer_id) = fresh_producer_id else {
+                return Ok(InitOutcome::NeedProducerId);
+            };
+            self.txns.insert(
+                transactional_id.to_string(),
+                TxnMetadata {
+                    producer_id,
+                    producer_epoch: 0,
+                    timeout_ms,
+                    state: TxnState::Empty,
+                    partitions: BTreeSet::new(),
+                    started: now,
+                    groups: BTreeSet::new(),
+                },
+            );
+            return Ok(InitOutcome::Ready {
+                producer_id,
+                producer_epoch: 0,
+            });
+        };
+        if let Some((producer_id, epoch)) = expected
+            && (producer_id != txn.producer_id || epoch != txn.producer_epoch)
+        {
+            // KIP-360: a producer recovering with an id and epoch that are no longer current
+            // was fenced by another instance.
+            return Err(ErrorCode::PRODUCER_FENCED);
+        }
+        match txn.state {
+            TxnState::PrepareCommit | TxnState::PrepareAbort => {
+                Err(ErrorCode::CONCURRENT_TRANSACTIONS)
+            }
+            TxnState::Ongoing => {
+                txn.producer_epoch = txn.producer_epoch.saturating_add(1);
+                txn.timeout_ms = timeout_ms;
+                Ok(InitOutcome::Fencing(prepare(txn, false, coordinator_epoch)))
+            }
+            TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
+                // An epoch about to run out starts over with a new producer id.
+                if txn.producer_epoch >= i16::MAX - 1 {
+                    let Some(producer_id) = fresh_producer_id else {
+                        return Ok(InitOutcome::NeedProducerId);
+                    };
+                    txn.producer_id = producer_id;
+                    txn.producer_epoch = 0;
+                } else {
+                    txn.producer_epoch += 1;
+                }
+                txn.timeout_ms = timeout_ms;
+                txn.state = TxnState::Empty;
+                txn.partitions.clear();
+                txn.groups.clear();
+                Ok(InitOutcome::Ready {
+                    producer_id: txn.producer_id,
+                    producer_epoch: txn.producer_epoch,
+                })
+            }
+        }
+    }
+
+    /// AddPartitionsToTxn: the transaction will write to `partitions`; it opens if it was not.
+    pub fn add_partitions(
+        &mut self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        partitions: &[TopicPartition],
+        now: Millis,
+    ) -> Result<(), ErrorCode> {
+        let txn = self.check(transactional_id, producer_id, producer_epoch)?;
+        match txn.state {
+            TxnState::PrepareCommit | TxnState::PrepareAbort => {
+                Err(ErrorCode::CONCURRENT_TRANSACTIONS)
+            }
+            TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
+                txn.state = TxnState::Ongoing;
+                txn.started = now;
+                txn.partitions = partitions.iter().cloned().collect();
+                txn.groups.clear();
+                Ok(())
+            }
+            TxnState::Ongoing => {
+                txn.partitions.extend(partitions.iter().cloned());
+                Ok(())
+            }
+        }
+    }
+
+    /// AddOffsetsToTxn: the transaction commits offsets of `group_id`, whose offsets partition
+    /// is `offsets_partition` (added like any partition).
+    pub fn add_offsets(
+        &mut self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        group_id: &str,
+        offsets_partition: TopicPartition,
+        now: Millis,
+    ) -> Result<(), ErrorCode> {
+        self.add_partitions(
+            transactional_id,
+            producer_id,
+            producer_epoch,
+            &[offsets_partition],
+            now,
+        )?;
+        let txn = self.txns.get_mut(transactional_id).expect("checked above");
+        txn.groups.insert(group_id.to_string());
+        Ok(())
+    }
+
+    /// Whether `producer_id` at `producer_epoch` may add offsets of the current transaction
+    /// of `transactional_id` (TxnOffsetCommit, which goes to the group coordinator).
+    pub fn check_producer(
+        &mut self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+    ) -> Result<(), ErrorCode> {
+        self.check(transactional_id, producer_id, producer_epoch)
+            .map(|_| ())
+    }
+
+    /// EndTxn: commit or abort. From Ongoing, moves to Prepare* and returns the markers to
+    /// write (none if the transaction wrote nothing: it completes at once). A retry of the
+    /// same end after it completed is answered again; the other end is INVALID_TXN_STATE.
+    pub fn end_txn(
+        &mut self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+        coordinator_epoch: i32,
+    ) -> Result<Vec<TxnMarkerWrite>, ErrorCode> {
+        let txn = self.check(transactional_id, producer_id, producer_epoch)?;
+        match (txn.state, commit) {
+            (TxnState::Ongoing, _) => {
+                let markers = prepare(txn, commit, coordinator_epoch);
+                if markers.is_empty() {
+                    complete(txn);
+                }
+                Ok(markers)
+            }
+            (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => Ok(Vec::new()),
+            (TxnState::PrepareCommit, true) | (TxnState::PrepareAbort, false) => {
+                Err(ErrorCode::CONCURRENT_TRANSACTIONS)
+            }
+            // Kafka lets an abort of a transaction that never began succeed.
+            (TxnState::Empty, false) => Ok(Vec::new()),
+            _ => Err(ErrorCode::INVALID_TXN_STATE),
+        }
+    }
+
+    /// Every marker of the transaction of `transactional_id` is written: it completes.
+    /// Markers of a transaction that moved on (a later epoch) complete nothing.
+    pub fn markers_written(
+        &mut self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+    ) {
+        if let Some(txn) = self.txns.get_mut(transactional_id)
+            && txn.producer_id == producer_id
+            && txn.producer_epoch == producer_epoch
+            && matches!(txn.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
+        {
+            complete(txn);
+        }
+    }
+
+    /// The markers a transaction in Prepare* still needs (to write them again after a
+    /// failure, or on a coordinator that took over).
+    pub fn pending_markers(&self, coordinator_epoch: i32) -> Vec<(String, Vec<TxnMarkerWrite>)> {
+        self.txns
+            .iter()
+            .filter(|(_, txn)| {
+                matches!(txn.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
+            })
+            .map(|(id, txn)| {
+                let commit = txn.state == TxnState::PrepareCommit;
+                (id.clone(), markers(txn, commit, coordinator_epoch))
+            })
+            .collect()
+    }
+
+    /// Aborts every transaction open longer than its timeout, bumping its epoch so the
+    /// producer is fenced; returns the markers to write per transactional id.
+    pub fn expire(
+        &mut self,
+        now: Millis,
+        coordinator_epoch: i32,
+    ) -> Vec<(String, Vec<TxnMarkerWrite>)> {
+        let mut aborted = Vec::new();
+        for (id, txn) in &mut self.txns {
+            let timeout = Millis(u64::try_from(txn.timeout_ms).unwrap_or(0));
+            if txn.state == TxnState::Ongoing && now >= txn.started.plus(timeout) {
+                txn.producer_epoch = txn.producer_epoch.saturating_add(1);
+                let markers = prepare(txn, false, coordinator_epoch);
+                if markers.is_empty() {
+                    complete(txn);
+                }
+                aborted.push((id.clone(), markers));
+            }
+        }
+        aborted
+    }
+
+    /// The earliest time a transaction times out, for the node's timer.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.txns
+            .values()
+            .filter(|txn| txn.state == TxnState::Ongoing)
+            .map(|txn| {
+                txn.started
+                    .plus(Millis(u64::try_from(txn.timeout_ms).unwrap_or(0)))
+            })
+            .min()
+    }
+
+    /// Forgets the transactional ids of a `__transaction_state` partition this node stopped
+    /// leading.
+    pub fn unload(&mut self, mut belongs: impl FnMut(&str) -> bool) {
+        self.txns.retain(|id, _| !belongs(id));
+    }
+
+    fn check(
+        &mut self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+    ) -> Result<&mut TxnMetadata, ErrorCode> {
+        let txn = self
+            .txns
+            .get_mut(transactional_id)
+            .ok_or(ErrorCode::INVALID_PRODUCER_ID_MAPPING)?;
+        if txn.producer_id != producer_id {
+            return Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING);
+        }
+        if producer_epoch != txn.producer_epoch {
+            return Err(ErrorCode::PRODUCER_FENCED);
+        }
+        Ok(txn)
+    }
+}
+
+/// Moves `txn` to PrepareCommit or PrepareAbort; the markers to write.
+fn prepare(txn: &mut TxnMetadata, commit: bool, coordinator_epoch: i32) -> Vec<TxnMarkerWrite> {
+    txn.state = if commit {
+        TxnState::PrepareCommit
+    } else {
+        TxnState::PrepareAbort
+    };
+    markers(txn, commit, coordinator_epoch)
+}
+
+fn markers(txn: &TxnMetadata, commit: bool, coordinator_epoch: i32) -> Vec<TxnMarkerWrite> {
+    txn.partitions
+        .iter()
+        .map(|tp| TxnMarkerWrite {
+            tp: tp.clone(),
+            marker: EndTxnMarker {
+                producer_id: txn.producer_id,
+                producer_epoch: txn.producer_epoch,
+                coordinator_epoch,
+                commit,
+            },
+        })
+        .collect()
+}
+
+fn complete(txn: &mut TxnMetadata) {
+    txn.state = match txn.state {
+        TxnState::PrepareCommit => TxnState::CompleteCommit,
+        _ => TxnState::CompleteAbort,
+    };
+    txn.partitions.clear();
+}
+
+#[cfg(test)]
+mod tests;

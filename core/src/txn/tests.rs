@@ -1,0 +1,155 @@
+//! The transaction coordinator's state machine, one behaviour per test.
+
+use super::*;
+
+fn tp(p: i32) -> TopicPartition {
+    TopicPartition::new("out", p)
+}
+
+fn ready(outcome: Result<InitOutcome, ErrorCode>) -> (i64, i16) {
+    match outcome {
+        Ok(InitOutcome::Ready {
+            producer_id,
+            producer_epoch,
+        }) => (producer_id, producer_epoch),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn started() -> (TransactionCoordinator, i64, i16) {
+    let mut c = TransactionCoordinator::new(TRANSACTION_MAX_TIMEOUT_MS);
+    assert_eq!(
+        c.init_producer_id("app", 60_000, None, None, 0, Millis(0)),
+        Ok(InitOutcome::NeedProducerId)
+    );
+    let (pid, epoch) = ready(c.init_producer_id("app", 60_000, None, Some(1000), 0, Millis(0)));
+    (c, pid, epoch)
+}
+
+#[test]
+fn a_timeout_above_the_maximum_is_refused_at_once() {
+    let mut c = TransactionCoordinator::new(1_000);
+    assert_eq!(
+        c.init_producer_id("app", 1_001, None, Some(1), 0, Millis(0)),
+        Err(ErrorCode::INVALID_TRANSACTION_TIMEOUT)
+    );
+}
+
+#[test]
+fn commit_writes_a_marker_to_every_partition_then_completes() {
+    let (mut c, pid, epoch) = started();
+    assert_eq!((pid, epoch), (1000, 0));
+    c.add_partitions("app", pid, epoch, &[tp(0), tp(1)], Millis(5))
+        .unwrap();
+    let markers = c.end_txn("app", pid, epoch, true, 3).unwrap();
+    assert_eq!(markers.len(), 2);
+    assert!(
+        markers
+            .iter()
+            .all(|m| m.marker.commit && m.marker.coordinator_epoch == 3)
+    );
+    assert_eq!(c.get("app").unwrap().state, TxnState::PrepareCommit);
+    // Until the markers are written, the next transaction must wait.
+    assert_eq!(
+        c.add_partitions("app", pid, epoch, &[tp(0)], Millis(6)),
+        Err(ErrorCode::CONCURRENT_TRANSACTIONS)
+    );
+    c.markers_written("app", pid, epoch);
+    assert_eq!(c.get("app").unwrap().state, TxnState::CompleteCommit);
+    // A retried EndTxn is answered again; the opposite end is refused.
+    assert_eq!(c.end_txn("app", pid, epoch, true, 3), Ok(Vec::new()));
+    assert_eq!(
+        c.end_txn("app", pid, epoch, false, 3),
+        Err(ErrorCode::INVALID_TXN_STATE)
+    );
+    c.add_partitions("app", pid, epoch, &[tp(2)], Millis(7))
+        .unwrap();
+    assert_eq!(c.get("app").unwrap().state, TxnState::Ongoing);
+}
+
+#[test]
+fn a_new_instance_fences_the_old_one_and_aborts_its_transaction() {
+    let (mut c, pid, epoch) = started();
+    c.add_partitions("app", pid, epoch, &[tp(0)], Millis(0))
+        .unwrap();
+    let fencing = c
+        .init_producer_id("app", 60_000, None, None, 0, Millis(1))
+        .unwrap();
+    let InitOutcome::Fencing(markers) = fencing else {
+        panic!("{fencing:?}")
+    };
+    assert_eq!(markers.len(), 1);
+    assert!(!markers[0].marker.commit);
+    assert_eq!(markers[0].marker.producer_epoch, epoch + 1);
+    // The client retries while the abort completes.
+    assert_eq!(
+        c.init_producer_id("app", 60_000, None, None, 0, Millis(2)),
+        Err(ErrorCode::CONCURRENT_TRANSACTIONS)
+    );
+    c.markers_written("app", pid, epoch + 1);
+    let (pid2, epoch2) = ready(c.init_producer_id("app", 60_000, None, None, 0, Millis(3)));
+    assert_eq!((pid2, epoch2), (pid, epoch + 2));
+    // The zombie is fenced.
+    assert_eq!(
+        c.add_partitions("app", pid, epoch, &[tp(0)], Millis(4)),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
+    assert_eq!(
+        c.end_txn("app", pid, epoch, true, 0),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
+}
+
+#[test]
+fn an_unknown_producer_id_is_an_invalid_mapping() {
+    let (mut c, pid, epoch) = started();
+    assert_eq!(
+        c.add_partitions("app", pid + 1, epoch, &[tp(0)], Millis(0)),
+        Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING)
+    );
+    assert_eq!(
+        c.add_partitions("other", pid, epoch, &[tp(0)], Millis(0)),
+        Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING)
+    );
+}
+
+#[test]
+fn a_transaction_past_its_timeout_is_aborted_with_a_bumped_epoch() {
+    let mut c = TransactionCoordinator::new(TRANSACTION_MAX_TIMEOUT_MS);
+    let (pid, epoch) = ready(c.init_producer_id("app", 1_000, None, Some(7), 0, Millis(0)));
+    c.add_partitions("app", pid, epoch, &[tp(0)], Millis(100))
+        .unwrap();
+    assert_eq!(c.next_deadline(), Some(Millis(1_100)));
+    assert!(c.expire(Millis(1_099), 0).is_empty());
+    let aborted = c.expire(Millis(1_100), 0);
+    assert_eq!(aborted.len(), 1);
+    assert_eq!(aborted[0].1[0].marker.producer_epoch, epoch + 1);
+    assert!(!aborted[0].1[0].marker.commit);
+    assert_eq!(
+        c.end_txn("app", pid, epoch, true, 0),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
+    assert_eq!(c.pending_markers(0).len(), 1);
+    c.markers_written("app", pid, epoch + 1);
+    assert!(c.pending_markers(0).is_empty());
+    assert_eq!(c.get("app").unwrap().state, TxnState::CompleteAbort);
+}
+
+#[test]
+fn a_recovering_producer_with_a_stale_epoch_is_fenced() {
+    let (mut c, pid, epoch) = started();
+    ready(c.init_producer_id("app", 60_000, None, None, 0, Millis(1)));
+    assert_eq!(
+        c.init_producer_id("app", 60_000, Some((pid, epoch)), None, 0, Millis(2)),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
+}
+
+#[test]
+fn transactional_ids_map_to_partitions_as_kafka_does() {
+    // Java's "app".hashCode() = 96801; 96801 % 50 = 1.
+    assert_eq!(
+        transaction_partition("app", TRANSACTION_STATE_PARTITIONS),
+        1
+    );
+}
