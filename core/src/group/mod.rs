@@ -54,6 +54,7 @@ mod records;
 mod state;
 mod sync;
 mod timers;
+mod txn_offsets;
 mod unload;
 
 #[cfg(test)]

@@ -114,7 +114,7 @@ impl Coordinator {
     /// the group if needed; otherwise a current member of the current generation, outside the
     /// window where the new generation's assignment is not yet known. A commit is also a sign
     /// of life.
-    fn validate_commit(
+    pub(super) fn validate_commit(
         &mut self,
         commit: &OffsetCommitRequest,
         now: Millis,

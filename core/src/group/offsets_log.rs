@@ -212,6 +212,11 @@ pub fn decode_group_batches(
     }
     let mut next = offset;
     for (range, summary) in batches {
+        // A transaction's commit or abort marker (KIP-98) carries no group record.
+        if summary.header.is_control() {
+            next = next.max(summary.header.next_offset());
+            continue;
+        }
         let batch = decode_records(&bytes[range])
             .map_err(|e| corrupt(summary.header.base_offset, e.to_string()))?;
         for record in batch.into_iter().filter(|r| r.offset >= offset) {

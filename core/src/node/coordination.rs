@@ -130,6 +130,12 @@ impl<F: StorageFactory> Node<F> {
                 ("compression.type".to_string(), "producer".to_string()),
             ],
         };
+        self.create_internal_topic(now, create);
+    }
+
+    /// Asks the active controller (this node, or by message) to create an internal topic
+    /// (`__consumer_offsets`, `__transaction_state`).
+    pub(super) fn create_internal_topic(&mut self, now: Millis, create: CreateTopic) {
         if self.is_active_controller() {
             // Another FindCoordinator may have created it in the meantime: TOPIC_ALREADY_EXISTS.
             let _ = self.create_topic(now, &create, false);

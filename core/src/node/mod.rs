@@ -58,6 +58,7 @@ mod metadata_quorum;
 pub mod offsets_topic;
 mod producer_ids;
 pub mod quorum;
+mod transactions;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -230,6 +231,8 @@ enum Waiting {
     Follower(BrokerId),
     /// The coordinator's write to this partition of `__consumer_offsets`.
     GroupWrite(i32),
+    /// The transaction coordinator's commit or abort markers (`transactions.rs`).
+    TxnMarkers,
 }
 
 pub struct Node<F: StorageFactory> {
@@ -266,6 +269,8 @@ pub struct Node<F: StorageFactory> {
     outputs: VecDeque<Output>,
     /// Messages to this node itself, handled before the next output is polled.
     loopback: VecDeque<PeerMessage>,
+    /// The transaction coordinator and pending transactional offsets (`transactions.rs`).
+    txns: transactions::Transactions,
 }
 
 /// Kafka-like default of [`NodeConfig::metadata_snapshot_interval`]: the image is snapshotted
@@ -340,6 +345,7 @@ impl<F: StorageFactory> Node<F> {
             next_request: 0,
             outputs: VecDeque::new(),
             loopback: VecDeque::new(),
+            txns: transactions::Transactions::default(),
             config,
         };
         node.drain_quorum();
@@ -639,6 +645,9 @@ impl<F: StorageFactory> Node<F> {
         if let Some(coordinator) = &mut self.coordinator {
             coordinator.tick(now);
         }
+        if self.broker.is_some() {
+            self.tick_transactions(now);
+        }
         if let Some(quorum) = &mut self.quorum {
             quorum.handle_timeout(now);
             self.drain_quorum();
@@ -844,6 +853,7 @@ impl<F: StorageFactory> Node<F> {
                 .filter(|_| self.is_active_controller())
                 .and_then(Controller::next_deadline),
             self.quorum.as_ref().and_then(Quorum::poll_timeout),
+            self.transactions_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -1297,6 +1307,7 @@ impl<F: StorageFactory> Node<F> {
         };
         let mut sends = Vec::new();
         let mut written = Vec::new();
+        let mut markers_written = Vec::new();
         while let Some(output) = broker.poll_output() {
             let (request, response) = match output {
                 BrokerOutput::Produced { request, response } => {
@@ -1320,7 +1331,14 @@ impl<F: StorageFactory> Node<F> {
                         .map_or(ErrorCode::UNKNOWN_SERVER_ERROR, |p| p.error);
                     written.push((partition, request, error));
                 }
-                (Some(Waiting::GroupWrite(_) | Waiting::GroupClient(..)), _) => {
+                (Some(Waiting::TxnMarkers), Response::Produce(response)) => {
+                    let results = response.partitions.into_iter().map(|p| (p.tp, p.error));
+                    markers_written.push((request, results.collect::<Vec<_>>()));
+                }
+                (
+                    Some(Waiting::GroupWrite(_) | Waiting::GroupClient(..) | Waiting::TxnMarkers),
+                    _,
+                ) => {
                     unreachable!("the broker answers produces of group writes only")
                 }
                 (None, _) => {}
@@ -1352,6 +1370,9 @@ impl<F: StorageFactory> Node<F> {
         }
         for (partition, request, error) in written {
             self.on_group_write(partition, request, error);
+        }
+        for (request, results) in markers_written {
+            self.on_txn_markers(now, request, results);
         }
     }
 

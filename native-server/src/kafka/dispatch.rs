@@ -41,7 +41,9 @@ pub async fn handle(
         Req::OffsetForLeaderEpoch(r) => {
             Res::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(r, node).await?)
         }
-        Req::InitProducerId(r) => Res::InitProducerId(init_producer_id::handle(r, node).await?),
+        Req::InitProducerId(r) => {
+            Res::InitProducerId(init_producer_id::handle(r, version, node).await?)
+        }
         Req::FindCoordinator(r) => {
             Res::FindCoordinator(find_coordinator::handle(r, version, node).await?)
         }
@@ -63,6 +65,16 @@ pub async fn handle(
         }
         Req::DescribeLogDirs(r) => {
             Res::DescribeLogDirs(describe_log_dirs::handle(r, version, node).await?)
+        }
+        Req::AddPartitionsToTxn(r) => {
+            Res::AddPartitionsToTxn(add_partitions_to_txn::handle(r, version, node).await?)
+        }
+        Req::AddOffsetsToTxn(r) => {
+            Res::AddOffsetsToTxn(txn::handle_add_offsets(r, version, node).await?)
+        }
+        Req::EndTxn(r) => Res::EndTxn(txn::handle_end_txn(r, version, node).await?),
+        Req::TxnOffsetCommit(r) => {
+            Res::TxnOffsetCommit(txn_offset_commit::handle(r, version, node).await?)
         }
         other => {
             unreachable!("versions::SUPPORTED lists an API dispatch does not route: {other:?}")

@@ -2,7 +2,8 @@
 //! `__consumer_offsets` (`abs(hash(group.id)) % offsets.topic.num.partitions`), found by the
 //! core node (`Node::find_coordinator`), which has the topic created on first use and
 //! answers COORDINATOR_NOT_AVAILABLE until it exists and while the partition has no leader.
-//! Transactions are not supported, so transaction coordinators are not found.
+//! A transactional id's coordinator (key type 1) is the leader of its partition of
+//! `__transaction_state` (`Node::find_transaction_coordinator`), found the same way.
 
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
@@ -14,6 +15,8 @@ use super::convert::str_bytes;
 use super::node::Node;
 
 const GROUP_KEY_TYPE: i8 = 0;
+/// FindCoordinator's key type for a transactional id (KIP-98).
+const TRANSACTION_KEY_TYPE: i8 = 1;
 
 pub async fn handle(
     request: FindCoordinatorRequest,
@@ -40,19 +43,32 @@ pub async fn handle(
                     .collect()
             })
             .await?
+    } else if request.key_type == TRANSACTION_KEY_TYPE {
+        let ids = keys.clone();
+        node.engine
+            .call(move |state| {
+                let now = crate::engine::now();
+                ids.iter()
+                    .map(|id| state.node.find_transaction_coordinator(now, id))
+                    .collect()
+            })
+            .await?
     } else {
         keys.iter()
-            .map(|_| Err(ErrorCode::COORDINATOR_NOT_AVAILABLE))
+            .map(|_| Err(ErrorCode::INVALID_REQUEST))
             .collect()
     };
     let message = |code: ErrorCode| {
-        str_bytes(if request.key_type == GROUP_KEY_TYPE {
-            format!(
+        str_bytes(match request.key_type {
+            GROUP_KEY_TYPE => format!(
                 "{}: the group's coordinator is not available yet",
                 code.name()
-            )
-        } else {
-            "transactions are not supported".to_string()
+            ),
+            TRANSACTION_KEY_TYPE => format!(
+                "{}: the transaction coordinator is not available yet",
+                code.name()
+            ),
+            other => format!("unknown coordinator key type {other}"),
         })
     };
     if version >= 4 {

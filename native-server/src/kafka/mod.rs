@@ -3,6 +3,7 @@
 //! Adding an API: write `<api>.rs` with a `handle` function from the request type to the
 //! response type, list its versions in `versions.rs`, and route it in `dispatch.rs`.
 
+mod add_partitions_to_txn;
 mod alter_configs;
 mod api_versions;
 mod capture;
@@ -40,6 +41,8 @@ mod offset_for_leader_epoch;
 mod produce;
 pub mod sasl;
 mod sync_group;
+mod txn;
+mod txn_offset_commit;
 mod versions;
 
 pub use connection::{ProtocolError, decode_request};

@@ -35,6 +35,12 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     // After v0 the SASL token comes as a bare frame (`sasl.rs`); librdkafka needs v0 listed.
     (ApiKey::SaslHandshake, 0, 1),
     (ApiKey::SaslAuthenticate, 0, 2),
+    // Transactions (KIP-98): the client versions; AddPartitionsToTxn v4+ and EndTxn v5+
+    // (KIP-890's broker verification and epoch bump per transaction) are not offered.
+    (ApiKey::AddPartitionsToTxn, 0, 3),
+    (ApiKey::AddOffsetsToTxn, 0, 3),
+    (ApiKey::EndTxn, 0, 4),
+    (ApiKey::TxnOffsetCommit, 0, 3),
 ];
 
 /// The versions of `api` this broker speaks, or `None` if it does not speak it at all.

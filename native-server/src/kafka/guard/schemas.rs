@@ -1173,6 +1173,150 @@ pub static SASL_AUTHENTICATE_RESPONSE: Message = Message {
     ],
 };
 
+pub static ADD_PARTITIONS_TO_TXN_REQUEST: Message = Message {
+    name: "AddPartitionsToTxnRequest",
+    api_key: 24,
+    versions: V(0, 3),
+    flexible: V(3, MAX),
+    fields: &[
+        F::new("Transactions", V(4, MAX), Ty::Array(&[
+            F::new("TransactionalId", V(4, MAX), Ty::String),
+            F::new("ProducerId", V(4, MAX), Ty::Int64),
+            F::new("ProducerEpoch", V(4, MAX), Ty::Int16),
+            F::new("VerifyOnly", V(4, MAX), Ty::Bool),
+            F::new("Topics", V(4, MAX), Ty::Array(&[
+                F::new("Name", V(0, MAX), Ty::String),
+                F::new("Partitions", V(0, MAX), Ty::ArrayOf(&Ty::Int32)),
+            ])),
+        ])),
+        F::new("V3AndBelowTransactionalId", V(0, 3), Ty::String),
+        F::new("V3AndBelowProducerId", V(0, 3), Ty::Int64),
+        F::new("V3AndBelowProducerEpoch", V(0, 3), Ty::Int16),
+        F::new("V3AndBelowTopics", V(0, 3), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::ArrayOf(&Ty::Int32)),
+        ])),
+    ],
+};
+
+pub static ADD_PARTITIONS_TO_TXN_RESPONSE: Message = Message {
+    name: "AddPartitionsToTxnResponse",
+    api_key: 24,
+    versions: V(0, 3),
+    flexible: V(3, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("ErrorCode", V(4, MAX), Ty::Int16),
+        F::new("ResultsByTransaction", V(4, MAX), Ty::Array(&[
+            F::new("TransactionalId", V(4, MAX), Ty::String),
+            F::new("TopicResults", V(4, MAX), Ty::Array(&[
+                F::new("Name", V(0, MAX), Ty::String),
+                F::new("ResultsByPartition", V(0, MAX), Ty::Array(&[
+                    F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                    F::new("PartitionErrorCode", V(0, MAX), Ty::Int16),
+                ])),
+            ])),
+        ])),
+        F::new("ResultsByTopicV3AndBelow", V(0, 3), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("ResultsByPartition", V(0, MAX), Ty::Array(&[
+                F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                F::new("PartitionErrorCode", V(0, MAX), Ty::Int16),
+            ])),
+        ])),
+    ],
+};
+
+pub static ADD_OFFSETS_TO_TXN_REQUEST: Message = Message {
+    name: "AddOffsetsToTxnRequest",
+    api_key: 25,
+    versions: V(0, 3),
+    flexible: V(3, MAX),
+    fields: &[
+        F::new("TransactionalId", V(0, MAX), Ty::String),
+        F::new("ProducerId", V(0, MAX), Ty::Int64),
+        F::new("ProducerEpoch", V(0, MAX), Ty::Int16),
+        F::new("GroupId", V(0, MAX), Ty::String),
+    ],
+};
+
+pub static ADD_OFFSETS_TO_TXN_RESPONSE: Message = Message {
+    name: "AddOffsetsToTxnResponse",
+    api_key: 25,
+    versions: V(0, 3),
+    flexible: V(3, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("ErrorCode", V(0, MAX), Ty::Int16),
+    ],
+};
+
+pub static END_TXN_REQUEST: Message = Message {
+    name: "EndTxnRequest",
+    api_key: 26,
+    versions: V(0, 4),
+    flexible: V(3, MAX),
+    fields: &[
+        F::new("TransactionalId", V(0, MAX), Ty::String),
+        F::new("ProducerId", V(0, MAX), Ty::Int64),
+        F::new("ProducerEpoch", V(0, MAX), Ty::Int16),
+        F::new("Committed", V(0, MAX), Ty::Bool),
+    ],
+};
+
+pub static END_TXN_RESPONSE: Message = Message {
+    name: "EndTxnResponse",
+    api_key: 26,
+    versions: V(0, 4),
+    flexible: V(3, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("ErrorCode", V(0, MAX), Ty::Int16),
+    ],
+};
+
+pub static TXN_OFFSET_COMMIT_REQUEST: Message = Message {
+    name: "TxnOffsetCommitRequest",
+    api_key: 28,
+    versions: V(0, 3),
+    flexible: V(3, MAX),
+    fields: &[
+        F::new("TransactionalId", V(0, MAX), Ty::String),
+        F::new("GroupId", V(0, MAX), Ty::String),
+        F::new("ProducerId", V(0, MAX), Ty::Int64),
+        F::new("ProducerEpoch", V(0, MAX), Ty::Int16),
+        F::new("GenerationId", V(3, MAX), Ty::Int32),
+        F::new("MemberId", V(3, MAX), Ty::String),
+        F::new("GroupInstanceId", V(3, MAX), Ty::String),
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::Array(&[
+                F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                F::new("CommittedOffset", V(0, MAX), Ty::Int64),
+                F::new("CommittedLeaderEpoch", V(2, MAX), Ty::Int32),
+                F::new("CommittedMetadata", V(0, MAX), Ty::String),
+            ])),
+        ])),
+    ],
+};
+
+pub static TXN_OFFSET_COMMIT_RESPONSE: Message = Message {
+    name: "TxnOffsetCommitResponse",
+    api_key: 28,
+    versions: V(0, 3),
+    flexible: V(3, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::Array(&[
+                F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            ])),
+        ])),
+    ],
+};
+
 /// Every request of the APIs the broker speaks, in versions.rs order.
 pub static REQUESTS: &[&Message] = &[
     &PRODUCE_REQUEST,
@@ -1205,6 +1349,10 @@ pub static REQUESTS: &[&Message] = &[
     &DESCRIBE_PRODUCERS_REQUEST,
     &SASL_HANDSHAKE_REQUEST,
     &SASL_AUTHENTICATE_REQUEST,
+    &ADD_PARTITIONS_TO_TXN_REQUEST,
+    &ADD_OFFSETS_TO_TXN_REQUEST,
+    &END_TXN_REQUEST,
+    &TXN_OFFSET_COMMIT_REQUEST,
 ];
 /// Every response of the APIs the broker speaks, in versions.rs order.
 pub static RESPONSES: &[&Message] = &[
@@ -1238,4 +1386,8 @@ pub static RESPONSES: &[&Message] = &[
     &DESCRIBE_PRODUCERS_RESPONSE,
     &SASL_HANDSHAKE_RESPONSE,
     &SASL_AUTHENTICATE_RESPONSE,
+    &ADD_PARTITIONS_TO_TXN_RESPONSE,
+    &ADD_OFFSETS_TO_TXN_RESPONSE,
+    &END_TXN_RESPONSE,
+    &TXN_OFFSET_COMMIT_RESPONSE,
 ];
