@@ -106,6 +106,24 @@ def test_a_second_instance_fences_the_first(server):
     assert consume_all(server, "txn-fence", "read_committed", expected=1) == ["survivor"]
 
 
+def test_a_transaction_past_its_timeout_is_aborted_and_the_lso_moves_on(server):
+    create_topic(server, "txn-stuck", partitions=1)
+    stuck = txn_producer(server, "txn-stuck-app", **{"transaction.timeout.ms": 2_000})
+    stuck.init_transactions(TIMEOUT_S)
+    stuck.begin_transaction()
+    stuck.produce("txn-stuck", value=b"never-committed")
+    stuck.flush(TIMEOUT_S)
+    # The stuck producer goes silent; another one commits after it.
+    other = txn_producer(server, "txn-other-app")
+    other.init_transactions(TIMEOUT_S)
+    other.begin_transaction()
+    other.produce("txn-stuck", value=b"after")
+    other.commit_transaction(TIMEOUT_S)
+    # Once the coordinator aborts the stuck transaction (2 s), "after" becomes readable.
+    assert consume_all(server, "txn-stuck", "read_committed", expected=1, idle_s=8.0) == ["after"]
+    assert consume_all(server, "txn-stuck", "read_uncommitted", expected=2) == ["after", "never-committed"]
+
+
 def test_a_timeout_above_the_maximum_is_refused_at_once(server):
     producer = txn_producer(server, "txn-long", **{"transaction.timeout.ms": 900_001})
     started = time.monotonic()
