@@ -211,6 +211,9 @@ fn requests_encoded_by_the_codec_pass() {
             SaslHandshake => SaslHandshakeRequest, SaslAuthenticate => SaslAuthenticateRequest,
             OffsetDelete => OffsetDeleteRequest, DescribeLogDirs => DescribeLogDirsRequest,
             DescribeProducers => DescribeProducersRequest,
+            AddPartitionsToTxn => AddPartitionsToTxnRequest,
+            AddOffsetsToTxn => AddOffsetsToTxnRequest, EndTxn => EndTxnRequest,
+            TxnOffsetCommit => TxnOffsetCommitRequest,
         );
         for frame in frame.into_iter().chain(populated(api, version)) {
             check_request(&frame)
