@@ -77,10 +77,10 @@ fn write_marker(
     let write = TxnMarkerWrite { tp: tp(), marker };
     broker.write_txn_markers(RequestId(500), vec![write], Millis(1_000), Millis(0));
     loop {
-        if let Output::Produced { request, response } = broker.poll_output().expect("an answer") {
-            if request == RequestId(500) {
-                return response.partitions[0].error;
-            }
+        if let Output::Produced { request, response } = broker.poll_output().expect("an answer")
+            && request == RequestId(500)
+        {
+            return response.partitions[0].error;
         }
     }
 }
