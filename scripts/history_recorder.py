@@ -110,8 +110,12 @@ def produce(args, history: History, stop: threading.Event, index: int) -> None:
         if err is not None:
             history.write("fail", producer=name, value=value, error=err.name())
         else:
+            # No offset (None) when librdkafka acknowledges a batch implicitly: its request
+            # failed (timed out) but a later batch of the partition succeeded, so it is written,
+            # at an offset the client never learnt. -1 says "unknown", as with acks=0.
+            offset = msg.offset()
             history.write("ack", producer=name, value=value, topic=msg.topic(),
-                          partition=msg.partition(), offset=msg.offset())
+                          partition=msg.partition(), offset=-1 if offset is None else offset)
 
     interval = args.producers / args.rate if args.rate > 0 else 0
     started = time.monotonic()
@@ -238,7 +242,25 @@ def final(args) -> None:
     history.close()
 
 
+def end_with_parent() -> None:
+    """Asks Linux to SIGKILL this process when its parent exits (PR_SET_PDEATHSIG, as
+    `partita serve --parent-pid` does): a `partita chaos` that is killed leaves no recorder
+    behind. Elsewhere than Linux, nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import os
+    import signal
+    parent = os.getppid()
+    pr_set_pdeathsig = 1
+    if ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:
+        raise SystemExit(f"history_recorder: prctl: {os.strerror(ctypes.get_errno())}")
+    if os.getppid() != parent:  # the parent exited before the prctl
+        raise SystemExit("history_recorder: the parent exited")
+
+
 def main() -> None:
+    end_with_parent()
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("phase", choices=["workload", "final"])

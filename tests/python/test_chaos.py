@@ -184,3 +184,78 @@ def test_chaos_partitions_need_root_and_say_so(data_dir):
     done = subprocess.run(command, capture_output=True, text=True, timeout=30)
     assert done.returncode == 2, done.stderr
     assert "need root" in done.stderr, done.stderr
+
+
+def process_table() -> dict[int, tuple[int, str]]:
+    """Every process now: pid -> (parent pid, state letter), from /proc."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        table[int(entry)] = (int(fields[1]), fields[0])
+    return table
+
+
+def descendants(pid: int) -> set[int]:
+    table = process_table()
+    found, frontier = set(), [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, (ppid, _) in table.items():
+            if ppid == parent and child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
+
+
+def running(pids: set[int]) -> set[int]:
+    """Those of `pids` still running (a zombie waiting for a reaper is not)."""
+    table = process_table()
+    return {pid for pid in pids if pid in table and table[pid][1] != "Z"}
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGKILL"])
+def test_a_killed_chaos_run_leaves_no_node_or_recorder_running(data_dir, signal_name):
+    """`partita chaos` killed mid-run (SIGTERM, or SIGKILL, which nothing can catch) takes its
+    `partita serve` nodes and its recorder with it (PR_SET_PDEATHSIG), a node it paused too."""
+    import signal
+    import time
+    errors = data_dir / "chaos.err"
+    with open(errors, "w") as err:
+        chaos_run = subprocess.Popen(
+            [str(partita_binary()), "chaos", "--python", sys.executable, "--recorder",
+             str(RECORDER), "--data-dir", str(data_dir / "run"), "--duration-s", "40",
+             "--faults", "pause", "--target", "any", "--seed", "1"],
+            stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 120
+        # Killed while a node is stopped (SIGSTOP) and the recorder produces.
+        stopped: set[int] = set()
+        while not stopped:
+            assert chaos_run.poll() is None, errors.read_text()[-2000:]
+            assert time.monotonic() < deadline, errors.read_text()[-2000:]
+            time.sleep(0.2)
+            children = descendants(chaos_run.pid)
+            stopped = {pid for pid, (_, state) in process_table().items()
+                       if pid in children and state == "T"}
+        assert "Pause node" in errors.read_text()
+        serving = [pid for pid in children
+                   if b"serve" in open(f"/proc/{pid}/cmdline", "rb").read()]
+        assert len(serving) == 3 and stopped, (children, stopped)
+        assert any(b"history_recorder" in open(f"/proc/{pid}/cmdline", "rb").read()
+                   for pid in children)
+        chaos_run.send_signal(getattr(signal, signal_name))
+        assert chaos_run.wait(timeout=30) != 0
+        deadline = time.monotonic() + 15
+        while running(children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert running(children) == set(), running(children)
+    finally:
+        if chaos_run.poll() is None:
+            chaos_run.kill()
+            chaos_run.wait()
