@@ -116,17 +116,12 @@ def assert_clean(code: int, report: dict) -> None:
 
 
 def test_chaos_acks_all_with_the_active_controller_killed_and_paused_loses_nothing(data_dir):
+    # The duplicate these runs once found (1 run in 4 to 7) has the mechanism of librdkafka's
+    # epoch bump (its issue 4953): see the recorder's producer_config, which keeps one request
+    # in flight per connection with idempotence.
     code, report = chaos(data_dir, "--duration-s", "12", *SAFE, "--faults", "kill,pause",
                          "--target", "controller", "--seed", "1")
-    # Open bug found by these runs (about 1 run in 4 to 7): when the killed or paused active
-    # controller also leads partitions, an idempotent producer's retried batch is sometimes
-    # written a second time after the leader change (a duplicate, never a loss). Nothing
-    # acknowledged may be lost, and no other anomaly may appear; drop this exception once
-    # the duplicate is fixed at its root.
-    unexpected = {kind: n for kind, n in report["counts"].items() if kind != "duplicate"}
-    assert unexpected == {}, (report["counts"], report["anomalies"][:5])
-    assert code == (1 if report["counts"] else 0)
-    assert report["acknowledged"] > 1000, report
+    assert_clean(code, report)
     assert report["faults"] and all(f["node"] > 0 for f in report["faults"]), report["faults"]
 
 
