@@ -94,6 +94,11 @@ pub struct ServeArgs {
     /// text, as with Kafka's SASL_PLAINTEXT: use it on trusted networks.
     #[arg(long, value_name = "NAME:PASSWORD")]
     pub sasl_plain_user: Vec<String>,
+
+    /// End (SIGKILL, Linux's PR_SET_PDEATHSIG) when the process PID, this node's parent,
+    /// exits, however it exits: how `partita cluster` and `partita chaos` start their nodes.
+    #[arg(long, value_name = "PID")]
+    pub parent_pid: Option<u32>,
 }
 
 /// `--config`'s long help: what is accepted, and which configs have no effect yet (from the
