@@ -270,7 +270,8 @@ fn thousands_of_lying_frames_leave_the_broker_serving_with_every_record_intact()
     }
     sent.push(("random bodies".into(), garbage_sent, targets.len()));
 
-    // Compressed bombs: valid batches the broker stores without decompressing.
+    // Compressed bombs: valid batches whose records inflate past the bound the broker opens
+    // them with at append (64 MiB): each is refused with MESSAGE_TOO_LARGE, nothing stored.
     let bomb = compressed_bomb();
     let mut bombs = KafkaClient::connect(&server.kafka_addr).unwrap();
     for _ in 0..FRAMES_PER_KIND / 4 {

@@ -102,11 +102,16 @@ impl<F: StorageFactory> Broker<F> {
         settings
     }
 
-    /// Lends the log cleaner the shell's compression codecs: with them it compacts compressed
-    /// batches too (recompressing what it keeps with the batch's codec); without them
-    /// ([`crate::batch::NoCodecs`], the default) it keeps compressed batches whole.
+    /// Lends the log cleaner and every hosted log the shell's compression codecs: with them
+    /// the cleaner compacts compressed batches too (recompressing what it keeps with the
+    /// batch's codec) and a produce's compressed batch is opened and checked before it is
+    /// appended ([`crate::log::Log::set_codecs`]); without them ([`crate::batch::NoCodecs`],
+    /// the default) the cleaner keeps compressed batches whole and produce refuses them.
     pub fn set_codecs(&mut self, codecs: &'static dyn crate::batch::Codecs) {
         self.codecs = codecs;
+        for partition in self.partitions.values_mut() {
+            partition.log.set_codecs(codecs);
+        }
     }
 
     /// One step of the cleaner, from [`Broker::tick`].
