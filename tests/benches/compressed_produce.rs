@@ -17,7 +17,7 @@
 //! Without `PARTITA_BASELINE_BIN` only the current build (`target/release/partita`, or
 //! `$PARTITA_BIN`) is measured.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -97,7 +97,7 @@ struct Broker {
 }
 
 impl Broker {
-    fn start(binary: &PathBuf) -> Broker {
+    fn start(binary: &Path) -> Broker {
         let server = Server::start_binary(binary, &["--config", "log.retention.bytes=-1"]);
         let mut client = KafkaClient::connect(&server.kafka_addr).unwrap();
         let create = CreateTopicsRequest::default().with_topics(vec![
