@@ -120,7 +120,8 @@ pub struct Broker<F: StorageFactory> {
     fetcher: ReplicaFetcher,
     /// The log cleaner's schedule (compacted topics).
     cleaner: cleaner::CleanerState,
-    /// The shell's compression codecs, lent to the log cleaner.
+    /// The shell's compression codecs, lent to the log cleaner and to every hosted log (to
+    /// open producers' compressed batches at append).
     codecs: &'static dyn crate::batch::Codecs,
     outputs: VecDeque<Output>,
 }
@@ -156,7 +157,8 @@ impl<F: StorageFactory> Broker<F> {
         let mut report = None;
         if !self.partitions.contains_key(tp) {
             let storage = self.factory.open(tp)?;
-            let (partition, recovery) = Partition::open(storage, settings, self.settings, now)?;
+            let (mut partition, recovery) = Partition::open(storage, settings, self.settings, now)?;
+            partition.log.set_codecs(self.codecs);
             self.partitions.insert(tp.clone(), partition);
             report = Some(recovery);
         }
