@@ -50,6 +50,7 @@
 //! controller) are handled inside the node and never come out. Partition data is made durable
 //! by the broker itself (its storage's sync, in `tick`), as before.
 
+mod configs;
 mod coordination;
 mod message;
 mod metadata_answer;
@@ -58,6 +59,8 @@ mod metadata_quorum;
 pub mod offsets_topic;
 mod producer_ids;
 pub mod quorum;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -1351,7 +1354,7 @@ impl<F: StorageFactory> Node<F> {
             self.send(to, message);
         }
         for (partition, request, error) in written {
-            self.on_group_write(partition, request, error);
+            self.on_group_write(now, partition, request, error);
         }
     }
 
@@ -1394,6 +1397,10 @@ impl<F: StorageFactory> Node<F> {
             if self.partitioned_groups() {
                 self.write_group_records(now, records);
             } else {
+                // Durable before any later output is acted on (the drain order): written.
+                if let Some(coordinator) = &mut self.coordinator {
+                    coordinator.handle_written(&records, true, now);
+                }
                 self.outputs.push_back(Output::PersistGroups(records));
             }
         }
