@@ -30,8 +30,10 @@ def active_controller(cluster: Cluster) -> int:
 
 
 def create(cluster: Cluster, name: str, partitions: int, replication_factor: int, **configs) -> None:
-    futures = cluster.admin().create_topics([NewTopic(name, partitions, replication_factor,
-                                                      config={k.replace("_", "."): v for k, v in configs.items()})])
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    futures = admin.create_topics([NewTopic(name, partitions, replication_factor,
+                                            config={k.replace("_", "."): v for k, v in configs.items()})])
     futures[name].result(timeout=30)
     cluster.wait_for(f"{name} led everywhere", lambda: all(
         p.leader >= 0 for p in cluster.topic(name).partitions.values()))
@@ -113,14 +115,15 @@ def test_groups_are_listed_from_every_coordinator(cluster):
     groups = [f"app-{i}" for i in range(12)]
     for i, group in enumerate(groups):
         commit(cluster.bootstrap(), group, i + 1)
-    described = cluster.admin().describe_consumer_groups(groups)
+    admin = cluster.admin()
+    described = admin.describe_consumer_groups(groups)
     coordinators = {group: f.result(timeout=30).coordinator.id for group, f in described.items()}
     assert len(set(coordinators.values())) >= 2, f"the groups should spread over coordinators: {coordinators}"
     # Each broker alone lists only the groups it coordinates...
     for node_id, node in cluster.nodes.items():
         admin = KafkaAdminClient(bootstrap_servers=node.kafka)
         try:
-            own = {g[0] for g in admin.list_consumer_groups(broker_ids=[node_id])}
+            own = {g["group_id"] for g in admin.list_groups(broker_ids=[node_id])}
         finally:
             admin.close()
         assert own == {g for g, c in coordinators.items() if c == node_id}, node_id
@@ -141,7 +144,7 @@ def test_replicas_on_a_dead_broker_are_offline_in_metadata(cluster):
     partitions = topic["partitions"]
     assert len(partitions) == 3
     for p in partitions:
-        assert sorted(p["replicas"]) == [1, 2, 3], p
+        assert sorted(p["replica_nodes"]) == [1, 2, 3], p
         assert p["offline_replicas"] == [2], p
     # A live cluster has none.
     cluster.start(2)

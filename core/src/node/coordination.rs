@@ -234,17 +234,25 @@ impl<F: StorageFactory> Node<F> {
         self.event(Event::CoordinatorUnloaded { partition });
     }
 
-    /// Answers a group request this node does not serve with `code`, in the shape of
-    /// `response` (its results refused one by one).
-    pub(super) fn refuse_group(
+    /// [`Node::group_gate`] for a client's group request: `Some(partition)` when this node
+    /// serves `group_id` (the gated offsets partition, `None` on a coordinator-only node);
+    /// else the request is answered at once, in the shape of `refused()` (the request's
+    /// answer, its results refused one by one with the gate's code), and `None` returned.
+    pub(super) fn gate_group(
         &mut self,
         now: Millis,
         request: RequestRef,
-        code: ErrorCode,
-        response: Response,
-    ) {
-        self.respond(request, refuse(response, code));
-        self.drain_roles(now);
+        group_id: &str,
+        refused: impl FnOnce() -> Response,
+    ) -> Option<Option<i32>> {
+        match self.group_gate(group_id) {
+            Ok(partition) => Some(partition),
+            Err(code) => {
+                self.respond(request, refuse(refused(), code));
+                self.drain_roles(now);
+                None
+            }
+        }
     }
 
     /// An answer about a group in `partition` (`None`: a coordinator-only node): it goes
