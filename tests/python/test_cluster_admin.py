@@ -155,3 +155,46 @@ def test_replicas_on_a_dead_broker_are_offline_in_metadata(cluster):
     finally:
         admin.close()
     assert all(p["offline_replicas"] == [] for p in topic["partitions"]), topic
+
+
+def test_quorum_describe_like_kafka_metadata_quorum(cluster):
+    create(cluster, "orders", 2, 3)
+    controller = active_controller(cluster)
+    for node in cluster.nodes.values():
+        status = node.partita("quorum", "--describe", "--status")
+        fields = dict(line.split(":", 1) for line in status.splitlines())
+        fields = {k: v.strip() for k, v in fields.items()}
+        assert list(fields) == ["ClusterId", "LeaderId", "LeaderEpoch", "HighWatermark", "MaxFollowerLag",
+                                "MaxFollowerLagTimeMs", "CurrentVoters", "CurrentObservers"], status
+        assert int(fields["LeaderId"]) == controller, status
+        assert int(fields["LeaderEpoch"]) >= 1
+        assert int(fields["HighWatermark"]) > 0
+        assert fields["CurrentVoters"] == '[{"id": 1}, {"id": 2}, {"id": 3}]', status
+        assert fields["CurrentObservers"] == "[]"
+
+        replication = node.partita("quorum", "--describe", "--replication").splitlines()
+        assert replication[0].split() == ["NodeId", "DirectoryId", "LogEndOffset", "Lag", "LastFetchTimestamp",
+                                          "LastCaughtUpTimestamp", "Status"]
+        rows = [line.split() for line in replication[1:]]
+        assert [r[6] for r in rows] == ["Leader", "Follower", "Follower"], replication
+        assert int(rows[0][0]) == controller
+        leader_end = int(rows[0][2])
+        assert leader_end >= int(fields["HighWatermark"])
+        for r in rows:
+            assert int(r[3]) == leader_end - int(r[2])
+    # The followers catch up: every voter's lag reaches 0.
+    cluster.wait_for("every voter caught up", lambda: all(
+        line.split()[3] == "0" for line in
+        cluster.nodes[controller].partita("quorum", "--describe", "--replication").splitlines()[1:]))
+    # A new epoch after the leader dies.
+    cluster.nodes[controller].kill()
+    survivor = next(n for n in cluster.nodes if n != controller)
+
+    def new_leader():
+        try:
+            status = cluster.nodes[survivor].partita("quorum", "--describe", "--status")
+        except AssertionError:
+            return None
+        leader = int(status.split("LeaderId:")[1].split()[0])
+        return leader if leader != controller else None
+    assert cluster.wait_for("a new leader", new_leader) != controller

@@ -9,6 +9,7 @@ pub mod groups;
 pub mod log_dirs;
 mod offsets;
 pub mod produce;
+pub mod quorum;
 mod reset_offsets;
 mod table;
 pub mod topics;
@@ -69,7 +70,8 @@ const CONTROLLER_METADATA_VERSION: i16 = 12;
 const NOT_CONTROLLER_RETRIES: u32 = 10;
 const NOT_CONTROLLER_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Runs `call` on a connection to the active controller; when it fails with NOT_CONTROLLER,
+/// Runs `call` on a connection to the active controller; when it fails with NOT_CONTROLLER
+/// (or NOT_LEADER_OR_FOLLOWER from the quorum),
 /// finds the controller again and retries (at most [`NOT_CONTROLLER_RETRIES`] times), as
 /// Kafka's AdminClient does for controller requests.
 fn retry_not_controller<T>(
@@ -81,9 +83,7 @@ fn retry_not_controller<T>(
     loop {
         let mut client = connect_to_controller(bootstrap, login)?;
         match call(&mut client) {
-            Err(e)
-                if attempt < NOT_CONTROLLER_RETRIES && is_code(&e, ErrorCode::NOT_CONTROLLER) =>
-            {
+            Err(e) if attempt < NOT_CONTROLLER_RETRIES && not_controller(&e) => {
                 attempt += 1;
                 std::thread::sleep(NOT_CONTROLLER_BACKOFF);
             }
@@ -135,6 +135,12 @@ impl std::fmt::Display for KafkaCodeError {
 }
 
 impl std::error::Error for KafkaCodeError {}
+
+/// Whether `error` says the node asked is not the active controller (NOT_CONTROLLER, or
+/// NOT_LEADER_OR_FOLLOWER for the quorum's partition).
+fn not_controller(error: &anyhow::Error) -> bool {
+    is_code(error, ErrorCode::NOT_CONTROLLER) || is_code(error, ErrorCode::NOT_LEADER_OR_FOLLOWER)
+}
 
 /// Whether `error` is a response's `code`.
 fn is_code(error: &anyhow::Error, code: ErrorCode) -> bool {
