@@ -50,7 +50,7 @@ pub async fn handle(
                                     let is_leader = v.node_id == s.node_id;
                                     ReplicaState::default()
                                         .with_replica_id(BrokerId(v.node_id))
-                                        .with_log_end_offset(v.matched.map_or(-1, |m| offset(m)))
+                                        .with_log_end_offset(v.matched.map_or(-1, offset))
                                         .with_last_fetch_timestamp(-1)
                                         .with_last_caught_up_timestamp(if is_leader {
                                             now_ms
