@@ -8,10 +8,13 @@ use std::cell::Cell;
 
 pub use partita_tests::fuzz::*;
 
-// Live and peak bytes of this thread (libFuzzer runs the target on one thread).
+// Live and peak bytes of this thread (libFuzzer runs the target on one thread), and the live
+// byte count past which an allocation panics at once (usize::MAX outside `bounded`), so that the
+// finding's backtrace names the allocation that crossed the bound, not the end of the input.
 thread_local! {
     static LIVE: Cell<usize> = const { Cell::new(0) };
     static PEAK: Cell<usize> = const { Cell::new(0) };
+    static LIMIT: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
 /// The system allocator, counting.
@@ -47,6 +50,14 @@ fn grow(size: usize) {
         let now = live.get().saturating_add(size);
         live.set(now);
         let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+        if LIMIT.try_with(Cell::get).is_ok_and(|limit| now > limit) {
+            // Lift the limit first: the report allocates. Abort rather than panic: an
+            // allocator must not unwind. libFuzzer saves the input on the signal.
+            let _ = LIMIT.try_with(|limit| limit.set(usize::MAX));
+            let trace = std::backtrace::Backtrace::force_capture();
+            eprintln!("{now} bytes live at once, past the bound, allocating {size} more\n{trace}");
+            std::process::abort();
+        }
     });
 }
 
@@ -64,9 +75,11 @@ pub const BYTES_PER_INPUT_BYTE: usize = 256;
 pub fn bounded(data: &[u8], target: fn(&[u8])) {
     let base = LIVE.with(Cell::get);
     PEAK.with(|peak| peak.set(base));
-    target(data);
-    let peak = PEAK.with(Cell::get) - base;
     let bound = ALLOWANCE_BYTES + BYTES_PER_INPUT_BYTE * data.len();
+    LIMIT.with(|limit| limit.set(base.saturating_add(bound)));
+    target(data);
+    LIMIT.with(|limit| limit.set(usize::MAX));
+    let peak = PEAK.with(Cell::get) - base;
     assert!(
         peak <= bound,
         "an input of {} bytes made {peak} bytes live at once (bound {bound})",

@@ -32,6 +32,7 @@
 //! registers getrandom's custom source there (a constant: its output is overwritten before it
 //! matters).
 
+mod decode;
 mod durable;
 mod entropy;
 mod screen;
@@ -187,7 +188,7 @@ impl Quorum {
     /// without effect when it does not decode, comes from or goes to another voter, or is one
     /// no correct voter sends ([`screen`]).
     pub fn handle_message(&mut self, from: BrokerId, bytes: &[u8]) -> Result<(), BadMessage> {
-        let message = Message::parse_from_bytes(bytes).map_err(|e| BadMessage(e.to_string()))?;
+        let message = decode::decode_message(bytes).map_err(|e| BadMessage(e.to_string()))?;
         screen::check(&self.raw, raft_id(from), &message).map_err(BadMessage)?;
         // raft-rs refuses local message types from outside, and messages from a non-voter.
         self.raw
@@ -411,7 +412,7 @@ impl Quorum {
 
 /// A short description of a Raft message's bytes, for a trace: its type, term and entries.
 pub fn summary(bytes: &[u8]) -> String {
-    match Message::parse_from_bytes(bytes) {
+    match decode::decode_message(bytes) {
         Ok(m) => format!(
             "Raft({:?},term={},index={},entries={},commit={})",
             m.get_msg_type(),
