@@ -72,7 +72,8 @@ pub use offset_for_leader_epoch::{
 };
 pub use partition::{PartitionSettings, PartitionSnapshot};
 pub use produce::{
-    ACKS_ALL, ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition, RecordError,
+    ACKS_ALL, AppendOrigin, ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition,
+    RecordError,
 };
 pub use replica_fetcher::{ReplicaFetchSettings, ReplicaRequest};
 pub use replication_snapshot::{FollowerProgress, ReplicaRole, ReplicationSnapshot};

@@ -211,6 +211,7 @@ fn requests_encoded_by_the_codec_pass() {
             SaslHandshake => SaslHandshakeRequest, SaslAuthenticate => SaslAuthenticateRequest,
             OffsetDelete => OffsetDeleteRequest, DescribeLogDirs => DescribeLogDirsRequest,
             DescribeProducers => DescribeProducersRequest,
+            DescribeQuorum => DescribeQuorumRequest,
         );
         for frame in frame.into_iter().chain(populated(api, version)) {
             check_request(&frame)
