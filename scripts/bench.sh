@@ -22,6 +22,8 @@ RUST_LOG=error .venv/bin/python tests/bench/cluster_bench.py
 echo "==> partition log and file storage (criterion)"
 cargo bench -p partita-core --bench log
 cargo bench -p partita-server --bench file_storage
+echo "==> compressed produce: the broker opens each compressed batch (PARTITA_BASELINE_BIN: an older build to compare)"
+RUST_LOG=error cargo bench -p partita-tests --bench compressed_produce
 echo "==> the playground in headless Chromium: wasm size, first render, one step"
 node tests/browser/budgets.mjs 2>/dev/null
 echo "==> the simulator, natively: events and simulated seconds per wall second (200 seeds each)"

@@ -89,7 +89,7 @@ def wait_for_leaders(args, admin, timeout_s: float = 60) -> None:
 
 
 def producer_config(args) -> dict:
-    return {
+    config = {
         "bootstrap.servers": args.bootstrap,
         "acks": args.acks,
         "enable.idempotence": args.idempotence,
@@ -97,6 +97,19 @@ def producer_config(args) -> dict:
         "request.timeout.ms": 5000,
         "linger.ms": 5,
     }
+    if args.idempotence and not args.pipeline:
+        # librdkafka (rdkafka_request.c, 2.15) handles OUT_OF_ORDER_SEQUENCE_NUMBER on a
+        # request behind a failed one (R1 refused during a leader change, R2 then reaching the
+        # new leader) by bumping the producer epoch for every partition and numbering every
+        # queued batch from 0 again, including a batch of another partition whose request failed
+        # after the old leader wrote it (a disconnection: "possibly persisted"). No broker can
+        # recognise that resend; Apache Kafka writes it twice too: librdkafka issue 4953, fix
+        # proposed in PR 4972 (Java's producer does not bump there). One request in flight per
+        # connection never has a request behind a failed one, so a duplicate found with it is
+        # the broker's (unless sends timed out too: librdkafka bumps the epoch then as well, and
+        # the history has their `fail`s). --pipeline keeps librdkafka's five.
+        config["max.in.flight.requests.per.connection"] = 1
+    return config
 
 
 def produce(args, history: History, stop: threading.Event, index: int) -> None:
@@ -110,8 +123,12 @@ def produce(args, history: History, stop: threading.Event, index: int) -> None:
         if err is not None:
             history.write("fail", producer=name, value=value, error=err.name())
         else:
+            # No offset (None) when librdkafka acknowledges a batch implicitly: its request
+            # failed (timed out) but a later batch of the partition succeeded, so it is written,
+            # at an offset the client never learnt. -1 says "unknown", as with acks=0.
+            offset = msg.offset()
             history.write("ack", producer=name, value=value, topic=msg.topic(),
-                          partition=msg.partition(), offset=msg.offset())
+                          partition=msg.partition(), offset=-1 if offset is None else offset)
 
     interval = args.producers / args.rate if args.rate > 0 else 0
     started = time.monotonic()
@@ -238,7 +255,25 @@ def final(args) -> None:
     history.close()
 
 
+def end_with_parent() -> None:
+    """Asks Linux to SIGKILL this process when its parent exits (PR_SET_PDEATHSIG, as
+    `partita serve --parent-pid` does): a `partita chaos` that is killed leaves no recorder
+    behind. Elsewhere than Linux, nothing."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import os
+    import signal
+    parent = os.getppid()
+    pr_set_pdeathsig = 1
+    if ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:
+        raise SystemExit(f"history_recorder: prctl: {os.strerror(ctypes.get_errno())}")
+    if os.getppid() != parent:  # the parent exited before the prctl
+        raise SystemExit("history_recorder: the parent exited")
+
+
 def main() -> None:
+    end_with_parent()
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("phase", choices=["workload", "final"])
@@ -251,6 +286,10 @@ def main() -> None:
     parser.add_argument("--min-insync-replicas", type=int, default=2)
     parser.add_argument("--acks", default="all", choices=["0", "1", "all", "-1"])
     parser.add_argument("--idempotence", action="store_true")
+    parser.add_argument("--pipeline", action="store_true",
+                        help="with --idempotence, keep librdkafka's 5 requests in flight per "
+                             "partition (its epoch bump can then write a batch twice: see "
+                             "producer_config)")
     parser.add_argument("--duration-s", type=float, default=10)
     parser.add_argument("--producers", type=int, default=1,
                         help="producer threads, each its own librdkafka producer")

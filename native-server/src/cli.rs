@@ -40,6 +40,8 @@ pub enum Command {
     Configs(ConfigsArgs),
     /// Run a local cluster: N `partita serve` processes on loopback, until Ctrl-C.
     Cluster(ClusterArgs),
+    /// Describe the controller quorum (kafka-metadata-quorum.sh describe).
+    Quorum(QuorumArgs),
     /// Run the checker on a history file (JSON lines, any client): exit 0 clean, 1 anomaly,
     /// 2 bad file.
     Check(CheckArgs),
@@ -94,6 +96,11 @@ pub struct ServeArgs {
     /// text, as with Kafka's SASL_PLAINTEXT: use it on trusted networks.
     #[arg(long, value_name = "NAME:PASSWORD")]
     pub sasl_plain_user: Vec<String>,
+
+    /// End (SIGKILL, Linux's PR_SET_PDEATHSIG) when the process PID, this node's parent,
+    /// exits, however it exits: how `partita cluster` and `partita chaos` start their nodes.
+    #[arg(long, value_name = "PID")]
+    pub parent_pid: Option<u32>,
 }
 
 /// `--config`'s long help: what is accepted, and which configs have no effect yet (from the
@@ -242,6 +249,29 @@ pub struct LogDirsArgs {
     /// Only these brokers, comma-separated ids (default: all).
     #[arg(long, value_name = "ID,...")]
     pub broker_list: Option<String>,
+}
+
+/// `partita quorum --describe --status|--replication`: kafka-metadata-quorum.sh's describe.
+#[derive(clap::Args, Debug, Clone)]
+pub struct QuorumArgs {
+    /// A broker of the cluster; the request goes to the active controller it names.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: String,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    /// Describe the quorum (the only action, required).
+    #[arg(long, required = true)]
+    pub describe: bool,
+    /// A summary: leader, epoch, high watermark, the largest follower lag, the voters.
+    #[arg(
+        long,
+        required_unless_present = "replication",
+        conflicts_with = "replication"
+    )]
+    pub status: bool,
+    /// One row per voter: log end offset, lag, fetch times, leader or follower.
+    #[arg(long)]
+    pub replication: bool,
 }
 
 /// `partita sim`: runs a named scenario in the deterministic simulator.

@@ -76,7 +76,7 @@ impl NodeSpec {
                 .with_context(|| format!("opening {}", path.display()))?;
             command.stderr(log);
         }
-        let child = command
+        let child = crate::child::serve_ends_with_this_process(&mut command)
             .stdout(Stdio::piped())
             .spawn()
             .context("starting partita serve")?;

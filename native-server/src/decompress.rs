@@ -1,8 +1,9 @@
 //! The compression codecs of the native shell: bounded decompression of a record batch's
 //! records section and compression as Kafka's clients write it, lent to the core as
-//! [`NativeCodecs`] (the log cleaner opens compressed batches with them and recompresses what
-//! it keeps) and used by the console consumer (`partita consume`) to print what a broker sent.
-//! The produce path never decompresses: the broker stores the producer's bytes.
+//! [`NativeCodecs`] and used by the console consumer (`partita consume`) to print what a broker
+//! sent. Every hosted log opens a produce's compressed batch with them once, to count its
+//! records and, on a compacted topic, check their keys, and still stores the producer's bytes;
+//! the log cleaner opens compressed batches with them and recompresses what it keeps.
 //!
 //! Each codec is driven as a stream and stopped once the output passes the bound, so a batch
 //! that inflates past it is refused after at most `max` bytes were produced; snappy's sizes

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod chaos;
 pub mod check;
+pub mod child;
 pub mod cli;
 pub mod client;
 pub mod cluster;

@@ -16,6 +16,9 @@ use crate::peer::{self, ClusterSettings, PeerRouter};
 use partita_core::node::NodeConfig;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    if let Some(parent) = args.parent_pid {
+        crate::child::exit_with_parent(parent)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

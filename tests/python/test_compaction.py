@@ -102,6 +102,15 @@ def test_keyless_records_are_refused_per_record_and_keyed_ones_accepted(server):
     assert msg.offset() == 0, "the refused record took no offset"
 
 
+def test_topics_describe_shows_the_compaction_configs(server):
+    configs = ("cleanup.policy=compact", "delete.retention.ms=3000", "min.cleanable.dirty.ratio=0.1",
+               "min.compaction.lag.ms=10", "max.compaction.lag.ms=60000")
+    create(server, "described", *configs)
+    described = server.partita("topics", "--describe", "--topic", "described")
+    [line] = [line for line in described.splitlines() if "Configs:" in line]
+    assert line.split("Configs:")[1].strip().split(",") == sorted(configs)
+
+
 # The cleaner looks for dirty logs every 100 ms instead of Kafka's 15 s.
 CLEANER = ("--config", "log.cleaner.backoff.ms=100")
 COMPACTED = ("cleanup.policy=compact", "segment.bytes=300", "min.cleanable.dirty.ratio=0.01")

@@ -50,8 +50,19 @@ impl Server {
         Server::spawn(data_dir, &[])
     }
 
+    /// Starts another build of `partita` than [`partita_binary`] (a benchmark's baseline).
+    pub fn start_binary(binary: &std::path::Path, extra_args: &[&str]) -> Server {
+        let data_dir =
+            std::env::temp_dir().join(format!("partita-test-{}-{}", std::process::id(), unique()));
+        Server::spawn_binary(binary, data_dir, extra_args)
+    }
+
     fn spawn(data_dir: PathBuf, extra_args: &[&str]) -> Server {
-        let mut child = Command::new(partita_binary())
+        Server::spawn_binary(&partita_binary(), data_dir, extra_args)
+    }
+
+    fn spawn_binary(binary: &std::path::Path, data_dir: PathBuf, extra_args: &[&str]) -> Server {
+        let mut child = Command::new(binary)
             .args([
                 "serve",
                 "--listen",

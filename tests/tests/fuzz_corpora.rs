@@ -195,8 +195,6 @@ fn write_seeds() {
 #[test]
 #[ignore = "regenerates fuzz/corpus/peer; run by hand"]
 fn write_peer_seeds() {
-    use partita_core::ErrorCode;
-    use partita_core::controller::CreateTopic;
     use partita_core::node::PeerMessage;
     use partita_server::peer::codec;
     use std::collections::BTreeMap;
@@ -205,28 +203,7 @@ fn write_peer_seeds() {
     let dir = workspace_root().join("fuzz/corpus/peer");
     let _ = std::fs::remove_dir_all(&dir);
     let mut traffic = partita_tests::fuzz::peer::cluster_traffic();
-    for message in [
-        PeerMessage::AllocateProducerIds {
-            broker_id: 2,
-            broker_epoch: 9,
-        },
-        PeerMessage::AllocateProducerIdsResponse {
-            result: Ok((5000, 1000)),
-        },
-        PeerMessage::AllocateProducerIdsResponse {
-            result: Err(ErrorCode::STALE_BROKER_EPOCH),
-        },
-        PeerMessage::CreateTopics {
-            topics: vec![CreateTopic {
-                name: "orders".into(),
-                partitions: Some(2),
-                replication_factor: None,
-                assignment: Some(vec![vec![1, 2], vec![2, 3]]),
-                configs: vec![("min.insync.replicas".into(), "2".into())],
-            }],
-        },
-        PeerMessage::NotController { leader: Some(3) },
-    ] {
+    for message in partita_server::peer::control::sample_messages() {
         traffic.push((2, message));
     }
     let kind = |message: &PeerMessage| {

@@ -9,10 +9,8 @@ use bytes::Bytes;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kafka_protocol::messages::{
-    ApiKey, CreateTopicsRequest, FetchRequest, ProduceRequest, RequestHeader, TopicName,
-};
-use kafka_protocol::protocol::{Encodable, StrBytes};
+use kafka_protocol::messages::{CreateTopicsRequest, FetchRequest, ProduceRequest, TopicName};
+use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
@@ -113,7 +111,7 @@ fn fetch_all(client: &mut KafkaClient) -> Vec<(i64, String)> {
 }
 
 /// A produce of one zstd batch whose single record decompresses to 64 MiB of zeros.
-fn compressed_bomb() -> Vec<u8> {
+fn compressed_bomb() -> ProduceRequest {
     let record = Record {
         transactional: false,
         control: false,
@@ -139,19 +137,7 @@ fn compressed_bomb() -> Vec<u8> {
         },
     )
     .unwrap();
-    let request = produce_request("bombs", batch.freeze());
-    let mut frame = bytes::BytesMut::new();
-    RequestHeader::default()
-        .with_request_api_key(ApiKey::Produce as i16)
-        .with_request_api_version(PRODUCE_VERSION)
-        .with_correlation_id(1)
-        .encode(
-            &mut frame,
-            ApiKey::Produce.request_header_version(PRODUCE_VERSION),
-        )
-        .unwrap();
-    request.encode(&mut frame, PRODUCE_VERSION).unwrap();
-    frame.to_vec()
+    produce_request("bombs", batch.freeze())
 }
 
 /// Sends one frame on a fresh connection and asserts the broker closes it without an answer.
@@ -270,21 +256,28 @@ fn thousands_of_lying_frames_leave_the_broker_serving_with_every_record_intact()
     }
     sent.push(("random bodies".into(), garbage_sent, targets.len()));
 
-    // Compressed bombs: valid batches the broker stores without decompressing.
+    // Compressed bombs: valid batches whose records inflate past the bound the broker opens
+    // them with at append (64 MiB): each is refused with MESSAGE_TOO_LARGE, nothing stored.
     let bomb = compressed_bomb();
+    let bomb_bytes = bomb.topic_data[0].partition_data[0]
+        .records
+        .as_ref()
+        .map_or(0, Bytes::len);
     let mut bombs = KafkaClient::connect(&server.kafka_addr).unwrap();
     for _ in 0..FRAMES_PER_KIND / 4 {
-        bombs.send_frame(&bomb).unwrap();
-        let answer = bombs
-            .receive_frame()
-            .unwrap()
-            .expect("a produce is answered");
-        assert!(answer.len() > 4);
+        let answer = bombs.call(&bomb, PRODUCE_VERSION).unwrap();
+        let partition = &answer.responses[0].partition_responses[0];
+        assert_eq!(
+            partition.error_code,
+            partita_core::ErrorCode::MESSAGE_TOO_LARGE.code(),
+            "{:?}",
+            partition.error_message
+        );
     }
     sent.push((
         "zstd bombs (64 MiB each)".into(),
         FRAMES_PER_KIND / 4,
-        bomb.len(),
+        bomb_bytes,
     ));
 
     produce_one(&mut client, &mut acknowledged);

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::Compression;
+use crate::ErrorCode;
 
 /// The largest records section one compressed batch may inflate to when the broker opens it
 /// (the log cleaner; the console consumer). Kafka's producers cap an uncompressed batch near
@@ -24,6 +25,21 @@ pub enum CodecError {
     /// The codec refused the bytes.
     #[error("corrupt {codec:?} data: {reason}")]
     Corrupt { codec: Compression, reason: String },
+}
+
+impl CodecError {
+    /// What a produce of a batch that could not be opened is answered with:
+    /// `UNSUPPORTED_COMPRESSION_TYPE` where this shell has no such codec (the playground),
+    /// `MESSAGE_TOO_LARGE` past the decompression bound (not retriable: librdkafka fails the
+    /// batch, the Java producer splits it and sends the halves), `CORRUPT_MESSAGE` for bytes
+    /// the codec refuses (Kafka's answer to a corrupt compressed batch).
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CodecError::Unsupported(_) => ErrorCode::UNSUPPORTED_COMPRESSION_TYPE,
+            CodecError::TooLarge { .. } => ErrorCode::MESSAGE_TOO_LARGE,
+            CodecError::Corrupt { .. } => ErrorCode::CORRUPT_MESSAGE,
+        }
+    }
 }
 
 /// Compression codecs, as Kafka's clients use them on a v2 batch's records section (the bytes

@@ -31,6 +31,12 @@ pub enum BatchError {
     /// `lastOffsetDelta` disagrees with the record count or the records' own offset deltas.
     #[error("inconsistent offsets: {0}")]
     InconsistentOffsets(&'static str),
+    /// The header's record count is not the number of records the batch holds (Kafka's
+    /// `DefaultRecordBatch` iterator: "Incorrect declared batch size", an
+    /// `InvalidRecordException`, so INVALID_RECORD). Checked for compressed batches too, once
+    /// decompressed: offsets are assigned from the count.
+    #[error("the batch declares {declared} records but holds {actual}")]
+    RecordCountMismatch { declared: i32, actual: usize },
     /// The records of an uncompressed batch do not parse or do not fill the batch exactly.
     #[error("malformed record: {0}")]
     MalformedRecord(&'static str),
@@ -58,6 +64,7 @@ impl BatchError {
             | BatchError::MalformedRecord(_) => ErrorCode::CORRUPT_MESSAGE,
             BatchError::UnsupportedMagic(_) => ErrorCode::UNSUPPORTED_FOR_MESSAGE_FORMAT,
             BatchError::InvalidRecordCount(_)
+            | BatchError::RecordCountMismatch { .. }
             | BatchError::InconsistentOffsets(_)
             | BatchError::ControlBatchFromClient
             | BatchError::TransactionalWithoutProducerId

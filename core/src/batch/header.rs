@@ -44,9 +44,9 @@ pub(super) const CONTROL_BIT: i16 = 1 << 5;
 /// tombstones may be removed, and record timestamp deltas are relative to it.
 pub(super) const DELETE_HORIZON_BIT: i16 = 1 << 6;
 
-/// The compression codec of a batch (attribute bits 0-2). Produce never decompresses:
-/// compressed batches are stored and served as the producer sent them, until the log cleaner
-/// opens them through the shell's [`super::Codecs`].
+/// The compression codec of a batch (attribute bits 0-2). Compressed batches are stored and
+/// served as the producer sent them; an append opens them through the shell's
+/// [`super::Codecs`] only to check their records, and the log cleaner to compact them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compression {
     None,

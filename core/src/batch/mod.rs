@@ -23,6 +23,7 @@ mod codecs;
 mod control;
 mod error;
 mod header;
+mod open;
 mod records;
 mod validate;
 mod varint;
@@ -38,12 +39,14 @@ pub use header::{
     BatchHeader, Compression, HEADER_BYTES, LOG_OVERHEAD_BYTES, MAGIC_V2, MAX_BATCH_BYTES,
     NO_PARTITION_LEADER_EPOCH, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, TimestampType,
 };
+pub use open::{OpenError, open_records};
 pub use records::{
     Header, RawRecord, Record, decode_records, decode_records_section, keyless_record_indexes,
     raw_records, raw_records_section,
 };
 pub use validate::{
-    BatchSummary, split_batches, validate_batch, validate_stored_batch, validate_stored_records,
+    BatchSummary, split_batches, validate_batch, validate_client_records, validate_stored_batch,
+    validate_stored_records,
 };
 
 #[cfg(test)]

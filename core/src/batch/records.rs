@@ -127,16 +127,20 @@ fn malformed(what: &'static str) -> BatchError {
 }
 
 /// The indexes (0-based, in batch order) of the records without a key (null, not empty) in a
-/// valid batch, as Kafka's `LogValidator.validateKey` reports them for a compacted topic.
-/// `None` for a compressed batch: the core carries no codecs and cannot open it.
-pub fn keyless_record_indexes(batch: &[u8]) -> Result<Option<Vec<i32>>, BatchError> {
-    Ok(raw_records(batch)?.map(|records| {
-        (0..)
-            .zip(records)
-            .filter(|(_, record)| record.key.is_none())
-            .map(|(index, _)| index)
-            .collect()
-    }))
+/// records section (an uncompressed batch's, or what a compressed one decompressed to, see
+/// [`super::open_records`]), as Kafka's `LogValidator.validateKey` reports them for a
+/// compacted topic.
+pub fn keyless_record_indexes(records: &[u8]) -> Result<Vec<i32>, BatchError> {
+    let mut keyless = Vec::new();
+    let mut index = 0;
+    walk_records(records, |record| {
+        if record.key.is_none() {
+            keyless.push(index);
+        }
+        index += 1;
+        Ok(())
+    })?;
+    Ok(keyless)
 }
 
 /// Decodes every record of a valid, uncompressed batch (the playground shows them, the

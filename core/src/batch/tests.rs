@@ -214,8 +214,11 @@ fn invalid_batches_are_rejected_with_kafka_codes() {
             b[23..27].copy_from_slice(&1i32.to_be_bytes());
         },
         true,
-        BatchError::MalformedRecord("record count disagrees with the records"),
-        ErrorCode::CORRUPT_MESSAGE,
+        BatchError::RecordCountMismatch {
+            declared: 2,
+            actual: 3,
+        },
+        ErrorCode::INVALID_RECORD,
     );
     // The first record's length byte says one byte more than its fields take.
     check_rejected(
@@ -229,7 +232,7 @@ fn invalid_batches_are_rejected_with_kafka_codes() {
 #[test]
 fn compressed_batches_are_validated_by_header_and_crc_only() {
     let mut bytes = sample_batch(2);
-    bytes[22] = 4; // zstd: the records are opaque to the broker
+    bytes[22] = 4; // zstd: opened only by the log's codecs, at append
     bytes.truncate(HEADER_BYTES + 5);
     let batch_length = (bytes.len() - LOG_OVERHEAD_BYTES) as i32;
     bytes[8..12].copy_from_slice(&batch_length.to_be_bytes());

@@ -90,6 +90,15 @@ pub fn validate_stored_records(header: &BatchHeader, records: &[u8]) -> Result<(
     check_records(header, records, Origin::Log).map(|_| ())
 }
 
+/// Checks the records section of a producer's batch with `header` as [`validate_batch`]
+/// checks an uncompressed one (they parse, are exactly `recordCount` of them:
+/// [`BatchError::RecordCountMismatch`] otherwise, with offset deltas 0, 1, 2, ...): for a
+/// compressed batch, what its section decompressed to, since the broker assigns offsets from
+/// the header's count (Kafka's `LogValidator.validateMessagesAndAssignOffsetsCompressed`).
+pub fn validate_client_records(header: &BatchHeader, records: &[u8]) -> Result<(), BatchError> {
+    check_records(header, records, Origin::Client).map(|_| ())
+}
+
 /// The records of a batch with `header`: they parse, are as many as declared, and carry
 /// increasing offset deltas (0, 1, 2, ... from a client; within `lastOffsetDelta` in the log).
 /// Returns the offset delta of the first record with the max timestamp.
@@ -118,9 +127,10 @@ fn check_records(header: &BatchHeader, records: &[u8], origin: Origin) -> Result
         Ok(())
     })?;
     if count != header.record_count as usize {
-        return Err(BatchError::MalformedRecord(
-            "record count disagrees with the records",
-        ));
+        return Err(BatchError::RecordCountMismatch {
+            declared: header.record_count,
+            actual: count,
+        });
     }
     // Stamped by the broker: every record has the batch's max timestamp, the first too.
     if header.timestamp_type() == TimestampType::LogAppendTime {

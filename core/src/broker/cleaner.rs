@@ -39,8 +39,8 @@ impl Default for LogCleanerSettings {
 }
 
 impl LogCleanerSettings {
-    /// The broker's `log.cleaner.*` configs; `log.cleaner.io.buffer.load.factor` keeps
-    /// Kafka's default.
+    /// The broker's `log.cleaner.*` configs. A `log.cleaner.io.buffer.load.factor` outside
+    /// (0, 1] (Kafka validates none; its cleaner then fails to size its map) keeps the default.
     pub fn from_config(broker: &BrokerConfig) -> LogCleanerSettings {
         let defaults = CleanerConfig::default();
         LogCleanerSettings {
@@ -51,6 +51,9 @@ impl LogCleanerSettings {
                     .unwrap_or(defaults.dedupe_buffer_size),
                 io_buffer_size: u64::try_from(broker.log_cleaner_io_buffer_size)
                     .unwrap_or(defaults.io_buffer_size),
+                dedupe_buffer_load_factor: Some(broker.log_cleaner_io_buffer_load_factor)
+                    .filter(|f| *f > 0.0 && *f <= 1.0)
+                    .unwrap_or(defaults.dedupe_buffer_load_factor),
                 ..defaults
             },
         }
@@ -102,11 +105,16 @@ impl<F: StorageFactory> Broker<F> {
         settings
     }
 
-    /// Lends the log cleaner the shell's compression codecs: with them it compacts compressed
-    /// batches too (recompressing what it keeps with the batch's codec); without them
-    /// ([`crate::batch::NoCodecs`], the default) it keeps compressed batches whole.
+    /// Lends the log cleaner and every hosted log the shell's compression codecs: with them
+    /// the cleaner compacts compressed batches too (recompressing what it keeps with the
+    /// batch's codec) and a produce's compressed batch is opened and checked before it is
+    /// appended ([`crate::log::Log::set_codecs`]); without them ([`crate::batch::NoCodecs`],
+    /// the default) the cleaner keeps compressed batches whole and produce refuses them.
     pub fn set_codecs(&mut self, codecs: &'static dyn crate::batch::Codecs) {
         self.codecs = codecs;
+        for partition in self.partitions.values_mut() {
+            partition.log.set_codecs(codecs);
+        }
     }
 
     /// One step of the cleaner, from [`Broker::tick`].

@@ -73,7 +73,8 @@ pub use offset_for_leader_epoch::{
 };
 pub use partition::{PartitionSettings, PartitionSnapshot};
 pub use produce::{
-    ACKS_ALL, ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition, RecordError,
+    ACKS_ALL, AppendOrigin, ProducePartition, ProduceRequest, ProduceResponse, ProducedPartition,
+    RecordError,
 };
 pub use replica_fetcher::{ReplicaFetchSettings, ReplicaRequest};
 pub use replication_snapshot::{FollowerProgress, ReplicaRole, ReplicationSnapshot};
@@ -122,7 +123,8 @@ pub struct Broker<F: StorageFactory> {
     fetcher: ReplicaFetcher,
     /// The log cleaner's schedule (compacted topics).
     cleaner: cleaner::CleanerState,
-    /// The shell's compression codecs, lent to the log cleaner.
+    /// The shell's compression codecs, lent to the log cleaner and to every hosted log (to
+    /// open producers' compressed batches at append).
     codecs: &'static dyn crate::batch::Codecs,
     outputs: VecDeque<Output>,
 }
@@ -158,7 +160,8 @@ impl<F: StorageFactory> Broker<F> {
         let mut report = None;
         if !self.partitions.contains_key(tp) {
             let storage = self.factory.open(tp)?;
-            let (partition, recovery) = Partition::open(storage, settings, self.settings, now)?;
+            let (mut partition, recovery) = Partition::open(storage, settings, self.settings, now)?;
+            partition.log.set_codecs(self.codecs);
             self.partitions.insert(tp.clone(), partition);
             report = Some(recovery);
         }

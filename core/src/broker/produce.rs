@@ -22,6 +22,15 @@ pub struct ProduceRequest {
     pub partitions: Vec<ProducePartition>,
 }
 
+/// Who appends (Kafka's `AppendOrigin`, the part of it that decides what may be written).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendOrigin {
+    /// A producer, through a Produce request.
+    Client,
+    /// This node's group (or transaction) coordinator, writing its internal topic.
+    Coordinator,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProducePartition {
     pub tp: TopicPartition,
@@ -115,6 +124,20 @@ impl<F: StorageFactory> Broker<F> {
     /// Appends and answers now, or parks the request until its acks are satisfied (see the
     /// module docs). acks=0 produces no output at all.
     pub fn produce(&mut self, request: RequestId, produce: ProduceRequest, now: Millis) {
+        self.produce_from(request, produce, AppendOrigin::Client, now);
+    }
+
+    /// [`Broker::produce`] for a writer of `origin`: only a coordinator of this node may
+    /// append to an internal topic; a client's batch for one is refused with
+    /// INVALID_TOPIC_EXCEPTION, "Cannot append to internal topic NAME" (Kafka's
+    /// `ReplicaManager.appendToLocalLog`).
+    pub fn produce_from(
+        &mut self,
+        request: RequestId,
+        mut produce: ProduceRequest,
+        origin: AppendOrigin,
+        now: Millis,
+    ) {
         if ![0, 1, ACKS_ALL].contains(&produce.acks) {
             let partitions = produce
                 .partitions
@@ -126,6 +149,21 @@ impl<F: StorageFactory> Broker<F> {
                 response: ProduceResponse { partitions },
             });
             return;
+        }
+        let mut refused = Vec::new();
+        if origin == AppendOrigin::Client {
+            produce.partitions.retain(|p| {
+                if !crate::controller::is_internal_topic(&p.tp.topic) {
+                    return true;
+                }
+                let message = format!("Cannot append to internal topic {}", p.tp.topic);
+                refused.push(ProducedPartition::failed(
+                    p.tp.clone(),
+                    ErrorCode::INVALID_TOPIC_EXCEPTION,
+                    Some(message),
+                ));
+                false
+            });
         }
         let durable = self.settings.durable;
         let waiting: Vec<Waiting> = produce
@@ -152,6 +190,7 @@ impl<F: StorageFactory> Broker<F> {
                     Err(failed) => Waiting::Done(failed),
                 },
             )
+            .chain(refused.into_iter().map(Waiting::Done))
             .collect();
         if produce.acks == 0 {
             return;

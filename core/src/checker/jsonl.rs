@@ -17,7 +17,9 @@
 //! {"type":"final","topic":"t","partition":0,"readable":true,"records":[[41,"p1-7"]]}
 //! ```
 //!
-//! - `ack.offset` is the offset the broker returned (-1 with acks=0, as librdkafka reports).
+//! - `ack.offset` is the offset the broker returned (-1 when the client does not know it: with
+//!   acks=0, as librdkafka reports, and for librdkafka's implicit acknowledgement of a batch
+//!   whose request failed but a later batch of the partition succeeded).
 //! - `commit.offset` is the next offset to consume, as OffsetCommit carries it.
 //! - `final` is what the partition holds after the run, read from its leader from the log start
 //!   offset up to the high watermark: `records` is `[offset, value]` pairs; `readable: false`

@@ -44,6 +44,8 @@ pub struct BrokerConfig {
     pub log_cleaner_dedupe_buffer_size: i64,
     /// `log.cleaner.io.buffer.size`: bytes of the cleaner's read and write buffers.
     pub log_cleaner_io_buffer_size: i32,
+    /// `log.cleaner.io.buffer.load.factor`: how full the key-to-offset map may get.
+    pub log_cleaner_io_buffer_load_factor: f64,
     /// `offsets.topic.segment.bytes`: the segment size of the group coordinator's compacted
     /// offsets log (`__consumer_offsets`).
     pub offsets_topic_segment_bytes: u64,
@@ -77,6 +79,7 @@ impl Default for BrokerConfig {
             log_cleaner_backoff_ms: 0,
             log_cleaner_dedupe_buffer_size: 0,
             log_cleaner_io_buffer_size: 0,
+            log_cleaner_io_buffer_load_factor: 0.0,
             offsets_topic_segment_bytes: 0,
             offsets_topic_num_partitions: 0,
             offsets_topic_replication_factor: 0,
@@ -278,6 +281,7 @@ mod tests {
         assert_eq!(config.log_cleaner_backoff_ms, 15_000);
         assert_eq!(config.log_cleaner_dedupe_buffer_size, 134_217_728);
         assert_eq!(config.log_cleaner_io_buffer_size, 524_288);
+        assert_eq!(config.log_cleaner_io_buffer_load_factor, 0.9);
         assert_eq!(config.offsets_topic_segment_bytes, 104_857_600);
         assert_eq!(config.topic_defaults, TopicConfig::default());
         let names: Vec<&str> = BROKER_CONFIGS.iter().map(|r| r.def.name).collect();
@@ -302,6 +306,21 @@ mod tests {
         assert_eq!(config.topic_defaults.min_cleanable_dirty_ratio, 0.2);
         assert_eq!(config.log_cleaner_backoff_ms, 100);
         assert_eq!(config.static_configs.len(), 5);
+    }
+
+    #[test]
+    fn every_kafka_log_cleaner_broker_config_is_accepted() {
+        // Kafka's `CleanerConfig` broker configs: a server.properties that sets them starts.
+        let config = BrokerConfig::from_pairs([
+            ("log.cleaner.threads", "2"),
+            ("log.cleaner.io.max.bytes.per.second", "1048576"),
+            ("log.cleaner.io.buffer.load.factor", "0.5"),
+        ])
+        .unwrap();
+        assert_eq!(config.log_cleaner_io_buffer_load_factor, 0.5);
+        let cleaner = crate::broker::LogCleanerSettings::from_config(&config);
+        assert_eq!(cleaner.config.dedupe_buffer_load_factor, 0.5);
+        assert!(BrokerConfig::from_pairs([("log.cleaner.threads", "-1")]).is_err());
     }
 
     #[test]

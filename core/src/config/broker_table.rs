@@ -9,7 +9,7 @@
 use super::BrokerConfig;
 use super::def::{ConfigDef, ConfigType, ConfigValue, Validator};
 
-use ConfigType::{Boolean, Int, Long};
+use ConfigType::{Boolean, Double, Int, Long};
 use Validator::{Any, AtLeast, Between};
 
 /// One broker config.
@@ -30,7 +30,7 @@ fn unsigned(value: &ConfigValue) -> u64 {
 }
 
 /// The broker's own configs, sorted by name.
-pub static BROKER_CONFIGS: [BrokerConfigDef; 16] = [
+pub static BROKER_CONFIGS: [BrokerConfigDef; 19] = [
     BrokerConfigDef {
         def: ConfigDef::new(
             "auto.create.topics.enable",
@@ -141,6 +141,18 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 16] = [
     },
     BrokerConfigDef {
         def: ConfigDef::new(
+            "log.cleaner.io.buffer.load.factor",
+            Double,
+            "0.9",
+            Any,
+            "Log cleaner dedupe buffer load factor. The percentage full the dedupe buffer can become. A higher value will allow more log to be cleaned at once but will lead to more hash collisions",
+        ),
+        dynamic: true,
+        honoured: true,
+        apply: |c, v| c.log_cleaner_io_buffer_load_factor = v.as_f64(),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
             "log.cleaner.io.buffer.size",
             Int,
             "524288",
@@ -150,6 +162,33 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 16] = [
         dynamic: true,
         honoured: true,
         apply: |c, v| c.log_cleaner_io_buffer_size = v.as_i32(),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "log.cleaner.io.max.bytes.per.second",
+            Double,
+            "1.7976931348623157E308",
+            Any,
+            "The log cleaner will be throttled so that the sum of its read and write i/o will be less than this value on average",
+        ),
+        dynamic: true,
+        // No throttle: a cleaning step reads at most half of log.cleaner.io.buffer.size per
+        // broker tick instead.
+        honoured: false,
+        apply: |_, _| {},
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "log.cleaner.threads",
+            Int,
+            "1",
+            AtLeast(0),
+            "The number of background threads to use for log cleaning",
+        ),
+        dynamic: true,
+        // One cleaner per broker, run on the engine's thread a bounded step at a time.
+        honoured: false,
+        apply: |_, _| {},
     },
     BrokerConfigDef {
         def: ConfigDef::new(

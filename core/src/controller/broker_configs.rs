@@ -10,10 +10,7 @@ use super::errors::AlterConfigsError;
 use super::machine::Controller;
 use super::records::{BrokerConfigRecord, BrokerId, MetadataRecord};
 use super::topic_configs::AlterConfigOp;
-use crate::config::{
-    BrokerConfig, BrokerKey, BrokerLayers, ConfigEntry, ConfigType, describe_broker,
-    describe_broker_default,
-};
+use crate::config::{BrokerConfig, BrokerKey, ConfigEntry, ConfigType};
 
 impl Controller {
     /// The effective config of broker `node`: static configs, then the dynamic cluster
@@ -34,23 +31,9 @@ impl Controller {
             .expect("stored broker configs were validated")
     }
 
-    /// The layers of broker-level configs as broker `resource` sees them.
-    pub(super) fn broker_layers<'a>(&'a self, resource: &str) -> BrokerLayers<'a> {
-        BrokerLayers {
-            dynamic_broker: self.image.broker_configs(resource),
-            dynamic_default: self.image.broker_configs(""),
-            static_broker: &self.config.static_configs,
-        }
-    }
-
     /// DescribeConfigs for a broker: `resource` is its id, or `""` for the cluster default.
     pub fn describe_broker_configs(&self, resource: &str) -> Vec<ConfigEntry> {
-        let layers = self.broker_layers(resource);
-        if resource.is_empty() {
-            describe_broker_default(layers)
-        } else {
-            describe_broker(layers)
-        }
+        self.image.describe_broker_configs(&self.config, resource)
     }
 
     /// IncrementalAlterConfigs on a broker (`resource` = its id) or on the cluster default

@@ -22,6 +22,7 @@
 
 mod broker_configs;
 mod brokers;
+mod describe_configs;
 mod election;
 mod errors;
 pub mod image;
@@ -50,5 +51,8 @@ pub use partitions::AlterPartition;
 pub use producer_ids::{PRODUCER_ID_BLOCK_SIZE, ProducerIdBlock};
 pub use records::{BrokerId, MetadataRecord, NO_LEADER, ParseTopicIdError, TopicId};
 pub use topic_configs::AlterConfigOp;
-pub use topic_name::{TOPIC_NAME_LENGTH_MAX, validate as validate_topic_name};
+pub use topic_name::{
+    INTERNAL_TOPICS, TOPIC_NAME_LENGTH_MAX, is_internal as is_internal_topic,
+    validate as validate_topic_name,
+};
 pub use topics::{CreateTopic, TOPIC_PARTITIONS_MAX};

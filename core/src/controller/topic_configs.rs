@@ -9,9 +9,7 @@ use super::errors::AlterConfigsError;
 use super::image::TopicImage;
 use super::machine::Controller;
 use super::records::{BrokerId, ConfigRecord, MetadataRecord};
-use crate::config::{
-    ConfigEntry, ConfigError, ConfigType, TopicConfig, describe_topic, topic_config_def,
-};
+use crate::config::{ConfigEntry, ConfigError, ConfigType, TopicConfig, topic_config_def};
 
 /// One operation of IncrementalAlterConfigs (Kafka's `AlterConfigOp.OpType`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,12 +106,8 @@ impl Controller {
 
     /// A topic's configs as DescribeConfigs lists them on broker `node`.
     pub fn describe_topic_configs(&self, topic: &str, node: BrokerId) -> Option<Vec<ConfigEntry>> {
-        let topic = self.image.topic(topic)?;
-        let resource = node.to_string();
-        Some(
-            describe_topic(self.broker_layers(&resource), &topic.configs)
-                .expect("stored overrides were validated"),
-        )
+        self.image
+            .describe_topic_configs(&self.config, &node.to_string(), topic)
     }
 
     pub(super) fn effective_config(&self, topic: &TopicImage) -> TopicConfig {

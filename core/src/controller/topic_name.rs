@@ -31,6 +31,17 @@ pub fn validate(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Kafka's internal topics (`Topic.INTERNAL_TOPICS`): the group coordinator's offsets and the
+/// transaction coordinator's state. Clients cannot produce to them
+/// ([`Broker::produce`](crate::broker::Broker::produce)), and Metadata marks them
+/// `is_internal`.
+pub const INTERNAL_TOPICS: [&str; 2] = ["__consumer_offsets", "__transaction_state"];
+
+/// Whether `name` is one of Kafka's internal topics (`Topic.isInternal`).
+pub fn is_internal(name: &str) -> bool {
+    INTERNAL_TOPICS.contains(&name)
+}
+
 /// Whether two names would collide in metric names ('.' and '_' are the same there).
 pub(super) fn collide(a: &str, b: &str) -> bool {
     a != b && a.replace('.', "_") == b.replace('.', "_")

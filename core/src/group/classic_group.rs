@@ -29,6 +29,11 @@ pub(super) struct ClassicGroup {
     /// Ids handed out with MEMBER_ID_REQUIRED, to the time they lapse if unused.
     pub(super) pending_members: BTreeMap<String, Millis>,
     pub(super) offsets: BTreeMap<TopicPartition, CommittedOffset>,
+    /// Offsets committed whose records are not written yet (Kafka's `pendingOffsetCommits`):
+    /// the latest per partition. OffsetFetch does not see them; they move to `offsets` when
+    /// their write is acknowledged and are dropped when it fails
+    /// ([`Coordinator::handle_written`](super::Coordinator::handle_written)).
+    pub(super) pending_offsets: BTreeMap<TopicPartition, CommittedOffset>,
     /// PreparingRebalance: when the join phase ends even if members are missing.
     pub(super) join_deadline: Option<Millis>,
     /// PreparingRebalance of a group that was empty: `group.initial.rebalance.delay.ms` applies.
@@ -60,6 +65,7 @@ impl ClassicGroup {
             static_members: BTreeMap::new(),
             pending_members: BTreeMap::new(),
             offsets: BTreeMap::new(),
+            pending_offsets: BTreeMap::new(),
             join_deadline: None,
             initial_delay: None,
             sync_deadline: None,
@@ -147,12 +153,14 @@ impl ClassicGroup {
             .unwrap_or(Millis::ZERO)
     }
 
-    /// An Empty group with no members to come and no offsets: nothing left to remember.
+    /// An Empty group with no members to come and no offsets (written or being written):
+    /// nothing left to remember.
     pub(super) fn is_unused(&self) -> bool {
         self.is(GroupState::Empty)
             && self.members.is_empty()
             && self.pending_members.is_empty()
             && self.offsets.is_empty()
+            && self.pending_offsets.is_empty()
     }
 
     pub(super) fn size(&self) -> usize {

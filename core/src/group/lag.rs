@@ -159,6 +159,7 @@ mod tests {
                 .collect(),
         };
         h.coordinator.handle_offset_commit(&commit, h.now);
+        h.collect(); // written
 
         let hw = |tp: &TopicPartition| match (tp.topic.as_str(), tp.partition) {
             ("orders", 0) => Some(100),

@@ -56,6 +56,7 @@ mod sync;
 mod timers;
 mod txn_offsets;
 mod unload;
+mod written;
 
 #[cfg(test)]
 mod properties;
@@ -79,8 +80,8 @@ pub use messages::{
 pub use offset_delete::OffsetDeleteResults;
 pub use offsets::{CommitOffset, CommittedOffset};
 pub use offsets_log::{
-    OFFSETS_TOPIC, OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsLog, OffsetsLogError, decode_group_batches,
-    encode_group_batches,
+    OFFSETS_TOPIC, OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsLog, OffsetsLogError, RECORDS_PER_BATCH,
+    decode_group_batches, encode_group_batches,
 };
 pub use placement::offsets_partition;
 pub use records::{GroupMetadataValue, GroupRecord, GroupRecordKey, MemberMetadataValue, compact};

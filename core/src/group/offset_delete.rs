@@ -271,6 +271,7 @@ mod tests {
                 .collect(),
         };
         h.coordinator.handle_offset_commit(&commit, h.now);
+        h.collect(); // written
         let results = h
             .coordinator
             .delete_offsets(GROUP, &[a0.clone(), b0.clone()], h.now)

@@ -63,7 +63,8 @@ impl Coordinator {
     }
 
     /// Handles an OffsetCommit: one result per partition, in order. Accepted offsets come out
-    /// as [`Output::Persist`] records; the shell answers once they are written.
+    /// as [`Output::Persist`] records; the shell answers once they are written and reports
+    /// the write with [`Coordinator::handle_written`]: until then OffsetFetch does not see them.
     ///
     /// Whether each topic exists is not checked here (see
     /// [`Coordinator::handle_offset_commit_of_existing`]); the coordinator checks who commits.
@@ -97,7 +98,8 @@ impl Coordinator {
                         metadata,
                         commit_timestamp: now,
                     };
-                    group.offsets.insert(tp.clone(), committed.clone());
+                    // Visible once written (`handle_written`), as Kafka's pending commits.
+                    group.pending_offsets.insert(tp.clone(), committed.clone());
                     outputs.push_back(Output::Persist(GroupRecord::Offset {
                         group: commit.group_id.clone(),
                         partition: tp.clone(),
@@ -370,6 +372,8 @@ mod tests {
             .coordinator
             .handle_offset_commit(&commit(&ids[0], 1, &[("t", 0, 42), ("t", 1, 7)]), h.now);
         assert_eq!(errors(results), vec![Ok(()), Ok(())]);
+        assert_eq!(fetch(&h, "t", 0), None, "not written yet");
+        h.collect(); // written
         assert_eq!(fetch(&h, "t", 0), Some(42));
         assert_eq!(fetch(&h, "t", 2), None, "no commit: answered as -1");
         let all = h.coordinator.handle_offset_fetch(GROUP, None).unwrap();

@@ -27,7 +27,7 @@ pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
 pub const OFFSETS_TOPIC_SEGMENT_BYTES: u64 = 100 * 1024 * 1024;
 
 /// Records per appended batch, so that one batch stays far below `max.message.bytes`.
-const RECORDS_PER_BATCH: usize = 500;
+pub const RECORDS_PER_BATCH: usize = 500;
 
 /// Bytes read per step when loading the log.
 const READ_CHUNK_BYTES: usize = 1 << 20;

@@ -51,9 +51,15 @@ impl Harness {
         }
     }
 
-    /// Moves the coordinator's outputs into `outputs`.
+    /// Moves the coordinator's outputs into `outputs`; the records to persist count as
+    /// written at once, as a shell reports them.
     pub(super) fn collect(&mut self) {
         while let Some(output) = self.coordinator.poll_output() {
+            if let Output::Persist(record) = &output {
+                let record = record.clone();
+                self.coordinator
+                    .handle_written(std::slice::from_ref(&record), true, self.now);
+            }
             self.outputs.push(output);
         }
     }

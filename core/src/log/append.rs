@@ -5,8 +5,9 @@ use super::segment::Segment;
 use super::{AppendError, Log};
 use crate::Millis;
 use crate::batch::{
-    BatchError, BatchSummary, assign_offsets, keyless_record_indexes, set_log_append_time,
-    split_batches, validate_batch,
+    BatchError, BatchSummary, Compression, DECOMPRESSED_BATCH_MAX_BYTES, assign_offsets,
+    keyless_record_indexes, open_records, set_log_append_time, split_batches, validate_batch,
+    validate_client_records,
 };
 use crate::producer_state::SequenceCheck;
 use crate::storage::{Storage, StorageError};
@@ -28,8 +29,10 @@ impl<S: Storage> Log<S> {
     /// Appends a producer's batch as the leader.
     ///
     /// `records` must hold exactly one batch (Produce v3+). It is validated (CRC, record
-    /// count, sizes against `max.message.bytes` and `segment.bytes`, keys on a compacted
-    /// topic: [`AppendError::KeylessRecords`]), checked against the
+    /// count, sizes against `max.message.bytes` and `segment.bytes`; its records opened,
+    /// decompressed if need be, see [`APPEND_DECOMPRESSED_MAX_BYTES`]: as many as the header
+    /// counts, and on a compacted topic each with a key, else
+    /// [`AppendError::KeylessRecords`]), checked against the
     /// producer state if the producer is idempotent (a duplicate returns the original offsets
     /// and writes nothing), then stamped with the next offset and `leader_epoch` in place and
     /// written unsynced. It becomes durable at the next [`Log::flush`].
@@ -52,15 +55,7 @@ impl<S: Storage> Log<S> {
             });
         }
         self.check_fits_segment(size_bytes)?;
-        if self.config.compact {
-            // A compressed batch cannot be opened here (no codecs in the core): it is stored
-            // unchecked, and the cleaner keeps it whole.
-            if let Some(batch_indexes) = keyless_record_indexes(records)?
-                && !batch_indexes.is_empty()
-            {
-                return Err(AppendError::KeylessRecords { batch_indexes });
-            }
-        }
+        self.check_records(records, &summary)?;
         let idempotent = summary.header.has_producer_id();
         if summary.header.is_transactional() && !idempotent {
             return Err(BatchError::TransactionalWithoutProducerId.into());
@@ -121,6 +116,32 @@ impl<S: Storage> Log<S> {
             self.write_batch(&records[range.clone()], summary, now)?;
         }
         Ok(self.log_end_offset)
+    }
+
+    /// Kafka's `LogValidator` pass over a producer's records: a compressed batch is opened
+    /// (once, for both checks) and its records must be exactly as many as its header counts,
+    /// with offset deltas 0, 1, 2, ... (offsets are assigned from the count; an uncompressed
+    /// batch was checked so by `validate_batch`); on a compacted topic every record must
+    /// have a key. A batch the codecs cannot open is refused ([`AppendError::Codec`]), never
+    /// stored unread: on a compacted topic the cleaner would drop its keyless records after
+    /// they were acknowledged.
+    fn check_records(&self, records: &[u8], summary: &BatchSummary) -> Result<(), AppendError> {
+        let header = &summary.header;
+        let compressed = header.compression()? != Compression::None;
+        if !compressed && !self.config.compact {
+            return Ok(());
+        }
+        let section = open_records(records, header, self.codecs, APPEND_DECOMPRESSED_MAX_BYTES)?;
+        if compressed {
+            validate_client_records(header, &section)?;
+        }
+        if self.config.compact {
+            let batch_indexes = keyless_record_indexes(&section)?;
+            if !batch_indexes.is_empty() {
+                return Err(AppendError::KeylessRecords { batch_indexes });
+            }
+        }
+        Ok(())
     }
 
     fn check_fits_segment(&self, size_bytes: u64) -> Result<(), AppendError> {
@@ -196,6 +217,27 @@ impl<S: Storage> Log<S> {
         Ok(())
     }
 }
+
+/// The most a producer's compressed batch may decompress to at append: past it the batch is
+/// refused with `MESSAGE_TOO_LARGE` after at most this many bytes were produced.
+///
+/// It is the fixed [`DECOMPRESSED_BATCH_MAX_BYTES`] (64 MiB), not a bound derived from
+/// `max.message.bytes`, because:
+/// - `max.message.bytes` bounds the compressed bytes, and the compression ratio has no bound
+///   (zeros compress more than a thousandfold with zstd), so any multiple of it is a guess;
+///   what bounds a real batch's uncompressed size is the client (`batch.size`, and the Java
+///   producer's `max.request.size` checked on uncompressed bytes; librdkafka's
+///   `message.max.bytes`; 1 MB by default), far below 64 MiB;
+/// - the log cleaner opens batches with the same bound (`CleanerConfig`'s default), so every
+///   batch accepted on a compacted topic is one the cleaner can open and compact; a bound
+///   per topic could be raised later past what the cleaner opens;
+/// - memory: the engine opens one batch at a time, so opening costs at most 64 MiB (the
+///   codecs grow their output by doubling but never past the bound), within the 256 MiB the
+///   hostile-client test holds the broker to under hundreds of 64 MiB bombs.
+///
+/// Kafka streams the records instead and has no such bound; a producer whose batch needs
+/// more gets `MESSAGE_TOO_LARGE`, which the Java producer answers by splitting the batch.
+pub const APPEND_DECOMPRESSED_MAX_BYTES: usize = DECOMPRESSED_BATCH_MAX_BYTES;
 
 /// Refuses a batch whose offsets, numbered from `base_offset`, would pass `i64::MAX` (the next
 /// offset after the batch must still be an offset).

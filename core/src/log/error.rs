@@ -1,7 +1,7 @@
 //! What each log operation can fail with, mapped to Kafka's error codes.
 
 use crate::ErrorCode;
-use crate::batch::BatchError;
+use crate::batch::{BatchError, CodecError, OpenError};
 use crate::producer_state::ProducerError;
 use crate::storage::StorageError;
 
@@ -12,6 +12,12 @@ pub enum AppendError {
     Batch(#[from] BatchError),
     #[error(transparent)]
     Producer(#[from] ProducerError),
+    /// A compressed batch the log's codecs cannot open: no such codec here (the playground:
+    /// `UNSUPPORTED_COMPRESSION_TYPE`), corrupt (`CORRUPT_MESSAGE`), or decompressing past
+    /// [`super::append::APPEND_DECOMPRESSED_MAX_BYTES`] (`MESSAGE_TOO_LARGE`); see
+    /// [`CodecError::code`].
+    #[error("cannot open the compressed batch: {0}")]
+    Codec(#[from] CodecError),
     /// The batch is larger than the topic's `max.message.bytes`.
     #[error("batch of {size_bytes} bytes exceeds max.message.bytes {max_bytes}")]
     MessageTooLarge { size_bytes: u64, max_bytes: u64 },
@@ -45,6 +51,7 @@ impl AppendError {
         match self {
             AppendError::Batch(err) => err.code(),
             AppendError::Producer(err) => err.code(),
+            AppendError::Codec(err) => err.code(),
             AppendError::MessageTooLarge { .. } => ErrorCode::MESSAGE_TOO_LARGE,
             AppendError::RecordListTooLarge { .. } => ErrorCode::RECORD_LIST_TOO_LARGE,
             AppendError::KeylessRecords { .. } => ErrorCode::INVALID_RECORD,
@@ -52,6 +59,15 @@ impl AppendError {
                 ErrorCode::UNKNOWN_SERVER_ERROR
             }
             AppendError::Storage(err) => err.code(),
+        }
+    }
+}
+
+impl From<OpenError> for AppendError {
+    fn from(err: OpenError) -> Self {
+        match err {
+            OpenError::Batch(err) => AppendError::Batch(err),
+            OpenError::Codec(err) => AppendError::Codec(err),
         }
     }
 }

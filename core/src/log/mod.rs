@@ -30,7 +30,7 @@ mod segment;
 mod truncate;
 mod txn;
 
-pub use append::AppendInfo;
+pub use append::{APPEND_DECOMPRESSED_MAX_BYTES, AppendInfo};
 pub use cleaner::{CleanableRange, CleanerConfig, CleanerStats, CleanerStep};
 pub use config::{LogConfig, MAX_SEGMENT_BYTES};
 pub use epochs::EpochStart;
@@ -68,6 +68,10 @@ pub struct Log<S> {
     first_dirty_offset: i64,
     /// The cleaning round in progress, if any.
     cleaning: Option<cleaner::Cleaning>,
+    /// The shell's codecs, with which an append opens a producer's compressed batch to check
+    /// its records ([`Log::set_codecs`]; [`crate::batch::NoCodecs`] until then, and then
+    /// compressed batches are refused).
+    codecs: &'static dyn crate::batch::Codecs,
 }
 
 /// A segment as the playground and the metrics show it.
@@ -94,6 +98,15 @@ impl<S: Storage> Log<S> {
             let _ = self.abort_cleaning();
         }
         self.config = config;
+    }
+
+    /// Lends the log the shell's compression codecs: with them an append decompresses a
+    /// producer's compressed batch to check its records (count, structure, keys on a
+    /// compacted topic) before it is acknowledged; without them (the default,
+    /// [`crate::batch::NoCodecs`], the playground whose clients never compress) a compressed
+    /// batch is refused with `UNSUPPORTED_COMPRESSION_TYPE`, never stored unread.
+    pub fn set_codecs(&mut self, codecs: &'static dyn crate::batch::Codecs) {
+        self.codecs = codecs;
     }
 
     /// The first offset still in the log (ListOffsets "earliest", the low watermark).
@@ -253,6 +266,8 @@ fn assert_valid(config: &LogConfig) {
     );
 }
 
+#[cfg(test)]
+mod compressed_tests;
 #[cfg(test)]
 mod model_tests;
 #[cfg(test)]

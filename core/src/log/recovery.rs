@@ -132,6 +132,7 @@ impl<S: Storage> Log<S> {
             failed: false,
             first_dirty_offset,
             cleaning: None,
+            codecs: &crate::batch::NoCodecs,
         };
         log.adopt_segments(segments, checkpointed_start.unwrap_or(0), &mut report)?;
         log.flush()?;

@@ -14,10 +14,12 @@ use super::offsets_topic::{
 };
 use super::{Event, Node, Output, Refusal, RequestRef, Waiting};
 use crate::assignor::TopicPartition;
-use crate::broker::{ACKS_ALL, ProducePartition, ProduceRequest, StorageFactory};
+use crate::broker::{ACKS_ALL, AppendOrigin, ProducePartition, ProduceRequest, StorageFactory};
 use crate::client::Response;
 use crate::controller::{BrokerId, CreateTopic};
-use crate::group::{GroupRecord, compact, decode_group_batches, encode_group_batches};
+use crate::group::{
+    GroupRecord, RECORDS_PER_BATCH, compact, decode_group_batches, encode_group_batches,
+};
 use crate::{ErrorCode, Millis};
 
 /// The node that coordinates a group, as FindCoordinator answers it.
@@ -238,17 +240,25 @@ impl<F: StorageFactory> Node<F> {
         self.event(Event::CoordinatorUnloaded { partition });
     }
 
-    /// Answers a group request this node does not serve with `code`, in the shape of
-    /// `response` (its results refused one by one).
-    pub(super) fn refuse_group(
+    /// [`Node::group_gate`] for a client's group request: `Some(partition)` when this node
+    /// serves `group_id` (the gated offsets partition, `None` on a coordinator-only node);
+    /// else the request is answered at once, in the shape of `refused()` (the request's
+    /// answer, its results refused one by one with the gate's code), and `None` returned.
+    pub(super) fn gate_group(
         &mut self,
         now: Millis,
         request: RequestRef,
-        code: ErrorCode,
-        response: Response,
-    ) {
-        self.respond(request, refuse(response, code));
-        self.drain_roles(now);
+        group_id: &str,
+        refused: impl FnOnce() -> Response,
+    ) -> Option<Option<i32>> {
+        match self.group_gate(group_id) {
+            Ok(partition) => Some(partition),
+            Err(code) => {
+                self.respond(request, refuse(refused(), code));
+                self.drain_roles(now);
+                None
+            }
+        }
     }
 
     /// An answer about a group in `partition` (`None`: a coordinator-only node): it goes
@@ -272,10 +282,14 @@ impl<F: StorageFactory> Node<F> {
     pub(super) fn write_group_records(&mut self, now: Millis, records: Vec<GroupRecord>) {
         for (partition, records) in self.by_offsets_partition(records) {
             let tp = TopicPartition::new(OFFSETS_TOPIC, partition);
-            for batch in encode_group_batches(&records, now) {
+            // One batch per chunk, so that each write knows the records it carries.
+            for chunk in records.chunks(RECORDS_PER_BATCH) {
+                let Some(batch) = encode_group_batches(chunk, now).pop() else {
+                    continue;
+                };
                 let id = self.next_request_id();
                 self.pending.insert(id, Waiting::GroupWrite(partition));
-                self.group_writes.start(partition, id);
+                self.group_writes.start(partition, id, chunk.to_vec());
                 let produce = ProduceRequest {
                     acks: ACKS_ALL,
                     timeout_ms: Millis(OFFSETS_COMMIT_TIMEOUT_MS),
@@ -287,16 +301,20 @@ impl<F: StorageFactory> Node<F> {
                 self.broker
                     .as_mut()
                     .expect("partitioned groups")
-                    .produce(id, produce, now);
+                    .produce_from(id, produce, AppendOrigin::Coordinator, now);
             }
         }
     }
 
-    /// The broker answered a write of the coordinator: the answers it held go, refused with
-    /// NOT_COORDINATOR if it failed (the records may still be in the log; the client retries
-    /// with the coordinator it finds then, as with Kafka's failed appends).
+    /// The broker answered a write of the coordinator: the coordinator applies its records,
+    /// or undoes them if it failed (a commit is not seen by OffsetFetch, a group whose
+    /// assignment was not written rebalances: `Coordinator::handle_written`); the answers it
+    /// held go, refused with NOT_COORDINATOR if it failed (the records may still be in the
+    /// log; the client retries with the coordinator it finds then, as with Kafka's failed
+    /// appends).
     pub(super) fn on_group_write(
         &mut self,
+        now: Millis,
         partition: i32,
         produce: crate::group::RequestId,
         error: ErrorCode,
@@ -305,6 +323,10 @@ impl<F: StorageFactory> Node<F> {
             return;
         }
         let acknowledged = error == ErrorCode::NONE;
+        let records = self.group_writes.take_records(partition, produce);
+        if let Some(coordinator) = &mut self.coordinator {
+            coordinator.handle_written(&records, acknowledged, now);
+        }
         if !acknowledged {
             self.event(Event::StorageError {
                 description: format!(
@@ -356,7 +378,8 @@ impl<F: StorageFactory> Node<F> {
                         records: batch,
                     }],
                 };
-                broker.produce(crate::group::RequestId(self.next_request), produce, now);
+                let id = crate::group::RequestId(self.next_request);
+                broker.produce_from(id, produce, AppendOrigin::Coordinator, now);
             }
         }
         broker

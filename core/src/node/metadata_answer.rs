@@ -1,6 +1,7 @@
 //! The Metadata answer a broker gives from its copy of the metadata image, with Kafka's rules
 //! (KRaftMetadataCache): only unfenced brokers are listed; a partition's leader is the image's
-//! leader, or -1 with LEADER_NOT_AVAILABLE when it has none or the leader is not registered.
+//! leader, or -1 with LEADER_NOT_AVAILABLE when it has none or the leader is not registered;
+//! its offline replicas are those on fenced or unregistered brokers.
 
 use crate::ErrorCode;
 use crate::client::{MetadataResponse, PartitionMetadata};
@@ -23,6 +24,9 @@ pub struct PartitionAnswer {
     pub leader_epoch: i32,
     pub replicas: Vec<BrokerId>,
     pub isr: Vec<BrokerId>,
+    /// The replicas on brokers that are fenced or not registered (Kafka's
+    /// `KRaftMetadataCache.getOfflineReplicas`), in replica order; Metadata v5+.
+    pub offline_replicas: Vec<BrokerId>,
 }
 
 /// One topic asked for (or every topic): found, or the error to answer with.
@@ -113,6 +117,12 @@ pub fn answer(
                             leader_epoch: p.leader_epoch,
                             replicas: p.replicas.clone(),
                             isr: p.isr.clone(),
+                            offline_replicas: p
+                                .replicas
+                                .iter()
+                                .copied()
+                                .filter(|&r| image.broker(r).is_none_or(|b| b.fenced))
+                                .collect(),
                         }
                     })
                     .collect(),

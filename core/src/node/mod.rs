@@ -50,6 +50,7 @@
 //! controller) are handled inside the node and never come out. Partition data is made durable
 //! by the broker itself (its storage's sync, in `tick`), as before.
 
+mod configs;
 mod coordination;
 mod message;
 mod metadata_answer;
@@ -58,6 +59,8 @@ mod metadata_quorum;
 pub mod offsets_topic;
 mod producer_ids;
 pub mod quorum;
+#[cfg(test)]
+mod tests;
 mod transactions;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -504,16 +507,9 @@ impl<F: StorageFactory> Node<F> {
                 self.broker.as_mut().expect("guarded").fetch(id, fetch, now);
             }
             Request::JoinGroup(join) if self.coordinator.is_some() => {
-                let partition = match self.group_gate(&join.group_id) {
-                    Ok(partition) => partition,
-                    Err(code) => {
-                        return self.refuse_group(
-                            now,
-                            request,
-                            code,
-                            Response::JoinGroup(Err(JoinGroupError::NotCoordinator)),
-                        );
-                    }
+                let refused = || Response::JoinGroup(Err(JoinGroupError::NotCoordinator));
+                let Some(partition) = self.gate_group(now, request, &join.group_id, refused) else {
+                    return;
                 };
                 let id = self.next_request_id();
                 self.pending
@@ -521,16 +517,9 @@ impl<F: StorageFactory> Node<F> {
                 self.coordinator_mut().handle_join(id, join, now);
             }
             Request::SyncGroup(sync) if self.coordinator.is_some() => {
-                let partition = match self.group_gate(&sync.group_id) {
-                    Ok(partition) => partition,
-                    Err(code) => {
-                        return self.refuse_group(
-                            now,
-                            request,
-                            code,
-                            Response::SyncGroup(Err(SyncGroupError::NotCoordinator)),
-                        );
-                    }
+                let refused = || Response::SyncGroup(Err(SyncGroupError::NotCoordinator));
+                let Some(partition) = self.gate_group(now, request, &sync.group_id, refused) else {
+                    return;
                 };
                 let id = self.next_request_id();
                 self.pending
@@ -538,23 +527,19 @@ impl<F: StorageFactory> Node<F> {
                 self.coordinator_mut().handle_sync(id, sync, now);
             }
             Request::Heartbeat(heartbeat) if self.coordinator.is_some() => {
-                let partition = match self.group_gate(&heartbeat.group_id) {
-                    Ok(partition) => partition,
-                    Err(code) => {
-                        return self.refuse_group(now, request, code, Response::Heartbeat(Ok(())));
-                    }
+                let refused = || Response::Heartbeat(Ok(()));
+                let Some(partition) = self.gate_group(now, request, &heartbeat.group_id, refused)
+                else {
+                    return;
                 };
                 let result = self.coordinator_mut().handle_heartbeat(&heartbeat, now);
                 self.drain_roles(now);
                 self.respond_group(partition, request, Response::Heartbeat(result));
             }
             Request::LeaveGroup { group_id, members } if self.coordinator.is_some() => {
-                let partition = match self.group_gate(&group_id) {
-                    Ok(partition) => partition,
-                    Err(code) => {
-                        let refused = Response::LeaveGroup(vec![Ok(()); members.len()]);
-                        return self.refuse_group(now, request, code, refused);
-                    }
+                let refused = || Response::LeaveGroup(vec![Ok(()); members.len()]);
+                let Some(partition) = self.gate_group(now, request, &group_id, refused) else {
+                    return;
                 };
                 let results = self
                     .coordinator_mut()
@@ -563,21 +548,13 @@ impl<F: StorageFactory> Node<F> {
                 self.respond_group(partition, request, Response::LeaveGroup(results));
             }
             Request::OffsetCommit(commit) if self.coordinator.is_some() => {
-                let partition = match self.group_gate(&commit.group_id) {
-                    Ok(partition) => partition,
-                    Err(code) => {
-                        let refused = commit
-                            .offsets
-                            .iter()
-                            .map(|(tp, _)| (tp.clone(), Ok(())))
-                            .collect();
-                        return self.refuse_group(
-                            now,
-                            request,
-                            code,
-                            Response::OffsetCommit(refused),
-                        );
-                    }
+                let refused = || {
+                    let results = commit.offsets.iter().map(|(tp, _)| (tp.clone(), Ok(())));
+                    Response::OffsetCommit(results.collect())
+                };
+                let Some(partition) = self.gate_group(now, request, &commit.group_id, refused)
+                else {
+                    return;
                 };
                 // Offsets of partitions this node's metadata does not know are refused (a
                 // coordinator-only node, the simulator's, has no metadata to check against).
@@ -602,13 +579,9 @@ impl<F: StorageFactory> Node<F> {
                 group_id,
                 partitions,
             } if self.coordinator.is_some() => {
-                if let Err(code) = self.group_gate(&group_id) {
-                    return self.refuse_group(
-                        now,
-                        request,
-                        code,
-                        Response::OffsetFetch(Ok(Vec::new())),
-                    );
+                let refused = || Response::OffsetFetch(Ok(Vec::new()));
+                if self.gate_group(now, request, &group_id, refused).is_none() {
+                    return;
                 }
                 let partitions = (!partitions.is_empty()).then_some(partitions.as_slice());
                 let result = self
@@ -1369,7 +1342,7 @@ impl<F: StorageFactory> Node<F> {
             self.send(to, message);
         }
         for (partition, request, error) in written {
-            self.on_group_write(partition, request, error);
+            self.on_group_write(now, partition, request, error);
         }
         for (request, results) in markers_written {
             self.on_txn_markers(now, request, results);
@@ -1415,6 +1388,10 @@ impl<F: StorageFactory> Node<F> {
             if self.partitioned_groups() {
                 self.write_group_records(now, records);
             } else {
+                // Durable before any later output is acted on (the drain order): written.
+                if let Some(coordinator) = &mut self.coordinator {
+                    coordinator.handle_written(&records, true, now);
+                }
                 self.outputs.push_back(Output::PersistGroups(records));
             }
         }

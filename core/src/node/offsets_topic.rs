@@ -29,8 +29,8 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::ErrorCode;
 use crate::client::Response;
 use crate::group::{
-    HeartbeatError, JoinGroupError, LeaveGroupError, OffsetCommitError, OffsetFetchError,
-    RequestId, SyncGroupError,
+    GroupRecord, HeartbeatError, JoinGroupError, LeaveGroupError, OffsetCommitError,
+    OffsetFetchError, RequestId, SyncGroupError,
 };
 
 pub use crate::group::{OFFSETS_TOPIC, offsets_partition};
@@ -54,20 +54,35 @@ struct Write {
     produce: RequestId,
     /// Whether the ISR has it, once the broker answered.
     acknowledged: Option<bool>,
+    /// The coordinator's records it carries, reported to the coordinator when it completes
+    /// (`Coordinator::handle_written`).
+    records: Vec<GroupRecord>,
     held: Vec<super::Output>,
 }
 
 impl GroupWrites {
-    /// A write of partition `partition` went to the broker as produce `produce`.
-    pub(super) fn start(&mut self, partition: i32, produce: RequestId) {
+    /// A write of `records` to partition `partition` went to the broker as produce
+    /// `produce`.
+    pub(super) fn start(&mut self, partition: i32, produce: RequestId, records: Vec<GroupRecord>) {
         self.partitions
             .entry(partition)
             .or_default()
             .push_back(Write {
                 produce,
                 acknowledged: None,
+                records,
                 held: Vec::new(),
             });
+    }
+
+    /// The records produce `produce` of `partition` carries (taken: asked once, when the
+    /// broker answers it).
+    pub(super) fn take_records(&mut self, partition: i32, produce: RequestId) -> Vec<GroupRecord> {
+        self.partitions
+            .get_mut(&partition)
+            .and_then(|q| q.iter_mut().find(|w| w.produce == produce))
+            .map(|w| std::mem::take(&mut w.records))
+            .unwrap_or_default()
     }
 
     /// `output` waits for the latest write of `partition` in flight, if any; else it is
@@ -208,9 +223,9 @@ mod tests {
     fn answers_wait_for_every_earlier_write_of_their_partition() {
         let mut writes = GroupWrites::default();
         assert!(writes.hold(3, answer(1)).is_some(), "nothing in flight");
-        writes.start(3, RequestId(10));
+        writes.start(3, RequestId(10), Vec::new());
         assert!(writes.hold(3, answer(2)).is_none());
-        writes.start(3, RequestId(11));
+        writes.start(3, RequestId(11), Vec::new());
         assert!(writes.hold(3, answer(3)).is_none());
         assert!(writes.hold(4, answer(4)).is_some(), "another partition");
         // The later write is acknowledged first: nothing goes until the earlier one is.

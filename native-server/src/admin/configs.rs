@@ -50,12 +50,17 @@ impl Entity {
     }
 }
 
+/// `--describe` asks any broker (each answers from its own metadata; a broker's own configs
+/// only that broker, as Kafka's AdminClient sends them); `--alter` goes to the active
+/// controller (see `admin::connect_to_controller`).
 pub fn run(args: ConfigsArgs) -> anyhow::Result<()> {
-    let mut client = super::connect_to_controller(&args.bootstrap_server, &args.login)?;
     let output = if args.describe {
+        let mut client = super::connect(&args.bootstrap_server, &args.login)?;
         describe(&mut client, &args)?
     } else {
-        alter(&mut client, &args)?
+        super::retry_not_controller(&args.bootstrap_server, &args.login, |client| {
+            alter(client, &args)
+        })?
     };
     print!("{output}");
     Ok(())
@@ -119,7 +124,22 @@ fn entities(client: &mut KafkaClient, args: &ConfigsArgs) -> anyhow::Result<Vec<
 
 fn describe(client: &mut KafkaClient, args: &ConfigsArgs) -> anyhow::Result<String> {
     let mut out = String::new();
+    let brokers = super::brokers(client)?;
     for entity in entities(client, args)? {
+        // A broker's configs come from that broker.
+        let address = brokers
+            .iter()
+            .find(|(id, _)| {
+                entity.resource_type == BROKER_RESOURCE && id.to_string() == entity.name
+            })
+            .map(|(_, address)| address.as_str());
+        let mut broker = match address {
+            Some(address) => {
+                super::connect_to_broker(address, &args.bootstrap_server, &args.login)?
+            }
+            None => None,
+        };
+        let client = broker.as_mut().unwrap_or(&mut *client);
         if entity.name.is_empty() {
             out.push_str(&format!(
                 "Default configs for {} in the cluster are:\n",

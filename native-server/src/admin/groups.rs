@@ -42,7 +42,7 @@ const COLUMNS: [&str; 9] = [
 pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
     let mut client = super::connect(&args.bootstrap_server, &args.login)?;
     let output = if args.list {
-        list(&mut client)?
+        list(&mut client, &args.bootstrap_server, &args.login)?
     } else if args.reset_offsets {
         reset_offsets::run(&mut client, &args)?
     } else if args.delete_offsets {
@@ -68,15 +68,28 @@ pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn list(client: &mut KafkaClient) -> anyhow::Result<String> {
-    let response = client.call(&ListGroupsRequest::default(), LIST_GROUPS_VERSION)?;
-    check(response.error_code, "listing groups", None)?;
-    let mut ids: Vec<String> = response
-        .groups
-        .iter()
-        .map(|g| g.group_id.0.to_string())
-        .collect();
-    ids.sort();
+/// `--list`: ListGroups is answered by each broker for the groups it coordinates, so it is
+/// sent to every broker of the Metadata and the answers merged, as kafka-consumer-groups.sh
+/// (the AdminClient's `listConsumerGroups`) does. A broker that cannot be asked fails the
+/// command, naming it (Kafka's tool reports the failed broker too).
+pub fn list(
+    client: &mut KafkaClient,
+    bootstrap: &str,
+    login: &LoginArgs,
+) -> anyhow::Result<String> {
+    let mut ids = std::collections::BTreeSet::new();
+    for (id, address) in super::brokers(client)? {
+        let mut broker = super::connect_to_broker(&address, bootstrap, login)
+            .with_context(|| format!("listing the groups of broker {id} ({address})"))?;
+        let broker = broker.as_mut().unwrap_or(&mut *client);
+        let response = broker.call(&ListGroupsRequest::default(), LIST_GROUPS_VERSION)?;
+        check(
+            response.error_code,
+            &format!("listing the groups of broker {id}"),
+            None,
+        )?;
+        ids.extend(response.groups.iter().map(|g| g.group_id.0.to_string()));
+    }
     Ok(ids.into_iter().map(|id| id + "\n").collect())
 }
 

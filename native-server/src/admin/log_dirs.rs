@@ -6,26 +6,17 @@
 use std::collections::BTreeSet;
 
 use anyhow::{Context, bail};
-use kafka_protocol::messages::{DescribeLogDirsRequest, MetadataRequest};
+use kafka_protocol::messages::DescribeLogDirsRequest;
 use partita_core::ErrorCode;
 
 use crate::cli::LogDirsArgs;
 use crate::client::KafkaClient;
 
-const METADATA_VERSION: i16 = 12;
 const DESCRIBE_LOG_DIRS_VERSION: i16 = 4;
 
 pub fn run(args: LogDirsArgs) -> anyhow::Result<()> {
     let mut client = super::connect(&args.bootstrap_server, &args.login)?;
-    let metadata = client.call(
-        &MetadataRequest::default().with_topics(Some(vec![])),
-        METADATA_VERSION,
-    )?;
-    let brokers: Vec<(i32, String)> = metadata
-        .brokers
-        .iter()
-        .map(|b| (b.node_id.0, format!("{}:{}", b.host.as_str(), b.port)))
-        .collect();
+    let brokers = super::brokers(&mut client)?;
     let known: BTreeSet<i32> = brokers.iter().map(|(id, _)| *id).collect();
     let asked: BTreeSet<i32> = match &args.broker_list {
         None => known.clone(),
@@ -55,11 +46,7 @@ pub fn run(args: LogDirsArgs) -> anyhow::Result<()> {
     println!("Querying brokers for log directories information");
     let mut described = Vec::new();
     for (id, address) in brokers.iter().filter(|(id, _)| asked.contains(id)) {
-        let mut broker = if *address == args.bootstrap_server {
-            None
-        } else {
-            Some(super::connect(address, &args.login)?)
-        };
+        let mut broker = super::connect_to_broker(address, &args.bootstrap_server, &args.login)?;
         let broker = broker.as_mut().unwrap_or(&mut client);
         described.push(format!(
             "{{\"broker\":{id},\"logDirs\":[{}]}}",

@@ -9,11 +9,10 @@ pub mod groups;
 pub mod log_dirs;
 mod offsets;
 pub mod produce;
+pub mod quorum;
 mod reset_offsets;
 mod table;
 pub mod topics;
-
-use anyhow::bail;
 
 use crate::cli::LoginArgs;
 use crate::client::KafkaClient;
@@ -28,9 +27,19 @@ fn connect(addr: &str, login: &LoginArgs) -> anyhow::Result<KafkaClient> {
     Ok(client)
 }
 
-/// Connects to the cluster's active controller, found with a Metadata request to `bootstrap`
-/// (KIP-590 brokers forward controller requests; ours do not yet, so the admin tools go to the
-/// controller as Kafka's AdminClient did before it): topic creation, deletion and configs.
+/// Connects to the cluster's active controller, found with a Metadata request to `bootstrap`:
+/// for the requests only the active controller runs (CreateTopics, DeleteTopics,
+/// CreatePartitions, AlterConfigs, IncrementalAlterConfigs).
+///
+/// Why the tools follow the controller rather than brokers forwarding to it (KIP-590): Kafka's
+/// own AdminClient did this before forwarding existed (its `ControllerNodeProvider` sends to
+/// Metadata's `controller_id` and, on NOT_CONTROLLER, refreshes the metadata and retries:
+/// [`retry_not_controller`]), and every client in use here (librdkafka, kafka-python,
+/// KafkaJS) still does, since our Metadata names the real active controller. Forwarding would
+/// add a second hop and a broker holding a client's request across a peer round trip (an
+/// Envelope, its own timeouts, the client's principal carried along) for no client that
+/// needs it. DescribeConfigs is not among these requests: every broker answers it from its
+/// own metadata, as Kafka's do.
 fn connect_to_controller(bootstrap: &str, login: &LoginArgs) -> anyhow::Result<KafkaClient> {
     use kafka_protocol::messages::MetadataRequest;
     let mut client = connect(bootstrap, login)?;
@@ -56,14 +65,99 @@ fn connect_to_controller(bootstrap: &str, login: &LoginArgs) -> anyhow::Result<K
 
 const CONTROLLER_METADATA_VERSION: i16 = 12;
 
+/// How many times a controller request is sent again after NOT_CONTROLLER (the controller
+/// moved between the Metadata answer and the request: an election), and the pause before each.
+const NOT_CONTROLLER_RETRIES: u32 = 10;
+const NOT_CONTROLLER_BACKOFF: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Runs `call` on a connection to the active controller; when it fails with NOT_CONTROLLER
+/// (or NOT_LEADER_OR_FOLLOWER from the quorum),
+/// finds the controller again and retries (at most [`NOT_CONTROLLER_RETRIES`] times), as
+/// Kafka's AdminClient does for controller requests.
+fn retry_not_controller<T>(
+    bootstrap: &str,
+    login: &LoginArgs,
+    mut call: impl FnMut(&mut KafkaClient) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let mut attempt = 0;
+    loop {
+        let mut client = connect_to_controller(bootstrap, login)?;
+        match call(&mut client) {
+            Err(e) if attempt < NOT_CONTROLLER_RETRIES && not_controller(&e) => {
+                attempt += 1;
+                std::thread::sleep(NOT_CONTROLLER_BACKOFF);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Every broker the cluster's Metadata lists, as (node id, `host:port`), by id.
+fn brokers(client: &mut KafkaClient) -> anyhow::Result<Vec<(i32, String)>> {
+    use kafka_protocol::messages::MetadataRequest;
+    let metadata = client.call(
+        &MetadataRequest::default().with_topics(Some(Vec::new())),
+        CONTROLLER_METADATA_VERSION,
+    )?;
+    let mut brokers: Vec<(i32, String)> = metadata
+        .brokers
+        .iter()
+        .map(|b| (b.node_id.0, format!("{}:{}", b.host.as_str(), b.port)))
+        .collect();
+    brokers.sort();
+    Ok(brokers)
+}
+
+/// A connection to the broker at `address`, or `None` when that is `bootstrap` (whose
+/// connection the caller has).
+fn connect_to_broker(
+    address: &str,
+    bootstrap: &str,
+    login: &LoginArgs,
+) -> anyhow::Result<Option<KafkaClient>> {
+    if address == bootstrap {
+        return Ok(None);
+    }
+    connect(address, login).map(Some)
+}
+
+/// A Kafka error code a response carried, as an error (what [`check`] returns).
+#[derive(Debug)]
+struct KafkaCodeError {
+    code: i16,
+    text: String,
+}
+
+impl std::fmt::Display for KafkaCodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for KafkaCodeError {}
+
+/// Whether `error` says the node asked is not the active controller (NOT_CONTROLLER, or
+/// NOT_LEADER_OR_FOLLOWER for the quorum's partition).
+fn not_controller(error: &anyhow::Error) -> bool {
+    is_code(error, ErrorCode::NOT_CONTROLLER) || is_code(error, ErrorCode::NOT_LEADER_OR_FOLLOWER)
+}
+
+/// Whether `error` is a response's `code`.
+fn is_code(error: &anyhow::Error, code: ErrorCode) -> bool {
+    error
+        .downcast_ref::<KafkaCodeError>()
+        .is_some_and(|e| e.code == code.code())
+}
+
 /// Turns a Kafka error code in a response into an error naming it.
 fn check(code: i16, what: &str, message: Option<&str>) -> anyhow::Result<()> {
     if code == 0 {
         return Ok(());
     }
     let name = ErrorCode::from_code(code).map_or("an unknown error", ErrorCode::name);
-    match message {
-        Some(message) if !message.is_empty() => bail!("{what}: {name} ({code}): {message}"),
-        _ => bail!("{what}: {name} ({code})"),
-    }
+    let text = match message {
+        Some(message) if !message.is_empty() => format!("{what}: {name} ({code}): {message}"),
+        _ => format!("{what}: {name} ({code})"),
+    };
+    Err(KafkaCodeError { code, text }.into())
 }

@@ -23,20 +23,24 @@ const TOPIC_RESOURCE: i8 = 2;
 const SOURCE_TOPIC_CONFIG: i8 = 1;
 const REQUEST_TIMEOUT_MS: i32 = 30_000;
 
+/// Creation and deletion go to the active controller, found again after NOT_CONTROLLER (see
+/// `admin::connect_to_controller`); `--list` and `--describe` read any broker's metadata.
 pub fn run(args: TopicsArgs) -> anyhow::Result<()> {
-    let mut client = super::connect_to_controller(&args.bootstrap_server, &args.login)?;
+    let (bootstrap, login) = (&args.bootstrap_server, &args.login);
     let output = if args.create {
-        create(&mut client, &args)?
+        super::retry_not_controller(bootstrap, login, |client| create(client, &args))?
     } else if args.list {
-        list(&mut client)?
+        list(&mut super::connect(bootstrap, login)?)?
     } else if args.describe {
         let only = Only {
             under_replicated: args.under_replicated_partitions,
             unavailable: args.unavailable_partitions,
         };
+        let mut client = super::connect(bootstrap, login)?;
         describe(&mut client, args.topic.as_deref(), only)?
     } else {
-        delete(&mut client, required_topic(&args)?)?
+        let topic = required_topic(&args)?;
+        super::retry_not_controller(bootstrap, login, |client| delete(client, topic))?
     };
     print!("{output}");
     Ok(())

@@ -83,30 +83,14 @@ impl MetadataStore {
 #[cfg(test)]
 mod tests {
     use partita_core::controller::{CreateTopic, MetadataRecord};
-    use partita_core::node::{NodeConfig, Roles};
 
     use super::super::state::{EngineConfig, State};
     use super::*;
 
     fn config(dir: &Path, snapshot_interval: u64) -> EngineConfig {
-        EngineConfig {
-            data_dir: dir.to_path_buf(),
-            node: NodeConfig {
-                node_id: 1,
-                roles: Roles::COMBINED,
-                controller_id: 1,
-                controller_quorum_voters: vec![1],
-                metadata_snapshot_interval: snapshot_interval,
-                advertised_host: "127.0.0.1".into(),
-                advertised_port: 9092,
-                broker: Default::default(),
-                groups: Default::default(),
-                durable: true,
-                seed: 1,
-                replica_fetch: Default::default(),
-            },
-            peers: None,
-        }
+        let mut config = super::super::test_config::single_node(dir);
+        config.node.metadata_snapshot_interval = snapshot_interval;
+        config
     }
 
     fn fresh_dir(name: &str) -> std::path::PathBuf {

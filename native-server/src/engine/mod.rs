@@ -9,6 +9,8 @@ mod metadata_store;
 mod offsets_log;
 mod producer_ids;
 mod state;
+#[cfg(test)]
+mod test_config;
 
 pub use clock::now;
 pub use state::{EngineConfig, Refusal, State};

@@ -42,8 +42,7 @@ pub fn migrate(
 
 #[cfg(test)]
 mod tests {
-    use super::super::state::{EngineConfig, State};
-    use partita_core::node::{NodeConfig, Roles};
+    use super::super::state::State;
 
     #[test]
     fn ids_reserved_by_the_old_file_are_never_reused() {
@@ -51,24 +50,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("__producer_ids")).unwrap();
         std::fs::write(dir.join("__producer_ids/next-block"), "5000").unwrap();
-        let config = || EngineConfig {
-            data_dir: dir.clone(),
-            node: NodeConfig {
-                node_id: 1,
-                roles: Roles::COMBINED,
-                controller_id: 1,
-                controller_quorum_voters: vec![1],
-                metadata_snapshot_interval: partita_core::node::METADATA_SNAPSHOT_INTERVAL,
-                advertised_host: "127.0.0.1".into(),
-                advertised_port: 9092,
-                broker: Default::default(),
-                groups: Default::default(),
-                durable: true,
-                seed: 1,
-                replica_fetch: Default::default(),
-            },
-            peers: None,
-        };
+        let config = || super::super::test_config::single_node(&dir);
         let state = State::open(config()).unwrap();
         assert_eq!(state.image().next_producer_id(), 5000);
         assert!(!dir.join("__producer_ids").exists());

@@ -34,17 +34,14 @@ pub async fn handle(
                 .map(|resource| {
                     let name = resource.resource_name.to_string();
                     let entries = match resource.resource_type {
-                        // Configs are read from the controller's image (issue 14: a broker
-                        // of a cluster sends the client to the controller).
-                        TOPIC_RESOURCE => controller_of(state).and_then(|c| {
-                            c.describe_topic_configs(&name, node_id).ok_or((
-                                ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
-                                format!("topic {name} does not exist"),
-                            ))
-                        }),
-                        BROKER_RESOURCE => check_broker(&name, node_id, false).and_then(|()| {
-                            controller_of(state).map(|c| c.describe_broker_configs(&name))
-                        }),
+                        // Every node answers from its own metadata, as Kafka's brokers do
+                        // from their metadata cache: not a controller request.
+                        TOPIC_RESOURCE => state.node.describe_topic_configs(&name).ok_or((
+                            ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                            format!("topic {name} does not exist"),
+                        )),
+                        BROKER_RESOURCE => check_broker(&name, node_id, false)
+                            .map(|()| state.node.describe_broker_configs(&name)),
                         other => Err((
                             ErrorCode::INVALID_REQUEST,
                             format!("Unsupported resource type: {other}"),
@@ -136,16 +133,4 @@ fn to_wire(
     } else {
         config
     }
-}
-
-/// The controller role, or NOT_CONTROLLER on a node of a cluster without it.
-fn controller_of(
-    state: &crate::engine::State,
-) -> Result<&partita_core::controller::Controller, (ErrorCode, String)> {
-    state.controller().ok_or_else(|| {
-        (
-            ErrorCode::NOT_CONTROLLER,
-            format!("node {} is not the controller", state.node_id()),
-        )
-    })
 }

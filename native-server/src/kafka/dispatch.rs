@@ -63,6 +63,7 @@ pub async fn handle(
         Req::DescribeProducers(r) => {
             Res::DescribeProducers(describe_producers::handle(r, node).await?)
         }
+        Req::DescribeQuorum(r) => Res::DescribeQuorum(describe_quorum::handle(r, node).await?),
         Req::DescribeLogDirs(r) => {
             Res::DescribeLogDirs(describe_log_dirs::handle(r, version, node).await?)
         }

@@ -110,6 +110,11 @@ fn describe_topic(topic: TopicAnswer, version: i16) -> MetadataResponseTopic {
                 .with_leader_epoch(if version >= 7 { p.leader_epoch } else { -1 })
                 .with_replica_nodes(ids(&p.replicas))
                 .with_isr_nodes(ids(&p.isr))
+                .with_offline_replicas(if version >= 5 {
+                    ids(&p.offline_replicas)
+                } else {
+                    Vec::new()
+                })
         })
         .collect();
     MetadataResponseTopic::default()
@@ -119,6 +124,6 @@ fn describe_topic(topic: TopicAnswer, version: i16) -> MetadataResponseTopic {
             (true, Some(id)) => uuid(id),
             _ => uuid::Uuid::nil(),
         })
-        .with_is_internal(version >= 1 && topic.name.starts_with("__"))
+        .with_is_internal(version >= 1 && partita_core::controller::is_internal_topic(&topic.name))
         .with_partitions(partitions)
 }

@@ -19,6 +19,7 @@ mod describe_configs;
 mod describe_groups;
 mod describe_log_dirs;
 mod describe_producers;
+pub mod describe_quorum;
 mod dispatch;
 mod fetch;
 mod find_coordinator;

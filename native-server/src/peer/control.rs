@@ -267,6 +267,44 @@ fn create_topic(topic: &CreatableTopic) -> CreateTopic {
     }
 }
 
+/// A message of each kind this file carries, with their edge cases (an error result, a topic
+/// with an explicit assignment and one without), plus NOT_CONTROLLER: for the codec's
+/// round-trip tests and the peer fuzz target's seeds (`tests/fuzz_corpora.rs`), which need the
+/// messages an in-memory cluster's traffic lacks. Not used by the server itself.
+pub fn sample_messages() -> Vec<PeerMessage> {
+    vec![
+        PeerMessage::AllocateProducerIds {
+            broker_id: 3,
+            broker_epoch: 9,
+        },
+        PeerMessage::AllocateProducerIdsResponse {
+            result: Ok((5000, 1000)),
+        },
+        PeerMessage::AllocateProducerIdsResponse {
+            result: Err(ErrorCode::STALE_BROKER_EPOCH),
+        },
+        PeerMessage::CreateTopics {
+            topics: vec![
+                CreateTopic {
+                    name: "orders".into(),
+                    partitions: Some(12),
+                    replication_factor: Some(3),
+                    assignment: None,
+                    configs: vec![("min.insync.replicas".into(), "2".into())],
+                },
+                CreateTopic {
+                    name: "placed".into(),
+                    partitions: None,
+                    replication_factor: None,
+                    assignment: Some(vec![vec![1, 2], vec![2, 3]]),
+                    configs: Vec::new(),
+                },
+            ],
+        },
+        PeerMessage::NotController { leader: Some(3) },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,37 +337,15 @@ mod tests {
             panic!("not a heartbeat");
         };
         assert_eq!((broker_id, broker_epoch, metadata_offset), (2, Some(7), 41));
-        for message in [
-            PeerMessage::AllocateProducerIds {
-                broker_id: 3,
-                broker_epoch: 9,
-            },
-            PeerMessage::AllocateProducerIdsResponse {
-                result: Ok((5000, 1000)),
-            },
-            PeerMessage::AllocateProducerIdsResponse {
-                result: Err(ErrorCode::STALE_BROKER_EPOCH),
-            },
-            PeerMessage::CreateTopics {
-                topics: vec![
-                    CreateTopic {
-                        name: "orders".into(),
-                        partitions: Some(12),
-                        replication_factor: Some(3),
-                        assignment: None,
-                        configs: vec![("min.insync.replicas".into(), "2".into())],
-                    },
-                    CreateTopic {
-                        name: "placed".into(),
-                        partitions: None,
-                        replication_factor: None,
-                        assignment: Some(vec![vec![1, 2], vec![2, 3]]),
-                        configs: Vec::new(),
-                    },
-                ],
-            },
-        ] {
-            assert_eq!(round_trip(&message), message);
+        let samples = sample_messages();
+        let carried: Vec<&PeerMessage> = samples.iter().filter(|m| encode(m).is_some()).collect();
+        assert_eq!(
+            carried.len(),
+            4,
+            "NOT_CONTROLLER travels in a frame of its own"
+        );
+        for message in carried {
+            assert_eq!(&round_trip(message), message);
         }
     }
 

@@ -266,7 +266,17 @@ impl Cluster {
     }
 
     pub fn produce_to(&mut self, to: BrokerId, acks: i16, count: usize) -> RequestId {
-        let mut builder = BatchBuilder::new();
+        let (records, values) = self.fresh_batch(BatchBuilder::new(), count);
+        self.send_batch(to, acks, records, values)
+    }
+
+    /// One batch of `count` fresh records (`v1`, `v2`, ...) built on `builder` (an idempotent
+    /// one, say), and the values in it.
+    pub fn fresh_batch(
+        &mut self,
+        mut builder: BatchBuilder,
+        count: usize,
+    ) -> (Vec<u8>, Vec<String>) {
         let mut values = Vec::new();
         for _ in 0..count {
             self.next_value += 1;
@@ -274,6 +284,18 @@ impl Cluster {
             builder.push(self.now.0 as i64, None, Some(value.as_bytes()), &[]);
             values.push(value);
         }
+        (builder.build(), values)
+    }
+
+    /// Sends `records` (one batch holding `values`) to `to`: a client's first send, or its
+    /// retry of the very same bytes.
+    pub fn send_batch(
+        &mut self,
+        to: BrokerId,
+        acks: i16,
+        records: Vec<u8>,
+        values: Vec<String>,
+    ) -> RequestId {
         let id = self.request_id();
         let tp = Cluster::tp();
         self.sent.insert(
@@ -287,10 +309,7 @@ impl Cluster {
         let request = ProduceRequest {
             acks,
             timeout_ms: Millis(5_000),
-            partitions: vec![ProducePartition {
-                tp,
-                records: builder.build(),
-            }],
+            partitions: vec![ProducePartition { tp, records }],
         };
         let now = self.now;
         self.broker_mut(to).produce(id, request, now);

@@ -6,6 +6,7 @@ mod cluster;
 mod compaction;
 mod failover;
 mod faults;
+mod idempotence;
 mod invariants;
 mod isr;
 mod list_offsets;

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 
 use super::offset_map::OffsetMap;
 use crate::batch::{
-    BatchBuilder, BatchError, BatchHeader, Codecs, Compression, HEADER_BYTES, RawRecord,
-    raw_records_section, validate_stored_records,
+    self, BatchBuilder, BatchError, BatchHeader, Codecs, OpenError, RawRecord, raw_records_section,
+    validate_stored_records,
 };
 
 /// The facts one batch is judged by, besides the dedupe map.
@@ -43,34 +43,28 @@ pub(super) enum Kept {
     Rewritten(Vec<u8>),
 }
 
-/// The records section of a stored batch, decompressed if the batch is compressed; `Err` with
-/// the reason when a compressed one cannot be opened (the batch is then kept unread).
-/// Decompressed records are checked as a stored batch's are before anything trusts them.
+/// The records section of a stored batch, decompressed if the batch is compressed
+/// ([`batch::open_records`], the same opening as at append); `Err` with the reason when a
+/// compressed one cannot be opened (the batch is then kept unread). Decompressed records are
+/// checked as a stored batch's are before anything trusts them.
 pub(super) fn open_records<'b>(
     batch: &'b [u8],
     header: &BatchHeader,
     codecs: &dyn Codecs,
     max_decompressed_bytes: usize,
 ) -> Result<Result<Cow<'b, [u8]>, String>, BatchError> {
-    let section = batch
-        .get(HEADER_BYTES..header.size_bytes())
-        .ok_or(BatchError::Truncated {
-            needed: header.size_bytes(),
-            available: batch.len(),
-        })?;
-    let codec = header.compression()?;
-    if codec == Compression::None {
-        return Ok(Ok(Cow::Borrowed(section)));
+    let section = match batch::open_records(batch, header, codecs, max_decompressed_bytes) {
+        Ok(section) => section,
+        Err(OpenError::Batch(err)) => return Err(err),
+        Err(OpenError::Codec(err)) => return Ok(Err(err.to_string())),
+    };
+    if let Cow::Owned(records) = &section
+        && let Err(err) = validate_stored_records(header, records)
+    {
+        let codec = header.compression()?;
+        return Ok(Err(format!("{codec:?} batch: {err}")));
     }
-    let opened = codecs
-        .decompress(codec, section, max_decompressed_bytes)
-        .map_err(|err| err.to_string())
-        .and_then(|records| {
-            validate_stored_records(header, &records)
-                .map(|()| records)
-                .map_err(|err| format!("{codec:?} batch: {err}"))
-        });
-    Ok(opened.map(Cow::Owned))
+    Ok(Ok(section))
 }
 
 /// Judges `batch`, a valid stored batch. `keep_header` keeps at least its header even if no
@@ -174,8 +168,8 @@ pub(super) fn keyed_offsets<'r>(
 mod tests {
     use super::*;
     use crate::batch::{
-        Header, NoCodecs, ReversingCodecs, assign_offsets, decode_records, decode_records_section,
-        validate_stored_batch,
+        Compression, HEADER_BYTES, Header, NoCodecs, ReversingCodecs, assign_offsets,
+        decode_records, decode_records_section, validate_stored_batch,
     };
 
     /// A stored batch at `base` of `(key, value)` records with timestamps 1000, 1001, ...
@@ -497,7 +491,7 @@ mod tests {
         let Ok(Kept::Unread(reason)) = judge(&lying, false, &with_codecs(&map, 0)) else {
             panic!("unread")
         };
-        assert!(reason.contains("record count"), "{reason}");
+        assert!(reason.contains("declares 5 records"), "{reason}");
         let mut wrong_codec = batch.clone();
         wrong_codec[HEADER_BYTES] = Compression::Gzip.attribute_bits() as u8;
         let crc = crc32c::crc32c(&wrong_codec[21..]);

@@ -129,7 +129,10 @@ impl Model {
 }
 
 fn open(storage: FaultyStorage<MemoryStorage>) -> TestLog {
-    Log::open(storage, config()).unwrap().0
+    let mut log = Log::open(storage, config()).unwrap().0;
+    // Appends open compressed batches with the log's codecs, as the cleaner does.
+    log.set_codecs(&ReversingCodecs);
+    log
 }
 
 fn crash(log: TestLog, kept: u64) -> TestLog {

@@ -41,7 +41,7 @@ mod store;
 use std::collections::VecDeque;
 
 use protobuf::Message as _;
-use raft::eraftpb::{Entry, Message, Snapshot};
+use raft::eraftpb::{Entry, Snapshot};
 use raft::{RawNode, StateRole};
 
 pub use durable::{HardState, RaftEntry, RaftLog, RaftSnapshot, RaftWrite};

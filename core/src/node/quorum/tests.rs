@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use raft::eraftpb::Message;
+
 use super::*;
 
 struct Voter {

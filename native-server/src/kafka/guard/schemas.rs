@@ -1129,6 +1129,65 @@ pub static DESCRIBE_PRODUCERS_RESPONSE: Message = Message {
     ],
 };
 
+pub static DESCRIBE_QUORUM_REQUEST: Message = Message {
+    name: "DescribeQuorumRequest",
+    api_key: 55,
+    versions: V(0, 2),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("TopicName", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::Array(&[
+                F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+            ])),
+        ])),
+    ],
+};
+
+pub static DESCRIBE_QUORUM_RESPONSE: Message = Message {
+    name: "DescribeQuorumResponse",
+    api_key: 55,
+    versions: V(0, 2),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("ErrorCode", V(0, MAX), Ty::Int16),
+        F::new("ErrorMessage", V(2, MAX), Ty::String),
+        F::new("Topics", V(0, MAX), Ty::Array(&[
+            F::new("TopicName", V(0, MAX), Ty::String),
+            F::new("Partitions", V(0, MAX), Ty::Array(&[
+                F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                F::new("ErrorCode", V(0, MAX), Ty::Int16),
+                F::new("ErrorMessage", V(2, MAX), Ty::String),
+                F::new("LeaderId", V(0, MAX), Ty::Int32),
+                F::new("LeaderEpoch", V(0, MAX), Ty::Int32),
+                F::new("HighWatermark", V(0, MAX), Ty::Int64),
+                F::new("CurrentVoters", V(0, MAX), Ty::Array(&[
+                    F::new("ReplicaId", V(0, MAX), Ty::Int32),
+                    F::new("ReplicaDirectoryId", V(2, MAX), Ty::Uuid),
+                    F::new("LogEndOffset", V(0, MAX), Ty::Int64),
+                    F::new("LastFetchTimestamp", V(1, MAX), Ty::Int64),
+                    F::new("LastCaughtUpTimestamp", V(1, MAX), Ty::Int64),
+                ])),
+                F::new("Observers", V(0, MAX), Ty::Array(&[
+                    F::new("ReplicaId", V(0, MAX), Ty::Int32),
+                    F::new("ReplicaDirectoryId", V(2, MAX), Ty::Uuid),
+                    F::new("LogEndOffset", V(0, MAX), Ty::Int64),
+                    F::new("LastFetchTimestamp", V(1, MAX), Ty::Int64),
+                    F::new("LastCaughtUpTimestamp", V(1, MAX), Ty::Int64),
+                ])),
+            ])),
+        ])),
+        F::new("Nodes", V(2, MAX), Ty::Array(&[
+            F::new("NodeId", V(2, MAX), Ty::Int32),
+            F::new("Listeners", V(2, MAX), Ty::Array(&[
+                F::new("Name", V(2, MAX), Ty::String),
+                F::new("Host", V(2, MAX), Ty::String),
+                F::new("Port", V(2, MAX), Ty::Uint16),
+            ])),
+        ])),
+    ],
+};
+
 pub static SASL_HANDSHAKE_REQUEST: Message = Message {
     name: "SaslHandshakeRequest",
     api_key: 17,
@@ -1347,6 +1406,7 @@ pub static REQUESTS: &[&Message] = &[
     &OFFSET_DELETE_REQUEST,
     &DESCRIBE_LOG_DIRS_REQUEST,
     &DESCRIBE_PRODUCERS_REQUEST,
+    &DESCRIBE_QUORUM_REQUEST,
     &SASL_HANDSHAKE_REQUEST,
     &SASL_AUTHENTICATE_REQUEST,
     &ADD_PARTITIONS_TO_TXN_REQUEST,
@@ -1384,6 +1444,7 @@ pub static RESPONSES: &[&Message] = &[
     &OFFSET_DELETE_RESPONSE,
     &DESCRIBE_LOG_DIRS_RESPONSE,
     &DESCRIBE_PRODUCERS_RESPONSE,
+    &DESCRIBE_QUORUM_RESPONSE,
     &SASL_HANDSHAKE_RESPONSE,
     &SASL_AUTHENTICATE_RESPONSE,
     &ADD_PARTITIONS_TO_TXN_RESPONSE,

@@ -214,6 +214,7 @@ fn requests_encoded_by_the_codec_pass() {
             AddPartitionsToTxn => AddPartitionsToTxnRequest,
             AddOffsetsToTxn => AddOffsetsToTxnRequest, EndTxn => EndTxnRequest,
             TxnOffsetCommit => TxnOffsetCommitRequest,
+            DescribeQuorum => DescribeQuorumRequest,
         );
         for frame in frame.into_iter().chain(populated(api, version)) {
             check_request(&frame)

@@ -1,0 +1,260 @@
+//! One combined node over memory storage, driven as a shell drives it.
+
+use super::*;
+use crate::broker::{MemoryStorageFactory, ReplicaFetchSettings};
+use crate::controller::AlterConfigOp;
+use crate::group::{CommitOffset, OFFSETS_TOPIC, OffsetCommitError, OffsetCommitRequest};
+
+/// A single combined node (broker, controller, group coordinator) and its shell's state.
+pub(super) struct Single {
+    pub(super) node: Node<MemoryStorageFactory>,
+    pub(super) now: Millis,
+    raft_log: RaftLog,
+    next_request: u64,
+    answers: BTreeMap<RequestRef, Response>,
+}
+
+impl Single {
+    pub(super) fn new() -> Single {
+        let config = NodeConfig {
+            node_id: 1,
+            roles: Roles::COMBINED,
+            controller_id: 1,
+            controller_quorum_voters: Vec::new(),
+            metadata_snapshot_interval: METADATA_SNAPSHOT_INTERVAL,
+            advertised_host: "localhost".to_string(),
+            advertised_port: 9092,
+            broker: BrokerConfig::default(),
+            groups: CoordinatorConfig::default(),
+            durable: false,
+            seed: 7,
+            replica_fetch: ReplicaFetchSettings::default(),
+        };
+        let raft_log = RaftLog::default();
+        let now = Millis(1_000);
+        let node = Node::new(config, MemoryStorageFactory, &raft_log, &[], now);
+        let mut single = Single {
+            node,
+            now,
+            raft_log,
+            next_request: 0,
+            answers: BTreeMap::new(),
+        };
+        single.drain();
+        single.advance(1_000);
+        single
+    }
+
+    fn drain(&mut self) {
+        while let Some(output) = self.node.poll_output() {
+            match output {
+                Output::PersistRaft(write) => self.raft_log.apply(write),
+                Output::Respond { request, response } => {
+                    self.answers.insert(request, response);
+                }
+                Output::PersistGroups(_) | Output::Send { .. } | Output::Event(_) => {}
+            }
+        }
+    }
+
+    /// Lets `ms` pass, calling the node at each timeout it asks for.
+    pub(super) fn advance(&mut self, ms: u64) {
+        let end = self.now.plus(Millis(ms));
+        loop {
+            let next = self.node.poll_timeout().unwrap_or(end).min(end);
+            self.now = next.max(self.now);
+            self.node.handle_timeout(self.now);
+            self.drain();
+            if self.now >= end {
+                return;
+            }
+        }
+    }
+
+    /// Sends `body` and lets time pass until it is answered (at most 10 s).
+    pub(super) fn call(&mut self, body: Request) -> Response {
+        self.next_request += 1;
+        let request = RequestRef(self.next_request);
+        self.node.handle_request(self.now, request, body);
+        self.drain();
+        for _ in 0..1_000 {
+            if let Some(response) = self.answers.remove(&request) {
+                return response;
+            }
+            self.advance(10);
+        }
+        panic!("no answer to request {request:?}");
+    }
+}
+
+impl Single {
+    /// FindCoordinator until this node is named (the offsets topic is created on the way).
+    pub(super) fn find_coordinator(&mut self, group: &str) {
+        let find = || Request::FindCoordinator {
+            group_id: group.to_string(),
+        };
+        for _ in 0..100 {
+            if matches!(self.call(find()), Response::FindCoordinator(Ok(1))) {
+                self.advance(100);
+                return;
+            }
+            self.advance(100);
+        }
+        panic!("no coordinator for {group}");
+    }
+}
+
+fn commit(group: &str, offset: i64) -> Request {
+    Request::OffsetCommit(OffsetCommitRequest {
+        group_id: group.to_string(),
+        generation_id: -1,
+        member_id: String::new(),
+        group_instance_id: None,
+        offsets: vec![(
+            TopicPartition::new("t", 0),
+            CommitOffset {
+                offset,
+                leader_epoch: None,
+                metadata: None,
+            },
+        )],
+    })
+}
+
+fn fetched(single: &mut Single, group: &str) -> Option<i64> {
+    let fetch = Request::OffsetFetch {
+        group_id: group.to_string(),
+        partitions: vec![TopicPartition::new("t", 0)],
+    };
+    match single.call(fetch) {
+        Response::OffsetFetch(Ok(offsets)) => offsets[0].1.as_ref().map(|o| o.offset),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn committed(response: Response) -> Result<(), OffsetCommitError> {
+    match response {
+        Response::OffsetCommit(results) => results[0].1.clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Kafka's `failPendingOffsetWrite`: a commit whose write to `__consumer_offsets` fails
+/// (here: acks=all refused with NOT_ENOUGH_REPLICAS) is answered NOT_COORDINATOR, is never
+/// seen by OffsetFetch, and leaves the group as it was.
+#[test]
+fn a_commit_whose_write_fails_is_rolled_back() {
+    let mut single = Single::new();
+    let topic = CreateTopic {
+        name: "t".to_string(),
+        partitions: Some(1),
+        replication_factor: Some(1),
+        ..CreateTopic::default()
+    };
+    single
+        .node
+        .create_topic(single.now, &topic, false)
+        .expect("created");
+    let group = "g";
+    single.find_coordinator(group);
+    assert_eq!(committed(single.call(commit(group, 5))), Ok(()));
+    assert_eq!(fetched(&mut single, group), Some(5));
+    let before = single
+        .node
+        .coordinator()
+        .expect("a coordinator")
+        .describe_group(group);
+
+    // Every write to the offsets topic fails from now on: its ISR (this node) is below
+    // min.insync.replicas.
+    let now = single.now;
+    single
+        .node
+        .control(now, false, |c| {
+            let ops = [(
+                "min.insync.replicas".to_string(),
+                AlterConfigOp::Set("2".to_string()),
+            )];
+            c.incremental_alter_topic_configs(OFFSETS_TOPIC, &ops)
+                .map_err(|e| (ErrorCode::INVALID_CONFIG, e.to_string()))
+        })
+        .expect("altered");
+    single.advance(100);
+    assert_eq!(
+        committed(single.call(commit(group, 9))),
+        Err(OffsetCommitError::NotCoordinator)
+    );
+    assert_eq!(
+        fetched(&mut single, group),
+        Some(5),
+        "the failed commit is not seen"
+    );
+    let after = single
+        .node
+        .coordinator()
+        .expect("a coordinator")
+        .describe_group(group);
+    assert_eq!(after, before, "the group is as it was");
+
+    // A group that only a failed commit would have created does not exist.
+    assert_eq!(
+        committed(single.call(commit("other", 1))),
+        Err(OffsetCommitError::NotCoordinator)
+    );
+    let listed = single
+        .node
+        .coordinator()
+        .expect("a coordinator")
+        .list_groups(&[]);
+    assert!(listed.iter().all(|g| g.group_id != "other"), "{listed:?}");
+}
+
+/// Kafka's `ReplicaManager.appendToLocalLog`: a client cannot write an internal topic; the
+/// coordinator's own writes still go.
+#[test]
+fn clients_cannot_produce_to_the_offsets_topic() {
+    let mut single = Single::new();
+    single.find_coordinator("g");
+    let mut batch = crate::batch::BatchBuilder::new();
+    batch.push(0, Some(b"k"), Some(b"v"), &[]);
+    let produce = Request::Produce(crate::broker::ProduceRequest {
+        acks: -1,
+        timeout_ms: Millis(1_000),
+        partitions: vec![crate::broker::ProducePartition {
+            tp: TopicPartition::new(OFFSETS_TOPIC, 0),
+            records: batch.build(),
+        }],
+    });
+    match single.call(produce) {
+        Response::Produce(response) => {
+            let partition = &response.partitions[0];
+            assert_eq!(partition.error, ErrorCode::INVALID_TOPIC_EXCEPTION);
+            assert_eq!(
+                partition.error_message.as_deref(),
+                Some("Cannot append to internal topic __consumer_offsets")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let tp = TopicPartition::new(OFFSETS_TOPIC, 0);
+    let end = single
+        .node
+        .broker()
+        .and_then(|b| b.partition(&tp))
+        .map(|p| p.log_end_offset);
+    assert_eq!(end, Some(0), "nothing appended");
+    // The coordinator still writes there.
+    let topic = CreateTopic {
+        name: "t".to_string(),
+        partitions: Some(1),
+        replication_factor: Some(1),
+        ..CreateTopic::default()
+    };
+    single
+        .node
+        .create_topic(single.now, &topic, false)
+        .expect("created");
+    single.find_coordinator("g");
+    assert_eq!(committed(single.call(commit("g", 3))), Ok(()));
+    assert_eq!(fetched(&mut single, "g"), Some(3));
+}

@@ -1,0 +1,200 @@
+"""Admin tools against a three-node cluster (issue 14), whichever node they reach:
+
+- DescribeConfigs is answered by every node from its own metadata, as Kafka's brokers answer it
+  (not a controller request); `partita configs --alter`, `topics --create/--delete` go to the
+  active controller that Metadata names, and follow it again after NOT_CONTROLLER;
+- `partita groups --list` asks every broker (ListGroups is per broker: each lists the groups it
+  coordinates) and merges, as kafka-consumer-groups.sh --list does;
+- Metadata lists the replicas on a dead (fenced) broker as offline replicas (v5+)."""
+
+import time
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import ConfigResource, NewTopic
+from kafka import KafkaAdminClient
+
+from cluster import Cluster
+
+
+@pytest.fixture
+def cluster(data_dir):
+    running = Cluster(data_dir, 3)
+    yield running
+    running.stop()
+
+
+def active_controller(cluster: Cluster) -> int:
+    return cluster.wait_for("an active controller",
+                            lambda: cluster.admin().list_topics(timeout=5).controller_id)
+
+
+def create(cluster: Cluster, name: str, partitions: int, replication_factor: int, **configs) -> None:
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    futures = admin.create_topics([NewTopic(name, partitions, replication_factor,
+                                            config={k.replace("_", "."): v for k, v in configs.items()})])
+    futures[name].result(timeout=30)
+    cluster.wait_for(f"{name} led everywhere", lambda: all(
+        p.leader >= 0 for p in cluster.topic(name).partitions.values()))
+
+
+def test_configs_are_described_on_every_node_and_altered_through_any(cluster):
+    create(cluster, "orders", 3, 3, min_insync_replicas="2")
+    controller = active_controller(cluster)
+    others = [n for n in cluster.nodes if n != controller]
+    for node_id, node in cluster.nodes.items():
+        # Every node answers, from its own metadata (no NOT_CONTROLLER).
+        described = node.partita("configs", "--describe", "--entity-type", "topics", "--entity-name", "orders")
+        assert "Dynamic configs for topic orders are:" in described, (node_id, described)
+        assert "min.insync.replicas=2 sensitive=false" in described, (node_id, described)
+        # A broker's own configs come from that broker, whichever node was asked first.
+        for broker in cluster.nodes:
+            brokers = node.partita("configs", "--describe", "--entity-type", "brokers",
+                                   "--entity-name", str(broker), "--all")
+            assert f"All configs for broker {broker} are:" in brokers
+            assert "log.retention.hours=" in brokers
+        # Every topic, every broker and the default, through one node.
+        assert "Dynamic configs for topic orders are:" in node.partita(
+            "configs", "--describe", "--entity-type", "topics")
+        assert "Default configs for brokers in the cluster are:" in node.partita(
+            "configs", "--describe", "--entity-type", "brokers")
+
+    # A real client asking one node that is not the controller: librdkafka sends
+    # DescribeConfigs for a topic to any broker.
+    from confluent_kafka.admin import AdminClient
+    only = AdminClient({"bootstrap.servers": cluster.nodes[others[0]].kafka})
+    [config] = only.describe_configs([ConfigResource("topic", "orders")]).values()
+    assert config.result(timeout=20)["min.insync.replicas"].value == "2"
+
+    # Altering through a node that is not the controller: the tool goes to the controller.
+    cluster.nodes[others[1]].partita("configs", "--alter", "--entity-type", "topics", "--entity-name", "orders",
+                                     "--add-config", "retention.ms=60000")
+    for node_id, node in cluster.nodes.items():
+        cluster.wait_for(f"node {node_id} sees the change", lambda: "retention.ms=60000" in node.partita(
+            "configs", "--describe", "--entity-type", "topics", "--entity-name", "orders"))
+    # Creating and deleting through a node that is not the controller.
+    cluster.nodes[others[0]].partita("topics", "--create", "--topic", "extra", "--partitions", "2",
+                                     "--replication-factor", "3")
+    cluster.nodes[others[1]].partita("topics", "--delete", "--topic", "extra")
+
+
+def test_the_tools_follow_a_new_controller(cluster):
+    create(cluster, "orders", 2, 3)
+    controller = active_controller(cluster)
+    cluster.nodes[controller].kill()
+    survivor = next(n for n in cluster.nodes if n != controller)
+    # The survivors elect a new controller; the tool finds it (retrying NOT_CONTROLLER and
+    # connection errors to the dead one while the metadata still names it).
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cluster.nodes[survivor].partita("configs", "--alter", "--entity-type", "topics",
+                                            "--entity-name", "orders", "--add-config", "retention.ms=120000")
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    for node_id in cluster.nodes:
+        if node_id != controller:
+            assert "retention.ms=120000" in cluster.nodes[node_id].partita(
+                "configs", "--describe", "--entity-type", "topics", "--entity-name", "orders")
+
+
+def commit(bootstrap: str, group: str, offset: int) -> None:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        consumer.commit(offsets=[TopicPartition("events", 0, offset)], asynchronous=False)
+    finally:
+        consumer.close()
+
+
+def test_groups_are_listed_from_every_coordinator(cluster):
+    create(cluster, "events", 1, 3)
+    groups = [f"app-{i}" for i in range(12)]
+    for i, group in enumerate(groups):
+        commit(cluster.bootstrap(), group, i + 1)
+    admin = cluster.admin()
+    described = admin.describe_consumer_groups(groups)
+    coordinators = {group: f.result(timeout=30).coordinator.id for group, f in described.items()}
+    assert len(set(coordinators.values())) >= 2, f"the groups should spread over coordinators: {coordinators}"
+    # Each broker alone lists only the groups it coordinates...
+    for node_id, node in cluster.nodes.items():
+        admin = KafkaAdminClient(bootstrap_servers=node.kafka)
+        try:
+            own = {g["group_id"] for g in admin.list_groups(broker_ids=[node_id])}
+        finally:
+            admin.close()
+        assert own == {g for g, c in coordinators.items() if c == node_id}, node_id
+    # ... and the tool, through any node, lists them all.
+    for node in cluster.nodes.values():
+        assert node.partita("groups", "--list").split() == sorted(groups)
+
+
+def test_replicas_on_a_dead_broker_are_offline_in_metadata(cluster):
+    create(cluster, "orders", 3, 3)
+    cluster.nodes[2].kill()
+    cluster.wait_for("broker 2 fenced", lambda: 2 not in cluster.admin().list_topics(timeout=5).brokers)
+    admin = KafkaAdminClient(bootstrap_servers=cluster.nodes[1].kafka)
+    try:
+        [topic] = admin.describe_topics(["orders"])
+    finally:
+        admin.close()
+    partitions = topic["partitions"]
+    assert len(partitions) == 3
+    for p in partitions:
+        assert sorted(p["replica_nodes"]) == [1, 2, 3], p
+        assert p["offline_replicas"] == [2], p
+    # A live cluster has none.
+    cluster.start(2)
+    cluster.wait_for("broker 2 back", lambda: 2 in cluster.admin().list_topics(timeout=5).brokers)
+    admin = KafkaAdminClient(bootstrap_servers=cluster.nodes[1].kafka)
+    try:
+        [topic] = admin.describe_topics(["orders"])
+    finally:
+        admin.close()
+    assert all(p["offline_replicas"] == [] for p in topic["partitions"]), topic
+
+
+def test_quorum_describe_like_kafka_metadata_quorum(cluster):
+    create(cluster, "orders", 2, 3)
+    controller = active_controller(cluster)
+    for node in cluster.nodes.values():
+        status = node.partita("quorum", "--describe", "--status")
+        fields = dict(line.split(":", 1) for line in status.splitlines())
+        fields = {k: v.strip() for k, v in fields.items()}
+        assert list(fields) == ["ClusterId", "LeaderId", "LeaderEpoch", "HighWatermark", "MaxFollowerLag",
+                                "MaxFollowerLagTimeMs", "CurrentVoters", "CurrentObservers"], status
+        assert int(fields["LeaderId"]) == controller, status
+        assert int(fields["LeaderEpoch"]) >= 1
+        assert int(fields["HighWatermark"]) > 0
+        assert fields["CurrentVoters"] == '[{"id": 1}, {"id": 2}, {"id": 3}]', status
+        assert fields["CurrentObservers"] == "[]"
+
+        replication = node.partita("quorum", "--describe", "--replication").splitlines()
+        assert replication[0].split() == ["NodeId", "DirectoryId", "LogEndOffset", "Lag", "LastFetchTimestamp",
+                                          "LastCaughtUpTimestamp", "Status"]
+        rows = [line.split() for line in replication[1:]]
+        assert [r[6] for r in rows] == ["Leader", "Follower", "Follower"], replication
+        assert int(rows[0][0]) == controller
+        leader_end = int(rows[0][2])
+        assert leader_end >= int(fields["HighWatermark"])
+        for r in rows:
+            assert int(r[3]) == leader_end - int(r[2])
+    # The followers catch up: every voter's lag reaches 0.
+    cluster.wait_for("every voter caught up", lambda: all(
+        line.split()[3] == "0" for line in
+        cluster.nodes[controller].partita("quorum", "--describe", "--replication").splitlines()[1:]))
+    # A new epoch after the leader dies.
+    cluster.nodes[controller].kill()
+    survivor = next(n for n in cluster.nodes if n != controller)
+
+    def new_leader():
+        try:
+            status = cluster.nodes[survivor].partita("quorum", "--describe", "--status")
+        except AssertionError:
+            return None
+        leader = int(status.split("LeaderId:")[1].split()[0])
+        return leader if leader != controller else None
+    assert cluster.wait_for("a new leader", new_leader) != controller
