@@ -304,6 +304,7 @@ mod tests {
                 ..LogConfig::default()
             };
             let mut log = Log::open(MemoryStorage::new(), config).unwrap().0;
+            log.set_codecs(&NATIVE_CODECS);
             // Rounds of ten keys, the last round only five: the round before keeps five.
             // Values of pseudo-random hex: compressible, not to nothing.
             let mut seed = 0x9e37_79b9_7f4a_7c15u64;
