@@ -96,10 +96,18 @@ def test_the_tools_follow_a_new_controller(cluster):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+    # Each node answers DescribeConfigs from its own metadata image, as a Kafka broker answers
+    # from its metadata cache: a node sees the change once it has applied the record.
     for node_id in cluster.nodes:
         if node_id != controller:
-            assert "retention.ms=120000" in cluster.nodes[node_id].partita(
-                "configs", "--describe", "--entity-type", "topics", "--entity-name", "orders")
+            deadline = time.monotonic() + 15
+            while True:
+                described = cluster.nodes[node_id].partita(
+                    "configs", "--describe", "--entity-type", "topics", "--entity-name", "orders")
+                if "retention.ms=120000" in described or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert "retention.ms=120000" in described, (node_id, described)
 
 
 def commit(bootstrap: str, group: str, offset: int) -> None:
