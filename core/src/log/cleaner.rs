@@ -244,7 +244,8 @@ struct GroupWork {
 impl<S: Storage> Log<S> {
     /// What cleaning this log now would cover, `None` unless `cleanup.policy` has `compact`
     /// or when the log is empty. Nothing at or above `upper_bound` is ever cleaned (the
-    /// caller passes the high watermark, Kafka's last stable offset).
+    /// broker passes the last stable offset, as Kafka does: an open transaction's records
+    /// may still be aborted; a log without transactions may pass its high watermark).
     pub fn cleanable_range(&self, now: Millis, upper_bound: i64) -> Option<CleanableRange> {
         if !self.config.compact {
             return None;
@@ -502,7 +503,10 @@ impl<S: Storage> Log<S> {
             if header.next_offset() > first_dirty {
                 *budget = budget.saturating_sub(size as u64);
                 let bytes = self.storage.read(&file, *position, size)?;
-                if !map_batch(&mut cleaning.map, &bytes, first_dirty, config, budget)? {
+                // An aborted transaction's records are never the latest value of a key.
+                let mapped = self.in_aborted_txn(&header)
+                    || map_batch(&mut cleaning.map, &bytes, first_dirty, config, budget)?;
+                if !mapped {
                     full = true;
                     break;
                 }
@@ -612,6 +616,7 @@ impl<S: Storage> Log<S> {
             let keep_header = header.next_offset() == work.end_offset || new_epoch || producer_last;
             let judge = Judge {
                 map: &cleaning.map,
+                aborted: self.in_aborted_txn(&header),
                 now_ms: cleaning.now_ms,
                 delete_retention_ms: self.config.delete_retention_ms.0 as i64,
                 opaque_before: rewrite.opaque_seen,
@@ -769,3 +774,5 @@ fn kept_records(batch: &[u8]) -> u64 {
 mod model_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod txn_tests;
