@@ -125,7 +125,10 @@ impl<S: Storage> Log<S> {
     }
 
     /// The last stable offset for a partition whose high watermark is `high_watermark`: see
-    /// the module docs. Never above the high watermark.
+    /// the module docs. Never below the log start offset (an open transaction whose first
+    /// offset retention or DeleteRecords removed holds it at the log start, as Kafka's
+    /// `UnifiedLog.updateFirstUnstableOffset` clamps the first unstable offset) and never
+    /// above the high watermark.
     pub fn last_stable_offset(&self, high_watermark: i64) -> i64 {
         let ongoing = self.producers.first_ongoing_offset();
         let unreplicated = self
@@ -135,10 +138,12 @@ impl<S: Storage> Log<S> {
             .filter(|txn| txn.last_offset >= high_watermark)
             .map(|txn| txn.first_offset)
             .min();
-        [ongoing, unreplicated]
-            .into_iter()
-            .flatten()
-            .fold(high_watermark, i64::min)
+        let Some(first_unstable) = [ongoing, unreplicated].into_iter().flatten().min() else {
+            return high_watermark;
+        };
+        first_unstable
+            .max(self.log_start_offset)
+            .min(high_watermark)
     }
 
     /// Whether the data batch with `header` belongs to an aborted transaction: a
