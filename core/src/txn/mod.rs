@@ -81,8 +81,9 @@ pub enum InitOutcome {
     },
     /// A fresh producer id is needed: ask again with one.
     NeedProducerId,
-    /// An open transaction was aborted to fence its producer: write these markers; the
-    /// client is answered CONCURRENT_TRANSACTIONS and retries.
+    /// An open transaction was aborted to fence its producer: write these markers (none
+    /// when it wrote nothing: the abort is then complete already); the client is answered
+    /// CONCURRENT_TRANSACTIONS and retries, as Kafka's.
     Fencing(Vec<TxnMarkerWrite>),
 }
 
@@ -161,7 +162,7 @@ impl TransactionCoordinator {
             TxnState::Ongoing => {
                 txn.producer_epoch = txn.producer_epoch.saturating_add(1);
                 txn.timeout_ms = timeout_ms;
-                Ok(InitOutcome::Fencing(prepare(txn, false, coordinator_epoch)))
+                Ok(InitOutcome::Fencing(end(txn, false, coordinator_epoch)))
             }
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
                 // An epoch about to run out starts over with a new producer id.
@@ -262,13 +263,7 @@ impl TransactionCoordinator {
     ) -> Result<Vec<TxnMarkerWrite>, ErrorCode> {
         let txn = self.check(transactional_id, producer_id, producer_epoch)?;
         match (txn.state, commit) {
-            (TxnState::Ongoing, _) => {
-                let markers = prepare(txn, commit, coordinator_epoch);
-                if markers.is_empty() {
-                    complete(txn);
-                }
-                Ok(markers)
-            }
+            (TxnState::Ongoing, _) => Ok(end(txn, commit, coordinator_epoch)),
             (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => Ok(Vec::new()),
             (TxnState::PrepareCommit, true) | (TxnState::PrepareAbort, false) => {
                 Err(ErrorCode::CONCURRENT_TRANSACTIONS)
@@ -323,11 +318,7 @@ impl TransactionCoordinator {
             let timeout = Millis(u64::try_from(txn.timeout_ms).unwrap_or(0));
             if txn.state == TxnState::Ongoing && now >= txn.started.plus(timeout) {
                 txn.producer_epoch = txn.producer_epoch.saturating_add(1);
-                let markers = prepare(txn, false, coordinator_epoch);
-                if markers.is_empty() {
-                    complete(txn);
-                }
-                aborted.push((id.clone(), markers));
+                aborted.push((id.clone(), end(txn, false, coordinator_epoch)));
             }
         }
         aborted
@@ -369,6 +360,17 @@ impl TransactionCoordinator {
         }
         Ok(txn)
     }
+}
+
+/// Ends the open `txn`: moves it to PrepareCommit or PrepareAbort and returns the markers to
+/// write, or completes it at once when it wrote to no partition (no marker will ever come
+/// back to complete it).
+fn end(txn: &mut TxnMetadata, commit: bool, coordinator_epoch: i32) -> Vec<TxnMarkerWrite> {
+    let markers = prepare(txn, commit, coordinator_epoch);
+    if markers.is_empty() {
+        complete(txn);
+    }
+    markers
 }
 
 /// Moves `txn` to PrepareCommit or PrepareAbort; the markers to write.

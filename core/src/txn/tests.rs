@@ -153,3 +153,20 @@ fn transactional_ids_map_to_partitions_as_kafka_does() {
         1
     );
 }
+
+#[test]
+fn fencing_a_transaction_with_no_partitions_completes_at_once() {
+    let (mut c, pid, epoch) = started();
+    // AddPartitionsToTxn with no partitions opens a transaction that wrote nothing.
+    c.add_partitions("app", pid, epoch, &[], Millis(0)).unwrap();
+    assert_eq!(c.get("app").unwrap().state, TxnState::Ongoing);
+    let fencing = c
+        .init_producer_id("app", 60_000, None, None, 0, Millis(1))
+        .unwrap();
+    // No marker to wait for: the abort is complete (the client still retries, as Kafka's).
+    assert_eq!(fencing, InitOutcome::Fencing(Vec::new()));
+    assert_eq!(c.get("app").unwrap().state, TxnState::CompleteAbort);
+    assert!(c.pending_markers(0).is_empty());
+    let (pid2, epoch2) = ready(c.init_producer_id("app", 60_000, None, None, 0, Millis(2)));
+    assert_eq!((pid2, epoch2), (pid, epoch + 2));
+}
