@@ -150,24 +150,6 @@ impl<S: Storage> Log<S> {
             .min(high_watermark)
     }
 
-    /// Whether the data batch with `header` belongs to an aborted transaction: a
-    /// transactional batch of a producer whose abort marker here comes at or after it and
-    /// whose aborted transaction began at or before it (a producer has one transaction open
-    /// at a time). The cleaner neither maps nor keeps such records (Kafka's `LogCleaner`
-    /// with `CleanedTransactionMetadata`).
-    pub(super) fn in_aborted_txn(&self, header: &BatchHeader) -> bool {
-        if !header.is_transactional() || header.is_control() {
-            return false;
-        }
-        let from = self
-            .txns
-            .aborted
-            .partition_point(|txn| txn.last_offset < header.base_offset);
-        self.txns.aborted[from..].iter().any(|txn| {
-            txn.producer_id == header.producer_id && txn.first_offset <= header.base_offset
-        })
-    }
-
     /// Drops the closed transactions whose markers are below `high_watermark`: they no longer
     /// hold the last stable offset back. The partition calls it when its high watermark moves.
     pub fn note_high_watermark(&mut self, high_watermark: i64) {
