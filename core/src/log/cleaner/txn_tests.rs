@@ -70,4 +70,14 @@ fn an_aborted_value_never_hides_the_committed_one() {
     let end = log.log_end_offset();
     log.clean_now(Millis(6_000), end, &cleaner()).unwrap();
     assert_eq!(values_of(&log, "k"), [(v1, Some("v1".into()))]);
+    // A restart rebuilds the producer state from what is left (the aborted batch at most as
+    // an empty header before its marker) and serves the same.
+    let before = served(&log);
+    let (log, report) = crate::log::Log::open(log.into_storage(), config()).unwrap();
+    assert_eq!(report.truncated, None);
+    assert_eq!(served(&log), before);
+    assert_eq!(
+        log.last_stable_offset(log.log_end_offset()),
+        log.log_end_offset()
+    );
 }
