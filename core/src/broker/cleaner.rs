@@ -147,7 +147,9 @@ impl<F: StorageFactory> Broker<F> {
             .partitions
             .iter()
             .filter_map(|(tp, p)| {
-                let range = p.log.cleanable_range(now, p.high_watermark())?;
+                // Kafka's bound: the last stable offset, so an open transaction's records (which may
+                // still be aborted) are neither mapped nor cleaned.
+                let range = p.log.cleanable_range(now, p.last_stable_offset())?;
                 range.should_clean().then_some((tp, range))
             })
             .max_by(|a, b| a.1.dirty_ratio().total_cmp(&b.1.dirty_ratio()));

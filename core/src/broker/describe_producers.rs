@@ -15,10 +15,11 @@ pub struct ActiveProducer {
     pub last_sequence: i32,
     /// The max timestamp of its last batch (milliseconds); -1 when unknown.
     pub last_timestamp: i64,
-    /// The epoch of the transaction coordinator that last wrote a marker for it; -1 without
-    /// transactions.
+    /// The epoch of the transaction coordinator that last wrote a marker for it; -1 before
+    /// any marker.
     pub coordinator_epoch: i32,
-    /// Where its open transaction began; -1 without one (Partita has no transactions yet).
+    /// Where its open transaction began in this partition (Kafka's `currentTxnFirstOffset`);
+    /// -1 without one.
     pub current_txn_start_offset: i64,
 }
 
@@ -43,8 +44,8 @@ impl<F: StorageFactory> Broker<F> {
                 producer_epoch: entry.epoch,
                 last_sequence: entry.last_sequence().unwrap_or(-1),
                 last_timestamp: entry.last_timestamp,
-                coordinator_epoch: -1,
-                current_txn_start_offset: -1,
+                coordinator_epoch: entry.coordinator_epoch,
+                current_txn_start_offset: entry.current_txn_first_offset.unwrap_or(-1),
             })
             .collect())
     }

@@ -241,7 +241,7 @@ pub const APPEND_DECOMPRESSED_MAX_BYTES: usize = DECOMPRESSED_BATCH_MAX_BYTES;
 
 /// Refuses a batch whose offsets, numbered from `base_offset`, would pass `i64::MAX` (the next
 /// offset after the batch must still be an offset).
-fn offsets_fit(base_offset: i64, last_offset_delta: i32) -> Result<(), AppendError> {
+pub(super) fn offsets_fit(base_offset: i64, last_offset_delta: i32) -> Result<(), AppendError> {
     let records = i64::from(last_offset_delta) + 1;
     if base_offset.checked_add(records).is_none() {
         return Err(AppendError::OffsetOverflow {

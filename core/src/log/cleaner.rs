@@ -8,14 +8,16 @@
 //! 1. **Maps** the dirty section `[first dirty, first uncleanable)` into an [`OffsetMap`] of
 //!    key -> latest offset, as far as `log.cleaner.dedupe.buffer.size` allows. The first
 //!    uncleanable offset is the base of the segment holding the earliest of: the active
-//!    segment, the upper bound the caller gives (the high watermark: records that may still
-//!    be truncated are never cleaned), and the first segment younger than
+//!    segment, the upper bound the caller gives (the broker's last stable offset: records
+//!    that may still be truncated, or belong to a transaction not ended yet, are never
+//!    cleaned), and the first segment younger than
 //!    `min.compaction.lag.ms`. The segments below it are synced first (Kafka flushes a
 //!    segment when it rolls): a record must never be dropped for a newer one that a crash
 //!    could still lose.
 //! 2. **Rewrites** every segment from the log start up to where the map ends, in groups that
 //!    fit one segment (`segment.bytes`), each group into one new segment: a record stays if
-//!    no later record has its key; a tombstone (null value) stays until its batch's delete
+//!    no later record has its key and it is not of an aborted transaction (those are neither
+//!    mapped nor kept, as in Kafka's cleaner; commit and abort markers stay whole); a tombstone (null value) stays until its batch's delete
 //!    horizon (KIP-534: stamped `delete.retention.ms` after the cleaning that first kept it)
 //!    has passed; keyless records go. Offsets never change: a rewritten batch keeps its base
 //!    offset, `lastOffsetDelta`, leader epoch and producer fields, and a batch is kept as its
@@ -37,6 +39,7 @@
 //! [`CleanerStats::unread_batches`]; while one lies in the log before a tombstone, that
 //! tombstone is kept too, since it may be all that hides an older value of its key inside.
 
+mod aborted;
 mod filter;
 mod offset_map;
 pub(super) mod swap;
@@ -52,6 +55,7 @@ use crate::batch::{
     validate_stored_batch,
 };
 use crate::storage::{Storage, StorageError};
+use aborted::AbortedRanges;
 use filter::{Judge, Kept};
 use offset_map::OffsetMap;
 
@@ -200,6 +204,8 @@ pub(super) struct Cleaning {
     now_ms: i64,
     first_uncleanable: i64,
     map: OffsetMap,
+    /// The aborted transactions below `first_uncleanable`: their records are left out.
+    aborted: AbortedRanges,
     /// The last offset of each producer's last batch among those mapped or below the dirty
     /// section (read while mapping): those batches keep at least their header, so the
     /// producer's last sequence number survives compaction (and a crash of what is above).
@@ -244,7 +250,8 @@ struct GroupWork {
 impl<S: Storage> Log<S> {
     /// What cleaning this log now would cover, `None` unless `cleanup.policy` has `compact`
     /// or when the log is empty. Nothing at or above `upper_bound` is ever cleaned (the
-    /// caller passes the high watermark, Kafka's last stable offset).
+    /// broker passes the last stable offset, as Kafka does: an open transaction's records
+    /// may still be aborted; a log without transactions may pass its high watermark).
     pub fn cleanable_range(&self, now: Millis, upper_bound: i64) -> Option<CleanableRange> {
         if !self.config.compact {
             return None;
@@ -343,6 +350,9 @@ impl<S: Storage> Log<S> {
             now_ms: now.0 as i64,
             first_uncleanable: range.first_uncleanable_offset,
             map: OffsetMap::new(config.map_capacity_bytes()),
+            aborted: AbortedRanges::new(
+                self.aborted_transactions(self.log_start_offset, range.first_uncleanable_offset),
+            ),
             producer_last_offsets: BTreeMap::new(),
             // From the log's first segment: the clean section's batch headers are read for
             // the producers' last batches, the dirty section's records for the map.
@@ -502,7 +512,10 @@ impl<S: Storage> Log<S> {
             if header.next_offset() > first_dirty {
                 *budget = budget.saturating_sub(size as u64);
                 let bytes = self.storage.read(&file, *position, size)?;
-                if !map_batch(&mut cleaning.map, &bytes, first_dirty, config, budget)? {
+                // An aborted transaction's records are never the latest value of a key.
+                let mapped = cleaning.aborted.contains(&header)
+                    || map_batch(&mut cleaning.map, &bytes, first_dirty, config, budget)?;
+                if !mapped {
                     full = true;
                     break;
                 }
@@ -612,6 +625,7 @@ impl<S: Storage> Log<S> {
             let keep_header = header.next_offset() == work.end_offset || new_epoch || producer_last;
             let judge = Judge {
                 map: &cleaning.map,
+                aborted: cleaning.aborted.contains(&header),
                 now_ms: cleaning.now_ms,
                 delete_retention_ms: self.config.delete_retention_ms.0 as i64,
                 opaque_before: rewrite.opaque_seen,
@@ -769,3 +783,5 @@ fn kept_records(batch: &[u8]) -> u64 {
 mod model_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod txn_tests;

@@ -17,6 +17,7 @@
 
 use std::collections::VecDeque;
 
+use super::append::offsets_fit;
 use super::{AppendError, AppendInfo, Log};
 use crate::Millis;
 use crate::batch::{BatchHeader, EndTxnMarker, assign_offsets, validate_batch};
@@ -100,7 +101,8 @@ impl<S: Storage> Log<S> {
     /// COORDINATOR). Refused if the producer's epoch here is newer than the marker's
     /// (INVALID_PRODUCER_EPOCH) or a newer coordinator wrote the last marker
     /// (TRANSACTION_COORDINATOR_FENCED). A marker for a producer with nothing open here is
-    /// still written, as Kafka does.
+    /// still written, as Kafka does. A log whose next offset would pass `i64::MAX` refuses it
+    /// (`AppendError::OffsetOverflow`), as [`Log::append`] does.
     pub fn append_marker(
         &mut self,
         marker: &EndTxnMarker,
@@ -112,6 +114,8 @@ impl<S: Storage> Log<S> {
         let timestamp = i64::try_from(now.0).unwrap_or(i64::MAX);
         let mut records = marker.to_batch(timestamp);
         let base_offset = self.log_end_offset;
+        // One record: refused like any append when its offset would pass i64::MAX.
+        offsets_fit(base_offset, 0)?;
         assign_offsets(&mut records, base_offset, leader_epoch)?;
         let summary = validate_batch(&records)?;
         self.write_batch(&records, &summary, now)?;
@@ -125,7 +129,10 @@ impl<S: Storage> Log<S> {
     }
 
     /// The last stable offset for a partition whose high watermark is `high_watermark`: see
-    /// the module docs. Never above the high watermark.
+    /// the module docs. Never below the log start offset (an open transaction whose first
+    /// offset retention or DeleteRecords removed holds it at the log start, as Kafka's
+    /// `UnifiedLog.updateFirstUnstableOffset` clamps the first unstable offset) and never
+    /// above the high watermark.
     pub fn last_stable_offset(&self, high_watermark: i64) -> i64 {
         let ongoing = self.producers.first_ongoing_offset();
         let unreplicated = self
@@ -135,10 +142,12 @@ impl<S: Storage> Log<S> {
             .filter(|txn| txn.last_offset >= high_watermark)
             .map(|txn| txn.first_offset)
             .min();
-        [ongoing, unreplicated]
-            .into_iter()
-            .flatten()
-            .fold(high_watermark, i64::min)
+        let Some(first_unstable) = [ongoing, unreplicated].into_iter().flatten().min() else {
+            return high_watermark;
+        };
+        first_unstable
+            .max(self.log_start_offset)
+            .min(high_watermark)
     }
 
     /// Drops the closed transactions whose markers are below `high_watermark`: they no longer

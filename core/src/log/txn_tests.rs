@@ -248,3 +248,41 @@ fn retention_forgets_aborted_transactions_below_the_log_start() {
     log.delete_records_before(abort_at + 1).unwrap();
     assert!(log.aborted_transactions(0, log.log_end_offset()).is_empty());
 }
+
+#[test]
+fn the_last_stable_offset_is_never_below_the_log_start() {
+    let mut log = empty_log();
+    let first = txn_append(&mut log, 1, 0, 0, 2);
+    plain_append(&mut log);
+    plain_append(&mut log);
+    let end = log.log_end_offset();
+    assert_eq!(log.last_stable_offset(end), first);
+    // DeleteRecords moves the log start past the open transaction's first offset (Kafka's
+    // firstUnstableOffset is at least the log start offset).
+    log.delete_records_before(3).unwrap();
+    assert_eq!(log.log_start_offset(), 3);
+    assert_eq!(log.last_stable_offset(end), 3);
+    // Still never above the high watermark.
+    assert_eq!(log.last_stable_offset(2), 2);
+}
+
+/// A marker takes an offset like any batch: a log at the end of the offset space refuses it
+/// with the same clear error as an append, and stays as it was.
+#[test]
+fn a_marker_past_the_end_of_the_offset_space_is_refused() {
+    let mut storage = MemoryStorage::new();
+    checkpoint::write(&mut storage, i64::MAX).unwrap();
+    let (mut log, _) = Log::open(storage, config()).unwrap();
+    let err = log
+        .append_marker(&marker(1, 0, false), 0, Millis(0))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AppendError::OffsetOverflow {
+            log_end_offset: i64::MAX,
+            records: 1
+        }
+    );
+    assert_eq!(log.log_end_offset(), i64::MAX);
+    assert!(log.aborted_transactions(0, i64::MAX).is_empty());
+}

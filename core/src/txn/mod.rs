@@ -12,7 +12,10 @@
 //!   PRODUCER_FENCED). An open transaction is aborted first (with the bumped epoch) and the
 //!   client asked to retry (CONCURRENT_TRANSACTIONS), as Kafka's `TransactionCoordinator.
 //!   handleInitProducerId` does. `transaction.timeout.ms` above `transaction.max.timeout.ms`
-//!   is INVALID_TRANSACTION_TIMEOUT.
+//!   is INVALID_TRANSACTION_TIMEOUT. A recovering producer (KIP-360) that names its current
+//!   id and epoch gets the epoch bumped; asking again with that same epoch (its answer was
+//!   lost) gets the current epoch (Kafka's `lastProducerEpoch`); any other epoch is
+//!   PRODUCER_FENCED.
 //! - **AddPartitionsToTxn / AddOffsetsToTxn** record the partitions a transaction writes to
 //!   (the offsets partition of the group for offsets); **EndTxn** moves it to Prepare* and
 //!   hands back the markers the node must write ([`TxnMarkerWrite`]) to every partition;
@@ -61,6 +64,12 @@ pub enum TxnState {
 pub struct TxnMetadata {
     pub producer_id: i64,
     pub producer_epoch: i16,
+    /// The epoch before the last bump a recovering producer asked for with its current
+    /// epoch (KIP-360, Kafka's `lastProducerEpoch`): a retry of that InitProducerId, whose
+    /// answer was lost, gets the current epoch again instead of PRODUCER_FENCED. `None`
+    /// after any other bump (a new instance, a timeout, a fencing abort).
+    #[serde(default)]
+    pub last_producer_epoch: Option<i16>,
     pub timeout_ms: i64,
     pub state: TxnState,
     /// The partitions of the open (or completing) transaction.
@@ -81,8 +90,9 @@ pub enum InitOutcome {
     },
     /// A fresh producer id is needed: ask again with one.
     NeedProducerId,
-    /// An open transaction was aborted to fence its producer: write these markers; the
-    /// client is answered CONCURRENT_TRANSACTIONS and retries.
+    /// An open transaction was aborted to fence its producer: write these markers (none
+    /// when it wrote nothing: the abort is then complete already); the client is answered
+    /// CONCURRENT_TRANSACTIONS and retries, as Kafka's.
     Fencing(Vec<TxnMarkerWrite>),
 }
 
@@ -135,6 +145,7 @@ impl TransactionCoordinator {
                 TxnMetadata {
                     producer_id,
                     producer_epoch: 0,
+                    last_producer_epoch: None,
                     timeout_ms,
                     state: TxnState::Empty,
                     partitions: BTreeSet::new(),
@@ -147,21 +158,40 @@ impl TransactionCoordinator {
                 producer_epoch: 0,
             });
         };
+        let retry = expected.is_some_and(|(producer_id, epoch)| {
+            producer_id == txn.producer_id
+                && epoch != txn.producer_epoch
+                && Some(epoch) == txn.last_producer_epoch
+        });
         if let Some((producer_id, epoch)) = expected
             && (producer_id != txn.producer_id || epoch != txn.producer_epoch)
+            && !retry
         {
             // KIP-360: a producer recovering with an id and epoch that are no longer current
-            // was fenced by another instance.
+            // (nor the epoch just before a bump it asked for) was fenced by another instance.
             return Err(ErrorCode::PRODUCER_FENCED);
         }
         match txn.state {
             TxnState::PrepareCommit | TxnState::PrepareAbort => {
                 Err(ErrorCode::CONCURRENT_TRANSACTIONS)
             }
+            // A retry of a bump that succeeded (Kafka's `prepareIncrementProducerEpoch`): the
+            // current epoch again, not bumped.
+            TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort if retry => {
+                txn.timeout_ms = timeout_ms;
+                Ok(InitOutcome::Ready {
+                    producer_id: txn.producer_id,
+                    producer_epoch: txn.producer_epoch,
+                })
+            }
+            // Any other epoch than the current one (a retry after the producer began a new
+            // transaction cannot come from it: it had its answer).
+            _ if retry => Err(ErrorCode::PRODUCER_FENCED),
             TxnState::Ongoing => {
                 txn.producer_epoch = txn.producer_epoch.saturating_add(1);
+                txn.last_producer_epoch = None;
                 txn.timeout_ms = timeout_ms;
-                Ok(InitOutcome::Fencing(prepare(txn, false, coordinator_epoch)))
+                Ok(InitOutcome::Fencing(end(txn, false, coordinator_epoch)))
             }
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
                 // An epoch about to run out starts over with a new producer id.
@@ -171,7 +201,10 @@ impl TransactionCoordinator {
                     };
                     txn.producer_id = producer_id;
                     txn.producer_epoch = 0;
+                    txn.last_producer_epoch = None;
                 } else {
+                    // Only a producer that said which epoch it has may retry this bump.
+                    txn.last_producer_epoch = expected.map(|_| txn.producer_epoch);
                     txn.producer_epoch += 1;
                 }
                 txn.timeout_ms = timeout_ms;
@@ -262,13 +295,7 @@ impl TransactionCoordinator {
     ) -> Result<Vec<TxnMarkerWrite>, ErrorCode> {
         let txn = self.check(transactional_id, producer_id, producer_epoch)?;
         match (txn.state, commit) {
-            (TxnState::Ongoing, _) => {
-                let markers = prepare(txn, commit, coordinator_epoch);
-                if markers.is_empty() {
-                    complete(txn);
-                }
-                Ok(markers)
-            }
+            (TxnState::Ongoing, _) => Ok(end(txn, commit, coordinator_epoch)),
             (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => Ok(Vec::new()),
             (TxnState::PrepareCommit, true) | (TxnState::PrepareAbort, false) => {
                 Err(ErrorCode::CONCURRENT_TRANSACTIONS)
@@ -323,11 +350,8 @@ impl TransactionCoordinator {
             let timeout = Millis(u64::try_from(txn.timeout_ms).unwrap_or(0));
             if txn.state == TxnState::Ongoing && now >= txn.started.plus(timeout) {
                 txn.producer_epoch = txn.producer_epoch.saturating_add(1);
-                let markers = prepare(txn, false, coordinator_epoch);
-                if markers.is_empty() {
-                    complete(txn);
-                }
-                aborted.push((id.clone(), markers));
+                txn.last_producer_epoch = None;
+                aborted.push((id.clone(), end(txn, false, coordinator_epoch)));
             }
         }
         aborted
@@ -369,6 +393,17 @@ impl TransactionCoordinator {
         }
         Ok(txn)
     }
+}
+
+/// Ends the open `txn`: moves it to PrepareCommit or PrepareAbort and returns the markers to
+/// write, or completes it at once when it wrote to no partition (no marker will ever come
+/// back to complete it).
+fn end(txn: &mut TxnMetadata, commit: bool, coordinator_epoch: i32) -> Vec<TxnMarkerWrite> {
+    let markers = prepare(txn, commit, coordinator_epoch);
+    if markers.is_empty() {
+        complete(txn);
+    }
+    markers
 }
 
 /// Moves `txn` to PrepareCommit or PrepareAbort; the markers to write.

@@ -153,3 +153,44 @@ fn transactional_ids_map_to_partitions_as_kafka_does() {
         1
     );
 }
+
+#[test]
+fn fencing_a_transaction_with_no_partitions_completes_at_once() {
+    let (mut c, pid, epoch) = started();
+    // AddPartitionsToTxn with no partitions opens a transaction that wrote nothing.
+    c.add_partitions("app", pid, epoch, &[], Millis(0)).unwrap();
+    assert_eq!(c.get("app").unwrap().state, TxnState::Ongoing);
+    let fencing = c
+        .init_producer_id("app", 60_000, None, None, 0, Millis(1))
+        .unwrap();
+    // No marker to wait for: the abort is complete (the client still retries, as Kafka's).
+    assert_eq!(fencing, InitOutcome::Fencing(Vec::new()));
+    assert_eq!(c.get("app").unwrap().state, TxnState::CompleteAbort);
+    assert!(c.pending_markers(0).is_empty());
+    let (pid2, epoch2) = ready(c.init_producer_id("app", 60_000, None, None, 0, Millis(2)));
+    assert_eq!((pid2, epoch2), (pid, epoch + 2));
+}
+
+#[test]
+fn a_retried_epoch_bump_is_answered_the_current_epoch() {
+    let (mut c, pid, epoch) = started();
+    // KIP-360: the producer recovers with its id and epoch; the bump succeeds but the answer
+    // is lost, so it asks again with the same (now previous) epoch.
+    let bumped = ready(c.init_producer_id("app", 60_000, Some((pid, epoch)), None, 0, Millis(1)));
+    assert_eq!(bumped, (pid, epoch + 1));
+    let retried = ready(c.init_producer_id("app", 60_000, Some((pid, epoch)), None, 0, Millis(2)));
+    assert_eq!(retried, bumped, "the current epoch, not bumped again");
+    // The current epoch bumps as usual, and then the epoch before it is the retriable one.
+    let next = ready(c.init_producer_id("app", 60_000, Some(bumped), None, 0, Millis(3)));
+    assert_eq!(next, (pid, epoch + 2));
+    assert_eq!(
+        c.init_producer_id("app", 60_000, Some((pid, epoch)), None, 0, Millis(4)),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
+    // A new instance (no expected epoch) forgets the previous epoch: the old one is fenced.
+    ready(c.init_producer_id("app", 60_000, None, None, 0, Millis(5)));
+    assert_eq!(
+        c.init_producer_id("app", 60_000, Some(next), None, 0, Millis(6)),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
+}

@@ -1,6 +1,6 @@
 //! The broker runs the log cleaner from `tick`: a compacted partition ends with the latest
-//! value of each key, one bounded step per tick, never above the high watermark, and the
-//! cleaner waits `log.cleaner.backoff.ms` when nothing is dirty.
+//! value of each key, one bounded step per tick, never above the last stable offset (so
+//! never into an open transaction), and the cleaner waits `log.cleaner.backoff.ms` when nothing is dirty.
 
 use std::collections::BTreeMap;
 
@@ -203,4 +203,45 @@ fn a_broker_ticked_before_hosting_partitions_uses_the_configured_backoff() {
     }
     assert!(broker.last_cleaning().is_some());
     assert!(now < Millis(15_000));
+}
+
+#[test]
+fn an_open_transaction_is_never_cleaned() {
+    let (mut broker, tp) = broker(true);
+    produce(&mut broker, &tp, "k", "v1");
+    for i in 0..10 {
+        produce(&mut broker, &tp, &format!("f{}", i % 2), &format!("x{i}"));
+    }
+    // A transaction that has not ended: its K=v2 may still be aborted.
+    let mut open = BatchBuilder::new().idempotent(5, 0, 0).transactional();
+    open.push(0, Some(b"k"), Some(b"v2"), &[]);
+    super::produce_acks1(&mut broker, 1, &tp, open.build());
+    while broker.poll_output().is_some() {}
+    for i in 0..20 {
+        produce(&mut broker, &tp, &format!("f{}", i % 2), &format!("y{i}"));
+    }
+    let lso = broker.partitions[&tp].last_stable_offset();
+    assert_eq!(lso, 11, "held at the open transaction's first offset");
+    let mut now = Millis(100);
+    broker.tick(now).unwrap();
+    while broker.cleaning().is_some() {
+        now = now.plus(Millis(1));
+        broker.tick(now).unwrap();
+    }
+    let (_, stats) = broker
+        .last_cleaning()
+        .expect("a round below the open transaction");
+    assert!(
+        stats.end_offset <= lso,
+        "cleaned up to {}",
+        stats.end_offset
+    );
+    let k: Vec<_> = records(&broker, &tp)
+        .into_iter()
+        .filter(|(_, key, _)| key == "k")
+        .collect();
+    assert_eq!(
+        k,
+        [(0, "k".into(), "v1".into()), (11, "k".into(), "v2".into())]
+    );
 }

@@ -162,3 +162,23 @@ fn a_marker_for_a_partition_not_led_here_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn describe_producers_reports_the_open_transaction_and_the_coordinator_epoch() {
+    let mut broker = sole_leader_of(&tp());
+    produce_acks1(&mut broker, 1, &tp(), txn_batch(10, 0, &["a", "b"]));
+    drain(&mut broker);
+    let described = broker.describe_producers(&tp()).unwrap();
+    assert_eq!(described.len(), 1);
+    assert_eq!(described[0].current_txn_start_offset, 0);
+    assert_eq!(described[0].coordinator_epoch, -1, "no marker yet");
+    assert_eq!(write_marker(&mut broker, 10, true), ErrorCode::NONE);
+    let described = broker.describe_producers(&tp()).unwrap();
+    assert_eq!(described[0].current_txn_start_offset, -1, "none open");
+    assert_eq!(described[0].coordinator_epoch, 0, "the marker's");
+    // The next transaction starts after the marker.
+    produce_acks1(&mut broker, 2, &tp(), txn_batch(10, 2, &["c"]));
+    drain(&mut broker);
+    let described = broker.describe_producers(&tp()).unwrap();
+    assert_eq!(described[0].current_txn_start_offset, 3);
+}

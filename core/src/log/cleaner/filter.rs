@@ -14,6 +14,8 @@ use crate::batch::{
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Judge<'a> {
     pub map: &'a OffsetMap,
+    /// The batch belongs to an aborted transaction: none of its records stay.
+    pub aborted: bool,
     /// The round's clock: a tombstone whose batch's delete horizon is at or before it goes.
     pub now_ms: i64,
     /// `delete.retention.ms`: the horizon stamped on a batch whose tombstones are kept.
@@ -70,13 +72,21 @@ pub(super) fn open_records<'b>(
 /// Judges `batch`, a valid stored batch. `keep_header` keeps at least its header even if no
 /// record remains (Kafka's `RETAIN_EMPTY`).
 ///
-/// A control batch is kept whole (no transactions are cleaned yet). A compressed batch is
+/// A control batch is kept whole (markers are never removed yet). A batch of an aborted
+/// transaction keeps no record (Kafka's cleaner discards them). A compressed batch is
 /// opened with the judge's codecs, filtered like any other and recompressed with its own
 /// codec (Kafka's `LogCleaner` does the same); one that cannot be opened is kept unread.
 pub(super) fn judge(batch: &[u8], keep_header: bool, judge: &Judge) -> Result<Kept, BatchError> {
     let header = BatchHeader::parse(batch)?;
     if header.is_control() {
         return Ok(Kept::Whole);
+    }
+    if judge.aborted {
+        return Ok(match (keep_header, header.record_count) {
+            (false, _) => Kept::Nothing,
+            (true, 0) => Kept::Whole,
+            (true, _) => Kept::Rewritten(BatchBuilder::empty_of(&header)),
+        });
     }
     let codec = header.compression()?;
     let section = match open_records(batch, &header, judge.codecs, judge.max_decompressed_bytes)? {
@@ -203,6 +213,7 @@ mod tests {
 
     fn judge_at(map: &OffsetMap, now_ms: i64) -> Judge<'_> {
         Judge {
+            aborted: false,
             map,
             now_ms,
             delete_retention_ms: 500,

@@ -8,11 +8,11 @@ use crate::batch::{BatchBuilder, decode_records, split_batches};
 use crate::log::LogConfig;
 use crate::storage::{FaultyStorage, MemoryStorage};
 
-type TestLog = Log<FaultyStorage<MemoryStorage>>;
+pub(super) type TestLog = Log<FaultyStorage<MemoryStorage>>;
 
 /// Small segments (about three one-record batches each), a compact-only log, tombstones kept
 /// 1 s, and no lag.
-fn config() -> LogConfig {
+pub(super) fn config() -> LogConfig {
     LogConfig {
         segment_bytes: 250,
         segment_ms: Millis(i64::MAX as u64),
@@ -26,21 +26,21 @@ fn config() -> LogConfig {
     }
 }
 
-fn cleaner() -> CleanerConfig {
+pub(super) fn cleaner() -> CleanerConfig {
     CleanerConfig {
         io_buffer_size: 200, // a step reads about one batch
         ..CleanerConfig::default()
     }
 }
 
-fn open(config: LogConfig) -> TestLog {
+pub(super) fn open(config: LogConfig) -> TestLog {
     Log::open(FaultyStorage::new(MemoryStorage::new()).unwrap(), config)
         .unwrap()
         .0
 }
 
 /// Appends one record per batch; `None` value is a tombstone. Returns its offset.
-fn put(log: &mut TestLog, key: &str, value: Option<&str>, now: u64) -> i64 {
+pub(super) fn put(log: &mut TestLog, key: &str, value: Option<&str>, now: u64) -> i64 {
     let mut builder = BatchBuilder::new();
     builder.push(
         now as i64,
@@ -54,7 +54,7 @@ fn put(log: &mut TestLog, key: &str, value: Option<&str>, now: u64) -> i64 {
 }
 
 /// Every record the log serves from its start: (offset, key, value).
-fn served(log: &TestLog) -> Vec<(i64, String, Option<String>)> {
+pub(super) fn served(log: &TestLog) -> Vec<(i64, String, Option<String>)> {
     let mut out = Vec::new();
     let mut next = log.log_start_offset();
     while next < log.log_end_offset() {
