@@ -111,24 +111,32 @@ test("admin, an idempotent producer and a group of two consumers", async () => {
   await admin.disconnect();
 });
 
-test("a transactional producer is refused with a clear error, and the broker goes on", async () => {
+test("transactions: a committed transaction is read, an aborted one is not (read_committed)", async () => {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: "payments", numPartitions: 1 }] });
-  const transactional = kafka.producer({ transactionalId: "tx-1", idempotent: true, maxInFlightRequests: 1, retry: { retries: 1, initialRetryTime: 50 } });
+  const transactional = kafka.producer({ transactionalId: "tx-1", idempotent: true, maxInFlightRequests: 1 });
   await transactional.connect();
-  await assert.rejects(async () => {
-    const tx = await transactional.transaction();
-    await tx.send({ topic: "payments", messages: [{ value: "x" }] });
-    await tx.commit();
-  }, /transaction|not supported|authoriz|coordinator/i, "no transaction coordinator: transactions are not supported");
+  const committed = await transactional.transaction();
+  await committed.send({ topic: "payments", messages: [{ key: "k", value: "committed-1" }, { key: "k", value: "committed-2" }] });
+  await committed.commit();
+  const aborted = await transactional.transaction();
+  await aborted.send({ topic: "payments", messages: [{ key: "k", value: "aborted" }] });
+  await aborted.abort();
   await transactional.disconnect();
-
+  // A plain record after both: once it arrives, everything before it has been fetched.
   const plain = kafka.producer();
   await plain.connect();
-  const [result] = await plain.send({ topic: "payments", messages: [{ value: "still served" }] });
+  const [result] = await plain.send({ topic: "payments", messages: [{ key: "k", value: "after" }] });
   assert.equal(result.errorCode, 0);
   await plain.disconnect();
+
+  const consumer = kafka.consumer({ groupId: "payments-reader", readUncommitted: false, heartbeatInterval: 300, sessionTimeout: 10_000 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: "payments", fromBeginning: true });
+  const got = await collect([["reader", consumer]], 3);
+  await consumer.disconnect();
+  assert.deepEqual(got.map((m) => m.value), ["committed-1", "committed-2", "after"]);
   await admin.disconnect();
 });
 
