@@ -23,15 +23,22 @@ CLUSTER_CONFIG = [
 WAIT_S = 30
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: every socket stays bound until all are picked, so the kernel
+    cannot hand out the same port twice (it did once: two voters on one port)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 class Cluster:
     def __init__(self, data_dir: Path, nodes: int):
-        ports = {node_id: free_port() for node_id in range(1, nodes + 1)}
+        ports = dict(zip(range(1, nodes + 1), free_ports(nodes)))
         self.voters = ",".join(f"{i}@127.0.0.1:{p}" for i, p in ports.items())
         self.data_dir = data_dir
         self.nodes: dict[int, Server] = {}
