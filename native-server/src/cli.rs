@@ -42,6 +42,9 @@ pub enum Command {
     Cluster(ClusterArgs),
     /// Describe the controller quorum (kafka-metadata-quorum.sh describe).
     Quorum(QuorumArgs),
+    /// List transactions, describe one, describe a partition's producers
+    /// (kafka-transactions.sh list, describe, describe-producers).
+    Transactions(TransactionsArgs),
     /// Run the checker on a history file (JSON lines, any client): exit 0 clean, 1 anomaly,
     /// 2 bad file.
     Check(CheckArgs),
@@ -272,6 +275,56 @@ pub struct QuorumArgs {
     /// One row per voter: log end offset, lag, fetch times, leader or follower.
     #[arg(long)]
     pub replication: bool,
+}
+
+/// `partita transactions`: kafka-transactions.sh's `list`, `describe` and
+/// `describe-producers`, written as its subcommands (`partita transactions --bootstrap-server
+/// B describe --transactional-id T`) or as flags (`--describe --transactional-id T`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct TransactionsArgs {
+    /// A broker of the cluster.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: String,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    #[command(subcommand)]
+    pub command: Option<TransactionsCommand>,
+    /// The same as the `list` subcommand.
+    #[arg(long, conflicts_with_all = ["describe", "describe_producers"])]
+    pub list: bool,
+    /// The same as the `describe` subcommand.
+    #[arg(long, conflicts_with = "describe_producers")]
+    pub describe: bool,
+    /// The same as the `describe-producers` subcommand.
+    #[arg(long)]
+    pub describe_producers: bool,
+    /// describe: the transactional id.
+    #[arg(long, global = true)]
+    pub transactional_id: Option<String>,
+    /// describe-producers: the topic.
+    #[arg(long, global = true)]
+    pub topic: Option<String>,
+    /// describe-producers: the partition.
+    #[arg(long, global = true)]
+    pub partition: Option<i32>,
+    /// describe-producers: ask this replica instead of the partition's leader.
+    #[arg(long, global = true)]
+    pub broker_id: Option<i32>,
+    /// list: only transactions open longer than this many ms (ListTransactions v1, KIP-994).
+    #[arg(long, global = true, value_name = "MS")]
+    pub duration_filter: Option<i64>,
+}
+
+/// kafka-transactions.sh's subcommands that `partita transactions` has.
+#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionsCommand {
+    /// List the transactions every broker coordinates: TransactionalId, Coordinator,
+    /// ProducerId, TransactionState.
+    List,
+    /// Describe --transactional-id at its coordinator.
+    Describe,
+    /// Describe the producers of --topic --partition at its leader (or --broker-id).
+    DescribeProducers,
 }
 
 /// `partita sim`: runs a named scenario in the deterministic simulator.

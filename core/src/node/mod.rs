@@ -61,6 +61,7 @@ mod producer_ids;
 pub mod quorum;
 #[cfg(test)]
 mod tests;
+mod transaction_admin;
 mod transactions;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

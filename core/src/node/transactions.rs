@@ -99,7 +99,10 @@ impl<F: StorageFactory> Node<F> {
     }
 
     /// The leader and leader epoch of the transactional id's `__transaction_state` partition.
-    fn transaction_partition_leader(&self, transactional_id: &str) -> Option<(i32, i32)> {
+    pub(super) fn transaction_partition_leader(
+        &self,
+        transactional_id: &str,
+    ) -> Option<(i32, i32)> {
         let topic = self.image.topic(TRANSACTION_STATE_TOPIC)?;
         let count = topic.partitions.len() as i32;
         if count == 0 {

@@ -35,6 +35,12 @@ use crate::batch::EndTxnMarker;
 use crate::broker::TxnMarkerWrite;
 use crate::{ErrorCode, Millis};
 
+mod admin;
+pub use admin::{
+    ListTransactionsFilter, ListedTransaction, TRANSACTION_STATE_NAMES, TransactionDescription,
+    TransactionListing,
+};
+
 /// `transaction.state.log.num.partitions`'s default.
 pub const TRANSACTION_STATE_PARTITIONS: i32 = 50;
 /// The internal topic of transaction state.

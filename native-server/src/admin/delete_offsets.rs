@@ -5,17 +5,15 @@
 //! anything failed.
 
 use anyhow::{Context, bail};
-use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::offset_delete_request::{
     OffsetDeleteRequestPartition, OffsetDeleteRequestTopic,
 };
-use kafka_protocol::messages::{GroupId, MetadataRequest, OffsetDeleteRequest};
+use kafka_protocol::messages::{GroupId, OffsetDeleteRequest};
 use partita_core::ErrorCode;
 
 use crate::client::KafkaClient;
 use crate::kafka::{str_bytes, topic_name};
 
-const METADATA_VERSION: i16 = 12;
 const OFFSET_DELETE_VERSION: i16 = 0;
 
 /// Deletes `group`'s offsets of `topic_arg` (`T`: every partition; `T:P,Q`: those) through
@@ -171,19 +169,5 @@ fn parse_partitions(arg: &str, list: &str) -> anyhow::Result<Vec<i32>> {
 
 /// How many partitions `topic` has; `None` when it does not exist. Never creates it.
 fn partitions_of(client: &mut KafkaClient, topic: &str) -> anyhow::Result<Option<i32>> {
-    let request = MetadataRequest::default()
-        .with_topics(Some(vec![
-            MetadataRequestTopic::default().with_name(Some(topic_name(topic))),
-        ]))
-        .with_allow_auto_topic_creation(false);
-    let response = client.call(&request, METADATA_VERSION)?;
-    let found = response
-        .topics
-        .first()
-        .context("no metadata for the topic")?;
-    if found.error_code == ErrorCode::UNKNOWN_TOPIC_OR_PARTITION.code() {
-        return Ok(None);
-    }
-    super::check(found.error_code, &format!("topic {topic}"), None)?;
-    Ok(Some(found.partitions.len() as i32))
+    Ok(super::topic_metadata(client, topic)?.map(|found| found.partitions.len() as i32))
 }

@@ -223,8 +223,27 @@ pub(super) fn connect_to_coordinator(
     login: &LoginArgs,
     group: &str,
 ) -> anyhow::Result<Option<KafkaClient>> {
-    let request =
-        FindCoordinatorRequest::default().with_key(StrBytes::from_string(group.to_string()));
+    let (node_id, address) = find_coordinator(client, group, GROUP_KEY_TYPE)?;
+    if address == bootstrap || node_id == -1 {
+        return Ok(None);
+    }
+    super::connect(&address, login).map(Some)
+}
+
+/// FindCoordinator's key type for a consumer group.
+pub(super) const GROUP_KEY_TYPE: i8 = 0;
+
+/// FindCoordinator for `key` of `key_type` (0: a group, 1: a transactional id), asked again
+/// for [`COORDINATOR_WAIT`] while the answer is COORDINATOR_NOT_AVAILABLE: the coordinator's
+/// node id and `host:port`.
+pub(super) fn find_coordinator(
+    client: &mut KafkaClient,
+    key: &str,
+    key_type: i8,
+) -> anyhow::Result<(i32, String)> {
+    let request = FindCoordinatorRequest::default()
+        .with_key(StrBytes::from_string(key.to_string()))
+        .with_key_type(key_type);
     let deadline = std::time::Instant::now() + COORDINATOR_WAIT;
     let found = loop {
         let found = client.call(&request, FIND_COORDINATOR_VERSION)?;
@@ -236,14 +255,13 @@ pub(super) fn connect_to_coordinator(
     };
     check(
         found.error_code,
-        &format!("finding the coordinator of {group}"),
+        &format!("finding the coordinator of {key}"),
         found.error_message.as_deref(),
     )?;
-    let address = format!("{}:{}", found.host.as_str(), found.port);
-    if address == bootstrap || found.node_id == BrokerId(-1) {
-        return Ok(None);
-    }
-    super::connect(&address, login).map(Some)
+    Ok((
+        found.node_id.0,
+        format!("{}:{}", found.host.as_str(), found.port),
+    ))
 }
 
 /// The log end offset (high watermark) of each partition.

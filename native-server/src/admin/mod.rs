@@ -13,6 +13,7 @@ pub mod quorum;
 mod reset_offsets;
 mod table;
 pub mod topics;
+pub mod transactions;
 
 use crate::cli::LoginArgs;
 use crate::client::KafkaClient;
@@ -106,6 +107,31 @@ fn brokers(client: &mut KafkaClient) -> anyhow::Result<Vec<(i32, String)>> {
         .collect();
     brokers.sort();
     Ok(brokers)
+}
+
+/// `topic`'s Metadata, never creating it; `None` when the topic does not exist.
+fn topic_metadata(
+    client: &mut KafkaClient,
+    topic: &str,
+) -> anyhow::Result<Option<kafka_protocol::messages::metadata_response::MetadataResponseTopic>> {
+    use kafka_protocol::messages::MetadataRequest;
+    use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+    let request = MetadataRequest::default()
+        .with_topics(Some(vec![
+            MetadataRequestTopic::default().with_name(Some(crate::kafka::topic_name(topic))),
+        ]))
+        .with_allow_auto_topic_creation(false);
+    let response = client.call(&request, CONTROLLER_METADATA_VERSION)?;
+    let found = response
+        .topics
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no metadata for the topic"))?;
+    if found.error_code == ErrorCode::UNKNOWN_TOPIC_OR_PARTITION.code() {
+        return Ok(None);
+    }
+    check(found.error_code, &format!("topic {topic}"), None)?;
+    Ok(Some(found))
 }
 
 /// A connection to the broker at `address`, or `None` when that is `bootstrap` (whose

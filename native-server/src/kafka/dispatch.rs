@@ -64,6 +64,12 @@ pub async fn handle(
             Res::DescribeProducers(describe_producers::handle(r, node).await?)
         }
         Req::DescribeQuorum(r) => Res::DescribeQuorum(describe_quorum::handle(r, node).await?),
+        Req::DescribeTransactions(r) => {
+            Res::DescribeTransactions(describe_transactions::handle(r, node).await?)
+        }
+        Req::ListTransactions(r) => {
+            Res::ListTransactions(list_transactions::handle(r, node).await?)
+        }
         Req::DescribeLogDirs(r) => {
             Res::DescribeLogDirs(describe_log_dirs::handle(r, version, node).await?)
         }

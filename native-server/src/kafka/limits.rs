@@ -57,7 +57,7 @@ impl Default for Limits {
 pub const SMALL_REQUEST_MAX_BYTES: usize = 1024 * 1024;
 
 /// The APIs bounded by [`SMALL_REQUEST_MAX_BYTES`].
-pub const SMALL_REQUEST_APIS: [ApiKey; 9] = [
+pub const SMALL_REQUEST_APIS: [ApiKey; 11] = [
     ApiKey::ApiVersions,
     ApiKey::SaslHandshake,
     ApiKey::Heartbeat,
@@ -66,6 +66,8 @@ pub const SMALL_REQUEST_APIS: [ApiKey; 9] = [
     ApiKey::ListGroups,
     ApiKey::InitProducerId,
     ApiKey::DescribeCluster,
+    ApiKey::DescribeTransactions,
+    ApiKey::ListTransactions,
     ApiKey::SaslAuthenticate,
 ];
 

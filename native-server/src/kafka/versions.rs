@@ -33,6 +33,9 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeLogDirs, 1, 4),
     (ApiKey::DescribeProducers, 0, 0),
     (ApiKey::DescribeQuorum, 0, 2),
+    (ApiKey::DescribeTransactions, 0, 0),
+    // v2's transactional id pattern (KIP-1152) is not offered.
+    (ApiKey::ListTransactions, 0, 1),
     // After v0 the SASL token comes as a bare frame (`sasl.rs`); librdkafka needs v0 listed.
     (ApiKey::SaslHandshake, 0, 1),
     (ApiKey::SaslAuthenticate, 0, 2),

@@ -1188,6 +1188,68 @@ pub static DESCRIBE_QUORUM_RESPONSE: Message = Message {
     ],
 };
 
+pub static DESCRIBE_TRANSACTIONS_REQUEST: Message = Message {
+    name: "DescribeTransactionsRequest",
+    api_key: 65,
+    versions: V(0, 0),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("TransactionalIds", V(0, MAX), Ty::ArrayOf(&Ty::String)),
+    ],
+};
+
+pub static DESCRIBE_TRANSACTIONS_RESPONSE: Message = Message {
+    name: "DescribeTransactionsResponse",
+    api_key: 65,
+    versions: V(0, 0),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("TransactionStates", V(0, MAX), Ty::Array(&[
+            F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            F::new("TransactionalId", V(0, MAX), Ty::String),
+            F::new("TransactionState", V(0, MAX), Ty::String),
+            F::new("TransactionTimeoutMs", V(0, MAX), Ty::Int32),
+            F::new("TransactionStartTimeMs", V(0, MAX), Ty::Int64),
+            F::new("ProducerId", V(0, MAX), Ty::Int64),
+            F::new("ProducerEpoch", V(0, MAX), Ty::Int16),
+            F::new("Topics", V(0, MAX), Ty::Array(&[
+                F::new("Topic", V(0, MAX), Ty::String),
+                F::new("Partitions", V(0, MAX), Ty::ArrayOf(&Ty::Int32)),
+            ])),
+        ])),
+    ],
+};
+
+pub static LIST_TRANSACTIONS_REQUEST: Message = Message {
+    name: "ListTransactionsRequest",
+    api_key: 66,
+    versions: V(0, 1),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("StateFilters", V(0, MAX), Ty::ArrayOf(&Ty::String)),
+        F::new("ProducerIdFilters", V(0, MAX), Ty::ArrayOf(&Ty::Int64)),
+        F::new("DurationFilter", V(1, MAX), Ty::Int64),
+    ],
+};
+
+pub static LIST_TRANSACTIONS_RESPONSE: Message = Message {
+    name: "ListTransactionsResponse",
+    api_key: 66,
+    versions: V(0, 1),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("ErrorCode", V(0, MAX), Ty::Int16),
+        F::new("UnknownStateFilters", V(0, MAX), Ty::ArrayOf(&Ty::String)),
+        F::new("TransactionStates", V(0, MAX), Ty::Array(&[
+            F::new("TransactionalId", V(0, MAX), Ty::String),
+            F::new("ProducerId", V(0, MAX), Ty::Int64),
+            F::new("TransactionState", V(0, MAX), Ty::String),
+        ])),
+    ],
+};
+
 pub static SASL_HANDSHAKE_REQUEST: Message = Message {
     name: "SaslHandshakeRequest",
     api_key: 17,
@@ -1407,6 +1469,8 @@ pub static REQUESTS: &[&Message] = &[
     &DESCRIBE_LOG_DIRS_REQUEST,
     &DESCRIBE_PRODUCERS_REQUEST,
     &DESCRIBE_QUORUM_REQUEST,
+    &DESCRIBE_TRANSACTIONS_REQUEST,
+    &LIST_TRANSACTIONS_REQUEST,
     &SASL_HANDSHAKE_REQUEST,
     &SASL_AUTHENTICATE_REQUEST,
     &ADD_PARTITIONS_TO_TXN_REQUEST,
@@ -1445,6 +1509,8 @@ pub static RESPONSES: &[&Message] = &[
     &DESCRIBE_LOG_DIRS_RESPONSE,
     &DESCRIBE_PRODUCERS_RESPONSE,
     &DESCRIBE_QUORUM_RESPONSE,
+    &DESCRIBE_TRANSACTIONS_RESPONSE,
+    &LIST_TRANSACTIONS_RESPONSE,
     &SASL_HANDSHAKE_RESPONSE,
     &SASL_AUTHENTICATE_RESPONSE,
     &ADD_PARTITIONS_TO_TXN_RESPONSE,

@@ -215,6 +215,8 @@ fn requests_encoded_by_the_codec_pass() {
             AddOffsetsToTxn => AddOffsetsToTxnRequest, EndTxn => EndTxnRequest,
             TxnOffsetCommit => TxnOffsetCommitRequest,
             DescribeQuorum => DescribeQuorumRequest,
+            DescribeTransactions => DescribeTransactionsRequest,
+            ListTransactions => ListTransactionsRequest,
         );
         for frame in frame.into_iter().chain(populated(api, version)) {
             check_request(&frame)
