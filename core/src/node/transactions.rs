@@ -88,14 +88,7 @@ impl<F: StorageFactory> Node<F> {
         let (leader, _) = self
             .transaction_partition_leader(transactional_id)
             .ok_or(ErrorCode::COORDINATOR_NOT_AVAILABLE)?;
-        match self.image.broker(leader) {
-            Some(b) if !b.fenced => Ok(CoordinatorEndpoint {
-                node_id: leader,
-                host: b.host.clone(),
-                port: b.port,
-            }),
-            _ => Err(ErrorCode::COORDINATOR_NOT_AVAILABLE),
-        }
+        self.coordinator_endpoint(leader)
     }
 
     /// The leader and leader epoch of the transactional id's `__transaction_state` partition.
