@@ -62,6 +62,8 @@ pub mod quorum;
 #[cfg(test)]
 mod tests;
 mod transactions;
+#[cfg(test)]
+mod txn_cluster_tests;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -234,7 +236,8 @@ enum Waiting {
     Follower(BrokerId),
     /// The coordinator's write to this partition of `__consumer_offsets`.
     GroupWrite(i32),
-    /// The transaction coordinator's commit or abort markers (`transactions.rs`).
+    /// Commit or abort markers the broker appends, for this node's transaction
+    /// coordinator or a peer's (`transactions.rs`).
     TxnMarkers,
 }
 
@@ -1030,6 +1033,14 @@ impl<F: StorageFactory> Node<F> {
                     let _ = self.create_topic(now, &create, false);
                 }
             }
+            PeerMessage::WriteTxnMarkers {
+                request_id,
+                markers,
+            } => self.on_peer_write_txn_markers(now, from, request_id, markers),
+            PeerMessage::WriteTxnMarkersResponse {
+                request_id,
+                results,
+            } => self.on_marker_results(now, RequestId(request_id), from, results),
             PeerMessage::Raft { bytes } => {
                 let Some(quorum) = &mut self.quorum else {
                     return;

@@ -13,10 +13,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{Event, Node, Waiting};
+use super::{Event, Node, PeerMessage, Waiting};
 use crate::assignor::TopicPartition;
 use crate::broker::{StorageFactory, TxnMarkerWrite};
-use crate::controller::CreateTopic;
+use crate::controller::{BrokerId, CreateTopic};
 use crate::group::{
     CommitOffset, OFFSETS_TOPIC, OffsetCommitRequest, RequestId, offsets_partition,
 };
@@ -38,8 +38,12 @@ pub const MARKER_RETRY_BACKOFF_MS: u64 = 100;
 #[derive(Debug)]
 pub struct Transactions {
     pub(super) coordinator: TransactionCoordinator,
-    /// Marker writes in flight: the broker's request id -> whose markers.
+    /// The coordinator's marker writes in flight, to this node's broker or a peer's: the
+    /// request id -> whose markers, where to.
     in_flight: BTreeMap<RequestId, MarkerWrite>,
+    /// Markers this node's broker is appending (for this node's coordinator, or for a peer's
+    /// WriteTxnMarkers): the broker's request id -> who asked and what.
+    appending: BTreeMap<RequestId, MarkerAppend>,
     /// When markers of transactions still in Prepare* are written again.
     retry_at: Option<Millis>,
     /// TxnOffsetCommit offsets by producer id, until its commit (or abort) marker.
@@ -51,18 +55,32 @@ impl Default for Transactions {
         Transactions {
             coordinator: TransactionCoordinator::new(TRANSACTION_MAX_TIMEOUT_MS),
             in_flight: BTreeMap::new(),
+            appending: BTreeMap::new(),
             retry_at: None,
             pending_offsets: BTreeMap::new(),
         }
     }
 }
 
+/// One marker write of the coordinator: the markers of one transaction for one leader.
 #[derive(Clone, Debug)]
 struct MarkerWrite {
     transactional_id: String,
     producer_id: i64,
     producer_epoch: i16,
-    commit: bool,
+    /// The leader it went to (this node for its own broker).
+    to: BrokerId,
+    /// When an answer is no longer waited for (a lost message, a dead leader): the
+    /// markers are then written again.
+    deadline: Millis,
+}
+
+/// Markers this node's broker appends: the peer's (node, request id) that asked, or `None`
+/// for this node's own coordinator.
+#[derive(Clone, Debug)]
+struct MarkerAppend {
+    for_peer: Option<(BrokerId, u64)>,
+    markers: Vec<TxnMarkerWrite>,
 }
 
 impl<F: StorageFactory> Node<F> {
@@ -105,7 +123,7 @@ impl<F: StorageFactory> Node<F> {
     }
 
     /// The coordinator epoch if this node coordinates `transactional_id`, else NOT_COORDINATOR.
-    fn transaction_gate(&self, transactional_id: &str) -> Result<i32, ErrorCode> {
+    pub(super) fn transaction_gate(&self, transactional_id: &str) -> Result<i32, ErrorCode> {
         match self.transaction_partition_leader(transactional_id) {
             Some((leader, epoch)) if leader == self.config.node_id => Ok(epoch),
             _ => Err(ErrorCode::NOT_COORDINATOR),
@@ -285,72 +303,211 @@ impl<F: StorageFactory> Node<F> {
         refuse(&commit.offsets, ErrorCode::NONE)
     }
 
-    /// Sends `markers` of `transactional_id` to the partitions' leaders: this node's broker
-    /// for those it leads. Markers for partitions led elsewhere are retried later.
+    /// Sends `markers` of `transactional_id` to the partitions' leaders, one write per
+    /// leader (Kafka's `TransactionMarkerChannelManager` groups them by broker the same
+    /// way): this node's broker for those it leads, a [`PeerMessage::WriteTxnMarkers`] for
+    /// the others. A marker of a deleted partition is dropped; one of a partition without a
+    /// live leader is retried after [`MARKER_RETRY_BACKOFF_MS`].
     fn write_markers(&mut self, now: Millis, transactional_id: &str, markers: Vec<TxnMarkerWrite>) {
         let Some(first) = markers.first() else {
             return;
         };
-        let write = MarkerWrite {
-            transactional_id: transactional_id.to_string(),
-            producer_id: first.marker.producer_id,
-            producer_epoch: first.marker.producer_epoch,
-            commit: first.marker.commit,
-        };
-        let me = self.config.node_id;
-        let led_here = markers.iter().all(|m| {
-            self.image
-                .topic(&m.tp.topic)
-                .and_then(|t| t.partitions.get(m.tp.partition as usize))
-                .is_some_and(|s| s.leader == me)
-        });
-        if !led_here {
+        let (producer_id, producer_epoch) = (first.marker.producer_id, first.marker.producer_epoch);
+        let mut by_leader: BTreeMap<BrokerId, Vec<TxnMarkerWrite>> = BTreeMap::new();
+        let mut deleted = Vec::new();
+        let mut leaderless = false;
+        for write in markers {
+            let state = self
+                .image
+                .topic(&write.tp.topic)
+                .map(|t| t.partitions.get(write.tp.partition as usize));
+            match state {
+                None | Some(None) => deleted.push(write.tp),
+                Some(Some(s)) if self.image.broker(s.leader).is_some_and(|b| !b.fenced) => {
+                    by_leader.entry(s.leader).or_default().push(write);
+                }
+                Some(Some(_)) => leaderless = true,
+            }
+        }
+        for tp in deleted {
             self.event(Event::Misrouted {
-                request: "WriteTxnMarkers to a partition led by another node",
+                request: "WriteTxnMarkers to a deleted partition (dropped)",
             });
+            self.txns.coordinator.marker_written(
+                transactional_id,
+                producer_id,
+                producer_epoch,
+                &tp,
+            );
+        }
+        if leaderless {
             self.schedule_marker_retry(now);
+        }
+        let me = self.config.node_id;
+        for (leader, markers) in by_leader {
+            let id = self.next_request_id();
+            self.txns.in_flight.insert(
+                id,
+                MarkerWrite {
+                    transactional_id: transactional_id.to_string(),
+                    producer_id,
+                    producer_epoch,
+                    to: leader,
+                    deadline: now.plus(Millis(2 * MARKER_WRITE_TIMEOUT_MS)),
+                },
+            );
+            if leader == me {
+                self.append_markers(now, id, None, markers);
+            } else {
+                let request_id = id.0;
+                self.send(
+                    leader,
+                    PeerMessage::WriteTxnMarkers {
+                        request_id,
+                        markers,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Appends `markers` through this node's broker, acks=all (the path of every marker,
+    /// ours or a peer's); the answer comes back through [`Node::on_txn_markers`].
+    fn append_markers(
+        &mut self,
+        now: Millis,
+        id: RequestId,
+        for_peer: Option<(BrokerId, u64)>,
+        markers: Vec<TxnMarkerWrite>,
+    ) {
+        let Some(broker) = self.broker.as_mut() else {
+            return;
+        };
+        self.pending.insert(id, Waiting::TxnMarkers);
+        self.txns.appending.insert(
+            id,
+            MarkerAppend {
+                for_peer,
+                markers: markers.clone(),
+            },
+        );
+        broker.write_txn_markers(id, markers, Millis(MARKER_WRITE_TIMEOUT_MS), now);
+    }
+
+    /// A peer's WriteTxnMarkers (its transaction coordinator's markers for partitions this
+    /// node leads): appended as this node's own are, answered once the ISR has them. A node
+    /// without the broker role answers NOT_LEADER_OR_FOLLOWER for each.
+    pub(super) fn on_peer_write_txn_markers(
+        &mut self,
+        now: Millis,
+        from: BrokerId,
+        request_id: u64,
+        markers: Vec<TxnMarkerWrite>,
+    ) {
+        if self.broker.is_none() || markers.is_empty() {
+            let results = markers
+                .into_iter()
+                .map(|m| (m.tp, ErrorCode::NOT_LEADER_OR_FOLLOWER))
+                .collect();
+            self.send(
+                from,
+                PeerMessage::WriteTxnMarkersResponse {
+                    request_id,
+                    results,
+                },
+            );
             return;
         }
         let id = self.next_request_id();
-        self.pending.insert(id, Waiting::TxnMarkers);
-        self.txns.in_flight.insert(id, write);
-        self.broker
-            .as_mut()
-            .expect("a transaction coordinator is a broker")
-            .write_txn_markers(id, markers, Millis(MARKER_WRITE_TIMEOUT_MS), now);
+        self.append_markers(now, id, Some((from, request_id)), markers);
     }
 
-    fn schedule_marker_retry(&mut self, now: Millis) {
-        let at = now.plus(Millis(MARKER_RETRY_BACKOFF_MS));
-        self.txns.retry_at = Some(self.txns.retry_at.map_or(at, |t| t.min(at)));
-    }
-
-    /// The broker answered a marker write (from `drain_broker`): on success the transaction
-    /// completes, and a commit marker in an offsets partition this node coordinates makes
-    /// the producer's pending offsets committed; on failure the markers are written again.
+    /// The broker appended markers (from `drain_broker`; one result per marker, in order): a
+    /// commit marker in an offsets partition makes the producer's pending offsets of its
+    /// groups committed (this node coordinates them: it leads that partition); then the
+    /// peer that asked is answered, or this node's coordinator told.
     pub(super) fn on_txn_markers(
         &mut self,
         now: Millis,
         request: RequestId,
         results: Vec<(TopicPartition, ErrorCode)>,
     ) {
-        let Some(write) = self.txns.in_flight.remove(&request) else {
+        let Some(append) = self.txns.appending.remove(&request) else {
             return;
         };
-        for (tp, code) in &results {
+        for (write, (tp, code)) in append.markers.iter().zip(&results) {
             if *code == ErrorCode::NONE && tp.topic == OFFSETS_TOPIC {
-                self.complete_txn_offsets(now, write.producer_id, tp.partition, write.commit);
+                let marker = &write.marker;
+                self.complete_txn_offsets(now, marker.producer_id, tp.partition, marker.commit);
             }
         }
-        if results.iter().all(|(_, code)| *code == ErrorCode::NONE) {
-            self.txns.coordinator.markers_written(
+        match append.for_peer {
+            Some((peer, request_id)) => self.send(
+                peer,
+                PeerMessage::WriteTxnMarkersResponse {
+                    request_id,
+                    results,
+                },
+            ),
+            None => {
+                let me = self.config.node_id;
+                self.on_marker_results(now, request, me, results);
+            }
+        }
+    }
+
+    /// The answer to one of the coordinator's marker writes, from leader `from` (Kafka's
+    /// `TransactionMarkerRequestCompletionHandler`): a written marker's partition leaves
+    /// its transaction, which completes with the last; a marker refused as stale
+    /// (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED: a later epoch or coordinator
+    /// moved on) is dropped; any other error (NOT_LEADER_OR_FOLLOWER,
+    /// UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT...) is retried,
+    /// to the leader the metadata names then.
+    pub(super) fn on_marker_results(
+        &mut self,
+        now: Millis,
+        request: RequestId,
+        from: BrokerId,
+        results: Vec<(TopicPartition, ErrorCode)>,
+    ) {
+        if self
+            .txns
+            .in_flight
+            .get(&request)
+            .is_none_or(|w| w.to != from)
+        {
+            return;
+        }
+        let write = self.txns.in_flight.remove(&request).expect("checked");
+        let mut retry = false;
+        for (tp, code) in results {
+            match code {
+                ErrorCode::NONE => {}
+                ErrorCode::INVALID_PRODUCER_EPOCH | ErrorCode::TRANSACTION_COORDINATOR_FENCED => {
+                    self.event(Event::Misrouted {
+                        request: "WriteTxnMarkers refused as stale (dropped)",
+                    });
+                }
+                _ => {
+                    retry = true;
+                    continue;
+                }
+            }
+            self.txns.coordinator.marker_written(
                 &write.transactional_id,
                 write.producer_id,
                 write.producer_epoch,
+                &tp,
             );
-        } else {
+        }
+        if retry {
             self.schedule_marker_retry(now);
         }
+    }
+
+    fn schedule_marker_retry(&mut self, now: Millis) {
+        let at = now.plus(Millis(MARKER_RETRY_BACKOFF_MS));
+        self.txns.retry_at = Some(self.txns.retry_at.map_or(at, |t| t.min(at)));
     }
 
     /// Commits (or drops) the producer's pending offsets of the groups of offsets partition
@@ -387,6 +544,17 @@ impl<F: StorageFactory> Node<F> {
     /// Time-driven work: transactions past their timeout are aborted, and markers that
     /// failed are written again.
     pub(super) fn tick_transactions(&mut self, now: Millis) {
+        let lost: Vec<RequestId> = self
+            .txns
+            .in_flight
+            .iter()
+            .filter(|(_, w)| now >= w.deadline)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in lost {
+            self.txns.in_flight.remove(&id);
+            self.schedule_marker_retry(now);
+        }
         let leader_epoch = 0;
         let expired = self.txns.coordinator.expire(now, leader_epoch);
         let retry = self.txns.retry_at.is_some_and(|at| now >= at);
@@ -399,13 +567,17 @@ impl<F: StorageFactory> Node<F> {
                 .values()
                 .map(|w| w.transactional_id.clone())
                 .collect();
-            writes.extend(
-                self.txns
-                    .coordinator
-                    .pending_markers(leader_epoch)
-                    .into_iter()
-                    .filter(|(id, _)| !busy.contains(id)),
-            );
+            let (idle, waiting): (Vec<_>, Vec<_>) = self
+                .txns
+                .coordinator
+                .pending_markers(leader_epoch)
+                .into_iter()
+                .partition(|(id, _)| !busy.contains(id));
+            writes.extend(idle);
+            // A transaction with a write still out is retried after it.
+            if !waiting.is_empty() {
+                self.schedule_marker_retry(now);
+            }
         }
         for (id, markers) in writes {
             let markers = match self.transaction_gate(&id) {
@@ -425,9 +597,14 @@ impl<F: StorageFactory> Node<F> {
 
     /// When [`Node::tick_transactions`] has work next.
     pub(super) fn transactions_deadline(&self) -> Option<Millis> {
-        [self.txns.coordinator.next_deadline(), self.txns.retry_at]
-            .into_iter()
-            .flatten()
-            .min()
+        let lost = self.txns.in_flight.values().map(|w| w.deadline).min();
+        [
+            self.txns.coordinator.next_deadline(),
+            self.txns.retry_at,
+            lost,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }

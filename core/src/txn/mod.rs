@@ -323,6 +323,35 @@ impl TransactionCoordinator {
         }
     }
 
+    /// The marker of one partition of the transaction of `transactional_id` is written (or
+    /// will never be: its partition was deleted): the partition leaves the transaction, which
+    /// completes once none is left (Kafka's `TransactionMetadata.removePartition` and
+    /// `TransactionMarkerChannelManager.maybeWriteTxnCompletion`). Returns whether it
+    /// completed. Markers of a transaction that moved on (a later epoch) complete nothing.
+    pub fn marker_written(
+        &mut self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        tp: &TopicPartition,
+    ) -> bool {
+        let Some(txn) = self.txns.get_mut(transactional_id) else {
+            return false;
+        };
+        if txn.producer_id != producer_id
+            || txn.producer_epoch != producer_epoch
+            || !matches!(txn.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
+        {
+            return false;
+        }
+        txn.partitions.remove(tp);
+        if txn.partitions.is_empty() {
+            complete(txn);
+            return true;
+        }
+        false
+    }
+
     /// The markers a transaction in Prepare* still needs (to write them again after a
     /// failure, or on a coordinator that took over).
     pub fn pending_markers(&self, coordinator_epoch: i32) -> Vec<(String, Vec<TxnMarkerWrite>)> {
