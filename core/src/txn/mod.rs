@@ -468,5 +468,8 @@ fn complete(txn: &mut TxnMetadata) {
     txn.partitions.clear();
 }
 
+mod log_format;
 #[cfg(test)]
 mod tests;
+
+pub use log_format::{TxnLogError, decode_txn_record, encode_txn_record};
