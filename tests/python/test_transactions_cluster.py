@@ -22,7 +22,7 @@ def start(data_dir) -> Cluster:
     cluster = Cluster(data_dir, 3)
     admin = cluster.admin()
     cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
-    admin.create_topics([NewTopic(TOPIC, replica_assignment=ASSIGNMENT)])[TOPIC].result(TIMEOUT_S)
+    admin.create_topics([NewTopic(TOPIC, num_partitions=len(ASSIGNMENT), replica_assignment=ASSIGNMENT)])[TOPIC].result(TIMEOUT_S)
     cluster.wait_for("each partition led by its first replica, fully replicated", lambda: all(
         p.leader == ASSIGNMENT[i][0] and sorted(p.isrs) == [1, 2, 3]
         for i, p in cluster.topic(TOPIC).partitions.items()))
