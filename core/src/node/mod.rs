@@ -64,6 +64,7 @@ mod tests;
 mod transactions;
 #[cfg(test)]
 mod txn_cluster_tests;
+mod txn_state_log;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -239,6 +240,8 @@ enum Waiting {
     /// Commit or abort markers the broker appends, for this node's transaction
     /// coordinator or a peer's (`transactions.rs`).
     TxnMarkers,
+    /// The transaction coordinator's write to `__transaction_state` (`txn_state_log.rs`).
+    TxnStateWrite,
 }
 
 pub struct Node<F: StorageFactory> {
@@ -1251,6 +1254,7 @@ impl<F: StorageFactory> Node<F> {
             }
         }
         self.sync_offsets_leadership(now);
+        self.sync_transaction_leadership(now);
     }
 
     /// Moves what the roles produced into the outputs: the broker's answers, replica
@@ -1292,6 +1296,7 @@ impl<F: StorageFactory> Node<F> {
         let mut sends = Vec::new();
         let mut written = Vec::new();
         let mut markers_written = Vec::new();
+        let mut state_written = Vec::new();
         while let Some(output) = broker.poll_output() {
             let (request, response) = match output {
                 BrokerOutput::Produced { request, response } => {
@@ -1319,8 +1324,20 @@ impl<F: StorageFactory> Node<F> {
                     let results = response.partitions.into_iter().map(|p| (p.tp, p.error));
                     markers_written.push((request, results.collect::<Vec<_>>()));
                 }
+                (Some(Waiting::TxnStateWrite), Response::Produce(response)) => {
+                    let error = response
+                        .partitions
+                        .first()
+                        .map_or(ErrorCode::UNKNOWN_SERVER_ERROR, |p| p.error);
+                    state_written.push((request, error));
+                }
                 (
-                    Some(Waiting::GroupWrite(_) | Waiting::GroupClient(..) | Waiting::TxnMarkers),
+                    Some(
+                        Waiting::GroupWrite(_)
+                        | Waiting::GroupClient(..)
+                        | Waiting::TxnMarkers
+                        | Waiting::TxnStateWrite,
+                    ),
                     _,
                 ) => {
                     unreachable!("the broker answers produces of group writes only")
@@ -1357,6 +1374,9 @@ impl<F: StorageFactory> Node<F> {
         }
         for (request, results) in markers_written {
             self.on_txn_markers(now, request, results);
+        }
+        for (request, error) in state_written {
+            self.on_txn_state_written(now, request, error);
         }
     }
 

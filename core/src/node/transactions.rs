@@ -11,7 +11,7 @@
 //! partitions this node leads; a partition led by another node is retried until it is led
 //! here or the transaction times out (the peer transport carries no WriteTxnMarkers yet).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Event, Node, PeerMessage, Waiting};
 use crate::assignor::TopicPartition;
@@ -23,7 +23,7 @@ use crate::group::{
 use crate::node::CoordinatorEndpoint;
 use crate::txn::{
     InitOutcome, TRANSACTION_MAX_TIMEOUT_MS, TRANSACTION_STATE_PARTITIONS, TRANSACTION_STATE_TOPIC,
-    TransactionCoordinator, transaction_partition,
+    TransactionCoordinator, TxnMetadata, TxnState, transaction_partition,
 };
 use crate::{ErrorCode, Millis};
 
@@ -40,7 +40,20 @@ pub struct Transactions {
     pub(super) coordinator: TransactionCoordinator,
     /// The coordinator's marker writes in flight, to this node's broker or a peer's: the
     /// request id -> whose markers, where to.
-    in_flight: BTreeMap<RequestId, MarkerWrite>,
+    pub(super) in_flight: BTreeMap<RequestId, MarkerWrite>,
+    /// The `__transaction_state` partitions this node leads and has loaded
+    /// (`txn_state_log.rs`).
+    pub(super) loaded: BTreeSet<i32>,
+    /// Each transactional id's state as last written to its partition.
+    pub(super) written: BTreeMap<String, TxnMetadata>,
+    /// Transactional ids with state writes waiting for the ISR, and how many.
+    pub(super) writing: BTreeMap<String, u32>,
+    /// State writes in flight: the broker's request id -> (transactional id, write number).
+    pub(super) state_writes: BTreeMap<RequestId, (String, u64)>,
+    /// The number of the last state write issued.
+    pub(super) next_write: u64,
+    /// The numbers of the latest state writes that failed.
+    pub(super) failed_writes: BTreeSet<u64>,
     /// Markers this node's broker is appending (for this node's coordinator, or for a peer's
     /// WriteTxnMarkers): the broker's request id -> who asked and what.
     appending: BTreeMap<RequestId, MarkerAppend>,
@@ -55,6 +68,12 @@ impl Default for Transactions {
         Transactions {
             coordinator: TransactionCoordinator::new(TRANSACTION_MAX_TIMEOUT_MS),
             in_flight: BTreeMap::new(),
+            loaded: BTreeSet::new(),
+            written: BTreeMap::new(),
+            writing: BTreeMap::new(),
+            state_writes: BTreeMap::new(),
+            next_write: 0,
+            failed_writes: BTreeSet::new(),
             appending: BTreeMap::new(),
             retry_at: None,
             pending_offsets: BTreeMap::new(),
@@ -64,8 +83,8 @@ impl Default for Transactions {
 
 /// One marker write of the coordinator: the markers of one transaction for one leader.
 #[derive(Clone, Debug)]
-struct MarkerWrite {
-    transactional_id: String,
+pub(super) struct MarkerWrite {
+    pub(super) transactional_id: String,
     producer_id: i64,
     producer_epoch: i16,
     /// The leader it went to (this node for its own broker).
@@ -122,10 +141,20 @@ impl<F: StorageFactory> Node<F> {
         Some((state.leader, state.leader_epoch))
     }
 
-    /// The coordinator epoch if this node coordinates `transactional_id`, else NOT_COORDINATOR.
+    /// The coordinator epoch if this node coordinates `transactional_id`, else NOT_COORDINATOR;
+    /// COORDINATOR_LOAD_IN_PROGRESS while it leads the partition without having loaded it.
     pub(super) fn transaction_gate(&self, transactional_id: &str) -> Result<i32, ErrorCode> {
         match self.transaction_partition_leader(transactional_id) {
-            Some((leader, epoch)) if leader == self.config.node_id => Ok(epoch),
+            Some((leader, epoch)) if leader == self.config.node_id => {
+                let loaded = self
+                    .transaction_state_partition(transactional_id)
+                    .is_some_and(|p| self.txns.loaded.contains(&p));
+                if loaded {
+                    Ok(epoch)
+                } else {
+                    Err(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS)
+                }
+            }
             _ => Err(ErrorCode::NOT_COORDINATOR),
         }
     }
@@ -167,10 +196,10 @@ impl<F: StorageFactory> Node<F> {
             coordinator_epoch,
             now,
         )?;
-        if let InitOutcome::Fencing(markers) = &outcome {
-            self.write_markers(now, transactional_id, markers.clone());
-            self.drain_roles(now);
-        }
+        // The new epoch (and a fencing abort) is written first; a fencing abort's markers go
+        // once its PrepareAbort is in the ISR (`txn_state_log.rs`).
+        self.persist_txn(now, transactional_id);
+        self.drain_roles(now);
         Ok(outcome)
     }
 
@@ -213,6 +242,10 @@ impl<F: StorageFactory> Node<F> {
                 )
             })
         };
+        if result.is_ok() {
+            self.persist_txn(now, transactional_id);
+            self.drain_roles(now);
+        }
         let code = result.err().unwrap_or(ErrorCode::NONE);
         partitions.iter().map(|tp| (tp.clone(), code)).collect()
     }
@@ -235,12 +268,17 @@ impl<F: StorageFactory> Node<F> {
             group_id,
             tp,
             now,
-        )
+        )?;
+        self.persist_txn(now, transactional_id);
+        self.drain_roles(now);
+        Ok(())
     }
 
-    /// EndTxn: prepares the commit or abort and sends its markers. Answered once prepared
-    /// (as Kafka answers once PrepareCommit/PrepareAbort is in its log); the markers complete
-    /// the transaction later, and requests meanwhile get CONCURRENT_TRANSACTIONS.
+    /// EndTxn: prepares the commit or abort; its markers go once the PrepareCommit or
+    /// PrepareAbort record is in the ISR. Answered once prepared (as Kafka answers once
+    /// Prepare* is in its log: the shell waits for [`Node::transaction_writes_done`]); the
+    /// markers complete the transaction later, and requests meanwhile get
+    /// CONCURRENT_TRANSACTIONS.
     pub fn end_txn(
         &mut self,
         now: Millis,
@@ -250,14 +288,15 @@ impl<F: StorageFactory> Node<F> {
         commit: bool,
     ) -> Result<(), ErrorCode> {
         let coordinator_epoch = self.transaction_gate(transactional_id)?;
-        let markers = self.txns.coordinator.end_txn(
+        // The markers are the transaction's partitions: sent from its durable state.
+        self.txns.coordinator.end_txn(
             transactional_id,
             producer_id,
             producer_epoch,
             commit,
             coordinator_epoch,
         )?;
-        self.write_markers(now, transactional_id, markers);
+        self.persist_txn(now, transactional_id);
         self.drain_roles(now);
         Ok(())
     }
@@ -308,7 +347,12 @@ impl<F: StorageFactory> Node<F> {
     /// way): this node's broker for those it leads, a [`PeerMessage::WriteTxnMarkers`] for
     /// the others. A marker of a deleted partition is dropped; one of a partition without a
     /// live leader is retried after [`MARKER_RETRY_BACKOFF_MS`].
-    fn write_markers(&mut self, now: Millis, transactional_id: &str, markers: Vec<TxnMarkerWrite>) {
+    pub(super) fn write_markers(
+        &mut self,
+        now: Millis,
+        transactional_id: &str,
+        markers: Vec<TxnMarkerWrite>,
+    ) {
         let Some(first) = markers.first() else {
             return;
         };
@@ -333,12 +377,14 @@ impl<F: StorageFactory> Node<F> {
             self.event(Event::Misrouted {
                 request: "WriteTxnMarkers to a deleted partition (dropped)",
             });
-            self.txns.coordinator.marker_written(
+            if self.txns.coordinator.marker_written(
                 transactional_id,
                 producer_id,
                 producer_epoch,
                 &tp,
-            );
+            ) {
+                self.persist_txn(now, transactional_id);
+            }
         }
         if leaderless {
             self.schedule_marker_retry(now);
@@ -493,19 +539,21 @@ impl<F: StorageFactory> Node<F> {
                     continue;
                 }
             }
-            self.txns.coordinator.marker_written(
+            if self.txns.coordinator.marker_written(
                 &write.transactional_id,
                 write.producer_id,
                 write.producer_epoch,
                 &tp,
-            );
+            ) {
+                self.persist_txn(now, &write.transactional_id);
+            }
         }
         if retry {
             self.schedule_marker_retry(now);
         }
     }
 
-    fn schedule_marker_retry(&mut self, now: Millis) {
+    pub(super) fn schedule_marker_retry(&mut self, now: Millis) {
         let at = now.plus(Millis(MARKER_RETRY_BACKOFF_MS));
         self.txns.retry_at = Some(self.txns.retry_at.map_or(at, |t| t.min(at)));
     }
@@ -555,43 +603,36 @@ impl<F: StorageFactory> Node<F> {
             self.txns.in_flight.remove(&id);
             self.schedule_marker_retry(now);
         }
-        let leader_epoch = 0;
-        let expired = self.txns.coordinator.expire(now, leader_epoch);
-        let retry = self.txns.retry_at.is_some_and(|at| now >= at);
-        let mut writes = expired;
-        if retry {
+        // Timed-out transactions move to PrepareAbort with a bumped epoch: written, then
+        // their markers go (`txn_state_log.rs`).
+        let expired = self.txns.coordinator.expire(now, 0);
+        for (id, _) in expired {
+            self.persist_txn(now, &id);
+        }
+        if self.txns.retry_at.is_some_and(|at| now >= at) {
             self.txns.retry_at = None;
-            let busy: Vec<String> = self
-                .txns
-                .in_flight
-                .values()
-                .map(|w| w.transactional_id.clone())
-                .collect();
-            let (idle, waiting): (Vec<_>, Vec<_>) = self
+            let ids: Vec<String> = self
                 .txns
                 .coordinator
-                .pending_markers(leader_epoch)
-                .into_iter()
-                .partition(|(id, _)| !busy.contains(id));
-            writes.extend(idle);
-            // A transaction with a write still out is retried after it.
-            if !waiting.is_empty() {
+                .iter()
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in ids {
+                // A state whose write failed is written again; a durable Prepare* one
+                // without a marker write out gets its markers again.
+                if !self.txns.writing.contains_key(&id) {
+                    self.persist_txn(now, &id);
+                }
+                self.send_durable_markers(now, &id);
+            }
+            // A Prepare* transaction still waiting (a write out) is looked at again.
+            let waiting =
+                self.txns.coordinator.iter().any(|(_, t)| {
+                    matches!(t.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
+                });
+            if waiting {
                 self.schedule_marker_retry(now);
             }
-        }
-        for (id, markers) in writes {
-            let markers = match self.transaction_gate(&id) {
-                // The coordinator epoch is the current leader epoch of its partition.
-                Ok(epoch) => markers
-                    .into_iter()
-                    .map(|mut m| {
-                        m.marker.coordinator_epoch = epoch;
-                        m
-                    })
-                    .collect(),
-                Err(_) => markers,
-            };
-            self.write_markers(now, &id, markers);
         }
     }
 

@@ -46,6 +46,10 @@ pub(super) struct Trio {
     next_request: u64,
     /// Every peer message summary delivered, for assertions on what crossed the network.
     pub(super) delivered: Vec<String>,
+    /// Nodes that are down: not ticked, and what is sent to or from them is lost.
+    down: BTreeSet<BrokerId>,
+    /// Messages for which this returns true are lost on the way (sender, message).
+    lose: Option<fn(BrokerId, &PeerMessage) -> bool>,
 }
 
 impl Trio {
@@ -67,6 +71,8 @@ impl Trio {
             answers: BTreeMap::new(),
             next_request: 0,
             delivered: Vec::new(),
+            down: BTreeSet::new(),
+            lose: None,
         };
         trio.run_until(30_000, |t| {
             t.nodes
@@ -101,18 +107,25 @@ impl Trio {
         self.drain();
         self.now = self.now.plus(STEP);
         for (from, to, message) in std::mem::take(&mut self.in_flight) {
+            let lost = self.lose.is_some_and(|lose| lose(from, &message));
+            if lost || self.down.contains(&from) || self.down.contains(&to) {
+                continue;
+            }
             self.delivered.push(message.summary());
             let now = self.now;
             self.node(to).handle_peer(now, from, message);
         }
         let now = self.now;
         for driven in &mut self.nodes {
-            driven.node.handle_timeout(now);
+            if !self.down.contains(&driven.node.node_id()) {
+                driven.node.handle_timeout(now);
+            }
         }
         self.drain();
     }
 
     /// Steps until `done` holds; panics after `ms` of simulated time.
+    #[track_caller]
     pub(super) fn run_until(&mut self, ms: u64, mut done: impl FnMut(&mut Trio) -> bool) {
         let end = self.now.plus(Millis(ms));
         while self.now < end {
@@ -125,6 +138,7 @@ impl Trio {
     }
 
     /// A client request to node `to`, stepped until answered.
+    #[track_caller]
     pub(super) fn call(&mut self, to: BrokerId, body: Request) -> Response {
         self.next_request += 1;
         let request = RequestRef(self.next_request);
@@ -247,8 +261,12 @@ impl Trio {
     }
 
     pub(super) fn leader(&self, tp: &TopicPartition) -> BrokerId {
-        self.nodes[0]
-            .node
+        let up = self
+            .nodes
+            .iter()
+            .find(|n| !self.down.contains(&n.node.node_id()))
+            .expect("a live node");
+        up.node
             .image()
             .partition(&tp.topic, tp.partition as u32)
             .expect("known")
@@ -400,4 +418,70 @@ fn a_follower_answers_a_peers_marker_not_leader_or_follower() {
         Some(vec![(tp, ErrorCode::NOT_LEADER_OR_FOLLOWER)]),
         "a follower refuses a marker"
     );
+}
+
+#[test]
+fn a_coordinator_that_takes_over_resumes_a_prepare_commit_from_the_log() {
+    let mut trio = Trio::new();
+    let partitions = spread_topic(&mut trio);
+    let coordinator = trio.transaction_coordinator("resume");
+    let producer = trio.init(coordinator, "resume");
+    let now = trio.now;
+    trio.node(coordinator).add_partitions_to_txn(
+        now,
+        "resume",
+        producer.0,
+        producer.1,
+        &partitions,
+    );
+    for tp in &partitions {
+        trio.produce_txn(tp, producer, 0, 2);
+    }
+    // The coordinator's markers to other nodes are lost: the transaction stays in
+    // PrepareCommit, whose record reaches the ISR of its `__transaction_state` partition.
+    trio.lose = Some(|_, m| matches!(m, PeerMessage::WriteTxnMarkers { .. }));
+    let now = trio.now;
+    let before = trio.node(coordinator).transaction_writes_issued();
+    trio.node(coordinator)
+        .end_txn(now, "resume", producer.0, producer.1, true)
+        .expect("prepared");
+    let after = trio.node(coordinator).transaction_writes_issued();
+    assert!(after > before, "EndTxn wrote the PrepareCommit");
+    trio.run_until(5_000, |t| {
+        t.node(coordinator).transaction_writes_done(before, after) == Some(true)
+    });
+    for _ in 0..50 {
+        trio.step();
+    }
+    assert_eq!(
+        trio.state(coordinator, "resume"),
+        Some(TxnState::PrepareCommit)
+    );
+    // The coordinator dies; another node leads its partition, loads it and sends the markers.
+    trio.down.insert(coordinator);
+    trio.lose = None;
+    let mut successor = 0;
+    trio.run_until(60_000, |t| {
+        let found = VOTERS
+            .into_iter()
+            .find(|&n| n != coordinator && t.state(n, "resume") == Some(TxnState::CompleteCommit));
+        successor = found.unwrap_or(0);
+        found.is_some()
+    });
+    let state = trio
+        .node(successor)
+        .transaction_coordinator()
+        .get("resume")
+        .cloned()
+        .expect("loaded");
+    assert_eq!(state.producer_id, producer.0);
+    for tp in &partitions {
+        // Two records and the commit marker (twice on the partition whose marker the old
+        // coordinator wrote itself: a marker written again is harmless); the LSO is at the
+        // end.
+        trio.run_until(10_000, |t| {
+            let (hw, lso) = t.offsets(tp);
+            hw >= 3 && lso == hw
+        });
+    }
 }

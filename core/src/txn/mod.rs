@@ -398,6 +398,34 @@ impl TransactionCoordinator {
             .min()
     }
 
+    /// Puts `transactional_id`'s state as read from its `__transaction_state` partition
+    /// (`None`: a tombstone, the id is forgotten), when this node becomes its coordinator.
+    pub fn load(&mut self, transactional_id: &str, txn: Option<TxnMetadata>) {
+        match txn {
+            Some(txn) => {
+                self.txns.insert(transactional_id.to_string(), txn);
+            }
+            None => {
+                self.txns.remove(transactional_id);
+            }
+        }
+    }
+
+    /// The markers `transactional_id`'s transaction still needs if it is in Prepare*.
+    pub fn markers_of(
+        &self,
+        transactional_id: &str,
+        coordinator_epoch: i32,
+    ) -> Option<Vec<TxnMarkerWrite>> {
+        let txn = self.txns.get(transactional_id)?;
+        let commit = match txn.state {
+            TxnState::PrepareCommit => true,
+            TxnState::PrepareAbort => false,
+            _ => return None,
+        };
+        Some(markers(txn, commit, coordinator_epoch))
+    }
+
     /// Forgets the transactional ids of a `__transaction_state` partition this node stopped
     /// leading.
     pub fn unload(&mut self, mut belongs: impl FnMut(&str) -> bool) {
