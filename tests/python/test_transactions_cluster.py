@@ -105,3 +105,99 @@ def test_a_transaction_over_partitions_led_by_three_nodes_commits_and_an_abort_i
         probe.close()
     finally:
         cluster.stop()
+
+
+TXN_STATE_PARTITIONS = 50
+
+
+def transaction_coordinator(cluster: Cluster, transactional_id: str) -> int:
+    """The leader of the transactional id's `__transaction_state` partition
+    (`abs(hashCode) % 50`, as Kafka's `TransactionStateManager.partitionFor`)."""
+    from test_coordinator_failover import java_hash
+    h = java_hash(transactional_id)
+    partition = (0 if h == -(1 << 31) else abs(h)) % TXN_STATE_PARTITIONS
+    topic = cluster.wait_for("the transaction state topic", lambda: (
+        (t := cluster.topic("__transaction_state")) and len(t.partitions) == TXN_STATE_PARTITIONS and t))
+    return topic.partitions[partition].leader
+
+
+def test_an_open_transaction_is_aborted_by_the_next_coordinator_when_its_node_is_killed(data_dir):
+    """The node coordinating a transaction is SIGKILLed mid-transaction: the partition's new
+    leader loads the Ongoing transaction from `__transaction_state` and aborts it after its
+    timeout, so the LSO moves on; a new producer with the same transactional.id commits."""
+    cluster = start(data_dir)
+    try:
+        bootstrap = cluster.bootstrap()
+        txn_id = "failover-app"
+        zombie = Producer({"bootstrap.servers": bootstrap, "transactional.id": txn_id,
+                           "transaction.timeout.ms": 6000})
+        zombie.init_transactions(TIMEOUT_S)
+        zombie.begin_transaction()
+        for i in range(6):
+            zombie.produce(TOPIC, value=f"open-{i}".encode(), partition=i % 3)
+        zombie.flush(TIMEOUT_S)
+        coordinator = transaction_coordinator(cluster, txn_id)
+        # Every record of the open transaction is replicated: the survivors have it.
+        cluster.wait_for("the open records replicated", lambda: all(
+            sorted(p.isrs) == [1, 2, 3] for p in cluster.topic(TOPIC).partitions.values()))
+        cluster.nodes[coordinator].kill()
+        survivors = [n for n in cluster.nodes if n != coordinator]
+        bootstrap = ",".join(cluster.nodes[n].kafka for n in survivors)
+
+        # Another application commits meanwhile, on every partition.
+        other = Producer({"bootstrap.servers": bootstrap, "transactional.id": "other-app"})
+        other.init_transactions(TIMEOUT_S * 2)
+        other.begin_transaction()
+        for p in range(3):
+            other.produce(TOPIC, value=f"other-{p}".encode(), partition=p)
+        other.commit_transaction(TIMEOUT_S * 2)
+
+        # The open transaction is aborted by the new coordinator once its 6 s pass: the
+        # other application's records become readable (they sit above the open ones).
+        assert consume_all(bootstrap, "read_committed", expected=3, idle_s=15.0) == sorted(
+            f"other-{p}" for p in range(3))
+
+        # A new instance with the same transactional.id starts and commits.
+        successor = Producer({"bootstrap.servers": bootstrap, "transactional.id": txn_id})
+        successor.init_transactions(TIMEOUT_S * 2)
+        successor.begin_transaction()
+        successor.produce(TOPIC, value=b"successor", partition=0)
+        successor.commit_transaction(TIMEOUT_S)
+        seen = consume_all(bootstrap, "read_committed", expected=4, idle_s=5.0)
+        assert seen == sorted([f"other-{p}" for p in range(3)] + ["successor"])
+        assert transaction_coordinator(cluster, txn_id) in survivors
+    finally:
+        cluster.stop()
+
+
+def test_a_commit_completes_on_the_next_coordinator_when_its_node_is_killed(data_dir):
+    """The coordinator's node is SIGKILLed right after commit_transaction returned (its
+    PrepareCommit is in `__transaction_state`; some markers may not be written yet): the
+    new coordinator completes the commit, every committed record is read under
+    read_committed, and a new producer with the same transactional.id commits."""
+    cluster = start(data_dir)
+    try:
+        bootstrap = cluster.bootstrap()
+        txn_id = "commit-failover-app"
+        producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": txn_id})
+        producer.init_transactions(TIMEOUT_S)
+        coordinator = transaction_coordinator(cluster, txn_id)
+        producer.begin_transaction()
+        for i in range(9):
+            producer.produce(TOPIC, value=f"committed-{i}".encode(), partition=i % 3)
+        producer.commit_transaction(TIMEOUT_S)
+        cluster.nodes[coordinator].kill()
+        survivors = [n for n in cluster.nodes if n != coordinator]
+        bootstrap = ",".join(cluster.nodes[n].kafka for n in survivors)
+
+        assert consume_all(bootstrap, "read_committed", expected=9, idle_s=15.0) == sorted(
+            f"committed-{i}" for i in range(9))
+        successor = Producer({"bootstrap.servers": bootstrap, "transactional.id": txn_id})
+        successor.init_transactions(TIMEOUT_S * 2)
+        successor.begin_transaction()
+        successor.produce(TOPIC, value=b"after", partition=1)
+        successor.commit_transaction(TIMEOUT_S)
+        seen = consume_all(bootstrap, "read_committed", expected=10, idle_s=5.0)
+        assert seen == sorted([f"committed-{i}" for i in range(9)] + ["after"])
+    finally:
+        cluster.stop()

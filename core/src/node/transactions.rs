@@ -4,17 +4,22 @@
 //! TxnOffsetCommit held until the transaction's commit marker reaches the group's offsets
 //! partition (Kafka's pending transactional offsets in `GroupMetadata`).
 //!
-//! What is kept in memory only, for now: the coordinator's transaction states (Kafka persists
-//! them in `__transaction_state`; here the topic places coordinators but holds no records, so
-//! a coordinator that restarts or fails over forgets its transactions, and their producers
-//! must call InitProducerId again) and the pending transactional offsets. Markers go to
-//! partitions this node leads; a partition led by another node is retried until it is led
-//! here or the transaction times out (the peer transport carries no WriteTxnMarkers yet).
+//! Markers go to each partition's leader: this node's broker, or a peer's through
+//! [`PeerMessage::WriteTxnMarkers`] (Kafka's `TransactionMarkerChannelManager`: grouped by
+//! leader, retriable errors retried after [`MARKER_RETRY_BACKOFF_MS`] with the leader looked
+//! up again, a deleted partition's marker dropped). The coordinator's state is written to
+//! `__transaction_state` and loaded from it by the next leader (`txn_state_log.rs`).
+//!
+//! What is kept in memory only: the pending transactional offsets (Kafka writes them to
+//! `__consumer_offsets` at once, marked transactional; here a group coordinator that fails
+//! over before the commit marker arrives loses them, and the transaction's offsets are not
+//! committed though its records are).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Event, Node, PeerMessage, Waiting};
 use crate::assignor::TopicPartition;
+use crate::batch::EndTxnMarker;
 use crate::broker::{StorageFactory, TxnMarkerWrite};
 use crate::controller::{BrokerId, CreateTopic};
 use crate::group::{
@@ -59,8 +64,9 @@ pub struct Transactions {
     appending: BTreeMap<RequestId, MarkerAppend>,
     /// When markers of transactions still in Prepare* are written again.
     retry_at: Option<Millis>,
-    /// TxnOffsetCommit offsets by producer id, until its commit (or abort) marker.
-    pending_offsets: BTreeMap<i64, Vec<(String, TopicPartition, CommitOffset)>>,
+    /// TxnOffsetCommit offsets by producer id and epoch, until that epoch's commit (or
+    /// abort) marker reaches the group's offsets partition.
+    pub(super) pending_offsets: BTreeMap<(i64, i16), Vec<(String, TopicPartition, CommitOffset)>>,
 }
 
 impl Default for Transactions {
@@ -309,7 +315,7 @@ impl<F: StorageFactory> Node<F> {
         &mut self,
         now: Millis,
         group_id: &str,
-        producer_id: i64,
+        (producer_id, producer_epoch): (i64, i16),
         generation_id: i32,
         member_id: &str,
         group_instance_id: Option<String>,
@@ -334,12 +340,42 @@ impl<F: StorageFactory> Node<F> {
         if let Err(error) = coordinator.validate_txn_offset_commit(&commit, now) {
             return refuse(&commit.offsets, error.code());
         }
-        let pending = self.txns.pending_offsets.entry(producer_id).or_default();
+        // A producer fenced by a newer epoch of its id (Kafka's log append of the offset
+        // records checks the epoch against the offsets partition's producer state).
+        let latest = self.latest_producer_epoch(producer_id, group_id);
+        if latest.is_some_and(|latest| producer_epoch < latest) {
+            return refuse(&commit.offsets, ErrorCode::PRODUCER_FENCED);
+        }
+        let pending = self
+            .txns
+            .pending_offsets
+            .entry((producer_id, producer_epoch))
+            .or_default();
         for (tp, offset) in &commit.offsets {
             pending.retain(|(group, p, _)| !(group == group_id && p == tp));
             pending.push((group_id.to_string(), tp.clone(), offset.clone()));
         }
         refuse(&commit.offsets, ErrorCode::NONE)
+    }
+
+    /// The newest epoch of `producer_id` this group coordinator knows: from the producer
+    /// state of `group_id`'s offsets partition (markers and batches written there) and the
+    /// offsets it holds.
+    fn latest_producer_epoch(&self, producer_id: i64, group_id: &str) -> Option<i16> {
+        let tp = TopicPartition::new(OFFSETS_TOPIC, self.group_partition(group_id));
+        let in_log = self
+            .broker
+            .as_ref()
+            .and_then(|b| b.describe_producers(&tp).ok())
+            .and_then(|ps| ps.into_iter().find(|p| p.producer_id == producer_id))
+            .map(|p| p.producer_epoch);
+        let held = self
+            .txns
+            .pending_offsets
+            .range((producer_id, i16::MIN)..=(producer_id, i16::MAX))
+            .map(|(k, _)| k.1)
+            .max();
+        in_log.max(held)
     }
 
     /// Sends `markers` of `transactional_id` to the partitions' leaders, one write per
@@ -483,8 +519,7 @@ impl<F: StorageFactory> Node<F> {
         };
         for (write, (tp, code)) in append.markers.iter().zip(&results) {
             if *code == ErrorCode::NONE && tp.topic == OFFSETS_TOPIC {
-                let marker = &write.marker;
-                self.complete_txn_offsets(now, marker.producer_id, tp.partition, marker.commit);
+                self.complete_txn_offsets(now, &write.marker, tp.partition);
             }
         }
         match append.for_peer {
@@ -560,28 +595,40 @@ impl<F: StorageFactory> Node<F> {
 
     /// Commits (or drops) the producer's pending offsets of the groups of offsets partition
     /// `partition`.
-    fn complete_txn_offsets(
+    pub(super) fn complete_txn_offsets(
         &mut self,
         now: Millis,
-        producer_id: i64,
+        marker: &EndTxnMarker,
         partition: i32,
-        commit: bool,
     ) {
         let count = self
             .image
             .topic(OFFSETS_TOPIC)
             .map_or(1, |t| t.partitions.len().max(1) as i32);
-        let Some(pending) = self.txns.pending_offsets.get_mut(&producer_id) else {
-            return;
-        };
-        let (done, kept): (Vec<_>, Vec<_>) = std::mem::take(pending)
-            .into_iter()
-            .partition(|(group, _, _)| offsets_partition(group, count) == partition);
-        *pending = kept;
-        if pending.is_empty() {
-            self.txns.pending_offsets.remove(&producer_id);
+        let producer_id = marker.producer_id;
+        let keys: Vec<(i64, i16)> = self
+            .txns
+            .pending_offsets
+            .range((producer_id, i16::MIN)..=(producer_id, marker.producer_epoch))
+            .map(|(k, _)| *k)
+            .collect();
+        let mut done = Vec::new();
+        for key in keys {
+            let pending = self.txns.pending_offsets.get_mut(&key).expect("listed");
+            let (ended, kept): (Vec<_>, Vec<_>) = std::mem::take(pending)
+                .into_iter()
+                .partition(|(group, _, _)| offsets_partition(group, count) == partition);
+            *pending = kept;
+            if pending.is_empty() {
+                self.txns.pending_offsets.remove(&key);
+            }
+            // An older epoch's offsets were a zombie's: the marker of the epoch that
+            // fenced it never commits them.
+            if key.1 == marker.producer_epoch && marker.commit {
+                done.extend(ended);
+            }
         }
-        if !commit || done.is_empty() {
+        if done.is_empty() {
             return;
         }
         if let Some(coordinator) = self.coordinator.as_mut() {

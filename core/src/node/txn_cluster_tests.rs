@@ -485,3 +485,70 @@ fn a_coordinator_that_takes_over_resumes_a_prepare_commit_from_the_log() {
         });
     }
 }
+
+#[test]
+fn a_zombies_transactional_offsets_are_fenced_and_never_committed_by_its_successor() {
+    let mut trio = Trio::new();
+    let partitions = spread_topic(&mut trio);
+    let mut group_coordinator = 0;
+    trio.run_until(20_000, |t| {
+        let now = t.now;
+        match t.node(1).find_coordinator(now, "g") {
+            Ok(c) => {
+                group_coordinator = c.node_id;
+                let node = &t.nodes[(c.node_id - 1) as usize].node;
+                node.group_gate("g").is_ok()
+            }
+            Err(_) => false,
+        }
+    });
+    let offset = |o| {
+        vec![(
+            partitions[0].clone(),
+            crate::group::CommitOffset {
+                offset: o,
+                leader_epoch: None,
+                metadata: None,
+            },
+        )]
+    };
+    let now = trio.now;
+    let node = trio.node(group_coordinator);
+    // Epoch 3 of producer 77 holds offset 10; then its successor (epoch 4) holds 20.
+    let zombie = node.txn_offset_commit(now, "g", (77, 3), -1, "", None, offset(10));
+    assert_eq!(zombie[0].1, ErrorCode::NONE);
+    let successor = node.txn_offset_commit(now, "g", (77, 4), -1, "", None, offset(20));
+    assert_eq!(successor[0].1, ErrorCode::NONE);
+    // The zombie again: fenced.
+    let late = node.txn_offset_commit(now, "g", (77, 3), -1, "", None, offset(11));
+    assert_eq!(late[0].1, ErrorCode::PRODUCER_FENCED);
+    // The successor's commit marker commits its offsets only, not the zombie's.
+    let partition = node.group_partition("g");
+    let marker = crate::batch::EndTxnMarker {
+        producer_id: 77,
+        producer_epoch: 4,
+        coordinator_epoch: 0,
+        commit: true,
+    };
+    node.complete_txn_offsets(now, &marker, partition);
+    node.drain_roles(now);
+    assert!(
+        node.txns.pending_offsets.is_empty(),
+        "the zombie's offsets are dropped"
+    );
+    let mut committed = Vec::new();
+    trio.run_until(5_000, |t| {
+        let fetched = t
+            .node(group_coordinator)
+            .coordinator()
+            .expect("a group coordinator")
+            .handle_offset_fetch("g", None)
+            .expect("fetched");
+        committed = fetched
+            .iter()
+            .filter_map(|(_, o)| o.as_ref().map(|o| o.offset))
+            .collect();
+        !committed.is_empty()
+    });
+    assert_eq!(committed, vec![20]);
+}
