@@ -507,6 +507,12 @@ pub struct ChaosArgs {
     /// enable.idempotence on the producer.
     #[arg(long)]
     pub idempotence: bool,
+    /// With --idempotence: keep librdkafka's five requests in flight per connection (the
+    /// recorder's --pipeline). Without it the recorder keeps one, because librdkafka's epoch
+    /// bump after OUT_OF_ORDER_SEQUENCE_NUMBER can write a pipelined batch twice (librdkafka
+    /// issue 4953), which would hide the broker's own duplicates.
+    #[arg(long, requires = "idempotence")]
+    pub pipeline: bool,
     /// Fault kinds, comma-separated: kill, pause, cascade (followers killed, then the lone
     /// leader), partition (= isolate and split; root only, network namespaces).
     #[arg(long, value_delimiter = ',', default_value = "kill,pause")]

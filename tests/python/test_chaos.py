@@ -254,3 +254,33 @@ def test_a_killed_chaos_run_leaves_no_node_or_recorder_running(data_dir, signal_
         if chaos_run.poll() is None:
             chaos_run.kill()
             chaos_run.wait()
+
+
+def test_chaos_pipeline_reaches_the_recorder(data_dir):
+    """`--pipeline` (with --idempotence) is handed to the recorder, which then keeps
+    librdkafka's five requests in flight; without --idempotence it is refused."""
+    calls = data_dir / "recorder-calls.txt"
+    wrapper = data_dir / "wrapper.py"
+    # A recorder that notes its arguments and becomes the real one (same process, so the
+    # recorder's parent-death check still sees partita chaos as its parent).
+    wrapper.write_text(
+        "import os, sys\n"
+        f"open({str(calls)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+        f"os.execv(sys.executable, [sys.executable, {str(RECORDER)!r}, *sys.argv[1:]])\n")
+    done = subprocess.run([str(partita_binary()), "chaos", "--json", "--python", sys.executable,
+                           "--recorder", str(wrapper), "--data-dir", str(data_dir / "run"),
+                           "--nodes", "1", "--replication-factor", "1",
+                           "--min-insync-replicas", "1", "--topic-partitions", "1",
+                           "--acks", "all", "--idempotence", "--pipeline", "--faults", "none",
+                           "--duration-s", "3", "--seed", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["pipeline"] is True and report["anomalies"] == []
+    assert report["acknowledged"] > 100, report
+    workload = [line.split() for line in calls.read_text().splitlines() if line.startswith("workload")]
+    assert len(workload) == 1 and {"--idempotence", "--pipeline"} <= set(workload[0]), workload
+
+    refused = subprocess.run([str(partita_binary()), "chaos", "--pipeline"], capture_output=True,
+                             text=True, timeout=30)
+    assert refused.returncode == 2 and "--idempotence" in refused.stderr, refused.stderr

@@ -64,6 +64,8 @@ struct Report {
     nodes: u32,
     acks: String,
     idempotence: bool,
+    /// Five requests in flight per connection with idempotence (else one).
+    pipeline: bool,
     duration_s: u64,
     target: Aim,
     producers: u32,
@@ -207,6 +209,9 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Report> {
         if args.idempotence {
             workload.arg("--idempotence");
         }
+        if args.pipeline {
+            workload.arg("--pipeline");
+        }
         let mut workload = workload.spawn().context("starting the recorder")?;
         // The recorder creates the topic and waits for its leaders first; the schedule counts
         // from when it opens the history to produce.
@@ -246,6 +251,7 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Report> {
         nodes: args.nodes,
         acks: args.acks.clone(),
         idempotence: args.idempotence,
+        pipeline: args.pipeline,
         duration_s: args.duration_s,
         target: args.target,
         producers: args.producers,
