@@ -7,6 +7,7 @@
   coordinates) and merges, as kafka-consumer-groups.sh --list does;
 - Metadata lists the replicas on a dead (fenced) broker as offline replicas (v5+)."""
 
+import subprocess
 import time
 
 import pytest
@@ -15,6 +16,7 @@ from confluent_kafka.admin import ConfigResource, NewTopic
 from kafka import KafkaAdminClient
 
 from cluster import Cluster
+from conftest import partita_binary
 
 
 @pytest.fixture
@@ -206,3 +208,60 @@ def test_quorum_describe_like_kafka_metadata_quorum(cluster):
         leader = int(status.split("LeaderId:")[1].split()[0])
         return leader if leader != controller else None
     assert cluster.wait_for("a new leader", new_leader) != controller
+
+
+def broker_configs(node, broker: str) -> str:
+    """`partita configs --describe` of broker `broker` (or the default, ""), through `node`."""
+    which = ["--entity-default"] if broker == "" else ["--entity-name", broker]
+    return node.partita("configs", "--describe", "--entity-type", "brokers", *which)
+
+
+def test_a_brokers_dynamic_configs_are_altered_for_any_node_and_the_default(cluster):
+    """Issue 14: `--entity-type brokers --entity-name N` for another node than the one asked
+    (and than the active controller) sets N's dynamic config, which N then describes; the
+    cluster default too; a bad broker name gets Kafka's controller's answer."""
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    controller = active_controller(cluster)
+    others = [n for n in cluster.nodes if n != controller]
+    target, through = others[0], cluster.nodes[others[1]]
+    out = through.partita("configs", "--alter", "--entity-type", "brokers", "--entity-name",
+                          str(target), "--add-config", "log.retention.ms=7200000")
+    assert out == f"Completed updating config for broker {target}.\n"
+    cluster.wait_for(f"broker {target} has the config", lambda: "log.retention.ms=7200000" in
+                     broker_configs(cluster.nodes[target], str(target)))
+    # Only broker `target` has it: the others keep their own (none set).
+    for node_id in others[1:] + [controller]:
+        assert "log.retention.ms" not in broker_configs(cluster.nodes[node_id], str(node_id))
+    # The controller's own, altered through another node, and deleted again through a third.
+    through.partita("configs", "--alter", "--entity-type", "brokers", "--entity-name",
+                    str(controller), "--add-config", "log.cleaner.backoff.ms=5000")
+    cluster.wait_for("the controller has its config", lambda: "log.cleaner.backoff.ms=5000" in
+                     broker_configs(cluster.nodes[controller], str(controller)))
+    out = cluster.nodes[target].partita("configs", "--alter", "--entity-type", "brokers",
+                                        "--entity-name", str(controller), "--delete-config",
+                                        "log.cleaner.backoff.ms")
+    assert out == f"Completed updating config for broker {controller}.\n"
+    cluster.wait_for("the config deleted", lambda: "log.cleaner.backoff.ms" not in
+                     broker_configs(cluster.nodes[controller], str(controller)))
+    # The cluster-wide default, seen by every node.
+    out = through.partita("configs", "--alter", "--entity-type", "brokers", "--entity-default",
+                          "--add-config", "log.retention.ms=86400000")
+    assert out == "Completed updating default config for brokers in the cluster.\n"
+    for node in cluster.nodes.values():
+        cluster.wait_for("the default everywhere", lambda: "log.retention.ms=86400000" in
+                         broker_configs(node, ""))
+    # Deleting what broker `target` does not have is refused before anything is sent, as
+    # kafka-configs.sh does (the check asks broker `target` itself).
+    done = subprocess.run([str(partita_binary()), "configs", "--bootstrap-server", through.kafka,
+                           "--alter", "--entity-type", "brokers", "--entity-name", str(target),
+                           "--delete-config", "log.segment.bytes"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1 and "Invalid config(s): log.segment.bytes" in done.stderr, done.stderr
+    # A broker the cluster does not have: no broker can answer for it.
+    done = subprocess.run([str(partita_binary()), "configs", "--bootstrap-server", through.kafka,
+                           "--alter", "--entity-type", "brokers", "--entity-name=-1",
+                           "--add-config", "log.retention.ms=1000"],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1 and "broker -1 is not among the cluster's live brokers" in done.stderr, \
+        done.stderr

@@ -52,7 +52,8 @@ impl Entity {
 
 /// `--describe` asks any broker (each answers from its own metadata; a broker's own configs
 /// only that broker, as Kafka's AdminClient sends them); `--alter` goes to the active
-/// controller (see `admin::connect_to_controller`).
+/// controller (see `admin::connect_to_controller`), which takes any broker's configs (Kafka's
+/// brokers would forward a broker's own to it; partita's do not forward).
 pub fn run(args: ConfigsArgs) -> anyhow::Result<()> {
     let output = if args.describe {
         let mut client = super::connect(&args.bootstrap_server, &args.login)?;
@@ -126,19 +127,7 @@ fn describe(client: &mut KafkaClient, args: &ConfigsArgs) -> anyhow::Result<Stri
     let mut out = String::new();
     let brokers = super::brokers(client)?;
     for entity in entities(client, args)? {
-        // A broker's configs come from that broker.
-        let address = brokers
-            .iter()
-            .find(|(id, _)| {
-                entity.resource_type == BROKER_RESOURCE && id.to_string() == entity.name
-            })
-            .map(|(_, address)| address.as_str());
-        let mut broker = match address {
-            Some(address) => {
-                super::connect_to_broker(address, &args.bootstrap_server, &args.login)?
-            }
-            None => None,
-        };
+        let mut broker = connect_to_entity(&brokers, &entity, args)?;
         let client = broker.as_mut().unwrap_or(&mut *client);
         if entity.name.is_empty() {
             out.push_str(&format!(
@@ -175,6 +164,29 @@ fn describe(client: &mut KafkaClient, args: &ConfigsArgs) -> anyhow::Result<Stri
         }
     }
     Ok(out)
+}
+
+/// A connection to the broker whose own configs `entity` names, or `None` for a topic, the
+/// cluster default, or a broker reached through the bootstrap server already. A broker the
+/// cluster's Metadata does not list is an error (only it could answer for itself).
+fn connect_to_entity(
+    brokers: &[(i32, String)],
+    entity: &Entity,
+    args: &ConfigsArgs,
+) -> anyhow::Result<Option<KafkaClient>> {
+    if entity.resource_type != BROKER_RESOURCE || entity.name.is_empty() {
+        return Ok(None);
+    }
+    let (_, address) = brokers
+        .iter()
+        .find(|(id, _)| id.to_string() == entity.name)
+        .with_context(|| {
+            format!(
+                "broker {} is not among the cluster's live brokers",
+                entity.name
+            )
+        })?;
+    super::connect_to_broker(address, &args.bootstrap_server, &args.login)
 }
 
 fn describe_entity(
@@ -232,8 +244,11 @@ fn alter(client: &mut KafkaClient, args: &ConfigsArgs) -> anyhow::Result<String>
         .into_iter()
         .next()
         .context("no entity")?;
-    // As kafka-configs.sh: deleting a config that is not set on the entity is an error.
-    let set: Vec<String> = describe_entity(client, &entity)?
+    // As kafka-configs.sh: deleting a config that is not set on the entity is an error. A
+    // broker's configs are described by that broker (only it answers for its id).
+    let brokers = super::brokers(client)?;
+    let mut broker = connect_to_entity(&brokers, &entity, args)?;
+    let set: Vec<String> = describe_entity(broker.as_mut().unwrap_or(&mut *client), &entity)?
         .into_iter()
         .filter(|e| e.config_source == entity.dynamic_source().code())
         .map(|e| e.name.to_string())

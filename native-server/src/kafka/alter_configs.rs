@@ -40,7 +40,8 @@ pub async fn handle(
                         Err(each_once())
                     } else {
                         check_keys(keys).and_then(|()| {
-                            let target = Target::of(kind, &name, node_id)?;
+                            let target =
+                                Target::of(kind, &name, node_id, state.controller().is_some())?;
                             let configs: BTreeMap<String, String> = resource
                                 .configs
                                 .iter()

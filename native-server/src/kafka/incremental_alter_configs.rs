@@ -1,5 +1,6 @@
 //! IncrementalAlterConfigs: SET (0), DELETE (1), APPEND (2) and SUBTRACT (3) on a topic's
-//! configs, on this broker's dynamic configs (resource name = its id), or on the cluster-wide
+//! configs, on a broker's dynamic configs (resource name = its id: any broker's at the
+//! active controller, only its own elsewhere; see [`Target::of`]), or on the cluster-wide
 //! dynamic default (resource name `""`); with `validate_only`, checked and not kept. The
 //! checks before the controller are Kafka's `ConfigAdminManager.preprocess`; the rest is the
 //! core controller's (`incremental_alter_*_configs`).
@@ -40,7 +41,8 @@ pub async fn handle(
                         Err(each_once())
                     } else {
                         ops(&resource.configs).and_then(|ops| {
-                            let target = Target::of(kind, &name, node_id)?;
+                            let target =
+                                Target::of(kind, &name, node_id, state.controller().is_some())?;
                             state.control(validate_only, |c| {
                                 match &target {
                                     Target::Topic => c.incremental_alter_topic_configs(&name, &ops),
@@ -98,20 +100,53 @@ fn ops(
 /// What a resource names.
 pub(super) enum Target {
     Topic,
-    /// This broker (its id) or the cluster default (`""`).
+    /// A broker (its id) or the cluster default (`""`).
     Broker,
 }
 
 impl Target {
-    pub(super) fn of(kind: i8, name: &str, node_id: BrokerId) -> Result<Target, Refusal> {
+    /// The resource's target, checked as Kafka checks it where the request lands: the active
+    /// controller takes any broker (Kafka's `ControllerConfigurationValidator`, which answers
+    /// requests forwarded for any broker and those sent to the controller itself), another
+    /// node only its own id or the default (Kafka's `ConfigAdminManager.preprocess`, run by
+    /// the broker that receives the request; it then answers NOT_CONTROLLER here, where
+    /// brokers do not forward).
+    pub(super) fn of(
+        kind: i8,
+        name: &str,
+        node_id: BrokerId,
+        active_controller: bool,
+    ) -> Result<Target, Refusal> {
         match kind {
             TOPIC_RESOURCE => Ok(Target::Topic),
+            BROKER_RESOURCE if active_controller => {
+                check_broker_at_controller(name).map(|()| Target::Broker)
+            }
             BROKER_RESOURCE => check_broker(name, node_id, true).map(|()| Target::Broker),
             other => Err((
                 ErrorCode::INVALID_REQUEST,
                 format!("Unknown resource type {other}"),
             )),
         }
+    }
+}
+
+/// A broker resource's name as Kafka's controller checks it: empty (the cluster default) or
+/// a non-negative base-10 broker id.
+fn check_broker_at_controller(name: &str) -> Result<(), Refusal> {
+    if name.is_empty() {
+        return Ok(());
+    }
+    match name.parse::<i32>() {
+        Ok(id) if id >= 0 => Ok(()),
+        Ok(_) => Err((
+            ErrorCode::INVALID_REQUEST,
+            "Invalid negative broker ID.".to_string(),
+        )),
+        Err(_) => Err((
+            ErrorCode::INVALID_REQUEST,
+            "Unable to parse broker name as a base 10 number.".to_string(),
+        )),
     }
 }
 
@@ -156,5 +191,30 @@ pub(super) fn check_keys<'a>(
             ErrorCode::INVALID_REQUEST,
             format!("Null value not supported for : {}", missing.join(", ")),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BROKER_RESOURCE, Target, check_broker_at_controller};
+
+    #[test]
+    fn the_controller_takes_any_broker_and_a_broker_only_itself() {
+        assert!(Target::of(BROKER_RESOURCE, "3", 1, true).is_ok());
+        assert!(Target::of(BROKER_RESOURCE, "", 1, true).is_ok());
+        let refused = |name, controller| Target::of(BROKER_RESOURCE, name, 1, controller).err();
+        assert_eq!(
+            refused("3", false).map(|(_, m)| m).as_deref(),
+            Some("Unexpected broker id, expected 1, but received 3")
+        );
+        assert!(refused("1", false).is_none() && refused("", false).is_none());
+        assert_eq!(
+            check_broker_at_controller("-1").unwrap_err().1,
+            "Invalid negative broker ID."
+        );
+        assert_eq!(
+            check_broker_at_controller("two").unwrap_err().1,
+            "Unable to parse broker name as a base 10 number."
+        );
     }
 }
