@@ -64,6 +64,7 @@ mod tests;
 mod transactions;
 #[cfg(test)]
 mod txn_cluster_tests;
+mod txn_init;
 mod txn_state_log;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -71,6 +72,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 pub use coordination::CoordinatorEndpoint;
 pub use message::PeerMessage;
 pub use metadata_answer::{BrokerEndpoint, MetadataAnswer, PartitionAnswer, TopicAnswer};
+pub use txn_init::TxnInit;
 
 use crate::assignor::TopicPartition;
 use crate::broker::{
@@ -1017,12 +1019,16 @@ impl<F: StorageFactory> Node<F> {
             PeerMessage::AllocateProducerIdsResponse { result } => match result {
                 Ok((first_id, size)) => {
                     for (request, id) in self.producer_ids.add_block(first_id, size) {
-                        self.respond(request, init_producer_id(Ok(id)));
+                        if self.resume_txn_init(now, request, Ok(id)).is_none() {
+                            self.respond(request, init_producer_id(Ok(id)));
+                        }
                     }
                 }
                 Err(code) => {
                     for request in self.producer_ids.fail() {
-                        self.respond(request, init_producer_id(Err(code)));
+                        if self.resume_txn_init(now, request, Err(code)).is_none() {
+                            self.respond(request, init_producer_id(Err(code)));
+                        }
                     }
                 }
             },
@@ -1275,8 +1281,10 @@ impl<F: StorageFactory> Node<F> {
                     }
                     None => {
                         for request in self.producer_ids.fail() {
-                            let error = Err(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
-                            self.respond(request, init_producer_id(error));
+                            let code = ErrorCode::COORDINATOR_LOAD_IN_PROGRESS;
+                            if self.resume_txn_init(now, request, Err(code)).is_none() {
+                                self.respond(request, init_producer_id(Err(code)));
+                            }
                         }
                     }
                 }

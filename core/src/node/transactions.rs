@@ -17,10 +17,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Event, Node, PeerMessage, Waiting};
+use super::txn_init::TxnInit;
+use super::{Event, Node, PeerMessage, RequestRef, Waiting};
 use crate::assignor::TopicPartition;
 use crate::batch::EndTxnMarker;
 use crate::broker::{StorageFactory, TxnMarkerWrite};
+use crate::client::Response;
 use crate::controller::{BrokerId, CreateTopic};
 use crate::group::{
     CommitOffset, OFFSETS_TOPIC, OffsetCommitRequest, RequestId, offsets_partition,
@@ -59,6 +61,11 @@ pub struct Transactions {
     pub(super) next_write: u64,
     /// The numbers of the latest state writes that failed.
     pub(super) failed_writes: BTreeSet<u64>,
+    /// Transactional InitProducerIds waiting for a producer id from the controller
+    /// (`txn_init.rs`).
+    pub(super) inits: BTreeMap<RequestRef, TxnInit>,
+    /// Answers waiting for state writes: (after, through, request, answer).
+    pub(super) held: Vec<(u64, u64, RequestRef, Response)>,
     /// Markers this node's broker is appending (for this node's coordinator, or for a peer's
     /// WriteTxnMarkers): the broker's request id -> who asked and what.
     appending: BTreeMap<RequestId, MarkerAppend>,
@@ -80,6 +87,8 @@ impl Default for Transactions {
             state_writes: BTreeMap::new(),
             next_write: 0,
             failed_writes: BTreeSet::new(),
+            inits: BTreeMap::new(),
+            held: Vec::new(),
             appending: BTreeMap::new(),
             retry_at: None,
             pending_offsets: BTreeMap::new(),

@@ -162,9 +162,10 @@ impl<F: StorageFactory> Node<F> {
             }
             self.txns.written.remove(&transactional_id);
             self.schedule_marker_retry(now);
-            return;
+        } else {
+            self.send_durable_markers(now, &transactional_id);
         }
-        self.send_durable_markers(now, &transactional_id);
+        self.release_txn_answers();
     }
 
     /// Whether `transactional_id`'s current state is in its log (written and acknowledged).
