@@ -10,6 +10,11 @@
 //! up again, a deleted partition's marker dropped). The coordinator's state is written to
 //! `__transaction_state` and loaded from it by the next leader (`txn_state_log.rs`).
 //!
+//! Pending transactional offsets are kept by producer id and epoch: a TxnOffsetCommit with an
+//! epoch older than the newest this group coordinator knows (from its offsets partition's
+//! producer state, or offsets it holds) is PRODUCER_FENCED, and a marker drops, never commits,
+//! the offsets of an older epoch (a zombie's).
+//!
 //! What is kept in memory only: the pending transactional offsets (Kafka writes them to
 //! `__consumer_offsets` at once, marked transactional; here a group coordinator that fails
 //! over before the commit marker arrives loses them, and the transaction's offsets are not
