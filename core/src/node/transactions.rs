@@ -46,6 +46,10 @@ pub const MARKER_WRITE_TIMEOUT_MS: u64 = 5_000;
 /// How soon markers that failed are written again.
 pub const MARKER_RETRY_BACKOFF_MS: u64 = 100;
 
+/// An offset of TxnOffsetCommit waiting for its transaction's marker: group, partition,
+/// offset.
+type PendingOffset = (String, TopicPartition, CommitOffset);
+
 /// The transaction state of a node (see the module docs).
 #[derive(Debug)]
 pub struct Transactions {
@@ -78,7 +82,7 @@ pub struct Transactions {
     retry_at: Option<Millis>,
     /// TxnOffsetCommit offsets by producer id and epoch, until that epoch's commit (or
     /// abort) marker reaches the group's offsets partition.
-    pub(super) pending_offsets: BTreeMap<(i64, i16), Vec<(String, TopicPartition, CommitOffset)>>,
+    pub(super) pending_offsets: BTreeMap<(i64, i16), Vec<PendingOffset>>,
 }
 
 impl Default for Transactions {
