@@ -483,6 +483,14 @@ fn a_coordinator_that_takes_over_resumes_a_prepare_commit_from_the_log() {
             hw >= 3 && lso == hw
         });
     }
+    // The old coordinator comes back: it learns that another node leads the partition and
+    // forgets the transactional id (unloads it) rather than serving it stale.
+    trio.down.remove(&coordinator);
+    trio.run_until(30_000, |t| {
+        let node = t.node(coordinator);
+        node.transaction_gate("resume") == Err(ErrorCode::NOT_COORDINATOR)
+            && node.transaction_coordinator().get("resume").is_none()
+    });
 }
 
 #[test]
