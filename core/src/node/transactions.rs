@@ -41,6 +41,8 @@ use crate::{ErrorCode, Millis};
 
 /// `transaction.state.log.replication.factor`'s default, capped at the live brokers.
 pub const TRANSACTION_STATE_REPLICATION_FACTOR: u16 = 3;
+/// `transaction.state.log.min.isr`'s default.
+pub const TRANSACTION_STATE_MIN_ISR: u16 = 2;
 /// How long a marker write waits for the ISR before it is retried.
 pub const MARKER_WRITE_TIMEOUT_MS: u64 = 5_000;
 /// How soon markers that failed are written again.
@@ -193,7 +195,14 @@ impl<F: StorageFactory> Node<F> {
             assignment: None,
             configs: vec![
                 ("cleanup.policy".to_string(), "compact".to_string()),
-                ("min.insync.replicas".to_string(), "1".to_string()),
+                // `transaction.state.log.min.isr` (2), capped at the replicas: a state
+                // write is acknowledged once two replicas have it when there are two.
+                (
+                    "min.insync.replicas".to_string(),
+                    TRANSACTION_STATE_MIN_ISR
+                        .min(replication_factor)
+                        .to_string(),
+                ),
             ],
         };
         self.create_internal_topic(now, create);
