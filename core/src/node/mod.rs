@@ -207,6 +207,12 @@ pub enum Event {
     CoordinatorUnloaded {
         partition: i32,
     },
+    /// The transaction coordinator met what Kafka's meets in a cluster that changes: a
+    /// marker dropped (its partition deleted, or refused as stale by a newer epoch or
+    /// coordinator), or a `__transaction_state` write that failed and is written again.
+    Transaction {
+        description: String,
+    },
     /// A request reached a node without the role that serves it, and was dropped.
     Misrouted {
         request: &'static str,

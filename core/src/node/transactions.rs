@@ -437,8 +437,11 @@ impl<F: StorageFactory> Node<F> {
             }
         }
         for tp in deleted {
-            self.event(Event::Misrouted {
-                request: "WriteTxnMarkers to a deleted partition (dropped)",
+            self.event(Event::Transaction {
+                description: format!(
+                    "{transactional_id}: the marker for {}-{} is dropped: the partition was deleted",
+                    tp.topic, tp.partition
+                ),
             });
             if self.txns.coordinator.marker_written(
                 transactional_id,
@@ -592,8 +595,15 @@ impl<F: StorageFactory> Node<F> {
             match code {
                 ErrorCode::NONE => {}
                 ErrorCode::INVALID_PRODUCER_EPOCH | ErrorCode::TRANSACTION_COORDINATOR_FENCED => {
-                    self.event(Event::Misrouted {
-                        request: "WriteTxnMarkers refused as stale (dropped)",
+                    self.event(Event::Transaction {
+                        description: format!(
+                            "{}: the marker for {}-{} is dropped: {} refused it ({})",
+                            write.transactional_id,
+                            tp.topic,
+                            tp.partition,
+                            from,
+                            code.name()
+                        ),
                     });
                 }
                 _ => {

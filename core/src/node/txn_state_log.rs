@@ -150,9 +150,9 @@ impl<F: StorageFactory> Node<F> {
             }
         }
         if error != ErrorCode::NONE {
-            self.event(Event::StorageError {
+            self.event(Event::Transaction {
                 description: format!(
-                    "{TRANSACTION_STATE_TOPIC}: the state of {transactional_id} was not written: {}",
+                    "{TRANSACTION_STATE_TOPIC}: the state of {transactional_id} was not written (written again later): {}",
                     error.name()
                 ),
             });

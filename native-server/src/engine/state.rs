@@ -318,6 +318,7 @@ fn log_event(event: Event) {
             tracing::warn!("{}-{}: recovered: {description}", tp.topic, tp.partition)
         }
         Event::Misrouted { request } => tracing::error!("no role serves {request}"),
+        Event::Transaction { description } => tracing::warn!("transactions: {description}"),
         Event::MetadataRefused { description } => tracing::warn!("refused: {description}"),
         other => tracing::debug!("{other:?}"),
     }
