@@ -56,6 +56,8 @@ mod message;
 mod metadata_answer;
 pub mod metadata_codec;
 mod metadata_quorum;
+mod offset_fetch;
+mod offsets_load;
 pub mod offsets_topic;
 mod producer_ids;
 pub mod quorum;
@@ -264,6 +266,8 @@ pub struct Node<F: StorageFactory> {
     coordinator: Option<Coordinator>,
     /// The offsets partitions whose groups this node has loaded (it leads them).
     loaded: BTreeSet<i32>,
+    /// The offsets partitions it leads whose groups are being loaded (`offsets_load.rs`).
+    loads: offsets_load::Loads,
     /// The coordinator's writes to the offsets topic awaiting the ISR, and the answers
     /// waiting for them.
     group_writes: GroupWrites,
@@ -343,6 +347,7 @@ impl<F: StorageFactory> Node<F> {
             redirected: false,
             coordinator,
             loaded: BTreeSet::new(),
+            loads: offsets_load::Loads::default(),
             group_writes: GroupWrites::default(),
             pending: BTreeMap::new(),
             next_request: 0,
@@ -578,17 +583,10 @@ impl<F: StorageFactory> Node<F> {
             Request::OffsetFetch {
                 group_id,
                 partitions,
+                require_stable,
             } if self.coordinator.is_some() => {
-                let refused = || Response::OffsetFetch(Ok(Vec::new()));
-                if self.gate_group(now, request, &group_id, refused).is_none() {
-                    return;
-                }
                 let partitions = (!partitions.is_empty()).then_some(partitions.as_slice());
-                let result = self
-                    .coordinator
-                    .as_ref()
-                    .expect("guarded")
-                    .handle_offset_fetch(&group_id, partitions);
+                let result = self.fetch_offsets(&group_id, partitions, require_stable);
                 self.respond(request, Response::OffsetFetch(result));
             }
             _ => self.event(Event::Misrouted { request: name }),
@@ -619,6 +617,7 @@ impl<F: StorageFactory> Node<F> {
             coordinator.tick(now);
         }
         if self.broker.is_some() {
+            self.step_offsets_loads(now);
             self.tick_transactions(now);
         }
         if let Some(quorum) = &mut self.quorum {
@@ -827,6 +826,7 @@ impl<F: StorageFactory> Node<F> {
                 .and_then(Controller::next_deadline),
             self.quorum.as_ref().and_then(Quorum::poll_timeout),
             self.transactions_deadline(),
+            self.loads.next_deadline(),
         ]
         .into_iter()
         .flatten()
