@@ -70,6 +70,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 pub use coordination::CoordinatorEndpoint;
 pub use message::PeerMessage;
 pub use metadata_answer::{BrokerEndpoint, MetadataAnswer, PartitionAnswer, TopicAnswer};
+pub use metadata_quorum::{METADATA_TOPIC, QuorumPartition, QuorumReplica};
 
 use crate::assignor::TopicPartition;
 use crate::broker::{

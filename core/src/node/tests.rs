@@ -325,3 +325,31 @@ fn require_stable_refuses_a_partition_with_a_pending_commit() {
     let stable = single.node.fetch_offsets(group, asked, true).unwrap();
     assert_eq!(stable[0].1.clone().unwrap().map(|o| o.offset), Some(7));
 }
+
+/// DescribeQuorum is built here, with the time of the answer an input (KIP-836's
+/// `lastCaughtUpTimestamp` of the leader).
+#[test]
+fn describe_quorum_answers_from_the_leader_with_the_time_given() {
+    let single = Single::new();
+    let d = single
+        .node
+        .describe_quorum(METADATA_TOPIC, 0, Millis(1_700_000_000_000));
+    assert_eq!(d.error, ErrorCode::NONE);
+    assert_eq!(d.leader_id, 1);
+    assert!(d.leader_epoch >= 1);
+    assert!(d.high_watermark >= 1);
+    assert_eq!(
+        d.voters,
+        vec![QuorumReplica {
+            replica_id: 1,
+            log_end_offset: d.high_watermark,
+            last_fetch_timestamp: -1,
+            last_caught_up_timestamp: 1_700_000_000_000,
+        }]
+    );
+    let other = single.node.describe_quorum("t", 0, Millis(0));
+    assert_eq!(other.error, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    assert_eq!(other.leader_id, -1);
+    let other = single.node.describe_quorum(METADATA_TOPIC, 1, Millis(0));
+    assert_eq!(other.error, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+}
