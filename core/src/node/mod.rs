@@ -1162,7 +1162,7 @@ impl<F: StorageFactory> Node<F> {
         if self.broker.is_none() || offset < self.metadata_offset {
             return;
         }
-        if let Err(e) = image.check_consistent() {
+        if let Err(e) = image.check_successor(offset, &self.image) {
             self.event(Event::MetadataRefused {
                 description: format!("a metadata image at offset {offset}: {e}"),
             });

@@ -16,6 +16,11 @@ pub(super) struct Single {
 
 impl Single {
     pub(super) fn new() -> Single {
+        Single::on(RaftLog::default())
+    }
+
+    /// The node restarting on `raft_log`.
+    pub(super) fn on(raft_log: RaftLog) -> Single {
         let config = NodeConfig {
             node_id: 1,
             roles: Roles::COMBINED,
@@ -30,7 +35,6 @@ impl Single {
             seed: 7,
             replica_fetch: ReplicaFetchSettings::default(),
         };
-        let raft_log = RaftLog::default();
         let now = Millis(1_000);
         let node = Node::new(config, MemoryStorageFactory, &raft_log, &[], now);
         let mut single = Single {
@@ -352,4 +356,38 @@ fn describe_quorum_answers_from_the_leader_with_the_time_given() {
     assert_eq!(other.leader_id, -1);
     let other = single.node.describe_quorum(METADATA_TOPIC, 1, Millis(0));
     assert_eq!(other.error, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+}
+
+/// A data directory written before the binary metadata format: its Raft log's entries and
+/// snapshot are JSON. The node restarting on it reads the same metadata.
+#[test]
+fn a_raft_log_written_as_json_is_still_read() {
+    use super::metadata_codec::{self, MetadataSnapshot};
+    let single = Single::with_topic_and_group("g");
+    let mut log = single.raft_log.clone();
+    assert!(!log.entries.is_empty());
+    for entry in &mut log.entries {
+        let records = metadata_codec::decode_records(&entry.data).expect("decodes");
+        if !records.is_empty() {
+            entry.data = serde_json::to_vec(&records).unwrap();
+        }
+    }
+    if let Some(snapshot) = &mut log.snapshot {
+        let decoded: MetadataSnapshot = metadata_codec::decode_snapshot(&snapshot.data).unwrap();
+        snapshot.data = serde_json::to_vec(&decoded).unwrap();
+    }
+    assert!(
+        log.entries.iter().any(|e| e.data.first() == Some(&b'[')),
+        "some entries are JSON now"
+    );
+    // (The restarted broker registers again, so epochs move on; the topics are the same.)
+    let restarted = Single::on(log);
+    let ids = |s: &Single| {
+        let topics = s.node.image().topics();
+        topics
+            .map(|t| (t.name.clone(), t.id, t.partitions.len()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&restarted), ids(&single));
+    assert!(restarted.node.image().topic("t").is_some());
 }
