@@ -64,6 +64,9 @@ pub mod quorum;
 #[cfg(test)]
 mod tests;
 mod transactions;
+#[cfg(test)]
+mod txn_cluster_tests;
+mod txn_state_log;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -237,8 +240,11 @@ enum Waiting {
     Follower(BrokerId),
     /// The coordinator's write to this partition of `__consumer_offsets`.
     GroupWrite(i32),
-    /// The transaction coordinator's commit or abort markers (`transactions.rs`).
+    /// Commit or abort markers the broker appends, for this node's transaction
+    /// coordinator or a peer's (`transactions.rs`).
     TxnMarkers,
+    /// The transaction coordinator's write to `__transaction_state` (`txn_state_log.rs`).
+    TxnStateWrite,
 }
 
 pub struct Node<F: StorageFactory> {
@@ -1031,6 +1037,14 @@ impl<F: StorageFactory> Node<F> {
                     let _ = self.create_topic(now, &create, false);
                 }
             }
+            PeerMessage::WriteTxnMarkers {
+                request_id,
+                markers,
+            } => self.on_peer_write_txn_markers(now, from, request_id, markers),
+            PeerMessage::WriteTxnMarkersResponse {
+                request_id,
+                results,
+            } => self.on_marker_results(now, RequestId(request_id), from, results),
             PeerMessage::Raft { bytes } => {
                 let Some(quorum) = &mut self.quorum else {
                     return;
@@ -1241,6 +1255,7 @@ impl<F: StorageFactory> Node<F> {
             }
         }
         self.sync_offsets_leadership(now);
+        self.sync_transaction_leadership(now);
     }
 
     /// Moves what the roles produced into the outputs: the broker's answers, replica
@@ -1282,6 +1297,7 @@ impl<F: StorageFactory> Node<F> {
         let mut sends = Vec::new();
         let mut written = Vec::new();
         let mut markers_written = Vec::new();
+        let mut state_written = Vec::new();
         while let Some(output) = broker.poll_output() {
             let (request, response) = match output {
                 BrokerOutput::Produced { request, response } => {
@@ -1309,8 +1325,20 @@ impl<F: StorageFactory> Node<F> {
                     let results = response.partitions.into_iter().map(|p| (p.tp, p.error));
                     markers_written.push((request, results.collect::<Vec<_>>()));
                 }
+                (Some(Waiting::TxnStateWrite), Response::Produce(response)) => {
+                    let error = response
+                        .partitions
+                        .first()
+                        .map_or(ErrorCode::UNKNOWN_SERVER_ERROR, |p| p.error);
+                    state_written.push((request, error));
+                }
                 (
-                    Some(Waiting::GroupWrite(_) | Waiting::GroupClient(..) | Waiting::TxnMarkers),
+                    Some(
+                        Waiting::GroupWrite(_)
+                        | Waiting::GroupClient(..)
+                        | Waiting::TxnMarkers
+                        | Waiting::TxnStateWrite,
+                    ),
                     _,
                 ) => {
                     unreachable!("the broker answers produces of group writes only")
@@ -1347,6 +1375,9 @@ impl<F: StorageFactory> Node<F> {
         }
         for (request, results) in markers_written {
             self.on_txn_markers(now, request, results);
+        }
+        for (request, error) in state_written {
+            self.on_txn_state_written(now, request, error);
         }
     }
 
