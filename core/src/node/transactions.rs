@@ -107,6 +107,18 @@ impl Default for Transactions {
     }
 }
 
+impl Transactions {
+    /// Whether a transaction holds an offset of `group` for `tp` that its marker has not
+    /// settled yet (Kafka's pending transactional offset commits, which OffsetFetch with
+    /// `require_stable` answers UNSTABLE_OFFSET_COMMIT for, KIP-447).
+    pub(super) fn has_pending_offset(&self, group: &str, tp: &TopicPartition) -> bool {
+        self.pending_offsets
+            .values()
+            .flatten()
+            .any(|(g, p, _)| g == group && p == tp)
+    }
+}
+
 /// One marker write of the coordinator: the markers of one transaction for one leader.
 #[derive(Clone, Debug)]
 pub(super) struct MarkerWrite {
