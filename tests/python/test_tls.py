@@ -6,6 +6,7 @@ on; with client certificates required a client without one is refused and one wi
 logged with its RFC 2253 principal; bad TLS files stop `partita serve` at start, naming the file.
 One server per kind, started once for the module."""
 
+import re
 import socket
 import subprocess
 import time
@@ -64,10 +65,12 @@ class LoggedServer:
         self.server = Server(directory / "data", *args, stderr=self.log)
         self.kafka = self.server.kafka
 
-    def logged(self, text: str, timeout_s: float = 10) -> bool:
+    def logged(self, *parts: str, timeout_s: float = 10) -> bool:
+        """Whether a log line (colours stripped) holds every one of `parts`, within the time."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if text in self.log_path.read_text():
+            lines = re.sub(r"\x1b\[[0-9;]*m", "", self.log_path.read_text()).splitlines()
+            if any(all(part in line for part in parts) for line in lines):
                 return True
             time.sleep(0.1)
         return False
@@ -152,13 +155,15 @@ def test_plaintext_and_garbage_to_the_tls_port_are_refused(ssl_server, certs):
         plaintext.list_topics(timeout=3)
     host, port = ssl_server.kafka.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as raw:
+        garbage_peer = "peer={}:{}".format(*raw.getsockname())
         raw.sendall(b"\x16\x03\x01\x00\x05garbage-that-is-no-client-hello")
+        # The broker answers at most an alert, then closes (a timeout here fails the test).
         try:
-            assert raw.recv(4096) is not None  # an alert, then the close
-            assert raw.recv(4096) == b""
+            while raw.recv(4096):
+                pass
         except ConnectionResetError:
             pass
-    assert ssl_server.logged("TLS handshake failed")
+    assert ssl_server.logged("TLS handshake failed", garbage_peer)
     # The broker goes on serving TLS clients.
     assert AdminClient(ssl(ssl_server, certs)).list_topics(timeout=10) is not None
 
@@ -171,23 +176,22 @@ def test_sasl_plain_over_ssl_from_a_pem_keystore(sasl_ssl_server, certs):
     assert sasl_ssl_server.logged("SASL/PLAIN login")
     wrong = AdminClient({**login, "sasl.password": "guess"})
     with pytest.raises(KafkaException):
-        wrong.list_topics(timeout=5)
+        wrong.list_topics(timeout=3)
     # TLS without the login is refused too.
     no_login = AdminClient(ssl(sasl_ssl_server, certs))
     with pytest.raises(KafkaException):
-        no_login.list_topics(timeout=5)
+        no_login.list_topics(timeout=3)
 
 
 def test_client_certificates_when_required(mtls_server, certs):
     anonymous = AdminClient(ssl(mtls_server, certs))
     with pytest.raises(KafkaException):
-        anonymous.list_topics(timeout=5)
+        anonymous.list_topics(timeout=3)
     assert mtls_server.logged("TLS handshake failed")
     with_cert = ssl(mtls_server, certs, **{"ssl.certificate.location": str(certs / "client.pem"),
                                            "ssl.key.location": str(certs / "client.key")})
     produce_and_consume(with_cert, "over-mtls", count=2)
-    assert mtls_server.logged(f"principal={CLIENT_PRINCIPAL}") or \
-        mtls_server.logged(f'principal="{CLIENT_PRINCIPAL}"'), mtls_server.log_path.read_text()
+    assert mtls_server.logged(CLIENT_PRINCIPAL), mtls_server.log_path.read_text()
     # A certificate the CA did not sign is refused (the broker's own key pair, self-signed).
     openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
             "-nodes", "-keyout", "rogue.key", "-out", "rogue.pem", "-days", "1",
@@ -195,7 +199,7 @@ def test_client_certificates_when_required(mtls_server, certs):
     rogue = AdminClient({**with_cert, "ssl.certificate.location": str(certs / "rogue.pem"),
                          "ssl.key.location": str(certs / "rogue.key")})
     with pytest.raises(KafkaException):
-        rogue.list_topics(timeout=5)
+        rogue.list_topics(timeout=3)
 
 
 def start_error(tmp_path, *args: str) -> str:

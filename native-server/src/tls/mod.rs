@@ -78,15 +78,13 @@ impl TlsSettings {
                  (--tls-client-ca or ssl.truststore.location)"
             ),
         };
-        let mut config = builder.with_single_cert(certs, key).with_context(|| {
+        let config = builder.with_single_cert(certs, key).with_context(|| {
             format!(
                 "the private key in {} does not go with the certificate in {}",
                 self.key.display(),
                 self.cert_chain.display()
             )
         })?;
-        // The Kafka protocol has no ALPN name; clients offer none.
-        config.alpn_protocols.clear();
         Ok(TlsAcceptor::from(Arc::new(config)))
     }
 }
