@@ -19,9 +19,10 @@ from clients import consume, produce_all
 from conftest import TEST_CONFIG, Server, partita_binary
 
 USER, PASSWORD = "alice", "s3:cret"
-CLIENT_SUBJECT = "/C=NO/O=Partita Test/CN=client one"
-# Kafka's default principal: the subject in RFC 2253 form, last RDN first.
-CLIENT_PRINCIPAL = "User:CN=client one,O=Partita Test,C=NO"
+CLIENT_SUBJECT = "/C=NO/O=Partita Test/CN=client one/emailAddress=a@b"
+# Kafka's default principal: the subject in RFC 2253 form as Java writes it, last RDN first,
+# an attribute without an RFC 2253 keyword (emailAddress) as its OID and DER (IA5String "a@b").
+CLIENT_PRINCIPAL = "User:1.2.840.113549.1.9.1=#1603614062,CN=client one,O=Partita Test,C=NO"
 
 
 def openssl(*args: str, cwd) -> None:

@@ -311,7 +311,7 @@ mod tests {
         let pem = PathBuf::from("server.pem");
         let error = |flags: SecurityFlags, pairs: &[(&str, &str)]| {
             let result = keys(pairs).and_then(|keys| ListenerSecurity::resolve(&flags, &keys));
-            format!("{:#}", result.err().expect("refused"))
+            format!("{:#}", result.expect_err("refused"))
         };
         assert!(error(flags(None, false), &[("listeners", "SSL://:9093")]).contains("--tls-cert"));
         assert!(

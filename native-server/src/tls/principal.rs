@@ -25,7 +25,8 @@ const KEYWORDS: [(&str, &str); 9] = [
     ("0.9.2342.19200300.100.1.1", "UID"),
 ];
 
-/// An attribute's value: a string, or (for other ASN.1 types) its DER encoding.
+/// An attribute's value as written: a string (a keyword's string value), or its DER encoding
+/// (any other attribute type, or a value that is not a string).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Value {
     Text(String),
@@ -40,18 +41,28 @@ pub fn of_certificate(der: &[u8]) -> anyhow::Result<String> {
     for rdn in cert.subject().iter() {
         let mut attributes = Vec::new();
         for attribute in rdn.iter() {
+            let oid = attribute.attr_type().to_id_string();
+            // RFC 2253 section 2.4: a string for the keywords, `#` and the DER for the rest
+            // (as Java writes an emailAddress: `1.2.840.113549.1.9.1=#16...`).
             let value =
-                match attribute.as_str() {
-                    Ok(text) => Value::Text(text.to_string()),
-                    Err(_) => Value::Der(attribute.attr_value().to_der_vec().map_err(|e| {
+                match (keyword(&oid), attribute.as_str()) {
+                    (Some(_), Ok(text)) => Value::Text(text.to_string()),
+                    _ => Value::Der(attribute.attr_value().to_der_vec().map_err(|e| {
                         anyhow::anyhow!("a subject attribute does not re-encode: {e}")
                     })?),
                 };
-            attributes.push((attribute.attr_type().to_id_string(), value));
+            attributes.push((oid, value));
         }
         rdns.push(attributes);
     }
     Ok(format!("User:{}", rfc2253(&rdns)))
+}
+
+fn keyword(oid: &str) -> Option<&'static str> {
+    KEYWORDS
+        .iter()
+        .find(|(known, _)| *known == oid)
+        .map(|(_, keyword)| *keyword)
 }
 
 /// The RFC 2253 string of a name given as its RDNs in encoded order, each a list of
@@ -62,10 +73,7 @@ pub fn rfc2253(rdns: &[Vec<(String, Value)>]) -> String {
         .map(|rdn| {
             rdn.iter()
                 .map(|(oid, value)| {
-                    let keyword = KEYWORDS
-                        .iter()
-                        .find(|(known, _)| known == oid)
-                        .map_or(oid.as_str(), |(_, keyword)| keyword);
+                    let keyword = keyword(oid).unwrap_or(oid);
                     format!("{keyword}={}", escape(value))
                 })
                 .collect::<Vec<_>>()
@@ -120,23 +128,22 @@ mod tests {
     }
 
     #[test]
-    fn special_characters_multi_valued_rdns_and_unknown_oids() {
+    fn special_characters_multi_valued_rdns_and_other_attribute_types() {
         let rdns = vec![
             vec![text("0.9.2342.19200300.100.1.25", "example")],
-            vec![
-                text("2.5.4.11", "a,b+c"),
-                text("1.2.840.113549.1.9.1", "x@y"),
-            ],
-            vec![text("2.5.4.3", " #lead;trail ")],
+            vec![text("2.5.4.11", "a,b+c"), text("2.5.4.3", "q\"<>\\")],
+            vec![text("2.5.4.3", "#lead;trail "), text("2.5.4.10", " x#")],
         ];
+        // A '#' is escaped when first only; a space when first or last.
         assert_eq!(
             rfc2253(&rdns),
-            r"CN=\ \#lead\;trail\ ,OU=a\,b\+c+1.2.840.113549.1.9.1=x@y,DC=example"
+            r#"CN=\#lead\;trail\ +O=\ x#,OU=a\,b\+c+CN=q\"\<\>\\,DC=example"#
         );
-        let binary = vec![vec![(
-            "2.5.4.45".to_string(),
-            Value::Der(vec![0x03, 0x01, 0x00]),
+        // An emailAddress (IA5String "a@b") has no RFC 2253 keyword: Java writes its DER.
+        let email = vec![vec![(
+            "1.2.840.113549.1.9.1".to_string(),
+            Value::Der(vec![0x16, 0x03, b'a', b'@', b'b']),
         )]];
-        assert_eq!(rfc2253(&binary), "2.5.4.45=#030100");
+        assert_eq!(rfc2253(&email), "1.2.840.113549.1.9.1=#1603614062");
     }
 }
