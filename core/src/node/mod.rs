@@ -56,6 +56,8 @@ mod message;
 mod metadata_answer;
 pub mod metadata_codec;
 mod metadata_quorum;
+mod offset_fetch;
+mod offsets_load;
 pub mod offsets_topic;
 mod producer_ids;
 pub mod quorum;
@@ -64,6 +66,7 @@ mod tests;
 mod transactions;
 #[cfg(test)]
 mod txn_cluster_tests;
+mod txn_init;
 mod txn_state_log;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -71,6 +74,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 pub use coordination::CoordinatorEndpoint;
 pub use message::PeerMessage;
 pub use metadata_answer::{BrokerEndpoint, MetadataAnswer, PartitionAnswer, TopicAnswer};
+pub use metadata_quorum::{METADATA_TOPIC, QuorumPartition, QuorumReplica};
+pub use txn_init::TxnInit;
 
 use crate::assignor::TopicPartition;
 use crate::broker::{
@@ -205,6 +210,12 @@ pub enum Event {
     CoordinatorUnloaded {
         partition: i32,
     },
+    /// The transaction coordinator met what Kafka's meets in a cluster that changes: a
+    /// marker dropped (its partition deleted, or refused as stale by a newer epoch or
+    /// coordinator), or a `__transaction_state` write that failed and is written again.
+    Transaction {
+        description: String,
+    },
     /// A request reached a node without the role that serves it, and was dropped.
     Misrouted {
         request: &'static str,
@@ -270,6 +281,8 @@ pub struct Node<F: StorageFactory> {
     coordinator: Option<Coordinator>,
     /// The offsets partitions whose groups this node has loaded (it leads them).
     loaded: BTreeSet<i32>,
+    /// The offsets partitions it leads whose groups are being loaded (`offsets_load.rs`).
+    loads: offsets_load::Loads,
     /// The coordinator's writes to the offsets topic awaiting the ISR, and the answers
     /// waiting for them.
     group_writes: GroupWrites,
@@ -349,6 +362,7 @@ impl<F: StorageFactory> Node<F> {
             redirected: false,
             coordinator,
             loaded: BTreeSet::new(),
+            loads: offsets_load::Loads::default(),
             group_writes: GroupWrites::default(),
             pending: BTreeMap::new(),
             next_request: 0,
@@ -584,17 +598,10 @@ impl<F: StorageFactory> Node<F> {
             Request::OffsetFetch {
                 group_id,
                 partitions,
+                require_stable,
             } if self.coordinator.is_some() => {
-                let refused = || Response::OffsetFetch(Ok(Vec::new()));
-                if self.gate_group(now, request, &group_id, refused).is_none() {
-                    return;
-                }
                 let partitions = (!partitions.is_empty()).then_some(partitions.as_slice());
-                let result = self
-                    .coordinator
-                    .as_ref()
-                    .expect("guarded")
-                    .handle_offset_fetch(&group_id, partitions);
+                let result = self.fetch_offsets(&group_id, partitions, require_stable);
                 self.respond(request, Response::OffsetFetch(result));
             }
             _ => self.event(Event::Misrouted { request: name }),
@@ -625,6 +632,7 @@ impl<F: StorageFactory> Node<F> {
             coordinator.tick(now);
         }
         if self.broker.is_some() {
+            self.step_offsets_loads(now);
             self.tick_transactions(now);
         }
         if let Some(quorum) = &mut self.quorum {
@@ -833,6 +841,7 @@ impl<F: StorageFactory> Node<F> {
                 .and_then(Controller::next_deadline),
             self.quorum.as_ref().and_then(Quorum::poll_timeout),
             self.transactions_deadline(),
+            self.loads.next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -1017,12 +1026,16 @@ impl<F: StorageFactory> Node<F> {
             PeerMessage::AllocateProducerIdsResponse { result } => match result {
                 Ok((first_id, size)) => {
                     for (request, id) in self.producer_ids.add_block(first_id, size) {
-                        self.respond(request, init_producer_id(Ok(id)));
+                        if self.resume_txn_init(now, request, Ok(id)).is_none() {
+                            self.respond(request, init_producer_id(Ok(id)));
+                        }
                     }
                 }
                 Err(code) => {
                     for request in self.producer_ids.fail() {
-                        self.respond(request, init_producer_id(Err(code)));
+                        if self.resume_txn_init(now, request, Err(code)).is_none() {
+                            self.respond(request, init_producer_id(Err(code)));
+                        }
                     }
                 }
             },
@@ -1175,7 +1188,7 @@ impl<F: StorageFactory> Node<F> {
         if self.broker.is_none() || offset < self.metadata_offset {
             return;
         }
-        if let Err(e) = image.check_consistent() {
+        if let Err(e) = image.check_successor(offset, &self.image) {
             self.event(Event::MetadataRefused {
                 description: format!("a metadata image at offset {offset}: {e}"),
             });
@@ -1275,8 +1288,10 @@ impl<F: StorageFactory> Node<F> {
                     }
                     None => {
                         for request in self.producer_ids.fail() {
-                            let error = Err(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
-                            self.respond(request, init_producer_id(error));
+                            let code = ErrorCode::COORDINATOR_LOAD_IN_PROGRESS;
+                            if self.resume_txn_init(now, request, Err(code)).is_none() {
+                                self.respond(request, init_producer_id(Err(code)));
+                            }
                         }
                     }
                 }
