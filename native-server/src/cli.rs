@@ -100,6 +100,24 @@ pub struct ServeArgs {
     #[arg(long, value_name = "NAME:PASSWORD")]
     pub sasl_plain_user: Vec<String>,
 
+    /// The Kafka listener speaks TLS (security.protocol=SSL, or SASL_SSL with
+    /// --sasl-plain-user) with this certificate chain (PEM, the broker's certificate first).
+    /// Kafka's `--config ssl.keystore.type=PEM --config ssl.keystore.location=FILE` (one PEM
+    /// with the key and the chain, KIP-651) does the same.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM, unencrypted).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Require client certificates signed by these CAs (PEM): mTLS, the client's principal is
+    /// `User:` and its certificate's subject (RFC 2253), as Kafka's default principal builder
+    /// names it. `--config ssl.client.auth=requested` makes the certificate optional; Kafka's
+    /// `ssl.truststore.location` (with ssl.truststore.type=PEM) may give the CAs instead.
+    #[arg(long, value_name = "PEM")]
+    pub tls_client_ca: Option<PathBuf>,
+
     /// End (SIGKILL, Linux's PR_SET_PDEATHSIG) when the process PID, this node's parent,
     /// exits, however it exits: how `partita cluster` and `partita chaos` start their nodes.
     #[arg(long, value_name = "PID")]

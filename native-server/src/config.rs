@@ -8,6 +8,7 @@ use partita_core::config::BrokerConfig;
 use partita_core::group::CoordinatorConfig;
 
 use crate::kafka::limits::Limits;
+use crate::kafka::security::SecurityKeys;
 
 pub struct ServerConfig {
     pub broker: BrokerConfig,
@@ -19,6 +20,9 @@ pub struct ServerConfig {
     /// A follower's replica fetcher: `replica.socket.timeout.ms` (how long a request to a
     /// leader may stay unanswered before it is sent again; Kafka's default, 30 s).
     pub replica_fetch: ReplicaFetchSettings,
+    /// `listeners` and the `ssl.*` configs (resolved with the flags by
+    /// `crate::kafka::security::ListenerSecurity`).
+    pub security: SecurityKeys,
 }
 
 /// `node.id`, `process.roles`, `controller.quorum.voters` and `advertised.listeners`, as given.
@@ -37,6 +41,7 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
     let mut limits = Limits::default();
     let mut cluster = ClusterKeys::default();
     let mut replica_fetch = ReplicaFetchSettings::default();
+    let mut security = SecurityKeys::default();
     for pair in pairs {
         let (name, value) = pair
             .split_once('=')
@@ -89,6 +94,9 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
                 cluster.controller_quorum_voters = Some(value.to_string())
             }
             "advertised.listeners" => cluster.advertised_listeners = Some(value.to_string()),
+            name if SecurityKeys::NAMES.contains(&name) => security
+                .set(name, value)
+                .with_context(|| format!("--config {name}"))?,
             name if Limits::NAMES.contains(&name) => limits.set(name, value)?,
             _ => broker_pairs.push((name, value)),
         }
@@ -103,6 +111,7 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
         limits,
         cluster,
         replica_fetch,
+        security,
     })
 }
 

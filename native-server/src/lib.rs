@@ -19,3 +19,4 @@ pub mod peer;
 pub mod serve;
 pub mod sim;
 pub mod storage;
+pub mod tls;

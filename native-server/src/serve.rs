@@ -11,8 +11,10 @@ use crate::cli::ServeArgs;
 use crate::engine::{self, EngineConfig};
 use crate::http;
 use crate::kafka::sasl::PlainUsers;
+use crate::kafka::security::{ListenerSecurity, SecurityFlags, SecurityProtocol};
 use crate::kafka::{self, Node};
 use crate::peer::{self, ClusterSettings, PeerRouter};
+use crate::tls::ClientAuth;
 use partita_core::node::NodeConfig;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -30,16 +32,33 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating the data directory {}", args.data_dir.display()))?;
 
-    let kafka_listener = TcpListener::bind(args.listen)
+    let config = crate::config::parse(&args.config)?;
+    let sasl_users = PlainUsers::parse(&args.sasl_plain_user)?;
+    let security = ListenerSecurity::resolve(
+        &SecurityFlags {
+            tls_cert: args.tls_cert.as_ref(),
+            tls_key: args.tls_key.as_ref(),
+            tls_client_ca: args.tls_client_ca.as_ref(),
+            sasl_users: !sasl_users.is_empty(),
+        },
+        &config.security,
+    )?;
+    // Every file is read and checked now: a bad one stops the start, naming the file.
+    let tls = security
+        .tls
+        .as_ref()
+        .map(|tls| tls.acceptor())
+        .transpose()?;
+    let listen = security.listen.unwrap_or(args.listen);
+    let kafka_listener = TcpListener::bind(listen)
         .await
-        .with_context(|| format!("binding the Kafka listener on {}", args.listen))?;
+        .with_context(|| format!("binding the Kafka listener on {listen}"))?;
     let http_listener = TcpListener::bind(args.http)
         .await
         .with_context(|| format!("binding the HTTP listener on {}", args.http))?;
     let kafka_addr = kafka_listener.local_addr()?;
     let http_addr = http_listener.local_addr()?;
 
-    let config = crate::config::parse(&args.config)?;
     let cluster = ClusterSettings::resolve(&args, &config.cluster)?;
     let node_id = cluster.node_id;
     let peer_listener = match cluster.controller_listen {
@@ -60,9 +79,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .advertised
         .clone()
         .unwrap_or_else(|| (kafka_addr.ip().to_string(), kafka_addr.port()));
-    let sasl_users = PlainUsers::parse(&args.sasl_plain_user)?;
-    if !sasl_users.is_empty() {
-        tracing::info!("the Kafka listener requires SASL/PLAIN (SASL_PLAINTEXT)");
+    if security.protocol != SecurityProtocol::Plaintext {
+        tracing::info!(
+            "the Kafka listener is {}{}{}",
+            security.protocol.name(),
+            if security.protocol.sasl() {
+                " (SASL/PLAIN)"
+            } else {
+                ""
+            },
+            match security.tls.as_ref().map(|tls| tls.client_auth) {
+                Some(ClientAuth::Required) => ", client certificates required",
+                Some(ClientAuth::Requested) => ", client certificates requested",
+                _ => "",
+            }
+        );
     }
     // With no cluster flags: one combined node (broker, controller, group coordinator).
     let (engine, engine_thread) = engine::start(EngineConfig {
@@ -115,6 +146,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let kafka_task = tokio::spawn(kafka::accept_loop(
         kafka_listener,
         node.clone(),
+        tls,
         shutdown_rx.clone(),
     ));
     let http_task = tokio::spawn(http::serve(http_listener, node.clone(), shutdown_rx));

@@ -27,12 +27,13 @@ TEST_CONFIG = ["--config", "group.initial.rebalance.delay.ms=0"]
 
 
 class Server:
-    def __init__(self, data_dir: Path, *extra_args: str):
+    def __init__(self, data_dir: Path, *extra_args: str, stderr=None):
+        """`stderr`: where the server's log goes (a file, to read it back); the terminal if None."""
         self.data_dir = data_dir
         self.process = subprocess.Popen(
             [str(partita_binary()), "serve", "--data-dir", str(data_dir),
              "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0", *TEST_CONFIG, *extra_args],
-            stdout=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=stderr, text=True,
         )
         self.kafka = self.http = None
         deadline = time.monotonic() + START_TIMEOUT_S

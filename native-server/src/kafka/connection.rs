@@ -8,8 +8,7 @@ use std::time::Instant;
 use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
 use kafka_protocol::protocol::{Decodable, Encodable};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, watch};
 
 use super::frame::{FrameError, frame, read_length, read_rest};
@@ -56,13 +55,13 @@ pub enum ProtocolError {
     },
 }
 
-pub async fn serve(
-    mut socket: TcpStream,
+/// Serves one connection: a TCP socket, or a TLS stream over one (SSL, SASL_SSL).
+pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut socket: S,
     peer: SocketAddr,
     node: Arc<Node>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let _ = socket.set_nodelay(true);
     node.metrics.connections.inc();
     let mut session = Session::new(&node.sasl_users);
     loop {
@@ -85,8 +84,9 @@ pub async fn serve(
                 break;
             }
         };
+        // TLS streams buffer what is written: flush sends it (a no-op on a TCP socket).
         if let Some(response) = response
-            && let Err(e) = socket.write_all(&frame(&response)).await
+            && let Err(e) = write_response(&mut socket, &frame(&response)).await
         {
             tracing::info!(%peer, "closing connection: write failed: {e}");
             break;
@@ -97,6 +97,14 @@ pub async fn serve(
         }
     }
     node.metrics.connections.dec();
+}
+
+async fn write_response<S: AsyncWrite + Unpin>(
+    socket: &mut S,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    socket.write_all(bytes).await?;
+    socket.flush().await
 }
 
 /// Why no request was read.
@@ -112,8 +120,8 @@ enum ReadError {
 /// `socket.request.max.bytes` (`sasl.server.max.receive.size` before a login; 1 MiB for the
 /// small APIs, `Limits::request_max_bytes`, judged from the frame's first four bytes), holding
 /// its bytes of `queued.max.request.bytes` until the returned permit is dropped (once answered).
-async fn next_request(
-    socket: &mut TcpStream,
+async fn next_request<S: AsyncRead + Unpin>(
+    socket: &mut S,
     node: &Node,
     session: &Session,
 ) -> Result<Option<(Bytes, Option<OwnedSemaphorePermit>)>, ReadError> {

@@ -43,6 +43,7 @@ mod offset_fetch;
 mod offset_for_leader_epoch;
 mod produce;
 pub mod sasl;
+pub mod security;
 mod sync_group;
 mod txn;
 mod txn_offset_commit;
@@ -61,17 +62,21 @@ pub struct ClientInfo {
 
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 
 /// Connections beyond this wait in the kernel's accept queue until one closes.
 pub const CONNECTIONS_MAX: usize = 1024;
 
 /// Accepts Kafka connections until `shutdown` turns true, then waits for open connections to
-/// finish the request they are on.
+/// finish the request they are on. With `tls` (SSL and SASL_SSL listeners) each connection
+/// first completes a TLS handshake (`tls_handshake`).
 pub async fn accept_loop(
     listener: TcpListener,
     node: Arc<Node>,
+    tls: Option<TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let permits = Arc::new(Semaphore::new(CONNECTIONS_MAX));
@@ -105,11 +110,63 @@ pub async fn accept_loop(
         };
         let node = node.clone();
         let shutdown = shutdown.clone();
+        let tls = tls.clone();
         connections.spawn(async move {
-            connection::serve(socket, peer, node, shutdown).await;
+            let _ = socket.set_nodelay(true);
+            match tls {
+                None => connection::serve(socket, peer, node, shutdown).await,
+                Some(tls) => {
+                    if let Some(stream) = tls_handshake(&tls, socket, peer, &node).await {
+                        connection::serve(stream, peer, node, shutdown).await;
+                    }
+                }
+            }
             drop((permit, slot));
         });
     }
     while connections.join_next().await.is_some() {}
     Ok(())
+}
+
+/// The TLS handshake of a new connection, within `connections.max.idle.ms`. A failed one
+/// (plaintext sent to the TLS port, garbage, a client certificate missing or not signed by a
+/// trusted CA) closes the connection with a log line; the broker goes on. A client that shows a
+/// certificate is logged with its principal (`crate::tls::principal`).
+async fn tls_handshake(
+    tls: &TlsAcceptor,
+    socket: TcpStream,
+    peer: std::net::SocketAddr,
+    node: &Node,
+) -> Option<TlsStream<TcpStream>> {
+    let idle = node.limits.idle_timeout();
+    let stream = match tokio::time::timeout(idle, tls.accept(socket)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => {
+            tracing::info!(%peer, "closing connection: TLS handshake failed: {e}");
+            return None;
+        }
+        Err(_) => {
+            tracing::info!(
+                %peer,
+                "closing connection: no TLS handshake within connections.max.idle.ms ({} ms)",
+                node.limits.connections_max_idle_ms
+            );
+            return None;
+        }
+    };
+    if let Some(cert) = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+    {
+        match crate::tls::principal::of_certificate(cert) {
+            Ok(principal) => tracing::info!(%peer, principal, "TLS client certificate"),
+            Err(e) => {
+                tracing::info!(%peer, "closing connection: {e:#}");
+                return None;
+            }
+        }
+    }
+    Some(stream)
 }

@@ -1,0 +1,144 @@
+//! TLS for the Kafka listener (Kafka's SSL and SASL_SSL security protocols), with rustls and
+//! its ring provider. The certificate chain and private key come from PEM files (`--tls-cert`,
+//! `--tls-key`, or one PEM keystore as in KIP-651: `ssl.keystore.type=PEM`,
+//! `ssl.keystore.location`); client certificates (mTLS) are checked against the CAs of
+//! `--tls-client-ca` / `ssl.truststore.location` as `ssl.client.auth` asks.
+//!
+//! Everything is loaded and checked when `partita serve` starts: a missing or unreadable file,
+//! a file without the expected PEM block, or a key that does not match the certificate stops
+//! the server with an error naming the file.
+
+pub mod principal;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use rustls::RootCertStore;
+use rustls::crypto::CryptoProvider;
+use rustls::server::WebPkiClientVerifier;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::TlsAcceptor;
+
+/// Kafka's `ssl.client.auth`: whether the listener asks clients for a certificate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// No client certificate is asked for (Kafka's default).
+    #[default]
+    None,
+    /// A certificate is asked for; a client without one is let in as `User:ANONYMOUS`, a
+    /// client with one not signed by a trusted CA is refused.
+    Requested,
+    /// A client without a certificate signed by a trusted CA is refused in the handshake.
+    Required,
+}
+
+impl ClientAuth {
+    /// Parses `ssl.client.auth`'s values (`required`, `requested`, `none`).
+    pub fn parse(value: &str) -> anyhow::Result<ClientAuth> {
+        Ok(match value {
+            "required" => ClientAuth::Required,
+            "requested" => ClientAuth::Requested,
+            "none" => ClientAuth::None,
+            other => bail!("ssl.client.auth: {other:?} is not required, requested or none"),
+        })
+    }
+}
+
+/// Where the listener's certificate, key and trusted client CAs are (all PEM files).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// The certificate chain, the listener's own certificate first.
+    pub cert_chain: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1, unencrypted). May be the same file as
+    /// `cert_chain` (a KIP-651 PEM keystore).
+    pub key: PathBuf,
+    /// CA certificates that sign the client certificates accepted.
+    pub client_ca: Option<PathBuf>,
+    pub client_auth: ClientAuth,
+}
+
+impl TlsSettings {
+    /// Reads the files and builds the acceptor; every error names the file at fault.
+    pub fn acceptor(&self) -> anyhow::Result<TlsAcceptor> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let certs = read_certificates(&self.cert_chain)?;
+        let key = read_key(&self.key)?;
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .context("TLS protocol versions")?;
+        let builder = match (self.client_auth, &self.client_ca) {
+            (ClientAuth::None, _) => builder.with_no_client_auth(),
+            (auth, Some(ca)) => {
+                builder.with_client_cert_verifier(client_verifier(ca, auth, provider)?)
+            }
+            (_, None) => bail!(
+                "ssl.client.auth asks for client certificates but no CA is given to check them \
+                 (--tls-client-ca or ssl.truststore.location)"
+            ),
+        };
+        let config = builder.with_single_cert(certs, key).with_context(|| {
+            format!(
+                "the private key in {} does not go with the certificate in {}",
+                self.key.display(),
+                self.cert_chain.display()
+            )
+        })?;
+        Ok(TlsAcceptor::from(Arc::new(config)))
+    }
+}
+
+fn read_certificates(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .with_context(|| format!("reading certificates from {}", path.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("reading certificates from {}", path.display()))?;
+    if certs.is_empty() {
+        bail!(
+            "{}: no PEM certificate (-----BEGIN CERTIFICATE-----) in the file",
+            path.display()
+        );
+    }
+    Ok(certs)
+}
+
+fn read_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
+    let text = std::fs::read(path)
+        .with_context(|| format!("reading the private key from {}", path.display()))?;
+    if text.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED") {
+        bail!(
+            "{}: the private key is encrypted; partita reads unencrypted keys only \
+             (ssl.key.password is not supported: decrypt it with `openssl pkey`)",
+            path.display()
+        );
+    }
+    PrivateKeyDer::from_pem_slice(&text).with_context(|| {
+        format!(
+            "{}: no PEM private key (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY) in the file",
+            path.display()
+        )
+    })
+}
+
+fn client_verifier(
+    ca: &Path,
+    auth: ClientAuth,
+    provider: Arc<CryptoProvider>,
+) -> anyhow::Result<Arc<dyn rustls::server::danger::ClientCertVerifier>> {
+    let mut roots = RootCertStore::empty();
+    for cert in read_certificates(ca)? {
+        roots
+            .add(cert)
+            .with_context(|| format!("{}: a CA certificate rustls cannot use", ca.display()))?;
+    }
+    let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+    let builder = if auth == ClientAuth::Requested {
+        builder.allow_unauthenticated()
+    } else {
+        builder
+    };
+    builder
+        .build()
+        .with_context(|| format!("client CAs from {}", ca.display()))
+}
