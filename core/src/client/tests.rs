@@ -170,6 +170,8 @@ impl Cluster {
                 self.coordinator
                     .handle_offset_fetch(&group_id, Some(&partitions)),
             )),
+            // The transactional APIs are tested through a whole node (`sim`).
+            other => panic!("this harness has no transaction coordinator: {other:?}"),
         }
     }
 

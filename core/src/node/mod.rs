@@ -62,6 +62,7 @@ pub mod quorum;
 #[cfg(test)]
 mod tests;
 mod transactions;
+mod txn_requests;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -590,6 +591,16 @@ impl<F: StorageFactory> Node<F> {
                     .expect("guarded")
                     .handle_offset_fetch(&group_id, partitions);
                 self.respond(request, Response::OffsetFetch(result));
+            }
+            body @ (Request::FindTransactionCoordinator { .. }
+            | Request::InitTransactionalProducerId { .. }
+            | Request::AddPartitionsToTxn { .. }
+            | Request::AddOffsetsToTxn { .. }
+            | Request::EndTxn { .. }
+            | Request::TxnOffsetCommit { .. })
+                if self.broker.is_some() =>
+            {
+                self.handle_txn_request(now, request, body);
             }
             _ => self.event(Event::Misrouted { request: name }),
         }

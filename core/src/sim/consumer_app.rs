@@ -11,6 +11,7 @@ use super::spec::{CommitMode, ConsumerSpec, CrashPoint};
 use super::trace::TraceEvent;
 use crate::Millis;
 use crate::assignor::TopicPartition;
+use crate::broker::IsolationLevel;
 use crate::checker::Op;
 use crate::client::consumer::{Consumer, ConsumerEvent, ConsumerRecord};
 use crate::controller::BrokerId;
@@ -116,6 +117,8 @@ impl ConsumerProcess {
                                 offset: r.offset,
                                 value: value_of(r),
                                 at: now,
+                                read_committed: self.spec.config.isolation_level
+                                    == IsolationLevel::ReadCommitted,
                             });
                         }
                         stats.polled += records.len() as u64;

@@ -69,6 +69,8 @@ impl ProducerProcess {
                 key,
                 at: now,
                 tombstone,
+                txn: None,
+                source: None,
             });
             stats.sent += 1;
         }
