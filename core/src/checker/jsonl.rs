@@ -194,6 +194,7 @@ pub fn parse(text: &str) -> Result<History, ParseError> {
         match line.into_op() {
             Ok(op) => history.push(op),
             Err(read) => {
+                let read = *read;
                 let entry = finals.entry(read.tp.clone()).or_insert(FinalRead {
                     tp: read.tp,
                     records: Vec::new(),
@@ -219,7 +220,7 @@ pub fn parse(text: &str) -> Result<History, ParseError> {
 
 impl Line {
     /// The operation, or the final read a `final` line is.
-    fn into_op(self) -> Result<Op, FinalRead> {
+    fn into_op(self) -> Result<Op, Box<FinalRead>> {
         let tp = TopicPartition::new;
         Ok(match self {
             Line::Send {
@@ -343,7 +344,7 @@ impl Line {
                 compaction,
                 aborted,
             } => {
-                return Err(FinalRead {
+                return Err(Box::new(FinalRead {
                     aborted,
                     tp: tp(topic, partition),
                     records,
@@ -353,7 +354,7 @@ impl Line {
                         .map(|(offset, key)| (offset.parse().expect("checked in parse"), key))
                         .collect(),
                     compaction,
-                });
+                }));
             }
         })
     }

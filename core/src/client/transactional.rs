@@ -280,6 +280,11 @@ impl TransactionalProducer {
         self.events.pop_front()
     }
 
+    /// Whether events wait to be polled.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     pub fn next_deadline(&self) -> Option<Millis> {
         let resend = self.sent.values().any(|b| !b.in_flight);
         let retry = ((!self.control_in_flight && self.wants_control()) || resend)

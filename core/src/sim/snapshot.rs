@@ -202,7 +202,9 @@ impl Simulation {
             .iter()
             .map(|c| {
                 let (kind, assignment, member_id) = match &c.running {
-                    Some(Running::Producer(_)) => ("producer", Vec::new(), None),
+                    Some(Running::Producer(_) | Running::TxnProducer(_)) => {
+                        ("producer", Vec::new(), None)
+                    }
                     Some(Running::Consumer(p)) => {
                         let assignment = p.consumer.assignment().into_iter().map(|tp| {
                             let position = p.consumer.position(&tp);
