@@ -76,16 +76,16 @@ pub const SCENARIOS: &[Scenario] = &[
     groups::REBALANCE_COOPERATIVE,
     delivery::AT_LEAST_ONCE,
     delivery::AT_MOST_ONCE,
+    transactions::AT_LEAST_ONCE_CTP,
+    transactions::EXACTLY_ONCE,
     idempotence::IDEMPOTENCE_OFF,
     idempotence::IDEMPOTENCE_ON,
+    transactions::TRANSACTIONS,
+    transactions::ZOMBIE_FENCED,
     lag::LAG,
     quorum::CONTROLLER_FAILOVER,
     coordinator::COORDINATOR_FAILOVER,
     compaction::COMPACTION,
-    transactions::TRANSACTIONS,
-    transactions::EXACTLY_ONCE,
-    transactions::AT_LEAST_ONCE_CTP,
-    transactions::ZOMBIE_FENCED,
 ];
 
 /// The names of every scenario.
