@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use partita_core::assignor::TopicPartition;
 use partita_core::sim::{ReplicaView, Simulation};
+use partita_core::txn::TRANSACTION_STATE_TOPIC;
 use yew::prelude::*;
 
 use super::ModelProps;
@@ -150,7 +151,18 @@ pub fn partitions(props: &ModelProps) -> Html {
             .and_then(|b| b.replicas.iter().find(|r| &r.tp == tp).cloned())
     };
     let mut keys_seen = BTreeSet::new();
-    let partitions: Vec<Html> = snapshot.partitions.iter().map(|p| {
+    // `__transaction_state` has 50 partitions; those without a record are left out.
+    let empty = |tp: &TopicPartition| {
+        tp.topic == TRANSACTION_STATE_TOPIC
+            && snapshot
+                .brokers
+                .iter()
+                .flat_map(|b| &b.replicas)
+                .filter(|r| &r.tp == tp)
+                .all(|r| r.log_end_offset == 0)
+    };
+    let hidden = snapshot.partitions.iter().filter(|p| empty(&p.tp)).count();
+    let partitions: Vec<Html> = snapshot.partitions.iter().filter(|p| !empty(&p.tp)).map(|p| {
         let committed: Vec<(String, i64)> = snapshot.groups.iter().flat_map(|g| {
             g.lag.iter().filter(|l| l.tp == p.tp).filter_map(|l| l.committed.map(|c| (g.group_id.clone(), c)))
         }).collect();
@@ -185,6 +197,9 @@ pub fn partitions(props: &ModelProps) -> Html {
             <h2>{ "Partitions" }</h2>
             { legend(colours, &keys_seen) }
             { for partitions }
+            if hidden > 0 {
+                <p class="muted" data-testid="hidden-partitions">{ format!("{hidden} empty {TRANSACTION_STATE_TOPIC} partitions not shown") }</p>
+            }
         </section>
     }
 }
