@@ -188,3 +188,37 @@ def test_kafka_python_transactions(server):
     values = [m.value for m in consumer]
     consumer.close()
     assert values == [b"kept"]
+
+
+def test_a_restarted_node_aborts_an_open_transaction_after_its_timeout(data_dir):
+    """The transaction's state is in `__transaction_state`: a node killed with a transaction
+    open and started again loads it and aborts it when its timeout passes, so the LSO moves
+    on (before, the restarted coordinator forgot it and the partition's LSO stayed put)."""
+    from conftest import Server
+    first = Server(data_dir)
+    try:
+        create_topic(first, "txn-restart", partitions=1)
+        stuck = txn_producer(first, "txn-restart-app", **{"transaction.timeout.ms": 4_000})
+        stuck.init_transactions(TIMEOUT_S)
+        stuck.begin_transaction()
+        stuck.produce("txn-restart", value=b"never-committed")
+        stuck.flush(TIMEOUT_S)
+    finally:
+        first.kill()
+    second = Server(data_dir)
+    try:
+        other = txn_producer(second, "txn-restart-other")
+        other.init_transactions(TIMEOUT_S)
+        other.begin_transaction()
+        other.produce("txn-restart", value=b"after")
+        other.commit_transaction(TIMEOUT_S)
+        assert consume_all(second, "txn-restart", "read_committed", expected=1, idle_s=10.0) == ["after"]
+        # The same transactional.id starts again and commits.
+        again = txn_producer(second, "txn-restart-app")
+        again.init_transactions(TIMEOUT_S)
+        again.begin_transaction()
+        again.produce("txn-restart", value=b"again")
+        again.commit_transaction(TIMEOUT_S)
+        assert consume_all(second, "txn-restart", "read_committed", expected=2) == ["after", "again"]
+    finally:
+        second.stop()

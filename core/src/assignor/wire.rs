@@ -27,6 +27,10 @@ impl Writer {
         self.bytes
     }
 
+    pub(crate) fn i8(&mut self, value: i8) {
+        self.bytes.extend_from_slice(&value.to_be_bytes());
+    }
+
     pub(crate) fn i16(&mut self, value: i16) {
         self.bytes.extend_from_slice(&value.to_be_bytes());
     }
@@ -92,6 +96,10 @@ impl<'a> Reader<'a> {
         let slice = &self.bytes[self.at..self.at + count];
         self.at += count;
         Ok(slice)
+    }
+
+    pub(crate) fn i8(&mut self) -> Result<i8, DecodeError> {
+        Ok(i8::from_be_bytes([self.take(1)?[0]]))
     }
 
     pub(crate) fn i16(&mut self) -> Result<i16, DecodeError> {

@@ -101,6 +101,8 @@ pub enum Request {
     TxnOffsetCommit {
         group_id: String,
         producer_id: i64,
+        /// The producer's epoch: offsets of an older epoch are PRODUCER_FENCED.
+        producer_epoch: i16,
         generation_id: i32,
         member_id: String,
         offsets: Vec<(TopicPartition, i64)>,

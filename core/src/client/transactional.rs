@@ -660,6 +660,7 @@ impl TransactionalProducer {
                     let request = Request::TxnOffsetCommit {
                         group_id: o.group_id,
                         producer_id,
+                        producer_epoch,
                         generation_id: o.generation_id,
                         member_id: o.member_id,
                         offsets: o.offsets,

@@ -102,6 +102,16 @@ impl<F: StorageFactory> Node<F> {
             .and_then(|t| t.partitions.get(partition as usize))
             .map(|s| s.leader)
             .ok_or(ErrorCode::COORDINATOR_NOT_AVAILABLE)?;
+        self.coordinator_endpoint(leader)
+    }
+
+    /// FindCoordinator's answer for a coordinator partition led by `leader`: its endpoint
+    /// if it is a registered, unfenced broker, else COORDINATOR_NOT_AVAILABLE (no leader,
+    /// -1, or a fenced one), as Kafka's `KafkaApis.getCoordinator` answers.
+    pub(super) fn coordinator_endpoint(
+        &self,
+        leader: BrokerId,
+    ) -> Result<CoordinatorEndpoint, ErrorCode> {
         match self.image.broker(leader) {
             Some(b) if !b.fenced => Ok(CoordinatorEndpoint {
                 node_id: leader,

@@ -1,14 +1,17 @@
 //! What one node sends another, addressed by node id: KRaft's broker-to-controller requests
 //! (BrokerRegistration, BrokerHeartbeat, AlterPartition, AllocateProducerIds, CreateTopics
 //! forwarded for auto-creation), the metadata records the controller sends back, and the
-//! inter-broker replication requests (Fetch from a follower, OffsetForLeaderEpoch).
+//! inter-broker replication requests (Fetch from a follower, OffsetForLeaderEpoch), and the
+//! transaction coordinator's WriteTxnMarkers to partition leaders.
 //!
 //! Every variant is plain data with no reference into a node, so a shell can carry it over
 //! its simulated network or, later (issue 14), encode it for TCP between processes.
 
 use crate::ErrorCode;
 use crate::assignor::TopicPartition;
-use crate::broker::{EpochEndOffset, FetchRequest, FetchResponse, OffsetForLeaderEpochRequest};
+use crate::broker::{
+    EpochEndOffset, FetchRequest, FetchResponse, OffsetForLeaderEpochRequest, TxnMarkerWrite,
+};
 use crate::controller::{AlterPartition, BrokerId, CreateTopic, MetadataImage, MetadataRecord};
 
 /// Serializable so a shell can carry it between processes (the server's `peer` module).
@@ -81,6 +84,20 @@ pub enum PeerMessage {
     /// NOT_CONTROLLER); `leader` is the active controller if this node knows it.
     NotController {
         leader: Option<BrokerId>,
+    },
+    /// A transaction coordinator asks a partition leader to append commit or abort markers
+    /// (Kafka's WriteTxnMarkers, KIP-98), acks=all: the leader answers once the ISR has
+    /// them. `request_id` is the coordinator's, echoed in the answer.
+    WriteTxnMarkers {
+        request_id: u64,
+        markers: Vec<TxnMarkerWrite>,
+    },
+    /// One result per partition of the [`PeerMessage::WriteTxnMarkers`] `request_id`, in
+    /// its order (NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, INVALID_PRODUCER_EPOCH,
+    /// TRANSACTION_COORDINATOR_FENCED, REQUEST_TIMED_OUT... as Kafka's partition errors).
+    WriteTxnMarkersResponse {
+        request_id: u64,
+        results: Vec<(TopicPartition, ErrorCode)>,
     },
     /// A message of the controller quorum between two voters: raft-rs's `eraftpb::Message` in
     /// its protobuf encoding (plain bytes, for any transport).
@@ -169,6 +186,37 @@ impl PeerMessage {
                 Some(leader) => format!("NotController(leader={leader})"),
                 None => "NotController".to_string(),
             },
+            PeerMessage::WriteTxnMarkers {
+                request_id,
+                markers,
+            } => {
+                let tps: Vec<String> = markers
+                    .iter()
+                    .map(|m| {
+                        let kind = if m.marker.commit { "COMMIT" } else { "ABORT" };
+                        format!("{}-{}={kind}", m.tp.topic, m.tp.partition)
+                    })
+                    .collect();
+                format!(
+                    "WriteTxnMarkers(partitions={},request={request_id},{})",
+                    tps.len(),
+                    tps.join(" ")
+                )
+            }
+            PeerMessage::WriteTxnMarkersResponse {
+                request_id,
+                results,
+            } => {
+                let tps: Vec<String> = results
+                    .iter()
+                    .map(|(tp, e)| format!("{}-{}={}", tp.topic, tp.partition, e.name()))
+                    .collect();
+                format!(
+                    "WriteTxnMarkersResponse(partitions={},request={request_id},{})",
+                    tps.len(),
+                    tps.join(" ")
+                )
+            }
             PeerMessage::Raft { bytes } => super::quorum::summary(bytes),
         }
     }

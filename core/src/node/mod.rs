@@ -62,7 +62,10 @@ pub mod quorum;
 #[cfg(test)]
 mod tests;
 mod transactions;
+#[cfg(test)]
+mod txn_cluster_tests;
 mod txn_requests;
+mod txn_state_log;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -235,8 +238,11 @@ enum Waiting {
     Follower(BrokerId),
     /// The coordinator's write to this partition of `__consumer_offsets`.
     GroupWrite(i32),
-    /// The transaction coordinator's commit or abort markers (`transactions.rs`).
+    /// Commit or abort markers the broker appends, for this node's transaction
+    /// coordinator or a peer's (`transactions.rs`).
     TxnMarkers,
+    /// The transaction coordinator's write to `__transaction_state` (`txn_state_log.rs`).
+    TxnStateWrite,
 }
 
 pub struct Node<F: StorageFactory> {
@@ -251,6 +257,9 @@ pub struct Node<F: StorageFactory> {
     applied: BTreeMap<TopicPartition, (PartitionState, PartitionSettings)>,
     next_heartbeat: Millis,
     producer_ids: ProducerIds,
+    /// Answers to the simulated clients' transactional requests, held until the
+    /// `__transaction_state` writes they issued are in the ISR (`txn_requests.rs`).
+    txn_answers: Vec<txn_requests::HeldAnswer>,
     /// The controller role: the state machine, the quorum voter whose Raft log is the metadata
     /// log, and what the node keeps about both.
     controller: Option<Controller>,
@@ -336,6 +345,7 @@ impl<F: StorageFactory> Node<F> {
             applied: BTreeMap::new(),
             next_heartbeat: now,
             producer_ids: ProducerIds::default(),
+            txn_answers: Vec::new(),
             controller,
             quorum,
             meta: QuorumState::default(),
@@ -1041,6 +1051,14 @@ impl<F: StorageFactory> Node<F> {
                     let _ = self.create_topic(now, &create, false);
                 }
             }
+            PeerMessage::WriteTxnMarkers {
+                request_id,
+                markers,
+            } => self.on_peer_write_txn_markers(now, from, request_id, markers),
+            PeerMessage::WriteTxnMarkersResponse {
+                request_id,
+                results,
+            } => self.on_marker_results(now, RequestId(request_id), from, results),
             PeerMessage::Raft { bytes } => {
                 let Some(quorum) = &mut self.quorum else {
                     return;
@@ -1251,6 +1269,7 @@ impl<F: StorageFactory> Node<F> {
             }
         }
         self.sync_offsets_leadership(now);
+        self.sync_transaction_leadership(now);
     }
 
     /// Moves what the roles produced into the outputs: the broker's answers, replica
@@ -1278,6 +1297,7 @@ impl<F: StorageFactory> Node<F> {
                 }
             }
             let Some(message) = self.loopback.pop_front() else {
+                self.release_txn_answers();
                 return;
             };
             let me = self.config.node_id;
@@ -1292,6 +1312,7 @@ impl<F: StorageFactory> Node<F> {
         let mut sends = Vec::new();
         let mut written = Vec::new();
         let mut markers_written = Vec::new();
+        let mut state_written = Vec::new();
         while let Some(output) = broker.poll_output() {
             let (request, response) = match output {
                 BrokerOutput::Produced { request, response } => {
@@ -1319,8 +1340,20 @@ impl<F: StorageFactory> Node<F> {
                     let results = response.partitions.into_iter().map(|p| (p.tp, p.error));
                     markers_written.push((request, results.collect::<Vec<_>>()));
                 }
+                (Some(Waiting::TxnStateWrite), Response::Produce(response)) => {
+                    let error = response
+                        .partitions
+                        .first()
+                        .map_or(ErrorCode::UNKNOWN_SERVER_ERROR, |p| p.error);
+                    state_written.push((request, error));
+                }
                 (
-                    Some(Waiting::GroupWrite(_) | Waiting::GroupClient(..) | Waiting::TxnMarkers),
+                    Some(
+                        Waiting::GroupWrite(_)
+                        | Waiting::GroupClient(..)
+                        | Waiting::TxnMarkers
+                        | Waiting::TxnStateWrite,
+                    ),
                     _,
                 ) => {
                     unreachable!("the broker answers produces of group writes only")
@@ -1357,6 +1390,9 @@ impl<F: StorageFactory> Node<F> {
         }
         for (request, results) in markers_written {
             self.on_txn_markers(now, request, results);
+        }
+        for (request, error) in state_written {
+            self.on_txn_state_written(now, request, error);
         }
     }
 

@@ -4,26 +4,31 @@
 //! TxnOffsetCommit held until the transaction's commit marker reaches the group's offsets
 //! partition (Kafka's pending transactional offsets in `GroupMetadata`).
 //!
-//! What is kept in memory only, for now: the coordinator's transaction states (Kafka persists
-//! them in `__transaction_state`; here the topic places coordinators but holds no records, so
-//! a coordinator that restarts or fails over forgets its transactions, and their producers
-//! must call InitProducerId again) and the pending transactional offsets. Markers go to
-//! partitions this node leads; a partition led by another node is retried until it is led
-//! here or the transaction times out (the peer transport carries no WriteTxnMarkers yet).
+//! Markers go to each partition's leader: this node's broker, or a peer's through
+//! [`PeerMessage::WriteTxnMarkers`] (Kafka's `TransactionMarkerChannelManager`: grouped by
+//! leader, retriable errors retried after [`MARKER_RETRY_BACKOFF_MS`] with the leader looked
+//! up again, a deleted partition's marker dropped). The coordinator's state is written to
+//! `__transaction_state` and loaded from it by the next leader (`txn_state_log.rs`).
+//!
+//! What is kept in memory only: the pending transactional offsets (Kafka writes them to
+//! `__consumer_offsets` at once, marked transactional; here a group coordinator that fails
+//! over before the commit marker arrives loses them, and the transaction's offsets are not
+//! committed though its records are).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Event, Node, Waiting};
+use super::{Event, Node, PeerMessage, Waiting};
 use crate::assignor::TopicPartition;
+use crate::batch::EndTxnMarker;
 use crate::broker::{StorageFactory, TxnMarkerWrite};
-use crate::controller::CreateTopic;
+use crate::controller::{BrokerId, CreateTopic};
 use crate::group::{
     CommitOffset, OFFSETS_TOPIC, OffsetCommitRequest, RequestId, offsets_partition,
 };
 use crate::node::CoordinatorEndpoint;
 use crate::txn::{
     InitOutcome, TRANSACTION_MAX_TIMEOUT_MS, TRANSACTION_STATE_PARTITIONS, TRANSACTION_STATE_TOPIC,
-    TransactionCoordinator, transaction_partition,
+    TransactionCoordinator, TxnMetadata, TxnState, transaction_partition,
 };
 use crate::{ErrorCode, Millis};
 
@@ -38,12 +43,30 @@ pub const MARKER_RETRY_BACKOFF_MS: u64 = 100;
 #[derive(Debug)]
 pub struct Transactions {
     pub(super) coordinator: TransactionCoordinator,
-    /// Marker writes in flight: the broker's request id -> whose markers.
-    in_flight: BTreeMap<RequestId, MarkerWrite>,
+    /// The coordinator's marker writes in flight, to this node's broker or a peer's: the
+    /// request id -> whose markers, where to.
+    pub(super) in_flight: BTreeMap<RequestId, MarkerWrite>,
+    /// The `__transaction_state` partitions this node leads and has loaded
+    /// (`txn_state_log.rs`).
+    pub(super) loaded: BTreeSet<i32>,
+    /// Each transactional id's state as last written to its partition.
+    pub(super) written: BTreeMap<String, TxnMetadata>,
+    /// Transactional ids with state writes waiting for the ISR, and how many.
+    pub(super) writing: BTreeMap<String, u32>,
+    /// State writes in flight: the broker's request id -> (transactional id, write number).
+    pub(super) state_writes: BTreeMap<RequestId, (String, u64)>,
+    /// The number of the last state write issued.
+    pub(super) next_write: u64,
+    /// The numbers of the latest state writes that failed.
+    pub(super) failed_writes: BTreeSet<u64>,
+    /// Markers this node's broker is appending (for this node's coordinator, or for a peer's
+    /// WriteTxnMarkers): the broker's request id -> who asked and what.
+    appending: BTreeMap<RequestId, MarkerAppend>,
     /// When markers of transactions still in Prepare* are written again.
     retry_at: Option<Millis>,
-    /// TxnOffsetCommit offsets by producer id, until its commit (or abort) marker.
-    pending_offsets: BTreeMap<i64, Vec<(String, TopicPartition, CommitOffset)>>,
+    /// TxnOffsetCommit offsets by producer id and epoch, until that epoch's commit (or
+    /// abort) marker reaches the group's offsets partition.
+    pub(super) pending_offsets: BTreeMap<(i64, i16), Vec<(String, TopicPartition, CommitOffset)>>,
 }
 
 impl Default for Transactions {
@@ -51,18 +74,38 @@ impl Default for Transactions {
         Transactions {
             coordinator: TransactionCoordinator::new(TRANSACTION_MAX_TIMEOUT_MS),
             in_flight: BTreeMap::new(),
+            loaded: BTreeSet::new(),
+            written: BTreeMap::new(),
+            writing: BTreeMap::new(),
+            state_writes: BTreeMap::new(),
+            next_write: 0,
+            failed_writes: BTreeSet::new(),
+            appending: BTreeMap::new(),
             retry_at: None,
             pending_offsets: BTreeMap::new(),
         }
     }
 }
 
+/// One marker write of the coordinator: the markers of one transaction for one leader.
 #[derive(Clone, Debug)]
-struct MarkerWrite {
-    transactional_id: String,
+pub(super) struct MarkerWrite {
+    pub(super) transactional_id: String,
     producer_id: i64,
     producer_epoch: i16,
-    commit: bool,
+    /// The leader it went to (this node for its own broker).
+    to: BrokerId,
+    /// When an answer is no longer waited for (a lost message, a dead leader): the
+    /// markers are then written again.
+    deadline: Millis,
+}
+
+/// Markers this node's broker appends: the peer's (node, request id) that asked, or `None`
+/// for this node's own coordinator.
+#[derive(Clone, Debug)]
+struct MarkerAppend {
+    for_peer: Option<(BrokerId, u64)>,
+    markers: Vec<TxnMarkerWrite>,
 }
 
 impl<F: StorageFactory> Node<F> {
@@ -88,14 +131,7 @@ impl<F: StorageFactory> Node<F> {
         let (leader, _) = self
             .transaction_partition_leader(transactional_id)
             .ok_or(ErrorCode::COORDINATOR_NOT_AVAILABLE)?;
-        match self.image.broker(leader) {
-            Some(b) if !b.fenced => Ok(CoordinatorEndpoint {
-                node_id: leader,
-                host: b.host.clone(),
-                port: b.port,
-            }),
-            _ => Err(ErrorCode::COORDINATOR_NOT_AVAILABLE),
-        }
+        self.coordinator_endpoint(leader)
     }
 
     /// The leader and leader epoch of the transactional id's `__transaction_state` partition.
@@ -111,10 +147,20 @@ impl<F: StorageFactory> Node<F> {
         Some((state.leader, state.leader_epoch))
     }
 
-    /// The coordinator epoch if this node coordinates `transactional_id`, else NOT_COORDINATOR.
-    fn transaction_gate(&self, transactional_id: &str) -> Result<i32, ErrorCode> {
+    /// The coordinator epoch if this node coordinates `transactional_id`, else NOT_COORDINATOR;
+    /// COORDINATOR_LOAD_IN_PROGRESS while it leads the partition without having loaded it.
+    pub(super) fn transaction_gate(&self, transactional_id: &str) -> Result<i32, ErrorCode> {
         match self.transaction_partition_leader(transactional_id) {
-            Some((leader, epoch)) if leader == self.config.node_id => Ok(epoch),
+            Some((leader, epoch)) if leader == self.config.node_id => {
+                let loaded = self
+                    .transaction_state_partition(transactional_id)
+                    .is_some_and(|p| self.txns.loaded.contains(&p));
+                if loaded {
+                    Ok(epoch)
+                } else {
+                    Err(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS)
+                }
+            }
             _ => Err(ErrorCode::NOT_COORDINATOR),
         }
     }
@@ -156,10 +202,10 @@ impl<F: StorageFactory> Node<F> {
             coordinator_epoch,
             now,
         )?;
-        if let InitOutcome::Fencing(markers) = &outcome {
-            self.write_markers(now, transactional_id, markers.clone());
-            self.drain_roles(now);
-        }
+        // The new epoch (and a fencing abort) is written first; a fencing abort's markers go
+        // once its PrepareAbort is in the ISR (`txn_state_log.rs`).
+        self.persist_txn(now, transactional_id);
+        self.drain_roles(now);
         Ok(outcome)
     }
 
@@ -202,6 +248,10 @@ impl<F: StorageFactory> Node<F> {
                 )
             })
         };
+        if result.is_ok() {
+            self.persist_txn(now, transactional_id);
+            self.drain_roles(now);
+        }
         let code = result.err().unwrap_or(ErrorCode::NONE);
         partitions.iter().map(|tp| (tp.clone(), code)).collect()
     }
@@ -224,12 +274,17 @@ impl<F: StorageFactory> Node<F> {
             group_id,
             tp,
             now,
-        )
+        )?;
+        self.persist_txn(now, transactional_id);
+        self.drain_roles(now);
+        Ok(())
     }
 
-    /// EndTxn: prepares the commit or abort and sends its markers. Answered once prepared
-    /// (as Kafka answers once PrepareCommit/PrepareAbort is in its log); the markers complete
-    /// the transaction later, and requests meanwhile get CONCURRENT_TRANSACTIONS.
+    /// EndTxn: prepares the commit or abort; its markers go once the PrepareCommit or
+    /// PrepareAbort record is in the ISR. Answered once prepared (as Kafka answers once
+    /// Prepare* is in its log: the shell waits for [`Node::transaction_writes_done`]); the
+    /// markers complete the transaction later, and requests meanwhile get
+    /// CONCURRENT_TRANSACTIONS.
     pub fn end_txn(
         &mut self,
         now: Millis,
@@ -239,14 +294,15 @@ impl<F: StorageFactory> Node<F> {
         commit: bool,
     ) -> Result<(), ErrorCode> {
         let coordinator_epoch = self.transaction_gate(transactional_id)?;
-        let markers = self.txns.coordinator.end_txn(
+        // The markers are the transaction's partitions: sent from its durable state.
+        self.txns.coordinator.end_txn(
             transactional_id,
             producer_id,
             producer_epoch,
             commit,
             coordinator_epoch,
         )?;
-        self.write_markers(now, transactional_id, markers);
+        self.persist_txn(now, transactional_id);
         self.drain_roles(now);
         Ok(())
     }
@@ -259,7 +315,7 @@ impl<F: StorageFactory> Node<F> {
         &mut self,
         now: Millis,
         group_id: &str,
-        producer_id: i64,
+        (producer_id, producer_epoch): (i64, i16),
         generation_id: i32,
         member_id: &str,
         group_instance_id: Option<String>,
@@ -284,7 +340,17 @@ impl<F: StorageFactory> Node<F> {
         if let Err(error) = coordinator.validate_txn_offset_commit(&commit, now) {
             return refuse(&commit.offsets, error.code());
         }
-        let pending = self.txns.pending_offsets.entry(producer_id).or_default();
+        // A producer fenced by a newer epoch of its id (Kafka's log append of the offset
+        // records checks the epoch against the offsets partition's producer state).
+        let latest = self.latest_producer_epoch(producer_id, group_id);
+        if latest.is_some_and(|latest| producer_epoch < latest) {
+            return refuse(&commit.offsets, ErrorCode::PRODUCER_FENCED);
+        }
+        let pending = self
+            .txns
+            .pending_offsets
+            .entry((producer_id, producer_epoch))
+            .or_default();
         for (tp, offset) in &commit.offsets {
             pending.retain(|(group, p, _)| !(group == group_id && p == tp));
             pending.push((group_id.to_string(), tp.clone(), offset.clone()));
@@ -292,98 +358,277 @@ impl<F: StorageFactory> Node<F> {
         refuse(&commit.offsets, ErrorCode::NONE)
     }
 
-    /// Sends `markers` of `transactional_id` to the partitions' leaders: this node's broker
-    /// for those it leads. Markers for partitions led elsewhere are retried later.
-    fn write_markers(&mut self, now: Millis, transactional_id: &str, markers: Vec<TxnMarkerWrite>) {
+    /// The newest epoch of `producer_id` this group coordinator knows: from the producer
+    /// state of `group_id`'s offsets partition (markers and batches written there) and the
+    /// offsets it holds.
+    fn latest_producer_epoch(&self, producer_id: i64, group_id: &str) -> Option<i16> {
+        let tp = TopicPartition::new(OFFSETS_TOPIC, self.group_partition(group_id));
+        let in_log = self
+            .broker
+            .as_ref()
+            .and_then(|b| b.describe_producers(&tp).ok())
+            .and_then(|ps| ps.into_iter().find(|p| p.producer_id == producer_id))
+            .map(|p| p.producer_epoch);
+        let held = self
+            .txns
+            .pending_offsets
+            .range((producer_id, i16::MIN)..=(producer_id, i16::MAX))
+            .map(|(k, _)| k.1)
+            .max();
+        in_log.max(held)
+    }
+
+    /// Sends `markers` of `transactional_id` to the partitions' leaders, one write per
+    /// leader (Kafka's `TransactionMarkerChannelManager` groups them by broker the same
+    /// way): this node's broker for those it leads, a [`PeerMessage::WriteTxnMarkers`] for
+    /// the others. A marker of a deleted partition is dropped; one of a partition without a
+    /// live leader is retried after [`MARKER_RETRY_BACKOFF_MS`].
+    pub(super) fn write_markers(
+        &mut self,
+        now: Millis,
+        transactional_id: &str,
+        markers: Vec<TxnMarkerWrite>,
+    ) {
         let Some(first) = markers.first() else {
             return;
         };
-        let write = MarkerWrite {
-            transactional_id: transactional_id.to_string(),
-            producer_id: first.marker.producer_id,
-            producer_epoch: first.marker.producer_epoch,
-            commit: first.marker.commit,
-        };
-        let me = self.config.node_id;
-        let led_here = markers.iter().all(|m| {
-            self.image
-                .topic(&m.tp.topic)
-                .and_then(|t| t.partitions.get(m.tp.partition as usize))
-                .is_some_and(|s| s.leader == me)
-        });
-        if !led_here {
+        let (producer_id, producer_epoch) = (first.marker.producer_id, first.marker.producer_epoch);
+        let mut by_leader: BTreeMap<BrokerId, Vec<TxnMarkerWrite>> = BTreeMap::new();
+        let mut deleted = Vec::new();
+        let mut leaderless = false;
+        for write in markers {
+            let state = self
+                .image
+                .topic(&write.tp.topic)
+                .map(|t| t.partitions.get(write.tp.partition as usize));
+            match state {
+                None | Some(None) => deleted.push(write.tp),
+                Some(Some(s)) if self.image.broker(s.leader).is_some_and(|b| !b.fenced) => {
+                    by_leader.entry(s.leader).or_default().push(write);
+                }
+                Some(Some(_)) => leaderless = true,
+            }
+        }
+        for tp in deleted {
             self.event(Event::Misrouted {
-                request: "WriteTxnMarkers to a partition led by another node",
+                request: "WriteTxnMarkers to a deleted partition (dropped)",
             });
+            if self.txns.coordinator.marker_written(
+                transactional_id,
+                producer_id,
+                producer_epoch,
+                &tp,
+            ) {
+                self.persist_txn(now, transactional_id);
+            }
+        }
+        if leaderless {
             self.schedule_marker_retry(now);
+        }
+        let me = self.config.node_id;
+        for (leader, markers) in by_leader {
+            let id = self.next_request_id();
+            self.txns.in_flight.insert(
+                id,
+                MarkerWrite {
+                    transactional_id: transactional_id.to_string(),
+                    producer_id,
+                    producer_epoch,
+                    to: leader,
+                    deadline: now.plus(Millis(2 * MARKER_WRITE_TIMEOUT_MS)),
+                },
+            );
+            if leader == me {
+                self.append_markers(now, id, None, markers);
+            } else {
+                let request_id = id.0;
+                self.send(
+                    leader,
+                    PeerMessage::WriteTxnMarkers {
+                        request_id,
+                        markers,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Appends `markers` through this node's broker, acks=all (the path of every marker,
+    /// ours or a peer's); the answer comes back through [`Node::on_txn_markers`].
+    fn append_markers(
+        &mut self,
+        now: Millis,
+        id: RequestId,
+        for_peer: Option<(BrokerId, u64)>,
+        markers: Vec<TxnMarkerWrite>,
+    ) {
+        let Some(broker) = self.broker.as_mut() else {
+            return;
+        };
+        self.pending.insert(id, Waiting::TxnMarkers);
+        self.txns.appending.insert(
+            id,
+            MarkerAppend {
+                for_peer,
+                markers: markers.clone(),
+            },
+        );
+        broker.write_txn_markers(id, markers, Millis(MARKER_WRITE_TIMEOUT_MS), now);
+    }
+
+    /// A peer's WriteTxnMarkers (its transaction coordinator's markers for partitions this
+    /// node leads): appended as this node's own are, answered once the ISR has them. A node
+    /// without the broker role answers NOT_LEADER_OR_FOLLOWER for each.
+    pub(super) fn on_peer_write_txn_markers(
+        &mut self,
+        now: Millis,
+        from: BrokerId,
+        request_id: u64,
+        markers: Vec<TxnMarkerWrite>,
+    ) {
+        if self.broker.is_none() || markers.is_empty() {
+            let results = markers
+                .into_iter()
+                .map(|m| (m.tp, ErrorCode::NOT_LEADER_OR_FOLLOWER))
+                .collect();
+            self.send(
+                from,
+                PeerMessage::WriteTxnMarkersResponse {
+                    request_id,
+                    results,
+                },
+            );
             return;
         }
         let id = self.next_request_id();
-        self.pending.insert(id, Waiting::TxnMarkers);
-        self.txns.in_flight.insert(id, write);
-        self.broker
-            .as_mut()
-            .expect("a transaction coordinator is a broker")
-            .write_txn_markers(id, markers, Millis(MARKER_WRITE_TIMEOUT_MS), now);
+        self.append_markers(now, id, Some((from, request_id)), markers);
     }
 
-    fn schedule_marker_retry(&mut self, now: Millis) {
-        let at = now.plus(Millis(MARKER_RETRY_BACKOFF_MS));
-        self.txns.retry_at = Some(self.txns.retry_at.map_or(at, |t| t.min(at)));
-    }
-
-    /// The broker answered a marker write (from `drain_broker`): on success the transaction
-    /// completes, and a commit marker in an offsets partition this node coordinates makes
-    /// the producer's pending offsets committed; on failure the markers are written again.
+    /// The broker appended markers (from `drain_broker`; one result per marker, in order): a
+    /// commit marker in an offsets partition makes the producer's pending offsets of its
+    /// groups committed (this node coordinates them: it leads that partition); then the
+    /// peer that asked is answered, or this node's coordinator told.
     pub(super) fn on_txn_markers(
         &mut self,
         now: Millis,
         request: RequestId,
         results: Vec<(TopicPartition, ErrorCode)>,
     ) {
-        let Some(write) = self.txns.in_flight.remove(&request) else {
+        let Some(append) = self.txns.appending.remove(&request) else {
             return;
         };
-        for (tp, code) in &results {
+        for (write, (tp, code)) in append.markers.iter().zip(&results) {
             if *code == ErrorCode::NONE && tp.topic == OFFSETS_TOPIC {
-                self.complete_txn_offsets(now, write.producer_id, tp.partition, write.commit);
+                self.complete_txn_offsets(now, &write.marker, tp.partition);
             }
         }
-        if results.iter().all(|(_, code)| *code == ErrorCode::NONE) {
-            self.txns.coordinator.markers_written(
+        match append.for_peer {
+            Some((peer, request_id)) => self.send(
+                peer,
+                PeerMessage::WriteTxnMarkersResponse {
+                    request_id,
+                    results,
+                },
+            ),
+            None => {
+                let me = self.config.node_id;
+                self.on_marker_results(now, request, me, results);
+            }
+        }
+    }
+
+    /// The answer to one of the coordinator's marker writes, from leader `from` (Kafka's
+    /// `TransactionMarkerRequestCompletionHandler`): a written marker's partition leaves
+    /// its transaction, which completes with the last; a marker refused as stale
+    /// (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED: a later epoch or coordinator
+    /// moved on) is dropped; any other error (NOT_LEADER_OR_FOLLOWER,
+    /// UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT...) is retried,
+    /// to the leader the metadata names then.
+    pub(super) fn on_marker_results(
+        &mut self,
+        now: Millis,
+        request: RequestId,
+        from: BrokerId,
+        results: Vec<(TopicPartition, ErrorCode)>,
+    ) {
+        if self
+            .txns
+            .in_flight
+            .get(&request)
+            .is_none_or(|w| w.to != from)
+        {
+            return;
+        }
+        let write = self.txns.in_flight.remove(&request).expect("checked");
+        let mut retry = false;
+        for (tp, code) in results {
+            match code {
+                ErrorCode::NONE => {}
+                ErrorCode::INVALID_PRODUCER_EPOCH | ErrorCode::TRANSACTION_COORDINATOR_FENCED => {
+                    self.event(Event::Misrouted {
+                        request: "WriteTxnMarkers refused as stale (dropped)",
+                    });
+                }
+                _ => {
+                    retry = true;
+                    continue;
+                }
+            }
+            if self.txns.coordinator.marker_written(
                 &write.transactional_id,
                 write.producer_id,
                 write.producer_epoch,
-            );
-        } else {
+                &tp,
+            ) {
+                self.persist_txn(now, &write.transactional_id);
+            }
+        }
+        if retry {
             self.schedule_marker_retry(now);
         }
     }
 
+    pub(super) fn schedule_marker_retry(&mut self, now: Millis) {
+        let at = now.plus(Millis(MARKER_RETRY_BACKOFF_MS));
+        self.txns.retry_at = Some(self.txns.retry_at.map_or(at, |t| t.min(at)));
+    }
+
     /// Commits (or drops) the producer's pending offsets of the groups of offsets partition
     /// `partition`.
-    fn complete_txn_offsets(
+    pub(super) fn complete_txn_offsets(
         &mut self,
         now: Millis,
-        producer_id: i64,
+        marker: &EndTxnMarker,
         partition: i32,
-        commit: bool,
     ) {
         let count = self
             .image
             .topic(OFFSETS_TOPIC)
             .map_or(1, |t| t.partitions.len().max(1) as i32);
-        let Some(pending) = self.txns.pending_offsets.get_mut(&producer_id) else {
-            return;
-        };
-        let (done, kept): (Vec<_>, Vec<_>) = std::mem::take(pending)
-            .into_iter()
-            .partition(|(group, _, _)| offsets_partition(group, count) == partition);
-        *pending = kept;
-        if pending.is_empty() {
-            self.txns.pending_offsets.remove(&producer_id);
+        let producer_id = marker.producer_id;
+        let keys: Vec<(i64, i16)> = self
+            .txns
+            .pending_offsets
+            .range((producer_id, i16::MIN)..=(producer_id, marker.producer_epoch))
+            .map(|(k, _)| *k)
+            .collect();
+        let mut done = Vec::new();
+        for key in keys {
+            let pending = self.txns.pending_offsets.get_mut(&key).expect("listed");
+            let (ended, kept): (Vec<_>, Vec<_>) = std::mem::take(pending)
+                .into_iter()
+                .partition(|(group, _, _)| offsets_partition(group, count) == partition);
+            *pending = kept;
+            if pending.is_empty() {
+                self.txns.pending_offsets.remove(&key);
+            }
+            // An older epoch's offsets were a zombie's: the marker of the epoch that
+            // fenced it never commits them.
+            if key.1 == marker.producer_epoch && marker.commit {
+                done.extend(ended);
+            }
         }
-        if !commit || done.is_empty() {
+        if done.is_empty() {
             return;
         }
         if let Some(coordinator) = self.coordinator.as_mut() {
@@ -394,47 +639,60 @@ impl<F: StorageFactory> Node<F> {
     /// Time-driven work: transactions past their timeout are aborted, and markers that
     /// failed are written again.
     pub(super) fn tick_transactions(&mut self, now: Millis) {
-        let leader_epoch = 0;
-        let expired = self.txns.coordinator.expire(now, leader_epoch);
-        let retry = self.txns.retry_at.is_some_and(|at| now >= at);
-        let mut writes = expired;
-        if retry {
-            self.txns.retry_at = None;
-            let busy: Vec<String> = self
-                .txns
-                .in_flight
-                .values()
-                .map(|w| w.transactional_id.clone())
-                .collect();
-            writes.extend(
-                self.txns
-                    .coordinator
-                    .pending_markers(leader_epoch)
-                    .into_iter()
-                    .filter(|(id, _)| !busy.contains(id)),
-            );
+        let lost: Vec<RequestId> = self
+            .txns
+            .in_flight
+            .iter()
+            .filter(|(_, w)| now >= w.deadline)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in lost {
+            self.txns.in_flight.remove(&id);
+            self.schedule_marker_retry(now);
         }
-        for (id, markers) in writes {
-            let markers = match self.transaction_gate(&id) {
-                // The coordinator epoch is the current leader epoch of its partition.
-                Ok(epoch) => markers
-                    .into_iter()
-                    .map(|mut m| {
-                        m.marker.coordinator_epoch = epoch;
-                        m
-                    })
-                    .collect(),
-                Err(_) => markers,
-            };
-            self.write_markers(now, &id, markers);
+        // Timed-out transactions move to PrepareAbort with a bumped epoch: written, then
+        // their markers go (`txn_state_log.rs`).
+        let expired = self.txns.coordinator.expire(now, 0);
+        for (id, _) in expired {
+            self.persist_txn(now, &id);
+        }
+        if self.txns.retry_at.is_some_and(|at| now >= at) {
+            self.txns.retry_at = None;
+            let ids: Vec<String> = self
+                .txns
+                .coordinator
+                .iter()
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in ids {
+                // A state whose write failed is written again; a durable Prepare* one
+                // without a marker write out gets its markers again.
+                if !self.txns.writing.contains_key(&id) {
+                    self.persist_txn(now, &id);
+                }
+                self.send_durable_markers(now, &id);
+            }
+            // A Prepare* transaction still waiting (a write out) is looked at again.
+            let waiting =
+                self.txns.coordinator.iter().any(|(_, t)| {
+                    matches!(t.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
+                });
+            if waiting {
+                self.schedule_marker_retry(now);
+            }
         }
     }
 
     /// When [`Node::tick_transactions`] has work next.
     pub(super) fn transactions_deadline(&self) -> Option<Millis> {
-        [self.txns.coordinator.next_deadline(), self.txns.retry_at]
-            .into_iter()
-            .flatten()
-            .min()
+        let lost = self.txns.in_flight.values().map(|w| w.deadline).min();
+        [
+            self.txns.coordinator.next_deadline(),
+            self.txns.retry_at,
+            lost,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }

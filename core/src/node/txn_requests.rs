@@ -1,7 +1,9 @@
 //! The transactional APIs as the simulated clients send them ([`Request`] variants), routed
 //! to the node's transaction coordinator (`transactions.rs`); the server's `kafka/` handlers
-//! call the same methods from the wire. Every answer is immediate: EndTxn is answered once
-//! the transaction is prepared, as Kafka does.
+//! call the same methods from the wire. An answer is held until the `__transaction_state`
+//! writes its call issued are in the ISR (`txn_state_log.rs`; the server waits the same way),
+//! and is NOT_COORDINATOR when one failed, as Kafka answers a failed append of the
+//! transaction log. EndTxn is so answered once the transaction is prepared, as Kafka does.
 
 use super::{Node, RequestRef};
 use crate::broker::StorageFactory;
@@ -10,9 +12,54 @@ use crate::group::CommitOffset;
 use crate::txn::InitOutcome;
 use crate::{ErrorCode, Millis};
 
+/// An answer waiting for the writes numbered `(after, through]`.
+#[derive(Debug)]
+pub(super) struct HeldAnswer {
+    after: u64,
+    through: u64,
+    request: RequestRef,
+    response: Response,
+}
+
+/// `response` as answered when the state it depends on could not be written.
+fn not_coordinator(response: Response) -> Response {
+    let code = ErrorCode::NOT_COORDINATOR;
+    match response {
+        Response::InitProducerId { .. } => Response::InitProducerId {
+            error: code,
+            producer_id: -1,
+            producer_epoch: -1,
+        },
+        Response::AddPartitionsToTxn(results) => {
+            Response::AddPartitionsToTxn(results.into_iter().map(|(tp, _)| (tp, code)).collect())
+        }
+        Response::TxnOffsetCommit(results) => {
+            Response::TxnOffsetCommit(results.into_iter().map(|(tp, _)| (tp, code)).collect())
+        }
+        Response::AddOffsetsToTxn(_) => Response::AddOffsetsToTxn(code),
+        Response::EndTxn(_) => Response::EndTxn(code),
+        other => other,
+    }
+}
+
 impl<F: StorageFactory> Node<F> {
+    /// Answers the held transactional answers whose writes are done (from `drain_roles`).
+    pub(super) fn release_txn_answers(&mut self) {
+        if self.txn_answers.is_empty() {
+            return;
+        }
+        for held in std::mem::take(&mut self.txn_answers) {
+            match self.transaction_writes_done(held.after, held.through) {
+                None => self.txn_answers.push(held),
+                Some(true) => self.respond(held.request, held.response),
+                Some(false) => self.respond(held.request, not_coordinator(held.response)),
+            }
+        }
+    }
+
     /// One of the transactional requests (the caller matched it); anything else is ignored.
     pub(super) fn handle_txn_request(&mut self, now: Millis, request: RequestRef, body: Request) {
+        let after = self.transaction_writes_issued();
         let response = match body {
             Request::FindTransactionCoordinator { transactional_id } => Response::FindCoordinator(
                 self.find_transaction_coordinator(now, &transactional_id)
@@ -64,6 +111,7 @@ impl<F: StorageFactory> Node<F> {
             Request::TxnOffsetCommit {
                 group_id,
                 producer_id,
+                producer_epoch,
                 generation_id,
                 member_id,
                 offsets,
@@ -82,7 +130,7 @@ impl<F: StorageFactory> Node<F> {
                 Response::TxnOffsetCommit(self.txn_offset_commit(
                     now,
                     &group_id,
-                    producer_id,
+                    (producer_id, producer_epoch),
                     generation_id,
                     &member_id,
                     None,
@@ -91,7 +139,14 @@ impl<F: StorageFactory> Node<F> {
             }
             _ => return,
         };
-        self.respond(request, response);
+        let through = self.transaction_writes_issued();
+        self.txn_answers.push(HeldAnswer {
+            after,
+            through,
+            request,
+            response,
+        });
+        self.release_txn_answers();
     }
 
     /// InitProducerId with a transactional id. When the coordinator needs a fresh producer id

@@ -323,6 +323,35 @@ impl TransactionCoordinator {
         }
     }
 
+    /// The marker of one partition of the transaction of `transactional_id` is written (or
+    /// will never be: its partition was deleted): the partition leaves the transaction, which
+    /// completes once none is left (Kafka's `TransactionMetadata.removePartition` and
+    /// `TransactionMarkerChannelManager.maybeWriteTxnCompletion`). Returns whether it
+    /// completed. Markers of a transaction that moved on (a later epoch) complete nothing.
+    pub fn marker_written(
+        &mut self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+        tp: &TopicPartition,
+    ) -> bool {
+        let Some(txn) = self.txns.get_mut(transactional_id) else {
+            return false;
+        };
+        if txn.producer_id != producer_id
+            || txn.producer_epoch != producer_epoch
+            || !matches!(txn.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
+        {
+            return false;
+        }
+        txn.partitions.remove(tp);
+        if txn.partitions.is_empty() {
+            complete(txn);
+            return true;
+        }
+        false
+    }
+
     /// The markers a transaction in Prepare* still needs (to write them again after a
     /// failure, or on a coordinator that took over).
     pub fn pending_markers(&self, coordinator_epoch: i32) -> Vec<(String, Vec<TxnMarkerWrite>)> {
@@ -367,6 +396,34 @@ impl TransactionCoordinator {
                     .plus(Millis(u64::try_from(txn.timeout_ms).unwrap_or(0)))
             })
             .min()
+    }
+
+    /// Puts `transactional_id`'s state as read from its `__transaction_state` partition
+    /// (`None`: a tombstone, the id is forgotten), when this node becomes its coordinator.
+    pub fn load(&mut self, transactional_id: &str, txn: Option<TxnMetadata>) {
+        match txn {
+            Some(txn) => {
+                self.txns.insert(transactional_id.to_string(), txn);
+            }
+            None => {
+                self.txns.remove(transactional_id);
+            }
+        }
+    }
+
+    /// The markers `transactional_id`'s transaction still needs if it is in Prepare*.
+    pub fn markers_of(
+        &self,
+        transactional_id: &str,
+        coordinator_epoch: i32,
+    ) -> Option<Vec<TxnMarkerWrite>> {
+        let txn = self.txns.get(transactional_id)?;
+        let commit = match txn.state {
+            TxnState::PrepareCommit => true,
+            TxnState::PrepareAbort => false,
+            _ => return None,
+        };
+        Some(markers(txn, commit, coordinator_epoch))
     }
 
     /// Forgets the transactional ids of a `__transaction_state` partition this node stopped
@@ -439,5 +496,8 @@ fn complete(txn: &mut TxnMetadata) {
     txn.partitions.clear();
 }
 
+mod log_format;
 #[cfg(test)]
 mod tests;
+
+pub use log_format::{TxnLogError, decode_txn_record, encode_txn_record};

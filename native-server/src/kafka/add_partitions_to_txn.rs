@@ -10,7 +10,8 @@ use partita_core::assignor::TopicPartition;
 
 use super::convert::{by_topic, topic_name};
 use super::node::Node;
-use super::txn::fenced_for;
+use super::txn::{durably, fenced_for};
+use partita_core::ErrorCode;
 
 pub async fn handle(
     request: AddPartitionsToTxnRequest,
@@ -26,18 +27,22 @@ pub async fn handle(
                 .map(|&p| TopicPartition::new(t.name.to_string(), p))
         })
         .collect();
-    let results = node
-        .engine
-        .call(move |state| {
-            state.node.add_partitions_to_txn(
-                crate::engine::now(),
-                &request.v3_and_below_transactional_id,
-                request.v3_and_below_producer_id.0,
-                request.v3_and_below_producer_epoch,
-                &partitions,
-            )
-        })
-        .await?;
+    let all = partitions.clone();
+    let results = durably(node, move |state| {
+        state.node.add_partitions_to_txn(
+            crate::engine::now(),
+            &request.v3_and_below_transactional_id,
+            request.v3_and_below_producer_id.0,
+            request.v3_and_below_producer_epoch,
+            &partitions,
+        )
+    })
+    .await?
+    .unwrap_or_else(|| {
+        all.into_iter()
+            .map(|tp| (tp, ErrorCode::NOT_COORDINATOR))
+            .collect()
+    });
     let answers = results.into_iter().map(|(tp, code)| {
         let result = AddPartitionsToTxnPartitionResult::default()
             .with_partition_index(tp.partition)

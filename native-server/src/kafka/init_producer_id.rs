@@ -61,18 +61,17 @@ async fn transactional(
     // Twice at most: the second time with a fresh id if the coordinator needed one.
     for _ in 0..2 {
         let id = transactional_id.clone();
-        let outcome = node
-            .engine
-            .call(move |state| {
-                state.node.init_transactional_producer_id(
-                    crate::engine::now(),
-                    &id,
-                    timeout_ms,
-                    expected,
-                    fresh,
-                )
-            })
-            .await?;
+        let outcome = super::txn::durably(node, move |state| {
+            state.node.init_transactional_producer_id(
+                crate::engine::now(),
+                &id,
+                timeout_ms,
+                expected,
+                fresh,
+            )
+        })
+        .await?
+        .unwrap_or(Err(ErrorCode::NOT_COORDINATOR));
         match outcome {
             Ok(InitOutcome::Ready {
                 producer_id,

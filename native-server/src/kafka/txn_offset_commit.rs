@@ -52,7 +52,7 @@ pub async fn handle(
             state.node.txn_offset_commit(
                 crate::engine::now(),
                 &request.group_id,
-                request.producer_id.0,
+                (request.producer_id.0, request.producer_epoch),
                 generation_id,
                 &member_id,
                 instance,

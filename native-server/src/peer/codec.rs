@@ -4,7 +4,7 @@
 //! | kind | body |
 //! |------|------|
 //! | 0 `HELLO` | `b"PRTA"`, protocol version (u16), the sender's node id (i32): the first frame of every connection |
-//! | 1 `ENVELOPE` | a [`PeerMessage`] as JSON: the messages without a natural Kafka shape: the metadata records the controller sends, the registration, AlterPartition (see [`super::control`] and ARCHITECTURE.md) |
+//! | 1 `ENVELOPE` | a [`PeerMessage`] as JSON: the messages without a natural Kafka shape: the metadata records the controller sends, the registration, AlterPartition, the transaction coordinator's WriteTxnMarkers and its answer (see [`super::control`] and ARCHITECTURE.md) |
 //! | 2 `KAFKA_REQUEST` | a Kafka request, header and body, as a broker sends it: a follower's Fetch and OffsetForLeaderEpoch ([`super::replication`]); BrokerHeartbeat, AllocateProducerIds, CreateTopics ([`super::control`]) |
 //! | 3 `KAFKA_RESPONSE` | the API key and version (2 × i16) it answers, then a Kafka response, header and body |
 //! | 4 `RAFT` | a message of the controller quorum ([`PeerMessage::Raft`]): raft-rs's `eraftpb::Message` as protobuf, as is |
@@ -187,6 +187,33 @@ mod tests {
         ] {
             let frame = encode(&message).unwrap();
             assert_eq!(decode(&frame[4..]).unwrap(), message);
+        }
+    }
+
+    #[test]
+    fn the_marker_messages_round_trip_and_malformed_ones_are_refused() {
+        let samples = super::super::control::sample_messages();
+        let markers: Vec<&PeerMessage> = samples
+            .iter()
+            .filter(|m| {
+                matches!(
+                    m,
+                    PeerMessage::WriteTxnMarkers { .. }
+                        | PeerMessage::WriteTxnMarkersResponse { .. }
+                )
+            })
+            .collect();
+        assert_eq!(markers.len(), 2);
+        for message in markers {
+            let frame = encode(message).unwrap();
+            assert_eq!(&decode(&frame[4..]).unwrap(), message);
+            // Cut short, or with a field of the wrong type: refused.
+            assert!(decode(&frame[4..frame.len() - 3]).is_err());
+            let text = String::from_utf8(frame[5..].to_vec()).unwrap();
+            let bent = text.replacen("\"request_id\":17", "\"request_id\":\"17\"", 1);
+            let mut bad = vec![ENVELOPE];
+            bad.extend_from_slice(bent.as_bytes());
+            assert!(decode(&bad).is_err(), "{bent}");
         }
     }
 

@@ -25,6 +25,9 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, Request, StrBytes};
 use partita_core::ErrorCode;
+use partita_core::assignor::TopicPartition;
+use partita_core::batch::EndTxnMarker;
+use partita_core::broker::TxnMarkerWrite;
 use partita_core::controller::CreateTopic;
 use partita_core::node::PeerMessage;
 
@@ -302,6 +305,41 @@ pub fn sample_messages() -> Vec<PeerMessage> {
             ],
         },
         PeerMessage::NotController { leader: Some(3) },
+        // The transaction coordinator's markers for another leader, and its answer (carried
+        // in the JSON envelope, see `codec.rs`).
+        PeerMessage::WriteTxnMarkers {
+            request_id: 17,
+            markers: vec![
+                TxnMarkerWrite {
+                    tp: TopicPartition::new("orders", 2),
+                    marker: EndTxnMarker {
+                        producer_id: 4000,
+                        producer_epoch: 3,
+                        coordinator_epoch: 5,
+                        commit: true,
+                    },
+                },
+                TxnMarkerWrite {
+                    tp: TopicPartition::new("__consumer_offsets", 11),
+                    marker: EndTxnMarker {
+                        producer_id: 4000,
+                        producer_epoch: 3,
+                        coordinator_epoch: 5,
+                        commit: true,
+                    },
+                },
+            ],
+        },
+        PeerMessage::WriteTxnMarkersResponse {
+            request_id: 17,
+            results: vec![
+                (TopicPartition::new("orders", 2), ErrorCode::NONE),
+                (
+                    TopicPartition::new("__consumer_offsets", 11),
+                    ErrorCode::NOT_LEADER_OR_FOLLOWER,
+                ),
+            ],
+        },
     ]
 }
 

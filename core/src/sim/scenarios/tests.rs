@@ -283,3 +283,42 @@ fn a_zombie_producer_is_fenced_by_its_successor() {
         assert_eq!(field(s, "successor_committed"), 8);
     });
 }
+
+#[test]
+#[ignore]
+fn tmp_txn_sweep() {
+    let names: Vec<String> = std::env::var("TXN_SWEEP")
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    let seeds: u64 = std::env::var("TXN_SEEDS")
+        .map(|s| s.parse().unwrap())
+        .unwrap_or(200);
+    for name in &names {
+        let mut bad = 0;
+        let mut kinds_seen = std::collections::BTreeMap::new();
+        for seed in 0..seeds {
+            let s = run(name, seed).unwrap();
+            for k in kinds(&s) {
+                *kinds_seen.entry(k).or_insert(0) += 1;
+            }
+            if !expectations::holds_in_every_seed(&s) {
+                bad += 1;
+                if bad <= 3 {
+                    println!(
+                        "{name} seed {seed}: ack={} {:?} {:?}",
+                        s.acknowledged,
+                        s.fields,
+                        s.anomalies
+                            .iter()
+                            .map(|a| a.detail.clone())
+                            .take(3)
+                            .collect::<Vec<_>>()
+                    );
+                }
+            }
+        }
+        println!("{name}: {bad} seeds of {seeds} fail; seeds with each kind {kinds_seen:?}");
+    }
+}

@@ -1,0 +1,328 @@
+//! The transaction coordinator's state in `__transaction_state` (Kafka's
+//! `TransactionStateManager`): every transition of a transactional id is appended as one
+//! record (Kafka's `TransactionLogKey`/`TransactionLogValue`, `txn::encode_txn_record`) to the
+//! id's partition with acks=all; the leader of a partition loads it when elected and resumes
+//! what it holds, and forgets it when it stops leading.
+//!
+//! - **Write before act.** A transaction's markers go out only once its PrepareCommit or
+//!   PrepareAbort record is in the ISR (so a coordinator that takes over never aborts what
+//!   a marker already committed). The answers to the client wait for the writes the call
+//!   issued: the shell takes [`Node::transaction_writes_issued`] before and after the call
+//!   and answers once [`Node::transaction_writes_done`] says so (a failed write is answered
+//!   NOT_COORDINATOR, as Kafka answers a failed append; the client retries).
+//! - **What is written.** A record when the producer id, epoch, state, timeout or start
+//!   changes, and when an Ongoing transaction gains partitions; not when a marker of a
+//!   Prepare* transaction lands (as Kafka, which writes the Complete* record once all did).
+//!   A write that failed is written again by the retry timer.
+//! - **Loading.** On becoming the leader of a partition (after the metadata changed) the
+//!   node reads its log to the end, the last record of each id winning, and serves the ids
+//!   at once; Prepare* transactions get their markers written again, Ongoing ones are
+//!   aborted when their timeout (counted from the start timestamp in the record) passes. A
+//!   log that does not decode leaves the partition unloaded: its ids are answered
+//!   COORDINATOR_LOAD_IN_PROGRESS.
+
+use std::collections::BTreeSet;
+
+use super::offsets_topic::LOAD_CHUNK_BYTES;
+use super::{Event, Node, Waiting};
+use crate::assignor::TopicPartition;
+use crate::batch::{BatchBuilder, decode_records, split_batches};
+use crate::broker::{ACKS_ALL, AppendOrigin, ProducePartition, ProduceRequest, StorageFactory};
+use crate::group::RequestId;
+use crate::txn::{
+    TRANSACTION_STATE_TOPIC, TxnMetadata, TxnState, decode_txn_record, encode_txn_record,
+    transaction_partition,
+};
+use crate::{ErrorCode, Millis};
+
+/// How long a write to `__transaction_state` waits for the ISR (Kafka's
+/// `transaction.state.log` appends use the request timeout).
+pub const TXN_STATE_WRITE_TIMEOUT_MS: u64 = 5_000;
+/// Failed write numbers kept for [`Node::transaction_writes_done`].
+const FAILED_KEPT: usize = 10_000;
+
+/// Whether `a` and `b` would be the same record: the partitions count only while the
+/// transaction is open (a Prepare* transaction loses them as its markers land, unwritten).
+pub(super) fn same_record(a: &TxnMetadata, b: &TxnMetadata) -> bool {
+    a.producer_id == b.producer_id
+        && a.producer_epoch == b.producer_epoch
+        && a.state == b.state
+        && a.timeout_ms == b.timeout_ms
+        && a.started == b.started
+        && (a.state != TxnState::Ongoing || a.partitions == b.partitions)
+}
+
+impl<F: StorageFactory> Node<F> {
+    /// The number of the last `__transaction_state` write this node issued (see the module
+    /// docs: a shell takes it before and after a transactional call).
+    pub fn transaction_writes_issued(&self) -> u64 {
+        self.txns.next_write
+    }
+
+    /// Whether the writes numbered after `after` up to `through` are done: `None` while one
+    /// is still waiting for the ISR, `Some(false)` when one failed, else `Some(true)`.
+    pub fn transaction_writes_done(&self, after: u64, through: u64) -> Option<bool> {
+        let in_range = |n: &u64| *n > after && *n <= through;
+        if self.txns.state_writes.values().any(|(_, n)| in_range(n)) {
+            return None;
+        }
+        Some(!self.txns.failed_writes.iter().any(in_range))
+    }
+
+    /// The partition count of `__transaction_state` (as created).
+    fn transaction_state_partitions(&self) -> Option<i32> {
+        self.image
+            .topic(TRANSACTION_STATE_TOPIC)
+            .map(|t| t.partitions.len() as i32)
+            .filter(|&n| n > 0)
+    }
+
+    pub(super) fn transaction_state_partition(&self, transactional_id: &str) -> Option<i32> {
+        self.transaction_state_partitions()
+            .map(|count| transaction_partition(transactional_id, count))
+    }
+
+    /// Appends `transactional_id`'s state to its partition if it differs from what was last
+    /// written ([`same_record`]), acks=all.
+    pub(super) fn persist_txn(&mut self, now: Millis, transactional_id: &str) {
+        let Some(current) = self.txns.coordinator.get(transactional_id).cloned() else {
+            return;
+        };
+        if self
+            .txns
+            .written
+            .get(transactional_id)
+            .is_some_and(|w| same_record(w, &current))
+        {
+            return;
+        }
+        let Some(partition) = self.transaction_state_partition(transactional_id) else {
+            return;
+        };
+        let Some(broker) = self.broker.as_mut() else {
+            return;
+        };
+        let (key, value) = encode_txn_record(transactional_id, Some(&current), now);
+        let mut builder = BatchBuilder::new();
+        builder.push(now.0 as i64, Some(&key), value.as_deref(), &[]);
+        self.next_request += 1;
+        let id = RequestId(self.next_request);
+        self.txns.next_write += 1;
+        let number = self.txns.next_write;
+        self.pending.insert(id, Waiting::TxnStateWrite);
+        self.txns
+            .state_writes
+            .insert(id, (transactional_id.to_string(), number));
+        *self
+            .txns
+            .writing
+            .entry(transactional_id.to_string())
+            .or_default() += 1;
+        self.txns
+            .written
+            .insert(transactional_id.to_string(), current);
+        let produce = ProduceRequest {
+            acks: ACKS_ALL,
+            timeout_ms: Millis(TXN_STATE_WRITE_TIMEOUT_MS),
+            partitions: vec![ProducePartition {
+                tp: TopicPartition::new(TRANSACTION_STATE_TOPIC, partition),
+                records: builder.build(),
+            }],
+        };
+        broker.produce_from(id, produce, AppendOrigin::Coordinator, now);
+    }
+
+    /// The broker answered a state write (from `drain_broker`): a Prepare* transaction now
+    /// durable gets its markers sent; a failed write is written again later.
+    pub(super) fn on_txn_state_written(
+        &mut self,
+        now: Millis,
+        request: RequestId,
+        error: ErrorCode,
+    ) {
+        let Some((transactional_id, number)) = self.txns.state_writes.remove(&request) else {
+            return;
+        };
+        if let Some(count) = self.txns.writing.get_mut(&transactional_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.txns.writing.remove(&transactional_id);
+            }
+        }
+        if error != ErrorCode::NONE {
+            self.event(Event::StorageError {
+                description: format!(
+                    "{TRANSACTION_STATE_TOPIC}: the state of {transactional_id} was not written: {}",
+                    error.name()
+                ),
+            });
+            self.txns.failed_writes.insert(number);
+            while self.txns.failed_writes.len() > FAILED_KEPT {
+                self.txns.failed_writes.pop_first();
+            }
+            self.txns.written.remove(&transactional_id);
+            self.schedule_marker_retry(now);
+            return;
+        }
+        self.send_durable_markers(now, &transactional_id);
+    }
+
+    /// Whether `transactional_id`'s current state is in its log (written and acknowledged).
+    pub(super) fn txn_durable(&self, transactional_id: &str) -> bool {
+        let Some(current) = self.txns.coordinator.get(transactional_id) else {
+            return false;
+        };
+        !self.txns.writing.contains_key(transactional_id)
+            && self
+                .txns
+                .written
+                .get(transactional_id)
+                .is_some_and(|w| same_record(w, current))
+    }
+
+    /// Sends the markers of `transactional_id` if it is in Prepare*, durably, and has no
+    /// marker write out.
+    pub(super) fn send_durable_markers(&mut self, now: Millis, transactional_id: &str) {
+        if !self.txn_durable(transactional_id)
+            || self
+                .txns
+                .in_flight
+                .values()
+                .any(|w| w.transactional_id == transactional_id)
+        {
+            return;
+        }
+        let Ok(epoch) = self.transaction_gate(transactional_id) else {
+            return;
+        };
+        if let Some(markers) = self.txns.coordinator.markers_of(transactional_id, epoch) {
+            self.write_markers(now, transactional_id, markers);
+        }
+    }
+
+    /// After the metadata changed: loads every `__transaction_state` partition this node now
+    /// leads (and hosts), and unloads those it stopped leading.
+    pub(super) fn sync_transaction_leadership(&mut self, now: Millis) {
+        if self.broker.is_none() {
+            return;
+        }
+        let me = self.config.node_id;
+        let led: BTreeSet<i32> = match self.image.topic(TRANSACTION_STATE_TOPIC) {
+            Some(topic) => topic
+                .partitions
+                .iter()
+                .enumerate()
+                .filter(|(i, s)| {
+                    s.leader == me
+                        && self
+                            .applied
+                            .contains_key(&TopicPartition::new(TRANSACTION_STATE_TOPIC, *i as i32))
+                })
+                .map(|(i, _)| i as i32)
+                .collect(),
+            None => BTreeSet::new(),
+        };
+        let resigned: Vec<i32> = self.txns.loaded.difference(&led).copied().collect();
+        for partition in resigned {
+            self.unload_transaction_partition(partition);
+        }
+        let elected: Vec<i32> = led.difference(&self.txns.loaded).copied().collect();
+        for partition in elected {
+            self.load_transaction_partition(now, partition);
+        }
+    }
+
+    /// Kafka's `TransactionStateManager.loadTransactionsForTxnTopicPartition`: reads the log
+    /// to its end, then resumes the Prepare* transactions.
+    fn load_transaction_partition(&mut self, now: Millis, partition: i32) {
+        let tp = TopicPartition::new(TRANSACTION_STATE_TOPIC, partition);
+        let Some(broker) = &self.broker else {
+            return;
+        };
+        let Some(snapshot) = broker.partition(&tp) else {
+            return;
+        };
+        let mut states: Vec<(String, Option<TxnMetadata>)> = Vec::new();
+        let mut offset = snapshot.log_start_offset;
+        let end = snapshot.log_end_offset;
+        let mut failure = None;
+        'read: while offset < end {
+            let Some(bytes) = broker.read_log(&tp, offset, LOAD_CHUNK_BYTES, end) else {
+                break;
+            };
+            let batches = match split_batches(&bytes) {
+                Ok(batches) if !batches.is_empty() => batches,
+                Ok(_) => break,
+                Err(e) => {
+                    failure = Some(e.to_string());
+                    break;
+                }
+            };
+            for (range, summary) in batches {
+                let next = summary.header.next_offset();
+                if !summary.header.is_control() {
+                    let records = match decode_records(&bytes[range]) {
+                        Ok(records) => records,
+                        Err(e) => {
+                            failure = Some(e.to_string());
+                            break 'read;
+                        }
+                    };
+                    for record in records.into_iter().filter(|r| r.offset >= offset) {
+                        let Some(key) = record.key else {
+                            failure = Some(format!("a record without a key at {}", record.offset));
+                            break 'read;
+                        };
+                        match decode_txn_record(&key, record.value.as_deref()) {
+                            Ok(state) => states.push(state),
+                            Err(e) => {
+                                failure = Some(format!("offset {}: {e}", record.offset));
+                                break 'read;
+                            }
+                        }
+                    }
+                }
+                offset = offset.max(next);
+            }
+        }
+        if let Some(reason) = failure {
+            self.event(Event::StorageError {
+                description: format!(
+                    "{TRANSACTION_STATE_TOPIC}-{partition}: cannot load: {reason}"
+                ),
+            });
+            return;
+        }
+        let mut ids = BTreeSet::new();
+        for (id, txn) in states {
+            match &txn {
+                Some(txn) => {
+                    self.txns.written.insert(id.clone(), txn.clone());
+                }
+                None => {
+                    self.txns.written.remove(&id);
+                }
+            }
+            self.txns.coordinator.load(&id, txn);
+            ids.insert(id);
+        }
+        self.txns.loaded.insert(partition);
+        for id in &ids {
+            self.send_durable_markers(now, id);
+        }
+    }
+
+    /// Kafka's `removeTransactionsForTxnTopicPartition`: the partition's ids leave this node.
+    fn unload_transaction_partition(&mut self, partition: i32) {
+        self.txns.loaded.remove(&partition);
+        let Some(count) = self.transaction_state_partitions() else {
+            return;
+        };
+        let belongs = |id: &str| transaction_partition(id, count) == partition;
+        self.txns.coordinator.unload(belongs);
+        self.txns.written.retain(|id, _| !belongs(id));
+        self.txns
+            .in_flight
+            .retain(|_, w| !belongs(&w.transactional_id));
+    }
+}
