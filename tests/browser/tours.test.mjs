@@ -119,6 +119,7 @@ const outcomes = {
   "exactly-once": /writes to invoices \(exactly-once, transactional\.id=transformer-0\)/,
   "at-least-once-ctp": /writes to invoices \(at-least-once\)/,
   "zombie-fenced": /transactional\.id=payments-app/,
+  "txn-coordinator-crash": /payments-reader \(consumer\) \[read_committed\] polled 60\b/,
 };
 
 test("every guided tour renders, runs to its outcome and explains itself", async () => {

@@ -226,6 +226,20 @@ pub const TOURS: &[Tour] = &[
         highlight: transactions,
     },
     Tour {
+        scenario: "txn-coordinator-crash",
+        title: "The transaction coordinator crashes mid-commit",
+        section: "Exactly-Once Semantics",
+        text: "Three brokers. A transaction's state lives in __transaction_state, replicated like \
+               any topic; its coordinator is the leader of the partition its transactional.id \
+               hashes to. From 600 ms the coordinator's commit markers to the other brokers are \
+               lost: the transaction it just answered EndTxn for stays in PrepareCommit (the \
+               producer's next AddPartitionsToTxn hears CONCURRENT_TRANSACTIONS), and at 800 ms \
+               the coordinator's broker crashes. The new leader of that partition loads the \
+               PrepareCommit record and writes the markers: the transaction is committed whole, \
+               the lso moves on, and the producer finds the new coordinator and goes on.",
+        highlight: transactions,
+    },
+    Tour {
         scenario: "lag",
         title: "Lag grows, then drains",
         section: "Lag Monitoring",

@@ -326,6 +326,12 @@ pub enum Fault {
     CrashCoordinator {
         group: String,
     },
+    /// Crashes the broker coordinating `transactional_id` now (the leader of its
+    /// `__transaction_state` partition): the partition's new leader loads the transaction
+    /// states from its replica and finishes what was in PrepareCommit or PrepareAbort.
+    CrashTransactionCoordinator {
+        transactional_id: String,
+    },
     /// The process stops (a GC pause, SIGSTOP): what reaches it waits until it resumes.
     Pause {
         node: NodeId,
@@ -388,6 +394,12 @@ impl std::fmt::Display for Fault {
             Fault::Heal => write!(f, "heal"),
             Fault::CrashCoordinator { group } => {
                 write!(f, "crash the coordinator of group {group}")
+            }
+            Fault::CrashTransactionCoordinator { transactional_id } => {
+                write!(
+                    f,
+                    "crash the coordinator of transactional id {transactional_id}"
+                )
             }
             Fault::Pause { node, duration_ms } => write!(f, "pause {node} for {}ms", duration_ms.0),
             Fault::SlowConsumer {

@@ -128,6 +128,18 @@ pub fn holds_in_every_seed(summary: &Summary) -> bool {
                 && field(s, "successor_fenced") == 0
                 && field(s, "successor_committed") == 8
         }
+        // The prepared commit is finished by the new coordinator: every transaction is
+        // committed and read whole.
+        "txn-coordinator-crash" => {
+            clean(s)
+                && s.acknowledged == 60
+                && field(s, "coordinator_before") >= 0
+                && field(s, "coordinator_after") >= 0
+                && field(s, "coordinator_after") != field(s, "coordinator_before")
+                && field(s, "committed_transactions") == 10
+                && field(s, "unfinished_transactions") == 0
+                && field(s, "reader_polled") == 60
+        }
         other => panic!("no expectation written for scenario {other}"),
     }
 }

@@ -20,6 +20,7 @@
 //! | `exactly-once` | consume-transform-produce in transactions (offsets committed in them) crashes mid-transaction and restarts | no anomalies, `outputs_missing` = 0, `ctp_duplicates` = 0, `aborted_outputs` > 0 |
 //! | `at-least-once-ctp` | the same producing idempotently, then committing offsets | only `ctp-duplicate`, `outputs_missing` = 0 |
 //! | `zombie-fenced` | a transactional producer pauses; a new instance with its `transactional.id` fences it | no anomalies, `zombie_fenced` = 1, `successor_committed` = 8 |
+//! | `txn-coordinator-crash` | three brokers; the transaction coordinator crashes with a commit prepared and its markers lost | no anomalies, a new coordinator, `committed_transactions` = 10, `reader_polled` = 60 |
 //! | `compaction` | six keys overwritten 300 times with tombstones on a compacted topic with small segments; a late consumer | no anomalies, `records_left` well below `records_produced`, `tombstones_removed` > 0, `consumer_offset_gaps` > 0 |
 
 mod common;
@@ -82,6 +83,7 @@ pub const SCENARIOS: &[Scenario] = &[
     idempotence::IDEMPOTENCE_ON,
     transactions::TRANSACTIONS,
     transactions::ZOMBIE_FENCED,
+    transactions::TXN_COORDINATOR_CRASH,
     lag::LAG,
     quorum::CONTROLLER_FAILOVER,
     coordinator::COORDINATOR_FAILOVER,

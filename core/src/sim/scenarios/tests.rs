@@ -285,40 +285,14 @@ fn a_zombie_producer_is_fenced_by_its_successor() {
 }
 
 #[test]
-#[ignore]
-fn tmp_txn_sweep() {
-    let names: Vec<String> = std::env::var("TXN_SWEEP")
-        .unwrap()
-        .split(',')
-        .map(String::from)
-        .collect();
-    let seeds: u64 = std::env::var("TXN_SEEDS")
-        .map(|s| s.parse().unwrap())
-        .unwrap_or(200);
-    for name in &names {
-        let mut bad = 0;
-        let mut kinds_seen = std::collections::BTreeMap::new();
-        for seed in 0..seeds {
-            let s = run(name, seed).unwrap();
-            for k in kinds(&s) {
-                *kinds_seen.entry(k).or_insert(0) += 1;
-            }
-            if !expectations::holds_in_every_seed(&s) {
-                bad += 1;
-                if bad <= 3 {
-                    println!(
-                        "{name} seed {seed}: ack={} {:?} {:?}",
-                        s.acknowledged,
-                        s.fields,
-                        s.anomalies
-                            .iter()
-                            .map(|a| a.detail.clone())
-                            .take(3)
-                            .collect::<Vec<_>>()
-                    );
-                }
-            }
-        }
-        println!("{name}: {bad} seeds of {seeds} fail; seeds with each kind {kinds_seen:?}");
-    }
+fn a_transaction_coordinator_crashing_mid_commit_is_finished_by_its_successor() {
+    check("txn-coordinator-crash", |s| {
+        clean(s);
+        assert_ne!(
+            field(s, "coordinator_after"),
+            field(s, "coordinator_before")
+        );
+        assert_eq!(field(s, "committed_transactions"), 10);
+        assert_eq!(field(s, "reader_polled"), 60);
+    });
 }

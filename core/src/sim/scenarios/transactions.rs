@@ -14,6 +14,11 @@
 //! - `zombie-fenced`: a transactional producer pauses (a GC pause) mid-stream; a new instance
 //!   with the same `transactional.id` starts and fences it; the old one wakes up, is refused
 //!   (PRODUCER_FENCED) and stops, and nothing it wrote after the fence is ever read.
+//! - `txn-coordinator-crash`: three brokers; the transaction coordinator's commit markers to
+//!   the other brokers are lost for a moment, so a transaction is stuck in PrepareCommit, and
+//!   the coordinator's broker crashes then. The new leader of its `__transaction_state`
+//!   partition loads the state and writes the markers: the committed transaction is read
+//!   whole, and the producer goes on with the new coordinator.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -60,6 +65,86 @@ pub const ZOMBIE_FENCED: Scenario = Scenario {
     drive: no_samples,
     measure: measure_zombie,
 };
+
+pub const TXN_COORDINATOR_CRASH: Scenario = Scenario {
+    name: "txn-coordinator-crash",
+    description: "Three brokers; the transaction coordinator crashes with a commit prepared and its markers not yet written: the new coordinator finishes the commit.",
+    build: coordinator_crash,
+    drive: before_the_coordinator_crash,
+    measure: measure_coordinator_crash,
+};
+
+const CRASH_MS: u64 = 800;
+
+fn coordinator_crash() -> ScenarioSpec {
+    let mut spec = ScenarioSpec::new("txn-coordinator-crash");
+    spec.topics.push(common::topic(
+        "payments",
+        3,
+        3,
+        &[("min.insync.replicas", "2")],
+    ));
+    spec.clients.push(p(txn_producer(
+        "txn-producer",
+        "payments-app",
+        "payments",
+        3,
+        60,
+        6,
+        0,
+    )));
+    spec.clients.push(c(reader(
+        "payments-reader",
+        "payments",
+        IsolationLevel::ReadCommitted,
+    )));
+    // Markers to the partition leaders are lost from 600 ms: the transaction being committed
+    // then stays in PrepareCommit (its producer waits to begin the next) until the crash.
+    let lose = Fault::LoseMessages {
+        prefix: "WriteTxnMarkers(".into(),
+        per_million: 1_000_000,
+    };
+    spec.faults.push((Millis(600), lose));
+    let crash = Fault::CrashTransactionCoordinator {
+        transactional_id: "payments-app".into(),
+    };
+    spec.faults.push((Millis(CRASH_MS), crash));
+    spec.faults
+        .push((Millis(CRASH_MS + 50), Fault::StopLosingMessages));
+    spec.faults.push((Millis(4_000), Fault::RestartCrashed));
+    spec.end_ms = Millis(12_000);
+    spec
+}
+
+fn before_the_coordinator_crash(sim: &mut Simulation) -> Fields {
+    sim.run_until(Millis(CRASH_MS - 1));
+    let coordinator = sim
+        .transaction_coordinator("payments-app")
+        .map_or(-1, i64::from);
+    Fields::from([("coordinator_before".into(), coordinator)])
+}
+
+fn measure_coordinator_crash(sim: &mut Simulation, _: &[Anomaly]) -> Fields {
+    let ends = outcomes(sim, "txn-producer");
+    let coordinator = sim
+        .transaction_coordinator("payments-app")
+        .map_or(-1, i64::from);
+    Fields::from([
+        ("coordinator_after".into(), coordinator),
+        (
+            "committed_transactions".into(),
+            ends.get("committed").copied().unwrap_or(0),
+        ),
+        (
+            "unfinished_transactions".into(),
+            ends.get("unknown").copied().unwrap_or(0) + ends.get("aborted").copied().unwrap_or(0),
+        ),
+        (
+            "reader_polled".into(),
+            polled_by(sim, "payments-reader").len() as i64,
+        ),
+    ])
+}
 
 /// One broker and the three controllers: the coordinators and every partition on broker 1.
 fn single_broker(name: &str) -> ScenarioSpec {
