@@ -12,9 +12,9 @@ use crate::broker::{
 };
 use crate::controller::BrokerId;
 use crate::group::{
-    CommittedOffset, HeartbeatError, HeartbeatRequest, JoinGroupError, JoinGroupRequest,
-    JoinedGroup, LeaveGroupError, MemberIdentity, OffsetCommitError, OffsetCommitRequest,
-    OffsetFetchError, SyncGroupError, SyncGroupRequest, SyncedGroup,
+    HeartbeatError, HeartbeatRequest, JoinGroupError, JoinGroupRequest, JoinedGroup,
+    LeaveGroupError, MemberIdentity, OffsetCommitError, OffsetCommitRequest, OffsetFetchResults,
+    SyncGroupError, SyncGroupRequest, SyncedGroup,
 };
 
 /// Where a request goes.
@@ -49,9 +49,13 @@ pub enum Request {
         members: Vec<MemberIdentity>,
     },
     OffsetCommit(OffsetCommitRequest),
+    /// OffsetFetch of one group: `partitions` (all with a commit when empty); with
+    /// `require_stable` (KIP-447, v7+), a partition whose commit is not settled yet is
+    /// answered UNSTABLE_OFFSET_COMMIT.
     OffsetFetch {
         group_id: String,
         partitions: Vec<TopicPartition>,
+        require_stable: bool,
     },
     /// FindCoordinator for a group (key type 0): any broker answers with the leader of the
     /// group's `__consumer_offsets` partition.
@@ -168,7 +172,7 @@ pub enum Response {
     Heartbeat(Result<(), HeartbeatError>),
     LeaveGroup(Vec<Result<(), LeaveGroupError>>),
     OffsetCommit(Vec<(TopicPartition, Result<(), OffsetCommitError>)>),
-    OffsetFetch(Result<Vec<(TopicPartition, Option<CommittedOffset>)>, OffsetFetchError>),
+    OffsetFetch(OffsetFetchResults),
     /// The coordinator's node id, or COORDINATOR_NOT_AVAILABLE.
     FindCoordinator(Result<BrokerId, ErrorCode>),
     /// One error per partition asked for.

@@ -166,9 +166,11 @@ impl Cluster {
             Request::OffsetFetch {
                 group_id,
                 partitions,
+                ..
             } => now_answer(Response::OffsetFetch(
                 self.coordinator
-                    .handle_offset_fetch(&group_id, Some(&partitions)),
+                    .handle_offset_fetch(&group_id, Some(&partitions))
+                    .map(|offsets| offsets.into_iter().map(|(tp, o)| (tp, Ok(o))).collect()),
             )),
             // The transactional APIs are tested through a whole node (`sim`).
             other => panic!("this harness has no transaction coordinator: {other:?}"),

@@ -274,6 +274,48 @@ impl MetadataImage {
         }
     }
 
+    /// Whether this image, offered by another node as the metadata after `offset` records,
+    /// can replace `current` (what this node has, at a smaller offset): beyond
+    /// [`MetadataImage::check_consistent`], it must say it reaches `offset`, and nothing in
+    /// it may go back from `current` where both know the same thing. Epochs only grow in
+    /// Kafka's metadata: a broker's epoch, a partition's leader and partition epochs (of the
+    /// same topic id), and a topic never loses partitions. An image that breaks one is stale or
+    /// corrupt; applying it would let a deposed leader lead again.
+    pub fn check_successor(&self, offset: u64, current: &MetadataImage) -> Result<(), String> {
+        self.check_consistent()?;
+        if self.record_count != offset {
+            return Err(format!(
+                "it holds {} records but says it reaches offset {offset}",
+                self.record_count
+            ));
+        }
+        for (id, now) in &current.brokers {
+            if let Some(b) = self.brokers.get(id)
+                && b.broker_epoch < now.broker_epoch
+            {
+                return Err(format!(
+                    "broker {id}'s epoch goes back from {} to {}",
+                    now.broker_epoch, b.broker_epoch
+                ));
+            }
+        }
+        for (name, now) in &current.topics {
+            let Some(topic) = self.topics.get(name).filter(|t| t.id == now.id) else {
+                continue; // deleted, or deleted and created again
+            };
+            if topic.partitions.len() < now.partitions.len() {
+                return Err(format!("topic {name} loses partitions"));
+            }
+            for (i, (new, old)) in topic.partitions.iter().zip(&now.partitions).enumerate() {
+                if new.leader_epoch < old.leader_epoch || new.partition_epoch < old.partition_epoch
+                {
+                    return Err(format!("{name}-{i}: its epochs go back"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Applies one record. Never fails; a record that does not fit the image panics (see
     /// [`MetadataImage::check`]).
     pub fn apply(&mut self, record: &MetadataRecord) {

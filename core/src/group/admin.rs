@@ -129,6 +129,7 @@ impl Coordinator {
             return Err(DeleteGroupError::NonEmptyGroup);
         }
         let mut group = self.groups.remove(group_id).expect("checked above");
+        self.deleted.group(group.clone());
         for partition in group.offsets.keys() {
             let group = group_id.to_owned();
             let record = GroupRecord::Offset {

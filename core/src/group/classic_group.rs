@@ -34,6 +34,11 @@ pub(super) struct ClassicGroup {
     /// their write is acknowledged and are dropped when it fails
     /// ([`Coordinator::handle_written`](super::Coordinator::handle_written)).
     pub(super) pending_offsets: BTreeMap<TopicPartition, CommittedOffset>,
+    /// Static members that took an earlier incarnation's place in a settled group, by their
+    /// new member id, to that incarnation as it was: put back if the group record naming the
+    /// new id is not written (Kafka's `GroupCoordinator.updateStaticMemberAndRebalance`
+    /// reverts the member id replacement when storing the group fails).
+    pub(super) replaced_static_members: BTreeMap<String, Member>,
     /// PreparingRebalance: when the join phase ends even if members are missing.
     pub(super) join_deadline: Option<Millis>,
     /// PreparingRebalance of a group that was empty: `group.initial.rebalance.delay.ms` applies.
@@ -66,6 +71,7 @@ impl ClassicGroup {
             pending_members: BTreeMap::new(),
             offsets: BTreeMap::new(),
             pending_offsets: BTreeMap::new(),
+            replaced_static_members: BTreeMap::new(),
             join_deadline: None,
             initial_delay: None,
             sync_deadline: None,

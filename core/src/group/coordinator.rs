@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use super::classic_group::ClassicGroup;
 use super::config::CoordinatorConfig;
 use super::messages::Output;
+use super::tombstones::Deleted;
 
 /// The outputs not yet taken by the shell, oldest first.
 pub(super) type Outputs = VecDeque<Output>;
@@ -17,6 +18,8 @@ pub struct Coordinator {
     pub(super) groups: BTreeMap<String, ClassicGroup>,
     pub(super) outputs: Outputs,
     pub(super) member_ids: MemberIds,
+    /// What deletions removed while their tombstones are being written.
+    pub(super) deleted: Deleted,
 }
 
 impl Coordinator {
@@ -29,6 +32,7 @@ impl Coordinator {
             groups: BTreeMap::new(),
             outputs: VecDeque::new(),
             member_ids: MemberIds { state: seed },
+            deleted: Deleted::default(),
         }
     }
 

@@ -225,6 +225,10 @@ impl OffsetDeleteError {
 pub enum OffsetFetchError {
     #[error("the group id is empty")]
     InvalidGroupId,
+    /// One partition (asked with `require_stable`, KIP-447): a commit of it is still being
+    /// written or held by an open transaction; the client asks again.
+    #[error("a commit of this partition is not settled yet")]
+    UnstableOffsetCommit,
     #[error("this broker is not the group's coordinator")]
     NotCoordinator,
     #[error("this broker is loading the group's coordinator state")]
@@ -235,6 +239,7 @@ impl OffsetFetchError {
     pub fn code(&self) -> ErrorCode {
         match self {
             OffsetFetchError::InvalidGroupId => ErrorCode::INVALID_GROUP_ID,
+            OffsetFetchError::UnstableOffsetCommit => ErrorCode::UNSTABLE_OFFSET_COMMIT,
             OffsetFetchError::NotCoordinator => ErrorCode::NOT_COORDINATOR,
             OffsetFetchError::CoordinatorLoadInProgress => ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
         }

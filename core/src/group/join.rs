@@ -60,6 +60,7 @@ impl Coordinator {
             groups,
             outputs,
             member_ids,
+            ..
         } = self;
         if let Some(group) = groups.get(&join.group_id) {
             if !group.supports_protocols(None, &join.protocol_type, &join.protocols) {
@@ -213,6 +214,7 @@ fn replace_static_member(
         member_id: old_id.to_owned(),
         reason: RemovalReason::ReplacedByStaticMember,
     }));
+    let before = member.clone();
     let unchanged = member.protocols == join.protocols;
     member.member_id = new_id.clone();
     member.update(join);
@@ -227,6 +229,7 @@ fn replace_static_member(
     }
     if group.is(Stable) && unchanged {
         group.members.insert(new_id.clone(), member);
+        group.replaced_static_members.insert(new_id.clone(), before);
         out.push_back(Output::Persist(group.metadata_record()));
         let mut joined = group.joined(&new_id);
         // Even a leader gets no member list: the current assignment stands.

@@ -54,6 +54,7 @@ mod records;
 mod state;
 mod sync;
 mod timers;
+mod tombstones;
 mod txn_offsets;
 mod unload;
 mod written;
@@ -63,7 +64,7 @@ mod properties;
 #[cfg(test)]
 mod scenarios;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use admin::{GroupDescription, GroupListing, MemberDescription};
 pub use config::CoordinatorConfig;
@@ -78,7 +79,7 @@ pub use messages::{
     OffsetCommitRequest, Output, Protocol, RemovalReason, RequestId, SyncGroupRequest, SyncedGroup,
 };
 pub use offset_delete::OffsetDeleteResults;
-pub use offsets::{CommitOffset, CommittedOffset};
+pub use offsets::{CommitOffset, CommittedOffset, OffsetFetchResults};
 pub use offsets_log::{
     OFFSETS_TOPIC, OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsLog, OffsetsLogError, RECORDS_PER_BATCH,
     decode_group_batches, encode_group_batches,

@@ -83,7 +83,8 @@ impl Coordinator {
                 results.push((tp.clone(), Err(OffsetDeleteError::GroupSubscribedToTopic)));
                 continue;
             }
-            if group.offsets.remove(tp).is_some() {
+            if let Some(was) = group.offsets.remove(tp) {
+                self.deleted.offset(group_id, tp, was);
                 self.outputs.push_back(Output::Persist(GroupRecord::Offset {
                     group: group_id.to_owned(),
                     partition: tp.clone(),

@@ -25,6 +25,16 @@ pub struct CommitOffset {
     pub metadata: Option<String>,
 }
 
+/// The answer to an OffsetFetch of one group: a group-level error, or per partition its
+/// committed offset (`None`: none) or UNSTABLE_OFFSET_COMMIT (`require_stable`, KIP-447).
+pub type OffsetFetchResults = Result<
+    Vec<(
+        TopicPartition,
+        Result<Option<CommittedOffset>, OffsetFetchError>,
+    )>,
+    OffsetFetchError,
+>;
+
 /// An offset as the group stored it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommittedOffset {
@@ -178,6 +188,17 @@ impl Coordinator {
         })
     }
 
+    /// Whether `group_id` has a commit of `tp` that is not written yet (produced to the
+    /// offsets partition, not yet acknowledged by its ISR): Kafka's
+    /// `GroupMetadata.hasPendingOffsetCommitsForTopicPartition` for non-transactional
+    /// commits, what an OffsetFetch with `require_stable` (KIP-447) answers
+    /// UNSTABLE_OFFSET_COMMIT for.
+    pub fn has_pending_commit(&self, group_id: &str, tp: &TopicPartition) -> bool {
+        self.groups
+            .get(group_id)
+            .is_some_and(|g| g.pending_offsets.contains_key(tp))
+    }
+
     /// A topic was deleted: every group forgets its offsets for it (tombstones are persisted),
     /// and a group left with nothing at all goes too.
     pub fn on_topic_deleted(&mut self, topic: &str, now: Millis) {
@@ -219,6 +240,7 @@ impl Coordinator {
             return;
         }
         let mut group = self.groups.remove(group_id).expect("checked above");
+        self.deleted.group(group.clone());
         group.transition(Dead, now, &mut self.outputs);
         self.outputs.push_back(Output::Persist(GroupRecord::Group {
             group: group_id.to_owned(),

@@ -197,6 +197,7 @@ impl ClassicGroup {
         self.members.clear();
         self.static_members.clear();
         self.pending_members.clear();
+        self.replaced_static_members.clear();
         self.join_deadline = None;
         self.initial_delay = None;
         self.sync_deadline = None;
@@ -262,26 +263,17 @@ mod tests {
         fresh
     }
 
+    /// A commit with a leader epoch and metadata, which a restart must keep.
     fn commit(
         group_id: &str,
         member_id: &str,
         generation_id: i32,
         offset: i64,
     ) -> OffsetCommitRequest {
-        OffsetCommitRequest {
-            group_id: group_id.into(),
-            generation_id,
-            member_id: member_id.into(),
-            group_instance_id: None,
-            offsets: vec![(
-                TopicPartition::new("t", 0),
-                CommitOffset {
-                    offset,
-                    leader_epoch: Some(3),
-                    metadata: Some("m".into()),
-                },
-            )],
-        }
+        let mut request = offset_commit(group_id, generation_id, member_id, offset);
+        request.offsets[0].1.leader_epoch = Some(3);
+        request.offsets[0].1.metadata = Some("m".into());
+        request
     }
 
     #[test]

@@ -6,6 +6,31 @@ use crate::Millis;
 
 pub(super) const GROUP: &str = "g";
 
+/// An OffsetCommit to `group_id` of `offset` for partition `t-0`, by `member_id` in
+/// `generation_id` (-1 and "" for a commit from outside the group), without leader epoch or
+/// metadata.
+pub(crate) fn offset_commit(
+    group_id: &str,
+    generation_id: i32,
+    member_id: &str,
+    offset: i64,
+) -> OffsetCommitRequest {
+    OffsetCommitRequest {
+        group_id: group_id.into(),
+        generation_id,
+        member_id: member_id.into(),
+        group_instance_id: None,
+        offsets: vec![(
+            crate::assignor::TopicPartition::new("t", 0),
+            CommitOffset {
+                offset,
+                leader_epoch: None,
+                metadata: None,
+            },
+        )],
+    }
+}
+
 /// A consumer's JoinGroup with the defaults used throughout the tests: session 10 s,
 /// rebalance 30 s, protocol "range" with metadata `b"sub"`.
 pub(super) fn join_request(member_id: &str) -> JoinGroupRequest {

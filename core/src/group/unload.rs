@@ -14,6 +14,7 @@ impl Coordinator {
     /// partition each is in, see [`offsets_partition`](super::offsets_partition)).
     pub fn unload(&mut self, moved: impl Fn(&str) -> bool, now: Millis) {
         let gone: Vec<String> = self.groups.keys().filter(|id| moved(id)).cloned().collect();
+        self.deleted.forget(&moved);
         for group_id in gone {
             let mut group = self.groups.remove(&group_id).expect("listed above");
             for member in group.members.values_mut() {

@@ -9,17 +9,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::offsets_topic::{
-    LOAD_CHUNK_BYTES, OFFSETS_COMMIT_TIMEOUT_MS, OFFSETS_TOPIC, offsets_partition, refuse,
-};
+use super::offsets_topic::{OFFSETS_COMMIT_TIMEOUT_MS, OFFSETS_TOPIC, offsets_partition, refuse};
 use super::{Event, Node, Output, Refusal, RequestRef, Waiting};
 use crate::assignor::TopicPartition;
 use crate::broker::{ACKS_ALL, AppendOrigin, ProducePartition, ProduceRequest, StorageFactory};
 use crate::client::Response;
 use crate::controller::{BrokerId, CreateTopic};
-use crate::group::{
-    GroupRecord, RECORDS_PER_BATCH, compact, decode_group_batches, encode_group_batches,
-};
+use crate::group::{GroupRecord, RECORDS_PER_BATCH, encode_group_batches};
 use crate::{ErrorCode, Millis};
 
 /// The node that coordinates a group, as FindCoordinator answers it.
@@ -189,56 +185,27 @@ impl<F: StorageFactory> Node<F> {
         for partition in resigned {
             self.unload_offsets_partition(now, partition);
         }
-        let elected: Vec<i32> = led.difference(&self.loaded).copied().collect();
+        let abandoned: Vec<i32> = self
+            .loads
+            .partitions()
+            .filter(|p| !led.contains(p))
+            .collect();
+        for partition in abandoned {
+            self.loads.cancel(partition);
+        }
+        let elected: Vec<i32> = led
+            .iter()
+            .copied()
+            .filter(|p| !self.loaded.contains(p) && !self.loads.contains(*p))
+            .collect();
         for partition in elected {
-            self.load_offsets_partition(now, partition);
+            self.start_offsets_load(now, partition);
         }
-    }
-
-    /// Kafka's `onElection`: reads the partition's log to its end and replays the live
-    /// records into the coordinator. A log that cannot be read leaves the partition unloaded
-    /// (its groups are answered COORDINATOR_LOAD_IN_PROGRESS) and says why.
-    fn load_offsets_partition(&mut self, now: Millis, partition: i32) {
-        let tp = TopicPartition::new(OFFSETS_TOPIC, partition);
-        let Some(broker) = &self.broker else {
-            return;
-        };
-        let Some(snapshot) = broker.partition(&tp) else {
-            return;
-        };
-        let mut records = Vec::new();
-        let mut offset = snapshot.log_start_offset;
-        let end = snapshot.log_end_offset;
-        while offset < end {
-            let Some(bytes) = broker.read_log(&tp, offset, LOAD_CHUNK_BYTES, end) else {
-                break;
-            };
-            match decode_group_batches(&bytes, offset, &mut records) {
-                Ok(Some(next)) => offset = next,
-                Ok(None) => break,
-                Err(e) => {
-                    self.event(Event::StorageError {
-                        description: format!("{OFFSETS_TOPIC}-{partition}: cannot load: {e}"),
-                    });
-                    return;
-                }
-            }
-        }
-        let live = compact(&records);
-        let coordinator = self.coordinator.as_mut().expect("partitioned groups");
-        for record in &live {
-            coordinator.replay(record, now);
-        }
-        self.loaded.insert(partition);
-        self.event(Event::CoordinatorLoaded {
-            partition,
-            records: live.len(),
-        });
     }
 
     /// Kafka's `onResignation`: the partition's groups leave this node; requests waiting on
     /// them, and answers waiting for their writes, get NOT_COORDINATOR.
-    fn unload_offsets_partition(&mut self, now: Millis, partition: i32) {
+    pub(super) fn unload_offsets_partition(&mut self, now: Millis, partition: i32) {
         self.loaded.remove(&partition);
         let count = self.offsets_partition_count();
         if let Some(coordinator) = &mut self.coordinator {
@@ -397,7 +364,7 @@ impl<F: StorageFactory> Node<F> {
             .map_err(|e| (ErrorCode::KAFKA_STORAGE_ERROR, e.to_string()))?;
         for partition in partitions {
             self.unload_offsets_partition(now, partition);
-            self.load_offsets_partition(now, partition);
+            self.start_offsets_load(now, partition);
         }
         self.drain_roles(now);
         Ok(())

@@ -296,3 +296,97 @@ pub(super) fn voters(config: &NodeConfig) -> Vec<BrokerId> {
 pub(super) fn new_controller(config: &NodeConfig) -> Controller {
     Controller::new(config.broker.clone(), config.seed)
 }
+
+/// The metadata log's topic: partition 0 of it is the controller quorum's Raft log.
+pub const METADATA_TOPIC: &str = "__cluster_metadata";
+
+/// One partition of a DescribeQuorum answer (KIP-595, KIP-836), as Kafka's `KafkaRaftClient`
+/// answers it. Offsets are Raft entry indexes (an entry is one controller command's batch of
+/// records): the high watermark is the commit index, a voter's log end offset the index it
+/// is known to have replicated (-1 unknown).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuorumPartition {
+    /// NONE on the leader; UNKNOWN_TOPIC_OR_PARTITION for anything but
+    /// `__cluster_metadata-0`; NOT_LEADER_OR_FOLLOWER on another node (with the leader it
+    /// knows and the epoch, the client goes there).
+    pub error: crate::ErrorCode,
+    /// -1 when unknown.
+    pub leader_id: BrokerId,
+    /// The Raft term; 0 when unknown.
+    pub leader_epoch: i32,
+    /// 0 unless answered by the leader.
+    pub high_watermark: i64,
+    /// The voters, on the leader only. Observers (brokers that are not voters) are not
+    /// listed: they learn the metadata from heartbeats, not by fetching the Raft log.
+    pub voters: Vec<QuorumReplica>,
+}
+
+/// A voter as the leader sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuorumReplica {
+    pub replica_id: BrokerId,
+    pub log_end_offset: i64,
+    /// Milliseconds since the Unix epoch; -1: not kept (Kafka's "unknown"), as for every
+    /// fetch timestamp here.
+    pub last_fetch_timestamp: i64,
+    /// The leader's own is the time of the answer; -1 for the others (not kept).
+    pub last_caught_up_timestamp: i64,
+}
+
+impl<F: StorageFactory> Node<F> {
+    /// DescribeQuorum for partition `partition` of `topic`, answered at `now` (the shell's
+    /// wall clock, milliseconds since the Unix epoch).
+    pub fn describe_quorum(
+        &self,
+        topic: &str,
+        partition: i32,
+        now: crate::Millis,
+    ) -> QuorumPartition {
+        let unknown = QuorumPartition {
+            error: crate::ErrorCode::NOT_LEADER_OR_FOLLOWER,
+            leader_id: -1,
+            leader_epoch: 0,
+            high_watermark: 0,
+            voters: Vec::new(),
+        };
+        if topic != METADATA_TOPIC || partition != 0 {
+            return QuorumPartition {
+                error: crate::ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                ..unknown
+            };
+        }
+        let Some(s) = self.quorum_status() else {
+            return unknown;
+        };
+        let epoch = i32::try_from(s.term).unwrap_or(i32::MAX);
+        if !(s.leader == Some(s.node_id) && s.role == "leader") {
+            return QuorumPartition {
+                leader_id: s.leader.unwrap_or(-1),
+                leader_epoch: epoch,
+                ..unknown
+            };
+        }
+        let now_ms = i64::try_from(now.0).unwrap_or(i64::MAX);
+        let voters = s
+            .voters
+            .iter()
+            .map(|v| QuorumReplica {
+                replica_id: v.node_id,
+                log_end_offset: v.matched.map_or(-1, entry_offset),
+                last_fetch_timestamp: -1,
+                last_caught_up_timestamp: if v.node_id == s.node_id { now_ms } else { -1 },
+            })
+            .collect();
+        QuorumPartition {
+            error: crate::ErrorCode::NONE,
+            leader_id: s.node_id,
+            leader_epoch: epoch,
+            high_watermark: entry_offset(s.commit_index),
+            voters,
+        }
+    }
+}
+
+fn entry_offset(index: u64) -> i64 {
+    i64::try_from(index).unwrap_or(i64::MAX)
+}

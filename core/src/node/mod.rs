@@ -56,6 +56,8 @@ mod message;
 mod metadata_answer;
 pub mod metadata_codec;
 mod metadata_quorum;
+mod offset_fetch;
+mod offsets_load;
 pub mod offsets_topic;
 mod producer_ids;
 pub mod quorum;
@@ -64,6 +66,7 @@ mod tests;
 mod transactions;
 #[cfg(test)]
 mod txn_cluster_tests;
+mod txn_init;
 mod txn_requests;
 mod txn_state_log;
 
@@ -72,6 +75,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 pub use coordination::CoordinatorEndpoint;
 pub use message::PeerMessage;
 pub use metadata_answer::{BrokerEndpoint, MetadataAnswer, PartitionAnswer, TopicAnswer};
+pub use metadata_quorum::{METADATA_TOPIC, QuorumPartition, QuorumReplica};
+pub use txn_init::TxnInit;
 
 use crate::assignor::TopicPartition;
 use crate::broker::{
@@ -206,6 +211,12 @@ pub enum Event {
     CoordinatorUnloaded {
         partition: i32,
     },
+    /// The transaction coordinator met what Kafka's meets in a cluster that changes: a
+    /// marker dropped (its partition deleted, or refused as stale by a newer epoch or
+    /// coordinator), or a `__transaction_state` write that failed and is written again.
+    Transaction {
+        description: String,
+    },
     /// A request reached a node without the role that serves it, and was dropped.
     Misrouted {
         request: &'static str,
@@ -257,9 +268,6 @@ pub struct Node<F: StorageFactory> {
     applied: BTreeMap<TopicPartition, (PartitionState, PartitionSettings)>,
     next_heartbeat: Millis,
     producer_ids: ProducerIds,
-    /// Answers to the simulated clients' transactional requests, held until the
-    /// `__transaction_state` writes they issued are in the ISR (`txn_requests.rs`).
-    txn_answers: Vec<txn_requests::HeldAnswer>,
     /// The controller role: the state machine, the quorum voter whose Raft log is the metadata
     /// log, and what the node keeps about both.
     controller: Option<Controller>,
@@ -274,6 +282,8 @@ pub struct Node<F: StorageFactory> {
     coordinator: Option<Coordinator>,
     /// The offsets partitions whose groups this node has loaded (it leads them).
     loaded: BTreeSet<i32>,
+    /// The offsets partitions it leads whose groups are being loaded (`offsets_load.rs`).
+    loads: offsets_load::Loads,
     /// The coordinator's writes to the offsets topic awaiting the ISR, and the answers
     /// waiting for them.
     group_writes: GroupWrites,
@@ -345,7 +355,6 @@ impl<F: StorageFactory> Node<F> {
             applied: BTreeMap::new(),
             next_heartbeat: now,
             producer_ids: ProducerIds::default(),
-            txn_answers: Vec::new(),
             controller,
             quorum,
             meta: QuorumState::default(),
@@ -354,6 +363,7 @@ impl<F: StorageFactory> Node<F> {
             redirected: false,
             coordinator,
             loaded: BTreeSet::new(),
+            loads: offsets_load::Loads::default(),
             group_writes: GroupWrites::default(),
             pending: BTreeMap::new(),
             next_request: 0,
@@ -589,17 +599,10 @@ impl<F: StorageFactory> Node<F> {
             Request::OffsetFetch {
                 group_id,
                 partitions,
+                require_stable,
             } if self.coordinator.is_some() => {
-                let refused = || Response::OffsetFetch(Ok(Vec::new()));
-                if self.gate_group(now, request, &group_id, refused).is_none() {
-                    return;
-                }
                 let partitions = (!partitions.is_empty()).then_some(partitions.as_slice());
-                let result = self
-                    .coordinator
-                    .as_ref()
-                    .expect("guarded")
-                    .handle_offset_fetch(&group_id, partitions);
+                let result = self.fetch_offsets(&group_id, partitions, require_stable);
                 self.respond(request, Response::OffsetFetch(result));
             }
             body @ (Request::FindTransactionCoordinator { .. }
@@ -640,6 +643,7 @@ impl<F: StorageFactory> Node<F> {
             coordinator.tick(now);
         }
         if self.broker.is_some() {
+            self.step_offsets_loads(now);
             self.tick_transactions(now);
         }
         if let Some(quorum) = &mut self.quorum {
@@ -848,6 +852,7 @@ impl<F: StorageFactory> Node<F> {
                 .and_then(Controller::next_deadline),
             self.quorum.as_ref().and_then(Quorum::poll_timeout),
             self.transactions_deadline(),
+            self.loads.next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -1032,12 +1037,16 @@ impl<F: StorageFactory> Node<F> {
             PeerMessage::AllocateProducerIdsResponse { result } => match result {
                 Ok((first_id, size)) => {
                     for (request, id) in self.producer_ids.add_block(first_id, size) {
-                        self.respond(request, init_producer_id(Ok(id)));
+                        if self.resume_txn_init(now, request, Ok(id)).is_none() {
+                            self.respond(request, init_producer_id(Ok(id)));
+                        }
                     }
                 }
                 Err(code) => {
                     for request in self.producer_ids.fail() {
-                        self.respond(request, init_producer_id(Err(code)));
+                        if self.resume_txn_init(now, request, Err(code)).is_none() {
+                            self.respond(request, init_producer_id(Err(code)));
+                        }
                     }
                 }
             },
@@ -1190,7 +1199,7 @@ impl<F: StorageFactory> Node<F> {
         if self.broker.is_none() || offset < self.metadata_offset {
             return;
         }
-        if let Err(e) = image.check_consistent() {
+        if let Err(e) = image.check_successor(offset, &self.image) {
             self.event(Event::MetadataRefused {
                 description: format!("a metadata image at offset {offset}: {e}"),
             });
@@ -1290,14 +1299,15 @@ impl<F: StorageFactory> Node<F> {
                     }
                     None => {
                         for request in self.producer_ids.fail() {
-                            let error = Err(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
-                            self.respond(request, init_producer_id(error));
+                            let code = ErrorCode::COORDINATOR_LOAD_IN_PROGRESS;
+                            if self.resume_txn_init(now, request, Err(code)).is_none() {
+                                self.respond(request, init_producer_id(Err(code)));
+                            }
                         }
                     }
                 }
             }
             let Some(message) = self.loopback.pop_front() else {
-                self.release_txn_answers();
                 return;
             };
             let me = self.config.node_id;

@@ -13,11 +13,11 @@
 //!   COORDINATOR_NOT_AVAILABLE meanwhile, as Kafka does.
 //! - **Loading and unloading** (Kafka's `onElection`/`onResignation`): when the metadata makes
 //!   this node the leader of an offsets partition, the groups of that partition are read back
-//!   from its log (every record up to the log end, compacted) into the [`Coordinator`]; when
-//!   it stops leading it, they are dropped and their waiting requests answered
-//!   NOT_COORDINATOR. A group request for a partition not loaded here is answered
-//!   NOT_COORDINATOR (or COORDINATOR_LOAD_IN_PROGRESS while this node leads it but could not
-//!   load it).
+//!   from its log (every record up to the log end, compacted) into the [`Coordinator`], a
+//!   bounded chunk per step (`offsets_load.rs`); when it stops leading it, they are dropped
+//!   and their waiting requests answered NOT_COORDINATOR. A group request for a partition not
+//!   loaded here is answered NOT_COORDINATOR, or COORDINATOR_LOAD_IN_PROGRESS while this node
+//!   leads it and has not read all of it yet (never from a half-loaded partition).
 //! - **Writes** (Kafka's coordinator appends with `offsets.commit.required.acks=-1`): the
 //!   records the coordinator persists are produced to their partition with acks=all by this
 //!   node's own broker, so followers replicate them like any topic's; every answer about a

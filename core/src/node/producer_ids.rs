@@ -20,9 +20,6 @@ pub struct ProducerIds {
     /// When the AllocateProducerIds request in flight was sent.
     requested_at: Option<Millis>,
     waiting: VecDeque<RequestRef>,
-    /// A block is wanted though no request waits (a transaction coordinator needed an id
-    /// and answered its client with a retriable error meanwhile).
-    wanted: bool,
 }
 
 impl ProducerIds {
@@ -34,11 +31,6 @@ impl ProducerIds {
         })
     }
 
-    /// Asks for a block without a request waiting on it (see `wanted`).
-    pub fn want_block(&mut self) {
-        self.wanted = true;
-    }
-
     pub fn wait(&mut self, request: RequestRef) {
         self.waiting.push_back(request);
     }
@@ -46,7 +38,7 @@ impl ProducerIds {
     /// True when requests wait and no block is asked for (or the request timed out); marks
     /// it asked at `now`.
     pub fn wants_block(&mut self, now: Millis) -> bool {
-        let wants = (!self.waiting.is_empty() || self.wanted)
+        let wants = !self.waiting.is_empty()
             && self
                 .requested_at
                 .is_none_or(|at| now >= at.plus(ALLOCATE_PRODUCER_IDS_TIMEOUT_MS));
@@ -64,13 +56,12 @@ impl ProducerIds {
     /// When the request in flight times out, if requests wait for it.
     pub fn next_deadline(&self) -> Option<Millis> {
         let at = self.requested_at?;
-        (!self.waiting.is_empty() || self.wanted).then(|| at.plus(ALLOCATE_PRODUCER_IDS_TIMEOUT_MS))
+        (!self.waiting.is_empty()).then(|| at.plus(ALLOCATE_PRODUCER_IDS_TIMEOUT_MS))
     }
 
     /// A block arrived: the waiting requests get ids from it, in order; returns them.
     pub fn add_block(&mut self, first_id: i64, size: i64) -> Vec<(RequestRef, i64)> {
         self.requested_at = None;
-        self.wanted = false;
         self.next = first_id;
         self.end = first_id + size;
         let mut served = Vec::new();
@@ -86,7 +77,6 @@ impl ProducerIds {
     /// an error now, and the next InitProducerId asks again.
     pub fn fail(&mut self) -> Vec<RequestRef> {
         self.requested_at = None;
-        self.wanted = false;
         self.waiting.drain(..).collect()
     }
 }

@@ -10,6 +10,11 @@
 //! up again, a deleted partition's marker dropped). The coordinator's state is written to
 //! `__transaction_state` and loaded from it by the next leader (`txn_state_log.rs`).
 //!
+//! Pending transactional offsets are kept by producer id and epoch: a TxnOffsetCommit with an
+//! epoch older than the newest this group coordinator knows (from its offsets partition's
+//! producer state, or offsets it holds) is PRODUCER_FENCED, and a marker drops, never commits,
+//! the offsets of an older epoch (a zombie's).
+//!
 //! What is kept in memory only: the pending transactional offsets (Kafka writes them to
 //! `__consumer_offsets` at once, marked transactional; here a group coordinator that fails
 //! over before the commit marker arrives loses them, and the transaction's offsets are not
@@ -17,10 +22,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Event, Node, PeerMessage, Waiting};
+use super::txn_init::TxnInit;
+use super::{Event, Node, PeerMessage, RequestRef, Waiting};
 use crate::assignor::TopicPartition;
 use crate::batch::EndTxnMarker;
 use crate::broker::{StorageFactory, TxnMarkerWrite};
+use crate::client::Response;
 use crate::controller::{BrokerId, CreateTopic};
 use crate::group::{
     CommitOffset, OFFSETS_TOPIC, OffsetCommitRequest, RequestId, offsets_partition,
@@ -34,10 +41,16 @@ use crate::{ErrorCode, Millis};
 
 /// `transaction.state.log.replication.factor`'s default, capped at the live brokers.
 pub const TRANSACTION_STATE_REPLICATION_FACTOR: u16 = 3;
+/// `transaction.state.log.min.isr`'s default.
+pub const TRANSACTION_STATE_MIN_ISR: u16 = 2;
 /// How long a marker write waits for the ISR before it is retried.
 pub const MARKER_WRITE_TIMEOUT_MS: u64 = 5_000;
 /// How soon markers that failed are written again.
 pub const MARKER_RETRY_BACKOFF_MS: u64 = 100;
+
+/// An offset of TxnOffsetCommit waiting for its transaction's marker: group, partition,
+/// offset.
+type PendingOffset = (String, TopicPartition, CommitOffset);
 
 /// The transaction state of a node (see the module docs).
 #[derive(Debug)]
@@ -59,6 +72,11 @@ pub struct Transactions {
     pub(super) next_write: u64,
     /// The numbers of the latest state writes that failed.
     pub(super) failed_writes: BTreeSet<u64>,
+    /// Transactional InitProducerIds waiting for a producer id from the controller
+    /// (`txn_init.rs`).
+    pub(super) inits: BTreeMap<RequestRef, TxnInit>,
+    /// Answers waiting for state writes: (after, through, request, answer).
+    pub(super) held: Vec<(u64, u64, RequestRef, Response)>,
     /// Markers this node's broker is appending (for this node's coordinator, or for a peer's
     /// WriteTxnMarkers): the broker's request id -> who asked and what.
     appending: BTreeMap<RequestId, MarkerAppend>,
@@ -66,7 +84,7 @@ pub struct Transactions {
     retry_at: Option<Millis>,
     /// TxnOffsetCommit offsets by producer id and epoch, until that epoch's commit (or
     /// abort) marker reaches the group's offsets partition.
-    pub(super) pending_offsets: BTreeMap<(i64, i16), Vec<(String, TopicPartition, CommitOffset)>>,
+    pub(super) pending_offsets: BTreeMap<(i64, i16), Vec<PendingOffset>>,
 }
 
 impl Default for Transactions {
@@ -80,10 +98,24 @@ impl Default for Transactions {
             state_writes: BTreeMap::new(),
             next_write: 0,
             failed_writes: BTreeSet::new(),
+            inits: BTreeMap::new(),
+            held: Vec::new(),
             appending: BTreeMap::new(),
             retry_at: None,
             pending_offsets: BTreeMap::new(),
         }
+    }
+}
+
+impl Transactions {
+    /// Whether a transaction holds an offset of `group` for `tp` that its marker has not
+    /// settled yet (Kafka's pending transactional offset commits, which OffsetFetch with
+    /// `require_stable` answers UNSTABLE_OFFSET_COMMIT for, KIP-447).
+    pub(super) fn has_pending_offset(&self, group: &str, tp: &TopicPartition) -> bool {
+        self.pending_offsets
+            .values()
+            .flatten()
+            .any(|(g, p, _)| g == group && p == tp)
     }
 }
 
@@ -175,7 +207,14 @@ impl<F: StorageFactory> Node<F> {
             assignment: None,
             configs: vec![
                 ("cleanup.policy".to_string(), "compact".to_string()),
-                ("min.insync.replicas".to_string(), "1".to_string()),
+                // `transaction.state.log.min.isr` (2), capped at the replicas: a state
+                // write is acknowledged once two replicas have it when there are two.
+                (
+                    "min.insync.replicas".to_string(),
+                    TRANSACTION_STATE_MIN_ISR
+                        .min(replication_factor)
+                        .to_string(),
+                ),
             ],
         };
         self.create_internal_topic(now, create);
@@ -410,8 +449,11 @@ impl<F: StorageFactory> Node<F> {
             }
         }
         for tp in deleted {
-            self.event(Event::Misrouted {
-                request: "WriteTxnMarkers to a deleted partition (dropped)",
+            self.event(Event::Transaction {
+                description: format!(
+                    "{transactional_id}: the marker for {}-{} is dropped: the partition was deleted",
+                    tp.topic, tp.partition
+                ),
             });
             if self.txns.coordinator.marker_written(
                 transactional_id,
@@ -565,8 +607,15 @@ impl<F: StorageFactory> Node<F> {
             match code {
                 ErrorCode::NONE => {}
                 ErrorCode::INVALID_PRODUCER_EPOCH | ErrorCode::TRANSACTION_COORDINATOR_FENCED => {
-                    self.event(Event::Misrouted {
-                        request: "WriteTxnMarkers refused as stale (dropped)",
+                    self.event(Event::Transaction {
+                        description: format!(
+                            "{}: the marker for {}-{} is dropped: {} refused it ({})",
+                            write.transactional_id,
+                            tp.topic,
+                            tp.partition,
+                            from,
+                            code.name()
+                        ),
                     });
                 }
                 _ => {

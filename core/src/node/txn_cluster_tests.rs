@@ -8,7 +8,7 @@ use crate::broker::{
     ACKS_ALL, IsolationLevel, ListOffsetsPartition, MemoryStorageFactory, OffsetSpec,
     ProducePartition, ProduceRequest, ReplicaFetchSettings,
 };
-use crate::txn::{InitOutcome, TxnState};
+use crate::txn::TxnState;
 
 const VOTERS: [BrokerId; 3] = [1, 2, 3];
 /// Simulated time between two deliveries.
@@ -197,30 +197,29 @@ impl Trio {
         found.expect("found")
     }
 
-    /// InitProducerId for `transactional_id` on its coordinator `on`: (id, epoch).
+    /// InitProducerId for `transactional_id` on its coordinator `on` (the core takes a
+    /// fresh producer id, from the controller's block, and answers once the state is in the
+    /// ISR of its `__transaction_state` partition): (id, epoch).
     pub(super) fn init(&mut self, on: BrokerId, transactional_id: &str) -> (i64, i16) {
-        let mut fresh = None;
         for _ in 0..100 {
+            self.next_request += 1;
+            let request = RequestRef(self.next_request);
             let now = self.now;
-            match self.node(on).init_transactional_producer_id(
-                now,
-                transactional_id,
-                60_000,
-                None,
-                fresh,
-            ) {
-                Ok(InitOutcome::Ready {
+            let init = super::TxnInit {
+                transactional_id: transactional_id.to_string(),
+                timeout_ms: 60_000,
+                expected: None,
+            };
+            self.node(on)
+                .handle_init_transactional_producer_id(now, request, init);
+            self.drain();
+            self.run_until(10_000, |t| t.answers.contains_key(&request));
+            match self.answers.remove(&request) {
+                Some(Response::InitProducerId {
+                    error: ErrorCode::NONE,
                     producer_id,
                     producer_epoch,
                 }) => return (producer_id, producer_epoch),
-                Ok(InitOutcome::NeedProducerId) => {
-                    let Response::InitProducerId { producer_id, .. } =
-                        self.call(on, Request::InitProducerId)
-                    else {
-                        panic!("not an InitProducerId answer");
-                    };
-                    fresh = Some(producer_id);
-                }
                 _ => {
                     for _ in 0..10 {
                         self.step();
@@ -484,6 +483,14 @@ fn a_coordinator_that_takes_over_resumes_a_prepare_commit_from_the_log() {
             hw >= 3 && lso == hw
         });
     }
+    // The old coordinator comes back: it learns that another node leads the partition and
+    // forgets the transactional id (unloads it) rather than serving it stale.
+    trio.down.remove(&coordinator);
+    trio.run_until(30_000, |t| {
+        let node = t.node(coordinator);
+        node.transaction_gate("resume") == Err(ErrorCode::NOT_COORDINATOR)
+            && node.transaction_coordinator().get("resume").is_none()
+    });
 }
 
 #[test]
@@ -551,4 +558,42 @@ fn a_zombies_transactional_offsets_are_fenced_and_never_committed_by_its_success
         !committed.is_empty()
     });
     assert_eq!(committed, vec![20]);
+}
+
+#[test]
+fn init_producer_id_is_answered_once_its_state_is_in_the_isr() {
+    let mut trio = Trio::new();
+    let coordinator = trio.transaction_coordinator("durable");
+    // A first init takes the producer id block; the second is only an epoch bump.
+    let (producer_id, epoch) = trio.init(coordinator, "durable");
+    trio.next_request += 1;
+    let request = RequestRef(trio.next_request);
+    let now = trio.now;
+    let before = trio.node(coordinator).transaction_writes_issued();
+    let init = super::TxnInit {
+        transactional_id: "durable".to_string(),
+        timeout_ms: 60_000,
+        expected: None,
+    };
+    trio.node(coordinator)
+        .handle_init_transactional_producer_id(now, request, init);
+    trio.drain();
+    assert!(
+        !trio.answers.contains_key(&request),
+        "not answered before the followers have the new epoch"
+    );
+    assert_eq!(
+        trio.node(coordinator)
+            .transaction_writes_done(before, before + 1),
+        None
+    );
+    trio.run_until(5_000, |t| t.answers.contains_key(&request));
+    assert_eq!(
+        trio.answers.remove(&request),
+        Some(Response::InitProducerId {
+            error: ErrorCode::NONE,
+            producer_id,
+            producer_epoch: epoch + 1,
+        })
+    );
 }

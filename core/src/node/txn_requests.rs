@@ -5,24 +5,15 @@
 //! and is NOT_COORDINATOR when one failed, as Kafka answers a failed append of the
 //! transaction log. EndTxn is so answered once the transaction is prepared, as Kafka does.
 
+use super::txn_init::TxnInit;
 use super::{Node, RequestRef};
 use crate::broker::StorageFactory;
 use crate::client::{Request, Response};
 use crate::group::CommitOffset;
-use crate::txn::InitOutcome;
 use crate::{ErrorCode, Millis};
 
-/// An answer waiting for the writes numbered `(after, through]`.
-#[derive(Debug)]
-pub(super) struct HeldAnswer {
-    after: u64,
-    through: u64,
-    request: RequestRef,
-    response: Response,
-}
-
 /// `response` as answered when the state it depends on could not be written.
-fn not_coordinator(response: Response) -> Response {
+pub(super) fn not_coordinator(response: Response) -> Response {
     let code = ErrorCode::NOT_COORDINATOR;
     match response {
         Response::InitProducerId { .. } => Response::InitProducerId {
@@ -43,20 +34,6 @@ fn not_coordinator(response: Response) -> Response {
 }
 
 impl<F: StorageFactory> Node<F> {
-    /// Answers the held transactional answers whose writes are done (from `drain_roles`).
-    pub(super) fn release_txn_answers(&mut self) {
-        if self.txn_answers.is_empty() {
-            return;
-        }
-        for held in std::mem::take(&mut self.txn_answers) {
-            match self.transaction_writes_done(held.after, held.through) {
-                None => self.txn_answers.push(held),
-                Some(true) => self.respond(held.request, held.response),
-                Some(false) => self.respond(held.request, not_coordinator(held.response)),
-            }
-        }
-    }
-
     /// One of the transactional requests (the caller matched it); anything else is ignored.
     pub(super) fn handle_txn_request(&mut self, now: Millis, request: RequestRef, body: Request) {
         let after = self.transaction_writes_issued();
@@ -69,7 +46,17 @@ impl<F: StorageFactory> Node<F> {
                 transactional_id,
                 transaction_timeout_ms,
                 expected,
-            } => self.init_transactional(now, &transactional_id, transaction_timeout_ms, expected),
+            } => {
+                let init = TxnInit {
+                    transactional_id,
+                    timeout_ms: transaction_timeout_ms,
+                    expected,
+                };
+                // Held until its state is durable, waiting for a block of producer ids first
+                // if it needs one (`txn_init.rs`).
+                self.continue_txn_init(now, request, init, None);
+                return;
+            }
             Request::AddPartitionsToTxn {
                 transactional_id,
                 producer_id,
@@ -139,67 +126,6 @@ impl<F: StorageFactory> Node<F> {
             }
             _ => return,
         };
-        let through = self.transaction_writes_issued();
-        self.txn_answers.push(HeldAnswer {
-            after,
-            through,
-            request,
-            response,
-        });
-        self.release_txn_answers();
-    }
-
-    /// InitProducerId with a transactional id. When the coordinator needs a fresh producer id
-    /// and the node's block is empty, the node asks the controller for a block and answers
-    /// COORDINATOR_LOAD_IN_PROGRESS (retriable); a fencing abort under way answers
-    /// CONCURRENT_TRANSACTIONS (retriable), as Kafka's coordinator does.
-    fn init_transactional(
-        &mut self,
-        now: Millis,
-        transactional_id: &str,
-        timeout_ms: i64,
-        expected: Option<(i64, i16)>,
-    ) -> Response {
-        let mut fresh = None;
-        let outcome = loop {
-            match self.init_transactional_producer_id(
-                now,
-                transactional_id,
-                timeout_ms,
-                expected,
-                fresh,
-            ) {
-                Ok(InitOutcome::NeedProducerId) if fresh.is_none() => {
-                    match self.producer_ids.take() {
-                        Some(id) => fresh = Some(id),
-                        None => {
-                            self.producer_ids.want_block();
-                            break Err(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
-                        }
-                    }
-                }
-                Ok(InitOutcome::Ready {
-                    producer_id,
-                    producer_epoch,
-                }) => break Ok((producer_id, producer_epoch)),
-                Ok(InitOutcome::Fencing(_)) => break Err(ErrorCode::CONCURRENT_TRANSACTIONS),
-                Ok(InitOutcome::NeedProducerId) => {
-                    break Err(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
-                }
-                Err(code) => break Err(code),
-            }
-        };
-        match outcome {
-            Ok((producer_id, producer_epoch)) => Response::InitProducerId {
-                error: ErrorCode::NONE,
-                producer_id,
-                producer_epoch,
-            },
-            Err(error) => Response::InitProducerId {
-                error,
-                producer_id: -1,
-                producer_epoch: -1,
-            },
-        }
+        self.respond_after_txn_writes(after, request, response);
     }
 }

@@ -150,9 +150,9 @@ impl<F: StorageFactory> Node<F> {
             }
         }
         if error != ErrorCode::NONE {
-            self.event(Event::StorageError {
+            self.event(Event::Transaction {
                 description: format!(
-                    "{TRANSACTION_STATE_TOPIC}: the state of {transactional_id} was not written: {}",
+                    "{TRANSACTION_STATE_TOPIC}: the state of {transactional_id} was not written (written again later): {}",
                     error.name()
                 ),
             });
@@ -162,9 +162,10 @@ impl<F: StorageFactory> Node<F> {
             }
             self.txns.written.remove(&transactional_id);
             self.schedule_marker_retry(now);
-            return;
+        } else {
+            self.send_durable_markers(now, &transactional_id);
         }
-        self.send_durable_markers(now, &transactional_id);
+        self.release_txn_answers();
     }
 
     /// Whether `transactional_id`'s current state is in its log (written and acknowledged).

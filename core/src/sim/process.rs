@@ -302,6 +302,11 @@ fn trace_event(me: NodeId, event: Event) -> TraceEvent {
         Event::Misrouted { request } => TraceEvent::Invariant {
             description: format!("{me} cannot serve {request}"),
         },
+        // A marker dropped or a transaction state write retried: the cluster changed under
+        // the transaction coordinator, as faults make it.
+        Event::Transaction { description } => TraceEvent::Fault {
+            description: format!("{me}: {description}"),
+        },
         Event::ControllerElected { controller, term } => {
             TraceEvent::ControllerElected { controller, term }
         }

@@ -23,6 +23,12 @@
 //! - Transactions open longer than their timeout are aborted by
 //!   [`TransactionCoordinator::expire`], with an epoch bump (Kafka's `abortTimedOutTransactions`).
 //!
+//! The state machine is pure memory; the node writes each transition to `__transaction_state`
+//! in Kafka's record format ([`encode_txn_record`], `log_format.rs`) and loads a partition's
+//! records back with [`TransactionCoordinator::load`] when it becomes its leader
+//! (`node/txn_state_log.rs`); [`TransactionCoordinator::marker_written`] takes a written
+//! marker's partition out of a Prepare* transaction, completing it with the last.
+//!
 //! Errors follow Kafka: an unknown id is INVALID_PRODUCER_ID_MAPPING, another producer id
 //! the same, an older epoch PRODUCER_FENCED (the wire layer turns that into
 //! INVALID_PRODUCER_EPOCH for request versions that predate it), a transaction between

@@ -15,7 +15,7 @@ use partita_core::controller::{BrokerId, Controller, MetadataImage, MetadataReco
 use partita_core::group::Coordinator;
 use partita_core::log::CleanerStats;
 use partita_core::node::quorum::QuorumStatus;
-use partita_core::node::{Event, Node, NodeConfig, Output, RequestRef};
+use partita_core::node::{Event, Node, NodeConfig, Output, RequestRef, TxnInit};
 use tokio::sync::oneshot;
 
 use super::metadata_store::MetadataStore;
@@ -185,6 +185,16 @@ impl State {
         self.node.handle_request(super::now(), reference, request);
     }
 
+    /// An InitProducerId with a transactional id, answered on `reply` once the node's
+    /// coordinator has its answer durable (`Node::handle_init_transactional_producer_id`).
+    pub fn init_transactional(&mut self, init: TxnInit, reply: oneshot::Sender<Response>) {
+        self.next_ref += 1;
+        let reference = RequestRef(self.next_ref);
+        self.replies.insert(reference, reply);
+        self.node
+            .handle_init_transactional_producer_id(super::now(), reference, init);
+    }
+
     pub fn next_deadline(&self) -> Option<Millis> {
         self.node.poll_timeout()
     }
@@ -308,6 +318,7 @@ fn log_event(event: Event) {
             tracing::warn!("{}-{}: recovered: {description}", tp.topic, tp.partition)
         }
         Event::Misrouted { request } => tracing::error!("no role serves {request}"),
+        Event::Transaction { description } => tracing::warn!("transactions: {description}"),
         Event::MetadataRefused { description } => tracing::warn!("refused: {description}"),
         other => tracing::debug!("{other:?}"),
     }

@@ -1,4 +1,6 @@
-//! DescribeGroups: state, protocol and members (with their metadata and assignment).
+//! DescribeGroups: state, protocol and members (with their metadata and assignment); a group
+//! this node does not serve now is answered NOT_COORDINATOR, or COORDINATOR_LOAD_IN_PROGRESS
+//! while it loads the group's offsets partition ([`partita_core::node::Node::group_error`]).
 
 use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::{DescribeGroupsRequest, DescribeGroupsResponse, GroupId};
@@ -21,13 +23,25 @@ pub async fn handle(
         .engine
         .call(move |state| {
             ids.iter()
-                .map(|id| state.coordinator().describe_group(id))
+                .map(|id| match state.node.group_error(id) {
+                    Some(code) => Err((id.clone(), code)),
+                    None => Ok(state.coordinator().describe_group(id)),
+                })
                 .collect::<Vec<_>>()
         })
         .await?;
     let groups = described
         .into_iter()
-        .map(|g| {
+        .map(|described| {
+            let g = match described {
+                Ok(g) => g,
+                Err((id, code)) => {
+                    return DescribedGroup::default()
+                        .with_group_id(GroupId(str_bytes(id)))
+                        .with_error_code(code.code())
+                        .with_authorized_operations(i32::MIN);
+                }
+            };
             let members = g
                 .members
                 .into_iter()

@@ -5,7 +5,7 @@
 
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, ProducerId};
 use partita_core::ErrorCode;
-use partita_core::txn::InitOutcome;
+use partita_core::node::TxnInit;
 
 use super::node::Node;
 use super::txn::fenced_for;
@@ -48,46 +48,35 @@ async fn fresh_producer_id(node: &Node) -> anyhow::Result<(ErrorCode, i64, i16)>
     Ok((error, producer_id, producer_epoch))
 }
 
+/// The transaction coordinator's answer (the core node takes a fresh producer id from its
+/// block when it needs one, and answers once the new state is durable).
 async fn transactional(
     request: &InitProducerIdRequest,
     transactional_id: String,
     node: &Node,
 ) -> anyhow::Result<Result<(i64, i16), ErrorCode>> {
-    let timeout_ms = i64::from(request.transaction_timeout_ms);
-    // v3+ (KIP-360): a producer that has an id and epoch sends them to be bumped.
-    let expected =
-        (request.producer_id.0 >= 0).then_some((request.producer_id.0, request.producer_epoch));
-    let mut fresh = None;
-    // Twice at most: the second time with a fresh id if the coordinator needed one.
-    for _ in 0..2 {
-        let id = transactional_id.clone();
-        let outcome = super::txn::durably(node, move |state| {
-            state.node.init_transactional_producer_id(
-                crate::engine::now(),
-                &id,
-                timeout_ms,
-                expected,
-                fresh,
-            )
-        })
-        .await?
-        .unwrap_or(Err(ErrorCode::NOT_COORDINATOR));
-        match outcome {
-            Ok(InitOutcome::Ready {
-                producer_id,
-                producer_epoch,
-            }) => return Ok(Ok((producer_id, producer_epoch))),
-            // The abort that fences the previous instance is under way: retry.
-            Ok(InitOutcome::Fencing(_)) => return Ok(Err(ErrorCode::CONCURRENT_TRANSACTIONS)),
-            Ok(InitOutcome::NeedProducerId) => {
-                let (error, producer_id, _) = fresh_producer_id(node).await?;
-                if error != ErrorCode::NONE {
-                    return Ok(Err(error));
-                }
-                fresh = Some(producer_id);
-            }
-            Err(code) => return Ok(Err(code)),
-        }
-    }
-    Ok(Err(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS))
+    let init = TxnInit {
+        transactional_id,
+        timeout_ms: i64::from(request.transaction_timeout_ms),
+        // v3+ (KIP-360): a producer that has an id and epoch sends them to be bumped.
+        expected: (request.producer_id.0 >= 0)
+            .then_some((request.producer_id.0, request.producer_epoch)),
+    };
+    let response = node
+        .engine
+        .call_later(move |state, reply| state.init_transactional(init, reply))
+        .await?;
+    let Response::InitProducerId {
+        error,
+        producer_id,
+        producer_epoch,
+    } = response
+    else {
+        anyhow::bail!("the node answered InitProducerId with another response");
+    };
+    Ok(if error == ErrorCode::NONE {
+        Ok((producer_id, producer_epoch))
+    } else {
+        Err(error)
+    })
 }

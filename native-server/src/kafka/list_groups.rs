@@ -1,4 +1,5 @@
-//! ListGroups: every group, optionally only those in given states (v4+).
+//! ListGroups: every group, optionally only those in given states (v4+); while the node loads
+//! an offsets partition, the groups it has with COORDINATOR_LOAD_IN_PROGRESS, as Kafka does.
 
 use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::{GroupId, ListGroupsRequest, ListGroupsResponse};
@@ -20,9 +21,12 @@ pub async fn handle(
         .collect();
     let states: Vec<GroupState> = filter.iter().flatten().copied().collect();
     let unknown_only = !filter.is_empty() && states.is_empty();
-    let listed = node
+    let (listed, loading) = node
         .engine
-        .call(move |state| state.coordinator().list_groups(&states))
+        .call(move |state| {
+            let loading = state.node.loading_groups();
+            (state.coordinator().list_groups(&states), loading)
+        })
         .await?;
     let groups = if unknown_only { Vec::new() } else { listed }
         .into_iter()
@@ -42,5 +46,12 @@ pub async fn handle(
             }
         })
         .collect();
-    Ok(ListGroupsResponse::default().with_groups(groups))
+    let error = if loading {
+        partita_core::ErrorCode::COORDINATOR_LOAD_IN_PROGRESS.code()
+    } else {
+        0
+    };
+    Ok(ListGroupsResponse::default()
+        .with_error_code(error)
+        .with_groups(groups))
 }

@@ -1,5 +1,7 @@
 //! OffsetFetch: a group's committed offsets, for named partitions or all of them (v2+); one
-//! group up to v7, several from v8.
+//! group up to v7, several from v8. The node answers ([`partita_core::node::Node::fetch_offsets`]):
+//! NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS for a group it does not serve now, and
+//! UNSTABLE_OFFSET_COMMIT for a partition with a pending commit under `require_stable` (v7+).
 
 use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
@@ -13,8 +15,9 @@ use partita_core::group::CommittedOffset;
 use super::convert::{by_topic, str_bytes, topic_name};
 use super::node::Node;
 
-/// One group's answer: a group-level error, or the offsets per partition (`None`: no commit).
-type Fetched = Result<Vec<(TopicPartition, Option<CommittedOffset>)>, ErrorCode>;
+/// One group's answer: a group-level error, or per partition the offset (`None`: no commit)
+/// or the partition's error.
+type Fetched = Result<Vec<(TopicPartition, Result<Option<CommittedOffset>, ErrorCode>)>, ErrorCode>;
 
 pub async fn handle(
     request: OffsetFetchRequest,
@@ -41,6 +44,7 @@ pub async fn handle(
             .map(|ts| partitions(ts.iter().map(|t| (&t.name, &t.partition_indexes))));
         vec![(request.group_id.to_string(), topics)]
     };
+    let require_stable = version >= 7 && request.require_stable;
     let fetched: Vec<(String, Fetched)> = node
         .engine
         .call(move |state| {
@@ -48,8 +52,14 @@ pub async fn handle(
                 .into_iter()
                 .map(|(group, wanted)| {
                     let result = state
-                        .coordinator()
-                        .handle_offset_fetch(&group, wanted.as_deref())
+                        .node
+                        .fetch_offsets(&group, wanted.as_deref(), require_stable)
+                        .map(|offsets| {
+                            offsets
+                                .into_iter()
+                                .map(|(tp, o)| (tp, o.map_err(|e| e.code())))
+                                .collect()
+                        })
                         .map_err(|e| e.code());
                     (group, result)
                 })
@@ -69,12 +79,13 @@ pub async fn handle(
         Err(code) => response.with_error_code(if version >= 2 { code.code() } else { 0 }),
         Ok(offsets) => {
             let partitions = offsets.into_iter().map(|(tp, committed)| {
-                let (offset, epoch, metadata) = fields(committed, version);
+                let (offset, epoch, metadata, error) = fields(committed, version);
                 let partition = OffsetFetchResponsePartition::default()
                     .with_partition_index(tp.partition)
                     .with_committed_offset(offset)
                     .with_committed_leader_epoch(epoch)
-                    .with_metadata(Some(metadata));
+                    .with_metadata(Some(metadata))
+                    .with_error_code(error);
                 (tp.topic, partition)
             });
             response.with_topics(by_topic(partitions, |name, partitions| {
@@ -98,21 +109,23 @@ fn partitions<'a>(
         .collect()
 }
 
-/// (offset, leader epoch, metadata) as the version can carry them; -1 for no commit.
+/// (offset, leader epoch, metadata, error code) as the version can carry them; offset -1 for
+/// no commit or an error.
 fn fields(
-    committed: Option<CommittedOffset>,
+    committed: Result<Option<CommittedOffset>, ErrorCode>,
     version: i16,
-) -> (i64, i32, kafka_protocol::protocol::StrBytes) {
+) -> (i64, i32, kafka_protocol::protocol::StrBytes, i16) {
     match committed {
-        Some(c) => {
+        Ok(Some(c)) => {
             let epoch = if version >= 5 {
                 c.leader_epoch.unwrap_or(-1)
             } else {
                 -1
             };
-            (c.offset, epoch, str_bytes(c.metadata))
+            (c.offset, epoch, str_bytes(c.metadata), 0)
         }
-        None => (-1, -1, str_bytes("")),
+        Ok(None) => (-1, -1, str_bytes(""), 0),
+        Err(code) => (-1, -1, str_bytes(""), code.code()),
     }
 }
 
@@ -122,12 +135,13 @@ fn encode_group(group: String, result: Fetched, version: i16) -> OffsetFetchResp
         Err(code) => response.with_error_code(code.code()),
         Ok(offsets) => {
             let partitions = offsets.into_iter().map(|(tp, committed)| {
-                let (offset, epoch, metadata) = fields(committed, version);
+                let (offset, epoch, metadata, error) = fields(committed, version);
                 let partition = OffsetFetchResponsePartitions::default()
                     .with_partition_index(tp.partition)
                     .with_committed_offset(offset)
                     .with_committed_leader_epoch(epoch)
-                    .with_metadata(Some(metadata));
+                    .with_metadata(Some(metadata))
+                    .with_error_code(error);
                 (tp.topic, partition)
             });
             response.with_topics(by_topic(partitions, |name, partitions| {

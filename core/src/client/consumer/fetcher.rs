@@ -11,7 +11,7 @@ use crate::broker::{
 };
 use crate::client::{Destination, Request};
 use crate::controller::BrokerId;
-use crate::group::{CommittedOffset, OffsetFetchError};
+use crate::group::OffsetFetchResults;
 use crate::log::{AbortedFilter, BatchKind};
 use crate::{ErrorCode, Millis};
 
@@ -39,9 +39,12 @@ impl Consumer {
             .any(|c| matches!(c, InFlight::OffsetFetch));
         if !unknown.is_empty() && !fetching {
             let group_id = self.config.group_id.clone();
+            // This consumer reads uncommitted, as Java's does by default: it does not ask
+            // for stable offsets (KIP-447 asks for them under read_committed).
             let request = Request::OffsetFetch {
                 group_id,
                 partitions: unknown,
+                require_stable: false,
             };
             self.send_to_coordinator(request, InFlight::OffsetFetch, now);
         }
@@ -86,10 +89,7 @@ impl Consumer {
         }
     }
 
-    pub(super) fn on_offset_fetch(
-        &mut self,
-        result: Result<Vec<(TopicPartition, Option<CommittedOffset>)>, OffsetFetchError>,
-    ) {
+    pub(super) fn on_offset_fetch(&mut self, result: OffsetFetchResults) {
         let Ok(offsets) = result else {
             self.retry_unknown_positions();
             return;
@@ -99,7 +99,9 @@ impl Consumer {
                 continue;
             }
             match committed {
-                Some(c) if c.offset >= 0 => {
+                // Not settled yet: the position stays unknown and is asked for again.
+                Err(_) => {}
+                Ok(Some(c)) if c.offset >= 0 => {
                     self.positions.insert(tp.clone(), Position::Known(c.offset));
                     self.events.push_back(ConsumerEvent::PositionSet {
                         tp,
@@ -107,7 +109,7 @@ impl Consumer {
                         committed: true,
                     });
                 }
-                _ => self.reset_position(tp),
+                Ok(_) => self.reset_position(tp),
             }
         }
     }

@@ -35,3 +35,33 @@ fn replaying_a_long_history_reproduces_the_image() {
         .sum();
     assert_eq!(hosted, 5 * 2, "topic a: five partitions of two replicas");
 }
+
+/// An image another node offers must reach the offset it claims and never take back an
+/// epoch of the image it replaces (`MetadataImage::check_successor`).
+#[test]
+fn a_stale_image_is_not_a_successor() {
+    let mut h = Harness::new(&[1, 2, 3], &[]);
+    h.create("a", 2, 3, &[]);
+    let old = h.controller.image().clone();
+    let old_offset = h.log.len() as u64;
+    h.crash(1);
+    let new = h.controller.image().clone();
+    let offset = h.log.len() as u64;
+    assert_eq!(new.check_successor(offset, &old), Ok(()));
+    assert_eq!(
+        old.check_successor(old_offset, &old),
+        Ok(()),
+        "the same image"
+    );
+    // Claims another offset than the records it holds.
+    assert!(new.check_successor(offset + 1, &old).is_err());
+    // Older than what this node has: broker 1 and its partitions' epochs go back.
+    let stale = old.check_successor(old_offset, &new).unwrap_err();
+    assert!(stale.contains("epoch"), "{stale}");
+    // A topic deleted and created again under the same name is a new topic: no comparison.
+    let records = h.controller.delete_topic("a").unwrap();
+    h.record(records);
+    h.create("a", 1, 2, &[]);
+    let recreated = h.controller.image().clone();
+    assert_eq!(recreated.check_successor(h.log.len() as u64, &new), Ok(()));
+}
