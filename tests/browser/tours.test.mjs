@@ -115,6 +115,11 @@ const outcomes = {
   compaction: /kept \d+ of \d+ records|\+\d+/,
   "controller-failover": /leader term [2-9]/,
   "coordinator-failover": /processed 200\b/,
+  transactions: /read-committed \(consumer\) \[read_committed\] polled 40\b/,
+  "exactly-once": /writes to invoices \(exactly-once, transactional\.id=transformer-0\)/,
+  "at-least-once-ctp": /writes to invoices \(at-least-once\)/,
+  "zombie-fenced": /transactional\.id=payments-app/,
+  "txn-coordinator-crash": /payments-reader \(consumer\) \[read_committed\] polled 60\b/,
 };
 
 test("every guided tour renders, runs to its outcome and explains itself", async () => {
@@ -146,7 +151,7 @@ test("every guided tour renders, runs to its outcome and explains itself", async
 // Determinism across platforms: the simulator compiled to wasm and run in Chromium gives the
 // trace hash (and the checker's verdict) that the native `partita sim` gives for the seed.
 test("the browser's run of a seed equals the native one, verdict included", async () => {
-  for (const [scenario, seed] of [["acks1-leader-crash", 1], ["rebalance-cooperative", 3], ["at-most-once", 5]]) {
+  for (const [scenario, seed] of [["acks1-leader-crash", 1], ["rebalance-cooperative", 3], ["at-most-once", 5], ["at-least-once-ctp", 2]]) {
     const native = JSON.parse(
       execFileSync(partitaBinary(), ["sim", "--scenario", scenario, "--seed", String(seed), "--json"], { encoding: "utf8" }),
     );
@@ -376,5 +381,60 @@ test("the timeline in plain words, with the network messages hidden on request",
   assert.ok(events.some((e) => /producer got an acknowledgement/.test(e)), "clients by name");
   await page.getByTestId("show-messages").check();
   assert.ok((await page.getByTestId("event").allInnerTexts()).some((e) => / sent | received /.test(e)));
+  assert.deepEqual(chrome.errors, []);
+});
+
+// Transactions (issue 16): commit and abort markers are cells of their own, the records of
+// aborted transactions are shaded, the LSO is shown beside the high watermark, and a
+// read_committed consumer reads fewer records than a read_uncommitted one beside it.
+test("the transactions tour shows markers, aborted records, the LSO and both isolation levels", async () => {
+  const page = await open("scenario=transactions&seed=1&step=100000");
+  await page.getByTestId("tour").waitFor();
+  const payments = page.getByTestId("partition").filter({ hasText: "payments-" });
+  assert.equal(await payments.count(), 2);
+  const markers = payments.getByTestId("control-record");
+  assert.ok((await markers.filter({ hasText: "C" }).count()) > 0, "commit markers");
+  assert.ok((await markers.filter({ hasText: "A" }).count()) > 0, "abort markers");
+  assert.ok((await payments.locator(".cell.aborted").count()) > 0, "aborted records shaded");
+  assert.match(await markers.first().getAttribute("title"), /marker/);
+  // At the end every transaction is closed: the LSO has caught up with the high watermark.
+  for (const strip of await payments.locator(".strip").all()) {
+    const [, hw] = (await strip.locator(".offsets").innerText()).match(/hw (\d+)/);
+    assert.equal(await strip.getByTestId("lso").innerText(), `lso ${hw}`);
+  }
+  const clients = await page.locator(".clients").innerText();
+  assert.match(clients, /read-committed \(consumer\) \[read_committed\] polled 40\b/);
+  assert.match(clients, /read-uncommitted \(consumer\) polled 60\b/);
+  assert.match(clients, /txn-producer \(producer\) \[transactional\.id=payments-app\] sent 60 · acknowledged 60/);
+  await page.screenshot({ path: screenshotPath("tour-transactions-end"), fullPage: true });
+  assert.deepEqual(chrome.errors, []);
+});
+
+// Exactly-once: while the crashed application's transaction is open the LSO stays behind the
+// high watermark of an invoices partition; at the end its invoices are aborted (shaded) and
+// the reader saw each order once.
+test("the exactly-once tour holds the LSO back while a transaction is open, then aborts it", async () => {
+  let held = null;
+  for (let step = 400; step <= 6000 && held === null; step += 200) {
+    const page = await open(`scenario=exactly-once&seed=1&step=${step}`);
+    for (const strip of await page.getByTestId("partition").filter({ hasText: "invoices-" }).locator(".strip").all()) {
+      const [, hw] = (await strip.locator(".offsets").innerText()).match(/hw (\d+)/);
+      const lso = await strip.getByTestId("lso").count() ? Number((await strip.getByTestId("lso").innerText()).match(/lso (\d+)/)[1]) : Number(hw);
+      if (lso < Number(hw)) held = { step, lso, hw: Number(hw) };
+    }
+    if (held) await page.screenshot({ path: screenshotPath("tour-exactly-once-open-transaction"), fullPage: true });
+    await page.close();
+  }
+  assert.ok(held, "some step shows an open transaction holding the LSO below the high watermark");
+  const end = await open("scenario=exactly-once&seed=1&step=100000");
+  await end.getByTestId("tour").waitFor();
+  assert.match(await end.getByTestId("tour").innerText(), /Exactly-once/);
+  const invoices = end.getByTestId("partition").filter({ hasText: "invoices-" });
+  assert.ok((await invoices.locator(".cell.aborted").count()) > 0, "the crashed transaction's invoices are shaded");
+  assert.ok((await invoices.getByTestId("control-record").filter({ hasText: "A" }).count()) > 0);
+  assert.match(await end.locator(".clients").innerText(), /invoice-reader \(consumer\) \[read_committed\] polled 80\b/);
+  await end.getByTestId("finish").click();
+  await end.getByTestId("verdict").waitFor({ timeout: 60_000 });
+  assert.match(await end.getByTestId("anomalies").textContent(), /No anomalies/);
   assert.deepEqual(chrome.errors, []);
 });

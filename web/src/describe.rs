@@ -202,6 +202,10 @@ pub fn describe(event: &TraceEvent, clients: &[String]) -> String {
         }
         Polled { client, records } => format!("{} polled {records} records", node(client)),
         Fault { description } => format!("fault: {description}"),
+        Transaction {
+            client,
+            description,
+        } => format!("{}: transaction {description}", node(client)),
         Cleaned {
             broker,
             tp,

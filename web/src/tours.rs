@@ -30,6 +30,13 @@ fn rebalance(e: &TraceEvent) -> bool {
     )
 }
 
+fn transactions(e: &TraceEvent) -> bool {
+    matches!(
+        e,
+        TraceEvent::Transaction { .. } | TraceEvent::Fault { .. } | TraceEvent::Polled { .. }
+    )
+}
+
 fn delivery(e: &TraceEvent) -> bool {
     matches!(
         e,
@@ -152,6 +159,33 @@ pub const TOURS: &[Tour] = &[
         highlight: delivery,
     },
     Tour {
+        scenario: "at-least-once-ctp",
+        title: "Consume-transform-produce, at least once",
+        section: "Exactly-Once Semantics",
+        text: "An application reads orders, writes one invoice per order (an idempotent producer), \
+               then commits its consumer offsets. It crashes after writing a batch of invoices and \
+               before committing: its next life reads those orders again from the last commit and \
+               writes their invoices again. Idempotence only stops a retried batch from being \
+               appended twice; these are new sends. The checker finds each order invoiced twice \
+               (ctp-duplicate).",
+        highlight: delivery,
+    },
+    Tour {
+        scenario: "exactly-once",
+        title: "Exactly-once: consume-transform-produce in transactions",
+        section: "Exactly-Once Semantics",
+        text: "The same application with a transactional producer: each poll's invoices and the \
+               consumer's offsets go into one transaction (sendOffsetsToTransaction), committed \
+               together. It crashes with a transaction open: its invoices are in the log, above \
+               the last stable offset (lso), and the read_committed reader waits there. The next \
+               life calls initTransactions with the same transactional.id: the coordinator bumps \
+               the epoch, fencing the old one, and writes abort markers (A); those invoices are \
+               shaded and skipped. The offsets were never committed, so the orders are read again \
+               and invoiced in a new transaction, committed with its markers (C). Every order has \
+               exactly one visible invoice.",
+        highlight: transactions,
+    },
+    Tour {
         scenario: "idempotence-off",
         title: "Retries without idempotence",
         section: "Replication: Fault Tolerance",
@@ -165,6 +199,45 @@ pub const TOURS: &[Tour] = &[
         text: "Same losses, enable.idempotence=true: the broker recognises the retried batch by its \
                producer id and sequence number and answers with the original offset.",
         highlight: |e| matches!(e, TraceEvent::Retry { .. } | TraceEvent::Dropped { .. }),
+    },
+    Tour {
+        scenario: "transactions",
+        title: "Transactions, read_committed and read_uncommitted",
+        section: "Exactly-Once Semantics",
+        text: "A transactional producer (transactional.id=payments-app) writes transactions of four \
+               records over two partitions: AddPartitionsToTxn, then the records, then EndTxn; the \
+               coordinator writes a commit marker (C) in each partition. Every third transaction \
+               is aborted: abort markers (A), and its records are shaded. The lso is where the \
+               first open transaction begins. Two consumers read side by side: read_committed \
+               stops at the lso and drops aborted records (it polls 40), read_uncommitted reads \
+               up to the high watermark and gets all 60.",
+        highlight: transactions,
+    },
+    Tour {
+        scenario: "zombie-fenced",
+        title: "A zombie producer is fenced",
+        section: "Exactly-Once Semantics",
+        text: "A transactional producer stops for 2.5 s (a long GC pause). Meanwhile a new instance \
+               starts with the same transactional.id: InitProducerId bumps the producer epoch, and \
+               any transaction the old one left open is aborted. The old one wakes up and goes on \
+               with its old epoch: the coordinator and the partition leaders refuse it \
+               (PRODUCER_FENCED or INVALID_PRODUCER_EPOCH) and it stops. Nothing it writes after \
+               the fence is ever read committed.",
+        highlight: transactions,
+    },
+    Tour {
+        scenario: "txn-coordinator-crash",
+        title: "The transaction coordinator crashes mid-commit",
+        section: "Exactly-Once Semantics",
+        text: "Three brokers. A transaction's state lives in __transaction_state, replicated like \
+               any topic; its coordinator is the leader of the partition its transactional.id \
+               hashes to. From 600 ms the coordinator's commit markers to the other brokers are \
+               lost: the transaction it just answered EndTxn for stays in PrepareCommit (the \
+               producer's next AddPartitionsToTxn hears CONCURRENT_TRANSACTIONS), and at 800 ms \
+               the coordinator's broker crashes. The new leader of that partition loads the \
+               PrepareCommit record and writes the markers: the transaction is committed whole, \
+               the lso moves on, and the producer finds the new coordinator and goes on.",
+        highlight: transactions,
     },
     Tour {
         scenario: "lag",

@@ -219,6 +219,20 @@ impl<F: StorageFactory> Broker<F> {
             .map(|read| read.records)
     }
 
+    /// The aborted transactions of `tp` overlapping offsets `[from, to)`, for views of the
+    /// data (the playground shades their records), never for clients.
+    pub fn aborted_transactions(
+        &self,
+        tp: &TopicPartition,
+        from: i64,
+        to: i64,
+    ) -> Vec<crate::log::AbortedTxn> {
+        self.partitions
+            .get(tp)
+            .map(|p| p.log.aborted_transactions(from, to))
+            .unwrap_or_default()
+    }
+
     /// Syncs every partition with unsynced appends (in durable mode), or those whose flush
     /// policy says so, then answers whatever that unblocked.
     pub fn flush(&mut self, now: Millis) -> Result<(), StorageError> {

@@ -91,6 +91,9 @@ impl PartitionSettings {
 pub struct PartitionSnapshot {
     pub log_start_offset: i64,
     pub high_watermark: i64,
+    /// The high watermark held back by open transactions (KIP-98): read_committed reads
+    /// stop here.
+    pub last_stable_offset: i64,
     pub log_end_offset: i64,
     pub flushed_offset: i64,
     pub leader: BrokerId,
@@ -300,6 +303,7 @@ impl<S: Storage> Partition<S> {
         PartitionSnapshot {
             log_start_offset: self.log.log_start_offset(),
             high_watermark: self.high_watermark,
+            last_stable_offset: self.last_stable_offset(),
             log_end_offset: self.log.log_end_offset(),
             flushed_offset: self.log.flushed_offset(),
             leader: self.state.leader,

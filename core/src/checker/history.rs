@@ -7,7 +7,7 @@
 //! history still names it by its unique value, and the reads show it as the empty string at
 //! its offset, with its key (simulated values are never empty).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -24,6 +24,14 @@ pub enum Op {
         /// A tombstone: the record went out with a null value (`value` only names the send).
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         tombstone: bool,
+        /// The transaction the send belongs to (an id unique in the run), if any; its outcome
+        /// is a [`Op::TxnEnd`].
+        #[serde(skip_serializing_if = "Option::is_none")]
+        txn: Option<String>,
+        /// For the output of a consume-transform-produce application: the value of the input
+        /// record this send was made from (two visible outputs of one input are a duplicate).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
     },
     /// The producer reported the send delivered; `offset` is -1 with acks=0.
     Ack {
@@ -46,6 +54,9 @@ pub enum Op {
         offset: i64,
         value: String,
         at: Millis,
+        /// The consumer reads with `isolation.level=read_committed`.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        read_committed: bool,
     },
     /// The application finished processing a polled record.
     Process {
@@ -74,6 +85,26 @@ pub enum Op {
         offset: i64,
         at: Millis,
     },
+    /// How transaction `txn` of `producer` ended, as far as the producer knows.
+    TxnEnd {
+        producer: String,
+        txn: String,
+        outcome: TxnOutcome,
+        at: Millis,
+    },
+}
+
+/// The end of a transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TxnOutcome {
+    /// `commitTransaction` returned.
+    Commit,
+    /// `abortTransaction` returned, or the producer died (or was fenced) before it asked to
+    /// commit: the coordinator can only abort it.
+    Abort,
+    /// The producer asked to commit and died (or timed out) before the answer: either.
+    Unknown,
 }
 
 /// A partition's records as read after the run, from its leader up to the high watermark.
@@ -91,6 +122,11 @@ pub struct FinalRead {
     /// the checker then accepts records the log cleaner was allowed to remove.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compaction: Option<Compaction>,
+    /// Offsets of `records` that belong to aborted transactions (the log's aborted
+    /// transactions index): a read_committed consumer never sees them. Commit and abort
+    /// markers are not in `records` at all.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub aborted: BTreeSet<i64>,
 }
 
 /// What the checker needs to know about a compacted partition's read.

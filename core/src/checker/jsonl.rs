@@ -17,6 +17,23 @@
 //! {"type":"final","topic":"t","partition":0,"readable":true,"records":[[41,"p1-7"]]}
 //! ```
 //!
+//! Transactions (KIP-98) add a `txn` (an id of the transaction, unique in the run) to each
+//! `send` made in one, a `txn` line with its outcome, `read_committed` on the polls of a
+//! consumer with `isolation.level=read_committed`, `source` on a consume-transform-produce
+//! output (the value of the input record it was made from), and `aborted` on a `final` line
+//! (the offsets of its records that belong to aborted transactions; markers are not records):
+//!
+//! ```text
+//! {"type":"send","producer":"ctp","value":"ctp-3","txn":"ctp#1.2","source":"p1-7"}
+//! {"type":"txn","producer":"ctp","txn":"ctp#1.2","outcome":"commit","at":40}
+//! {"type":"poll","consumer":"c2","topic":"out","partition":0,"offset":5,"value":"ctp-3","read_committed":true}
+//! {"type":"final","topic":"out","partition":0,"records":[[3,"ctp-1"],[5,"ctp-3"]],"aborted":[3]}
+//! ```
+//!
+//! `outcome` is `commit` (commitTransaction returned), `abort` (abortTransaction returned, or
+//! the producer died before asking to commit) or `unknown` (it asked to commit and died
+//! before the answer).
+//!
 //! - `ack.offset` is the offset the broker returned (-1 when the client does not know it: with
 //!   acks=0, as librdkafka reports, and for librdkafka's implicit acknowledgement of a batch
 //!   whose request failed but a later batch of the partition succeeded).
@@ -29,11 +46,11 @@
 //!   let the checker accept records the cleaner was allowed to remove; a `send` with
 //!   `"tombstone":true` went out with a null value (read back as `""`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Compaction, FinalRead, History, Op};
+use super::{Compaction, FinalRead, History, Op, TxnOutcome};
 use crate::Millis;
 use crate::assignor::TopicPartition;
 
@@ -58,6 +75,10 @@ pub enum Line {
         /// Sent with a null value (`value` only names the send).
         #[serde(default)]
         tombstone: bool,
+        #[serde(default)]
+        txn: Option<String>,
+        #[serde(default)]
+        source: Option<String>,
         #[serde(default)]
         at: u64,
     },
@@ -85,6 +106,8 @@ pub enum Line {
         partition: i32,
         offset: i64,
         value: String,
+        #[serde(default)]
+        read_committed: bool,
         #[serde(default)]
         at: u64,
     },
@@ -130,6 +153,16 @@ pub enum Line {
         /// Set for a compacted topic: its delete.retention.ms and when the read happened.
         #[serde(default)]
         compaction: Option<Compaction>,
+        /// Offsets of records in aborted transactions.
+        #[serde(default)]
+        aborted: BTreeSet<i64>,
+    },
+    Txn {
+        producer: String,
+        txn: String,
+        outcome: TxnOutcome,
+        #[serde(default)]
+        at: u64,
     },
 }
 
@@ -161,17 +194,20 @@ pub fn parse(text: &str) -> Result<History, ParseError> {
         match line.into_op() {
             Ok(op) => history.push(op),
             Err(read) => {
+                let read = *read;
                 let entry = finals.entry(read.tp.clone()).or_insert(FinalRead {
                     tp: read.tp,
                     records: Vec::new(),
                     readable: true,
                     keys: BTreeMap::new(),
                     compaction: None,
+                    aborted: BTreeSet::new(),
                 });
                 entry.readable &= read.readable;
                 entry.records.extend(read.records);
                 entry.keys.extend(read.keys);
                 entry.compaction = entry.compaction.or(read.compaction);
+                entry.aborted.extend(read.aborted);
             }
         }
     }
@@ -184,7 +220,7 @@ pub fn parse(text: &str) -> Result<History, ParseError> {
 
 impl Line {
     /// The operation, or the final read a `final` line is.
-    fn into_op(self) -> Result<Op, FinalRead> {
+    fn into_op(self) -> Result<Op, Box<FinalRead>> {
         let tp = TopicPartition::new;
         Ok(match self {
             Line::Send {
@@ -192,6 +228,8 @@ impl Line {
                 value,
                 key,
                 tombstone,
+                txn,
+                source,
                 at,
             } => Op::Send {
                 producer,
@@ -199,6 +237,8 @@ impl Line {
                 key,
                 at: Millis(at),
                 tombstone,
+                txn,
+                source,
             },
             Line::Ack {
                 producer,
@@ -230,6 +270,7 @@ impl Line {
                 partition,
                 offset,
                 value,
+                read_committed,
                 at,
             } => Op::Poll {
                 consumer,
@@ -237,6 +278,7 @@ impl Line {
                 offset,
                 value,
                 at: Millis(at),
+                read_committed,
             },
             Line::Process {
                 consumer,
@@ -282,6 +324,17 @@ impl Line {
                 offset,
                 at: Millis(at),
             },
+            Line::Txn {
+                producer,
+                txn,
+                outcome,
+                at,
+            } => Op::TxnEnd {
+                producer,
+                txn,
+                outcome,
+                at: Millis(at),
+            },
             Line::Final {
                 topic,
                 partition,
@@ -289,8 +342,10 @@ impl Line {
                 records,
                 keys,
                 compaction,
+                aborted,
             } => {
-                return Err(FinalRead {
+                return Err(Box::new(FinalRead {
+                    aborted,
                     tp: tp(topic, partition),
                     records,
                     readable,
@@ -299,7 +354,7 @@ impl Line {
                         .map(|(offset, key)| (offset.parse().expect("checked in parse"), key))
                         .collect(),
                     compaction,
-                });
+                }));
             }
         })
     }

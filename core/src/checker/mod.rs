@@ -14,13 +14,17 @@
 //!   records.
 //! - `inconsistent-offsets`: one offset of a partition seen with two different values (across
 //!   consumers' reads and the final read).
+//! - transactions (`transactions.rs`): `aborted-read`, `partial-read`, `txn-lost-write`,
+//!   `ctp-duplicate` (see there). A read_committed consumer passing over the records of an
+//!   aborted transaction is not a `poll-skip`.
 //! - `invariant`: an engine invariant broke (high watermark above log end offset, ISR outside
 //!   the replicas, a high watermark moving back).
 
 mod history;
 pub mod jsonl;
+mod transactions;
 
-pub use history::{Compaction, FinalRead, History, Op};
+pub use history::{Compaction, FinalRead, History, Op, TxnOutcome};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,6 +41,10 @@ pub enum AnomalyKind {
     NonmonotonicPoll,
     PollSkip,
     InconsistentOffsets,
+    AbortedRead,
+    PartialRead,
+    TxnLostWrite,
+    CtpDuplicate,
     Invariant,
 }
 
@@ -48,6 +56,10 @@ impl AnomalyKind {
             AnomalyKind::NonmonotonicPoll => "nonmonotonic-poll",
             AnomalyKind::PollSkip => "poll-skip",
             AnomalyKind::InconsistentOffsets => "inconsistent-offsets",
+            AnomalyKind::AbortedRead => "aborted-read",
+            AnomalyKind::PartialRead => "partial-read",
+            AnomalyKind::TxnLostWrite => "txn-lost-write",
+            AnomalyKind::CtpDuplicate => "ctp-duplicate",
             AnomalyKind::Invariant => "invariant",
         }
     }
@@ -95,6 +107,7 @@ pub fn check(history: &History, invariants: &[String]) -> Vec<Anomaly> {
     duplicates(history, &mut anomalies);
     polls(history, &final_log, &mut anomalies);
     inconsistent_offsets(history, &mut anomalies);
+    transactions::check(history, &mut anomalies);
     for description in invariants {
         anomalies.push(Anomaly {
             kind: AnomalyKind::Invariant,
@@ -296,6 +309,11 @@ fn duplicates(history: &History, out: &mut Vec<Anomaly>) {
 /// Per consumer life and partition, polls between two assignments must go up by one offset
 /// at a time, except over offsets that hold nothing in the final log.
 fn polls(history: &History, final_log: &FinalLog, out: &mut Vec<Anomaly>) {
+    let aborted: BTreeMap<&TopicPartition, &BTreeSet<i64>> = history
+        .final_reads
+        .iter()
+        .map(|r| (&r.tp, &r.aborted))
+        .collect();
     let mut last: BTreeMap<(&str, &TopicPartition), i64> = BTreeMap::new();
     for op in &history.ops {
         match op {
@@ -318,6 +336,7 @@ fn polls(history: &History, final_log: &FinalLog, out: &mut Vec<Anomaly>) {
                 tp,
                 offset,
                 value,
+                read_committed,
                 ..
             } => {
                 if let Some(previous) = last.insert((consumer.as_str(), tp), *offset) {
@@ -331,8 +350,14 @@ fn polls(history: &History, final_log: &FinalLog, out: &mut Vec<Anomaly>) {
                             detail,
                         ));
                     } else if *offset > previous + 1 {
+                        // read_committed passes over aborted transactions' records.
+                        let passable = |o: &i64| {
+                            *read_committed && aborted.get(tp).is_some_and(|a| a.contains(o))
+                        };
                         let skipped = final_log.get(tp).is_some_and(|records| {
-                            records.range(previous + 1..*offset).next().is_some()
+                            records
+                                .range(previous + 1..*offset)
+                                .any(|(o, _)| !passable(o))
                         });
                         if skipped {
                             let detail = format!(
@@ -394,3 +419,5 @@ pub fn count_by_kind(anomalies: &[Anomaly]) -> BTreeMap<&'static str, usize> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod txn_tests;

@@ -26,6 +26,7 @@ fn poll(consumer: &str, p: i32, offset: i64, value: &str) -> Op {
         offset,
         value: value.into(),
         at: Millis(2),
+        read_committed: false,
     }
 }
 
@@ -36,6 +37,7 @@ fn final_read(p: i32, records: &[(i64, &str)]) -> FinalRead {
         readable: true,
         keys: BTreeMap::new(),
         compaction: None,
+        aborted: Default::default(),
     }
 }
 
@@ -140,6 +142,8 @@ fn send(value: &str, key: &str, tombstone: bool, at: u64) -> Op {
         key: Some(key.into()),
         at: Millis(at),
         tombstone,
+        txn: None,
+        source: None,
     }
 }
 
@@ -161,6 +165,7 @@ fn compacted_read(records: &[(i64, &str, &str)], read_at: u64) -> FinalRead {
             delete_retention_ms: Millis(1_000),
             read_at: Millis(read_at),
         }),
+        aborted: Default::default(),
     }
 }
 

@@ -13,11 +13,13 @@
 //!   `delivery.timeout.ms`, `max.in.flight.requests.per.connection`, idempotence.
 //! - [`consumer`]: group membership (join, sync, heartbeats, leave), the assignors (the leader
 //!   runs them), eager and cooperative rebalances, fetching, `poll`, commits, auto-commit,
-//!   `auto.offset.reset`.
+//!   `auto.offset.reset`; `isolation.level=read_committed`.
+//! - [`transactional`]: the transactional producer (KIP-98), as the Java client's.
 
 pub mod consumer;
 pub mod producer;
 mod protocol;
+pub mod transactional;
 
 pub use protocol::{
     Destination, MetadataResponse, Outgoing, PartitionMetadata, Request, RequestTracker, Response,

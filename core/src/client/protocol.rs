@@ -62,6 +62,55 @@ pub enum Request {
     FindCoordinator {
         group_id: String,
     },
+    /// FindCoordinator for a transactional id (key type 1, KIP-98): the leader of its
+    /// `__transaction_state` partition.
+    FindTransactionCoordinator {
+        transactional_id: String,
+    },
+    /// InitProducerId with a `transactional.id`, to its coordinator: a new id at epoch 0 or
+    /// the known id with its epoch bumped (fencing an older instance). `expected` is the id
+    /// and epoch the producer holds (KIP-360), if any. Answered as [`Response::InitProducerId`].
+    InitTransactionalProducerId {
+        transactional_id: String,
+        /// `transaction.timeout.ms`.
+        transaction_timeout_ms: i64,
+        expected: Option<(i64, i16)>,
+    },
+    /// AddPartitionsToTxn: partitions the open transaction writes to, before the first
+    /// produce to each.
+    AddPartitionsToTxn {
+        transactional_id: String,
+        producer_id: i64,
+        producer_epoch: i16,
+        partitions: Vec<TopicPartition>,
+    },
+    /// AddOffsetsToTxn: the group whose offsets the transaction commits
+    /// (`sendOffsetsToTransaction`, before TxnOffsetCommit).
+    AddOffsetsToTxn {
+        transactional_id: String,
+        producer_id: i64,
+        producer_epoch: i16,
+        group_id: String,
+    },
+    /// EndTxn: commit (`true`) or abort the open transaction.
+    EndTxn {
+        transactional_id: String,
+        producer_id: i64,
+        producer_epoch: i16,
+        commit: bool,
+    },
+    /// TxnOffsetCommit, to the group's coordinator: offsets (the next offset to read) that
+    /// become committed with the transaction's commit marker. `generation_id` -1 and an
+    /// empty `member_id` skip the member check (an older client's request).
+    TxnOffsetCommit {
+        group_id: String,
+        producer_id: i64,
+        /// The producer's epoch: offsets of an older epoch are PRODUCER_FENCED.
+        producer_epoch: i16,
+        generation_id: i32,
+        member_id: String,
+        offsets: Vec<(TopicPartition, i64)>,
+    },
 }
 
 impl Request {
@@ -79,7 +128,14 @@ impl Request {
             Request::LeaveGroup { .. } => "LeaveGroup",
             Request::OffsetCommit(_) => "OffsetCommit",
             Request::OffsetFetch { .. } => "OffsetFetch",
-            Request::FindCoordinator { .. } => "FindCoordinator",
+            Request::FindCoordinator { .. } | Request::FindTransactionCoordinator { .. } => {
+                "FindCoordinator"
+            }
+            Request::InitTransactionalProducerId { .. } => "InitProducerId",
+            Request::AddPartitionsToTxn { .. } => "AddPartitionsToTxn",
+            Request::AddOffsetsToTxn { .. } => "AddOffsetsToTxn",
+            Request::EndTxn { .. } => "EndTxn",
+            Request::TxnOffsetCommit { .. } => "TxnOffsetCommit",
         }
     }
 }
@@ -119,6 +175,12 @@ pub enum Response {
     OffsetFetch(OffsetFetchResults),
     /// The coordinator's node id, or COORDINATOR_NOT_AVAILABLE.
     FindCoordinator(Result<BrokerId, ErrorCode>),
+    /// One error per partition asked for.
+    AddPartitionsToTxn(Vec<(TopicPartition, ErrorCode)>),
+    AddOffsetsToTxn(ErrorCode),
+    EndTxn(ErrorCode),
+    /// One error per partition asked for.
+    TxnOffsetCommit(Vec<(TopicPartition, ErrorCode)>),
 }
 
 impl Response {
@@ -136,6 +198,10 @@ impl Response {
             Response::OffsetCommit(_) => "OffsetCommitResponse",
             Response::OffsetFetch(_) => "OffsetFetchResponse",
             Response::FindCoordinator(_) => "FindCoordinatorResponse",
+            Response::AddPartitionsToTxn(_) => "AddPartitionsToTxnResponse",
+            Response::AddOffsetsToTxn(_) => "AddOffsetsToTxnResponse",
+            Response::EndTxn(_) => "EndTxnResponse",
+            Response::TxnOffsetCommit(_) => "TxnOffsetCommitResponse",
         }
     }
 }

@@ -172,6 +172,8 @@ impl Cluster {
                     .handle_offset_fetch(&group_id, Some(&partitions))
                     .map(|offsets| offsets.into_iter().map(|(tp, o)| (tp, Ok(o))).collect()),
             )),
+            // The transactional APIs are tested through a whole node (`sim`).
+            other => panic!("this harness has no transaction coordinator: {other:?}"),
         }
     }
 

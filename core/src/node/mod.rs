@@ -68,6 +68,7 @@ mod transactions;
 #[cfg(test)]
 mod txn_cluster_tests;
 mod txn_init;
+mod txn_requests;
 mod txn_state_log;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -604,6 +605,16 @@ impl<F: StorageFactory> Node<F> {
                 let partitions = (!partitions.is_empty()).then_some(partitions.as_slice());
                 let result = self.fetch_offsets(&group_id, partitions, require_stable);
                 self.respond(request, Response::OffsetFetch(result));
+            }
+            body @ (Request::FindTransactionCoordinator { .. }
+            | Request::InitTransactionalProducerId { .. }
+            | Request::AddPartitionsToTxn { .. }
+            | Request::AddOffsetsToTxn { .. }
+            | Request::EndTxn { .. }
+            | Request::TxnOffsetCommit { .. })
+                if self.broker.is_some() =>
+            {
+                self.handle_txn_request(now, request, body);
             }
             _ => self.event(Event::Misrouted { request: name }),
         }

@@ -90,7 +90,8 @@ impl<F: StorageFactory> Node<F> {
         Some(())
     }
 
-    /// Answers `request` (an InitProducerId) once the state writes issued after number
+    /// Answers `request` (an InitProducerId, or another transactional request of the
+    /// simulated clients, `txn_requests.rs`) once the state writes issued after number
     /// `after` are durable, or with NOT_COORDINATOR if one failed.
     pub(super) fn respond_after_txn_writes(
         &mut self,
@@ -112,7 +113,7 @@ impl<F: StorageFactory> Node<F> {
                     .outputs
                     .push_back(Output::Respond { request, response }),
                 Some(false) => {
-                    let refused = init_answer(Err(ErrorCode::NOT_COORDINATOR));
+                    let refused = super::txn_requests::not_coordinator(response);
                     self.respond(request, refused);
                 }
                 None => self.txns.held.push((after, through, request, response)),

@@ -11,6 +11,7 @@ use super::outbox::Outbox;
 use super::producer_app::ProducerProcess;
 use super::spec::{ClientSpec, CrashPoint};
 use super::trace::TraceEvent;
+use super::txn_producer_app::TxnProducerProcess;
 use crate::Millis;
 use crate::checker::Op;
 use crate::client::{Destination, Outgoing};
@@ -32,7 +33,11 @@ pub struct ClientStats {
 
 pub enum Running {
     Producer(ProducerProcess),
-    Consumer(ConsumerProcess),
+    /// A producer with a `transactional.id`.
+    TxnProducer(TxnProducerProcess),
+    /// Boxed: a consumer (with the output producer of a consume-transform-produce
+    /// application) is several times a producer's size.
+    Consumer(Box<ConsumerProcess>),
 }
 
 /// One client process over its lives.
@@ -100,21 +105,25 @@ impl ClientProcess {
         assert!(self.running.is_none(), "start of a running client");
         self.incarnation += 1;
         let running = match &self.spec {
-            ClientSpec::Producer(spec) => {
-                Running::Producer(ProducerProcess::new(spec, brokers, seed, now))
-            }
+            ClientSpec::Producer(spec) => match &spec.transactions {
+                Some(workload) => {
+                    Running::TxnProducer(TxnProducerProcess::new(spec, workload, brokers, now))
+                }
+                None => Running::Producer(ProducerProcess::new(spec, brokers, seed, now)),
+            },
             ClientSpec::Consumer(spec) => {
                 let life = format!("{}#{}", spec.name, self.incarnation);
                 let processing_ms = self
                     .slow_ms_per_record
                     .unwrap_or(spec.processing_ms_per_record);
-                Running::Consumer(ConsumerProcess::new(
+                Running::Consumer(Box::new(ConsumerProcess::new(
                     spec,
                     brokers,
                     life,
                     processing_ms,
+                    seed,
                     now,
-                ))
+                )))
             }
         };
         self.running = Some(running);
@@ -150,7 +159,10 @@ impl ClientProcess {
         };
         match &mut self.running {
             Some(Running::Producer(p)) => p.producer.handle_response(correlation_id, response, now),
-            Some(Running::Consumer(c)) => c.consumer.handle_response(correlation_id, response, now),
+            Some(Running::TxnProducer(p)) => {
+                p.producer.handle_response(correlation_id, response, now);
+            }
+            Some(Running::Consumer(c)) => c.handle_response(correlation_id, response, now),
             None => return false,
         }
         self.advance(now, out, history)
@@ -167,7 +179,8 @@ impl ClientProcess {
     ) -> bool {
         match &mut self.running {
             Some(Running::Producer(p)) => p.producer.handle_disconnect(peer, now),
-            Some(Running::Consumer(c)) => c.consumer.handle_disconnect(peer, now),
+            Some(Running::TxnProducer(p)) => p.producer.handle_disconnect(peer, now),
+            Some(Running::Consumer(c)) => c.handle_disconnect(peer, now),
             None => return false,
         }
         self.advance(now, out, history)
@@ -177,7 +190,8 @@ impl ClientProcess {
     pub fn tick(&mut self, now: Millis, out: &mut Outbox, history: &mut Vec<Op>) -> bool {
         match &mut self.running {
             Some(Running::Producer(p)) => p.producer.tick(now),
-            Some(Running::Consumer(c)) => c.consumer.tick(now),
+            Some(Running::TxnProducer(p)) => p.producer.tick(now),
+            Some(Running::Consumer(c)) => c.tick(now),
             None => return false,
         }
         self.advance(now, out, history)
@@ -186,6 +200,7 @@ impl ClientProcess {
     pub fn next_deadline(&self) -> Option<Millis> {
         match &self.running {
             Some(Running::Producer(p)) => p.next_deadline(),
+            Some(Running::TxnProducer(p)) => p.next_deadline(),
             Some(Running::Consumer(c)) => c.next_deadline(),
             None => None,
         }
@@ -205,10 +220,25 @@ impl ClientProcess {
                 }
                 false
             }
+            Some(Running::TxnProducer(p)) => {
+                // Reports first (a transaction that ended lets the next begin), then the
+                // sends that are due, until neither has more to do.
+                loop {
+                    while let Some(event) = p.producer.poll_event() {
+                        p.record(node, event, now, out, history, stats);
+                    }
+                    p.run(node, now, out, history, stats);
+                    ship(node, std::iter::from_fn(|| p.producer.poll_outgoing()), out);
+                    if !p.producer.has_events() {
+                        break;
+                    }
+                }
+                false
+            }
             Some(Running::Consumer(c)) => {
                 let crashed = c.run(node, now, out, history, stats);
                 if !crashed {
-                    ship(node, std::iter::from_fn(|| c.consumer.poll_outgoing()), out);
+                    c.ship(node, out);
                 }
                 crashed
             }

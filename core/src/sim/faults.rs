@@ -19,6 +19,18 @@ impl Simulation {
         (state.leader >= 0).then_some(state.leader)
     }
 
+    /// The leader of `transactional_id`'s `__transaction_state` partition, once the topic
+    /// exists.
+    pub(super) fn transaction_coordinator(&self, transactional_id: &str) -> Option<BrokerId> {
+        let topic = crate::txn::TRANSACTION_STATE_TOPIC;
+        let partitions = self.image().topic(topic)?.partitions.len() as i32;
+        if partitions == 0 {
+            return None;
+        }
+        let partition = crate::txn::transaction_partition(transactional_id, partitions) as u32;
+        self.leader_of(topic, partition)
+    }
+
     fn crash_broker(&mut self, id: BrokerId, out: &mut Outbox) {
         let Some(broker) = self.brokers.get_mut(&id) else {
             return;
@@ -160,6 +172,11 @@ impl Simulation {
                     if let Some(leader) = self.leader_of(OFFSETS_TOPIC, partition) {
                         self.crash_broker(leader, out);
                     }
+                }
+            }
+            Fault::CrashTransactionCoordinator { transactional_id } => {
+                if let Some(leader) = self.transaction_coordinator(&transactional_id) {
+                    self.crash_broker(leader, out);
                 }
             }
             Fault::Pause { node, duration_ms } => {

@@ -1,13 +1,13 @@
 //! The read after a run: every partition from its leader, up to the high watermark, straight
 //! from the leader's disk (a read that changes nothing in the simulation).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::simulation::Simulation;
 use crate::assignor::TopicPartition;
 use crate::batch::{decode_records, split_batches};
 use crate::checker::{Compaction, FinalRead};
-use crate::log::{Log, LogConfig};
+use crate::log::{AbortedFilter, BatchKind, Log, LogConfig};
 
 /// Reads at most this many bytes per step; the log returns at least one batch each time.
 const READ_CHUNK_BYTES: usize = 1 << 20;
@@ -26,6 +26,7 @@ fn read_partition(sim: &Simulation, tp: TopicPartition) -> FinalRead {
         readable: false,
         keys: Default::default(),
         compaction: None,
+        aborted: Default::default(),
     };
     let image = sim.image();
     let Some(state) = image.partition(&tp.topic, tp.partition as u32) else {
@@ -56,7 +57,10 @@ fn read_partition(sim: &Simulation, tp: TopicPartition) -> FinalRead {
         });
     let mut records = Vec::new();
     let mut keys = BTreeMap::new();
+    let mut aborted = BTreeSet::new();
     let mut offset = log.log_start_offset();
+    // Markers are not records; records of aborted transactions are, marked as such.
+    let mut filter = AbortedFilter::new(log.aborted_transactions(offset, high_watermark));
     while offset < high_watermark {
         let Ok(read) = log.read_bounded(offset, READ_CHUNK_BYTES, high_watermark) else {
             break;
@@ -69,8 +73,15 @@ fn read_partition(sim: &Simulation, tp: TopicPartition) -> FinalRead {
         };
         for (range, summary) in batches {
             offset = summary.header.next_offset();
+            let kind = filter.classify(&summary.header, &read.records[range.clone()]);
+            if matches!(kind, BatchKind::Control { .. }) {
+                continue;
+            }
             for record in decode_records(&read.records[range]).unwrap_or_default() {
                 if record.offset < high_watermark {
+                    if kind == BatchKind::Aborted {
+                        aborted.insert(record.offset);
+                    }
                     if let Some(key) = &record.key {
                         keys.insert(record.offset, String::from_utf8_lossy(key).into_owned());
                     }
@@ -90,5 +101,6 @@ fn read_partition(sim: &Simulation, tp: TopicPartition) -> FinalRead {
         readable: true,
         keys,
         compaction,
+        aborted,
     }
 }

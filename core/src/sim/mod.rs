@@ -26,8 +26,10 @@
 //! (scenarios as data), `simulation` (the loop), `final_read`, `snapshot` (for rendering),
 //! [`scenarios`] (the named scenarios) and [`sweep`] (seed ranges).
 
+mod app_history;
 mod client_node;
 mod consumer_app;
+mod ctp_output;
 mod disk;
 mod faults;
 mod final_read;
@@ -46,6 +48,7 @@ mod snapshot;
 pub mod spec;
 pub mod sweep;
 pub mod trace;
+mod txn_producer_app;
 
 #[cfg(test)]
 mod tests;
@@ -62,6 +65,6 @@ pub use snapshot::{
 };
 pub use spec::{
     ClientSpec, CommitMode, ConsumerSpec, CrashPoint, Fault, ProducerSpec, ScenarioSpec, SpecError,
-    TopicSpec,
+    TopicSpec, Transform, TxnWorkload,
 };
 pub use trace::{Trace, TraceEntry, TraceEvent};

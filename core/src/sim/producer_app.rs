@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::app_history::{Delivery, acknowledged};
 use super::client_node::ClientStats;
 use super::node::NodeId;
 use super::outbox::Outbox;
@@ -69,6 +70,8 @@ impl ProducerProcess {
                 key,
                 at: now,
                 tombstone,
+                txn: None,
+                source: None,
             });
             stats.sent += 1;
         }
@@ -87,20 +90,13 @@ impl ProducerProcess {
         match event {
             ProducerEvent::Delivered { id, tp, offset } => {
                 let value = self.values.remove(&id).expect("a report per send");
-                out.trace(TraceEvent::Produced {
-                    client: node,
-                    value: value.clone(),
-                    tp: tp.clone(),
-                    offset,
-                });
-                history.push(Op::Ack {
+                let delivery = Delivery {
                     producer,
                     value,
                     tp,
                     offset,
-                    at: now,
-                });
-                stats.acknowledged += 1;
+                };
+                acknowledged(node, delivery, now, out, history, stats);
             }
             ProducerEvent::Failed { id, error, .. } => {
                 let value = self.values.remove(&id).expect("a report per send");

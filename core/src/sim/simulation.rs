@@ -538,12 +538,16 @@ impl Simulation {
         crate::checker::check(&self.history, &self.invariants)
     }
 
-    /// Every partition of every topic the clients use (not the internal `__consumer_offsets`,
-    /// whose records are the coordinators', not the clients').
+    /// Every partition of every topic the clients use (not the internal `__consumer_offsets`
+    /// and `__transaction_state`, whose records are the coordinators', not the clients').
     pub fn partitions(&self) -> Vec<TopicPartition> {
+        let internal = [
+            crate::group::OFFSETS_TOPIC,
+            crate::txn::TRANSACTION_STATE_TOPIC,
+        ];
         self.image()
             .partitions()
-            .filter(|(topic, _, _)| topic.name != crate::group::OFFSETS_TOPIC)
+            .filter(|(topic, _, _)| !internal.contains(&topic.name.as_str()))
             .map(|(topic, index, _)| TopicPartition::new(topic.name.clone(), index as i32))
             .collect()
     }

@@ -6,10 +6,13 @@ use serde::Serialize;
 use super::client_node::Running;
 use super::node::NodeId;
 use super::simulation::Simulation;
+use super::spec::ClientSpec;
 use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::batch::{decode_records, split_batches};
+use crate::broker::IsolationLevel;
 use crate::controller::BrokerId;
+use crate::log::{AbortedFilter, BatchKind};
 
 /// Bytes read per step by [`Simulation::record_cells`]; a read returns at least one batch.
 const KEYS_READ_BYTES: usize = 64 * 1024;
@@ -69,6 +72,8 @@ pub struct ReplicaView {
     pub log_start_offset: i64,
     pub log_end_offset: i64,
     pub high_watermark: i64,
+    /// The last stable offset (below the first open transaction's first record).
+    pub last_stable_offset: i64,
     pub flushed_offset: i64,
     pub leader: bool,
 }
@@ -90,6 +95,12 @@ pub struct RecordCell {
     pub key: Option<String>,
     /// A null value: on a compacted topic it deletes its key.
     pub tombstone: bool,
+    /// A transaction marker (a control record): `Some(true)` commit, `Some(false)` abort.
+    pub control: Option<bool>,
+    /// Written in a transaction (a transactional batch), committed, aborted or still open.
+    pub transactional: bool,
+    /// Part of an aborted transaction: read_committed consumers never see it.
+    pub aborted: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -129,6 +140,9 @@ pub struct ClientView {
     /// Consumers: the partitions owned now, with positions.
     pub assignment: Vec<(TopicPartition, Option<i64>)>,
     pub member_id: Option<String>,
+    /// Settings worth showing: `transactional.id=…`, `read_committed`, what a
+    /// consume-transform-produce application writes to.
+    pub settings: Vec<String>,
 }
 
 impl Simulation {
@@ -151,6 +165,7 @@ impl Simulation {
                         log_start_offset: s.log_start_offset,
                         log_end_offset: s.log_end_offset,
                         high_watermark: s.high_watermark,
+                        last_stable_offset: s.last_stable_offset,
                         flushed_offset: s.flushed_offset,
                         leader: s.leader == id,
                     })
@@ -202,7 +217,9 @@ impl Simulation {
             .iter()
             .map(|c| {
                 let (kind, assignment, member_id) = match &c.running {
-                    Some(Running::Producer(_)) => ("producer", Vec::new(), None),
+                    Some(Running::Producer(_) | Running::TxnProducer(_)) => {
+                        ("producer", Vec::new(), None)
+                    }
                     Some(Running::Consumer(p)) => {
                         let assignment = p.consumer.assignment().into_iter().map(|tp| {
                             let position = p.consumer.position(&tp);
@@ -215,7 +232,7 @@ impl Simulation {
                         )
                     }
                     None => (
-                        if matches!(c.spec, super::spec::ClientSpec::Producer(_)) {
+                        if matches!(c.spec, ClientSpec::Producer(_)) {
                             "producer"
                         } else {
                             "consumer"
@@ -224,7 +241,29 @@ impl Simulation {
                         None,
                     ),
                 };
+                let settings = match &c.spec {
+                    ClientSpec::Producer(p) => p
+                        .transactions
+                        .iter()
+                        .map(|t| format!("transactional.id={}", t.transactional_id))
+                        .collect(),
+                    ClientSpec::Consumer(spec) => {
+                        let isolation = (spec.config.isolation_level
+                            == IsolationLevel::ReadCommitted)
+                            .then(|| "read_committed".to_string());
+                        let transform = spec.transform.as_ref().map(|t| {
+                            let mode = if t.exactly_once {
+                                "exactly-once, transactional.id=".to_string() + &t.transactional_id
+                            } else {
+                                "at-least-once".to_string()
+                            };
+                            format!("writes to {} ({mode})", t.output)
+                        });
+                        isolation.into_iter().chain(transform).collect()
+                    }
+                };
                 ClientView {
+                    settings,
                     index: c.index,
                     name: c.spec.name().to_string(),
                     kind,
@@ -334,6 +373,7 @@ impl Simulation {
         };
         let mut cells = Vec::new();
         let mut offset = from;
+        let mut filter = AbortedFilter::new(broker.aborted_transactions(tp, from, to));
         while offset < to {
             let Some(bytes) = broker.read_log(tp, offset, KEYS_READ_BYTES, to) else {
                 break;
@@ -346,12 +386,25 @@ impl Simulation {
             }
             for (range, summary) in batches {
                 offset = summary.header.next_offset();
+                let kind = filter.classify(&summary.header, &bytes[range.clone()]);
+                let transactional = summary.header.is_transactional();
                 for record in decode_records(&bytes[range]).unwrap_or_default() {
                     if (from..to).contains(&record.offset) {
+                        let control = match kind {
+                            BatchKind::Control { commit } => Some(commit),
+                            _ => None,
+                        };
                         cells.push(RecordCell {
                             offset: record.offset,
-                            key: record.key.map(|k| String::from_utf8_lossy(&k).into_owned()),
-                            tombstone: record.value.is_none(),
+                            key: control
+                                .is_none()
+                                .then_some(record.key)
+                                .flatten()
+                                .map(|k| String::from_utf8_lossy(&k).into_owned()),
+                            tombstone: control.is_none() && record.value.is_none(),
+                            control,
+                            transactional,
+                            aborted: kind == BatchKind::Aborted,
                         });
                     }
                 }

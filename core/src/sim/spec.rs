@@ -211,6 +211,38 @@ pub struct ProducerSpec {
     pub start_ms: Millis,
     /// Every this-many-th send is a tombstone; 0 for none.
     pub tombstone_every: u64,
+    /// A transactional producer (`transactional.id` set) and how it groups its sends into
+    /// transactions; `None` for a plain producer.
+    pub transactions: Option<TxnWorkload>,
+}
+
+/// A transactional producer's workload: `initTransactions`, then transactions of
+/// `per_transaction` sends spread round-robin over the topic's `partitions`, committed, or
+/// aborted every `abort_every`-th (0: never).
+#[derive(Clone, Debug)]
+pub struct TxnWorkload {
+    pub transactional_id: String,
+    pub partitions: u32,
+    pub per_transaction: u64,
+    pub abort_every: u64,
+    /// `transaction.timeout.ms`.
+    pub timeout_ms: i64,
+}
+
+/// A consume-transform-produce application (the consumer's records go on, one output each,
+/// to `output`): with `exactly_once` it produces in transactions of a transactional producer
+/// and commits the consumer's offsets in the same transaction (`sendOffsetsToTransaction`);
+/// without, it produces with an idempotent producer and then commits the offsets
+/// (`commitSync`), at least once.
+#[derive(Clone, Debug)]
+pub struct Transform {
+    pub output: String,
+    /// Input partition p goes to output partition p % `output_partitions`.
+    pub output_partitions: u32,
+    pub exactly_once: bool,
+    /// The transactional id with `exactly_once` (every life of the application uses it, so a
+    /// new life fences the previous one).
+    pub transactional_id: String,
 }
 
 /// When a consumer application commits.
@@ -239,12 +271,16 @@ pub struct ConsumerSpec {
     pub commit: CommitMode,
     /// After a crash, a new process starts this much later (`None`: it stays down).
     pub restart_after_ms: Option<Millis>,
+    /// A consume-transform-produce application; `None` for a plain consumer.
+    pub transform: Option<Transform>,
 }
 
 /// The moment a crashed consumer application dies at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum CrashPoint {
-    /// Records processed, offsets not yet committed (at-least-once redelivers them).
+    /// Records processed, offsets not yet committed (at-least-once redelivers them). For a
+    /// consume-transform-produce application: its output produced (in an open transaction
+    /// with exactly-once), offsets not committed.
     AfterProcessingBeforeCommit,
     /// Offsets committed, records not yet processed (at-most-once loses them).
     AfterCommitBeforeProcessing,
@@ -289,6 +325,12 @@ pub enum Fault {
     /// its replica.
     CrashCoordinator {
         group: String,
+    },
+    /// Crashes the broker coordinating `transactional_id` now (the leader of its
+    /// `__transaction_state` partition): the partition's new leader loads the transaction
+    /// states from its replica and finishes what was in PrepareCommit or PrepareAbort.
+    CrashTransactionCoordinator {
+        transactional_id: String,
     },
     /// The process stops (a GC pause, SIGSTOP): what reaches it waits until it resumes.
     Pause {
@@ -352,6 +394,12 @@ impl std::fmt::Display for Fault {
             Fault::Heal => write!(f, "heal"),
             Fault::CrashCoordinator { group } => {
                 write!(f, "crash the coordinator of group {group}")
+            }
+            Fault::CrashTransactionCoordinator { transactional_id } => {
+                write!(
+                    f,
+                    "crash the coordinator of transactional id {transactional_id}"
+                )
             }
             Fault::Pause { node, duration_ms } => write!(f, "pause {node} for {}ms", duration_ms.0),
             Fault::SlowConsumer {

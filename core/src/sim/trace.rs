@@ -133,6 +133,12 @@ pub enum TraceEvent {
     Fault {
         description: String,
     },
+    /// A transactional client's step: `initTransactions` done, a transaction begun,
+    /// committed, aborted, the producer fenced.
+    Transaction {
+        client: NodeId,
+        description: String,
+    },
     /// A broker's log cleaner finished a round over `tp`: it read `records_read` records of
     /// the offsets below `end_offset` and kept `records_kept`.
     Cleaned {
@@ -269,6 +275,10 @@ impl std::fmt::Display for TraceEvent {
             } => write!(f, "retry {client} {} attempt={attempt} {error}", tp(p)),
             Polled { client, records } => write!(f, "poll {client} records={records}"),
             Fault { description } => write!(f, "fault {description}"),
+            Transaction {
+                client,
+                description,
+            } => write!(f, "txn {client} {description}"),
             Cleaned {
                 broker,
                 tp: p,

@@ -27,6 +27,9 @@ pub fn clients(props: &ModelProps) -> Html {
                     html! {
                         <li class={classes!("client", (c.state != "running").then_some("down"))} data-testid="client">
                             <strong>{ format!("{} ({})", c.name, c.kind) }</strong>{ " " }
+                            if !c.settings.is_empty() {
+                                <span class="client-settings" data-testid="client-settings">{ format!("[{}] ", c.settings.join(", ")) }</span>
+                            }
                             { detail }
                             <span class="muted">{ format!(" · client {index} · {}", c.state) }</span>
                             if c.up {

@@ -2,12 +2,15 @@
 //! its record's key (`key_colours`); the log start, the high watermark and the log end offset; each group's
 //! committed offset; and who is in the ISR. On a compacted topic, tombstones are crossed cells
 //! and the offsets the log cleaner removed show as gap marks (what a consumer reading from the
-//! start skips).
+//! start skips). Transactions (KIP-98): commit and abort markers are cells of their own (C,
+//! A), the records of aborted transactions are shaded, and the last stable offset (where
+//! read_committed reads stop) is marked beside the high watermark.
 
 use std::collections::BTreeSet;
 
 use partita_core::assignor::TopicPartition;
 use partita_core::sim::{ReplicaView, Simulation};
+use partita_core::txn::TRANSACTION_STATE_TOPIC;
 use yew::prelude::*;
 
 use super::ModelProps;
@@ -54,6 +57,9 @@ fn strip(
     } else {
         replica.log_start_offset
     };
+    let lso = replica.last_stable_offset;
+    // The LSO is shown once the partition has transactions (else it is the high watermark).
+    let transactional = lso != replica.high_watermark || cells.iter().any(|c| c.transactional);
     html! {
         <div class="strip">
             if more { <span class="cell more">{ "…" }</span> }
@@ -65,28 +71,49 @@ fn strip(
                 let class = classes!(
                     "cell",
                     if offset < replica.high_watermark { "committed" } else { "uncommitted" },
-                    cell.tombstone.then_some("tombstone")
+                    cell.tombstone.then_some("tombstone"),
+                    cell.aborted.then_some("aborted"),
+                    cell.control.map(|commit| if commit { "control commit" } else { "control abort" }),
+                    (transactional && offset == lso).then_some("lso")
                 );
+                let txn_note = match (cell.control, cell.aborted, cell.transactional) {
+                    (Some(true), _, _) => ", commit marker (a control record no consumer is given)",
+                    (Some(false), _, _) => ", abort marker (a control record no consumer is given)",
+                    (None, true, _) => ", in an aborted transaction: read_committed skips it",
+                    (None, false, true) if offset >= lso => ", in an open transaction: read_committed waits",
+                    (None, false, true) => ", in a committed transaction",
+                    _ => "",
+                };
                 let marks: Vec<&str> = committed.iter().filter(|(_, o)| *o == offset).map(|(g, _)| g.as_str()).collect();
                 let title = format!(
-                    "offset {offset}, {}{}{}{}",
+                    "offset {offset}, {}{txn_note}{}{}{}",
                     key.as_deref().map_or("no key".to_string(), |k| format!("key {k}")),
                     if cell.tombstone { ", tombstone (null value)" } else { "" },
                     if offset < replica.high_watermark { "" } else { ", above the high watermark" },
                     if marks.is_empty() { String::new() } else { format!(", next for {}", marks.join(", ")) }
                 );
                 let style = format!("background: {}", colours.colour(key.as_deref()));
-                keys_seen.insert(key);
+                let label = cell.control.map(|commit| if commit { "C" } else { "A" });
+                if label.is_none() {
+                    keys_seen.insert(key);
+                }
                 html! {
                     <>
                         { for before }
-                        <span {class} {style} {title}>
+                        <span {class} {style} {title} data-testid={label.map(|_| "control-record")}>
                             if !marks.is_empty() { <span class="commit-mark">{ "▼" }</span> }
+                            { label.unwrap_or_default() }
                         </span>
                     </>
                 }
             }) }
             <span class="offsets">{ format!("start {} · hw {} · end {}", replica.log_start_offset, replica.high_watermark, end) }</span>
+            if transactional {
+                <span class="lso-label" data-testid="lso"
+                    title="last stable offset: read_committed consumers read below it (the first open transaction's first record)">
+                    { format!("lso {lso}") }
+                </span>
+            }
         </div>
     }
 }
@@ -104,6 +131,8 @@ fn legend(colours: &KeyColours, keys: &BTreeSet<Option<String>>) -> Html {
             <span class="legend-item">{ "▼ a group's committed offset" }</span>
             <span class="legend-item"><span class="cell tombstone" style={format!("background: {NO_KEY}")}></span>{ "tombstone" }</span>
             <span class="legend-item"><span class="cell gap">{ "+n" }</span>{ "offsets compacted away" }</span>
+            <span class="legend-item"><span class="cell control commit">{ "C" }</span><span class="cell control abort">{ "A" }</span>{ "commit / abort marker" }</span>
+            <span class="legend-item"><span class="cell aborted" style={format!("background-color: {NO_KEY}")}></span>{ "aborted transaction" }</span>
         </p>
     }
 }
@@ -122,7 +151,18 @@ pub fn partitions(props: &ModelProps) -> Html {
             .and_then(|b| b.replicas.iter().find(|r| &r.tp == tp).cloned())
     };
     let mut keys_seen = BTreeSet::new();
-    let partitions: Vec<Html> = snapshot.partitions.iter().map(|p| {
+    // `__transaction_state` has 50 partitions; those without a record are left out.
+    let empty = |tp: &TopicPartition| {
+        tp.topic == TRANSACTION_STATE_TOPIC
+            && snapshot
+                .brokers
+                .iter()
+                .flat_map(|b| &b.replicas)
+                .filter(|r| &r.tp == tp)
+                .all(|r| r.log_end_offset == 0)
+    };
+    let hidden = snapshot.partitions.iter().filter(|p| empty(&p.tp)).count();
+    let partitions: Vec<Html> = snapshot.partitions.iter().filter(|p| !empty(&p.tp)).map(|p| {
         let committed: Vec<(String, i64)> = snapshot.groups.iter().flat_map(|g| {
             g.lag.iter().filter(|l| l.tp == p.tp).filter_map(|l| l.committed.map(|c| (g.group_id.clone(), c)))
         }).collect();
@@ -157,6 +197,9 @@ pub fn partitions(props: &ModelProps) -> Html {
             <h2>{ "Partitions" }</h2>
             { legend(colours, &keys_seen) }
             { for partitions }
+            if hidden > 0 {
+                <p class="muted" data-testid="hidden-partitions">{ format!("{hidden} empty {TRANSACTION_STATE_TOPIC} partitions not shown") }</p>
+            }
         </section>
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::Millis;
 use crate::assignor::AssignorKind;
+use crate::broker::IsolationLevel;
 
 /// `auto.offset.reset`: where to start a partition the group has no committed offset for
 /// (or whose committed offset is out of range).
@@ -43,6 +44,9 @@ pub struct ConsumerConfig {
     pub request_timeout_ms: Millis,
     /// `retry.backoff.ms`.
     pub retry_backoff_ms: Millis,
+    /// `isolation.level`: `read_committed` fetches up to the last stable offset and drops
+    /// the records of aborted transactions; `read_uncommitted` (the default) reads them all.
+    pub isolation_level: IsolationLevel,
 }
 
 impl Default for ConsumerConfig {
@@ -65,6 +69,7 @@ impl Default for ConsumerConfig {
             max_partition_fetch_bytes: 1_048_576,
             request_timeout_ms: Millis(30_000),
             retry_backoff_ms: Millis(100),
+            isolation_level: IsolationLevel::ReadUncommitted,
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::broker::{
 use crate::client::{Destination, Request};
 use crate::controller::BrokerId;
 use crate::group::OffsetFetchResults;
+use crate::log::{AbortedFilter, BatchKind};
 use crate::{ErrorCode, Millis};
 
 /// The replica id a consumer's fetch carries.
@@ -198,7 +199,7 @@ impl Consumer {
                 max_wait_ms: self.config.fetch_max_wait_ms,
                 min_bytes: self.config.fetch_min_bytes,
                 max_bytes: self.config.fetch_max_bytes,
-                isolation_level: crate::broker::IsolationLevel::ReadUncommitted,
+                isolation_level: self.config.isolation_level,
                 partitions,
             };
             self.send(
@@ -227,7 +228,11 @@ impl Consumer {
             }
             match p.error {
                 ErrorCode::NONE => {
-                    let (records, next_offset) = records_from(&p.tp, &p.records, *fetch_offset);
+                    // read_uncommitted: no aborted transactions listed, so only control
+                    // batches are skipped.
+                    let filter = AbortedFilter::new(p.aborted_transactions);
+                    let (records, next_offset) =
+                        records_from(&p.tp, &p.records, *fetch_offset, filter);
                     if !records.is_empty() {
                         self.buffers.insert(p.tp.clone(), records);
                     } else if next_offset > *fetch_offset {
@@ -278,6 +283,7 @@ fn records_from(
     tp: &TopicPartition,
     bytes: &[u8],
     fetch_offset: i64,
+    mut filter: AbortedFilter,
 ) -> (VecDeque<ConsumerRecord>, i64) {
     let mut out = VecDeque::new();
     let mut next_offset = fetch_offset;
@@ -285,6 +291,11 @@ fn records_from(
         return (out, next_offset);
     };
     for (range, summary) in batches {
+        // Control batches and aborted transactions' batches are passed over, not returned.
+        if filter.classify(&summary.header, &bytes[range.clone()]) != BatchKind::Data {
+            next_offset = next_offset.max(summary.header.next_offset());
+            continue;
+        }
         let Ok(records) = decode_records(&bytes[range]) else {
             break;
         };

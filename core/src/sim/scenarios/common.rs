@@ -55,6 +55,7 @@ pub fn producer(
         keys,
         start_ms: Millis(100),
         tombstone_every: 0,
+        transactions: None,
     }
 }
 
@@ -90,6 +91,7 @@ pub fn consumer(
         processing_ms_per_record: Millis(1),
         commit,
         restart_after_ms: None,
+        transform: None,
     }
 }
 

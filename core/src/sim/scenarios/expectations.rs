@@ -91,6 +91,55 @@ pub fn holds_in_every_seed(summary: &Summary) -> bool {
                 && field(s, "consumer_offset_gaps") > 1
                 && field(s, "consumer_polled") >= field(s, "records_left")
         }
+        // Every aborted transaction's records are in the log; read_committed sees none of
+        // them and every committed one, read_uncommitted sees everything.
+        "transactions" => {
+            clean(s)
+                && s.acknowledged == 60
+                && field(s, "committed_transactions") == 10
+                && field(s, "aborted_transactions") == 5
+                && field(s, "aborted_records") == 20
+                && field(s, "read_committed_polled") == 40
+                && field(s, "read_committed_saw_aborted") == 0
+                && field(s, "read_uncommitted_polled") == 60
+                && field(s, "read_uncommitted_saw_aborted") == 20
+        }
+        // The crash left an open transaction with outputs in the log (aborted when the next
+        // life fenced it); every input has exactly one visible output.
+        "exactly-once" => {
+            clean(s)
+                && field(s, "inputs") == 80
+                && field(s, "outputs_missing") == 0
+                && field(s, "ctp_duplicates") == 0
+                && field(s, "aborted_outputs") > 0
+                && field(s, "reader_polled") == 80
+        }
+        // Outputs made before the crash whose offsets were never committed are made again.
+        "at-least-once-ctp" => {
+            s.anomalies.iter().all(|a| a.kind.name() == "ctp-duplicate")
+                && field(s, "inputs") == 80
+                && field(s, "outputs_missing") == 0
+                && field(s, "ctp_duplicates") > 0
+        }
+        "zombie-fenced" => {
+            clean(s)
+                && s.acknowledged >= 40
+                && field(s, "zombie_fenced") == 1
+                && field(s, "successor_fenced") == 0
+                && field(s, "successor_committed") == 8
+        }
+        // The prepared commit is finished by the new coordinator: every transaction is
+        // committed and read whole.
+        "txn-coordinator-crash" => {
+            clean(s)
+                && s.acknowledged == 60
+                && field(s, "coordinator_before") >= 0
+                && field(s, "coordinator_after") >= 0
+                && field(s, "coordinator_after") != field(s, "coordinator_before")
+                && field(s, "committed_transactions") == 10
+                && field(s, "unfinished_transactions") == 0
+                && field(s, "reader_polled") == 60
+        }
         other => panic!("no expectation written for scenario {other}"),
     }
 }

@@ -16,6 +16,11 @@
 //! | `idempotence-off`, `idempotence-on` | produce responses are lost and the producer retries | `duplicates` > 0; `duplicates` = 0 |
 //! | `lag` | a slow consumer, then more members join | `lag_max` > 0, `lag_final` = 0 |
 //! | `controller-failover` | 3 controllers; the active one crashes, a topic is created after, it returns | a new active controller, `voters_in_sync` = 3, `records_final` ≥ `records_before_crash`, `created_after_failover` = 1, no anomalies |
+//! | `transactions` | a transactional producer aborts every third of 15 transactions; a read_committed and a read_uncommitted consumer | no anomalies, `read_committed_saw_aborted` = 0, `read_uncommitted_saw_aborted` = `aborted_records` = 20 |
+//! | `exactly-once` | consume-transform-produce in transactions (offsets committed in them) crashes mid-transaction and restarts | no anomalies, `outputs_missing` = 0, `ctp_duplicates` = 0, `aborted_outputs` > 0 |
+//! | `at-least-once-ctp` | the same producing idempotently, then committing offsets | only `ctp-duplicate`, `outputs_missing` = 0 |
+//! | `zombie-fenced` | a transactional producer pauses; a new instance with its `transactional.id` fences it | no anomalies, `zombie_fenced` = 1, `successor_committed` = 8 |
+//! | `txn-coordinator-crash` | three brokers; the transaction coordinator crashes with a commit prepared and its markers lost | no anomalies, a new coordinator, `committed_transactions` = 10, `reader_polled` = 60 |
 //! | `compaction` | six keys overwritten 300 times with tombstones on a compacted topic with small segments; a late consumer | no anomalies, `records_left` well below `records_produced`, `tombstones_removed` > 0, `consumer_offset_gaps` > 0 |
 
 mod common;
@@ -30,6 +35,7 @@ mod keys;
 mod lag;
 mod quorum;
 mod replication;
+mod transactions;
 
 use std::collections::BTreeMap;
 
@@ -71,8 +77,13 @@ pub const SCENARIOS: &[Scenario] = &[
     groups::REBALANCE_COOPERATIVE,
     delivery::AT_LEAST_ONCE,
     delivery::AT_MOST_ONCE,
+    transactions::AT_LEAST_ONCE_CTP,
+    transactions::EXACTLY_ONCE,
     idempotence::IDEMPOTENCE_OFF,
     idempotence::IDEMPOTENCE_ON,
+    transactions::TRANSACTIONS,
+    transactions::ZOMBIE_FENCED,
+    transactions::TXN_COORDINATOR_CRASH,
     lag::LAG,
     quorum::CONTROLLER_FAILOVER,
     coordinator::COORDINATOR_FAILOVER,

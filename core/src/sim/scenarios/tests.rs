@@ -249,3 +249,50 @@ fn compaction_keeps_the_latest_value_of_each_key_and_loses_nothing() {
         assert!(field(s, "consumer_polled") >= field(s, "records_left"));
     });
 }
+
+#[test]
+fn transactions_hide_aborted_records_from_read_committed_only() {
+    check("transactions", |s| {
+        clean(s);
+        assert_eq!(field(s, "aborted_records"), 20);
+        assert_eq!(field(s, "read_committed_saw_aborted"), 0);
+        assert_eq!(field(s, "read_committed_polled"), 40);
+        assert_eq!(field(s, "read_uncommitted_saw_aborted"), 20);
+    });
+}
+
+#[test]
+fn exactly_once_survives_a_crash_mid_transaction_and_at_least_once_duplicates() {
+    check("exactly-once", |s| {
+        clean(s);
+        assert_eq!(field(s, "outputs_missing"), 0);
+        assert!(field(s, "aborted_outputs") > 0, "{:?}", s.fields);
+        assert_eq!(field(s, "reader_polled"), 80);
+    });
+    check("at-least-once-ctp", |s| {
+        assert_eq!(kinds(s), vec!["ctp-duplicate"]);
+        assert_eq!(field(s, "outputs_missing"), 0);
+    });
+}
+
+#[test]
+fn a_zombie_producer_is_fenced_by_its_successor() {
+    check("zombie-fenced", |s| {
+        clean(s);
+        assert_eq!(field(s, "zombie_fenced"), 1);
+        assert_eq!(field(s, "successor_committed"), 8);
+    });
+}
+
+#[test]
+fn a_transaction_coordinator_crashing_mid_commit_is_finished_by_its_successor() {
+    check("txn-coordinator-crash", |s| {
+        clean(s);
+        assert_ne!(
+            field(s, "coordinator_after"),
+            field(s, "coordinator_before")
+        );
+        assert_eq!(field(s, "committed_transactions"), 10);
+        assert_eq!(field(s, "reader_polled"), 60);
+    });
+}
