@@ -52,7 +52,7 @@ fn apply(action: &PageAction, sim: &mut Simulation) {
     match action.effect(sim) {
         Effect::Fault(fault) => sim.inject(fault),
         Effect::AddClient(client) => {
-            sim.add_client(client);
+            sim.add_client(*client);
         }
     }
 }

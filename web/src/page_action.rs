@@ -72,7 +72,8 @@ pub enum PageAction {
 /// What a page action does to the simulation.
 pub enum Effect {
     Fault(Fault),
-    AddClient(ClientSpec),
+    /// Boxed: a client's spec is several times the size of a fault.
+    AddClient(Box<ClientSpec>),
 }
 
 impl PageAction {
@@ -142,7 +143,7 @@ impl PageAction {
                     scenarios::producer(&name, topic, *messages, *interval_ms, *keys, acks);
                 producer.config.enable_idempotence = *idempotent;
                 producer.config.partitioner = Partitioner::new(*partitioner, true);
-                Effect::AddClient(ClientSpec::Producer(producer))
+                Effect::AddClient(Box::new(ClientSpec::Producer(producer)))
             }
             AddConsumer { topic } => {
                 let name = next_name("web-consumer");
@@ -164,7 +165,7 @@ impl PageAction {
                 consumer.config.client_id = name.clone();
                 consumer.name = name;
                 consumer.restart_after_ms = None;
-                Effect::AddClient(ClientSpec::Consumer(consumer))
+                Effect::AddClient(Box::new(ClientSpec::Consumer(consumer)))
             }
         }
     }
