@@ -19,7 +19,8 @@
 //! - **AddPartitionsToTxn / AddOffsetsToTxn** record the partitions a transaction writes to
 //!   (the offsets partition of the group for offsets); **EndTxn** moves it to Prepare* and
 //!   hands back the markers the node must write ([`TxnMarkerWrite`]) to every partition;
-//!   once all are written ([`TransactionCoordinator::markers_written`]) it completes.
+//!   the node reports each written marker ([`TransactionCoordinator::marker_written`]) and
+//!   the transaction completes with the last.
 //! - Transactions open longer than their timeout are aborted by
 //!   [`TransactionCoordinator::expire`], with an epoch bump (Kafka's `abortTimedOutTransactions`).
 //!
