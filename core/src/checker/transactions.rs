@@ -4,7 +4,9 @@
 //!   producer's outcome says abort, or the final read finds the record inside an aborted
 //!   transaction).
 //! - `partial-read`: a read_committed consumer saw some of a committed transaction's records
-//!   but, having read a partition past the offset of another of them, never that one.
+//!   but never another of them, whose offset lies between the lowest and the highest offsets
+//!   it polled in that partition (below the lowest, it may have picked the partition up past
+//!   the record after a rebalance).
 //! - `txn-lost-write`: a record of a committed transaction is not readable after the run
 //!   (missing, or inside an aborted transaction), in a partition that could be read.
 //! - `ctp-duplicate`: two records visible to read_committed after the run (not aborted) were
@@ -122,10 +124,11 @@ fn aborted_reads(
 }
 
 fn partial_reads(history: &History, sends: &TxnSends<'_>, out: &mut Vec<Anomaly>) {
-    // Per read_committed consumer life: the values it saw, and the highest offset it polled
-    // per partition.
+    // Per read_committed consumer life: the values it saw, and the lowest and highest offsets
+    // it polled per partition. A record below the lowest was not skipped: the consumer picked
+    // the partition up (after a rebalance) at a committed offset past it.
     let mut seen: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut reached: BTreeMap<(&str, &TopicPartition), i64> = BTreeMap::new();
+    let mut reached: BTreeMap<(&str, &TopicPartition), (i64, i64)> = BTreeMap::new();
     for op in &history.ops {
         if let Op::Poll {
             consumer,
@@ -137,7 +140,8 @@ fn partial_reads(history: &History, sends: &TxnSends<'_>, out: &mut Vec<Anomaly>
         } = op
         {
             seen.entry(consumer).or_default().insert(value);
-            let high = reached.entry((consumer, tp)).or_insert(*offset);
+            let (low, high) = reached.entry((consumer, tp)).or_insert((*offset, *offset));
+            *low = (*low).min(*offset);
             *high = (*high).max(*offset);
         }
     }
@@ -156,7 +160,7 @@ fn partial_reads(history: &History, sends: &TxnSends<'_>, out: &mut Vec<Anomaly>
                 };
                 let passed = reached
                     .get(&(*consumer, tp))
-                    .is_some_and(|high| *high > offset);
+                    .is_some_and(|&(low, high)| low <= offset && offset < high);
                 if passed && !values.contains(other) {
                     let detail = format!(
                         "{consumer} saw {value} of committed transaction {txn} and read {}-{} past {offset}, but not {other}",
