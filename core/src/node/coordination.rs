@@ -211,6 +211,11 @@ impl<F: StorageFactory> Node<F> {
         if let Some(coordinator) = &mut self.coordinator {
             coordinator.unload(|group| offsets_partition(group, count) == partition, now);
         }
+        // Offsets held for transactions go too: the next leader reads them back from the
+        // log, and kept here they would answer UNSTABLE_OFFSET_COMMIT forever (or commit
+        // stale offsets on a later marker) if the partition came back to this node.
+        self.txns
+            .drop_pending_offsets(|group| offsets_partition(group, count) == partition);
         for output in self.group_writes.abandon(partition) {
             self.outputs.push_back(refuse_output(output));
         }

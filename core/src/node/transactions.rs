@@ -117,6 +117,15 @@ impl Transactions {
             .flatten()
             .any(|(g, p, _)| g == group && p == tp)
     }
+
+    /// Drops the held transactional offsets of the groups `unloaded` names (their offsets
+    /// partition left this node).
+    pub(super) fn drop_pending_offsets(&mut self, unloaded: impl Fn(&str) -> bool) {
+        self.pending_offsets.retain(|_, offsets| {
+            offsets.retain(|(group, _, _)| !unloaded(group));
+            !offsets.is_empty()
+        });
+    }
 }
 
 /// One marker write of the coordinator: the markers of one transaction for one leader.

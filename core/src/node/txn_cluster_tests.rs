@@ -493,10 +493,8 @@ fn a_coordinator_that_takes_over_resumes_a_prepare_commit_from_the_log() {
     });
 }
 
-#[test]
-fn a_zombies_transactional_offsets_are_fenced_and_never_committed_by_its_successor() {
-    let mut trio = Trio::new();
-    let partitions = spread_topic(&mut trio);
+/// The node id of group `g`'s coordinator, once it serves the group.
+fn serving_coordinator(trio: &mut Trio) -> i32 {
     let mut group_coordinator = 0;
     trio.run_until(20_000, |t| {
         let now = t.now;
@@ -509,16 +507,54 @@ fn a_zombies_transactional_offsets_are_fenced_and_never_committed_by_its_success
             Err(_) => false,
         }
     });
-    let offset = |o| {
-        vec![(
-            partitions[0].clone(),
-            crate::group::CommitOffset {
-                offset: o,
-                leader_epoch: None,
-                metadata: None,
-            },
-        )]
-    };
+    group_coordinator
+}
+
+/// TxnOffsetCommit offsets: `o` for `tp`.
+fn txn_offset(tp: &TopicPartition, o: i64) -> Vec<(TopicPartition, crate::group::CommitOffset)> {
+    vec![(
+        tp.clone(),
+        crate::group::CommitOffset {
+            offset: o,
+            leader_epoch: None,
+            metadata: None,
+        },
+    )]
+}
+
+#[test]
+fn held_transactional_offsets_leave_with_their_offsets_partition() {
+    let mut trio = Trio::new();
+    let partitions = spread_topic(&mut trio);
+    let group_coordinator = serving_coordinator(&mut trio);
+    let now = trio.now;
+    let node = trio.node(group_coordinator);
+    let held = node.txn_offset_commit(
+        now,
+        "g",
+        (77, 3),
+        -1,
+        "",
+        None,
+        txn_offset(&partitions[0], 10),
+    );
+    assert_eq!(held[0].1, ErrorCode::NONE);
+    assert!(node.txns.has_pending_offset("g", &partitions[0]));
+    let partition = node.group_partition("g");
+    node.unload_offsets_partition(now, partition);
+    assert!(
+        !node.txns.has_pending_offset("g", &partitions[0]),
+        "no UNSTABLE_OFFSET_COMMIT left behind"
+    );
+    assert!(node.txns.pending_offsets.is_empty());
+}
+
+#[test]
+fn a_zombies_transactional_offsets_are_fenced_and_never_committed_by_its_successor() {
+    let mut trio = Trio::new();
+    let partitions = spread_topic(&mut trio);
+    let group_coordinator = serving_coordinator(&mut trio);
+    let offset = |o| txn_offset(&partitions[0], o);
     let now = trio.now;
     let node = trio.node(group_coordinator);
     // Epoch 3 of producer 77 holds offset 10; then its successor (epoch 4) holds 20.
