@@ -52,6 +52,11 @@ pub const MARKER_RETRY_BACKOFF_MS: u64 = 100;
 /// offset.
 type PendingOffset = (String, TopicPartition, CommitOffset);
 
+/// How many producer epochs may hold TxnOffsetCommit offsets on one group coordinator at
+/// once; a TxnOffsetCommit of one more gets COORDINATOR_LOAD_IN_PROGRESS (retriable), so a
+/// flood of open transactions cannot grow the node's memory without bound.
+pub(super) const MAX_PENDING_OFFSET_PRODUCERS: usize = 10_000;
+
 /// The transaction state of a node (see the module docs).
 #[derive(Debug)]
 pub struct Transactions {
@@ -397,11 +402,14 @@ impl<F: StorageFactory> Node<F> {
         if latest.is_some_and(|latest| producer_epoch < latest) {
             return refuse(&commit.offsets, ErrorCode::PRODUCER_FENCED);
         }
-        let pending = self
-            .txns
-            .pending_offsets
-            .entry((producer_id, producer_epoch))
-            .or_default();
+        let key = (producer_id, producer_epoch);
+        if !self.txns.pending_offsets.contains_key(&key)
+            && self.txns.pending_offsets.len() >= MAX_PENDING_OFFSET_PRODUCERS
+        {
+            // Retriable: the client backs off and sends it again once markers settle some.
+            return refuse(&commit.offsets, ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
+        }
+        let pending = self.txns.pending_offsets.entry(key).or_default();
         for (tp, offset) in &commit.offsets {
             pending.retain(|(group, p, _)| !(group == group_id && p == tp));
             pending.push((group_id.to_string(), tp.clone(), offset.clone()));

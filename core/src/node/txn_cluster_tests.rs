@@ -540,6 +540,28 @@ fn held_transactional_offsets_leave_with_their_offsets_partition() {
     );
     assert_eq!(held[0].1, ErrorCode::NONE);
     assert!(node.txns.has_pending_offset("g", &partitions[0]));
+    // Bounded: past MAX_PENDING_OFFSET_PRODUCERS producers, one more is refused (retriable);
+    // one that already holds offsets may still replace them.
+    for id in 1..transactions::MAX_PENDING_OFFSET_PRODUCERS as i64 {
+        node.txns.pending_offsets.insert((1000 + id, 0), Vec::new());
+    }
+    let commit = |node: &mut Node<_>, producer| {
+        node.txn_offset_commit(
+            now,
+            "g",
+            producer,
+            -1,
+            "",
+            None,
+            txn_offset(&partitions[0], 11),
+        )[0]
+        .1
+    };
+    assert_eq!(
+        commit(node, (78, 0)),
+        ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
+    );
+    assert_eq!(commit(node, (77, 3)), ErrorCode::NONE);
     let partition = node.group_partition("g");
     node.unload_offsets_partition(now, partition);
     assert!(
