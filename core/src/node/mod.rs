@@ -53,6 +53,8 @@
 mod configs;
 mod coordination;
 mod forward;
+#[cfg(test)]
+mod forward_tests;
 mod message;
 mod metadata_answer;
 pub mod metadata_codec;
