@@ -5,14 +5,17 @@
   active controller that Metadata names, and follow it again after NOT_CONTROLLER;
 - `partita groups --list` asks every broker (ListGroups is per broker: each lists the groups it
   coordinates) and merges, as kafka-consumer-groups.sh --list does;
-- Metadata lists the replicas on a dead (fenced) broker as offline replicas (v5+)."""
+- Metadata lists the replicas on a dead (fenced) broker as offline replicas (v5+);
+- a broker that is not the active controller forwards config changes to it (KIP-590), so
+  confluent-kafka's AdminClient, which sends a broker's config change to that broker, works."""
 
 import subprocess
 import time
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import ConfigResource, NewTopic
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import (AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource,
+                                  NewTopic)
 from kafka import KafkaAdminClient
 
 from cluster import Cluster
@@ -265,3 +268,54 @@ def test_a_brokers_dynamic_configs_are_altered_for_any_node_and_the_default(clus
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 1 and "broker -1 is not among the cluster's live brokers" in done.stderr, \
         done.stderr
+
+
+def test_confluent_admin_alters_each_brokers_config_at_that_broker(cluster):
+    """KIP-590: librdkafka sends a BROKER resource's AlterConfigs and IncrementalAlterConfigs to
+    that broker itself, which forwards them to the active controller when it is not that (here:
+    both brokers that are not the controller) and answers with the controller's outcome; a topic
+    resource in the same request rides along to that broker and is forwarded too. Then each
+    broker describes its new dynamic config."""
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    create(cluster, "forwarded", 1, 3)
+    controller = active_controller(cluster)
+    others = [n for n in cluster.nodes if n != controller]
+    assert len(others) == 2
+    for broker in others:
+        resource = ConfigResource(ConfigResource.Type.BROKER, str(broker), incremental_configs=[
+            ConfigEntry("log.retention.ms", str(3_600_000 * broker),
+                        incremental_operation=AlterConfigOpType.SET)])
+        topic = ConfigResource(ConfigResource.Type.TOPIC, "forwarded", incremental_configs=[
+            ConfigEntry("retention.ms", str(60_000 * broker),
+                        incremental_operation=AlterConfigOpType.SET)])
+        futures = admin.incremental_alter_configs([resource, topic])
+        for future in futures.values():
+            future.result(timeout=30)
+        described = ConfigResource(ConfigResource.Type.BROKER, str(broker))
+        entry = admin.describe_configs([described])[described].result(timeout=30)["log.retention.ms"]
+        assert entry.value == str(3_600_000 * broker)
+        assert entry.source == ConfigSource.DYNAMIC_BROKER_CONFIG.value
+        topic_described = ConfigResource(ConfigResource.Type.TOPIC, "forwarded")
+        cluster.wait_for("the topic config", lambda: admin.describe_configs([topic_described])[
+            topic_described].result(timeout=30)["retention.ms"].value == str(60_000 * broker))
+    # The other brokers keep their own: only the one named changed.
+    described = ConfigResource(ConfigResource.Type.BROKER, str(controller))
+    entry = admin.describe_configs([described])[described].result(timeout=30)["log.retention.ms"]
+    assert entry.source != ConfigSource.DYNAMIC_BROKER_CONFIG.value
+    # The legacy AlterConfigs replaces a broker's dynamic configs, forwarded the same way.
+    broker = others[0]
+    legacy = ConfigResource(ConfigResource.Type.BROKER, str(broker),
+                            set_config={"log.cleaner.backoff.ms": "5000"})
+    admin.alter_configs([legacy])[legacy].result(timeout=30)
+    described = ConfigResource(ConfigResource.Type.BROKER, str(broker))
+    configs = admin.describe_configs([described])[described].result(timeout=30)
+    assert configs["log.cleaner.backoff.ms"].value == "5000"
+    assert configs["log.cleaner.backoff.ms"].source == ConfigSource.DYNAMIC_BROKER_CONFIG.value
+    assert configs["log.retention.ms"].source != ConfigSource.DYNAMIC_BROKER_CONFIG.value
+    # The controller's refusal comes back through the forwarding broker as it is.
+    bad = ConfigResource(ConfigResource.Type.BROKER, str(broker), incremental_configs=[
+        ConfigEntry("log.retention.ms", "soon", incremental_operation=AlterConfigOpType.SET)])
+    with pytest.raises(KafkaException) as refused:
+        admin.incremental_alter_configs([bad])[bad].result(timeout=30)
+    assert "log.retention.ms" in str(refused.value)
