@@ -319,3 +319,43 @@ def test_confluent_admin_alters_each_brokers_config_at_that_broker(cluster):
     with pytest.raises(KafkaException) as refused:
         admin.incremental_alter_configs([bad])[bad].result(timeout=30)
     assert "log.retention.ms" in str(refused.value)
+
+
+def test_create_partitions_and_delete_topics_sent_to_a_non_controller_are_forwarded(cluster):
+    """KIP-590 for the topic commands: kafka-python's own CreatePartitions and DeleteTopics
+    requests sent straight to a node that is not the active controller (not through
+    `_send_request_to_controller`, which would retry at the controller) are forwarded there and
+    answered with the controller's outcome."""
+    from kafka.protocol.admin import CreatePartitionsRequest, DeleteTopicsRequest
+
+    create(cluster, "grown", 2, 3)
+    controller = active_controller(cluster)
+    other = next(n for n in cluster.nodes if n != controller)
+    admin = KafkaAdminClient(bootstrap_servers=cluster.bootstrap())
+    try:
+        def send(request):
+            async def call():
+                return await admin._manager.send(request, node_id=other)
+            return admin._manager.run(call)
+
+        grow = CreatePartitionsRequest(
+            topics=[CreatePartitionsRequest.CreatePartitionsTopic(name="grown", count=5,
+                                                                  assignments=None)],
+            timeout_ms=30000, validate_only=False)
+        response = send(grow)
+        assert [(r.name, r.error_code) for r in response.results] == [("grown", 0)]
+        cluster.wait_for("five partitions", lambda: len(cluster.topic("grown").partitions) == 5)
+        # The controller's refusal comes back as it is: fewer partitions than there are.
+        shrink = CreatePartitionsRequest(
+            topics=[CreatePartitionsRequest.CreatePartitionsTopic(name="grown", count=3,
+                                                                  assignments=None)],
+            timeout_ms=30000, validate_only=False)
+        assert [r.error_code for r in send(shrink).results] == [37]  # INVALID_PARTITIONS
+        delete = DeleteTopicsRequest(
+            topics=[DeleteTopicsRequest.DeleteTopicState(name="grown")], timeout_ms=30000)
+        response = send(delete)
+        assert [r.error_code for r in response.responses] == [0]
+        cluster.wait_for("the topic gone", lambda: "grown" not in
+                         cluster.admin().list_topics(timeout=5).topics)
+    finally:
+        admin.close()
