@@ -5,14 +5,17 @@
   active controller that Metadata names, and follow it again after NOT_CONTROLLER;
 - `partita groups --list` asks every broker (ListGroups is per broker: each lists the groups it
   coordinates) and merges, as kafka-consumer-groups.sh --list does;
-- Metadata lists the replicas on a dead (fenced) broker as offline replicas (v5+)."""
+- Metadata lists the replicas on a dead (fenced) broker as offline replicas (v5+);
+- a broker that is not the active controller forwards config changes to it (KIP-590), so
+  confluent-kafka's AdminClient, which sends a broker's config change to that broker, works."""
 
 import subprocess
 import time
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import ConfigResource, NewTopic
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import (AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource,
+                                  NewTopic)
 from kafka import KafkaAdminClient
 
 from cluster import Cluster
@@ -265,3 +268,94 @@ def test_a_brokers_dynamic_configs_are_altered_for_any_node_and_the_default(clus
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 1 and "broker -1 is not among the cluster's live brokers" in done.stderr, \
         done.stderr
+
+
+def test_confluent_admin_alters_each_brokers_config_at_that_broker(cluster):
+    """KIP-590: librdkafka sends a BROKER resource's AlterConfigs and IncrementalAlterConfigs to
+    that broker itself, which forwards them to the active controller when it is not that (here:
+    both brokers that are not the controller) and answers with the controller's outcome; a topic
+    resource in the same request rides along to that broker and is forwarded too. Then each
+    broker describes its new dynamic config."""
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+    create(cluster, "forwarded", 1, 3)
+    controller = active_controller(cluster)
+    others = [n for n in cluster.nodes if n != controller]
+    assert len(others) == 2
+    for broker in others:
+        resource = ConfigResource(ConfigResource.Type.BROKER, str(broker), incremental_configs=[
+            ConfigEntry("log.retention.ms", str(3_600_000 * broker),
+                        incremental_operation=AlterConfigOpType.SET)])
+        topic = ConfigResource(ConfigResource.Type.TOPIC, "forwarded", incremental_configs=[
+            ConfigEntry("retention.ms", str(60_000 * broker),
+                        incremental_operation=AlterConfigOpType.SET)])
+        futures = admin.incremental_alter_configs([resource, topic])
+        for future in futures.values():
+            future.result(timeout=30)
+        described = ConfigResource(ConfigResource.Type.BROKER, str(broker))
+        entry = admin.describe_configs([described])[described].result(timeout=30)["log.retention.ms"]
+        assert entry.value == str(3_600_000 * broker)
+        assert entry.source == ConfigSource.DYNAMIC_BROKER_CONFIG.value
+        topic_described = ConfigResource(ConfigResource.Type.TOPIC, "forwarded")
+        cluster.wait_for("the topic config", lambda: admin.describe_configs([topic_described])[
+            topic_described].result(timeout=30)["retention.ms"].value == str(60_000 * broker))
+    # The other brokers keep their own: only the one named changed.
+    described = ConfigResource(ConfigResource.Type.BROKER, str(controller))
+    entry = admin.describe_configs([described])[described].result(timeout=30)["log.retention.ms"]
+    assert entry.source != ConfigSource.DYNAMIC_BROKER_CONFIG.value
+    # The legacy AlterConfigs replaces a broker's dynamic configs, forwarded the same way.
+    broker = others[0]
+    legacy = ConfigResource(ConfigResource.Type.BROKER, str(broker),
+                            set_config={"log.cleaner.backoff.ms": "5000"})
+    admin.alter_configs([legacy])[legacy].result(timeout=30)
+    described = ConfigResource(ConfigResource.Type.BROKER, str(broker))
+    configs = admin.describe_configs([described])[described].result(timeout=30)
+    assert configs["log.cleaner.backoff.ms"].value == "5000"
+    assert configs["log.cleaner.backoff.ms"].source == ConfigSource.DYNAMIC_BROKER_CONFIG.value
+    assert configs["log.retention.ms"].source != ConfigSource.DYNAMIC_BROKER_CONFIG.value
+    # The controller's refusal comes back through the forwarding broker as it is.
+    bad = ConfigResource(ConfigResource.Type.BROKER, str(broker), incremental_configs=[
+        ConfigEntry("log.retention.ms", "soon", incremental_operation=AlterConfigOpType.SET)])
+    with pytest.raises(KafkaException) as refused:
+        admin.incremental_alter_configs([bad])[bad].result(timeout=30)
+    assert "log.retention.ms" in str(refused.value)
+
+
+def test_create_partitions_and_delete_topics_sent_to_a_non_controller_are_forwarded(cluster):
+    """KIP-590 for the topic commands: kafka-python's own CreatePartitions and DeleteTopics
+    requests sent straight to a node that is not the active controller (not through
+    `_send_request_to_controller`, which would retry at the controller) are forwarded there and
+    answered with the controller's outcome."""
+    from kafka.protocol.admin import CreatePartitionsRequest, DeleteTopicsRequest
+
+    create(cluster, "grown", 2, 3)
+    controller = active_controller(cluster)
+    other = next(n for n in cluster.nodes if n != controller)
+    admin = KafkaAdminClient(bootstrap_servers=cluster.bootstrap())
+    try:
+        def send(request):
+            async def call():
+                return await admin._manager.send(request, node_id=other)
+            return admin._manager.run(call)
+
+        grow = CreatePartitionsRequest(
+            topics=[CreatePartitionsRequest.CreatePartitionsTopic(name="grown", count=5,
+                                                                  assignments=None)],
+            timeout_ms=30000, validate_only=False)
+        response = send(grow)
+        assert [(r.name, r.error_code) for r in response.results] == [("grown", 0)]
+        cluster.wait_for("five partitions", lambda: len(cluster.topic("grown").partitions) == 5)
+        # The controller's refusal comes back as it is: fewer partitions than there are.
+        shrink = CreatePartitionsRequest(
+            topics=[CreatePartitionsRequest.CreatePartitionsTopic(name="grown", count=3,
+                                                                  assignments=None)],
+            timeout_ms=30000, validate_only=False)
+        assert [r.error_code for r in send(shrink).results] == [37]  # INVALID_PARTITIONS
+        delete = DeleteTopicsRequest(
+            topics=[DeleteTopicsRequest.DeleteTopicState(name="grown")], timeout_ms=30000)
+        response = send(delete)
+        assert [r.error_code for r in response.responses] == [0]
+        cluster.wait_for("the topic gone", lambda: "grown" not in
+                         cluster.admin().list_topics(timeout=5).topics)
+    finally:
+        admin.close()

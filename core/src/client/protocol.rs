@@ -10,7 +10,7 @@ use crate::broker::{
     FetchRequest, FetchResponse, ListOffsetsPartition, ListedOffset, ProduceRequest,
     ProduceResponse,
 };
-use crate::controller::BrokerId;
+use crate::controller::{BrokerId, ControllerCommand};
 use crate::group::{
     HeartbeatError, HeartbeatRequest, JoinGroupError, JoinGroupRequest, JoinedGroup,
     LeaveGroupError, MemberIdentity, OffsetCommitError, OffsetCommitRequest, OffsetFetchResults,
@@ -35,6 +35,14 @@ pub struct Outgoing {
 pub enum Request {
     Metadata {
         topics: Vec<String>,
+    },
+    /// One resource of an admin request for the active controller (CreateTopics,
+    /// DeleteTopics, CreatePartitions, AlterConfigs, IncrementalAlterConfigs): run by the
+    /// node that gets it if it is the active controller, else forwarded to it (KIP-590);
+    /// with `validate_only`, checked and not kept. Answered [`Response::Control`].
+    Control {
+        command: ControllerCommand,
+        validate_only: bool,
     },
     /// An idempotent producer asks for its producer id and epoch.
     InitProducerId,
@@ -118,6 +126,7 @@ impl Request {
     pub fn name(&self) -> &'static str {
         match self {
             Request::Metadata { .. } => "Metadata",
+            Request::Control { command, .. } => command.name(),
             Request::InitProducerId => "InitProducerId",
             Request::Produce(_) => "Produce",
             Request::Fetch(_) => "Fetch",
@@ -181,6 +190,9 @@ pub enum Response {
     EndTxn(ErrorCode),
     /// One error per partition asked for.
     TxnOffsetCommit(Vec<(TopicPartition, ErrorCode)>),
+    /// The controller's outcome of a [`Request::Control`]: done (its records committed), or
+    /// Kafka's error code and message; NOT_CONTROLLER and REQUEST_TIMED_OUT are retriable.
+    Control(Result<(), (ErrorCode, String)>),
 }
 
 impl Response {
@@ -202,6 +214,7 @@ impl Response {
             Response::AddOffsetsToTxn(_) => "AddOffsetsToTxnResponse",
             Response::EndTxn(_) => "EndTxnResponse",
             Response::TxnOffsetCommit(_) => "TxnOffsetCommitResponse",
+            Response::Control(_) => "ControlResponse",
         }
     }
 }

@@ -22,6 +22,7 @@
 
 mod broker_configs;
 mod brokers;
+mod command;
 mod describe_configs;
 mod election;
 mod errors;
@@ -41,6 +42,7 @@ mod topics;
 #[cfg(test)]
 mod tests;
 
+pub use command::ControllerCommand;
 pub use errors::{
     AlterConfigsError, AlterPartitionError, BrokerError, CreatePartitionsError, CreateTopicError,
     DeleteTopicError, ElectLeadersError,

@@ -12,7 +12,7 @@ use super::records::{BrokerId, ConfigRecord, MetadataRecord};
 use crate::config::{ConfigEntry, ConfigError, ConfigType, TopicConfig, topic_config_def};
 
 /// One operation of IncrementalAlterConfigs (Kafka's `AlterConfigOp.OpType`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AlterConfigOp {
     /// Set the value (`SET`, 0).
     Set(String),

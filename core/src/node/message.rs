@@ -1,6 +1,6 @@
 //! What one node sends another, addressed by node id: KRaft's broker-to-controller requests
 //! (BrokerRegistration, BrokerHeartbeat, AlterPartition, AllocateProducerIds, CreateTopics
-//! forwarded for auto-creation), the metadata records the controller sends back, and the
+//! forwarded for auto-creation, clients' admin commands forwarded as KIP-590 does), the metadata records the controller sends back, and the
 //! inter-broker replication requests (Fetch from a follower, OffsetForLeaderEpoch), and the
 //! transaction coordinator's WriteTxnMarkers to partition leaders.
 //!
@@ -12,7 +12,9 @@ use crate::assignor::TopicPartition;
 use crate::broker::{
     EpochEndOffset, FetchRequest, FetchResponse, OffsetForLeaderEpochRequest, TxnMarkerWrite,
 };
-use crate::controller::{AlterPartition, BrokerId, CreateTopic, MetadataImage, MetadataRecord};
+use crate::controller::{
+    AlterPartition, BrokerId, ControllerCommand, CreateTopic, MetadataImage, MetadataRecord,
+};
 
 /// Serializable so a shell can carry it between processes (the server's `peer` module).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -79,6 +81,22 @@ pub enum PeerMessage {
     /// (`auto.create.topics.enable`); the broker learns the outcome from the metadata log.
     CreateTopics {
         topics: Vec<CreateTopic>,
+    },
+    /// A broker forwards a client's admin command to the active controller (KIP-590: one
+    /// resource of CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs or
+    /// IncrementalAlterConfigs, after the broker's own checks). `request_id` is the
+    /// broker's, echoed in the answer (Kafka's Envelope gets it from the correlation id).
+    ForwardedCommand {
+        request_id: u64,
+        validate_only: bool,
+        command: ControllerCommand,
+    },
+    /// The controller's answer to [`PeerMessage::ForwardedCommand`] `request_id`, sent once
+    /// the command's records are committed: `Ok`, or Kafka's error code and message
+    /// (NOT_CONTROLLER when the node asked is not the active controller).
+    ForwardedCommandResponse {
+        request_id: u64,
+        result: Result<(), (ErrorCode, String)>,
     },
     /// A request for the active controller reached a node that is not it (Kafka's
     /// NOT_CONTROLLER); `leader` is the active controller if this node knows it.
@@ -181,6 +199,22 @@ impl PeerMessage {
             PeerMessage::CreateTopics { topics } => {
                 let names: Vec<&str> = topics.iter().map(|t| t.name.as_str()).collect();
                 format!("CreateTopics({})", names.join(","))
+            }
+            PeerMessage::ForwardedCommand {
+                request_id,
+                validate_only,
+                command,
+            } => format!(
+                "ForwardedCommand({},request={request_id}{})",
+                command.name(),
+                if *validate_only { ",validate_only" } else { "" }
+            ),
+            PeerMessage::ForwardedCommandResponse { request_id, result } => {
+                let outcome = match result {
+                    Ok(()) => "ok",
+                    Err((e, _)) => e.name(),
+                };
+                format!("ForwardedCommandResponse(request={request_id} {outcome})")
             }
             PeerMessage::NotController { leader } => match leader {
                 Some(leader) => format!("NotController(leader={leader})"),

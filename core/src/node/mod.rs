@@ -52,6 +52,9 @@
 
 mod configs;
 mod coordination;
+mod forward;
+#[cfg(test)]
+mod forward_tests;
 mod message;
 mod metadata_answer;
 pub mod metadata_codec;
@@ -74,6 +77,7 @@ mod txn_state_log;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 pub use coordination::CoordinatorEndpoint;
+pub use forward::FORWARD_TIMEOUT_MS;
 pub use message::PeerMessage;
 pub use metadata_answer::{BrokerEndpoint, MetadataAnswer, PartitionAnswer, TopicAnswer};
 pub use metadata_quorum::{METADATA_TOPIC, QuorumPartition, QuorumReplica};
@@ -295,6 +299,8 @@ pub struct Node<F: StorageFactory> {
     loopback: VecDeque<PeerMessage>,
     /// The transaction coordinator and pending transactional offsets (`transactions.rs`).
     txns: transactions::Transactions,
+    /// Admin commands forwarded to the active controller, awaiting its answer (`forward.rs`).
+    forwards: forward::Forwards,
 }
 
 /// Kafka-like default of [`NodeConfig::metadata_snapshot_interval`]: the image is snapshotted
@@ -371,6 +377,7 @@ impl<F: StorageFactory> Node<F> {
             outputs: VecDeque::new(),
             loopback: VecDeque::new(),
             txns: transactions::Transactions::default(),
+            forwards: forward::Forwards::default(),
             config,
         };
         node.drain_quorum();
@@ -616,6 +623,12 @@ impl<F: StorageFactory> Node<F> {
             {
                 self.handle_txn_request(now, request, body);
             }
+            Request::Control {
+                command,
+                validate_only,
+            } if self.broker.is_some() || self.controller.is_some() => {
+                self.handle_control_request(now, request, command, validate_only);
+            }
             _ => self.event(Event::Misrouted { request: name }),
         }
         self.drain_roles(now);
@@ -655,6 +668,7 @@ impl<F: StorageFactory> Node<F> {
             let records = self.controller.as_mut().expect("checked").tick(now);
             self.commit(records);
         }
+        self.expire_forwards(now);
         self.drain_roles(now);
     }
 
@@ -854,6 +868,7 @@ impl<F: StorageFactory> Node<F> {
             self.quorum.as_ref().and_then(Quorum::poll_timeout),
             self.transactions_deadline(),
             self.loads.next_deadline(),
+            self.forwards.next_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -1060,6 +1075,14 @@ impl<F: StorageFactory> Node<F> {
                     // The broker that forwarded it learns the outcome from the metadata log.
                     let _ = self.create_topic(now, &create, false);
                 }
+            }
+            PeerMessage::ForwardedCommand {
+                request_id,
+                validate_only,
+                command,
+            } => self.on_forwarded_command(now, from, request_id, validate_only, command),
+            PeerMessage::ForwardedCommandResponse { request_id, result } => {
+                self.on_forwarded_command_response(from, request_id, result)
             }
             PeerMessage::WriteTxnMarkers {
                 request_id,

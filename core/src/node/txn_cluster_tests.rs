@@ -47,9 +47,9 @@ pub(super) struct Trio {
     /// Every peer message summary delivered, for assertions on what crossed the network.
     pub(super) delivered: Vec<String>,
     /// Nodes that are down: not ticked, and what is sent to or from them is lost.
-    down: BTreeSet<BrokerId>,
+    pub(super) down: BTreeSet<BrokerId>,
     /// Messages for which this returns true are lost on the way (sender, message).
-    lose: Option<fn(BrokerId, &PeerMessage) -> bool>,
+    pub(super) lose: Option<fn(BrokerId, &PeerMessage) -> bool>,
 }
 
 impl Trio {
@@ -140,13 +140,24 @@ impl Trio {
     /// A client request to node `to`, stepped until answered.
     #[track_caller]
     pub(super) fn call(&mut self, to: BrokerId, body: Request) -> Response {
+        self.call_within(to, body, 10_000)
+    }
+
+    /// [`Trio::call`], answered within `ms` of simulated time.
+    #[track_caller]
+    pub(super) fn call_within(&mut self, to: BrokerId, body: Request, ms: u64) -> Response {
         self.next_request += 1;
         let request = RequestRef(self.next_request);
         let now = self.now;
         self.node(to).handle_request(now, request, body);
         self.drain();
-        self.run_until(10_000, |t| t.answers.contains_key(&request));
+        self.run_until(ms, |t| t.answers.contains_key(&request));
         self.answers.remove(&request).expect("answered")
+    }
+
+    /// Simulated time now.
+    pub(super) fn now(&self) -> Millis {
+        self.now
     }
 
     /// Creates topic `name` with the replica `assignment` (one list per partition, the

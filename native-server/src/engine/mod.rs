@@ -61,6 +61,28 @@ impl EngineHandle {
             .await
     }
 
+    /// Hands several client requests to the node in one go (so they run side by side) and
+    /// waits for their answers, in order.
+    pub async fn requests(&self, requests: Vec<Request>) -> anyhow::Result<Vec<Response>> {
+        let replies = self
+            .call(move |state| {
+                requests
+                    .into_iter()
+                    .map(|request| {
+                        let (tx, rx) = oneshot::channel();
+                        state.submit(request, Some(tx));
+                        rx
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        let mut responses = Vec::with_capacity(replies.len());
+        for reply in replies {
+            responses.push(reply.await.context("the engine dropped the request")?);
+        }
+        Ok(responses)
+    }
+
     /// Hands a client request that gets no answer (a produce with acks=0) to the node.
     pub async fn send(&self, request: Request) -> anyhow::Result<()> {
         self.call(move |state| state.submit(request, None)).await

@@ -1,12 +1,13 @@
 //! AlterConfigs (API key 33, v0-2), the legacy API that librdkafka's `alter_configs` and older
 //! tools use: the configs sent replace all of a resource's configs, so every topic override
 //! (or dynamic broker config) not named is removed, as in Kafka. Same resources and checks as
-//! IncrementalAlterConfigs.
+//! IncrementalAlterConfigs, forwarded to the active controller the same way (KIP-590).
 
 use std::collections::BTreeMap;
 
 use kafka_protocol::messages::alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
+use partita_core::controller::ControllerCommand;
 
 use super::convert::str_bytes;
 use super::incremental_alter_configs::{Target, check_keys, each_once, repeated_resources};
@@ -24,57 +25,69 @@ pub async fn handle(
             .iter()
             .map(|r| (r.resource_type, r.resource_name.as_str())),
     );
-    node.engine
+    let resources: Vec<(i8, String)> = request
+        .resources
+        .iter()
+        .map(|r| (r.resource_type, r.resource_name.to_string()))
+        .collect();
+    let commands = node
+        .engine
         .call(move |state| {
-            let responses = request
+            let active_controller = state.controller().is_some();
+            request
                 .resources
-                .into_iter()
+                .iter()
                 .map(|resource| {
                     let kind = resource.resource_type;
                     let name = resource.resource_name.to_string();
-                    let keys = resource
+                    if repeated.contains(&(kind, name.clone())) {
+                        return Err(each_once());
+                    }
+                    check_keys(
+                        resource
+                            .configs
+                            .iter()
+                            .map(|c| (c.name.as_str(), c.value.is_some())),
+                    )?;
+                    let configs: BTreeMap<String, String> = resource
                         .configs
                         .iter()
-                        .map(|c| (c.name.as_str(), c.value.is_some()));
-                    let outcome = if repeated.contains(&(kind, name.clone())) {
-                        Err(each_once())
-                    } else {
-                        check_keys(keys).and_then(|()| {
-                            let target =
-                                Target::of(kind, &name, node_id, state.controller().is_some())?;
-                            let configs: BTreeMap<String, String> = resource
-                                .configs
-                                .iter()
-                                .map(|c| {
-                                    (
-                                        c.name.to_string(),
-                                        c.value.as_deref().unwrap_or_default().to_string(),
-                                    )
-                                })
-                                .collect();
-                            state.control(validate_only, |c| {
-                                match target {
-                                    Target::Topic => c.legacy_alter_topic_configs(&name, &configs),
-                                    Target::Broker => {
-                                        c.legacy_alter_broker_configs(&name, &configs)
-                                    }
-                                }
-                                .map_err(|e| (e.code(), e.to_string()))
-                            })
+                        .map(|c| {
+                            (
+                                c.name.to_string(),
+                                c.value.as_deref().unwrap_or_default().to_string(),
+                            )
                         })
-                    };
-                    let response = AlterConfigsResourceResponse::default()
-                        .with_resource_type(kind)
-                        .with_resource_name(resource.resource_name);
-                    match outcome {
-                        Ok(()) => response,
-                        Err((code, message)) => response
-                            .with_error_code(code.code())
-                            .with_error_message(Some(str_bytes(message))),
-                    }
+                        .collect();
+                    Ok(match Target::of(kind, &name, node_id, active_controller)? {
+                        Target::Topic => ControllerCommand::LegacyAlterTopicConfigs {
+                            topic: name,
+                            configs,
+                        },
+                        Target::Broker => ControllerCommand::LegacyAlterBrokerConfigs {
+                            resource: name,
+                            configs,
+                        },
+                    })
                 })
-                .collect();
-            AlterConfigsResponse::default().with_responses(responses)
+                .collect::<Vec<_>>()
         })
-        .await
+        .await?;
+    let outcomes = super::forward::control(node, validate_only, commands).await?;
+    let responses = resources
+        .into_iter()
+        .zip(outcomes)
+        .map(|((kind, name), outcome)| {
+            let response = AlterConfigsResourceResponse::default()
+                .with_resource_type(kind)
+                .with_resource_name(str_bytes(name));
+            match outcome {
+                Ok(()) => response,
+                Err((code, message)) => response
+                    .with_error_code(code.code())
+                    .with_error_message(Some(str_bytes(message))),
+            }
+        })
+        .collect();
+    Ok(AlterConfigsResponse::default().with_responses(responses))
 }

@@ -1,8 +1,10 @@
-//! DeleteTopics: by name (up to v5) or by name or id (v6).
+//! DeleteTopics: by name (up to v5) or by name or id (v6), run at the active controller
+//! (forwarded there by any other node, KIP-590).
 
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse, TopicName};
 use partita_core::ErrorCode;
+use partita_core::controller::ControllerCommand;
 
 use super::convert::{resolve_topic, str_bytes, topic_name};
 use super::node::Node;
@@ -12,42 +14,62 @@ pub async fn handle(
     version: i16,
     node: &Node,
 ) -> anyhow::Result<DeleteTopicsResponse> {
-    node.engine
+    let named: Vec<(Option<TopicName>, uuid::Uuid)> = if version >= 6 {
+        request
+            .topics
+            .into_iter()
+            .map(|t| (t.name, t.topic_id))
+            .collect()
+    } else {
+        request
+            .topic_names
+            .into_iter()
+            .map(|n| (Some(n), uuid::Uuid::nil()))
+            .collect()
+    };
+    // Names and ids are resolved in this node's metadata image; the deletions run at the
+    // active controller (forwarded there by any other node, KIP-590).
+    let lookups = named.clone();
+    let resolved: Vec<Option<String>> = node
+        .engine
         .call(move |state| {
-            let named: Vec<(Option<TopicName>, uuid::Uuid)> = if version >= 6 {
-                request
-                    .topics
-                    .into_iter()
-                    .map(|t| (t.name, t.topic_id))
-                    .collect()
-            } else {
-                request
-                    .topic_names
-                    .into_iter()
-                    .map(|n| (Some(n), uuid::Uuid::nil()))
-                    .collect()
-            };
-            let results = named
-                .into_iter()
+            lookups
+                .iter()
                 .map(|(name, id)| {
-                    let resolved =
-                        resolve_topic(state.image(), &name.clone().unwrap_or_default(), id);
-                    let result = DeletableTopicResult::default()
-                        .with_name(name)
-                        .with_topic_id(id);
-                    let message = |m: String| (version >= 5).then(|| str_bytes(m));
-                    let Some(resolved) = resolved else {
-                        return result.with_error_code(ErrorCode::UNKNOWN_TOPIC_ID.code());
-                    };
-                    match state.node.delete_topic(crate::engine::now(), &resolved) {
-                        Ok(()) => result.with_name(Some(topic_name(&resolved))),
-                        Err((code, text)) => result
-                            .with_error_code(code.code())
-                            .with_error_message(message(text)),
-                    }
+                    resolve_topic(state.image(), &name.clone().unwrap_or_default(), *id)
                 })
-                .collect();
-            DeleteTopicsResponse::default().with_responses(results)
+                .collect()
         })
-        .await
+        .await?;
+    let commands = resolved
+        .iter()
+        .map(|topic| match topic {
+            Some(topic) => Ok(ControllerCommand::DeleteTopic {
+                topic: topic.clone(),
+            }),
+            None => Err((
+                ErrorCode::UNKNOWN_TOPIC_ID,
+                "This server does not host this topic ID.".to_string(),
+            )),
+        })
+        .collect();
+    let outcomes = super::forward::control(node, false, commands).await?;
+    let message = |m: String| (version >= 5).then(|| str_bytes(m));
+    let results = named
+        .into_iter()
+        .zip(resolved)
+        .zip(outcomes)
+        .map(|(((name, id), resolved), outcome)| {
+            let result = DeletableTopicResult::default()
+                .with_name(name)
+                .with_topic_id(id);
+            match outcome {
+                Ok(()) => result.with_name(resolved.as_deref().map(topic_name)),
+                Err((code, text)) => result
+                    .with_error_code(code.code())
+                    .with_error_message(message(text)),
+            }
+        })
+        .collect();
+    Ok(DeleteTopicsResponse::default().with_responses(results))
 }

@@ -1,7 +1,8 @@
 //! IncrementalAlterConfigs: SET (0), DELETE (1), APPEND (2) and SUBTRACT (3) on a topic's
 //! configs, on a broker's dynamic configs (resource name = its id: any broker's at the
 //! active controller, only its own elsewhere; see [`Target::of`]), or on the cluster-wide
-//! dynamic default (resource name `""`); with `validate_only`, checked and not kept. The
+//! dynamic default (resource name `""`); with `validate_only`, checked and not kept. A node
+//! that is not the active controller forwards each resource to it (`forward.rs`, KIP-590). The
 //! checks before the controller are Kafka's `ConfigAdminManager.preprocess`; the rest is the
 //! core controller's (`incremental_alter_*_configs`).
 
@@ -10,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsResourceResponse;
 use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
 use partita_core::ErrorCode;
-use partita_core::controller::{AlterConfigOp, BrokerId};
+use partita_core::controller::{AlterConfigOp, BrokerId, ControllerCommand};
 
 use super::convert::str_bytes;
 use super::describe_configs::{BROKER_RESOURCE, TOPIC_RESOURCE, check_broker};
@@ -29,45 +30,57 @@ pub async fn handle(
             .iter()
             .map(|r| (r.resource_type, r.resource_name.as_str())),
     );
-    node.engine
+    let resources: Vec<(i8, String)> = request
+        .resources
+        .iter()
+        .map(|r| (r.resource_type, r.resource_name.to_string()))
+        .collect();
+    // The receiving broker's checks (which broker ids it takes depends on whether it is the
+    // active controller), then each resource runs at the active controller.
+    let commands = node
+        .engine
         .call(move |state| {
-            let responses = request
+            let active_controller = state.controller().is_some();
+            request
                 .resources
-                .into_iter()
+                .iter()
                 .map(|resource| {
                     let kind = resource.resource_type;
                     let name = resource.resource_name.to_string();
-                    let outcome = if repeated.contains(&(kind, name.clone())) {
-                        Err(each_once())
-                    } else {
-                        ops(&resource.configs).and_then(|ops| {
-                            let target =
-                                Target::of(kind, &name, node_id, state.controller().is_some())?;
-                            state.control(validate_only, |c| {
-                                match &target {
-                                    Target::Topic => c.incremental_alter_topic_configs(&name, &ops),
-                                    Target::Broker => {
-                                        c.incremental_alter_broker_configs(&name, &ops)
-                                    }
-                                }
-                                .map_err(|e| (e.code(), e.to_string()))
-                            })
-                        })
-                    };
-                    let response = AlterConfigsResourceResponse::default()
-                        .with_resource_type(kind)
-                        .with_resource_name(resource.resource_name);
-                    match outcome {
-                        Ok(()) => response,
-                        Err((code, message)) => response
-                            .with_error_code(code.code())
-                            .with_error_message(Some(str_bytes(message))),
+                    if repeated.contains(&(kind, name.clone())) {
+                        return Err(each_once());
                     }
+                    let ops = ops(&resource.configs)?;
+                    Ok(match Target::of(kind, &name, node_id, active_controller)? {
+                        Target::Topic => {
+                            ControllerCommand::IncrementalAlterTopicConfigs { topic: name, ops }
+                        }
+                        Target::Broker => ControllerCommand::IncrementalAlterBrokerConfigs {
+                            resource: name,
+                            ops,
+                        },
+                    })
                 })
-                .collect();
-            IncrementalAlterConfigsResponse::default().with_responses(responses)
+                .collect::<Vec<_>>()
         })
-        .await
+        .await?;
+    let outcomes = super::forward::control(node, validate_only, commands).await?;
+    let responses = resources
+        .into_iter()
+        .zip(outcomes)
+        .map(|((kind, name), outcome)| {
+            let response = AlterConfigsResourceResponse::default()
+                .with_resource_type(kind)
+                .with_resource_name(str_bytes(name));
+            match outcome {
+                Ok(()) => response,
+                Err((code, message)) => response
+                    .with_error_code(code.code())
+                    .with_error_message(Some(str_bytes(message))),
+            }
+        })
+        .collect();
+    Ok(IncrementalAlterConfigsResponse::default().with_responses(responses))
 }
 
 /// The request's operations, refused as Kafka does: a key named twice, a value missing for
@@ -109,8 +122,8 @@ impl Target {
     /// controller takes any broker (Kafka's `ControllerConfigurationValidator`, which answers
     /// requests forwarded for any broker and those sent to the controller itself), another
     /// node only its own id or the default (Kafka's `ConfigAdminManager.preprocess`, run by
-    /// the broker that receives the request; it then answers NOT_CONTROLLER here, where
-    /// brokers do not forward).
+    /// the broker that receives the request, which then forwards it to the controller,
+    /// KIP-590).
     pub(super) fn of(
         kind: i8,
         name: &str,

@@ -24,6 +24,7 @@ mod describe_transactions;
 mod dispatch;
 mod fetch;
 mod find_coordinator;
+mod forward;
 mod frame;
 pub mod guard;
 mod heartbeat;

@@ -4,7 +4,7 @@
 //! | kind | body |
 //! |------|------|
 //! | 0 `HELLO` | `b"PRTA"`, protocol version (u16), the sender's node id (i32): the first frame of every connection |
-//! | 1 `ENVELOPE` | a [`PeerMessage`] as JSON: the messages without a natural Kafka shape: the metadata records the controller sends, the registration, AlterPartition, the transaction coordinator's WriteTxnMarkers and its answer (see [`super::control`] and ARCHITECTURE.md) |
+//! | 1 `ENVELOPE` | a [`PeerMessage`] as JSON: the messages without a natural Kafka shape: the metadata records the controller sends, the registration, AlterPartition, the transaction coordinator's WriteTxnMarkers and its answer, admin commands forwarded to the active controller (KIP-590) and their answers (see [`super::control`] and ARCHITECTURE.md) |
 //! | 2 `KAFKA_REQUEST` | a Kafka request, header and body, as a broker sends it: a follower's Fetch and OffsetForLeaderEpoch ([`super::replication`]); BrokerHeartbeat, AllocateProducerIds, CreateTopics ([`super::control`]) |
 //! | 3 `KAFKA_RESPONSE` | the API key and version (2 × i16) it answers, then a Kafka response, header and body |
 //! | 4 `RAFT` | a message of the controller quorum ([`PeerMessage::Raft`]): raft-rs's `eraftpb::Message` as protobuf, as is |
@@ -214,6 +214,28 @@ mod tests {
             let mut bad = vec![ENVELOPE];
             bad.extend_from_slice(bent.as_bytes());
             assert!(decode(&bad).is_err(), "{bent}");
+        }
+    }
+
+    #[test]
+    fn forwarded_commands_round_trip_in_the_envelope() {
+        let samples = super::super::control::sample_messages();
+        let forwarded: Vec<&PeerMessage> = samples
+            .iter()
+            .filter(|m| {
+                matches!(
+                    m,
+                    PeerMessage::ForwardedCommand { .. }
+                        | PeerMessage::ForwardedCommandResponse { .. }
+                )
+            })
+            .collect();
+        assert_eq!(forwarded.len(), 10);
+        for message in forwarded {
+            let frame = encode(message).unwrap();
+            assert_eq!(frame[4], ENVELOPE);
+            assert_eq!(&decode(&frame[4..]).unwrap(), message);
+            assert!(decode(&frame[4..frame.len() - 2]).is_err());
         }
     }
 

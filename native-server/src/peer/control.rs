@@ -28,7 +28,7 @@ use partita_core::ErrorCode;
 use partita_core::assignor::TopicPartition;
 use partita_core::batch::EndTxnMarker;
 use partita_core::broker::TxnMarkerWrite;
-use partita_core::controller::CreateTopic;
+use partita_core::controller::{AlterConfigOp, ControllerCommand, CreateTopic};
 use partita_core::node::PeerMessage;
 
 use crate::kafka::convert::topic_name;
@@ -339,6 +339,102 @@ pub fn sample_messages() -> Vec<PeerMessage> {
                     ErrorCode::NOT_LEADER_OR_FOLLOWER,
                 ),
             ],
+        },
+        // A client's admin commands forwarded to the active controller (KIP-590), one of
+        // each kind, and the answers (carried in the JSON envelope, see `codec.rs`).
+        PeerMessage::ForwardedCommand {
+            request_id: 4,
+            validate_only: false,
+            command: ControllerCommand::IncrementalAlterBrokerConfigs {
+                resource: "2".into(),
+                ops: vec![
+                    (
+                        "log.retention.ms".into(),
+                        AlterConfigOp::Set("86400000".into()),
+                    ),
+                    ("log.cleaner.threads".into(), AlterConfigOp::Delete),
+                ],
+            },
+        },
+        PeerMessage::ForwardedCommand {
+            request_id: 5,
+            validate_only: true,
+            command: ControllerCommand::IncrementalAlterTopicConfigs {
+                topic: "orders".into(),
+                ops: vec![
+                    (
+                        "cleanup.policy".into(),
+                        AlterConfigOp::Append("compact".into()),
+                    ),
+                    (
+                        "cleanup.policy".into(),
+                        AlterConfigOp::Subtract("delete".into()),
+                    ),
+                ],
+            },
+        },
+        PeerMessage::ForwardedCommand {
+            request_id: 6,
+            validate_only: false,
+            command: ControllerCommand::LegacyAlterBrokerConfigs {
+                resource: String::new(),
+                configs: [("log.retention.ms".to_string(), "3600000".to_string())].into(),
+            },
+        },
+        PeerMessage::ForwardedCommand {
+            request_id: 7,
+            validate_only: false,
+            command: ControllerCommand::LegacyAlterTopicConfigs {
+                topic: "orders".into(),
+                configs: Default::default(),
+            },
+        },
+        PeerMessage::ForwardedCommand {
+            request_id: 8,
+            validate_only: false,
+            command: ControllerCommand::CreateTopic {
+                topic: CreateTopic {
+                    name: "placed".into(),
+                    partitions: Some(3),
+                    replication_factor: Some(2),
+                    assignment: None,
+                    configs: vec![("retention.ms".into(), "1000".into())],
+                },
+            },
+        },
+        PeerMessage::ForwardedCommand {
+            request_id: 9,
+            validate_only: false,
+            command: ControllerCommand::DeleteTopic {
+                topic: "placed".into(),
+            },
+        },
+        PeerMessage::ForwardedCommand {
+            request_id: 10,
+            validate_only: false,
+            command: ControllerCommand::CreatePartitions {
+                topic: "orders".into(),
+                count: 14,
+                assignment: Some(vec![vec![1, 2, 3], vec![2, 3, 1]]),
+            },
+        },
+        PeerMessage::ForwardedCommandResponse {
+            request_id: 4,
+            result: Ok(()),
+        },
+        PeerMessage::ForwardedCommandResponse {
+            request_id: 5,
+            result: Err((
+                ErrorCode::INVALID_CONFIG,
+                "Invalid value foo for configuration cleanup.policy".into(),
+            )),
+        },
+        PeerMessage::ForwardedCommandResponse {
+            request_id: 6,
+            result: Err((
+                ErrorCode::NOT_CONTROLLER,
+                "node 2 is not the active controller".into(),
+            )),
         },
     ]
 }
