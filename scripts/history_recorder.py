@@ -21,7 +21,8 @@ import sys
 import threading
 import time
 
-from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+from confluent_kafka import (TIMESTAMP_LOG_APPEND_TIME, Consumer, KafkaException, Producer,
+                             TopicPartition)
 from confluent_kafka.admin import AdminClient, NewTopic
 
 T0 = time.monotonic()
@@ -127,8 +128,14 @@ def produce(args, history: History, stop: threading.Event, index: int) -> None:
             # failed (timed out) but a later batch of the partition succeeded, so it is written,
             # at an offset the client never learnt. -1 says "unknown", as with acks=0.
             offset = msg.offset()
+            stamped = {}
+            kind, timestamp = msg.timestamp()
+            if kind == TIMESTAMP_LOG_APPEND_TIME:
+                # The leader's clock (message.timestamp.type=LogAppendTime): clock-skew runs.
+                stamped["log_append_time_ms"] = timestamp
             history.write("ack", producer=name, value=value, topic=msg.topic(),
-                          partition=msg.partition(), offset=-1 if offset is None else offset)
+                          partition=msg.partition(), offset=-1 if offset is None else offset,
+                          **stamped)
 
     interval = args.producers / args.rate if args.rate > 0 else 0
     started = time.monotonic()

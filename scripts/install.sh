@@ -35,12 +35,13 @@ else
   cargo install --locked trunk --version "$TRUNK_VERSION"
 fi
 
-step "Debian packages: chromium, chromium-driver, kcat, openssl (the TLS tests make their certificates with it)"
+step "Debian packages: chromium, chromium-driver, kcat, openssl (the TLS tests make their certificates with it), faketime (partita chaos --faults clock)"
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v kcat >/dev/null || missing+=(kcat)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v faketime >/dev/null || missing+=(faketime)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "present"
 else

@@ -502,10 +502,9 @@ pub struct CheckArgs {
 
 /// `partita chaos`: a Jepsen-style run against a real local cluster.
 ///
-/// Faults available: `kill` (SIGKILL a node, restart it after a while) and `pause`
-/// (SIGSTOP, SIGCONT after longer than replica.lag.time.max.ms). Not yet: `partition`
-/// (network namespaces) and `clock`. The controller is a single node (node 1) until the
-/// controller quorum lands, so the schedule never kills or pauses node 1.
+/// Faults: `kill` (SIGKILL a node, restart it after a while), `pause` (SIGSTOP, SIGCONT after
+/// longer than replica.lag.time.max.ms), `cascade`, `partition` (network namespaces, root
+/// only) and `clock` (a node's wall clock skewed through libfaketime).
 #[derive(clap::Args, Debug, Clone)]
 pub struct ChaosArgs {
     /// How many nodes (every one a controller voter and a broker).
@@ -532,7 +531,8 @@ pub struct ChaosArgs {
     #[arg(long, requires = "idempotence")]
     pub pipeline: bool,
     /// Fault kinds, comma-separated: kill, pause, cascade (followers killed, then the lone
-    /// leader), partition (= isolate and split; root only, network namespaces).
+    /// leader), partition (= isolate and split; root only, network namespaces), clock (the
+    /// node's wall clock skewed and stepped back; needs libfaketime).
     #[arg(long, value_delimiter = ',', default_value = "kill,pause")]
     pub faults: Vec<String>,
     /// What faults hit: any node, the leader of a partition of the test topic, or the active

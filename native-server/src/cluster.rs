@@ -44,6 +44,8 @@ pub struct NodeSpec {
     /// A network namespace to run the node in (`ip netns exec`, which execs, so the child's
     /// pid is the node's): `partita chaos` partitions the network this way.
     pub netns: Option<String>,
+    /// Extra environment for the node (`partita chaos --faults clock` preloads libfaketime).
+    pub env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
 }
 
 impl NodeSpec {
@@ -68,6 +70,7 @@ impl NodeSpec {
         for config in &self.config {
             command.args(["--config", config]);
         }
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
         if let Some(path) = &self.log_file {
             let log = std::fs::OpenOptions::new()
                 .create(true)
@@ -139,6 +142,7 @@ pub fn run(args: ClusterArgs) -> anyhow::Result<()> {
                 log_file: None,
                 host: "127.0.0.1".into(),
                 netns: None,
+                env: Vec::new(),
             };
             members.push(spec.spawn()?);
         }

@@ -169,6 +169,39 @@ def test_chaos_partitions_isolate_the_leader_acks_1_loses_and_acks_all_does_not(
         assert leftover_namespaces() == []
 
 
+#: Where `partita chaos` looks for libfaketime (native-server/src/chaos/clock.rs).
+FAKETIME = [f"/usr/lib/{arch}-linux-gnu/faketime/libfaketimeMT.so.1"
+            for arch in ("x86_64", "aarch64")] + ["/usr/lib/faketime/libfaketimeMT.so.1",
+                                                  "/usr/local/lib/faketime/libfaketimeMT.so.1"]
+
+
+@pytest.mark.skipif(not any(os.path.exists(p) for p in FAKETIME),
+                    reason="clock skew needs libfaketime (Debian's faketime)")
+def test_chaos_clock_skew_of_the_leader_loses_nothing_and_its_timestamps_show_it(data_dir):
+    # The leader of a partition has its wall clock moved by seconds to minutes, then stepped
+    # back while it runs, then healed; the topic stamps records with the leader's clock
+    # (LogAppendTime), which the recorder writes with each acknowledgement.
+    code, report = chaos(data_dir, "--duration-s", "14", *SAFE, "--faults", "clock",
+                         "--target", "leader", "--topic-config",
+                         "message.timestamp.type=LogAppendTime", "--seed", "1")
+    assert_clean(code, report)
+    clocks = [f for f in report["faults"] if f["kind"] == "clock"]
+    assert clocks and all(f["node"] > 0 and len(f["skew_s"]) == 2 for f in clocks), clocks
+    assert any(f["skew_s"][1] < 0 for f in clocks) or any(
+        f["skew_s"][1] < f["skew_s"][0] for f in clocks), "a backward step ran"
+    # How far each stamp is from the real time, up to a constant: LogAppendTime minus the
+    # recorder's monotonic `at` (both in ms). Unskewed leaders give one value (plus the
+    # acknowledgement's latency); the skewed one that value plus its skew.
+    lines = [json.loads(line) for line in open(report["history"], encoding="utf-8")]
+    drift = sorted(line["log_append_time_ms"] - line["at"] for line in lines
+                   if line["type"] == "ack" and "log_append_time_ms" in line)
+    assert len(drift) > 1000, len(drift)
+    real = drift[len(drift) // 2]
+    seen = {round((d - real) / 1000) for d in drift}
+    skews = {s for f in clocks for s in f["skew_s"]}
+    assert any(any(abs(s - x) <= 3 for x in seen) for s in skews), (sorted(seen), skews)
+
+
 def test_chaos_partitions_need_root_and_say_so(data_dir):
     command = [str(partita_binary()), "chaos", "--faults", "partition"]
     if os.geteuid() == 0:

@@ -37,6 +37,8 @@
 //! - `ack.offset` is the offset the broker returned (-1 when the client does not know it: with
 //!   acks=0, as librdkafka reports, and for librdkafka's implicit acknowledgement of a batch
 //!   whose request failed but a later batch of the partition succeeded).
+//! - `ack.log_append_time_ms` (optional) is the timestamp the leader stamped the record with,
+//!   when the topic has `message.timestamp.type=LogAppendTime`; the checker ignores it.
 //! - `commit.offset` is the next offset to consume, as OffsetCommit carries it.
 //! - `final` is what the partition holds after the run, read from its leader from the log start
 //!   offset up to the high watermark: `records` is `[offset, value]` pairs; `readable: false`
@@ -88,6 +90,12 @@ pub enum Line {
         topic: String,
         partition: i32,
         offset: i64,
+        /// The broker's LogAppendTime for the record, ms since the epoch (ProduceResponse's
+        /// `log_append_time_ms`), when the topic stamps records on append
+        /// (`message.timestamp.type=LogAppendTime`); the leader's wall clock. Not judged by
+        /// the checker: `partita chaos --faults clock` tests read it to see a skewed clock.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        log_append_time_ms: Option<i64>,
         #[serde(default)]
         at: u64,
     },
@@ -247,6 +255,7 @@ impl Line {
                 partition,
                 offset,
                 at,
+                log_append_time_ms: _,
             } => Op::Ack {
                 producer,
                 value,

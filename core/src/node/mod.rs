@@ -50,6 +50,8 @@
 //! controller) are handled inside the node and never come out. Partition data is made durable
 //! by the broker itself (its storage's sync, in `tick`), as before.
 
+#[cfg(test)]
+mod clock_skew_tests;
 mod configs;
 mod coordination;
 mod forward;
@@ -649,7 +651,12 @@ impl<F: StorageFactory> Node<F> {
                     description: e.to_string(),
                 }));
             }
-            if now >= self.next_heartbeat {
+            // A heartbeat due more than an interval from now: the wall clock stepped back
+            // (`now` is the node's wall clock). Heartbeat now rather than fall silent, and be
+            // fenced, until the clock catches up with the old schedule.
+            let interval = Millis(self.config.broker.broker_heartbeat_interval_ms);
+            let stepped_back = self.next_heartbeat.since(now) > interval;
+            if now >= self.next_heartbeat || stepped_back {
                 self.heartbeat(now);
             }
         }

@@ -50,12 +50,18 @@ pub(super) struct Trio {
     pub(super) down: BTreeSet<BrokerId>,
     /// Messages for which this returns true are lost on the way (sender, message).
     pub(super) lose: Option<fn(BrokerId, &PeerMessage) -> bool>,
+    /// Each node's wall clock ahead of (or, negative, behind) `now`, in ms: clock skew.
+    pub(super) skew_ms: [i64; 3],
 }
 
 impl Trio {
     /// Three nodes with a controller elected and every broker registered and unfenced.
     pub(super) fn new() -> Trio {
-        let now = Millis(1_000);
+        Trio::new_at(Millis(1_000))
+    }
+
+    /// [`Trio::new`] with the clocks starting at `now`.
+    pub(super) fn new_at(now: Millis) -> Trio {
         let nodes = VOTERS
             .iter()
             .map(|&id| {
@@ -73,6 +79,7 @@ impl Trio {
             delivered: Vec::new(),
             down: BTreeSet::new(),
             lose: None,
+            skew_ms: [0; 3],
         };
         trio.run_until(30_000, |t| {
             t.nodes
@@ -84,6 +91,12 @@ impl Trio {
 
     pub(super) fn node(&mut self, id: BrokerId) -> &mut Node<MemoryStorageFactory> {
         &mut self.nodes[(id - 1) as usize].node
+    }
+
+    /// Node `id`'s wall clock: `now` and its skew.
+    pub(super) fn clock(&self, id: BrokerId) -> Millis {
+        let skewed = self.now.0 as i64 + self.skew_ms[(id - 1) as usize];
+        Millis(skewed.max(0) as u64)
     }
 
     fn drain(&mut self) {
@@ -112,13 +125,14 @@ impl Trio {
                 continue;
             }
             self.delivered.push(message.summary());
-            let now = self.now;
+            let now = self.clock(to);
             self.node(to).handle_peer(now, from, message);
         }
-        let now = self.now;
-        for driven in &mut self.nodes {
-            if !self.down.contains(&driven.node.node_id()) {
-                driven.node.handle_timeout(now);
+        for index in 0..self.nodes.len() {
+            let id = self.nodes[index].node.node_id();
+            if !self.down.contains(&id) {
+                let now = self.clock(id);
+                self.nodes[index].node.handle_timeout(now);
             }
         }
         self.drain();
@@ -148,7 +162,7 @@ impl Trio {
     pub(super) fn call_within(&mut self, to: BrokerId, body: Request, ms: u64) -> Response {
         self.next_request += 1;
         let request = RequestRef(self.next_request);
-        let now = self.now;
+        let now = self.clock(to);
         self.node(to).handle_request(now, request, body);
         self.drain();
         self.run_until(ms, |t| t.answers.contains_key(&request));

@@ -1,12 +1,13 @@
 //! Runs a fault schedule against the nodes of a `partita chaos` run: resolves each fault's
 //! target with Metadata when it starts, injects it (SIGKILL + restart, SIGSTOP/SIGCONT,
-//! blackhole routes between network namespaces), undoes it when its time is up, and heals
+//! blackhole routes between network namespaces, a skewed wall clock), undoes it when its time is up, and heals
 //! everything at the end.
 
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, kill_process};
 
+use super::clock::SkewedClock;
 use super::metadata::{self, View};
 use super::netns::Net;
 use super::schedule::{CASCADE_LEADER_DOWN_MS, Fault, FaultKind, Target};
@@ -18,6 +19,8 @@ pub struct Nodes<'a> {
     /// By node id - 1; `None` while killed.
     pub members: Vec<Option<Member>>,
     pub net: Option<Net>,
+    /// By node id - 1, with `--faults clock` (else empty).
+    pub clocks: Vec<SkewedClock>,
     pub topic: &'a str,
 }
 
@@ -74,15 +77,32 @@ impl Nodes<'_> {
                     sleep_until(fault.at_ms + fault.for_ms);
                     net.heal()?;
                 }
+                FaultKind::Clock => {
+                    let clock = self.clocks.get(node as usize - 1);
+                    let clock = clock.expect("clock faults run with libfaketime");
+                    let halfway = fault.at_ms + fault.for_ms / 2;
+                    let steps = [(fault.at_ms, fault.skew_s[0]), (halfway, fault.skew_s[1])];
+                    for (at_ms, offset_s) in steps {
+                        sleep_until(at_ms);
+                        eprintln!("partita chaos: node {node}'s clock {offset_s:+} s");
+                        clock.set(offset_s)?;
+                    }
+                    sleep_until(fault.at_ms + fault.for_ms);
+                    clock.set(0)?;
+                }
             }
         }
         Ok(())
     }
 
-    /// Every node running and reachable, none paused: restarts the ones that are gone.
+    /// Every node running and reachable, none paused, every clock at the real time: restarts
+    /// the ones that are gone.
     pub fn heal(&mut self) -> anyhow::Result<()> {
         if let Some(net) = self.net.as_mut() {
             net.heal()?;
+        }
+        for clock in &self.clocks {
+            clock.set(0)?;
         }
         for node in 1..=self.specs.len() as u32 {
             let alive = match &mut self.members[node as usize - 1] {

@@ -2,8 +2,8 @@
 //! serve` children (as `partita cluster` does, through [`NodeSpec`]), runs the recording client
 //! (`scripts/history_recorder.py`, confluent-kafka, built into the binary) as a child process,
 //! injects the seeded [`schedule`] of faults meanwhile (SIGKILL + restart, SIGSTOP/SIGCONT,
-//! cascades that leave a partition without a live ISR member, and, as root, network
-//! partitions between namespaces: [`netns`]), aimed at any node, a partition's leader or the
+//! cascades that leave a partition without a live ISR member, clock skew through libfaketime
+//! ([`clock`]), and, as root, network partitions between namespaces: [`netns`]), aimed at any node, a partition's leader or the
 //! active controller, heals every node, has the recorder read every partition back, and runs
 //! the core's checker on the history.
 //!
@@ -11,6 +11,7 @@
 //! real client's producer (retries, idempotence, batching: librdkafka's), and `client.rs` is a
 //! request/response client for the admin commands with no producer of its own.
 
+mod clock;
 mod inject;
 mod metadata;
 mod netns;
@@ -27,6 +28,7 @@ use serde::Serialize;
 use crate::check::{Verdict, read_history};
 use crate::cli::ChaosArgs;
 use crate::cluster::{Member, NodeSpec, free_port, stop_all};
+use clock::SkewedClock;
 use inject::Nodes;
 use netns::Net;
 use schedule::{Aim, Fault, FaultKind, ScheduleSpec};
@@ -133,6 +135,14 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Report> {
              namespaces, veth, a bridge); kill, pause and cascade are"
         );
     }
+    let skew = kinds.contains(&FaultKind::Clock);
+    let faketime = clock::library();
+    if skew && faketime.is_none() {
+        bail!(
+            "--faults clock: not available, it needs libfaketime (Debian's faketime package; \
+             scripts/install.sh installs it); kill, pause and cascade are"
+        );
+    }
     let mut faults = schedule::draw(&ScheduleSpec {
         seed: args.seed,
         kinds,
@@ -167,11 +177,21 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Report> {
     } else {
         None
     };
-    let specs = node_specs(args, &dir, net.as_ref())?;
+    let clocks = match faketime.filter(|_| skew) {
+        Some(library) => (1..=args.nodes)
+            .map(|node| SkewedClock::create(&library, dir.join(format!("node-{node}.faketime"))))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    let mut specs = node_specs(args, &dir, net.as_ref())?;
+    for (spec, clock) in specs.iter_mut().zip(&clocks) {
+        spec.env = clock.env();
+    }
     let mut nodes = Nodes {
         specs: &specs,
         members: Vec::new(),
         net,
+        clocks,
         topic: TOPIC,
     };
     let result = (|| {
@@ -299,6 +319,7 @@ fn node_specs(args: &ChaosArgs, dir: &Path, net: Option<&Net>) -> anyhow::Result
                 log_file: Some(dir.join(format!("node-{node_id}.log"))),
                 host: host(node_id),
                 netns: net.map(|n| n.namespace(node_id)),
+                env: Vec::new(),
             })
         })
         .collect()

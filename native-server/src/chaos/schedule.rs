@@ -27,6 +27,11 @@ pub enum FaultKind {
     /// Network partition (root only): the nodes split into two halves that cannot reach each
     /// other, the target on the smaller side; clients still reach every node.
     Split,
+    /// Clock skew (libfaketime preloaded into every node): the target's wall clock steps by
+    /// the fault's `skew_s`, forward or backward by seconds to minutes, then steps back
+    /// again halfway through (always backward), and returns to the real time when healed.
+    /// The core takes all its time (record timestamps and every timeout) from that clock.
+    Clock,
 }
 
 impl FaultKind {
@@ -39,12 +44,10 @@ impl FaultKind {
             "partition" => Ok(vec![FaultKind::Isolate, FaultKind::Split]),
             "isolate" => Ok(vec![FaultKind::Isolate]),
             "split" => Ok(vec![FaultKind::Split]),
-            "clock" => anyhow::bail!(
-                "--faults clock: not available (clock skew); kill, pause, cascade and \
-                 partition (isolate, split) are"
-            ),
+            "clock" => Ok(vec![FaultKind::Clock]),
             other => anyhow::bail!(
-                "--faults {other:?}: unknown (kill, pause, cascade, partition, isolate, split)"
+                "--faults {other:?}: unknown (kill, pause, cascade, partition, isolate, split, \
+                 clock)"
             ),
         }
     }
@@ -87,6 +90,11 @@ pub struct Fault {
     /// The node the target named when the fault started (filled in by the run; 0 before, or
     /// when nobody could say).
     pub node: u32,
+    /// Clock faults: the node's clock offsets from the real time, in seconds, in the order
+    /// they are set (at `at_ms`, then at `at_ms + for_ms / 2`, a backward step); empty for
+    /// the other kinds. Healing sets 0.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skew_s: Vec<i64>,
 }
 
 /// In a cascade, how long the lone leader stays down after the followers came back (the end
@@ -111,8 +119,9 @@ pub struct ScheduleSpec {
 }
 
 /// One fault at a time, separated by 1 to 3 s of calm: kills last 1 to 5 s, pauses the lag
-/// timeout plus 1 to 3 s, cascades that plus [`CASCADE_LEADER_DOWN_MS`], partitions 3 to 10 s. Empty when there is no node
-/// to fault or no time for one.
+/// timeout plus 1 to 3 s, cascades that plus [`CASCADE_LEADER_DOWN_MS`], partitions 3 to 10
+/// s, clock skews 4 to 10 s (5 s to 5 min either way, then 5 s to 2 min back). Empty when
+/// there is no node to fault or no time for one.
 pub fn draw(spec: &ScheduleSpec) -> Vec<Fault> {
     let mut rng = Rng::new(spec.seed);
     let mut faults = Vec::new();
@@ -135,6 +144,19 @@ pub fn draw(spec: &ScheduleSpec) -> Vec<Fault> {
                 spec.replica_lag_ms + rng.between(1_000, 3_000) + CASCADE_LEADER_DOWN_MS
             }
             FaultKind::Isolate | FaultKind::Split => rng.between(3_000, 10_000),
+            FaultKind::Clock => rng.between(4_000, 10_000),
+        };
+        let skew_s = match kind {
+            FaultKind::Clock => {
+                let magnitude = rng.between(5, 300) as i64;
+                let first = if rng.below(2) == 0 {
+                    magnitude
+                } else {
+                    -magnitude
+                };
+                vec![first, first - rng.between(5, 120) as i64]
+            }
+            _ => Vec::new(),
         };
         if at + for_ms > end {
             break;
@@ -145,6 +167,7 @@ pub fn draw(spec: &ScheduleSpec) -> Vec<Fault> {
             target,
             for_ms,
             node: 0,
+            skew_s,
         });
         at += for_ms + rng.between(1_000, 3_000);
     }
@@ -198,6 +221,33 @@ mod tests {
     }
 
     #[test]
+    fn clock_faults_skew_either_way_then_step_back() {
+        let mut directions = std::collections::BTreeSet::new();
+        for seed in 0..50 {
+            let faults = draw(&ScheduleSpec {
+                kinds: vec![FaultKind::Clock, FaultKind::Kill],
+                ..spec(seed)
+            });
+            for f in faults {
+                if f.kind != FaultKind::Clock {
+                    assert!(f.skew_s.is_empty(), "{f:?}");
+                    continue;
+                }
+                let [first, second] = f.skew_s[..] else {
+                    panic!("{f:?}")
+                };
+                assert!((5..=300).contains(&first.abs()), "{f:?}");
+                assert!(
+                    (5..=120).contains(&(first - second)),
+                    "a backward step: {f:?}"
+                );
+                directions.insert(first > 0);
+            }
+        }
+        assert_eq!(directions.len(), 2, "forward and backward skews");
+    }
+
+    #[test]
     fn leader_and_controller_aims_name_their_targets() {
         let leaders = draw(&ScheduleSpec {
             aim: Aim::Leader,
@@ -222,7 +272,8 @@ mod tests {
             ..spec(1)
         };
         assert!(draw(&one).is_empty());
-        assert!(FaultKind::parse("clock").is_err());
+        assert!(FaultKind::parse("clocks").is_err());
+        assert_eq!(FaultKind::parse("clock").unwrap(), vec![FaultKind::Clock]);
         assert_eq!(
             FaultKind::parse("partition").unwrap(),
             vec![FaultKind::Isolate, FaultKind::Split]

@@ -207,7 +207,12 @@ impl Quorum {
         // nothing more: catch up at most that many.
         let lag_max = Millis(TICK_MS * (2 * ELECTION_TICKS as u64 + 1));
         if now.since(self.next_tick) > lag_max {
-            self.next_tick = Millis(now.0 - lag_max.0);
+            self.next_tick = now.since(lag_max);
+        }
+        // The next tick more than a tick away: the wall clock stepped back. Tick from now on,
+        // or the voter would fall silent (no heartbeats, no elections) until it caught up.
+        if self.next_tick.since(now) > Millis(TICK_MS) {
+            self.next_tick = now;
         }
         while self.next_tick <= now {
             self.next_tick = self.next_tick.plus(Millis(TICK_MS));
