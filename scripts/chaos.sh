@@ -29,9 +29,10 @@ declare -A SETTINGS=(
   [clean-cascade]="$CASCADE"
   [acks1-isolate-leader]="--acks 1 --producers 2 --rate 2000 --faults isolate --target leader"
   [acksall-partition]="$SAFE --producers 2 --rate 2000 --faults partition --target leader"
+  [acksall-clock]="$SAFE --producers 2 --rate 2000 --faults clock --target leader"
 )
 ORDER=(acks1-leader-kill-fast-followers acks1-leader-kill acksall-leader-kill acksall-controller-kill-pause unclean-cascade
-       clean-cascade acks1-isolate-leader acksall-partition)
+       clean-cascade acks1-isolate-leader acksall-partition acksall-clock)
 [ $# -gt 0 ] && ORDER=("$@")
 
 work=$(mktemp -d)
