@@ -321,14 +321,16 @@ def test_confluent_admin_alters_each_brokers_config_at_that_broker(cluster):
     assert "log.retention.ms" in str(refused.value)
 
 
-def test_create_partitions_and_delete_topics_sent_to_a_non_controller_are_forwarded(cluster):
-    """KIP-590 for the topic commands: kafka-python's own CreatePartitions and DeleteTopics
-    requests sent straight to a node that is not the active controller (not through
+def test_topic_commands_sent_to_a_non_controller_are_forwarded(cluster):
+    """KIP-590 for the topic commands: kafka-python's own CreateTopics, CreatePartitions and
+    DeleteTopics requests sent straight to a node that is not the active controller (not through
     `_send_request_to_controller`, which would retry at the controller) are forwarded there and
     answered with the controller's outcome."""
-    from kafka.protocol.admin import CreatePartitionsRequest, DeleteTopicsRequest
+    from kafka.protocol.admin import (CreatePartitionsRequest, CreateTopicsRequest,
+                                      DeleteTopicsRequest)
 
-    create(cluster, "grown", 2, 3)
+    admin = cluster.admin()
+    cluster.wait_for("three live brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
     controller = active_controller(cluster)
     other = next(n for n in cluster.nodes if n != controller)
     admin = KafkaAdminClient(bootstrap_servers=cluster.bootstrap())
@@ -337,6 +339,24 @@ def test_create_partitions_and_delete_topics_sent_to_a_non_controller_are_forwar
             async def call():
                 return await admin._manager.send(request, node_id=other)
             return admin._manager.run(call)
+
+        topic = CreateTopicsRequest.CreatableTopic
+        created = send(CreateTopicsRequest(
+            topics=[topic(name="grown", num_partitions=2, replication_factor=3, assignments=[],
+                          configs=[])],
+            timeout_ms=30000, validate_only=False))
+        [result] = created.topics
+        assert (result.name, result.error_code) == ("grown", 0), result
+        # The created topic's counts, read from the forwarding node's image (v5+).
+        assert (result.num_partitions, result.replication_factor) == (2, 3), result
+        # The controller's refusal comes back as it is: the topic exists.
+        again = send(CreateTopicsRequest(
+            topics=[topic(name="grown", num_partitions=2, replication_factor=3, assignments=[],
+                          configs=[])],
+            timeout_ms=30000, validate_only=False))
+        assert [t.error_code for t in again.topics] == [36]  # TOPIC_ALREADY_EXISTS
+        cluster.wait_for("grown led everywhere", lambda: len(cluster.topic("grown").partitions) == 2
+                         and all(p.leader >= 0 for p in cluster.topic("grown").partitions.values()))
 
         grow = CreatePartitionsRequest(
             topics=[CreatePartitionsRequest.CreatePartitionsTopic(name="grown", count=5,
