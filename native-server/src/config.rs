@@ -94,6 +94,10 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
                 cluster.controller_quorum_voters = Some(value.to_string())
             }
             "advertised.listeners" => cluster.advertised_listeners = Some(value.to_string()),
+            "log.dirs" | "log.dir" => bail!(
+                "--config {name}: give the data directory as --data-dir DIR (one directory; \
+                 several log directories, JBOD, are not supported)"
+            ),
             name if SecurityKeys::NAMES.contains(&name) => security
                 .set(name, value)
                 .with_context(|| format!("--config {name}"))?,
@@ -160,5 +164,14 @@ mod tests {
         assert!(error(&["num.partitions"]).contains("expected NAME=VALUE"));
         assert!(error(&["group.max.size=lots"]).contains("group.max.size"));
         assert!(error(&["no.such.key=1"]).contains("no.such.key"));
+        assert!(error(&["log.dirs=/var/lib/kafka"]).contains("--data-dir"));
+        // Kafka's thread and socket settings are accepted, without effect.
+        assert!(
+            parse(&[
+                "num.io.threads=8".into(),
+                "socket.send.buffer.bytes=-1".into()
+            ])
+            .is_ok()
+        );
     }
 }

@@ -30,7 +30,7 @@ fn unsigned(value: &ConfigValue) -> u64 {
 }
 
 /// The broker's own configs, sorted by name.
-pub static BROKER_CONFIGS: [BrokerConfigDef; 19] = [
+pub static BROKER_CONFIGS: [BrokerConfigDef; 27] = [
     BrokerConfigDef {
         def: ConfigDef::new(
             "auto.create.topics.enable",
@@ -204,6 +204,32 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 19] = [
     },
     BrokerConfigDef {
         def: ConfigDef::new(
+            "num.io.threads",
+            Int,
+            "8",
+            AtLeast(1),
+            "The number of threads that the server uses for processing requests, which may include disk I/O",
+        ),
+        dynamic: true,
+        // Accepted so a Kafka server.properties starts; one tokio runtime and one engine thread serve every connection.
+        honoured: false,
+        apply: |_, _| {},
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "num.network.threads",
+            Int,
+            "3",
+            AtLeast(1),
+            "The number of threads that the server uses for receiving requests from the network and sending responses to the network. Noted: each listener (except for controller listener) creates its own thread pool.",
+        ),
+        dynamic: true,
+        // Accepted so a Kafka server.properties starts; one tokio runtime and one engine thread serve every connection.
+        honoured: false,
+        apply: |_, _| {},
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
             "num.partitions",
             Int,
             "1",
@@ -213,6 +239,19 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 19] = [
         dynamic: false,
         honoured: true,
         apply: |c, v| c.num_partitions = u32::try_from(v.as_i32()).unwrap_or(1),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "num.recovery.threads.per.data.dir",
+            Int,
+            "2",
+            AtLeast(1),
+            "The number of threads per data directory to be used for log recovery at startup and flushing at shutdown",
+        ),
+        dynamic: true,
+        // Accepted so a Kafka server.properties starts; logs are recovered one after another on the engine thread.
+        honoured: false,
+        apply: |_, _| {},
     },
     BrokerConfigDef {
         def: ConfigDef::new(
@@ -261,5 +300,70 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 19] = [
         dynamic: false,
         honoured: true,
         apply: |c, v| c.replica_lag_time_max_ms = unsigned(v),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "socket.receive.buffer.bytes",
+            Int,
+            "102400",
+            Any,
+            "The SO_RCVBUF buffer of the socket server sockets. If the value is -1, the OS default will be used.",
+        ),
+        dynamic: false,
+        // Accepted so a Kafka server.properties starts; the OS default buffers are used.
+        honoured: false,
+        apply: |_, _| {},
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "socket.send.buffer.bytes",
+            Int,
+            "102400",
+            Any,
+            "The SO_SNDBUF buffer of the socket server sockets. If the value is -1, the OS default will be used.",
+        ),
+        dynamic: false,
+        // Accepted so a Kafka server.properties starts; the OS default buffers are used.
+        honoured: false,
+        apply: |_, _| {},
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "transaction.state.log.min.isr",
+            Int,
+            "2",
+            AtLeast(1),
+            "The minimum number of replicas that must acknowledge a write to transaction topic in order to be considered successful.",
+        ),
+        dynamic: false,
+        // Accepted so a Kafka server.properties starts; __transaction_state always has Kafka's defaults: 50 partitions, replication factor 3 and min.insync.replicas 2, each capped at the brokers alive when it is created.
+        honoured: false,
+        apply: |_, _| {},
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "transaction.state.log.num.partitions",
+            Int,
+            "50",
+            AtLeast(1),
+            "The number of partitions for the transaction topic (should not change after deployment).",
+        ),
+        dynamic: false,
+        // Accepted so a Kafka server.properties starts; __transaction_state always has Kafka's defaults: 50 partitions, replication factor 3 and min.insync.replicas 2, each capped at the brokers alive when it is created.
+        honoured: false,
+        apply: |_, _| {},
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "transaction.state.log.replication.factor",
+            Int,
+            "3",
+            Between(1, i16::MAX as i64),
+            "The replication factor for the transaction topic (set higher to ensure availability). Internal topic creation will fail until the cluster size meets this replication factor requirement.",
+        ),
+        dynamic: false,
+        // Accepted so a Kafka server.properties starts; __transaction_state always has Kafka's defaults: 50 partitions, replication factor 3 and min.insync.replicas 2, each capped at the brokers alive when it is created.
+        honoured: false,
+        apply: |_, _| {},
     },
 ];

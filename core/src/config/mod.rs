@@ -46,3 +46,12 @@ pub fn not_honoured() -> impl Iterator<Item = &'static str> {
         .filter(|row| !row.honoured)
         .map(|row| row.def.name)
 }
+
+/// The broker configs accepted and described but without effect (the README lists them),
+/// sorted by name.
+pub fn broker_not_honoured() -> impl Iterator<Item = &'static str> {
+    BROKER_CONFIGS
+        .iter()
+        .filter(|row| !row.honoured)
+        .map(|row| row.def.name)
+}

@@ -356,20 +356,25 @@ mod tests {
         assert!(parse_add_config("bad key=1").is_err());
     }
 
-    /// The README's list of topic configs without effect is the core's table's.
-    #[test]
-    fn readme_lists_the_configs_without_effect() {
+    /// The names the README lists between `<!-- MARK` and `<!-- /MARK -->`.
+    fn readme_list(mark: &str) -> Vec<&'static str> {
         let readme = include_str!("../../../README.md");
         let (_, block) = readme
-            .split_once("<!-- not-honoured")
+            .split_once(&format!("<!-- {mark}:"))
             .expect("the README has the list");
-        let (block, _) = block.split_once("<!-- /not-honoured -->").unwrap();
+        let (block, _) = block.split_once(&format!("<!-- /{mark} -->")).unwrap();
         let (_, list) = block.split_once("-->").unwrap();
-        let listed: Vec<&str> = list
-            .split(',')
+        list.split(',')
             .map(|name| name.trim().trim_end_matches('.'))
-            .collect();
-        let table: Vec<&str> = partita_core::config::not_honoured().collect();
-        assert_eq!(listed, table);
+            .collect()
+    }
+
+    /// The README's lists of topic and broker configs without effect are the core's tables'.
+    #[test]
+    fn readme_lists_the_configs_without_effect() {
+        let topic: Vec<&str> = partita_core::config::not_honoured().collect();
+        assert_eq!(readme_list("not-honoured"), topic);
+        let broker: Vec<&str> = partita_core::config::broker_not_honoured().collect();
+        assert_eq!(readme_list("broker-not-honoured"), broker);
     }
 }
