@@ -8,9 +8,14 @@
 //!    The answer is server-first `r=client-nonce server-nonce,s=salt,i=iterations`, the server
 //!    nonce being 24 bytes of the OS's randomness.
 //! 2. client-final `c=base64(gs2-header),r=nonce[,ext...],p=proof`. The nonce must start with
-//!    the client's first nonce and be exactly the combined nonce sent (Kafka checked only the
-//!    server part: CVE-2024-56128), the proof must verify against the stored key (compared in
-//!    constant time with `subtle`). The answer is server-final `v=server-signature`.
+//!    the client's first nonce and be exactly the combined nonce sent (Kafka before 3.8.1 only
+//!    checked that it ended with it: CVE-2024-56128), the proof must verify against the stored
+//!    key (compared in constant time with `subtle`). The answer is server-final
+//!    `v=server-signature`. One other nonce is accepted: the client's nonce followed by the
+//!    combined one, which librdkafka before 2.6.1 sends (its client nonce twice,
+//!    confluentinc/librdkafka#4895; Debian's kcat links 2.0.2). Kafka 3.8.1 to 3.9 accept it
+//!    too; Kafka 4 refuses it. It leaves a forger no freedom: every byte is fixed by the two
+//!    nonces of this exchange.
 //!
 //! Any failure ends the exchange with a message for the client (SASL_AUTHENTICATION_FAILED);
 //! an unknown user and a wrong password get the same one.
@@ -207,7 +212,9 @@ impl AwaitingFinal {
             .next()
             .and_then(|r| r.strip_prefix("r="))
             .ok_or_else(|| malformed("expected r=nonce"))?;
-        if !nonce.starts_with(&self.first.nonce) || nonce != self.nonce {
+        let old_librdkafka = format!("{}{}", self.first.nonce, self.nonce);
+        if !nonce.starts_with(&self.first.nonce) || (nonce != self.nonce && nonce != old_librdkafka)
+        {
             return Err("Authentication failed: Invalid client nonce in the final client message."
                 .to_string());
         }
@@ -302,8 +309,20 @@ mod tests {
             .finish(b"c=biws,r=XXXX%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
             .unwrap_err();
         assert!(forged.contains("nonce"), "{forged}");
-        // The client's nonce alone, or with more after the server's.
-        for nonce in ["rOprNGfwEbeRWgbNEkqO", "rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0x"] {
+        // librdkafka before 2.6.1: its nonce, then the combined one. The nonce passes; this
+        // proof (over the other nonce) does not.
+        let old = state
+            .finish(b"c=biws,r=rOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
+                  p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
+            .unwrap_err();
+        assert!(old.contains("invalid credentials"), "{old}");
+        // The client's nonce alone, twice, or with more after the server's.
+        for nonce in [
+            "rOprNGfwEbeRWgbNEkqO",
+            "rOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqO",
+            "rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0x",
+            "rOprNGfwEbeRWgbNEkqOxrOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0",
+        ] {
             let token = format!("c=biws,r={nonce},p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
             assert!(state.finish(token.as_bytes()).unwrap_err().contains("nonce"));
         }
