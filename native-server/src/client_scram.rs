@@ -60,7 +60,11 @@ impl KafkaClient {
         let without_proof = format!("c=biws,r={nonce}");
         let auth_message = format!("{first_bare},{server_first},{without_proof}");
         let signature = hmac(mechanism, &stored_key, auth_message.as_bytes());
-        let proof: Vec<u8> = client_key.iter().zip(&signature).map(|(k, s)| k ^ s).collect();
+        let proof: Vec<u8> = client_key
+            .iter()
+            .zip(&signature)
+            .map(|(k, s)| k ^ s)
+            .collect();
         let client_final = format!("{without_proof},p={}", BASE64.encode(proof));
         let server_final = self.sasl_step(client_final.into_bytes(), username)?;
         let server_key = hmac(mechanism, &salted, b"Server Key");

@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 
 pub use before_scram::MetadataImageBeforeScram;
 
-use super::scram::ScramCredentials;
 use super::records::{
     BrokerId, ConfigRecord, FenceBrokerRecord, MetadataRecord, NO_LEADER, PartitionChangeRecord,
     PartitionRecord, TopicId, UnfenceBrokerRecord,
 };
+use super::scram::ScramCredentials;
 
 /// A registered broker.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,9 +263,7 @@ impl MetadataImage {
             }
             MetadataRecord::ProducerIds(_) => Ok(()),
             MetadataRecord::UserScramCredential(_) => Ok(()),
-            MetadataRecord::RemoveUserScramCredential(r) => {
-                self.scram_credentials.check_removal(r)
-            }
+            MetadataRecord::RemoveUserScramCredential(r) => self.scram_credentials.check_removal(r),
         }
     }
 
@@ -394,9 +392,7 @@ impl MetadataImage {
                 };
             }
             MetadataRecord::UserScramCredential(r) => self.scram_credentials.apply_set(r),
-            MetadataRecord::RemoveUserScramCredential(r) => {
-                self.scram_credentials.apply_remove(r)
-            }
+            MetadataRecord::RemoveUserScramCredential(r) => self.scram_credentials.apply_remove(r),
         }
         self.record_count += 1;
     }

@@ -263,7 +263,12 @@ impl Controller {
                     })
                 }
                 ScramCredentialOp::Delete { mechanism } => {
-                    if self.image.scram_credentials().get(user, *mechanism).is_none() {
+                    if self
+                        .image
+                        .scram_credentials()
+                        .get(user, *mechanism)
+                        .is_none()
+                    {
                         return Err((
                             ErrorCode::RESOURCE_NOT_FOUND,
                             "Attempt to delete a user credential that does not exist".to_string(),
@@ -310,7 +315,10 @@ mod tests {
                 .unwrap(),
         );
         let creds = controller.image().scram_credentials();
-        assert_eq!(creds.describe("alice"), vec![(sha256, 8192), (sha512, 4096)]);
+        assert_eq!(
+            creds.describe("alice"),
+            vec![(sha256, 8192), (sha512, 4096)]
+        );
         assert_eq!(creds.get("alice", sha512).unwrap().stored_key, vec![2; 32]);
         log.extend(
             controller
@@ -318,7 +326,12 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!(
-            controller.image().scram_credentials().get("alice", sha256).unwrap().salt,
+            controller
+                .image()
+                .scram_credentials()
+                .get("alice", sha256)
+                .unwrap()
+                .salt,
             vec![3; 16]
         );
         log.extend(
@@ -353,11 +366,17 @@ mod tests {
         let code = |r: Result<Vec<MetadataRecord>, (ErrorCode, String)>| r.unwrap_err();
         assert_eq!(
             code(controller.alter_user_scram_credentials("a", &[upsert(sha256, 4095, 1)])),
-            (ErrorCode::UNACCEPTABLE_CREDENTIAL, "Too few iterations".into())
+            (
+                ErrorCode::UNACCEPTABLE_CREDENTIAL,
+                "Too few iterations".into()
+            )
         );
         assert_eq!(
             code(controller.alter_user_scram_credentials("a", &[upsert(sha256, 16385, 1)])),
-            (ErrorCode::UNACCEPTABLE_CREDENTIAL, "Too many iterations".into())
+            (
+                ErrorCode::UNACCEPTABLE_CREDENTIAL,
+                "Too many iterations".into()
+            )
         );
         assert_eq!(
             code(controller.alter_user_scram_credentials("", &[upsert(sha256, 4096, 1)])).0,
@@ -374,13 +393,25 @@ mod tests {
         // All or nothing: a good upsert with a bad one leaves nothing.
         let refused = controller.alter_user_scram_credentials(
             "a",
-            &[upsert(sha256, 4096, 1), upsert(ScramMechanism::ScramSha512, 1, 1)],
+            &[
+                upsert(sha256, 4096, 1),
+                upsert(ScramMechanism::ScramSha512, 1, 1),
+            ],
         );
         assert!(refused.is_err());
-        assert!(controller.image().scram_credentials().describe("a").is_empty());
+        assert!(
+            controller
+                .image()
+                .scram_credentials()
+                .describe("a")
+                .is_empty()
+        );
         assert_eq!(controller.image().record_count(), 0);
         assert_eq!(ScramMechanism::from_wire_type(0), None);
-        assert_eq!(ScramMechanism::from_wire_type(2), Some(ScramMechanism::ScramSha512));
+        assert_eq!(
+            ScramMechanism::from_wire_type(2),
+            Some(ScramMechanism::ScramSha512)
+        );
         assert_eq!(
             ScramMechanism::from_mechanism_name("SCRAM-SHA-256"),
             Some(sha256)

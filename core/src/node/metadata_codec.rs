@@ -220,8 +220,14 @@ mod tests {
         };
         let bytes = encode_snapshot(&snapshot);
         assert_eq!(bytes.last(), Some(&0), "an empty credential map");
-        assert_eq!(decode_snapshot(&bytes[..bytes.len() - 1]).unwrap(), snapshot);
-        assert!(decode_snapshot(&bytes[..bytes.len() - 2]).is_err(), "truncated");
+        assert_eq!(
+            decode_snapshot(&bytes[..bytes.len() - 1]).unwrap(),
+            snapshot
+        );
+        assert!(
+            decode_snapshot(&bytes[..bytes.len() - 2]).is_err(),
+            "truncated"
+        );
     }
 
     #[test]

@@ -46,7 +46,10 @@ pub fn run(args: &ConfigsArgs) -> anyhow::Result<String> {
             for result in &response.results {
                 check(
                     result.error_code,
-                    &format!("altering the SCRAM credentials of user {}", result.user.as_str()),
+                    &format!(
+                        "altering the SCRAM credentials of user {}",
+                        result.user.as_str()
+                    ),
                     result.error_message.as_deref(),
                 )?;
             }

@@ -42,7 +42,11 @@ pub async fn handle(
         .map(|d| (d.name.to_string(), d.mechanism, None));
     let upsertions = request.upsertions.into_iter().map(|u| {
         let name = u.name.to_string();
-        (name, u.mechanism, Some((u.iterations, u.salt, u.salted_password)))
+        (
+            name,
+            u.mechanism,
+            Some((u.iterations, u.salt, u.salted_password)),
+        )
     });
     for (user, wire_mechanism, upsert) in deletions.chain(upsertions) {
         let entry = per_user.entry(user.clone()).or_insert(Ok(Vec::new()));
@@ -82,7 +86,9 @@ pub async fn handle(
     let users: Vec<String> = per_user.keys().cloned().collect();
     let commands = per_user
         .into_iter()
-        .map(|(user, ops)| ops.map(|ops| ControllerCommand::AlterUserScramCredentials { user, ops }))
+        .map(|(user, ops)| {
+            ops.map(|ops| ControllerCommand::AlterUserScramCredentials { user, ops })
+        })
         .collect();
     let outcomes = super::forward::control(node, false, commands).await?;
     let results = users

@@ -140,7 +140,10 @@ pub enum Session {
     /// PLAIN was chosen with a v0 handshake: the next frame is the bare token.
     AwaitingRawToken,
     /// A SCRAM mechanism was chosen; `raw`: with a v0 handshake (bare frames).
-    Scram { step: ScramStep, raw: bool },
+    Scram {
+        step: ScramStep,
+        raw: bool,
+    },
     Authenticated(String),
 }
 
@@ -192,7 +195,11 @@ impl Session {
         let offered_names = if *self == Session::Open {
             Vec::new()
         } else {
-            offered.names().iter().map(|n| str_bytes(n.clone())).collect()
+            offered
+                .names()
+                .iter()
+                .map(|n| str_bytes(n.clone()))
+                .collect()
         };
         let response = SaslHandshakeResponse::default().with_mechanisms(offered_names);
         let chosen = request.mechanism.as_str();
@@ -235,8 +242,7 @@ impl Session {
         credential: Option<ScramCredential>,
     ) -> Result<Vec<u8>, String> {
         match self {
-            Session::AwaitingAuthenticate | Session::AwaitingRawToken => match users.check(token)
-            {
+            Session::AwaitingAuthenticate | Session::AwaitingRawToken => match users.check(token) {
                 Some(user) => {
                     tracing::info!(user, "SASL/PLAIN login");
                     *self = Session::Authenticated(user);
@@ -411,7 +417,10 @@ mod tests {
         assert!(!session.allows(ApiKey::ApiVersions));
         let mut failed = session.clone();
         assert!(failed.step(b"\0alice\0nope", &users, None).is_err());
-        assert_eq!(session.step(b"\0alice\0s3:cret", &users, None), Ok(Vec::new()));
+        assert_eq!(
+            session.step(b"\0alice\0s3:cret", &users, None),
+            Ok(Vec::new())
+        );
         assert_eq!(session, Session::Authenticated("alice".into()));
     }
 
@@ -419,11 +428,23 @@ mod tests {
     fn enabled_mechanisms_are_offered_and_only_they_start_an_exchange() {
         let users = users();
         let none = PlainUsers::default();
-        assert_eq!(SaslMechanisms::resolve(None, &none).unwrap(), SaslMechanisms::default());
-        assert_eq!(SaslMechanisms::resolve(None, &users).unwrap(), SaslMechanisms::plain());
+        assert_eq!(
+            SaslMechanisms::resolve(None, &none).unwrap(),
+            SaslMechanisms::default()
+        );
+        assert_eq!(
+            SaslMechanisms::resolve(None, &users).unwrap(),
+            SaslMechanisms::plain()
+        );
         assert!(SaslMechanisms::resolve(Some("GSSAPI"), &none).is_err());
-        assert!(SaslMechanisms::resolve(Some("PLAIN"), &none).is_err(), "PLAIN needs users");
-        assert!(SaslMechanisms::resolve(Some("SCRAM-SHA-256"), &users).is_err(), "users need PLAIN");
+        assert!(
+            SaslMechanisms::resolve(Some("PLAIN"), &none).is_err(),
+            "PLAIN needs users"
+        );
+        assert!(
+            SaslMechanisms::resolve(Some("SCRAM-SHA-256"), &users).is_err(),
+            "users need PLAIN"
+        );
         let offered = SaslMechanisms::resolve(Some("SCRAM-SHA-512, SCRAM-SHA-256"), &none).unwrap();
         assert_eq!(offered.names(), ["SCRAM-SHA-512", "SCRAM-SHA-256"]);
 
@@ -433,7 +454,10 @@ mod tests {
             1,
             &offered,
         );
-        assert_eq!(plain.error_code, ErrorCode::UNSUPPORTED_SASL_MECHANISM.code());
+        assert_eq!(
+            plain.error_code,
+            ErrorCode::UNSUPPORTED_SASL_MECHANISM.code()
+        );
         let names: Vec<&str> = plain.mechanisms.iter().map(|m| m.as_str()).collect();
         assert_eq!(names, ["SCRAM-SHA-512", "SCRAM-SHA-256"]);
         let scram = session.handshake(
@@ -448,7 +472,10 @@ mod tests {
             Some(("bob".to_string(), ScramMechanism::ScramSha256))
         );
         // An unknown user: the same message as a wrong password, and no login.
-        let refused = session.clone().step(b"n,,n=bob,r=abc", &none, None).unwrap_err();
+        let refused = session
+            .clone()
+            .step(b"n,,n=bob,r=abc", &none, None)
+            .unwrap_err();
         assert!(refused.contains("invalid credentials"), "{refused}");
         let credential = ScramCredential {
             salt: vec![1; 16],
@@ -456,10 +483,14 @@ mod tests {
             server_key: vec![3; 32],
             iterations: 4096,
         };
-        let server_first = session.step(b"n,,n=bob,r=abc", &none, Some(credential)).unwrap();
+        let server_first = session
+            .step(b"n,,n=bob,r=abc", &none, Some(credential))
+            .unwrap();
         assert!(server_first.starts_with(b"r=abc"));
         assert!(!session.logged_in());
-        let wrong = session.step(b"c=biws,r=abc,p=AAAA", &none, None).unwrap_err();
+        let wrong = session
+            .step(b"c=biws,r=abc,p=AAAA", &none, None)
+            .unwrap_err();
         assert!(wrong.contains("nonce"), "{wrong}");
     }
 }

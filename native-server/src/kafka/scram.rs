@@ -58,12 +58,17 @@ impl std::fmt::Debug for ClientFirst {
 
 /// Reads a client-first message; the error is the client's message.
 pub fn parse_client_first(token: &[u8]) -> Result<ClientFirst, String> {
-    let malformed = |why: &str| format!("Authentication failed: invalid SCRAM client-first message: {why}");
+    let malformed =
+        |why: &str| format!("Authentication failed: invalid SCRAM client-first message: {why}");
     let text = std::str::from_utf8(token).map_err(|_| malformed("not UTF-8"))?;
     let mut parts = text.splitn(3, ',');
     let (flag, authzid, bare) = match (parts.next(), parts.next(), parts.next()) {
         (Some(flag), Some(authzid), Some(bare)) => (flag, authzid, bare),
-        _ => return Err(malformed("expected gs2-header and client-first-message-bare")),
+        _ => {
+            return Err(malformed(
+                "expected gs2-header and client-first-message-bare",
+            ));
+        }
     };
     match flag {
         "n" | "y" => {}
@@ -75,13 +80,22 @@ pub fn parse_client_first(token: &[u8]) -> Result<ClientFirst, String> {
     let gs2_header = format!("{flag},{authzid},");
     let authzid = match authzid {
         "" => None,
-        a => Some(decode_saslname(a.strip_prefix("a=").ok_or_else(|| malformed("bad authzid"))?)
-            .ok_or_else(|| malformed("bad authzid"))?),
+        a => Some(
+            decode_saslname(
+                a.strip_prefix("a=")
+                    .ok_or_else(|| malformed("bad authzid"))?,
+            )
+            .ok_or_else(|| malformed("bad authzid"))?,
+        ),
     };
     let mut attributes = bare.split(',');
     let user = match attributes.next() {
-        Some(n) if n.starts_with("m=") => return Err(malformed("mandatory extensions are not supported")),
-        Some(n) => n.strip_prefix("n=").ok_or_else(|| malformed("expected n=username"))?,
+        Some(n) if n.starts_with("m=") => {
+            return Err(malformed("mandatory extensions are not supported"));
+        }
+        Some(n) => n
+            .strip_prefix("n=")
+            .ok_or_else(|| malformed("expected n=username"))?,
         None => return Err(malformed("expected n=username")),
     };
     let user = decode_saslname(user).ok_or_else(|| malformed("bad username"))?;
@@ -97,17 +111,21 @@ pub fn parse_client_first(token: &[u8]) -> Result<ClientFirst, String> {
             .split_once('=')
             .ok_or_else(|| malformed("bad extension"))?;
         if key == "tokenauth" && value.eq_ignore_ascii_case("true") {
-            return Err("Authentication failed: delegation tokens (tokenauth) are not supported"
-                .to_string());
+            return Err(
+                "Authentication failed: delegation tokens (tokenauth) are not supported"
+                    .to_string(),
+            );
         }
     }
     if user.is_empty() {
         return Err(malformed("empty username"));
     }
     if authzid.as_ref().is_some_and(|a| *a != user) {
-        return Err("Authentication failed: Client requested an authorization id that is \
+        return Err(
+            "Authentication failed: Client requested an authorization id that is \
                     different from username"
-            .to_string());
+                .to_string(),
+        );
     }
     Ok(ClientFirst {
         gs2_header,
@@ -140,7 +158,10 @@ fn decode_saslname(name: &str) -> Option<String> {
 
 /// RFC 5802 `printable`: ASCII 0x21..=0x7E except `,`; at least one.
 fn valid_nonce(nonce: &str) -> bool {
-    !nonce.is_empty() && nonce.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b',')
+    !nonce.is_empty()
+        && nonce
+            .bytes()
+            .all(|b| (0x21..=0x7e).contains(&b) && b != b',')
 }
 
 /// A login waiting for the client-final message: what the server sent and must check.
@@ -196,9 +217,8 @@ impl AwaitingFinal {
     /// Checks the client-final message: the server-final message (`v=signature`) if the
     /// client proved it knows the password, else the client's error message.
     pub fn finish(&self, token: &[u8]) -> Result<Vec<u8>, String> {
-        let malformed = |why: &str| {
-            format!("Authentication failed: invalid SCRAM client-final message: {why}")
-        };
+        let malformed =
+            |why: &str| format!("Authentication failed: invalid SCRAM client-final message: {why}");
         let text = std::str::from_utf8(token).map_err(|_| malformed("not UTF-8"))?;
         let (without_proof, proof) = text
             .rsplit_once(",p=")
@@ -215,14 +235,18 @@ impl AwaitingFinal {
         let old_librdkafka = format!("{}{}", self.first.nonce, self.nonce);
         if !nonce.starts_with(&self.first.nonce) || (nonce != self.nonce && nonce != old_librdkafka)
         {
-            return Err("Authentication failed: Invalid client nonce in the final client message."
-                .to_string());
+            return Err(
+                "Authentication failed: Invalid client nonce in the final client message."
+                    .to_string(),
+            );
         }
         let binding = BASE64
             .decode(binding)
             .map_err(|_| malformed("c= is not base64"))?;
         if binding != self.first.gs2_header.as_bytes() {
-            return Err(malformed("c= does not repeat the gs2 header of the first message"));
+            return Err(malformed(
+                "c= does not repeat the gs2 header of the first message",
+            ));
         }
         let proof = BASE64
             .decode(proof)
@@ -273,7 +297,12 @@ mod tests {
 
     fn started() -> (AwaitingFinal, Vec<u8>) {
         let first = parse_client_first(b"n,,n=user,r=rOprNGfwEbeRWgbNEkqO").unwrap();
-        AwaitingFinal::new(SHA256, first, "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0", credential())
+        AwaitingFinal::new(
+            SHA256,
+            first,
+            "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0",
+            credential(),
+        )
     }
 
     /// RFC 7677 section 3, byte for byte.
@@ -290,7 +319,10 @@ mod tests {
                   p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
             )
             .unwrap();
-        assert_eq!(server_final, b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+        assert_eq!(
+            server_final,
+            b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+        );
         assert_eq!(state.user(), "user");
     }
 
@@ -312,8 +344,10 @@ mod tests {
         // librdkafka before 2.6.1: its nonce, then the combined one. The nonce passes; this
         // proof (over the other nonce) does not.
         let old = state
-            .finish(b"c=biws,r=rOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
-                  p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
+            .finish(
+                b"c=biws,r=rOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
+                  p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+            )
             .unwrap_err();
         assert!(old.contains("invalid credentials"), "{old}");
         // The client's nonce alone, twice, or with more after the server's.
@@ -324,7 +358,12 @@ mod tests {
             "rOprNGfwEbeRWgbNEkqOxrOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0",
         ] {
             let token = format!("c=biws,r={nonce},p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
-            assert!(state.finish(token.as_bytes()).unwrap_err().contains("nonce"));
+            assert!(
+                state
+                    .finish(token.as_bytes())
+                    .unwrap_err()
+                    .contains("nonce")
+            );
         }
         // Another channel binding than the first message's header.
         let rebound = state

@@ -26,11 +26,10 @@ pub fn parse_all(values: &[String]) -> anyhow::Result<Vec<(String, ScramSpec)>> 
         .iter()
         .map(|value| {
             let spec = parse_one(value).map_err(|e| anyhow::anyhow!("--add-scram {e:#}"))?;
-            let name = spec
-                .name
-                .clone()
-                .filter(|n| !n.is_empty())
-                .ok_or_else(|| anyhow::anyhow!("--add-scram needs name=USER in the brackets"))?;
+            let name =
+                spec.name.clone().filter(|n| !n.is_empty()).ok_or_else(|| {
+                    anyhow::anyhow!("--add-scram needs name=USER in the brackets")
+                })?;
             Ok((name, spec))
         })
         .collect()
@@ -57,7 +56,11 @@ async fn create_if_absent(node: &Node, user: &str, spec: &ScramSpec) {
     loop {
         match try_once(node, user, spec).await {
             Ok(true) => {
-                tracing::info!(user, mechanism = mechanism.mechanism_name(), "--add-scram: created");
+                tracing::info!(
+                    user,
+                    mechanism = mechanism.mechanism_name(),
+                    "--add-scram: created"
+                );
                 return;
             }
             Ok(false) => return,
@@ -67,7 +70,11 @@ async fn create_if_absent(node: &Node, user: &str, spec: &ScramSpec) {
                 tracing::debug!(user, "--add-scram: {message}; retrying");
             }
             Err(Some((_, message))) => {
-                tracing::error!(user, mechanism = mechanism.mechanism_name(), "--add-scram refused: {message}");
+                tracing::error!(
+                    user,
+                    mechanism = mechanism.mechanism_name(),
+                    "--add-scram refused: {message}"
+                );
                 return;
             }
             Err(None) => return, // the engine stopped
@@ -85,7 +92,13 @@ async fn try_once(
     let (name, mechanism): (String, ScramMechanism) = (user.to_string(), spec.mechanism);
     let exists = node
         .engine
-        .call(move |state| state.image().scram_credentials().get(&name, mechanism).is_some())
+        .call(move |state| {
+            state
+                .image()
+                .scram_credentials()
+                .get(&name, mechanism)
+                .is_some()
+        })
         .await
         .map_err(|_| None)?;
     if exists {

@@ -143,6 +143,9 @@ mod tests {
             assert!(parse_one(bad).is_err(), "{bad}");
         }
         assert!(parse_list("SCRAM-SHA-256=[password=x").is_err());
-        assert!(!format!("{admin:?}").contains("a,b"), "no password in debug output");
+        assert!(
+            !format!("{admin:?}").contains("a,b"),
+            "no password in debug output"
+        );
     }
 }
