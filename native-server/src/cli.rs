@@ -100,6 +100,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "NAME:PASSWORD")]
     pub sasl_plain_user: Vec<String>,
 
+    /// A SCRAM credential to create at start if the user has none for that mechanism, as
+    /// `kafka-storage.sh format --add-scram`: 'SCRAM-SHA-256=[name=admin,password=secret]'
+    /// (optionally iterations=N, 4096..16384, default 4096); repeatable. Only the salted keys
+    /// are stored (the metadata log); enable the mechanism with --config
+    /// sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512.
+    #[arg(long, value_name = "MECHANISM=[name=USER,password=PASSWORD]")]
+    pub add_scram: Vec<String>,
+
     /// The Kafka listener speaks TLS (security.protocol=SSL, or SASL_SSL with
     /// --sasl-plain-user) with this certificate chain (PEM, the broker's certificate first).
     /// Kafka's `--config ssl.keystore.type=PEM --config ssl.keystore.location=FILE` (one PEM
@@ -150,13 +158,18 @@ fn config_help() -> String {
     help
 }
 
-/// A SASL/PLAIN login, for a broker started with `--sasl-plain-user`.
+/// A SASL login, for a broker whose listener requires one: PLAIN (`--sasl-plain-user`) or
+/// SCRAM-SHA-256 / SCRAM-SHA-512 (a credential made with `partita configs --entity-type users`
+/// or `serve --add-scram`).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct LoginArgs {
     #[arg(long, requires = "sasl_password")]
     pub sasl_username: Option<String>,
     #[arg(long, requires = "sasl_username")]
     pub sasl_password: Option<String>,
+    /// Kafka's `sasl.mechanism`: PLAIN (the default), SCRAM-SHA-256 or SCRAM-SHA-512.
+    #[arg(long, requires = "sasl_username", value_parser = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])]
+    pub sasl_mechanism: Option<String>,
 }
 
 /// `partita topics`: the flags of `kafka-topics.sh`.
@@ -437,10 +450,11 @@ pub struct ConfigsArgs {
     pub bootstrap_server: String,
     #[command(flatten)]
     pub login: LoginArgs,
-    /// topics or brokers.
-    #[arg(long, value_parser = ["topics", "brokers"])]
+    /// topics, brokers, or users (SCRAM credentials).
+    #[arg(long, value_parser = ["topics", "brokers", "users"])]
     pub entity_type: String,
-    /// The topic's name or the broker's id (without it, --describe lists every one).
+    /// The topic's name, the broker's id or the user's name (without it, --describe lists
+    /// every one).
     #[arg(long, conflicts_with = "entity_default")]
     pub entity_name: Option<String>,
     /// The cluster-wide default of every broker (with --entity-type brokers).

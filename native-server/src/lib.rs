@@ -9,6 +9,7 @@ pub mod check;
 pub mod child;
 pub mod cli;
 pub mod client;
+mod client_scram;
 pub mod cluster;
 pub mod config;
 pub mod decompress;

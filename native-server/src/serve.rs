@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use crate::cli::ServeArgs;
 use crate::engine::{self, EngineConfig};
 use crate::http;
-use crate::kafka::sasl::PlainUsers;
+use crate::kafka::sasl::{PlainUsers, SaslMechanisms};
 use crate::kafka::security::{ListenerSecurity, SecurityFlags, SecurityProtocol};
 use crate::kafka::{self, Node};
 use crate::peer::{self, ClusterSettings, PeerRouter};
@@ -34,12 +34,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let config = crate::config::parse(&args.config)?;
     let sasl_users = PlainUsers::parse(&args.sasl_plain_user)?;
+    let sasl_mechanisms = SaslMechanisms::resolve(
+        config.security.sasl_enabled_mechanisms.as_deref(),
+        &sasl_users,
+    )?;
+    let add_scram = crate::kafka::scram_bootstrap::parse_all(&args.add_scram)?;
     let security = ListenerSecurity::resolve(
         &SecurityFlags {
             tls_cert: args.tls_cert.as_ref(),
             tls_key: args.tls_key.as_ref(),
             tls_client_ca: args.tls_client_ca.as_ref(),
-            sasl_users: !sasl_users.is_empty(),
+            sasl_users: !sasl_mechanisms.is_empty(),
         },
         &config.security,
     )?;
@@ -84,9 +89,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "the Kafka listener is {}{}{}",
             security.protocol.name(),
             if security.protocol.sasl() {
-                " (SASL/PLAIN)"
+                format!(" ({})", sasl_mechanisms.names().join(", "))
             } else {
-                ""
+                String::new()
             },
             match security.tls.as_ref().map(|tls| tls.client_auth) {
                 Some(ClientAuth::Required) => ", client certificates required",
@@ -135,8 +140,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }));
         println!("partita: controller listening on {address}");
     }
-    let node =
-        Arc::new(Node::new(node_id, kafka_addr, engine, sasl_users).with_limits(config.limits));
+    let node = Arc::new(
+        Node::new(node_id, kafka_addr, engine, sasl_users)
+            .with_sasl_mechanisms(sasl_mechanisms)
+            .with_limits(config.limits),
+    );
 
     let mut signals = StopSignals::listen()?;
     // Tests and scripts read these two lines to find the ports when started with port 0.
@@ -149,6 +157,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tls,
         shutdown_rx.clone(),
     ));
+    // `--add-scram`: the first users' credentials, through the controller, if absent.
+    let scram_task = tokio::spawn(crate::kafka::scram_bootstrap::run(
+        node.clone(),
+        add_scram,
+        shutdown_rx.clone(),
+    ));
     let http_task = tokio::spawn(http::serve(http_listener, node.clone(), shutdown_rx));
 
     signals.recv().await;
@@ -156,6 +170,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let _ = shutdown_tx.send(true);
     kafka_task.await??;
     http_task.await??;
+    scram_task.await?;
     for task in peer_tasks {
         task.await?;
     }

@@ -26,7 +26,7 @@ use partita_core::log::{Log, LogConfig};
 use partita_core::storage::{MemoryStorage, Storage};
 use partita_server::kafka::guard::{self, check_request, check_response};
 use partita_server::kafka::read_frame;
-use partita_server::kafka::sasl::{PlainUsers, Session};
+use partita_server::kafka::sasl::{PlainUsers, SaslMechanisms, Session};
 
 /// A fuzz target's body: arbitrary bytes in, a panic only when an invariant breaks.
 pub type Target = fn(&[u8]);
@@ -151,27 +151,49 @@ pub fn batch(data: &[u8]) {
     }
 }
 
-/// The SASL/PLAIN exchange: a handshake naming a mechanism, then a token, with one user
-/// `alice:secret`. Only her token logs in.
+/// The SASL exchange: a handshake naming a mechanism, then a token, with PLAIN's one user
+/// `alice:secret` and SCRAM-SHA-256 offered too (a token for SCRAM is a client-first message,
+/// then after a 0xfe byte a client-final one, with a credential for `alice`). Only her PLAIN
+/// token logs in; no SCRAM exchange can (the proof needs the password).
 pub fn sasl(data: &[u8]) {
     let users = PlainUsers::parse(&["alice:secret".to_string()]).unwrap();
+    let offered = SaslMechanisms::resolve(Some("PLAIN,SCRAM-SHA-256"), &users).unwrap();
     let (mechanism, token) = match data.iter().position(|&b| b == 0xff) {
         Some(at) => (&data[..at], &data[at + 1..]),
         None => (data, &[][..]),
     };
     let version = i16::from(data.first().is_some_and(|b| b & 1 == 1));
-    let mut session = Session::new(&users);
+    let mut session = Session::new(&offered);
     let mechanism = String::from_utf8_lossy(mechanism).into_owned();
     let handshake =
         SaslHandshakeRequest::default().with_mechanism(StrBytes::from_string(mechanism));
-    session.handshake(&handshake, version);
+    session.handshake(&handshake, version, &offered);
     let valid = token == b"\0alice\0secret" || token == b"alice\0alice\0secret";
-    let logged_in = if session.awaits_raw_token() {
-        session.login(token, &users)
+    let scram = session.scram_lookup(b"n,,n=alice,r=x").is_some();
+    let logged_in = if scram {
+        let (first, last) = match token.iter().position(|&b| b == 0xfe) {
+            Some(at) => (&token[..at], &token[at + 1..]),
+            None => (token, &[][..]),
+        };
+        let credential = session
+            .scram_lookup(first)
+            .filter(|(user, _)| user == "alice")
+            .map(|_| partita_core::controller::ScramCredential {
+                salt: b"salt".to_vec(),
+                stored_key: vec![7; 32],
+                server_key: vec![9; 32],
+                iterations: 4096,
+            });
+        let logged = session.step(first, &users, credential).is_ok()
+            && session.step(last, &users, None).is_ok();
+        assert!(!logged, "a SCRAM login without the password: {token:02x?}");
+        false
+    } else if session.awaits_raw_token() {
+        session.step(token, &users, None).is_ok()
     } else if session.allows(ApiKey::SaslAuthenticate) {
         let request =
             SaslAuthenticateRequest::default().with_auth_bytes(Bytes::copy_from_slice(token));
-        !session.authenticate(&request, &users).1
+        !session.authenticate(&request, &users, None).1
     } else {
         false
     };

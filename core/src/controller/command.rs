@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::machine::Controller;
 use super::records::{BrokerId, MetadataRecord};
+use super::scram::ScramCredentialOp;
 use super::topic_configs::AlterConfigOp;
 use super::topics::CreateTopic;
 use crate::ErrorCode;
@@ -47,6 +48,12 @@ pub enum ControllerCommand {
         count: u32,
         assignment: Option<Vec<Vec<BrokerId>>>,
     },
+    /// AlterUserScramCredentials, one user's changes
+    /// ([`Controller::alter_user_scram_credentials`], KIP-554).
+    AlterUserScramCredentials {
+        user: String,
+        ops: Vec<ScramCredentialOp>,
+    },
 }
 
 impl ControllerCommand {
@@ -85,6 +92,9 @@ impl ControllerCommand {
             } => controller
                 .create_partitions(topic, *count, assignment.as_deref())
                 .map_err(|e| refused(&e, e.code())),
+            ControllerCommand::AlterUserScramCredentials { user, ops } => {
+                controller.alter_user_scram_credentials(user, ops)
+            }
         }
     }
 
@@ -98,6 +108,7 @@ impl ControllerCommand {
             ControllerCommand::CreateTopic { .. } => "CreateTopics",
             ControllerCommand::DeleteTopic { .. } => "DeleteTopics",
             ControllerCommand::CreatePartitions { .. } => "CreatePartitions",
+            ControllerCommand::AlterUserScramCredentials { .. } => "AlterUserScramCredentials",
         }
     }
 }

@@ -5,14 +5,19 @@
 //! partition of a topic that does not exist, a leader outside the ISR) means the log is
 //! corrupt or the controller is wrong; those are assertions, not errors.
 
+mod before_scram;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+pub use before_scram::MetadataImageBeforeScram;
 
 use super::records::{
     BrokerId, ConfigRecord, FenceBrokerRecord, MetadataRecord, NO_LEADER, PartitionChangeRecord,
     PartitionRecord, TopicId, UnfenceBrokerRecord,
 };
+use super::scram::ScramCredentials;
 
 /// A registered broker.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +95,9 @@ pub struct MetadataImage {
     /// The first producer id no block holds yet.
     #[serde(default)]
     next_producer_id: i64,
+    /// SCRAM credentials by user and mechanism (KIP-554).
+    #[serde(default)]
+    scram_credentials: ScramCredentials,
 }
 
 static NO_CONFIGS: BTreeMap<String, String> = BTreeMap::new();
@@ -132,6 +140,11 @@ impl MetadataImage {
     /// cluster-wide default.
     pub fn broker_configs(&self, resource: &str) -> &BTreeMap<String, String> {
         self.broker_configs.get(resource).unwrap_or(&NO_CONFIGS)
+    }
+
+    /// The SCRAM credentials (KIP-554): salts, stored and server keys, iterations.
+    pub fn scram_credentials(&self) -> &ScramCredentials {
+        &self.scram_credentials
     }
 
     /// Every topic, by name.
@@ -249,6 +262,8 @@ impl MetadataImage {
                 Err(format!("{record:?}: producer ids go forward"))
             }
             MetadataRecord::ProducerIds(_) => Ok(()),
+            MetadataRecord::UserScramCredential(_) => Ok(()),
+            MetadataRecord::RemoveUserScramCredential(r) => self.scram_credentials.check_removal(r),
         }
     }
 
@@ -376,6 +391,8 @@ impl MetadataImage {
                     None => configs.remove(&r.name),
                 };
             }
+            MetadataRecord::UserScramCredential(r) => self.scram_credentials.apply_set(r),
+            MetadataRecord::RemoveUserScramCredential(r) => self.scram_credentials.apply_remove(r),
         }
         self.record_count += 1;
     }

@@ -15,7 +15,7 @@
 //!
 //! Code map: [`records`] (the log's vocabulary, with `topic_id`), [`image`] (state and
 //! queries), `placement` (where replicas go), `election` (who leads, who stays in the ISR),
-//! `brokers`, `topics`, `topic_configs`, `broker_configs` (dynamic broker configs) and
+//! `brokers`, `topics`, `topic_configs`, `broker_configs` (dynamic broker configs), `scram` (SCRAM credentials, KIP-554) and
 //! `partitions` (the commands), `timers` (what time
 //! does), `errors` (what each command can fail with), `seed` (determinism), `topic_name`
 //! (Kafka's naming rules).
@@ -32,6 +32,7 @@ mod partitions;
 mod placement;
 mod producer_ids;
 pub mod records;
+mod scram;
 mod seed;
 mod timers;
 mod topic_configs;
@@ -52,6 +53,10 @@ pub use machine::Controller;
 pub use partitions::AlterPartition;
 pub use producer_ids::{PRODUCER_ID_BLOCK_SIZE, ProducerIdBlock};
 pub use records::{BrokerId, MetadataRecord, NO_LEADER, ParseTopicIdError, TopicId};
+pub use scram::{
+    SCRAM_MAX_ITERATIONS, SCRAM_MIN_ITERATIONS, ScramCredential, ScramCredentialOp,
+    ScramCredentials, ScramMechanism,
+};
 pub use topic_configs::AlterConfigOp;
 pub use topic_name::{
     INTERNAL_TOPICS, TOPIC_NAME_LENGTH_MAX, is_internal as is_internal_topic,

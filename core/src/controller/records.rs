@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::scram::{RemoveUserScramCredentialRecord, UserScramCredentialRecord};
 pub use super::topic_id::{ParseTopicIdError, TopicId};
 
 /// A broker's id, as in Kafka (`broker.id` / `node.id`).
@@ -27,6 +28,10 @@ pub enum MetadataRecord {
     Config(ConfigRecord),
     ProducerIds(ProducerIdsRecord),
     BrokerConfig(BrokerConfigRecord),
+    /// A user's SCRAM credential was set (KIP-554; `scram.rs`).
+    UserScramCredential(UserScramCredentialRecord),
+    /// A user's SCRAM credential was removed.
+    RemoveUserScramCredential(RemoveUserScramCredentialRecord),
 }
 
 /// A broker (re)registered. It starts fenced: it leads nothing until its first heartbeat.

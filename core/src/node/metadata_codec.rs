@@ -86,8 +86,25 @@ pub fn encode_snapshot(snapshot: &MetadataSnapshot) -> Vec<u8> {
     encode(snapshot)
 }
 
+/// A snapshot; one written before the image held SCRAM credentials reads with none.
 pub fn decode_snapshot(data: &[u8]) -> Result<MetadataSnapshot, CodecError> {
-    decode(data)
+    match decode(data) {
+        Err(e) if data.first() == Some(&FORMAT_BINCODE) => {
+            let old: SnapshotBeforeScram = decode(data).map_err(|_| e)?;
+            Ok(MetadataSnapshot {
+                record_offset: old.record_offset,
+                image: old.image.into(),
+            })
+        }
+        other => other,
+    }
+}
+
+/// [`MetadataSnapshot`] as written before SCRAM credentials were in the image.
+#[derive(Deserialize)]
+struct SnapshotBeforeScram {
+    record_offset: u64,
+    image: crate::controller::image::MetadataImageBeforeScram,
 }
 
 /// The Raft log of a single voter `voter` that holds `records` as one committed entry: how a
@@ -187,6 +204,29 @@ mod tests {
         assert!(
             decode_records(&[]).unwrap().is_empty(),
             "a new leader's entry"
+        );
+    }
+
+    /// A bincode snapshot of an image before SCRAM credentials: the same bytes without the
+    /// trailing empty map (one varint 0), read as an image with none.
+    #[test]
+    fn a_snapshot_from_before_scram_credentials_is_still_read() {
+        let records = records();
+        let mut image = MetadataImage::default();
+        records.iter().for_each(|r| image.apply(r));
+        let snapshot = MetadataSnapshot {
+            record_offset: records.len() as u64,
+            image,
+        };
+        let bytes = encode_snapshot(&snapshot);
+        assert_eq!(bytes.last(), Some(&0), "an empty credential map");
+        assert_eq!(
+            decode_snapshot(&bytes[..bytes.len() - 1]).unwrap(),
+            snapshot
+        );
+        assert!(
+            decode_snapshot(&bytes[..bytes.len() - 2]).is_err(),
+            "truncated"
         );
     }
 

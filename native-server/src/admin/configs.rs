@@ -1,6 +1,6 @@
 //! `partita configs`: describe and alter topic and broker configs, as `kafka-configs.sh`
 //! does (its flags, its output): DescribeConfigs with synonyms, IncrementalAlterConfigs SET
-//! and DELETE.
+//! and DELETE. Users' SCRAM credentials (`--entity-type users`) are in `scram_users.rs`.
 
 use anyhow::{Context, bail};
 use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
@@ -55,7 +55,9 @@ impl Entity {
 /// controller (see `admin::connect_to_controller`), which takes any broker's configs (Kafka's
 /// brokers would forward a broker's own to it; partita's do not forward).
 pub fn run(args: ConfigsArgs) -> anyhow::Result<()> {
-    let output = if args.describe {
+    let output = if args.entity_type == "users" {
+        super::scram_users::run(&args)?
+    } else if args.describe {
         let mut client = super::connect(&args.bootstrap_server, &args.login)?;
         describe(&mut client, &args)?
     } else {

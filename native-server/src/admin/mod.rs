@@ -11,6 +11,7 @@ mod offsets;
 pub mod produce;
 pub mod quorum;
 mod reset_offsets;
+mod scram_users;
 mod table;
 pub mod topics;
 pub mod transactions;
@@ -19,11 +20,18 @@ use crate::cli::LoginArgs;
 use crate::client::KafkaClient;
 use partita_core::ErrorCode;
 
-/// Connects to `addr`, logging in if the command was given a SASL/PLAIN user.
+/// Connects to `addr`, logging in if the command was given a SASL user (PLAIN or SCRAM).
 fn connect(addr: &str, login: &LoginArgs) -> anyhow::Result<KafkaClient> {
     let mut client = KafkaClient::connect(addr)?;
     if let (Some(username), Some(password)) = (&login.sasl_username, &login.sasl_password) {
-        client.login(username, password)?;
+        let scram = login
+            .sasl_mechanism
+            .as_deref()
+            .and_then(partita_core::controller::ScramMechanism::from_mechanism_name);
+        match scram {
+            Some(mechanism) => client.login_scram(mechanism, username, password)?,
+            None => client.login(username, password)?,
+        }
     }
     Ok(client)
 }

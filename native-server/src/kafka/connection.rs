@@ -13,7 +13,7 @@ use tokio::sync::{OwnedSemaphorePermit, watch};
 
 use super::frame::{FrameError, frame, read_length, read_rest};
 use super::node::Node;
-use super::sasl::Session;
+use super::sasl::{self, Session};
 use super::{ClientInfo, api_versions, capture, dispatch, guard, versions};
 
 /// Why a connection is closed instead of answered. Kafka closes the connection in all these
@@ -63,7 +63,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut shutdown: watch::Receiver<bool>,
 ) {
     node.metrics.connections.inc();
-    let mut session = Session::new(&node.sasl_users);
+    let mut session = Session::new(&node.sasl_mechanisms);
     loop {
         let frame_read = tokio::select! {
             read = next_request(&mut socket, &node, &session) => read,
@@ -188,11 +188,17 @@ pub async fn answer(
     session: &mut Session,
 ) -> Result<Answer, ProtocolError> {
     if session.awaits_raw_token() {
-        // After a v0 handshake: the frame is the bare PLAIN token, answered by an empty frame.
-        return if session.login(&request, &node.sasl_users) {
-            Ok(Answer::send(Vec::new()))
-        } else {
-            Err(ProtocolError::AuthenticationFailed)
+        // After a v0 handshake: the frame is a bare SASL token, answered by a bare frame
+        // (empty after PLAIN's token, SCRAM's server messages after its two).
+        let credential = sasl::credential_for(session, &request, node)
+            .await
+            .map_err(ProtocolError::Engine)?;
+        return match session.step(&request, &node.sasl_users, credential) {
+            Ok(reply) => Ok(Answer::send(reply)),
+            Err(message) => {
+                tracing::info!(%peer, "SASL login failed: {message}");
+                Err(ProtocolError::AuthenticationFailed)
+            }
         };
     }
     if request.len() < 8 {
@@ -224,11 +230,15 @@ pub async fn answer(
     // SASL belongs to the connection, not to the engine.
     let body = match body {
         RequestKind::SaslHandshake(r) => {
-            let response = ResponseKind::SaslHandshake(session.handshake(&r, version));
+            let response =
+                ResponseKind::SaslHandshake(session.handshake(&r, version, &node.sasl_mechanisms));
             return encode(correlation_id, api, version, &response).map(Answer::send);
         }
         RequestKind::SaslAuthenticate(r) => {
-            let (response, failed) = session.authenticate(&r, &node.sasl_users);
+            let credential = sasl::credential_for(session, &r.auth_bytes, node)
+                .await
+                .map_err(ProtocolError::Engine)?;
+            let (response, failed) = session.authenticate(&r, &node.sasl_users, credential);
             let response = encode(
                 correlation_id,
                 api,

@@ -70,6 +70,12 @@ pub async fn handle(
         Req::ListTransactions(r) => {
             Res::ListTransactions(list_transactions::handle(r, node).await?)
         }
+        Req::DescribeUserScramCredentials(r) => Res::DescribeUserScramCredentials(
+            describe_user_scram_credentials::handle(r, node).await?,
+        ),
+        Req::AlterUserScramCredentials(r) => {
+            Res::AlterUserScramCredentials(alter_user_scram_credentials::handle(r, node).await?)
+        }
         Req::DescribeLogDirs(r) => {
             Res::DescribeLogDirs(describe_log_dirs::handle(r, version, node).await?)
         }

@@ -5,6 +5,7 @@
 
 mod add_partitions_to_txn;
 mod alter_configs;
+mod alter_user_scram_credentials;
 mod api_versions;
 mod capture;
 mod connection;
@@ -21,6 +22,7 @@ mod describe_log_dirs;
 mod describe_producers;
 pub mod describe_quorum;
 mod describe_transactions;
+mod describe_user_scram_credentials;
 mod dispatch;
 mod fetch;
 mod find_coordinator;
@@ -44,6 +46,10 @@ mod offset_fetch;
 mod offset_for_leader_epoch;
 mod produce;
 pub mod sasl;
+mod scram;
+pub mod scram_bootstrap;
+pub mod scram_keys;
+pub mod scram_spec;
 pub mod security;
 mod sync_group;
 mod txn;

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use super::limits::{Limits, RequestMemory};
-use super::sasl::PlainUsers;
+use super::sasl::{PlainUsers, SaslMechanisms};
 use crate::engine::EngineHandle;
 use crate::http::metrics::Metrics;
 
@@ -15,8 +15,10 @@ pub struct Node {
     pub cluster_id: String,
     pub metrics: Metrics,
     pub engine: EngineHandle,
-    /// Users of SASL/PLAIN; empty: no authentication (a PLAINTEXT listener).
+    /// Users of SASL/PLAIN (empty: PLAIN is not offered).
     pub sasl_users: PlainUsers,
+    /// The SASL mechanisms offered (`sasl.enabled.mechanisms`); empty: no authentication.
+    pub sasl_mechanisms: SaslMechanisms,
     /// Socket-level bounds (`--config socket.request.max.bytes=...` and the like).
     pub limits: Limits,
     /// The `queued.max.request.bytes` pool.
@@ -36,10 +38,21 @@ impl Node {
             cluster_id: "partita-cluster".to_string(),
             metrics: Metrics::new(),
             engine,
+            sasl_mechanisms: if sasl_users.is_empty() {
+                SaslMechanisms::default()
+            } else {
+                SaslMechanisms::plain()
+            },
             sasl_users,
             limits: Limits::default(),
             request_memory: RequestMemory::new(Limits::default().queued_max_request_bytes),
         }
+    }
+
+    /// This node offering `mechanisms` (Kafka's `sasl.enabled.mechanisms`).
+    pub fn with_sasl_mechanisms(mut self, mechanisms: SaslMechanisms) -> Node {
+        self.sasl_mechanisms = mechanisms;
+        self
     }
 
     /// This node with `limits` in force.

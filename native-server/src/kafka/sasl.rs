@@ -1,9 +1,12 @@
-//! SASL/PLAIN authentication (Kafka's SASL_PLAINTEXT listener), when `partita serve` is given
-//! users with `--sasl-plain-user NAME:PASSWORD`. A connection must then authenticate before
-//! anything but ApiVersions: SaslHandshake picks the mechanism, then the token
-//! `authzid NUL user NUL password` (RFC 4616) comes in a SaslAuthenticate request (after a v1
-//! handshake) or as a bare frame (after v0, as old clients do). A failed login is answered
-//! (v1) and the connection closed, as Kafka does; the broker goes on.
+//! SASL authentication (Kafka's SASL_PLAINTEXT and SASL_SSL listeners) with the mechanisms of
+//! Kafka's `sasl.enabled.mechanisms`: PLAIN, for users given with `--sasl-plain-user
+//! NAME:PASSWORD`, and SCRAM-SHA-256 / SCRAM-SHA-512 (`scram.rs`), for the users whose
+//! credentials the metadata holds (KIP-554). A connection must then authenticate before
+//! anything but ApiVersions: SaslHandshake picks the mechanism, then the tokens come in
+//! SaslAuthenticate requests (after a v1 handshake) or as bare frames (after v0, as old
+//! clients do): PLAIN's one `authzid NUL user NUL password` (RFC 4616), SCRAM's two messages.
+//! A failed login is answered (v1) and the connection closed, as Kafka does; the broker goes
+//! on. The logged-in user is the session's principal, `User:<name>`.
 
 use std::collections::BTreeMap;
 
@@ -13,9 +16,71 @@ use kafka_protocol::messages::{
 };
 use partita_core::ErrorCode;
 
+use partita_core::controller::{ScramCredential, ScramMechanism};
+
 use super::convert::str_bytes;
+use super::node::Node;
+use super::scram::{self, AwaitingFinal};
 
 pub const PLAIN: &str = "PLAIN";
+
+/// The mechanisms the listener offers, in Kafka's `sasl.enabled.mechanisms` order (empty: no
+/// SASL). Each is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SaslMechanisms(Vec<String>);
+
+impl SaslMechanisms {
+    /// From `sasl.enabled.mechanisms` (comma-separated) if given, else PLAIN when there are
+    /// `--sasl-plain-user`s. PLAIN needs users and users need PLAIN; GSSAPI and OAUTHBEARER are
+    /// not supported.
+    pub fn resolve(enabled: Option<&str>, plain: &PlainUsers) -> anyhow::Result<SaslMechanisms> {
+        let Some(enabled) = enabled else {
+            return Ok(SaslMechanisms(if plain.is_empty() {
+                Vec::new()
+            } else {
+                vec![PLAIN.to_string()]
+            }));
+        };
+        let mut names = Vec::new();
+        for name in enabled.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            anyhow::ensure!(
+                name == PLAIN || ScramMechanism::from_mechanism_name(name).is_some(),
+                "sasl.enabled.mechanisms: {name} is not supported (PLAIN, SCRAM-SHA-256 and \
+                 SCRAM-SHA-512 are)"
+            );
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+        let has_plain = names.iter().any(|n| n == PLAIN);
+        anyhow::ensure!(
+            has_plain || plain.is_empty(),
+            "--sasl-plain-user is given, yet sasl.enabled.mechanisms={enabled} does not list PLAIN"
+        );
+        anyhow::ensure!(
+            !has_plain || !plain.is_empty(),
+            "sasl.enabled.mechanisms lists PLAIN: give its users with --sasl-plain-user"
+        );
+        Ok(SaslMechanisms(names))
+    }
+
+    /// Only PLAIN, with users (as the fuzz targets and older callers start).
+    pub fn plain() -> SaslMechanisms {
+        SaslMechanisms(vec![PLAIN.to_string()])
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.0
+    }
+
+    fn offers(&self, name: &str) -> bool {
+        self.0.iter().any(|n| n == name)
+    }
+}
 
 /// The users allowed in, by name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -74,12 +139,24 @@ pub enum Session {
     AwaitingAuthenticate,
     /// PLAIN was chosen with a v0 handshake: the next frame is the bare token.
     AwaitingRawToken,
+    /// A SCRAM mechanism was chosen; `raw`: with a v0 handshake (bare frames).
+    Scram {
+        step: ScramStep,
+        raw: bool,
+    },
     Authenticated(String),
 }
 
+/// Which SCRAM message the server waits for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScramStep {
+    First(ScramMechanism),
+    Final(Box<AwaitingFinal>),
+}
+
 impl Session {
-    pub fn new(users: &PlainUsers) -> Session {
-        if users.is_empty() {
+    pub fn new(mechanisms: &SaslMechanisms) -> Session {
+        if mechanisms.is_empty() {
             Session::Open
         } else {
             Session::AwaitingHandshake
@@ -99,65 +176,132 @@ impl Session {
             Session::AwaitingHandshake => {
                 matches!(api, ApiKey::ApiVersions | ApiKey::SaslHandshake)
             }
-            Session::AwaitingAuthenticate => {
+            Session::AwaitingAuthenticate | Session::Scram { raw: false, .. } => {
                 matches!(api, ApiKey::ApiVersions | ApiKey::SaslAuthenticate)
             }
-            // The frame is not a request at all; `login` reads it.
-            Session::AwaitingRawToken => false,
+            // The frame is not a request at all; `step` reads it.
+            Session::AwaitingRawToken | Session::Scram { raw: true, .. } => false,
         }
     }
 
+    /// Answers SaslHandshake with the offered mechanisms; a chosen one that is offered starts
+    /// its exchange, any other is UNSUPPORTED_SASL_MECHANISM.
     pub fn handshake(
         &mut self,
         request: &SaslHandshakeRequest,
         version: i16,
+        offered: &SaslMechanisms,
     ) -> SaslHandshakeResponse {
-        let offered = if *self == Session::Open {
+        let offered_names = if *self == Session::Open {
             Vec::new()
         } else {
-            vec![str_bytes(PLAIN)]
+            offered
+                .names()
+                .iter()
+                .map(|n| str_bytes(n.clone()))
+                .collect()
         };
-        let response = SaslHandshakeResponse::default().with_mechanisms(offered);
-        if *self == Session::AwaitingHandshake && request.mechanism.as_str() == PLAIN {
-            *self = if version == 0 {
-                Session::AwaitingRawToken
-            } else {
-                Session::AwaitingAuthenticate
-            };
-            response
-        } else {
-            response.with_error_code(ErrorCode::UNSUPPORTED_SASL_MECHANISM.code())
+        let response = SaslHandshakeResponse::default().with_mechanisms(offered_names);
+        let chosen = request.mechanism.as_str();
+        if *self != Session::AwaitingHandshake || !offered.offers(chosen) {
+            return response.with_error_code(ErrorCode::UNSUPPORTED_SASL_MECHANISM.code());
+        }
+        let raw = version == 0;
+        *self = match ScramMechanism::from_mechanism_name(chosen) {
+            Some(mechanism) => Session::Scram {
+                step: ScramStep::First(mechanism),
+                raw,
+            },
+            None if raw => Session::AwaitingRawToken,
+            None => Session::AwaitingAuthenticate,
+        };
+        response
+    }
+
+    /// The user and mechanism whose SCRAM credential the next `step` needs, when `token` is a
+    /// client-first message this session waits for.
+    pub fn scram_lookup(&self, token: &[u8]) -> Option<(String, ScramMechanism)> {
+        match self {
+            Session::Scram {
+                step: ScramStep::First(mechanism),
+                ..
+            } => scram::parse_client_first(token)
+                .ok()
+                .map(|first| (first.user, *mechanism)),
+            _ => None,
         }
     }
 
-    /// Checks the credentials; the second value says whether to close the connection after
-    /// answering (a failed login).
+    /// Takes one token of the exchange: the bytes to answer it with, or the message of a
+    /// failed login (the connection is then closed). `credential` is what `scram_lookup`
+    /// asked for (`None`: no such user).
+    pub fn step(
+        &mut self,
+        token: &[u8],
+        users: &PlainUsers,
+        credential: Option<ScramCredential>,
+    ) -> Result<Vec<u8>, String> {
+        match self {
+            Session::AwaitingAuthenticate | Session::AwaitingRawToken => match users.check(token) {
+                Some(user) => {
+                    tracing::info!(user, "SASL/PLAIN login");
+                    *self = Session::Authenticated(user);
+                    Ok(Vec::new())
+                }
+                None => Err("Authentication failed: invalid username or password".to_string()),
+            },
+            Session::Scram { step, raw } => {
+                let raw = *raw;
+                match step {
+                    ScramStep::First(mechanism) => {
+                        let mechanism = *mechanism;
+                        let first = scram::parse_client_first(token)?;
+                        let credential =
+                            credential.ok_or_else(|| scram::invalid_credentials(mechanism))?;
+                        let nonce = scram::server_nonce()?;
+                        let (state, reply) =
+                            AwaitingFinal::new(mechanism, first, &nonce, credential);
+                        *self = Session::Scram {
+                            step: ScramStep::Final(Box::new(state)),
+                            raw,
+                        };
+                        Ok(reply)
+                    }
+                    ScramStep::Final(state) => {
+                        let reply = state.finish(token)?;
+                        let user = state.user().to_string();
+                        tracing::info!(user, "SASL/SCRAM login");
+                        *self = Session::Authenticated(user);
+                        Ok(reply)
+                    }
+                }
+            }
+            Session::Open | Session::AwaitingHandshake | Session::Authenticated(_) => {
+                Err("Unexpected SASL token: no exchange is under way".to_string())
+            }
+        }
+    }
+
+    /// SaslAuthenticate: one `step`; the second value says whether to close the connection
+    /// after answering (a failed login).
     pub fn authenticate(
         &mut self,
         request: &SaslAuthenticateRequest,
         users: &PlainUsers,
+        credential: Option<ScramCredential>,
     ) -> (SaslAuthenticateResponse, bool) {
-        if self.login(&request.auth_bytes, users) {
-            return (SaslAuthenticateResponse::default(), false);
-        }
-        let response = SaslAuthenticateResponse::default()
-            .with_error_code(ErrorCode::SASL_AUTHENTICATION_FAILED.code())
-            .with_error_message(Some(str_bytes(
-                "Authentication failed: invalid username or password",
-            )));
-        (response, true)
-    }
-
-    /// Checks a PLAIN token (from SaslAuthenticate, or a bare frame after a v0 handshake);
-    /// true if the user is now logged in.
-    pub fn login(&mut self, token: &[u8], users: &PlainUsers) -> bool {
-        match users.check(token) {
-            Some(user) => {
-                tracing::info!(user, "SASL/PLAIN login");
-                *self = Session::Authenticated(user);
-                true
+        match self.step(&request.auth_bytes, users, credential) {
+            Ok(reply) => (
+                SaslAuthenticateResponse::default().with_auth_bytes(reply.into()),
+                false,
+            ),
+            Err(message) => {
+                tracing::info!("SASL login failed: {message}");
+                let response = SaslAuthenticateResponse::default()
+                    .with_error_code(ErrorCode::SASL_AUTHENTICATION_FAILED.code())
+                    .with_error_message(Some(str_bytes(message)));
+                (response, true)
             }
-            None => false,
         }
     }
 
@@ -168,8 +312,32 @@ impl Session {
     }
 
     pub fn awaits_raw_token(&self) -> bool {
-        *self == Session::AwaitingRawToken
+        matches!(
+            self,
+            Session::AwaitingRawToken | Session::Scram { raw: true, .. }
+        )
     }
+}
+
+/// The SCRAM credential `token` (a client-first message) asks for, from this node's copy of
+/// the metadata image (`None`: not a client-first message, or no such user).
+pub async fn credential_for(
+    session: &Session,
+    token: &[u8],
+    node: &Node,
+) -> anyhow::Result<Option<ScramCredential>> {
+    let Some((user, mechanism)) = session.scram_lookup(token) else {
+        return Ok(None);
+    };
+    node.engine
+        .call(move |state| {
+            state
+                .image()
+                .scram_credentials()
+                .get(&user, mechanism)
+                .cloned()
+        })
+        .await
 }
 
 #[cfg(test)]
@@ -201,13 +369,15 @@ mod tests {
     #[test]
     fn only_api_versions_and_the_handshake_come_before_a_login() {
         let users = users();
-        let mut session = Session::new(&users);
+        let offered = SaslMechanisms::plain();
+        let mut session = Session::new(&offered);
         assert!(session.allows(ApiKey::ApiVersions));
         assert!(!session.allows(ApiKey::Metadata));
         assert!(!session.allows(ApiKey::SaslAuthenticate));
         let refused = session.handshake(
             &SaslHandshakeRequest::default().with_mechanism(str_bytes("SCRAM-SHA-256")),
             1,
+            &offered,
         );
         assert_eq!(
             refused.error_code,
@@ -217,33 +387,110 @@ mod tests {
         let chosen = session.handshake(
             &SaslHandshakeRequest::default().with_mechanism(str_bytes(PLAIN)),
             1,
+            &offered,
         );
         assert_eq!(chosen.error_code, 0);
         assert!(session.allows(ApiKey::SaslAuthenticate));
         let request =
             SaslAuthenticateRequest::default().with_auth_bytes(b"\0alice\0s3:cret".to_vec().into());
-        let (response, close) = session.authenticate(&request, &users);
+        let (response, close) = session.authenticate(&request, &users, None);
         assert_eq!((response.error_code, close), (0, false));
         assert!(session.allows(ApiKey::Metadata));
         assert!(
             !session.allows(ApiKey::SaslHandshake),
             "no second login on a connection"
         );
-        assert!(Session::new(&PlainUsers::default()).allows(ApiKey::Produce));
+        assert!(Session::new(&SaslMechanisms::default()).allows(ApiKey::Produce));
     }
 
     #[test]
     fn after_a_v0_handshake_the_token_comes_bare() {
         let users = users();
-        let mut session = Session::new(&users);
+        let offered = SaslMechanisms::plain();
+        let mut session = Session::new(&offered);
         session.handshake(
             &SaslHandshakeRequest::default().with_mechanism(str_bytes(PLAIN)),
             0,
+            &offered,
         );
         assert!(session.awaits_raw_token());
         assert!(!session.allows(ApiKey::ApiVersions));
-        assert!(!session.login(b"\0alice\0nope", &users));
-        assert!(session.login(b"\0alice\0s3:cret", &users));
+        let mut failed = session.clone();
+        assert!(failed.step(b"\0alice\0nope", &users, None).is_err());
+        assert_eq!(
+            session.step(b"\0alice\0s3:cret", &users, None),
+            Ok(Vec::new())
+        );
         assert_eq!(session, Session::Authenticated("alice".into()));
+    }
+
+    #[test]
+    fn enabled_mechanisms_are_offered_and_only_they_start_an_exchange() {
+        let users = users();
+        let none = PlainUsers::default();
+        assert_eq!(
+            SaslMechanisms::resolve(None, &none).unwrap(),
+            SaslMechanisms::default()
+        );
+        assert_eq!(
+            SaslMechanisms::resolve(None, &users).unwrap(),
+            SaslMechanisms::plain()
+        );
+        assert!(SaslMechanisms::resolve(Some("GSSAPI"), &none).is_err());
+        assert!(
+            SaslMechanisms::resolve(Some("PLAIN"), &none).is_err(),
+            "PLAIN needs users"
+        );
+        assert!(
+            SaslMechanisms::resolve(Some("SCRAM-SHA-256"), &users).is_err(),
+            "users need PLAIN"
+        );
+        let offered = SaslMechanisms::resolve(Some("SCRAM-SHA-512, SCRAM-SHA-256"), &none).unwrap();
+        assert_eq!(offered.names(), ["SCRAM-SHA-512", "SCRAM-SHA-256"]);
+
+        let mut session = Session::new(&offered);
+        let plain = session.handshake(
+            &SaslHandshakeRequest::default().with_mechanism(str_bytes(PLAIN)),
+            1,
+            &offered,
+        );
+        assert_eq!(
+            plain.error_code,
+            ErrorCode::UNSUPPORTED_SASL_MECHANISM.code()
+        );
+        let names: Vec<&str> = plain.mechanisms.iter().map(|m| m.as_str()).collect();
+        assert_eq!(names, ["SCRAM-SHA-512", "SCRAM-SHA-256"]);
+        let scram = session.handshake(
+            &SaslHandshakeRequest::default().with_mechanism(str_bytes("SCRAM-SHA-256")),
+            1,
+            &offered,
+        );
+        assert_eq!(scram.error_code, 0);
+        assert!(session.allows(ApiKey::SaslAuthenticate) && !session.allows(ApiKey::Metadata));
+        assert_eq!(
+            session.scram_lookup(b"n,,n=bob,r=abc"),
+            Some(("bob".to_string(), ScramMechanism::ScramSha256))
+        );
+        // An unknown user: the same message as a wrong password, and no login.
+        let refused = session
+            .clone()
+            .step(b"n,,n=bob,r=abc", &none, None)
+            .unwrap_err();
+        assert!(refused.contains("invalid credentials"), "{refused}");
+        let credential = ScramCredential {
+            salt: vec![1; 16],
+            stored_key: vec![2; 32],
+            server_key: vec![3; 32],
+            iterations: 4096,
+        };
+        let server_first = session
+            .step(b"n,,n=bob,r=abc", &none, Some(credential))
+            .unwrap();
+        assert!(server_first.starts_with(b"r=abc"));
+        assert!(!session.logged_in());
+        let wrong = session
+            .step(b"c=biws,r=abc,p=AAAA", &none, None)
+            .unwrap_err();
+        assert!(wrong.contains("nonce"), "{wrong}");
     }
 }

@@ -1,9 +1,11 @@
 //! The Kafka listener's security protocol (Kafka's `security.protocol` values PLAINTEXT, SSL,
 //! SASL_PLAINTEXT, SASL_SSL) and its TLS settings, from the flags (`--tls-cert`, `--tls-key`,
 //! `--tls-client-ca`, `--sasl-plain-user`) and Kafka's configs (`listeners`,
+//! `sasl.enabled.mechanisms`,
 //! `ssl.keystore.type=PEM` with `ssl.keystore.location` as in KIP-651, `ssl.truststore.type`,
 //! `ssl.truststore.location`, `ssl.client.auth`). Without `listeners` the protocol follows the
-//! flags: TLS if a certificate is given, SASL if users are.
+//! flags: TLS if a certificate is given, SASL if a mechanism is enabled (PLAIN with
+//! `--sasl-plain-user`, SCRAM with `sasl.enabled.mechanisms`).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -66,12 +68,15 @@ pub struct SecurityKeys {
     pub truststore_type: Option<String>,
     pub truststore_location: Option<PathBuf>,
     pub client_auth: Option<ClientAuth>,
+    /// `sasl.enabled.mechanisms`, as given (read by `sasl::SaslMechanisms::resolve`).
+    pub sasl_enabled_mechanisms: Option<String>,
 }
 
 impl SecurityKeys {
     /// The configs `set` takes (and the ones it refuses with a reason).
-    pub const NAMES: [&str; 9] = [
+    pub const NAMES: [&str; 10] = [
         "listeners",
+        "sasl.enabled.mechanisms",
         "ssl.keystore.type",
         "ssl.keystore.location",
         "ssl.truststore.type",
@@ -85,6 +90,7 @@ impl SecurityKeys {
     pub fn set(&mut self, name: &str, value: &str) -> anyhow::Result<()> {
         match name {
             "listeners" => self.listeners = Some(value.to_string()),
+            "sasl.enabled.mechanisms" => self.sasl_enabled_mechanisms = Some(value.to_string()),
             "ssl.keystore.type" => self.keystore_type = Some(value.to_string()),
             "ssl.keystore.location" => self.keystore_location = Some(value.into()),
             "ssl.truststore.type" => self.truststore_type = Some(value.to_string()),
@@ -115,6 +121,7 @@ pub struct SecurityFlags<'a> {
     pub tls_cert: Option<&'a PathBuf>,
     pub tls_key: Option<&'a PathBuf>,
     pub tls_client_ca: Option<&'a PathBuf>,
+    /// Whether any SASL mechanism is enabled (`sasl::SaslMechanisms`).
     pub sasl_users: bool,
 }
 
@@ -152,9 +159,15 @@ impl ListenerSecurity {
         ensure!(
             protocol.sasl() == flags.sasl_users,
             if protocol.sasl() {
-                format!("listeners={name}://... needs SASL/PLAIN users (--sasl-plain-user)")
+                format!(
+                    "listeners={name}://... needs a SASL mechanism: SASL/PLAIN users \
+                     (--sasl-plain-user) or sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512"
+                )
             } else {
-                format!("listeners={name}://... has no SASL, yet --sasl-plain-user is given")
+                format!(
+                    "listeners={name}://... has no SASL, yet a SASL mechanism is enabled \
+                     (--sasl-plain-user or sasl.enabled.mechanisms)"
+                )
             }
         );
         Ok(ListenerSecurity {

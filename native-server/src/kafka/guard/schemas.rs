@@ -1438,6 +1438,74 @@ pub static TXN_OFFSET_COMMIT_RESPONSE: Message = Message {
     ],
 };
 
+pub static DESCRIBE_USER_SCRAM_CREDENTIALS_REQUEST: Message = Message {
+    name: "DescribeUserScramCredentialsRequest",
+    api_key: 50,
+    versions: V(0, 0),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("Users", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+        ])),
+    ],
+};
+
+pub static DESCRIBE_USER_SCRAM_CREDENTIALS_RESPONSE: Message = Message {
+    name: "DescribeUserScramCredentialsResponse",
+    api_key: 50,
+    versions: V(0, 0),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("ErrorCode", V(0, MAX), Ty::Int16),
+        F::new("ErrorMessage", V(0, MAX), Ty::String),
+        F::new("Results", V(0, MAX), Ty::Array(&[
+            F::new("User", V(0, MAX), Ty::String),
+            F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            F::new("ErrorMessage", V(0, MAX), Ty::String),
+            F::new("CredentialInfos", V(0, MAX), Ty::Array(&[
+                F::new("Mechanism", V(0, MAX), Ty::Int8),
+                F::new("Iterations", V(0, MAX), Ty::Int32),
+            ])),
+        ])),
+    ],
+};
+
+pub static ALTER_USER_SCRAM_CREDENTIALS_REQUEST: Message = Message {
+    name: "AlterUserScramCredentialsRequest",
+    api_key: 51,
+    versions: V(0, 0),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("Deletions", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("Mechanism", V(0, MAX), Ty::Int8),
+        ])),
+        F::new("Upsertions", V(0, MAX), Ty::Array(&[
+            F::new("Name", V(0, MAX), Ty::String),
+            F::new("Mechanism", V(0, MAX), Ty::Int8),
+            F::new("Iterations", V(0, MAX), Ty::Int32),
+            F::new("Salt", V(0, MAX), Ty::Bytes),
+            F::new("SaltedPassword", V(0, MAX), Ty::Bytes),
+        ])),
+    ],
+};
+
+pub static ALTER_USER_SCRAM_CREDENTIALS_RESPONSE: Message = Message {
+    name: "AlterUserScramCredentialsResponse",
+    api_key: 51,
+    versions: V(0, 0),
+    flexible: V(0, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("Results", V(0, MAX), Ty::Array(&[
+            F::new("User", V(0, MAX), Ty::String),
+            F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            F::new("ErrorMessage", V(0, MAX), Ty::String),
+        ])),
+    ],
+};
+
 /// Every request of the APIs the broker speaks, in versions.rs order.
 pub static REQUESTS: &[&Message] = &[
     &PRODUCE_REQUEST,
@@ -1477,6 +1545,8 @@ pub static REQUESTS: &[&Message] = &[
     &ADD_OFFSETS_TO_TXN_REQUEST,
     &END_TXN_REQUEST,
     &TXN_OFFSET_COMMIT_REQUEST,
+    &DESCRIBE_USER_SCRAM_CREDENTIALS_REQUEST,
+    &ALTER_USER_SCRAM_CREDENTIALS_REQUEST,
 ];
 /// Every response of the APIs the broker speaks, in versions.rs order.
 pub static RESPONSES: &[&Message] = &[
@@ -1517,4 +1587,6 @@ pub static RESPONSES: &[&Message] = &[
     &ADD_OFFSETS_TO_TXN_RESPONSE,
     &END_TXN_RESPONSE,
     &TXN_OFFSET_COMMIT_RESPONSE,
+    &DESCRIBE_USER_SCRAM_CREDENTIALS_RESPONSE,
+    &ALTER_USER_SCRAM_CREDENTIALS_RESPONSE,
 ];

@@ -175,6 +175,24 @@ fn populated(api: ApiKey, version: i16) -> Option<Vec<u8>> {
             }
             encode(api, version, &request)
         }
+        ApiKey::AlterUserScramCredentials => encode(
+            api,
+            version,
+            &AlterUserScramCredentialsRequest::default()
+                .with_upsertions(vec![
+                    alter_user_scram_credentials_request::ScramCredentialUpsertion::default()
+                        .with_name(name("alice"))
+                        .with_mechanism(2)
+                        .with_iterations(8192)
+                        .with_salt(bytes::Bytes::from_static(&[7; 32]))
+                        .with_salted_password(bytes::Bytes::from_static(&[9; 64])),
+                ])
+                .with_deletions(vec![
+                    alter_user_scram_credentials_request::ScramCredentialDeletion::default()
+                        .with_name(name("bob"))
+                        .with_mechanism(1),
+                ]),
+        ),
         _ => return None,
     })
 }
@@ -217,6 +235,8 @@ fn requests_encoded_by_the_codec_pass() {
             DescribeQuorum => DescribeQuorumRequest,
             DescribeTransactions => DescribeTransactionsRequest,
             ListTransactions => ListTransactionsRequest,
+            DescribeUserScramCredentials => DescribeUserScramCredentialsRequest,
+            AlterUserScramCredentials => AlterUserScramCredentialsRequest,
         );
         for frame in frame.into_iter().chain(populated(api, version)) {
             check_request(&frame)
