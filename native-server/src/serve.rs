@@ -95,6 +95,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         );
     }
+    let acls = crate::kafka::authz::SharedAcls::default();
+    if config.authorizer.enabled {
+        tracing::info!(
+            "ACLs are enforced (authorizer.class.name); super.users: {:?}",
+            config.authorizer.super_users
+        );
+    }
     // With no cluster flags: one combined node (broker, controller, group coordinator).
     let (engine, engine_thread) = engine::start(EngineConfig {
         data_dir: args.data_dir.clone(),
@@ -116,6 +123,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             replica_fetch: config.replica_fetch,
         },
         peers: router,
+        acls: acls.clone(),
     })?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut peer_tasks = Vec::new();
@@ -135,8 +143,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }));
         println!("partita: controller listening on {address}");
     }
-    let node =
-        Arc::new(Node::new(node_id, kafka_addr, engine, sasl_users).with_limits(config.limits));
+    let node = Arc::new(
+        Node::new(node_id, kafka_addr, engine, sasl_users)
+            .with_limits(config.limits)
+            .with_acls(crate::kafka::authz::Acls::new(config.authorizer, acls)),
+    );
 
     let mut signals = StopSignals::listen()?;
     // Tests and scripts read these two lines to find the ports when started with port 0.

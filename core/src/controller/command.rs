@@ -11,6 +11,7 @@ use super::records::{BrokerId, MetadataRecord};
 use super::topic_configs::AlterConfigOp;
 use super::topics::CreateTopic;
 use crate::ErrorCode;
+use crate::acl::{AclBinding, AclBindingFilter};
 
 /// One resource of an admin request that only the active controller can run.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -47,6 +48,10 @@ pub enum ControllerCommand {
         count: u32,
         assignment: Option<Vec<Vec<BrokerId>>>,
     },
+    /// CreateAcls, one ACL ([`Controller::create_acl`]).
+    CreateAcl { acl: AclBinding },
+    /// DeleteAcls, one filter: every ACL it selects ([`Controller::delete_acls`]).
+    DeleteAcls { filter: AclBindingFilter },
 }
 
 impl ControllerCommand {
@@ -85,6 +90,8 @@ impl ControllerCommand {
             } => controller
                 .create_partitions(topic, *count, assignment.as_deref())
                 .map_err(|e| refused(&e, e.code())),
+            ControllerCommand::CreateAcl { acl } => controller.create_acl(acl),
+            ControllerCommand::DeleteAcls { filter } => controller.delete_acls(filter),
         }
     }
 
@@ -98,6 +105,8 @@ impl ControllerCommand {
             ControllerCommand::CreateTopic { .. } => "CreateTopics",
             ControllerCommand::DeleteTopic { .. } => "DeleteTopics",
             ControllerCommand::CreatePartitions { .. } => "CreatePartitions",
+            ControllerCommand::CreateAcl { .. } => "CreateAcls",
+            ControllerCommand::DeleteAcls { .. } => "DeleteAcls",
         }
     }
 }

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::acl::AclMap;
+
 use super::records::{
     BrokerId, ConfigRecord, FenceBrokerRecord, MetadataRecord, NO_LEADER, PartitionChangeRecord,
     PartitionRecord, TopicId, UnfenceBrokerRecord,
@@ -90,6 +92,9 @@ pub struct MetadataImage {
     /// The first producer id no block holds yet.
     #[serde(default)]
     next_producer_id: i64,
+    /// The ACLs, by id (`acls.rs`).
+    #[serde(default)]
+    acls: AclMap,
 }
 
 static NO_CONFIGS: BTreeMap<String, String> = BTreeMap::new();
@@ -103,6 +108,11 @@ impl MetadataImage {
     /// The first producer id that no broker's block holds yet.
     pub fn next_producer_id(&self) -> i64 {
         self.next_producer_id
+    }
+
+    /// The ACLs, by id.
+    pub fn acls(&self) -> &AclMap {
+        &self.acls
     }
 
     /// Every registered broker, by id.
@@ -249,6 +259,14 @@ impl MetadataImage {
                 Err(format!("{record:?}: producer ids go forward"))
             }
             MetadataRecord::ProducerIds(_) => Ok(()),
+            MetadataRecord::AccessControlEntry(r) if self.acls.contains_key(&r.id) => {
+                Err(format!("{record:?}: the ACL id exists"))
+            }
+            MetadataRecord::AccessControlEntry(_) => Ok(()),
+            MetadataRecord::RemoveAccessControlEntry(r) if !self.acls.contains_key(&r.id) => {
+                Err(format!("{record:?}: no such ACL"))
+            }
+            MetadataRecord::RemoveAccessControlEntry(_) => Ok(()),
         }
     }
 
@@ -375,6 +393,12 @@ impl MetadataImage {
                     Some(value) => configs.insert(r.name.clone(), value.clone()),
                     None => configs.remove(&r.name),
                 };
+            }
+            MetadataRecord::AccessControlEntry(r) => {
+                self.acls.insert(r.id, r.acl.clone());
+            }
+            MetadataRecord::RemoveAccessControlEntry(r) => {
+                self.acls.remove(&r.id);
             }
         }
         self.record_count += 1;

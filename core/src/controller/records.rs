@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::acls::{AccessControlEntryRecord, RemoveAccessControlEntryRecord};
 pub use super::topic_id::{ParseTopicIdError, TopicId};
 
 /// A broker's id, as in Kafka (`broker.id` / `node.id`).
@@ -27,6 +28,10 @@ pub enum MetadataRecord {
     Config(ConfigRecord),
     ProducerIds(ProducerIdsRecord),
     BrokerConfig(BrokerConfigRecord),
+    /// An ACL was created (`acls.rs`).
+    AccessControlEntry(AccessControlEntryRecord),
+    /// An ACL was deleted (`acls.rs`).
+    RemoveAccessControlEntry(RemoveAccessControlEntryRecord),
 }
 
 /// A broker (re)registered. It starts fenced: it leads nothing until its first heartbeat.

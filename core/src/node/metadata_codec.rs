@@ -86,8 +86,30 @@ pub fn encode_snapshot(snapshot: &MetadataSnapshot) -> Vec<u8> {
     encode(snapshot)
 }
 
+/// How many fields were added at the end of [`MetadataImage`] since snapshots were first
+/// written in [`FORMAT_BINCODE`] (the ACLs, KIP-801), each a collection whose empty value
+/// bincode writes as one byte 0.
+const IMAGE_FIELDS_ADDED: usize = 1;
+
+/// A snapshot's image. One written before fields were added at the end of the image ends
+/// where they would begin (bincode has no field names): it is read as if those fields were
+/// there and empty (one 0 byte each), so a data directory of an older version still opens.
 pub fn decode_snapshot(data: &[u8]) -> Result<MetadataSnapshot, CodecError> {
-    decode(data)
+    let error = match decode(data) {
+        Ok(snapshot) => return Ok(snapshot),
+        Err(e) => e,
+    };
+    if data.first() != Some(&FORMAT_BINCODE) {
+        return Err(error);
+    }
+    let mut padded = data.to_vec();
+    for _ in 0..IMAGE_FIELDS_ADDED {
+        padded.push(0);
+        if let Ok(snapshot) = decode(&padded) {
+            return Ok(snapshot);
+        }
+    }
+    Err(error)
 }
 
 /// The Raft log of a single voter `voter` that holds `records` as one committed entry: how a
@@ -168,6 +190,24 @@ mod tests {
             bytes.len(),
             json.len()
         );
+    }
+
+    /// A snapshot written before the image held ACLs (one byte shorter: no empty map at its
+    /// end) is read with no ACLs.
+    #[test]
+    fn a_snapshot_from_before_the_acls_is_read() {
+        let records = records();
+        let mut image = MetadataImage::default();
+        records.iter().for_each(|r| image.apply(r));
+        let snapshot = MetadataSnapshot {
+            record_offset: records.len() as u64,
+            image,
+        };
+        let mut bytes = encode_snapshot(&snapshot);
+        assert_eq!(bytes.pop(), Some(0), "the empty ACL map ends the image");
+        assert_eq!(decode_snapshot(&bytes).unwrap(), snapshot);
+        bytes.truncate(bytes.len() - 3);
+        assert!(decode_snapshot(&bytes).is_err(), "a truncated snapshot");
     }
 
     /// Entries and snapshots written before the binary format (JSON) are still read.

@@ -1,24 +1,37 @@
 //! CreateTopics: each topic goes to the controller; unset counts take the broker defaults.
+//! With ACLs, each topic needs Create on the cluster or on the topic (else
+//! TOPIC_AUTHORIZATION_FAILED), as Kafka's `handleCreateTopicsRequest`.
 
 use kafka_protocol::messages::create_topics_response::CreatableTopicResult;
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 use partita_core::controller::CreateTopic;
 
+use partita_core::ErrorCode;
+
+use super::ClientInfo;
 use super::convert::{str_bytes, uuid};
 use super::node::Node;
 
 pub async fn handle(
     request: CreateTopicsRequest,
     version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<CreateTopicsResponse> {
     let validate_only = request.validate_only;
+    let authz = client.authz.clone();
     node.engine
         .call(move |state| {
             let results = request
                 .topics
                 .into_iter()
                 .map(|topic| {
+                    if !authz.create_topic(&topic.name) {
+                        return CreatableTopicResult::default()
+                            .with_name(topic.name.clone())
+                            .with_error_code(ErrorCode::TOPIC_AUTHORIZATION_FAILED.code())
+                            .with_error_message(Some(str_bytes("Authorization failed.")));
+                    }
                     let assignment: Vec<Vec<i32>> = topic
                         .assignments
                         .iter()
