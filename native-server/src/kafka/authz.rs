@@ -77,14 +77,6 @@ pub struct Authz {
 }
 
 impl Authz {
-    /// Everything allowed: the authorizer is off (`authorizer.class.name` unset).
-    pub fn open() -> Authz {
-        Authz {
-            authorizer: Authorizer::default(),
-            caller: caller(None, None, IpAddr::from([127, 0, 0, 1])),
-        }
-    }
-
     pub fn allows(&self, operation: AclOperation, resource_type: ResourceType, name: &str) -> bool {
         self.authorizer
             .authorize(&self.caller, operation, resource_type, name)

@@ -59,7 +59,7 @@ pub async fn handle(
             })
         })
         .collect::<Vec<_>>();
-    if group_error.is_some() || offsets.is_empty() && !refused.is_empty() {
+    if group_error.is_some() || (offsets.is_empty() && !refused.is_empty()) {
         return Ok(encode(refused));
     }
     let commit = group::OffsetCommitRequest {
