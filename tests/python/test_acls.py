@@ -2,7 +2,8 @@
 `allow.everyone.if.no.acl.found`), over SASL_PLAINTEXT with PLAIN users: real clients
 (confluent-kafka, kafka-python, kcat) are allowed and refused with Kafka's codes, ACLs are
 added, listed and removed with `partita acls` and with confluent-kafka's AdminClient, and they
-survive a restart and, on three nodes, the SIGKILL of the active controller."""
+survive a restart and, on three nodes, the SIGKILL of the active controller. With mTLS the
+client certificate's principal is the caller."""
 
 import subprocess
 import time
@@ -16,6 +17,7 @@ from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation,
 from clients import consume, produce_all
 from cluster import CLUSTER_CONFIG, free_ports
 from conftest import Server, partita_binary
+from test_tls import CLIENT_PRINCIPAL, certs  # noqa: F401 (a fixture)
 
 STANDARD = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 USERS = {"admin": "admin-pw", "alice": "alice-pw", "bob": "bob-pw"}
@@ -352,3 +354,39 @@ def wait_for(what: str, check, timeout_s: float = DEADLINE_S):
             return last
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+def test_the_client_certificate_is_the_principal(certs, data_dir):
+    """mTLS: a client certificate's principal (`User:CN=...`) is a super user; a client without
+    one (`ssl.client.auth=requested`) is `User:ANONYMOUS`, allowed only what an ACL allows it."""
+    server = Server(data_dir, "--tls-cert", str(certs / "broker.pem"),
+                    "--tls-key", str(certs / "broker.key"),
+                    "--tls-client-ca", str(certs / "ca.pem"),
+                    "--config", "ssl.client.auth=requested",
+                    "--config", f"authorizer.class.name={STANDARD}",
+                    "--config", f"super.users={CLIENT_PRINCIPAL}")
+    try:
+        anonymous = {"bootstrap.servers": server.kafka, "security.protocol": "SSL",
+                     "ssl.ca.location": str(certs / "ca.pem"), "message.timeout.ms": 10000}
+        with_cert = {**anonymous, "ssl.certificate.location": str(certs / "client.pem"),
+                     "ssl.key.location": str(certs / "client.key")}
+        admin = AdminClient(with_cert)
+        admin.create_topics([NewTopic("mtls", 1, 1)])["mtls"].result(DEADLINE_S)
+        produce_all(with_cert, [("mtls", None, b"by certificate")])
+
+        def anonymous_produce() -> list:
+            producer = Producer(anonymous)
+            errors = []
+            producer.produce("mtls", value=b"anon", on_delivery=lambda err, msg: errors.append(err))
+            producer.flush(DEADLINE_S)
+            return errors
+
+        errors = anonymous_produce()
+        assert [e.code() for e in errors] == [KafkaError.TOPIC_AUTHORIZATION_FAILED], errors
+        for future in admin.create_acls([AclBinding(
+                ResourceType.TOPIC, "mtls", ResourcePatternType.LITERAL, "User:ANONYMOUS",
+                "127.0.0.1", AclOperation.WRITE, AclPermissionType.ALLOW)]).values():
+            future.result(DEADLINE_S)
+        assert anonymous_produce() == [None]
+    finally:
+        server.stop()
