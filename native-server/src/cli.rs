@@ -474,6 +474,10 @@ pub struct AclsArgs {
     pub bootstrap_server: String,
     #[command(flatten)]
     pub login: LoginArgs,
+    /// Kafka client properties (security.protocol, sasl.mechanism=PLAIN, sasl.jaas.config
+    /// with username and password), instead of --sasl-username and --sasl-password.
+    #[arg(long, value_name = "FILE", conflicts_with = "sasl_username")]
+    pub command_config: Option<PathBuf>,
     /// Add the ACLs the other flags describe.
     #[arg(long)]
     pub add: bool,

@@ -3,8 +3,8 @@
 
 use anyhow::{Context, bail};
 use partita_core::Millis;
-use partita_core::broker::ReplicaFetchSettings;
 use partita_core::acl::AuthorizerConfig;
+use partita_core::broker::ReplicaFetchSettings;
 use partita_core::config::BrokerConfig;
 use partita_core::group::CoordinatorConfig;
 

@@ -390,3 +390,20 @@ def test_the_client_certificate_is_the_principal(certs, data_dir):
         assert anonymous_produce() == [None]
     finally:
         server.stop()
+
+
+def test_partita_acls_logs_in_with_a_command_config(secured, tmp_path):
+    """kafka-acls.sh's --command-config: Kafka client properties with a PLAIN login."""
+    properties = tmp_path / "admin.properties"
+    properties.write_text(
+        "security.protocol=SASL_PLAINTEXT\nsasl.mechanism=PLAIN\n"
+        "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f'username="admin" password="{USERS["admin"]}";\n')
+    done = subprocess.run([str(partita_binary()), "acls", "--bootstrap-server", secured.kafka,
+                           "--command-config", str(properties), "--add", "--allow-principal",
+                           "User:alice", "--operation", "Describe", "--group", "g"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert ("Current ACLs for resource `ResourcePattern(resourceType=GROUP, name=g, "
+            "patternType=LITERAL)`: \n \t(principal=User:alice, host=*, operation=DESCRIBE, "
+            "permissionType=ALLOW) \n") in done.stdout

@@ -67,7 +67,11 @@ impl AuthorizerConfig {
                 self.super_users = users;
             }
             "allow.everyone.if.no.acl.found" => {
-                self.allow_everyone_if_no_acl_found = match value.trim().to_ascii_lowercase().as_str() {
+                self.allow_everyone_if_no_acl_found = match value
+                    .trim()
+                    .to_ascii_lowercase()
+                    .as_str()
+                {
                     "true" => true,
                     "false" => false,
                     _ => {
@@ -109,7 +113,10 @@ impl Authorizer {
     }
 
     fn is_super_user(&self, caller: &Caller) -> bool {
-        self.config.super_users.iter().any(|u| *u == caller.principal)
+        self.config
+            .super_users
+            .iter()
+            .any(|u| *u == caller.principal)
     }
 
     /// Whether `caller` may do `operation` on the resource of `resource_type` named `name`
@@ -191,7 +198,9 @@ impl Authorizer {
         }
         allow.iter().any(|a| {
             let literal_denied = a.pattern_type == PatternType::Literal
-                && deny_literal.iter().any(|d| d.resource_name == a.resource_name);
+                && deny_literal
+                    .iter()
+                    .any(|d| d.resource_name == a.resource_name);
             let prefix_denied = deny_prefixed
                 .iter()
                 .any(|d| a.resource_name.starts_with(&d.resource_name));

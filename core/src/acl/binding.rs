@@ -37,19 +37,28 @@ impl AclBinding {
     /// `AclControlManager.validateNewAcl`, and the cluster's one name): the message for an
     /// INVALID_REQUEST.
     pub fn invalid(&self) -> Option<String> {
-        if matches!(self.resource_type, ResourceType::Any | ResourceType::Unknown) {
+        if matches!(
+            self.resource_type,
+            ResourceType::Any | ResourceType::Unknown
+        ) {
             return Some(format!(
                 "Invalid resourceType {}",
                 self.resource_type.name()
             ));
         }
-        if !matches!(self.pattern_type, PatternType::Literal | PatternType::Prefixed) {
+        if !matches!(
+            self.pattern_type,
+            PatternType::Literal | PatternType::Prefixed
+        ) {
             return Some(format!("Invalid patternType {}", self.pattern_type.name()));
         }
         if matches!(self.operation, AclOperation::Any | AclOperation::Unknown) {
             return Some(format!("Invalid operation {}", self.operation.name()));
         }
-        if !matches!(self.permission, PermissionType::Allow | PermissionType::Deny) {
+        if !matches!(
+            self.permission,
+            PermissionType::Allow | PermissionType::Deny
+        ) {
             return Some(format!("Invalid permissionType {}", self.permission.name()));
         }
         if self.resource_name.is_empty() {
@@ -178,7 +187,9 @@ impl AclBindingFilter {
             return *name == acl.resource_name;
         }
         match acl.pattern_type {
-            PatternType::Literal => *name == acl.resource_name || acl.resource_name == WILDCARD_RESOURCE,
+            PatternType::Literal => {
+                *name == acl.resource_name || acl.resource_name == WILDCARD_RESOURCE
+            }
             PatternType::Prefixed => name.starts_with(&acl.resource_name),
             _ => false,
         }

@@ -20,9 +20,7 @@ mod types;
 #[cfg(test)]
 mod tests;
 
-pub use authorizer::{
-    AclMap, Authorizer, AuthorizerConfig, Caller, STANDARD_AUTHORIZER,
-};
+pub use authorizer::{AclMap, Authorizer, AuthorizerConfig, Caller, STANDARD_AUTHORIZER};
 pub use binding::{
     AclBinding, AclBindingFilter, CLUSTER_NAME, WILDCARD_HOST, WILDCARD_PRINCIPAL,
     WILDCARD_RESOURCE, operation_upper,

@@ -61,7 +61,12 @@ fn authorizer(acls: Vec<AclBinding>) -> Authorizer {
             enabled: true,
             ..AuthorizerConfig::default()
         }),
-        acls: Arc::new(acls.into_iter().enumerate().map(|(i, a)| (i as u64, a)).collect()),
+        acls: Arc::new(
+            acls.into_iter()
+                .enumerate()
+                .map(|(i, a)| (i as u64, a))
+                .collect(),
+        ),
     }
 }
 
@@ -114,7 +119,10 @@ fn literal_prefixed_and_wildcards_match() {
 fn deny_wins_and_hosts_match() {
     let mut deny = allow_topic("orders-eu", Literal, "User:alice", Read);
     deny.permission = PermissionType::Deny;
-    let a = authorizer(vec![allow_topic("orders-", Prefixed, "User:alice", All), deny]);
+    let a = authorizer(vec![
+        allow_topic("orders-", Prefixed, "User:alice", All),
+        deny,
+    ]);
     let alice = user("alice");
     assert!(!a.authorize(&alice, Read, ResourceType::Topic, "orders-eu"));
     assert!(a.authorize(&alice, Write, ResourceType::Topic, "orders-eu"));
@@ -122,7 +130,10 @@ fn deny_wins_and_hosts_match() {
     let mut deny_all = allow_topic("*", Literal, "User:*", All);
     deny_all.permission = PermissionType::Deny;
     deny_all.host = "10.0.0.9".to_string();
-    let b = authorizer(vec![allow_topic("t", Literal, "User:alice", Read), deny_all]);
+    let b = authorizer(vec![
+        allow_topic("t", Literal, "User:alice", Read),
+        deny_all,
+    ]);
     assert!(b.authorize(&alice, Read, ResourceType::Topic, "t"));
     let elsewhere = Caller {
         host: "10.0.0.9".to_string(),
@@ -173,7 +184,10 @@ fn any_resource_of_a_type() {
     assert!(!a.authorize_any(&user("bob"), Write, ResourceType::Topic));
     let mut deny_prefix = allow_topic("t", Prefixed, "User:alice", Write);
     deny_prefix.permission = PermissionType::Deny;
-    let b = authorizer(vec![allow_topic("tx", Literal, "User:alice", Write), deny_prefix]);
+    let b = authorizer(vec![
+        allow_topic("tx", Literal, "User:alice", Write),
+        deny_prefix,
+    ]);
     assert!(!b.authorize_any(&alice, Write, ResourceType::Topic));
 }
 
@@ -248,8 +262,14 @@ fn names_and_codes_round_trip() {
     for op in AclOperation::ALL {
         assert_eq!(AclOperation::from_code(op as i8), op);
     }
-    assert_eq!(AclOperation::parse("describe_configs"), Some(DescribeConfigs));
-    assert_eq!(AclOperation::parse("IdempotentWrite"), Some(IdempotentWrite));
+    assert_eq!(
+        AclOperation::parse("describe_configs"),
+        Some(DescribeConfigs)
+    );
+    assert_eq!(
+        AclOperation::parse("IdempotentWrite"),
+        Some(IdempotentWrite)
+    );
     assert_eq!(AclOperation::parse("Any"), None);
     assert_eq!(operation_upper(DescribeConfigs), "DESCRIBE_CONFIGS");
     assert_eq!(PatternType::from_code(4), Prefixed);
@@ -265,7 +285,13 @@ fn configs_parse_with_kafka_names() {
     c.set("allow.everyone.if.no.acl.found", "TRUE").unwrap();
     assert!(c.enabled && c.allow_everyone_if_no_acl_found);
     assert_eq!(c.super_users, ["User:admin", "User:CN=x,O=y"]);
-    assert!(c.set("authorizer.class.name", "kafka.security.authorizer.AclAuthorizer").is_err());
+    assert!(
+        c.set(
+            "authorizer.class.name",
+            "kafka.security.authorizer.AclAuthorizer"
+        )
+        .is_err()
+    );
     assert!(c.set("super.users", "admin").is_err());
     assert!(c.set("allow.everyone.if.no.acl.found", "yes").is_err());
 }

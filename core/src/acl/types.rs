@@ -241,10 +241,14 @@ pub enum PermissionType {
 impl PermissionType {
     /// The permission type of a wire code; `Unknown` for an undefined one.
     pub fn from_code(code: i8) -> PermissionType {
-        [PermissionType::Any, PermissionType::Deny, PermissionType::Allow]
-            .into_iter()
-            .find(|t| *t as i8 == code)
-            .unwrap_or(PermissionType::Unknown)
+        [
+            PermissionType::Any,
+            PermissionType::Deny,
+            PermissionType::Allow,
+        ]
+        .into_iter()
+        .find(|t| *t as i8 == code)
+        .unwrap_or(PermissionType::Unknown)
     }
 
     /// Kafka's name (`ALLOW`, `DENY`), as `kafka-acls.sh` prints it.

@@ -94,7 +94,10 @@ mod tests {
         let mut log = Vec::new();
         log.extend(controller.create_acl(&acl("a")).unwrap());
         log.extend(controller.create_acl(&acl("b")).unwrap());
-        assert!(controller.create_acl(&acl("a")).unwrap().is_empty(), "a duplicate");
+        assert!(
+            controller.create_acl(&acl("a")).unwrap().is_empty(),
+            "a duplicate"
+        );
         let mut bad = acl("c");
         bad.operation = AclOperation::Any;
         assert_eq!(

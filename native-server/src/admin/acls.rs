@@ -26,7 +26,10 @@ const ACLS_VERSION: i16 = 3;
 /// A principal, a host, an operation and a permission: one entry of an ACL.
 type Entry = (String, String, AclOperation, PermissionType);
 
-pub fn run(args: AclsArgs) -> anyhow::Result<()> {
+pub fn run(mut args: AclsArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.command_config {
+        args.login = super::command_config::login(path)?;
+    }
     let pattern_type = match args.resource_pattern_type.as_str() {
         "literal" => PatternType::Literal,
         "prefixed" => PatternType::Prefixed,
@@ -80,7 +83,11 @@ fn entries(args: &AclsArgs) -> anyhow::Result<Vec<Entry>> {
     let operations = operations(args)?;
     let mut entries = Vec::new();
     for (principals, hosts, permission) in [
-        (&args.allow_principal, &args.allow_host, PermissionType::Allow),
+        (
+            &args.allow_principal,
+            &args.allow_host,
+            PermissionType::Allow,
+        ),
         (&args.deny_principal, &args.deny_host, PermissionType::Deny),
     ] {
         let hosts = if hosts.is_empty() {
@@ -139,7 +146,9 @@ fn add(
     }
     let entries = entries(args)?;
     if entries.is_empty() {
-        bail!("You must specify one of: --allow-principal, --deny-principal when trying to add ACLs.");
+        bail!(
+            "You must specify one of: --allow-principal, --deny-principal when trying to add ACLs."
+        );
     }
     let mut bindings = Vec::new();
     for (resource_type, name) in resources {
@@ -238,8 +247,9 @@ fn remove(
             ..AclBindingFilter::any()
         };
         if entries.is_empty() {
-            let question =
-                format!("Are you sure you want to delete all ACLs for resource filter `{resource}`? (y/n)");
+            let question = format!(
+                "Are you sure you want to delete all ACLs for resource filter `{resource}`? (y/n)"
+            );
             if confirmed(&question, args.force)? {
                 filters.push(base);
             }
@@ -397,7 +407,10 @@ mod tests {
     #[test]
     fn blocks_are_printed_as_kafka_acls_sh() {
         assert_eq!(
-            block("Current ACLs for resource `R`", &["(a)".into(), "(b)".into()]),
+            block(
+                "Current ACLs for resource `R`",
+                &["(a)".into(), "(b)".into()]
+            ),
             "Current ACLs for resource `R`: \n \t(a)\n\t(b) \n\n"
         );
     }

@@ -116,7 +116,10 @@ pub async fn describe(
     if let Some(reason) = filter.invalid() {
         return refuse(ErrorCode::INVALID_REQUEST, reason);
     }
-    let acls = selected(node, vec![filter]).await?.pop().unwrap_or_default();
+    let acls = selected(node, vec![filter])
+        .await?
+        .pop()
+        .unwrap_or_default();
     // One entry per resource pattern, in Kafka's order of (type, name, pattern type).
     let mut resources: Vec<DescribeAclsResource> = Vec::new();
     let mut sorted = acls;

@@ -10,11 +10,11 @@ use kafka_protocol::messages::alter_configs_response::AlterConfigsResourceRespon
 use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
 use partita_core::controller::ControllerCommand;
 
+use super::ClientInfo;
 use super::convert::str_bytes;
 use super::incremental_alter_configs::{
     Target, authorize_alter, check_keys, each_once, repeated_resources,
 };
-use super::ClientInfo;
 use super::node::Node;
 
 pub async fn handle(

@@ -34,7 +34,9 @@ pub async fn handle(
                             let result = DeleteRecordsPartitionResult::default()
                                 .with_partition_index(p.partition_index);
                             let deleted = if allowed {
-                                state.node.delete_records(crate::engine::now(), &tp, p.offset)
+                                state
+                                    .node
+                                    .delete_records(crate::engine::now(), &tp, p.offset)
                             } else {
                                 Err(ErrorCode::TOPIC_AUTHORIZATION_FAILED)
                             };

@@ -5,8 +5,8 @@ use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeCluster
 
 use partita_core::acl::{CLUSTER_NAME, ResourceType};
 
-use super::convert::str_bytes;
 use super::ClientInfo;
+use super::convert::str_bytes;
 use super::node::Node;
 
 pub async fn handle(

@@ -8,8 +8,8 @@ use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersRespon
 use partita_core::ErrorCode;
 use partita_core::assignor::TopicPartition;
 
-use super::convert::topic_name;
 use super::ClientInfo;
+use super::convert::topic_name;
 use super::node::Node;
 use partita_core::acl::AclOperation;
 

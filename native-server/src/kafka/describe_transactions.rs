@@ -11,8 +11,8 @@ use kafka_protocol::messages::{
 use partita_core::ErrorCode;
 use partita_core::txn::TransactionDescription;
 
-use super::convert::{by_topic, str_bytes, topic_name};
 use super::ClientInfo;
+use super::convert::{by_topic, str_bytes, topic_name};
 use super::node::Node;
 use partita_core::acl::AclOperation;
 

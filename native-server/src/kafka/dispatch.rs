@@ -28,9 +28,15 @@ pub async fn handle(
             None => return Ok(None),
         },
         Req::Fetch(r) => Res::Fetch(fetch::handle(r, version, client, node).await?),
-        Req::ListOffsets(r) => Res::ListOffsets(list_offsets::handle(r, version, client, node).await?),
-        Req::CreateTopics(r) => Res::CreateTopics(create_topics::handle(r, version, client, node).await?),
-        Req::DeleteTopics(r) => Res::DeleteTopics(delete_topics::handle(r, version, client, node).await?),
+        Req::ListOffsets(r) => {
+            Res::ListOffsets(list_offsets::handle(r, version, client, node).await?)
+        }
+        Req::CreateTopics(r) => {
+            Res::CreateTopics(create_topics::handle(r, version, client, node).await?)
+        }
+        Req::DeleteTopics(r) => {
+            Res::DeleteTopics(delete_topics::handle(r, version, client, node).await?)
+        }
         Req::CreatePartitions(r) => {
             Res::CreatePartitions(create_partitions::handle(r, client, node).await?)
         }
@@ -41,7 +47,9 @@ pub async fn handle(
         Req::IncrementalAlterConfigs(r) => {
             Res::IncrementalAlterConfigs(incremental_alter_configs::handle(r, client, node).await?)
         }
-        Req::DescribeCluster(r) => Res::DescribeCluster(describe_cluster::handle(r, client, node).await?),
+        Req::DescribeCluster(r) => {
+            Res::DescribeCluster(describe_cluster::handle(r, client, node).await?)
+        }
         Req::OffsetForLeaderEpoch(r) => {
             Res::OffsetForLeaderEpoch(offset_for_leader_epoch::handle(r, client, node).await?)
         }
@@ -55,8 +63,12 @@ pub async fn handle(
         Req::SyncGroup(r) => Res::SyncGroup(sync_group::handle(r, version, node).await?),
         Req::Heartbeat(r) => Res::Heartbeat(heartbeat::handle(r, node).await?),
         Req::LeaveGroup(r) => Res::LeaveGroup(leave_group::handle(r, version, node).await?),
-        Req::OffsetCommit(r) => Res::OffsetCommit(offset_commit::handle(r, version, client, node).await?),
-        Req::OffsetFetch(r) => Res::OffsetFetch(offset_fetch::handle(r, version, client, node).await?),
+        Req::OffsetCommit(r) => {
+            Res::OffsetCommit(offset_commit::handle(r, version, client, node).await?)
+        }
+        Req::OffsetFetch(r) => {
+            Res::OffsetFetch(offset_fetch::handle(r, version, client, node).await?)
+        }
         Req::DescribeGroups(r) => {
             Res::DescribeGroups(describe_groups::handle(r, version, client, node).await?)
         }

@@ -47,8 +47,8 @@ pub async fn handle(
             let mut partitions = Vec::new();
             let mut refused = Vec::new();
             for topic in &request.topics {
-                let name = resolve_topic(state.image(), &topic.topic, topic.topic_id)
-                    .unwrap_or_default();
+                let name =
+                    resolve_topic(state.image(), &topic.topic, topic.topic_id).unwrap_or_default();
                 let allowed = !follower_denied && authz.topic(AclOperation::Read, &name);
                 for p in &topic.partitions {
                     let tp = TopicPartition::new(name.clone(), p.partition);

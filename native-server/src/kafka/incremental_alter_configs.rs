@@ -15,10 +15,10 @@ use partita_core::controller::{AlterConfigOp, BrokerId, ControllerCommand};
 
 use partita_core::acl::AclOperation;
 
+use super::ClientInfo;
 use super::authz::Authz;
 use super::convert::str_bytes;
 use super::describe_configs::{BROKER_RESOURCE, TOPIC_RESOURCE, check_broker};
-use super::ClientInfo;
 use super::node::Node;
 use crate::engine::Refusal;
 

@@ -10,8 +10,8 @@ use kafka_protocol::messages::{
 };
 use partita_core::txn::ListTransactionsFilter;
 
-use super::convert::str_bytes;
 use super::ClientInfo;
+use super::convert::str_bytes;
 use super::node::Node;
 use partita_core::acl::AclOperation;
 

@@ -14,8 +14,8 @@ use partita_core::ErrorCode;
 use partita_core::acl::{AclOperation, CLUSTER_NAME, ResourceType};
 use partita_core::node::{BrokerEndpoint, TopicAnswer};
 
-use super::convert::{resolve_topic, str_bytes, topic_name, uuid};
 use super::ClientInfo;
+use super::convert::{resolve_topic, str_bytes, topic_name, uuid};
 use super::node::Node;
 
 /// A topic the request names: asked of the node, refused by the ACLs, or an unknown id.
@@ -44,7 +44,8 @@ pub async fn handle(
     let answer = node
         .engine
         .call(move |state| {
-            let creates = client_allows_creation && state.node.broker_config().auto_create_topics_enable;
+            let creates =
+                client_allows_creation && state.node.broker_config().auto_create_topics_enable;
             let mut names = Vec::new();
             let wanted: Option<Vec<Wanted>> = request.topics.map(|topics| {
                 topics
@@ -101,7 +102,11 @@ pub async fn handle(
     };
     if include_topic_operations {
         for topic in topics.iter_mut().filter(|t| t.error_code == 0) {
-            let name = topic.name.as_ref().map(|n| n.to_string()).unwrap_or_default();
+            let name = topic
+                .name
+                .as_ref()
+                .map(|n| n.to_string())
+                .unwrap_or_default();
             topic.topic_authorized_operations = client.authz.operations(ResourceType::Topic, &name);
         }
     }

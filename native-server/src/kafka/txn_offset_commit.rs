@@ -39,11 +39,12 @@ pub async fn handle(
         let code = whole.or((!authz.topic(AclOperation::Read, &t.name))
             .then_some(ErrorCode::TOPIC_AUTHORIZATION_FAILED));
         if let Some(code) = code {
-            refused.extend(
-                t.partitions
-                    .iter()
-                    .map(|p| (TopicPartition::new(t.name.to_string(), p.partition_index), code)),
-            );
+            refused.extend(t.partitions.iter().map(|p| {
+                (
+                    TopicPartition::new(t.name.to_string(), p.partition_index),
+                    code,
+                )
+            }));
         }
     }
     if whole.is_some() {

@@ -217,6 +217,8 @@ fn requests_encoded_by_the_codec_pass() {
             DescribeQuorum => DescribeQuorumRequest,
             DescribeTransactions => DescribeTransactionsRequest,
             ListTransactions => ListTransactionsRequest,
+            DescribeAcls => DescribeAclsRequest, CreateAcls => CreateAclsRequest,
+            DeleteAcls => DeleteAclsRequest,
         );
         for frame in frame.into_iter().chain(populated(api, version)) {
             check_request(&frame)
