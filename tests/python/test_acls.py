@@ -15,7 +15,7 @@ from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation,
                                    ResourceType)
 
 from clients import consume, produce_all
-from cluster import CLUSTER_CONFIG, free_ports
+from cluster import Cluster
 from conftest import Server, partita_binary
 from test_tls import CLIENT_PRINCIPAL, certs  # noqa: F401 (a fixture)
 
@@ -286,21 +286,16 @@ def test_acl_apis_without_an_authorizer_answer_security_disabled(server):
 
 
 def test_acls_survive_a_sigkill_of_the_active_controller(data_dir):
-    ports = dict(zip(range(1, 4), free_ports(3)))
-    voters = ",".join(f"{i}@127.0.0.1:{p}" for i, p in ports.items())
-    nodes = {}
+    cluster = Cluster(data_dir, 3, *SECURED)
+    nodes = cluster.nodes
     try:
-        for node_id in ports:
-            nodes[node_id] = Server(data_dir / f"node-{node_id}", "--node-id", str(node_id),
-                                    "--controller-quorum-voters", voters, *CLUSTER_CONFIG,
-                                    *SECURED)
-        bootstrap = ",".join(n.kafka for n in nodes.values())
+        bootstrap = cluster.bootstrap()
         admin = AdminClient(conf(bootstrap, "admin"))
-        wait_for("three brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
+        cluster.wait_for("three brokers", lambda: len(admin.list_topics(timeout=5).brokers) == 3)
         admin.create_topics([NewTopic("replicated", 1, 3)])["replicated"].result(DEADLINE_S)
         produce_all({**conf(bootstrap, "admin"), "acks": "all"}, [("replicated", None, b"r")])
-        controller = wait_for("one active controller every node names",
-                              lambda: agreed_controller(nodes.values()))
+        controller = cluster.wait_for("one active controller every node names",
+                                      lambda: agreed_controller(nodes.values()))
         # Created through a node that is not the active controller: forwarded (KIP-590).
         other = next(n for i, n in nodes.items() if i != controller)
         other_admin = AdminClient(conf(other.kafka, "admin"))  # kept alive until answered
@@ -312,10 +307,11 @@ def test_acls_survive_a_sigkill_of_the_active_controller(data_dir):
         ]).values():
             future.result(DEADLINE_S)
         nodes[controller].kill()
-        alive = ",".join(n.kafka for i, n in nodes.items() if i != controller)
+        alive = cluster.bootstrap()
         survivor = AdminClient(conf(alive, "admin"))
-        wait_for("another active controller",
-                 lambda: survivor.list_topics(timeout=5).controller_id not in (-1, controller))
+        cluster.wait_for("another active controller",
+                         lambda: survivor.list_topics(timeout=5).controller_id
+                         not in (-1, controller))
         for node_id, node in nodes.items():
             if node_id == controller:
                 continue
@@ -329,8 +325,7 @@ def test_acls_survive_a_sigkill_of_the_active_controller(data_dir):
              "Write", "--topic", "replicated")
         assert produce_errors(alive, "bob", "replicated") == [None]
     finally:
-        for node in nodes.values():
-            node.stop()
+        cluster.stop()
 
 
 def agreed_controller(nodes) -> int | None:
@@ -340,20 +335,6 @@ def agreed_controller(nodes) -> int | None:
         client = AdminClient(conf(node.kafka, "admin"))
         ids.add(client.list_topics(timeout=5).controller_id)
     return ids.pop() if len(ids) == 1 and min(ids) > 0 else None
-
-
-def wait_for(what: str, check, timeout_s: float = DEADLINE_S):
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except Exception as e:  # a node going away mid-request: ask again
-            last = e
-        if last and not isinstance(last, Exception):
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
 def test_the_client_certificate_is_the_principal(certs, data_dir):

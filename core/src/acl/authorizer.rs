@@ -113,10 +113,7 @@ impl Authorizer {
     }
 
     fn is_super_user(&self, caller: &Caller) -> bool {
-        self.config
-            .super_users
-            .iter()
-            .any(|u| *u == caller.principal)
+        self.config.super_users.contains(&caller.principal)
     }
 
     /// Whether `caller` may do `operation` on the resource of `resource_type` named `name`

@@ -102,14 +102,9 @@ pub fn decode_snapshot(data: &[u8]) -> Result<MetadataSnapshot, CodecError> {
     if data.first() != Some(&FORMAT_BINCODE) {
         return Err(error);
     }
-    let mut padded = data.to_vec();
-    for _ in 0..IMAGE_FIELDS_ADDED {
-        padded.push(0);
-        if let Ok(snapshot) = decode(&padded) {
-            return Ok(snapshot);
-        }
-    }
-    Err(error)
+    (1..=IMAGE_FIELDS_ADDED)
+        .find_map(|added| decode(&[data, &vec![0; added]].concat()).ok())
+        .ok_or(error)
 }
 
 /// The Raft log of a single voter `voter` that holds `records` as one committed entry: how a

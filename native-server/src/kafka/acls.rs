@@ -32,6 +32,21 @@ use super::node::Node;
 
 const NO_AUTHORIZER: &str = "No Authorizer is configured on the broker";
 
+/// Why CreateAcls and DeleteAcls are refused whole, if they are: no authorizer, or no Alter
+/// on the cluster.
+fn alter_refusal(client: &ClientInfo) -> Option<(ErrorCode, &'static str)> {
+    if !client.authz.authorizer.enabled() {
+        Some((ErrorCode::SECURITY_DISABLED, NO_AUTHORIZER))
+    } else if !client.authz.cluster(AclOperation::Alter) {
+        Some((
+            ErrorCode::CLUSTER_AUTHORIZATION_FAILED,
+            "Cluster authorization failed.",
+        ))
+    } else {
+        None
+    }
+}
+
 /// A filter as the wire gives it: before v1 the pattern type is LITERAL.
 #[allow(clippy::too_many_arguments)]
 fn filter(
@@ -64,8 +79,7 @@ async fn selected(
     node: &Node,
     filters: Vec<AclBindingFilter>,
 ) -> anyhow::Result<Vec<Vec<AclBinding>>> {
-    Ok(node
-        .engine
+    node.engine
         .call(move |state| {
             filters
                 .iter()
@@ -80,7 +94,7 @@ async fn selected(
                 })
                 .collect()
         })
-        .await?)
+        .await
 }
 
 pub async fn describe(
@@ -154,16 +168,7 @@ pub async fn create(
     client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<CreateAclsResponse> {
-    let refusal = if !client.authz.authorizer.enabled() {
-        Some((ErrorCode::SECURITY_DISABLED, NO_AUTHORIZER))
-    } else if !client.authz.cluster(AclOperation::Alter) {
-        Some((
-            ErrorCode::CLUSTER_AUTHORIZATION_FAILED,
-            "Cluster authorization failed.",
-        ))
-    } else {
-        None
-    };
+    let refusal = alter_refusal(client);
     let commands = request
         .creations
         .iter()
@@ -222,16 +227,7 @@ pub async fn delete(
     client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<DeleteAclsResponse> {
-    let refusal = if !client.authz.authorizer.enabled() {
-        Some((ErrorCode::SECURITY_DISABLED, NO_AUTHORIZER))
-    } else if !client.authz.cluster(AclOperation::Alter) {
-        Some((
-            ErrorCode::CLUSTER_AUTHORIZATION_FAILED,
-            "Cluster authorization failed.",
-        ))
-    } else {
-        None
-    };
+    let refusal = alter_refusal(client);
     let filters: Vec<AclBindingFilter> = request
         .filters
         .iter()

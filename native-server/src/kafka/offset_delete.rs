@@ -28,29 +28,16 @@ pub async fn handle(
         return Ok(OffsetDeleteResponse::default()
             .with_error_code(ErrorCode::GROUP_AUTHORIZATION_FAILED.code()));
     }
-    let readable = |topic: &str| client.authz.topic(AclOperation::Read, topic);
-    let refused: Vec<TopicPartition> = request
+    let (partitions, refused): (Vec<TopicPartition>, Vec<TopicPartition>) = request
         .topics
         .iter()
-        .filter(|topic| !readable(&topic.name))
         .flat_map(|topic| {
             topic
                 .partitions
                 .iter()
                 .map(|p| TopicPartition::new(topic.name.to_string(), p.partition_index))
         })
-        .collect();
-    let partitions: Vec<TopicPartition> = request
-        .topics
-        .iter()
-        .filter(|topic| readable(&topic.name))
-        .flat_map(|topic| {
-            topic
-                .partitions
-                .iter()
-                .map(|p| TopicPartition::new(topic.name.to_string(), p.partition_index))
-        })
-        .collect();
+        .partition(|tp| client.authz.topic(AclOperation::Read, &tp.topic));
     let results = node
         .engine
         .call(move |state| {
