@@ -15,7 +15,7 @@ macro_rules! error_codes {
 
         impl ErrorCode {
             /// The number sent on the wire.
-            pub fn code(self) -> i16 {
+            pub const fn code(self) -> i16 {
                 match self { $(ErrorCode::$name => $code,)* }
             }
 
@@ -93,6 +93,7 @@ error_codes! {
     CONCURRENT_TRANSACTIONS = 51, true;
     TRANSACTION_COORDINATOR_FENCED = 52, false;
     TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53, false;
+    SECURITY_DISABLED = 54, false;
     OPERATION_NOT_ATTEMPTED = 55, false;
     KAFKA_STORAGE_ERROR = 56, true;
     LOG_DIR_NOT_FOUND = 57, false;

@@ -42,6 +42,8 @@ pub enum Command {
     Cluster(ClusterArgs),
     /// Describe the controller quorum (kafka-metadata-quorum.sh describe).
     Quorum(QuorumArgs),
+    /// Add, list and remove ACLs (the flags of kafka-acls.sh).
+    Acls(AclsArgs),
     /// List transactions, describe one, describe a partition's producers
     /// (kafka-transactions.sh list, describe, describe-producers).
     Transactions(TransactionsArgs),
@@ -475,6 +477,67 @@ pub struct ConfigsArgs {
     /// Configs to remove (back to their defaults), comma-separated; repeatable.
     #[arg(long, requires = "alter", value_delimiter = ',', value_name = "K,...")]
     pub delete_config: Vec<String>,
+}
+
+/// `partita acls`: the flags of `kafka-acls.sh`.
+#[derive(clap::Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["add", "remove", "list"])))]
+pub struct AclsArgs {
+    /// The broker to talk to.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: String,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    /// Kafka client properties (security.protocol, sasl.mechanism=PLAIN, sasl.jaas.config
+    /// with username and password), instead of --sasl-username and --sasl-password.
+    #[arg(long, value_name = "FILE", conflicts_with = "sasl_username")]
+    pub command_config: Option<PathBuf>,
+    /// Add the ACLs the other flags describe.
+    #[arg(long)]
+    pub add: bool,
+    /// Remove the ACLs the other flags select (all of a resource's without a principal).
+    #[arg(long)]
+    pub remove: bool,
+    /// List the ACLs of the resources given (every ACL without one).
+    #[arg(long)]
+    pub list: bool,
+    /// With --remove: do not ask for confirmation.
+    #[arg(long)]
+    pub force: bool,
+    /// A principal allowed, as Type:name (User:alice, User:*); repeatable.
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub allow_principal: Vec<String>,
+    /// A principal denied; repeatable.
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub deny_principal: Vec<String>,
+    /// A host (IP address) the allow ACLs apply to; repeatable (default: *).
+    #[arg(long, value_name = "HOST")]
+    pub allow_host: Vec<String>,
+    /// A host the deny ACLs apply to; repeatable (default: *).
+    #[arg(long, value_name = "HOST")]
+    pub deny_host: Vec<String>,
+    /// An operation (Read, Write, Create, Delete, Alter, Describe, ClusterAction,
+    /// DescribeConfigs, AlterConfigs, IdempotentWrite, All); repeatable (default: All).
+    #[arg(long, value_name = "OPERATION")]
+    pub operation: Vec<String>,
+    /// A topic (repeatable; `*` for every topic).
+    #[arg(long, value_name = "TOPIC")]
+    pub topic: Vec<String>,
+    /// A consumer group (repeatable; `*` for every group).
+    #[arg(long, value_name = "GROUP")]
+    pub group: Vec<String>,
+    /// The cluster resource.
+    #[arg(long)]
+    pub cluster: bool,
+    /// A transactional id (repeatable; `*` for every one).
+    #[arg(long, value_name = "ID")]
+    pub transactional_id: Vec<String>,
+    /// literal or prefixed (--add); also any or match (--list, --remove).
+    #[arg(long, default_value = "literal", value_parser = ["literal", "prefixed", "any", "match"])]
+    pub resource_pattern_type: String,
+    /// With --list: only this principal's ACLs; repeatable.
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub principal: Vec<String>,
 }
 
 /// `partita cluster`: a local cluster of `partita serve` children, for trying things out.

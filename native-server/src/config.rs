@@ -3,6 +3,7 @@
 
 use anyhow::{Context, bail};
 use partita_core::Millis;
+use partita_core::acl::AuthorizerConfig;
 use partita_core::broker::ReplicaFetchSettings;
 use partita_core::config::BrokerConfig;
 use partita_core::group::CoordinatorConfig;
@@ -23,6 +24,8 @@ pub struct ServerConfig {
     /// `listeners` and the `ssl.*` configs (resolved with the flags by
     /// `crate::kafka::security::ListenerSecurity`).
     pub security: SecurityKeys,
+    /// `authorizer.class.name`, `super.users`, `allow.everyone.if.no.acl.found`.
+    pub authorizer: AuthorizerConfig,
 }
 
 /// `node.id`, `process.roles`, `controller.quorum.voters` and `advertised.listeners`, as given.
@@ -42,6 +45,7 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
     let mut cluster = ClusterKeys::default();
     let mut replica_fetch = ReplicaFetchSettings::default();
     let mut security = SecurityKeys::default();
+    let mut authorizer = AuthorizerConfig::default();
     for pair in pairs {
         let (name, value) = pair
             .split_once('=')
@@ -102,6 +106,10 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
                 .set(name, value)
                 .with_context(|| format!("--config {name}"))?,
             name if Limits::NAMES.contains(&name) => limits.set(name, value)?,
+            name if AuthorizerConfig::NAMES.contains(&name) => authorizer
+                .set(name, value)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("--config {name}"))?,
             _ => broker_pairs.push((name, value)),
         }
     }
@@ -116,6 +124,7 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
         cluster,
         replica_fetch,
         security,
+        authorizer,
     })
 }
 

@@ -22,6 +22,7 @@ fn main() -> std::process::ExitCode {
         cli::Command::Consume(args) => admin::consume::run(args),
         cli::Command::Configs(args) => admin::configs::run(args),
         cli::Command::Quorum(args) => admin::quorum::run(args),
+        cli::Command::Acls(args) => admin::acls::run(args),
         cli::Command::Transactions(args) => admin::transactions::run(args),
         cli::Command::Cluster(args) => cluster::run(args),
         cli::Command::Check(args) => return check::run(args),

@@ -100,6 +100,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         );
     }
+    let acls = crate::kafka::authz::SharedAcls::default();
+    if config.authorizer.enabled {
+        tracing::info!(
+            "ACLs are enforced (authorizer.class.name); super.users: {:?}",
+            config.authorizer.super_users
+        );
+    }
     // With no cluster flags: one combined node (broker, controller, group coordinator).
     let (engine, engine_thread) = engine::start(EngineConfig {
         data_dir: args.data_dir.clone(),
@@ -121,6 +128,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             replica_fetch: config.replica_fetch,
         },
         peers: router,
+        acls: acls.clone(),
     })?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut peer_tasks = Vec::new();
@@ -143,7 +151,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let node = Arc::new(
         Node::new(node_id, kafka_addr, engine, sasl_users)
             .with_sasl_mechanisms(sasl_mechanisms)
-            .with_limits(config.limits),
+            .with_limits(config.limits)
+            .with_acls(crate::kafka::authz::Acls::new(config.authorizer, acls)),
     );
 
     let mut signals = StopSignals::listen()?;

@@ -37,7 +37,9 @@ def free_ports(count: int) -> list[int]:
 
 
 class Cluster:
-    def __init__(self, data_dir: Path, nodes: int):
+    def __init__(self, data_dir: Path, nodes: int, *extra_args: str):
+        """`extra_args` go to every node's `partita serve` (SASL users, ACL configs, ...)."""
+        self.extra_args = extra_args
         ports = dict(zip(range(1, nodes + 1), free_ports(nodes)))
         self.voters = ",".join(f"{i}@127.0.0.1:{p}" for i, p in ports.items())
         self.data_dir = data_dir
@@ -51,7 +53,8 @@ class Cluster:
 
     def start(self, node_id: int) -> Server:
         self.nodes[node_id] = Server(self.data_dir / f"node-{node_id}", "--node-id", str(node_id),
-                                     "--controller-quorum-voters", self.voters, *CLUSTER_CONFIG)
+                                     "--controller-quorum-voters", self.voters, *CLUSTER_CONFIG,
+                                     *self.extra_args)
         return self.nodes[node_id]
 
     def bootstrap(self) -> str:

@@ -90,7 +90,8 @@ pub struct FetchedPartition {
 }
 
 impl FetchedPartition {
-    fn failed(tp: TopicPartition, error: ErrorCode) -> FetchedPartition {
+    /// A partition answered with `error` alone (no records, offsets -1).
+    pub fn failed(tp: TopicPartition, error: ErrorCode) -> FetchedPartition {
         FetchedPartition {
             tp,
             error,

@@ -12,6 +12,7 @@ use super::scram::ScramCredentialOp;
 use super::topic_configs::AlterConfigOp;
 use super::topics::CreateTopic;
 use crate::ErrorCode;
+use crate::acl::{AclBinding, AclBindingFilter};
 
 /// One resource of an admin request that only the active controller can run.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -54,6 +55,10 @@ pub enum ControllerCommand {
         user: String,
         ops: Vec<ScramCredentialOp>,
     },
+    /// CreateAcls, one ACL ([`Controller::create_acl`]).
+    CreateAcl { acl: AclBinding },
+    /// DeleteAcls, one filter: every ACL it selects ([`Controller::delete_acls`]).
+    DeleteAcls { filter: AclBindingFilter },
 }
 
 impl ControllerCommand {
@@ -95,6 +100,8 @@ impl ControllerCommand {
             ControllerCommand::AlterUserScramCredentials { user, ops } => {
                 controller.alter_user_scram_credentials(user, ops)
             }
+            ControllerCommand::CreateAcl { acl } => controller.create_acl(acl),
+            ControllerCommand::DeleteAcls { filter } => controller.delete_acls(filter),
         }
     }
 
@@ -109,6 +116,8 @@ impl ControllerCommand {
             ControllerCommand::DeleteTopic { .. } => "DeleteTopics",
             ControllerCommand::CreatePartitions { .. } => "CreatePartitions",
             ControllerCommand::AlterUserScramCredentials { .. } => "AlterUserScramCredentials",
+            ControllerCommand::CreateAcl { .. } => "CreateAcls",
+            ControllerCommand::DeleteAcls { .. } => "DeleteAcls",
         }
     }
 }

@@ -5,13 +5,11 @@
 //! partition of a topic that does not exist, a leader outside the ISR) means the log is
 //! corrupt or the controller is wrong; those are assertions, not errors.
 
-mod before_scram;
-
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use before_scram::MetadataImageBeforeScram;
+use crate::acl::AclMap;
 
 use super::records::{
     BrokerId, ConfigRecord, FenceBrokerRecord, MetadataRecord, NO_LEADER, PartitionChangeRecord,
@@ -98,6 +96,9 @@ pub struct MetadataImage {
     /// SCRAM credentials by user and mechanism (KIP-554).
     #[serde(default)]
     scram_credentials: ScramCredentials,
+    /// The ACLs, by id (`acls.rs`).
+    #[serde(default)]
+    acls: AclMap,
 }
 
 static NO_CONFIGS: BTreeMap<String, String> = BTreeMap::new();
@@ -111,6 +112,11 @@ impl MetadataImage {
     /// The first producer id that no broker's block holds yet.
     pub fn next_producer_id(&self) -> i64 {
         self.next_producer_id
+    }
+
+    /// The ACLs, by id.
+    pub fn acls(&self) -> &AclMap {
+        &self.acls
     }
 
     /// Every registered broker, by id.
@@ -264,6 +270,14 @@ impl MetadataImage {
             MetadataRecord::ProducerIds(_) => Ok(()),
             MetadataRecord::UserScramCredential(_) => Ok(()),
             MetadataRecord::RemoveUserScramCredential(r) => self.scram_credentials.check_removal(r),
+            MetadataRecord::AccessControlEntry(r) if self.acls.contains_key(&r.id) => {
+                Err(format!("{record:?}: the ACL id exists"))
+            }
+            MetadataRecord::AccessControlEntry(_) => Ok(()),
+            MetadataRecord::RemoveAccessControlEntry(r) if !self.acls.contains_key(&r.id) => {
+                Err(format!("{record:?}: no such ACL"))
+            }
+            MetadataRecord::RemoveAccessControlEntry(_) => Ok(()),
         }
     }
 
@@ -393,6 +407,12 @@ impl MetadataImage {
             }
             MetadataRecord::UserScramCredential(r) => self.scram_credentials.apply_set(r),
             MetadataRecord::RemoveUserScramCredential(r) => self.scram_credentials.apply_remove(r),
+            MetadataRecord::AccessControlEntry(r) => {
+                self.acls.insert(r.id, r.acl.clone());
+            }
+            MetadataRecord::RemoveAccessControlEntry(r) => {
+                self.acls.remove(&r.id);
+            }
         }
         self.record_count += 1;
     }

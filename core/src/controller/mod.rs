@@ -20,6 +20,7 @@
 //! does), `errors` (what each command can fail with), `seed` (determinism), `topic_name`
 //! (Kafka's naming rules).
 
+mod acls;
 mod broker_configs;
 mod brokers;
 mod command;

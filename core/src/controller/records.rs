@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::acls::{AccessControlEntryRecord, RemoveAccessControlEntryRecord};
 pub use super::scram::{RemoveUserScramCredentialRecord, UserScramCredentialRecord};
 pub use super::topic_id::{ParseTopicIdError, TopicId};
 
@@ -32,6 +33,10 @@ pub enum MetadataRecord {
     UserScramCredential(UserScramCredentialRecord),
     /// A user's SCRAM credential was removed.
     RemoveUserScramCredential(RemoveUserScramCredentialRecord),
+    /// An ACL was created (`acls.rs`).
+    AccessControlEntry(AccessControlEntryRecord),
+    /// An ACL was deleted (`acls.rs`).
+    RemoveAccessControlEntry(RemoveAccessControlEntryRecord),
 }
 
 /// A broker (re)registered. It starts fenced: it leads nothing until its first heartbeat.

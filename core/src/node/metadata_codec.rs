@@ -86,25 +86,25 @@ pub fn encode_snapshot(snapshot: &MetadataSnapshot) -> Vec<u8> {
     encode(snapshot)
 }
 
-/// A snapshot; one written before the image held SCRAM credentials reads with none.
-pub fn decode_snapshot(data: &[u8]) -> Result<MetadataSnapshot, CodecError> {
-    match decode(data) {
-        Err(e) if data.first() == Some(&FORMAT_BINCODE) => {
-            let old: SnapshotBeforeScram = decode(data).map_err(|_| e)?;
-            Ok(MetadataSnapshot {
-                record_offset: old.record_offset,
-                image: old.image.into(),
-            })
-        }
-        other => other,
-    }
-}
+/// How many fields were added at the end of [`MetadataImage`] since snapshots were first
+/// written in [`FORMAT_BINCODE`] (SCRAM credentials, KIP-554; then the ACLs, KIP-801), each
+/// a collection whose empty value bincode writes as one byte 0.
+const IMAGE_FIELDS_ADDED: usize = 2;
 
-/// [`MetadataSnapshot`] as written before SCRAM credentials were in the image.
-#[derive(Deserialize)]
-struct SnapshotBeforeScram {
-    record_offset: u64,
-    image: crate::controller::image::MetadataImageBeforeScram,
+/// A snapshot's image. One written before fields were added at the end of the image ends
+/// where they would begin (bincode has no field names): it is read as if those fields were
+/// there and empty (one 0 byte each), so a data directory of an older version still opens.
+pub fn decode_snapshot(data: &[u8]) -> Result<MetadataSnapshot, CodecError> {
+    let error = match decode(data) {
+        Ok(snapshot) => return Ok(snapshot),
+        Err(e) => e,
+    };
+    if data.first() != Some(&FORMAT_BINCODE) {
+        return Err(error);
+    }
+    (1..=IMAGE_FIELDS_ADDED)
+        .find_map(|added| decode(&[data, &vec![0; added]].concat()).ok())
+        .ok_or(error)
 }
 
 /// The Raft log of a single voter `voter` that holds `records` as one committed entry: how a
@@ -187,6 +187,27 @@ mod tests {
         );
     }
 
+    /// A snapshot written before the image held ACLs (one byte shorter: no empty map at its
+    /// end) is read with no ACLs, and one from before SCRAM credentials too (two bytes
+    /// shorter) with neither.
+    #[test]
+    fn a_snapshot_from_before_the_acls_is_read() {
+        let records = records();
+        let mut image = MetadataImage::default();
+        records.iter().for_each(|r| image.apply(r));
+        let snapshot = MetadataSnapshot {
+            record_offset: records.len() as u64,
+            image,
+        };
+        let mut bytes = encode_snapshot(&snapshot);
+        assert_eq!(bytes.pop(), Some(0), "the empty ACL map ends the image");
+        assert_eq!(decode_snapshot(&bytes).unwrap(), snapshot);
+        assert_eq!(bytes.pop(), Some(0), "the empty credential map before it");
+        assert_eq!(decode_snapshot(&bytes).unwrap(), snapshot);
+        bytes.truncate(bytes.len() - 3);
+        assert!(decode_snapshot(&bytes).is_err(), "a truncated snapshot");
+    }
+
     /// Entries and snapshots written before the binary format (JSON) are still read.
     #[test]
     fn json_written_before_is_still_read() {
@@ -204,29 +225,6 @@ mod tests {
         assert!(
             decode_records(&[]).unwrap().is_empty(),
             "a new leader's entry"
-        );
-    }
-
-    /// A bincode snapshot of an image before SCRAM credentials: the same bytes without the
-    /// trailing empty map (one varint 0), read as an image with none.
-    #[test]
-    fn a_snapshot_from_before_scram_credentials_is_still_read() {
-        let records = records();
-        let mut image = MetadataImage::default();
-        records.iter().for_each(|r| image.apply(r));
-        let snapshot = MetadataSnapshot {
-            record_offset: records.len() as u64,
-            image,
-        };
-        let bytes = encode_snapshot(&snapshot);
-        assert_eq!(bytes.last(), Some(&0), "an empty credential map");
-        assert_eq!(
-            decode_snapshot(&bytes[..bytes.len() - 1]).unwrap(),
-            snapshot
-        );
-        assert!(
-            decode_snapshot(&bytes[..bytes.len() - 2]).is_err(),
-            "truncated"
         );
     }
 

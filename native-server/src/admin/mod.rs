@@ -1,6 +1,8 @@
 //! The admin commands (`partita topics`, `partita groups`): Kafka clients over the wire
 //! protocol, printing what `kafka-topics.sh` and `kafka-consumer-groups.sh` print.
 
+pub mod acls;
+mod command_config;
 pub mod configs;
 pub mod consume;
 mod delete_offsets;

@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 
 use super::metadata_store::MetadataStore;
 use crate::decompress::NATIVE_CODECS;
+use crate::kafka::authz::SharedAcls;
 use crate::peer::PeerRouter;
 use crate::storage::FileStorageFactory;
 
@@ -31,6 +32,8 @@ pub struct EngineConfig {
     pub data_dir: PathBuf,
     pub node: NodeConfig,
     pub peers: Option<PeerRouter>,
+    /// Where the image's ACLs are published for the connections (`kafka::authz`).
+    pub acls: SharedAcls,
 }
 
 /// See [`State::after_transaction_writes`].
@@ -49,6 +52,9 @@ pub struct State {
     peers: Option<PeerRouter>,
     /// The broker cleaner's last round that was logged.
     logged_cleaning: Option<(TopicPartition, CleanerStats)>,
+    /// The ACLs as last published, and the image's record count then.
+    acls: SharedAcls,
+    acls_published_at: Option<u64>,
 }
 
 impl State {
@@ -83,6 +89,8 @@ impl State {
             next_ref: 0,
             peers: config.peers,
             logged_cleaning: None,
+            acls: config.acls.clone(),
+            acls_published_at: None,
         };
         // Registration and the first heartbeat go to the node's own controller at once.
         state.tick(now);
@@ -241,6 +249,7 @@ impl State {
     /// answer after them is sent. If a write fails, nothing after it is acknowledged: the
     /// answers are dropped (their connections close). Returns false when a write failed.
     pub fn drain(&mut self) -> bool {
+        self.publish_acls();
         let written = self.drain_outputs();
         self.release_txn_waiters();
         written
@@ -257,6 +266,21 @@ impl State {
     ) {
         let through = self.node.transaction_writes_issued();
         self.txn_waiters.push((after, through, Box::new(answer)));
+    }
+
+    /// Hands the image's ACLs to the connections when the image changed and they differ
+    /// from what was published: before the answers of this round go out.
+    fn publish_acls(&mut self) {
+        let image = self.node.image();
+        let count = image.record_count();
+        if self.acls_published_at == Some(count) {
+            return;
+        }
+        self.acls_published_at = Some(count);
+        let mut published = self.acls.write().unwrap_or_else(|p| p.into_inner());
+        if **published != *image.acls() {
+            *published = std::sync::Arc::new(image.acls().clone());
+        }
     }
 
     fn release_txn_waiters(&mut self) {

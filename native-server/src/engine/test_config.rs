@@ -26,5 +26,6 @@ pub(super) fn single_node(data_dir: &Path) -> EngineConfig {
             replica_fetch: Default::default(),
         },
         peers: None,
+        acls: Default::default(),
     }
 }

@@ -1,6 +1,9 @@
 //! AddPartitionsToTxn, as clients send it (v0-v3: one transaction, its topics and partitions):
 //! the transaction coordinator records the partitions the transaction writes to. (v4+'s
-//! batched broker-to-coordinator verification, KIP-890, is not offered.)
+//! batched broker-to-coordinator verification, KIP-890, is not offered.) With ACLs (Kafka's
+//! `handleAddPartitionsToTxnRequest`): Write on the transactional id (else every partition is
+//! TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and Write on each topic (else its partitions are
+//! TOPIC_AUTHORIZATION_FAILED and the others OPERATION_NOT_ATTEMPTED: nothing is added).
 
 use kafka_protocol::messages::add_partitions_to_txn_response::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnTopicResult,
@@ -8,6 +11,9 @@ use kafka_protocol::messages::add_partitions_to_txn_response::{
 use kafka_protocol::messages::{AddPartitionsToTxnRequest, AddPartitionsToTxnResponse};
 use partita_core::assignor::TopicPartition;
 
+use partita_core::acl::AclOperation;
+
+use super::ClientInfo;
 use super::convert::{by_topic, topic_name};
 use super::node::Node;
 use super::txn::{durably, fenced_for};
@@ -16,8 +22,10 @@ use partita_core::ErrorCode;
 pub async fn handle(
     request: AddPartitionsToTxnRequest,
     version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<AddPartitionsToTxnResponse> {
+    let authz = &client.authz;
     let partitions: Vec<TopicPartition> = request
         .v3_and_below_topics
         .iter()
@@ -28,6 +36,35 @@ pub async fn handle(
         })
         .collect();
     let all = partitions.clone();
+    let refused: Option<Vec<(TopicPartition, ErrorCode)>> =
+        if !authz.transactional_id(AclOperation::Write, &request.v3_and_below_transactional_id) {
+            Some(
+                all.iter()
+                    .map(|tp| (tp.clone(), ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED))
+                    .collect(),
+            )
+        } else if all
+            .iter()
+            .any(|tp| !authz.topic(AclOperation::Write, &tp.topic))
+        {
+            Some(
+                all.iter()
+                    .map(|tp| {
+                        let code = if authz.topic(AclOperation::Write, &tp.topic) {
+                            ErrorCode::OPERATION_NOT_ATTEMPTED
+                        } else {
+                            ErrorCode::TOPIC_AUTHORIZATION_FAILED
+                        };
+                        (tp.clone(), code)
+                    })
+                    .collect(),
+            )
+        } else {
+            None
+        };
+    if let Some(refused) = refused {
+        return Ok(encode(refused, version));
+    }
     let results = durably(node, move |state| {
         state.node.add_partitions_to_txn(
             crate::engine::now(),
@@ -43,6 +80,10 @@ pub async fn handle(
             .map(|tp| (tp, ErrorCode::NOT_COORDINATOR))
             .collect()
     });
+    Ok(encode(results, version))
+}
+
+fn encode(results: Vec<(TopicPartition, ErrorCode)>, version: i16) -> AddPartitionsToTxnResponse {
     let answers = results.into_iter().map(|(tp, code)| {
         let result = AddPartitionsToTxnPartitionResult::default()
             .with_partition_index(tp.partition)
@@ -54,5 +95,5 @@ pub async fn handle(
             .with_name(topic_name(name))
             .with_results_by_partition(results)
     });
-    Ok(AddPartitionsToTxnResponse::default().with_results_by_topic_v3_and_below(topics))
+    AddPartitionsToTxnResponse::default().with_results_by_topic_v3_and_below(topics)
 }

@@ -1,7 +1,8 @@
 //! AlterConfigs (API key 33, v0-2), the legacy API that librdkafka's `alter_configs` and older
 //! tools use: the configs sent replace all of a resource's configs, so every topic override
 //! (or dynamic broker config) not named is removed, as in Kafka. Same resources and checks as
-//! IncrementalAlterConfigs, forwarded to the active controller the same way (KIP-590).
+//! IncrementalAlterConfigs, forwarded to the active controller the same way (KIP-590), and the
+//! same ACLs (AlterConfigs on the topic or the cluster).
 
 use std::collections::BTreeMap;
 
@@ -9,15 +10,20 @@ use kafka_protocol::messages::alter_configs_response::AlterConfigsResourceRespon
 use kafka_protocol::messages::{AlterConfigsRequest, AlterConfigsResponse};
 use partita_core::controller::ControllerCommand;
 
+use super::ClientInfo;
 use super::convert::str_bytes;
-use super::incremental_alter_configs::{Target, check_keys, each_once, repeated_resources};
+use super::incremental_alter_configs::{
+    Target, authorize_alter, check_keys, each_once, repeated_resources,
+};
 use super::node::Node;
 
 pub async fn handle(
     request: AlterConfigsRequest,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<AlterConfigsResponse> {
     let node_id = node.node_id;
+    let authz = client.authz.clone();
     let validate_only = request.validate_only;
     let repeated = repeated_resources(
         request
@@ -43,6 +49,7 @@ pub async fn handle(
                     if repeated.contains(&(kind, name.clone())) {
                         return Err(each_once());
                     }
+                    authorize_alter(&authz, kind, &name)?;
                     check_keys(
                         resource
                             .configs

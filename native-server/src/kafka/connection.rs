@@ -14,7 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, watch};
 use super::frame::{FrameError, frame, read_length, read_rest};
 use super::node::Node;
 use super::sasl::{self, Session};
-use super::{ClientInfo, api_versions, capture, dispatch, guard, versions};
+use super::{ClientInfo, api_versions, authz, capture, dispatch, guard, versions};
 
 /// Why a connection is closed instead of answered. Kafka closes the connection in all these
 /// cases (except an unsupported ApiVersions version, which gets an answer); the broker goes on.
@@ -55,10 +55,12 @@ pub enum ProtocolError {
     },
 }
 
-/// Serves one connection: a TCP socket, or a TLS stream over one (SSL, SASL_SSL).
+/// Serves one connection: a TCP socket, or a TLS stream over one (SSL, SASL_SSL), whose
+/// client certificate named `tls_principal` (mTLS).
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut socket: S,
     peer: SocketAddr,
+    tls_principal: Option<String>,
     node: Arc<Node>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -77,7 +79,8 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 break;
             }
         };
-        let Answer { response, close } = match answer(request, peer, &node, &mut session).await {
+        let answered = answer(request, peer, tls_principal.as_deref(), &node, &mut session).await;
+        let Answer { response, close } = match answered {
             Ok(answer) => answer,
             Err(e) => {
                 tracing::warn!(%peer, "closing connection: {e}");
@@ -184,6 +187,7 @@ impl Answer {
 pub async fn answer(
     request: Bytes,
     peer: SocketAddr,
+    tls_principal: Option<&str>,
     node: &Node,
     session: &mut Session,
 ) -> Result<Answer, ProtocolError> {
@@ -257,6 +261,9 @@ pub async fn answer(
     let client = ClientInfo {
         client_id: header.client_id.as_deref().unwrap_or_default().to_string(),
         host: format!("/{}", peer.ip()),
+        authz: node
+            .acls
+            .authz(authz::caller(session.user(), tls_principal, peer.ip())),
     };
     let response = dispatch::handle(body, version, &client, node)
         .await

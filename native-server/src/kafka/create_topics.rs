@@ -8,13 +8,18 @@
 //! answer waited for), within a heartbeat elsewhere. If the image does not have it within
 //! [`IMAGE_WAIT`], the counts the request asked for are answered (-1 where it left them to the
 //! defaults) and the id is nil, as for `validate_only`.
+//!
+//! With ACLs, each topic needs Create on the cluster or on the topic (else
+//! TOPIC_AUTHORIZATION_FAILED), as Kafka's `handleCreateTopicsRequest`.
 
 use std::time::Duration;
 
 use kafka_protocol::messages::create_topics_response::CreatableTopicResult;
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
+use partita_core::ErrorCode;
 use partita_core::controller::{ControllerCommand, CreateTopic};
 
+use super::ClientInfo;
 use super::convert::{str_bytes, uuid};
 use super::node::Node;
 
@@ -27,6 +32,7 @@ type Created = (uuid::Uuid, i32, i16);
 pub async fn handle(
     request: CreateTopicsRequest,
     version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<CreateTopicsResponse> {
     let validate_only = request.validate_only;
@@ -34,6 +40,12 @@ pub async fn handle(
     let commands = creates
         .iter()
         .map(|topic| {
+            if !client.authz.create_topic(&topic.name) {
+                return Err((
+                    ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+                    "Authorization failed.".to_string(),
+                ));
+            }
             Ok(ControllerCommand::CreateTopic {
                 topic: topic.clone(),
             })

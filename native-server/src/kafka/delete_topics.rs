@@ -1,17 +1,22 @@
 //! DeleteTopics: by name (up to v5) or by name or id (v6), run at the active controller
-//! (forwarded there by any other node, KIP-590).
+//! (forwarded there by any other node, KIP-590). With ACLs, each topic needs Delete (else
+//! TOPIC_AUTHORIZATION_FAILED), as Kafka's `handleDeleteTopicsRequest`.
 
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse, TopicName};
 use partita_core::ErrorCode;
 use partita_core::controller::ControllerCommand;
 
+use partita_core::acl::AclOperation;
+
+use super::ClientInfo;
 use super::convert::{resolve_topic, str_bytes, topic_name};
 use super::node::Node;
 
 pub async fn handle(
     request: DeleteTopicsRequest,
     version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<DeleteTopicsResponse> {
     let named: Vec<(Option<TopicName>, uuid::Uuid)> = if version >= 6 {
@@ -44,6 +49,10 @@ pub async fn handle(
     let commands = resolved
         .iter()
         .map(|topic| match topic {
+            Some(topic) if !client.authz.topic(AclOperation::Delete, topic) => Err((
+                ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+                "Authorization failed.".to_string(),
+            )),
             Some(topic) => Ok(ControllerCommand::DeleteTopic {
                 topic: topic.clone(),
             }),

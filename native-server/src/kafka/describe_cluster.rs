@@ -3,19 +3,22 @@
 use kafka_protocol::messages::describe_cluster_response::DescribeClusterBroker;
 use kafka_protocol::messages::{BrokerId, DescribeClusterRequest, DescribeClusterResponse};
 
-use partita_core::acl::ResourceType;
+use partita_core::acl::{CLUSTER_NAME, ResourceType};
 
+use super::ClientInfo;
 use super::convert::str_bytes;
 use super::node::Node;
 
 pub async fn handle(
     request: DescribeClusterRequest,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<DescribeClusterResponse> {
-    // KIP-430: every operation, as Kafka answers without an authorizer; else the schema's
-    // default (i32::MIN), as Kafka leaves it.
+    // KIP-430: the caller's operations (every one without an authorizer, none without
+    // Describe on the cluster); else the schema's default (i32::MIN), as Kafka leaves it.
+    // Anyone may ask, as Kafka's `handleDescribeCluster` lets them.
     let operations = if request.include_cluster_authorized_operations {
-        ResourceType::Cluster.authorized_operations()
+        client.authz.operations(ResourceType::Cluster, CLUSTER_NAME)
     } else {
         i32::MIN
     };

@@ -1,7 +1,9 @@
 //! DescribeConfigs: a topic's configs (its own and the broker defaults it inherits), this
 //! broker's, or the cluster-wide dynamic default's (broker `""`), with their sources, and on
 //! request their synonyms in order of precedence (v1+) and Kafka's documentation (v3+), as
-//! Kafka's `ConfigHelper` answers.
+//! Kafka's `ConfigHelper` answers. With ACLs, DescribeConfigs on the topic (else
+//! TOPIC_AUTHORIZATION_FAILED) or on the cluster for a broker resource (else
+//! CLUSTER_AUTHORIZATION_FAILED), as Kafka's `AuthHelper` for configs.
 
 use kafka_protocol::messages::describe_configs_response::{
     DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
@@ -11,6 +13,9 @@ use partita_core::ErrorCode;
 use partita_core::config::ConfigEntry;
 use partita_core::controller::BrokerId;
 
+use partita_core::acl::AclOperation;
+
+use super::ClientInfo;
 use super::convert::str_bytes;
 use super::node::Node;
 use crate::engine::Refusal;
@@ -21,8 +26,10 @@ pub const BROKER_RESOURCE: i8 = 4;
 pub async fn handle(
     request: DescribeConfigsRequest,
     version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<DescribeConfigsResponse> {
+    let authz = client.authz.clone();
     let node_id = node.node_id;
     let synonyms = request.include_synonyms;
     let documentation = request.include_documentation && version >= 3;
@@ -33,7 +40,18 @@ pub async fn handle(
                 .into_iter()
                 .map(|resource| {
                     let name = resource.resource_name.to_string();
+                    let denied = match resource.resource_type {
+                        TOPIC_RESOURCE => (!authz.topic(AclOperation::DescribeConfigs, &name))
+                            .then_some(ErrorCode::TOPIC_AUTHORIZATION_FAILED),
+                        BROKER_RESOURCE => (!authz.cluster(AclOperation::DescribeConfigs))
+                            .then_some(ErrorCode::CLUSTER_AUTHORIZATION_FAILED),
+                        _ => None,
+                    };
                     let entries = match resource.resource_type {
+                        _ if denied.is_some() => Err((
+                            denied.expect("checked"),
+                            "Authorization failed.".to_string(),
+                        )),
                         // Every node answers from its own metadata, as Kafka's brokers do
                         // from their metadata cache: not a controller request.
                         TOPIC_RESOURCE => state.node.describe_topic_configs(&name).ok_or((

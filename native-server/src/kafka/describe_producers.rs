@@ -8,13 +8,17 @@ use kafka_protocol::messages::{DescribeProducersRequest, DescribeProducersRespon
 use partita_core::ErrorCode;
 use partita_core::assignor::TopicPartition;
 
+use super::ClientInfo;
 use super::convert::topic_name;
 use super::node::Node;
+use partita_core::acl::AclOperation;
 
 pub async fn handle(
     request: DescribeProducersRequest,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<DescribeProducersResponse> {
+    let authz = client.authz.clone();
     let asked: Vec<(String, Vec<i32>)> = request
         .topics
         .iter()
@@ -31,7 +35,11 @@ pub async fn handle(
                             let tp = TopicPartition::new(topic.clone(), index);
                             // Kafka: a partition the metadata does not know is unknown; one it
                             // knows but this broker does not host is NOT_LEADER_OR_FOLLOWER.
-                            let found = if state.image().contains_partition(&topic, index) {
+                            // With ACLs, Read on the topic, as Kafka's
+                            // `handleDescribeProducersRequest`.
+                            let found = if !authz.topic(AclOperation::Read, &topic) {
+                                Err(ErrorCode::TOPIC_AUTHORIZATION_FAILED)
+                            } else if state.image().contains_partition(&topic, index) {
                                 state.broker().describe_producers(&tp)
                             } else {
                                 Err(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)

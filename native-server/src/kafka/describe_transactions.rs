@@ -11,13 +11,18 @@ use kafka_protocol::messages::{
 use partita_core::ErrorCode;
 use partita_core::txn::TransactionDescription;
 
+use super::ClientInfo;
 use super::convert::{by_topic, str_bytes, topic_name};
 use super::node::Node;
+use partita_core::acl::AclOperation;
 
 pub async fn handle(
     request: DescribeTransactionsRequest,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<DescribeTransactionsResponse> {
+    // With ACLs, Describe on each transactional id (TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
+    let authz = client.authz.clone();
     let ids: Vec<String> = request
         .transactional_ids
         .iter()
@@ -28,7 +33,13 @@ pub async fn handle(
         node.engine
             .call(move |state| {
                 ids.iter()
-                    .map(|id| state.node.describe_transaction(id))
+                    .map(|id| {
+                        if authz.transactional_id(AclOperation::Describe, id) {
+                            state.node.describe_transaction(id)
+                        } else {
+                            Err(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+                        }
+                    })
                     .collect::<Vec<_>>()
             })
             .await?

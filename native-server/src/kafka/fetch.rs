@@ -11,6 +11,11 @@ use partita_core::assignor::TopicPartition;
 use partita_core::broker;
 use partita_core::controller::TopicId;
 
+use anyhow::Context;
+use partita_core::ErrorCode;
+use partita_core::acl::AclOperation;
+
+use super::ClientInfo;
 use super::convert::{by_topic, resolve_topic, topic_name, uuid};
 use super::node::Node;
 use partita_core::client::{Request, Response};
@@ -18,11 +23,17 @@ use partita_core::client::{Request, Response};
 /// The longest a fetch may wait, whatever the client asks: waits must stay bounded.
 const FETCH_MAX_WAIT_MS: u64 = 30_000;
 
+/// With ACLs (Kafka's `KafkaApis.handleFetchRequest`): a consumer needs Read on each topic
+/// (else its partitions are TOPIC_AUTHORIZATION_FAILED and not read); a fetch that names a
+/// replica (a follower's, on the client listener) needs ClusterAction on the cluster. When no
+/// partition is left the answer comes at once.
 pub async fn handle(
     request: FetchRequest,
     version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<FetchResponse> {
+    let authz = client.authz.clone();
     // v15+ carries the replica id in replica_state.
     let replica_id = if version >= 15 {
         request.replica_state.replica_id.0
@@ -32,25 +43,35 @@ pub async fn handle(
     let response = node
         .engine
         .call_later(move |state, reply| {
-            let partitions = request
-                .topics
-                .iter()
-                .flat_map(|topic| {
-                    let name = resolve_topic(state.image(), &topic.topic, topic.topic_id)
-                        .unwrap_or_default();
-                    topic
-                        .partitions
-                        .iter()
-                        .map(move |p| broker::FetchPartition {
-                            tp: TopicPartition::new(name.clone(), p.partition),
-                            fetch_offset: p.fetch_offset,
-                            partition_max_bytes: usize::try_from(p.partition_max_bytes)
-                                .unwrap_or(0),
-                            current_leader_epoch: (p.current_leader_epoch >= 0)
-                                .then_some(p.current_leader_epoch),
-                        })
-                })
-                .collect();
+            let follower_denied = replica_id >= 0 && !authz.cluster(AclOperation::ClusterAction);
+            let mut partitions = Vec::new();
+            let mut refused = Vec::new();
+            for topic in &request.topics {
+                let name =
+                    resolve_topic(state.image(), &topic.topic, topic.topic_id).unwrap_or_default();
+                let allowed = !follower_denied && authz.topic(AclOperation::Read, &name);
+                for p in &topic.partitions {
+                    let tp = TopicPartition::new(name.clone(), p.partition);
+                    if !allowed {
+                        refused.push(broker::FetchedPartition::failed(
+                            tp,
+                            ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+                        ));
+                        continue;
+                    }
+                    partitions.push(broker::FetchPartition {
+                        tp,
+                        fetch_offset: p.fetch_offset,
+                        partition_max_bytes: usize::try_from(p.partition_max_bytes).unwrap_or(0),
+                        current_leader_epoch: (p.current_leader_epoch >= 0)
+                            .then_some(p.current_leader_epoch),
+                    });
+                }
+            }
+            if partitions.is_empty() && !refused.is_empty() {
+                let _ = reply.send((None, refused));
+                return;
+            }
             let core_request = broker::FetchRequest {
                 replica_id,
                 max_wait_ms: Millis(
@@ -68,10 +89,20 @@ pub async fn handle(
                 }),
                 partitions,
             };
-            state.submit(Request::Fetch(core_request), Some(reply));
+            // The node answers later (a long poll); the refused partitions go after its answer.
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            state.submit(Request::Fetch(core_request), Some(tx));
+            let _ = reply.send((Some(rx), refused));
         })
         .await?;
-    let Response::Fetch(response) = response else {
+    let (answer, refused) = response;
+    let response = match answer {
+        Some(rx) => rx.await.context("the engine dropped the fetch")?,
+        None => Response::Fetch(broker::FetchResponse {
+            partitions: Vec::new(),
+        }),
+    };
+    let Response::Fetch(mut response) = response else {
         anyhow::bail!("the node answered Fetch with another response");
     };
     let ids = node
@@ -87,6 +118,7 @@ pub async fn handle(
     for p in &response.partitions {
         node.metrics.record_fetch(&p.tp.topic, &p.records);
     }
+    response.partitions.extend(refused);
     Ok(encode(response, &ids, version))
 }
 

@@ -3,7 +3,9 @@
 //! core node (`Node::find_coordinator`), which has the topic created on first use and
 //! answers COORDINATOR_NOT_AVAILABLE until it exists and while the partition has no leader.
 //! A transactional id's coordinator (key type 1) is the leader of its partition of
-//! `__transaction_state` (`Node::find_transaction_coordinator`), found the same way.
+//! `__transaction_state` (`Node::find_transaction_coordinator`), found the same way. With
+//! ACLs, Describe on the group (GROUP_AUTHORIZATION_FAILED) or the transactional id
+//! (TRANSACTIONAL_ID_AUTHORIZATION_FAILED), as Kafka's `handleFindCoordinatorRequest`.
 
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
@@ -11,6 +13,9 @@ use kafka_protocol::protocol::StrBytes;
 use partita_core::ErrorCode;
 use partita_core::node::CoordinatorEndpoint;
 
+use partita_core::acl::AclOperation;
+
+use super::ClientInfo;
 use super::convert::str_bytes;
 use super::node::Node;
 
@@ -21,6 +26,7 @@ const TRANSACTION_KEY_TYPE: i8 = 1;
 pub async fn handle(
     request: FindCoordinatorRequest,
     version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<FindCoordinatorResponse> {
     let keys: Vec<String> = if version >= 4 {
@@ -32,6 +38,7 @@ pub async fn handle(
     } else {
         vec![request.key.to_string()]
     };
+    let authz = client.authz.clone();
     let found: Vec<Result<CoordinatorEndpoint, ErrorCode>> = if request.key_type == GROUP_KEY_TYPE {
         let groups = keys.clone();
         node.engine
@@ -39,7 +46,12 @@ pub async fn handle(
                 let now = crate::engine::now();
                 groups
                     .iter()
-                    .map(|group| state.node.find_coordinator(now, group))
+                    .map(|group| {
+                        if !authz.group(AclOperation::Describe, group) {
+                            return Err(ErrorCode::GROUP_AUTHORIZATION_FAILED);
+                        }
+                        state.node.find_coordinator(now, group)
+                    })
                     .collect()
             })
             .await?
@@ -49,7 +61,12 @@ pub async fn handle(
             .call(move |state| {
                 let now = crate::engine::now();
                 ids.iter()
-                    .map(|id| state.node.find_transaction_coordinator(now, id))
+                    .map(|id| {
+                        if !authz.transactional_id(AclOperation::Describe, id) {
+                            return Err(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+                        }
+                        state.node.find_transaction_coordinator(now, id)
+                    })
                     .collect()
             })
             .await?
@@ -60,6 +77,14 @@ pub async fn handle(
     };
     let message = |code: ErrorCode| {
         str_bytes(match request.key_type {
+            _ if matches!(
+                code,
+                ErrorCode::GROUP_AUTHORIZATION_FAILED
+                    | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+            ) =>
+            {
+                format!("{}: not authorized to describe the key", code.name())
+            }
             GROUP_KEY_TYPE => format!(
                 "{}: the group's coordinator is not available yet",
                 code.name()

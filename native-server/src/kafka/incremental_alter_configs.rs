@@ -4,7 +4,7 @@
 //! dynamic default (resource name `""`); with `validate_only`, checked and not kept. A node
 //! that is not the active controller forwards each resource to it (`forward.rs`, KIP-590). The
 //! checks before the controller are Kafka's `ConfigAdminManager.preprocess`; the rest is the
-//! core controller's (`incremental_alter_*_configs`).
+//! core controller's (`incremental_alter_*_configs`). ACLs: [`authorize_alter`].
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,6 +13,10 @@ use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterC
 use partita_core::ErrorCode;
 use partita_core::controller::{AlterConfigOp, BrokerId, ControllerCommand};
 
+use partita_core::acl::AclOperation;
+
+use super::ClientInfo;
+use super::authz::Authz;
 use super::convert::str_bytes;
 use super::describe_configs::{BROKER_RESOURCE, TOPIC_RESOURCE, check_broker};
 use super::node::Node;
@@ -20,9 +24,11 @@ use crate::engine::Refusal;
 
 pub async fn handle(
     request: IncrementalAlterConfigsRequest,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<IncrementalAlterConfigsResponse> {
     let node_id = node.node_id;
+    let authz = client.authz.clone();
     let validate_only = request.validate_only;
     let repeated = repeated_resources(
         request
@@ -50,6 +56,7 @@ pub async fn handle(
                     if repeated.contains(&(kind, name.clone())) {
                         return Err(each_once());
                     }
+                    authorize_alter(&authz, kind, &name)?;
                     let ops = ops(&resource.configs)?;
                     Ok(match Target::of(kind, &name, node_id, active_controller)? {
                         Target::Topic => {
@@ -81,6 +88,21 @@ pub async fn handle(
         })
         .collect();
     Ok(IncrementalAlterConfigsResponse::default().with_responses(responses))
+}
+
+/// With ACLs, AlterConfigs on the topic (TOPIC_AUTHORIZATION_FAILED) or on the cluster for a
+/// broker resource (CLUSTER_AUTHORIZATION_FAILED), as Kafka's `AuthHelper` for configs.
+pub(super) fn authorize_alter(authz: &Authz, kind: i8, name: &str) -> Result<(), Refusal> {
+    let denied = match kind {
+        TOPIC_RESOURCE if !authz.topic(AclOperation::AlterConfigs, name) => {
+            ErrorCode::TOPIC_AUTHORIZATION_FAILED
+        }
+        BROKER_RESOURCE if !authz.cluster(AclOperation::AlterConfigs) => {
+            ErrorCode::CLUSTER_AUTHORIZATION_FAILED
+        }
+        _ => return Ok(()),
+    };
+    Err((denied, "Authorization failed.".to_string()))
 }
 
 /// The request's operations, refused as Kafka does: a key named twice, a value missing for

@@ -1,4 +1,5 @@
-//! ListOffsets: earliest, latest, max-timestamp or by-timestamp offsets per partition.
+//! ListOffsets: earliest, latest, max-timestamp or by-timestamp offsets per partition. With
+//! ACLs, each topic needs Describe (else TOPIC_AUTHORIZATION_FAILED), as Kafka's.
 
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
@@ -7,12 +8,17 @@ use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 use partita_core::assignor::TopicPartition;
 use partita_core::broker::{IsolationLevel, ListOffsetsPartition, ListedOffset, OffsetSpec};
 
+use partita_core::ErrorCode;
+use partita_core::acl::AclOperation;
+
+use super::ClientInfo;
 use super::convert::{by_topic, topic_name};
 use super::node::Node;
 
 pub async fn handle(
     request: ListOffsetsRequest,
     version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<ListOffsetsResponse> {
     // A timestamp the request's version cannot ask for is answered at once, in its place.
@@ -20,7 +26,12 @@ pub async fn handle(
     for topic in &request.topics {
         for p in &topic.partitions {
             let tp = TopicPartition::new(topic.name.to_string(), p.partition_index);
-            asked.push(match OffsetSpec::from_wire(p.timestamp, version) {
+            let spec = if client.authz.topic(AclOperation::Describe, &topic.name) {
+                OffsetSpec::from_wire(p.timestamp, version)
+            } else {
+                Err(ErrorCode::TOPIC_AUTHORIZATION_FAILED)
+            };
+            asked.push(match spec {
                 Ok(spec) => Ok(ListOffsetsPartition {
                     tp,
                     spec,

@@ -10,13 +10,19 @@ use kafka_protocol::messages::{
 };
 use partita_core::txn::ListTransactionsFilter;
 
+use super::ClientInfo;
 use super::convert::str_bytes;
 use super::node::Node;
+use partita_core::acl::AclOperation;
 
 pub async fn handle(
     request: ListTransactionsRequest,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<ListTransactionsResponse> {
+    // With ACLs, only the transactional ids the caller may Describe are listed (Kafka's
+    // `handleListTransactionsRequest`).
+    let authz = &client.authz;
     let filter = ListTransactionsFilter {
         states: request
             .state_filters
@@ -45,6 +51,7 @@ pub async fn handle(
                 listing
                     .transactions
                     .into_iter()
+                    .filter(|t| authz.transactional_id(AclOperation::Describe, &t.transactional_id))
                     .map(|t| {
                         TransactionState::default()
                             .with_transactional_id(TransactionalId(str_bytes(t.transactional_id)))

@@ -3,10 +3,12 @@
 //! Adding an API: write `<api>.rs` with a `handle` function from the request type to the
 //! response type, list its versions in `versions.rs`, and route it in `dispatch.rs`.
 
+mod acls;
 mod add_partitions_to_txn;
 mod alter_configs;
 mod alter_user_scram_credentials;
 mod api_versions;
+pub mod authz;
 mod capture;
 mod connection;
 pub(crate) mod convert;
@@ -15,6 +17,7 @@ mod create_topics;
 mod delete_groups;
 mod delete_records;
 mod delete_topics;
+mod denied;
 mod describe_cluster;
 mod describe_configs;
 mod describe_groups;
@@ -61,10 +64,12 @@ pub use convert::{str_bytes, topic_name};
 pub use frame::read_frame;
 pub use node::Node;
 
-/// Who sent a request, as group members are described (CLIENT-ID and HOST columns).
+/// Who sent a request, as group members are described (CLIENT-ID and HOST columns), and
+/// what the ACLs let it do.
 pub struct ClientInfo {
     pub client_id: String,
     pub host: String,
+    pub authz: authz::Authz,
 }
 
 use std::sync::Arc;
@@ -121,10 +126,12 @@ pub async fn accept_loop(
         connections.spawn(async move {
             let _ = socket.set_nodelay(true);
             match tls {
-                None => connection::serve(socket, peer, node, shutdown).await,
+                None => connection::serve(socket, peer, None, node, shutdown).await,
                 Some(tls) => {
-                    if let Some(stream) = tls_handshake(&tls, socket, peer, &node).await {
-                        connection::serve(stream, peer, node, shutdown).await;
+                    if let Some((stream, principal)) =
+                        tls_handshake(&tls, socket, peer, &node).await
+                    {
+                        connection::serve(stream, peer, principal, node, shutdown).await;
                     }
                 }
             }
@@ -138,13 +145,14 @@ pub async fn accept_loop(
 /// The TLS handshake of a new connection, within `connections.max.idle.ms`. A failed one
 /// (plaintext sent to the TLS port, garbage, a client certificate missing or not signed by a
 /// trusted CA) closes the connection with a log line; the broker goes on. A client that shows a
-/// certificate is logged with its principal (`crate::tls::principal`).
+/// certificate is logged with its principal (`crate::tls::principal`), which is returned with
+/// the stream (the connection's principal for the ACLs).
 async fn tls_handshake(
     tls: &TlsAcceptor,
     socket: TcpStream,
     peer: std::net::SocketAddr,
     node: &Node,
-) -> Option<TlsStream<TcpStream>> {
+) -> Option<(TlsStream<TcpStream>, Option<String>)> {
     let idle = node.limits.idle_timeout();
     let stream = match tokio::time::timeout(idle, tls.accept(socket)).await {
         Ok(Ok(stream)) => stream,
@@ -161,6 +169,7 @@ async fn tls_handshake(
             return None;
         }
     };
+    let mut principal = None;
     if let Some(cert) = stream
         .get_ref()
         .1
@@ -168,12 +177,15 @@ async fn tls_handshake(
         .and_then(|c| c.first())
     {
         match crate::tls::principal::of_certificate(cert) {
-            Ok(principal) => tracing::info!(%peer, principal, "TLS client certificate"),
+            Ok(name) => {
+                tracing::info!(%peer, principal = name, "TLS client certificate");
+                principal = Some(name);
+            }
             Err(e) => {
                 tracing::info!(%peer, "closing connection: {e:#}");
                 return None;
             }
         }
     }
-    Some(stream)
+    Some((stream, principal))
 }

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use super::authz::Acls;
 use super::limits::{Limits, RequestMemory};
 use super::sasl::{PlainUsers, SaslMechanisms};
 use crate::engine::EngineHandle;
@@ -23,6 +24,8 @@ pub struct Node {
     pub limits: Limits,
     /// The `queued.max.request.bytes` pool.
     pub request_memory: RequestMemory,
+    /// The authorizer's config and the ACLs in force.
+    pub acls: Acls,
 }
 
 impl Node {
@@ -46,12 +49,19 @@ impl Node {
             sasl_users,
             limits: Limits::default(),
             request_memory: RequestMemory::new(Limits::default().queued_max_request_bytes),
+            acls: Acls::new(Default::default(), Default::default()),
         }
     }
 
     /// This node offering `mechanisms` (Kafka's `sasl.enabled.mechanisms`).
     pub fn with_sasl_mechanisms(mut self, mechanisms: SaslMechanisms) -> Node {
         self.sasl_mechanisms = mechanisms;
+        self
+    }
+
+    /// This node with the authorizer's config and the ACLs the engine publishes.
+    pub fn with_acls(mut self, acls: Acls) -> Node {
+        self.acls = acls;
         self
     }
 

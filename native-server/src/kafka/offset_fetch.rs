@@ -2,6 +2,9 @@
 //! group up to v7, several from v8. The node answers ([`partita_core::node::Node::fetch_offsets`]):
 //! NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS for a group it does not serve now, and
 //! UNSTABLE_OFFSET_COMMIT for a partition with a pending commit under `require_stable` (v7+).
+//! With ACLs (Kafka's `handleOffsetFetchRequest`): Describe on the group (else
+//! GROUP_AUTHORIZATION_FAILED) and Describe on each topic: a named partition of a topic the
+//! caller may not Describe is TOPIC_AUTHORIZATION_FAILED, and left out of "all partitions".
 
 use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
@@ -12,6 +15,9 @@ use partita_core::ErrorCode;
 use partita_core::assignor::TopicPartition;
 use partita_core::group::CommittedOffset;
 
+use partita_core::acl::AclOperation;
+
+use super::ClientInfo;
 use super::convert::{by_topic, str_bytes, topic_name};
 use super::node::Node;
 
@@ -22,8 +28,10 @@ type Fetched = Result<Vec<(TopicPartition, Result<Option<CommittedOffset>, Error
 pub async fn handle(
     request: OffsetFetchRequest,
     version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<OffsetFetchResponse> {
+    let authz = client.authz.clone();
     let asked: Vec<(String, Option<Vec<TopicPartition>>)> = if version >= 8 {
         request
             .groups
@@ -51,13 +59,26 @@ pub async fn handle(
             asked
                 .into_iter()
                 .map(|(group, wanted)| {
+                    if !authz.group(AclOperation::Describe, &group) {
+                        return (group, Err(ErrorCode::GROUP_AUTHORIZATION_FAILED));
+                    }
+                    let named = wanted.is_some();
                     let result = state
                         .node
                         .fetch_offsets(&group, wanted.as_deref(), require_stable)
                         .map(|offsets| {
                             offsets
                                 .into_iter()
-                                .map(|(tp, o)| (tp, o.map_err(|e| e.code())))
+                                .filter_map(|(tp, o)| {
+                                    if authz.topic(AclOperation::Describe, &tp.topic) {
+                                        Some((tp, o.map_err(|e| e.code())))
+                                    } else {
+                                        named.then_some((
+                                            tp,
+                                            Err(ErrorCode::TOPIC_AUTHORIZATION_FAILED),
+                                        ))
+                                    }
+                                })
                                 .collect()
                         })
                         .map_err(|e| e.code());

@@ -9,31 +9,60 @@ use partita_core::Millis;
 use partita_core::assignor::TopicPartition;
 use partita_core::broker;
 
+use partita_core::ErrorCode;
+use partita_core::acl::AclOperation;
+
+use super::ClientInfo;
 use super::convert::{by_topic, str_bytes, topic_name};
 use super::node::Node;
 use partita_core::client::{Request, Response};
 
-/// `None` for acks=0: Kafka sends no response at all.
+/// `None` for acks=0: Kafka sends no response at all. With ACLs (Kafka's
+/// `KafkaApis.handleProduceRequest`): a transactional request needs Write on its
+/// transactional id (else every partition is TRANSACTIONAL_ID_AUTHORIZATION_FAILED), each
+/// topic Write (else its partitions are TOPIC_AUTHORIZATION_FAILED, and not appended).
 pub async fn handle(
     request: ProduceRequest,
     version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<Option<ProduceResponse>> {
     let acks = request.acks;
+    let authz = &client.authz;
+    let txn_denied = request
+        .transactional_id
+        .as_ref()
+        .is_some_and(|id| !authz.transactional_id(AclOperation::Write, id));
+    let mut refused = Vec::new();
     // Produce up to v11 names topics (ids arrive with v13).
-    let partitions = request
-        .topic_data
-        .iter()
-        .flat_map(|topic| {
-            topic
-                .partition_data
-                .iter()
-                .map(|p| broker::ProducePartition {
-                    tp: TopicPartition::new(topic.name.to_string(), p.index),
+    let mut partitions = Vec::new();
+    for topic in &request.topic_data {
+        let error = if txn_denied {
+            Some(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+        } else if !authz.topic(AclOperation::Write, &topic.name) {
+            Some(ErrorCode::TOPIC_AUTHORIZATION_FAILED)
+        } else {
+            None
+        };
+        for p in &topic.partition_data {
+            let tp = TopicPartition::new(topic.name.to_string(), p.index);
+            match error {
+                Some(error) => refused.push(broker::ProducedPartition {
+                    tp,
+                    error,
+                    error_message: None,
+                    base_offset: -1,
+                    log_start_offset: -1,
+                    log_append_time_ms: -1,
+                    record_errors: Vec::new(),
+                }),
+                None => partitions.push(broker::ProducePartition {
+                    tp,
                     records: p.records.as_deref().unwrap_or_default().to_vec(),
-                })
-        })
-        .collect();
+                }),
+            }
+        }
+    }
     let core_request = broker::ProduceRequest {
         acks,
         timeout_ms: Millis(u64::try_from(request.timeout_ms).unwrap_or(0)),
@@ -43,13 +72,24 @@ pub async fn handle(
         node.metrics.record_produce(&p.tp.topic, &p.records);
     }
     if acks == 0 {
-        node.engine.send(Request::Produce(core_request)).await?;
+        if !core_request.partitions.is_empty() {
+            node.engine.send(Request::Produce(core_request)).await?;
+        }
         return Ok(None);
     }
-    let Response::Produce(response) = node.engine.request(Request::Produce(core_request)).await?
-    else {
-        anyhow::bail!("the node answered Produce with another response");
+    let mut response = if core_request.partitions.is_empty() {
+        broker::ProduceResponse {
+            partitions: Vec::new(),
+        }
+    } else {
+        let Response::Produce(response) =
+            node.engine.request(Request::Produce(core_request)).await?
+        else {
+            anyhow::bail!("the node answered Produce with another response");
+        };
+        response
     };
+    response.partitions.extend(refused);
     Ok(Some(encode(response, version)))
 }
 

@@ -311,6 +311,14 @@ impl Session {
         matches!(self, Session::Open | Session::Authenticated(_))
     }
 
+    /// The authenticated user's name, once logged in (the principal `User:<name>`).
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            Session::Authenticated(user) => Some(user),
+            _ => None,
+        }
+    }
+
     pub fn awaits_raw_token(&self) -> bool {
         matches!(
             self,

@@ -1,6 +1,9 @@
 //! TxnOffsetCommit: a transactional producer's consumer offsets, sent to the group's
 //! coordinator and held there until the transaction commits (see the core node's
-//! `transactions.rs`).
+//! `transactions.rs`). With ACLs (Kafka's `handleTxnOffsetCommitRequest`): Write on the
+//! transactional id, then Read on the group (else every partition gets
+//! TRANSACTIONAL_ID_ or GROUP_AUTHORIZATION_FAILED), and Read on each topic (else its
+//! partitions are TOPIC_AUTHORIZATION_FAILED and not committed).
 
 use kafka_protocol::messages::txn_offset_commit_response::{
     TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
@@ -9,6 +12,10 @@ use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
 use partita_core::assignor::TopicPartition;
 use partita_core::group::CommitOffset;
 
+use partita_core::ErrorCode;
+use partita_core::acl::AclOperation;
+
+use super::ClientInfo;
 use super::convert::{by_topic, topic_name};
 use super::node::Node;
 use super::txn::fenced_for;
@@ -16,11 +23,37 @@ use super::txn::fenced_for;
 pub async fn handle(
     request: TxnOffsetCommitRequest,
     version: i16,
+    client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<TxnOffsetCommitResponse> {
+    let authz = &client.authz;
+    let whole = if !authz.transactional_id(AclOperation::Write, &request.transactional_id) {
+        Some(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    } else if !authz.group(AclOperation::Read, &request.group_id) {
+        Some(ErrorCode::GROUP_AUTHORIZATION_FAILED)
+    } else {
+        None
+    };
+    let mut refused: Vec<(TopicPartition, ErrorCode)> = Vec::new();
+    for t in &request.topics {
+        let code = whole.or((!authz.topic(AclOperation::Read, &t.name))
+            .then_some(ErrorCode::TOPIC_AUTHORIZATION_FAILED));
+        if let Some(code) = code {
+            refused.extend(t.partitions.iter().map(|p| {
+                (
+                    TopicPartition::new(t.name.to_string(), p.partition_index),
+                    code,
+                )
+            }));
+        }
+    }
+    if whole.is_some() {
+        return Ok(encode(refused, version));
+    }
     let offsets: Vec<(TopicPartition, CommitOffset)> = request
         .topics
         .iter()
+        .filter(|t| authz.topic(AclOperation::Read, &t.name))
         .flat_map(|t| {
             t.partitions.iter().map(|p| {
                 let offset = CommitOffset {
@@ -46,7 +79,10 @@ pub async fn handle(
     } else {
         (-1, String::new(), None)
     };
-    let results = node
+    if offsets.is_empty() && !refused.is_empty() {
+        return Ok(encode(refused, version));
+    }
+    let mut results = node
         .engine
         .call(move |state| {
             state.node.txn_offset_commit(
@@ -60,6 +96,11 @@ pub async fn handle(
             )
         })
         .await?;
+    results.extend(refused);
+    Ok(encode(results, version))
+}
+
+fn encode(results: Vec<(TopicPartition, ErrorCode)>, version: i16) -> TxnOffsetCommitResponse {
     let answers = results.into_iter().map(|(tp, code)| {
         let partition = TxnOffsetCommitResponsePartition::default()
             .with_partition_index(tp.partition)
@@ -71,5 +112,5 @@ pub async fn handle(
             .with_name(topic_name(name))
             .with_partitions(partitions)
     });
-    Ok(TxnOffsetCommitResponse::default().with_topics(topics))
+    TxnOffsetCommitResponse::default().with_topics(topics)
 }

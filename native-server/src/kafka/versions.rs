@@ -31,6 +31,10 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
     (ApiKey::OffsetDelete, 0, 0),
     (ApiKey::DescribeLogDirs, 1, 4),
+    // KIP-140's ACL APIs (v0 has no pattern type: LITERAL).
+    (ApiKey::DescribeAcls, 0, 3),
+    (ApiKey::CreateAcls, 0, 3),
+    (ApiKey::DeleteAcls, 0, 3),
     (ApiKey::DescribeProducers, 0, 0),
     (ApiKey::DescribeQuorum, 0, 2),
     (ApiKey::DescribeTransactions, 0, 0),

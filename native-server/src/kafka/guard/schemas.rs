@@ -1090,6 +1090,120 @@ pub static DESCRIBE_LOG_DIRS_RESPONSE: Message = Message {
     ],
 };
 
+pub static DESCRIBE_ACLS_REQUEST: Message = Message {
+    name: "DescribeAclsRequest",
+    api_key: 29,
+    versions: V(0, 3),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("ResourceTypeFilter", V(0, MAX), Ty::Int8),
+        F::new("ResourceNameFilter", V(0, MAX), Ty::String),
+        F::new("PatternTypeFilter", V(1, MAX), Ty::Int8),
+        F::new("PrincipalFilter", V(0, MAX), Ty::String),
+        F::new("HostFilter", V(0, MAX), Ty::String),
+        F::new("Operation", V(0, MAX), Ty::Int8),
+        F::new("PermissionType", V(0, MAX), Ty::Int8),
+    ],
+};
+
+pub static DESCRIBE_ACLS_RESPONSE: Message = Message {
+    name: "DescribeAclsResponse",
+    api_key: 29,
+    versions: V(0, 3),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("ErrorCode", V(0, MAX), Ty::Int16),
+        F::new("ErrorMessage", V(0, MAX), Ty::String),
+        F::new("Resources", V(0, MAX), Ty::Array(&[
+            F::new("ResourceType", V(0, MAX), Ty::Int8),
+            F::new("ResourceName", V(0, MAX), Ty::String),
+            F::new("PatternType", V(1, MAX), Ty::Int8),
+            F::new("Acls", V(0, MAX), Ty::Array(&[
+                F::new("Principal", V(0, MAX), Ty::String),
+                F::new("Host", V(0, MAX), Ty::String),
+                F::new("Operation", V(0, MAX), Ty::Int8),
+                F::new("PermissionType", V(0, MAX), Ty::Int8),
+            ])),
+        ])),
+    ],
+};
+
+pub static CREATE_ACLS_REQUEST: Message = Message {
+    name: "CreateAclsRequest",
+    api_key: 30,
+    versions: V(0, 3),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("Creations", V(0, MAX), Ty::Array(&[
+            F::new("ResourceType", V(0, MAX), Ty::Int8),
+            F::new("ResourceName", V(0, MAX), Ty::String),
+            F::new("ResourcePatternType", V(1, MAX), Ty::Int8),
+            F::new("Principal", V(0, MAX), Ty::String),
+            F::new("Host", V(0, MAX), Ty::String),
+            F::new("Operation", V(0, MAX), Ty::Int8),
+            F::new("PermissionType", V(0, MAX), Ty::Int8),
+        ])),
+    ],
+};
+
+pub static CREATE_ACLS_RESPONSE: Message = Message {
+    name: "CreateAclsResponse",
+    api_key: 30,
+    versions: V(0, 3),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("Results", V(0, MAX), Ty::Array(&[
+            F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            F::new("ErrorMessage", V(0, MAX), Ty::String),
+        ])),
+    ],
+};
+
+pub static DELETE_ACLS_REQUEST: Message = Message {
+    name: "DeleteAclsRequest",
+    api_key: 31,
+    versions: V(0, 3),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("Filters", V(0, MAX), Ty::Array(&[
+            F::new("ResourceTypeFilter", V(0, MAX), Ty::Int8),
+            F::new("ResourceNameFilter", V(0, MAX), Ty::String),
+            F::new("PatternTypeFilter", V(1, MAX), Ty::Int8),
+            F::new("PrincipalFilter", V(0, MAX), Ty::String),
+            F::new("HostFilter", V(0, MAX), Ty::String),
+            F::new("Operation", V(0, MAX), Ty::Int8),
+            F::new("PermissionType", V(0, MAX), Ty::Int8),
+        ])),
+    ],
+};
+
+pub static DELETE_ACLS_RESPONSE: Message = Message {
+    name: "DeleteAclsResponse",
+    api_key: 31,
+    versions: V(0, 3),
+    flexible: V(2, MAX),
+    fields: &[
+        F::new("ThrottleTimeMs", V(0, MAX), Ty::Int32),
+        F::new("FilterResults", V(0, MAX), Ty::Array(&[
+            F::new("ErrorCode", V(0, MAX), Ty::Int16),
+            F::new("ErrorMessage", V(0, MAX), Ty::String),
+            F::new("MatchingAcls", V(0, MAX), Ty::Array(&[
+                F::new("ErrorCode", V(0, MAX), Ty::Int16),
+                F::new("ErrorMessage", V(0, MAX), Ty::String),
+                F::new("ResourceType", V(0, MAX), Ty::Int8),
+                F::new("ResourceName", V(0, MAX), Ty::String),
+                F::new("PatternType", V(1, MAX), Ty::Int8),
+                F::new("Principal", V(0, MAX), Ty::String),
+                F::new("Host", V(0, MAX), Ty::String),
+                F::new("Operation", V(0, MAX), Ty::Int8),
+                F::new("PermissionType", V(0, MAX), Ty::Int8),
+            ])),
+        ])),
+    ],
+};
+
 pub static DESCRIBE_PRODUCERS_REQUEST: Message = Message {
     name: "DescribeProducersRequest",
     api_key: 61,
@@ -1535,6 +1649,9 @@ pub static REQUESTS: &[&Message] = &[
     &OFFSET_FOR_LEADER_EPOCH_REQUEST,
     &OFFSET_DELETE_REQUEST,
     &DESCRIBE_LOG_DIRS_REQUEST,
+    &DESCRIBE_ACLS_REQUEST,
+    &CREATE_ACLS_REQUEST,
+    &DELETE_ACLS_REQUEST,
     &DESCRIBE_PRODUCERS_REQUEST,
     &DESCRIBE_QUORUM_REQUEST,
     &DESCRIBE_TRANSACTIONS_REQUEST,
@@ -1577,6 +1694,9 @@ pub static RESPONSES: &[&Message] = &[
     &OFFSET_FOR_LEADER_EPOCH_RESPONSE,
     &OFFSET_DELETE_RESPONSE,
     &DESCRIBE_LOG_DIRS_RESPONSE,
+    &DESCRIBE_ACLS_RESPONSE,
+    &CREATE_ACLS_RESPONSE,
+    &DELETE_ACLS_RESPONSE,
     &DESCRIBE_PRODUCERS_RESPONSE,
     &DESCRIBE_QUORUM_RESPONSE,
     &DESCRIBE_TRANSACTIONS_RESPONSE,

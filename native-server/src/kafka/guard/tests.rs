@@ -237,6 +237,8 @@ fn requests_encoded_by_the_codec_pass() {
             ListTransactions => ListTransactionsRequest,
             DescribeUserScramCredentials => DescribeUserScramCredentialsRequest,
             AlterUserScramCredentials => AlterUserScramCredentialsRequest,
+            DescribeAcls => DescribeAclsRequest, CreateAcls => CreateAclsRequest,
+            DeleteAcls => DeleteAclsRequest,
         );
         for frame in frame.into_iter().chain(populated(api, version)) {
             check_request(&frame)

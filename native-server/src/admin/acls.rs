@@ -1,0 +1,417 @@
+//! `partita acls`: add, list and remove ACLs as `kafka-acls.sh` does (its flags and its
+//! output, Kafka's `AclCommand`): CreateAcls and DeleteAcls at the active controller,
+//! DescribeAcls at any broker. The broker must run an authorizer
+//! (`authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer`) and the
+//! caller be allowed Alter (add, remove) or Describe (list) on the cluster, or be a super user.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use anyhow::bail;
+use kafka_protocol::messages::create_acls_request::AclCreation;
+use kafka_protocol::messages::delete_acls_request::DeleteAclsFilter;
+use kafka_protocol::messages::{CreateAclsRequest, DeleteAclsRequest, DescribeAclsRequest};
+use partita_core::acl::{
+    AclBinding, AclBindingFilter, AclOperation, CLUSTER_NAME, PatternType, PermissionType,
+    ResourceType, WILDCARD_HOST, operation_upper,
+};
+
+use super::check;
+use crate::cli::AclsArgs;
+use crate::client::KafkaClient;
+use crate::kafka::str_bytes;
+
+const ACLS_VERSION: i16 = 3;
+
+/// A principal, a host, an operation and a permission: one entry of an ACL.
+type Entry = (String, String, AclOperation, PermissionType);
+
+pub fn run(mut args: AclsArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.command_config {
+        args.login = super::command_config::login(path)?;
+    }
+    let pattern_type = match args.resource_pattern_type.as_str() {
+        "literal" => PatternType::Literal,
+        "prefixed" => PatternType::Prefixed,
+        "any" => PatternType::Any,
+        _ => PatternType::Match,
+    };
+    let resources = resources(&args);
+    if args.add {
+        add(&args, pattern_type, &resources)?;
+    } else if args.remove {
+        remove(&args, pattern_type, &resources)?;
+    }
+    let mut client = super::connect(&args.bootstrap_server, &args.login)?;
+    print!("{}", list(&mut client, &args, pattern_type, &resources)?);
+    Ok(())
+}
+
+/// The resources the flags name, as (type, name).
+fn resources(args: &AclsArgs) -> Vec<(ResourceType, String)> {
+    let mut resources: Vec<(ResourceType, String)> = Vec::new();
+    resources.extend(args.topic.iter().map(|t| (ResourceType::Topic, t.clone())));
+    resources.extend(args.group.iter().map(|g| (ResourceType::Group, g.clone())));
+    if args.cluster {
+        resources.push((ResourceType::Cluster, CLUSTER_NAME.to_string()));
+    }
+    resources.extend(
+        args.transactional_id
+            .iter()
+            .map(|t| (ResourceType::TransactionalId, t.clone())),
+    );
+    resources
+}
+
+/// The operations given (`All` when none), checked to be known.
+fn operations(args: &AclsArgs) -> anyhow::Result<Vec<AclOperation>> {
+    if args.operation.is_empty() {
+        return Ok(vec![AclOperation::All]);
+    }
+    args.operation
+        .iter()
+        .map(|name| {
+            AclOperation::parse(name).ok_or_else(|| anyhow::anyhow!("Invalid operation {name}"))
+        })
+        .collect()
+}
+
+/// Every entry the principal, host and operation flags make (Kafka's `getAcls`): each
+/// allowed principal on each allowed host (`*` by default) for each operation, and the same
+/// for denies.
+fn entries(args: &AclsArgs) -> anyhow::Result<Vec<Entry>> {
+    let operations = operations(args)?;
+    let mut entries = Vec::new();
+    for (principals, hosts, permission) in [
+        (
+            &args.allow_principal,
+            &args.allow_host,
+            PermissionType::Allow,
+        ),
+        (&args.deny_principal, &args.deny_host, PermissionType::Deny),
+    ] {
+        let hosts = if hosts.is_empty() {
+            vec![WILDCARD_HOST.to_string()]
+        } else {
+            hosts.clone()
+        };
+        for principal in principals {
+            if !principal.contains(':') {
+                bail!(
+                    "Could not parse principal from `{principal}` (no colon is present separating the principal type from the principal name)"
+                );
+            }
+            for host in &hosts {
+                for &op in &operations {
+                    entries.push((principal.clone(), host.clone(), op, permission));
+                }
+            }
+        }
+    }
+    entries.sort();
+    entries.dedup();
+    Ok(entries)
+}
+
+/// Kafka's `ResourcePatternFilter` text for a resource and pattern type.
+fn filter_text(resource_type: ResourceType, name: &str, pattern_type: PatternType) -> String {
+    format!(
+        "ResourcePatternFilter(resourceType={}, name={name}, patternType={})",
+        resource_type.name(),
+        pattern_type.name()
+    )
+}
+
+/// `AclCommand`'s block: a heading, then one tab-indented entry a line.
+fn block(heading: &str, entries: &[String]) -> String {
+    let lines: Vec<String> = entries.iter().map(|e| format!("\t{e}")).collect();
+    format!("{heading}: \n {} \n\n", lines.join("\n"))
+}
+
+fn add(
+    args: &AclsArgs,
+    pattern_type: PatternType,
+    resources: &[(ResourceType, String)],
+) -> anyhow::Result<()> {
+    if !matches!(pattern_type, PatternType::Literal | PatternType::Prefixed) {
+        bail!(
+            "A '--resource-pattern-type' value of '{}' is not valid when adding acls.",
+            args.resource_pattern_type
+        );
+    }
+    if resources.is_empty() {
+        bail!(
+            "You must specify one of: --topic, --cluster, --group, --transactional-id when using --add"
+        );
+    }
+    let entries = entries(args)?;
+    if entries.is_empty() {
+        bail!(
+            "You must specify one of: --allow-principal, --deny-principal when trying to add ACLs."
+        );
+    }
+    let mut bindings = Vec::new();
+    for (resource_type, name) in resources {
+        let supported = resource_type.supported_operations();
+        for (_, _, op, _) in &entries {
+            if *op != AclOperation::All && !supported.contains(op) {
+                let names: Vec<String> = supported
+                    .iter()
+                    .chain([&AclOperation::All])
+                    .map(|o| operation_upper(*o))
+                    .collect();
+                bail!(
+                    "ResourceType {} only supports operations {}",
+                    resource_type.name(),
+                    names.join(",")
+                );
+            }
+        }
+        let acls: Vec<AclBinding> = entries
+            .iter()
+            .map(|(principal, host, operation, permission)| AclBinding {
+                resource_type: *resource_type,
+                resource_name: name.clone(),
+                pattern_type,
+                principal: principal.clone(),
+                host: host.clone(),
+                operation: *operation,
+                permission: *permission,
+            })
+            .collect();
+        let texts: Vec<String> = acls.iter().map(AclBinding::entry_text).collect();
+        print!(
+            "{}",
+            block(
+                &format!("Adding ACLs for resource `{}`", acls[0].pattern_text()),
+                &texts
+            )
+        );
+        bindings.extend(acls);
+    }
+    let creations: Vec<AclCreation> = bindings
+        .iter()
+        .map(|acl| {
+            AclCreation::default()
+                .with_resource_type(acl.resource_type as i8)
+                .with_resource_name(str_bytes(acl.resource_name.clone()))
+                .with_resource_pattern_type(acl.pattern_type as i8)
+                .with_principal(str_bytes(acl.principal.clone()))
+                .with_host(str_bytes(acl.host.clone()))
+                .with_operation(acl.operation as i8)
+                .with_permission_type(acl.permission as i8)
+        })
+        .collect();
+    let request = CreateAclsRequest::default().with_creations(creations);
+    super::retry_not_controller(&args.bootstrap_server, &args.login, |client| {
+        let response = client.call(&request, ACLS_VERSION)?;
+        for (acl, result) in bindings.iter().zip(&response.results) {
+            check(
+                result.error_code,
+                &format!("adding {} {}", acl.pattern_text(), acl.entry_text()),
+                result.error_message.as_deref(),
+            )?;
+        }
+        Ok(())
+    })
+}
+
+fn confirmed(question: &str, force: bool) -> anyhow::Result<bool> {
+    if force {
+        return Ok(true);
+    }
+    println!("{question}");
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim().eq_ignore_ascii_case("y"))
+}
+
+fn remove(
+    args: &AclsArgs,
+    pattern_type: PatternType,
+    resources: &[(ResourceType, String)],
+) -> anyhow::Result<()> {
+    if resources.is_empty() {
+        bail!(
+            "You must specify one of: --topic, --cluster, --group, --transactional-id when using --remove"
+        );
+    }
+    let entries = entries(args)?;
+    let mut filters = Vec::new();
+    for (resource_type, name) in resources {
+        let resource = filter_text(*resource_type, name, pattern_type);
+        let base = AclBindingFilter {
+            resource_type: *resource_type,
+            resource_name: Some(name.clone()),
+            pattern_type,
+            ..AclBindingFilter::any()
+        };
+        if entries.is_empty() {
+            let question = format!(
+                "Are you sure you want to delete all ACLs for resource filter `{resource}`? (y/n)"
+            );
+            if confirmed(&question, args.force)? {
+                filters.push(base);
+            }
+            continue;
+        }
+        let texts: Vec<String> = entries
+            .iter()
+            .map(|(p, h, o, perm)| {
+                format!(
+                    "(principal={p}, host={h}, operation={}, permissionType={})",
+                    operation_upper(*o),
+                    perm.name()
+                )
+            })
+            .collect();
+        let lines: Vec<String> = texts.iter().map(|t| format!("\t{t}")).collect();
+        let question = format!(
+            "Are you sure you want to remove ACLs: \n {} \n from resource filter `{resource}`? (y/n)",
+            lines.join("\n")
+        );
+        if confirmed(&question, args.force)? {
+            filters.extend(entries.iter().map(|(p, h, o, perm)| AclBindingFilter {
+                principal: Some(p.clone()),
+                host: Some(h.clone()),
+                operation: *o,
+                permission: *perm,
+                ..base.clone()
+            }));
+        }
+    }
+    if filters.is_empty() {
+        return Ok(());
+    }
+    let wire: Vec<DeleteAclsFilter> = filters
+        .iter()
+        .map(|f| {
+            DeleteAclsFilter::default()
+                .with_resource_type_filter(f.resource_type as i8)
+                .with_resource_name_filter(f.resource_name.clone().map(str_bytes))
+                .with_pattern_type_filter(f.pattern_type as i8)
+                .with_principal_filter(f.principal.clone().map(str_bytes))
+                .with_host_filter(f.host.clone().map(str_bytes))
+                .with_operation(f.operation as i8)
+                .with_permission_type(f.permission as i8)
+        })
+        .collect();
+    let request = DeleteAclsRequest::default().with_filters(wire);
+    super::retry_not_controller(&args.bootstrap_server, &args.login, |client| {
+        let response = client.call(&request, ACLS_VERSION)?;
+        for result in &response.filter_results {
+            check(
+                result.error_code,
+                "removing ACLs",
+                result.error_message.as_deref(),
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// The ACLs of the resources given (every ACL without one), as `kafka-acls.sh --list`
+/// prints them: one block per resource pattern; with `--principal`, only that principal's,
+/// under `ACLs for principal ...`.
+fn list(
+    client: &mut KafkaClient,
+    args: &AclsArgs,
+    pattern_type: PatternType,
+    resources: &[(ResourceType, String)],
+) -> anyhow::Result<String> {
+    let filters: Vec<AclBindingFilter> = if resources.is_empty() {
+        vec![AclBindingFilter::any()]
+    } else {
+        resources
+            .iter()
+            .map(|(resource_type, name)| AclBindingFilter {
+                resource_type: *resource_type,
+                resource_name: Some(name.clone()),
+                pattern_type,
+                ..AclBindingFilter::any()
+            })
+            .collect()
+    };
+    let mut by_resource: BTreeMap<(ResourceType, String, PatternType), Vec<AclBinding>> =
+        BTreeMap::new();
+    for filter in filters {
+        let request = DescribeAclsRequest::default()
+            .with_resource_type_filter(filter.resource_type as i8)
+            .with_resource_name_filter(filter.resource_name.clone().map(str_bytes))
+            .with_pattern_type_filter(filter.pattern_type as i8)
+            .with_principal_filter(None)
+            .with_host_filter(None)
+            .with_operation(AclOperation::Any as i8)
+            .with_permission_type(PermissionType::Any as i8);
+        let response = client.call(&request, ACLS_VERSION)?;
+        check(
+            response.error_code,
+            "listing ACLs",
+            response.error_message.as_deref(),
+        )?;
+        for resource in response.resources {
+            let resource_type = ResourceType::from_code(resource.resource_type);
+            let pattern_type = PatternType::from_code(resource.pattern_type);
+            for acl in resource.acls {
+                let binding = AclBinding {
+                    resource_type,
+                    resource_name: resource.resource_name.to_string(),
+                    pattern_type,
+                    principal: acl.principal.to_string(),
+                    host: acl.host.to_string(),
+                    operation: AclOperation::from_code(acl.operation),
+                    permission: PermissionType::from_code(acl.permission_type),
+                };
+                let list = by_resource
+                    .entry((resource_type, binding.resource_name.clone(), pattern_type))
+                    .or_default();
+                if !list.contains(&binding) {
+                    list.push(binding);
+                }
+            }
+        }
+    }
+    let print = |only: Option<&str>| {
+        let mut out = String::new();
+        for acls in by_resource.values() {
+            let texts: Vec<String> = acls
+                .iter()
+                .filter(|a| only.is_none_or(|p| a.principal == p))
+                .map(AclBinding::entry_text)
+                .collect();
+            if texts.is_empty() {
+                continue;
+            }
+            out.push_str(&block(
+                &format!("Current ACLs for resource `{}`", acls[0].pattern_text()),
+                &texts,
+            ));
+        }
+        out
+    };
+    if args.principal.is_empty() {
+        return Ok(print(None));
+    }
+    let mut out = String::new();
+    for principal in &args.principal {
+        out.push_str(&format!("ACLs for principal `{principal}`\n"));
+        out.push_str(&print(Some(principal)));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_printed_as_kafka_acls_sh() {
+        assert_eq!(
+            block(
+                "Current ACLs for resource `R`",
+                &["(a)".into(), "(b)".into()]
+            ),
+            "Current ACLs for resource `R`: \n \t(a)\n\t(b) \n\n"
+        );
+    }
+}
