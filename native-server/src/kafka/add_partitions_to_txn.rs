@@ -10,8 +10,8 @@ use partita_core::assignor::TopicPartition;
 
 use super::convert::{by_topic, topic_name};
 use super::node::Node;
-use super::txn::{durably, fenced_for};
-use partita_core::ErrorCode;
+use super::txn::fenced_for;
+use partita_core::client::{Request, Response};
 
 pub async fn handle(
     request: AddPartitionsToTxnRequest,
@@ -27,22 +27,20 @@ pub async fn handle(
                 .map(|&p| TopicPartition::new(t.name.to_string(), p))
         })
         .collect();
-    let all = partitions.clone();
-    let results = durably(node, move |state| {
-        state.node.add_partitions_to_txn(
-            crate::engine::now(),
-            &request.v3_and_below_transactional_id,
-            request.v3_and_below_producer_id.0,
-            request.v3_and_below_producer_epoch,
-            &partitions,
-        )
-    })
-    .await?
-    .unwrap_or_else(|| {
-        all.into_iter()
-            .map(|tp| (tp, ErrorCode::NOT_COORDINATOR))
-            .collect()
-    });
+    // The core answers once the state it depends on is in the ISR (NOT_COORDINATOR if that
+    // write failed), a retry no sooner than the first request.
+    let answer = node
+        .engine
+        .request(Request::AddPartitionsToTxn {
+            transactional_id: request.v3_and_below_transactional_id.to_string(),
+            producer_id: request.v3_and_below_producer_id.0,
+            producer_epoch: request.v3_and_below_producer_epoch,
+            partitions,
+        })
+        .await?;
+    let Response::AddPartitionsToTxn(results) = answer else {
+        anyhow::bail!("AddPartitionsToTxn answered {}", answer.name());
+    };
     let answers = results.into_iter().map(|(tp, code)| {
         let result = AddPartitionsToTxnPartitionResult::default()
             .with_partition_index(tp.partition)

@@ -1,12 +1,13 @@
 //! TxnOffsetCommit: a transactional producer's consumer offsets, sent to the group's
-//! coordinator and held there until the transaction commits (see the core node's
-//! `transactions.rs`).
+//! coordinator, written to its offsets partition as the producer's transactional batch and
+//! visible once the transaction commits (see the core node's `txn_offsets.rs`).
 
 use kafka_protocol::messages::txn_offset_commit_response::{
     TxnOffsetCommitResponsePartition, TxnOffsetCommitResponseTopic,
 };
 use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
 use partita_core::assignor::TopicPartition;
+use partita_core::client::{Request, Response};
 use partita_core::group::CommitOffset;
 
 use super::convert::{by_topic, topic_name};
@@ -37,7 +38,7 @@ pub async fn handle(
         })
         .collect();
     // v3+ (KIP-447) names the member; older clients commit outside any generation.
-    let (generation_id, member_id, instance) = if version >= 3 {
+    let (generation_id, member_id, group_instance_id) = if version >= 3 {
         (
             request.generation_id,
             request.member_id.to_string(),
@@ -46,20 +47,23 @@ pub async fn handle(
     } else {
         (-1, String::new(), None)
     };
-    let results = node
+    // Answered once the offsets' transactional batch is in the ISR of the group's offsets
+    // partition (or with the write's error).
+    let answer = node
         .engine
-        .call(move |state| {
-            state.node.txn_offset_commit(
-                crate::engine::now(),
-                &request.group_id,
-                (request.producer_id.0, request.producer_epoch),
-                generation_id,
-                &member_id,
-                instance,
-                offsets,
-            )
+        .request(Request::TxnOffsetCommit {
+            group_id: request.group_id.to_string(),
+            producer_id: request.producer_id.0,
+            producer_epoch: request.producer_epoch,
+            generation_id,
+            member_id,
+            group_instance_id,
+            offsets,
         })
         .await?;
+    let Response::TxnOffsetCommit(results) = answer else {
+        anyhow::bail!("TxnOffsetCommit answered {}", answer.name());
+    };
     let answers = results.into_iter().map(|(tp, code)| {
         let partition = TxnOffsetCommitResponsePartition::default()
             .with_partition_index(tp.partition)
