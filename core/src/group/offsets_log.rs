@@ -287,7 +287,8 @@ pub fn decode_group_batches(
         }
         let transactional = header.is_transactional().then_some(header.producer_id);
         let epoch = header.producer_epoch;
-        let batch = decode_records(&bytes[range]).map_err(|e| corrupt(header.base_offset, e.to_string()))?;
+        let batch = decode_records(&bytes[range])
+            .map_err(|e| corrupt(header.base_offset, e.to_string()))?;
         for record in batch.into_iter().filter(|r| r.offset >= offset) {
             let key = record
                 .key

@@ -597,7 +597,10 @@ fn a_retried_add_partitions_to_txn_waits_for_the_first_requests_write() {
         let Response::AddPartitionsToTxn(results) = answer else {
             panic!("{answer:?}");
         };
-        assert!(results.iter().all(|(_, e)| *e == ErrorCode::NONE), "{results:?}");
+        assert!(
+            results.iter().all(|(_, e)| *e == ErrorCode::NONE),
+            "{results:?}"
+        );
     }
     assert!(trio.node(coordinator).txn_durable("retried"));
 }

@@ -156,7 +156,11 @@ impl<F: StorageFactory> Node<F> {
     /// Checks `commit` as Kafka's `GroupCoordinator.handleTxnCommitOffsets` does: the
     /// group's offsets partition, the member, the producer's epoch, the bound. Its offsets
     /// partition, or the error to answer.
-    fn prepare_txn_offsets(&mut self, now: Millis, commit: &TxnOffsetCommit) -> Result<i32, ErrorCode> {
+    fn prepare_txn_offsets(
+        &mut self,
+        now: Millis,
+        commit: &TxnOffsetCommit,
+    ) -> Result<i32, ErrorCode> {
         let partition = self
             .group_gate(&commit.group_id)?
             .ok_or(ErrorCode::COORDINATOR_NOT_AVAILABLE)?;
@@ -337,9 +341,10 @@ impl<F: StorageFactory> Node<F> {
         let mut done = Vec::new();
         for key in keys {
             let pending = self.txns.offsets.by_producer.get_mut(&key).expect("listed");
-            let (ended, kept): (Vec<_>, Vec<_>) = std::mem::take(pending)
-                .into_iter()
-                .partition(|o| o.write.is_none() && offsets_partition(&o.group, count) == partition);
+            let (ended, kept): (Vec<_>, Vec<_>) =
+                std::mem::take(pending).into_iter().partition(|o| {
+                    o.write.is_none() && offsets_partition(&o.group, count) == partition
+                });
             *pending = kept;
             if pending.is_empty() {
                 self.txns.offsets.by_producer.remove(&key);
@@ -387,5 +392,4 @@ impl<F: StorageFactory> Node<F> {
             }
         }
     }
-
 }

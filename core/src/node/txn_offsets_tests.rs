@@ -97,7 +97,10 @@ fn a_txn_offset_commit_is_answered_once_its_transactional_batch_is_in_the_isr() 
         "not answered before the followers have the offsets"
     );
     trio.run_until(5_000, |t| t.answered(request));
-    assert_eq!(code_of(trio.answer(request).expect("answered")), ErrorCode::NONE);
+    assert_eq!(
+        code_of(trio.answer(request).expect("answered")),
+        ErrorCode::NONE
+    );
     // One transactional batch in the offsets partition, holding its last stable offset.
     let (hw, lso) = trio.offsets(&offsets_tp);
     assert_eq!((hw, lso), (hw_before + 1, hw_before), "an open transaction");
@@ -197,7 +200,8 @@ fn a_group_coordinator_failover_between_txn_offset_commit_and_commit_loses_nothi
     trio.down.remove(&g);
     let partition = trio.node(successor).group_partition("g");
     let now = trio.now();
-    trio.node(successor).unload_offsets_partition(now, partition);
+    trio.node(successor)
+        .unload_offsets_partition(now, partition);
     trio.node(successor).start_offsets_load(now, partition);
     trio.run_until(10_000, |t| t.node(successor).group_gate("g").is_ok());
     assert_eq!(
@@ -220,7 +224,8 @@ fn an_aborted_transactions_offsets_are_dropped_live_and_on_load() {
             && t.node(g).txns.offsets.by_producer.is_empty()
     });
     let now = trio.now();
-    trio.node(g).unload_offsets_partition(now, offsets_tp.partition);
+    trio.node(g)
+        .unload_offsets_partition(now, offsets_tp.partition);
     trio.node(g).start_offsets_load(now, offsets_tp.partition);
     trio.run_until(10_000, |t| t.node(g).group_gate("g").is_ok());
     assert_eq!(stable_offset(&mut trio, g, &partitions[0]), Ok(None));
@@ -247,7 +252,8 @@ fn write_marker(
         tp: tp.clone(),
         marker,
     };
-    trio.node(on).write_markers(now, "not-coordinated-here", vec![write]);
+    trio.node(on)
+        .write_markers(now, "not-coordinated-here", vec![write]);
     trio.node(on).drain_roles(now);
 }
 

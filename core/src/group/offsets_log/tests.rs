@@ -143,7 +143,8 @@ fn transactional_offsets_are_replayed_by_their_markers() {
     let (log, _) = Log::open(MemoryStorage::new(), config).unwrap();
     let mut log = log;
     let txn = |log: &mut Log<MemoryStorage>, producer: (i64, i16), sequence, offset| {
-        let mut batch = encode_txn_offset_batch(&[commit("g", 0, offset)], Millis(1), producer, sequence);
+        let mut batch =
+            encode_txn_offset_batch(&[commit("g", 0, offset)], Millis(1), producer, sequence);
         log.append(&mut batch, 0, Millis(1)).unwrap();
     };
     let plain = |log: &mut Log<MemoryStorage>, offset| {
@@ -151,15 +152,16 @@ fn transactional_offsets_are_replayed_by_their_markers() {
             log.append(&mut batch, 0, Millis(1)).unwrap();
         }
     };
-    let marker = |log: &mut Log<MemoryStorage>, (producer_id, producer_epoch): (i64, i16), commit| {
-        let marker = EndTxnMarker {
-            producer_id,
-            producer_epoch,
-            coordinator_epoch: 0,
-            commit,
+    let marker =
+        |log: &mut Log<MemoryStorage>, (producer_id, producer_epoch): (i64, i16), commit| {
+            let marker = EndTxnMarker {
+                producer_id,
+                producer_epoch,
+                coordinator_epoch: 0,
+                commit,
+            };
+            log.append_marker(&marker, 0, Millis(1)).unwrap();
         };
-        log.append_marker(&marker, 0, Millis(1)).unwrap();
-    };
     plain(&mut log, 1);
     txn(&mut log, (7, 0), 0, 2); // committed below, after a later plain commit
     plain(&mut log, 3);
