@@ -201,3 +201,55 @@ def test_a_commit_completes_on_the_next_coordinator_when_its_node_is_killed(data
         assert seen == sorted([f"committed-{i}" for i in range(9)] + ["after"])
     finally:
         cluster.stop()
+
+
+def test_transactional_offsets_survive_their_group_coordinator_being_killed_before_the_commit(data_dir):
+    """KIP-98's pending transactional offsets live in `__consumer_offsets`: the group's
+    coordinator is SIGKILLed between send_offsets_to_transaction and commit_transaction; the
+    new leader of the group's offsets partition rebuilds them from its replica, the commit
+    marker makes them the group's offsets, and a new member of the group reads them."""
+    from test_coordinator_failover import offsets_partition
+    cluster = start(data_dir)
+    try:
+        bootstrap = cluster.bootstrap()
+        group = "ctp-failover-group"
+        # The group's offsets partition exists once a member asked for its coordinator.
+        asker = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
+        cluster.wait_for("the group's coordinator", lambda: asker.committed(
+            [TopicPartition(TOPIC, 0)], timeout=5) is not None)
+        asker.close()
+        offsets_topic = cluster.wait_for("the offsets topic", lambda: (
+            (t := cluster.topic("__consumer_offsets")) and len(t.partitions) == 50 and t))
+        group_coordinator = offsets_topic.partitions[offsets_partition(group)].leader
+        # A transactional id coordinated by another node, so that the transaction outlives
+        # the group coordinator.
+        for i in range(100):
+            txn_id = f"ctp-failover-{i}"
+            producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": txn_id})
+            producer.init_transactions(TIMEOUT_S)
+            if transaction_coordinator(cluster, txn_id) != group_coordinator:
+                break
+        producer.begin_transaction()
+        for i in range(3):
+            producer.produce(TOPIC, value=f"ctp-{i}".encode(), partition=i)
+        metadata = Consumer({"bootstrap.servers": bootstrap, "group.id": group}).consumer_group_metadata()
+        sent = [TopicPartition(TOPIC, p, 5 + p) for p in range(3)]
+        producer.send_offsets_to_transaction(sent, metadata, TIMEOUT_S)
+        producer.flush(TIMEOUT_S)
+
+        cluster.nodes[group_coordinator].kill()
+        survivors = [n for n in cluster.nodes if n != group_coordinator]
+        bootstrap = ",".join(cluster.nodes[n].kafka for n in survivors)
+        producer.commit_transaction(TIMEOUT_S * 2)
+
+        reader = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                           "isolation.level": "read_committed"})
+        got = cluster.wait_for("the committed offsets on the new coordinator", lambda: (
+            (c := reader.committed([TopicPartition(TOPIC, p) for p in range(3)], timeout=5))
+            and all(tp.offset >= 0 for tp in c) and c), timeout_s=60)
+        reader.close()
+        assert {tp.partition: tp.offset for tp in got} == {0: 5, 1: 6, 2: 7}
+        assert consume_all(bootstrap, "read_committed", expected=3, idle_s=5.0) == sorted(
+            f"ctp-{i}" for i in range(3))
+    finally:
+        cluster.stop()

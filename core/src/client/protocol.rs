@@ -12,7 +12,7 @@ use crate::broker::{
 };
 use crate::controller::{BrokerId, ControllerCommand};
 use crate::group::{
-    HeartbeatError, HeartbeatRequest, JoinGroupError, JoinGroupRequest, JoinedGroup,
+    CommitOffset, HeartbeatError, HeartbeatRequest, JoinGroupError, JoinGroupRequest, JoinedGroup,
     LeaveGroupError, MemberIdentity, OffsetCommitError, OffsetCommitRequest, OffsetFetchResults,
     SyncGroupError, SyncGroupRequest, SyncedGroup,
 };
@@ -107,9 +107,11 @@ pub enum Request {
         producer_epoch: i16,
         commit: bool,
     },
-    /// TxnOffsetCommit, to the group's coordinator: offsets (the next offset to read) that
-    /// become committed with the transaction's commit marker. `generation_id` -1 and an
-    /// empty `member_id` skip the member check (an older client's request).
+    /// TxnOffsetCommit, to the group's coordinator: offsets (the next offset to read, its
+    /// leader epoch and metadata) that become committed with the transaction's commit
+    /// marker. `generation_id` -1, an empty `member_id` and no `group_instance_id` skip the
+    /// member check (an older client's request). Answered once written to the group's
+    /// offsets partition.
     TxnOffsetCommit {
         group_id: String,
         producer_id: i64,
@@ -117,7 +119,8 @@ pub enum Request {
         producer_epoch: i16,
         generation_id: i32,
         member_id: String,
-        offsets: Vec<(TopicPartition, i64)>,
+        group_instance_id: Option<String>,
+        offsets: Vec<(TopicPartition, CommitOffset)>,
     },
 }
 

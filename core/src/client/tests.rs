@@ -25,6 +25,11 @@ struct Cluster {
     parked: Vec<(RequestId, usize, u64)>,
     /// When true, produce answers are thrown away (the network lost them).
     lose_produce_responses: bool,
+    /// Until then, an OffsetFetch with `require_stable` is answered UNSTABLE_OFFSET_COMMIT
+    /// for every partition (a transaction holds them).
+    unstable_until: Millis,
+    /// Every OffsetFetch: when it came and whether it asked for stable offsets.
+    offset_fetches: Vec<(Millis, bool)>,
 }
 
 /// Either client, so one cluster can serve several.
@@ -97,6 +102,8 @@ impl Cluster {
             next_request: 0,
             parked: Vec::new(),
             lose_produce_responses: false,
+            unstable_until: Millis::ZERO,
+            offset_fetches: Vec::new(),
         }
     }
 
@@ -166,12 +173,28 @@ impl Cluster {
             Request::OffsetFetch {
                 group_id,
                 partitions,
-                ..
-            } => now_answer(Response::OffsetFetch(
-                self.coordinator
-                    .handle_offset_fetch(&group_id, Some(&partitions))
-                    .map(|offsets| offsets.into_iter().map(|(tp, o)| (tp, Ok(o))).collect()),
-            )),
+                require_stable,
+            } => {
+                self.offset_fetches.push((now, require_stable));
+                let unstable = require_stable && now < self.unstable_until;
+                now_answer(Response::OffsetFetch(
+                    self.coordinator
+                        .handle_offset_fetch(&group_id, Some(&partitions))
+                        .map(|offsets| {
+                            offsets
+                                .into_iter()
+                                .map(|(tp, o)| {
+                                    let answer = if unstable {
+                                        Err(crate::group::OffsetFetchError::UnstableOffsetCommit)
+                                    } else {
+                                        Ok(o)
+                                    };
+                                    (tp, answer)
+                                })
+                                .collect()
+                        }),
+                ))
+            }
             // The transactional APIs are tested through a whole node (`sim`).
             other => panic!("this harness has no transaction coordinator: {other:?}"),
         }
@@ -553,6 +576,62 @@ fn committed_offsets_are_where_the_next_member_starts() {
     let mut clients = [Client::C(b)];
     let polled = cluster.run(&mut clients, 120, 300, 10);
     assert_eq!(polled[0].first().map(|r| r.offset), Some(4));
+}
+
+/// KIP-447: a read_committed consumer asks for stable offsets and, answered
+/// UNSTABLE_OFFSET_COMMIT, asks again after `retry.backoff.ms` (not sooner) until it gets
+/// one; a read_uncommitted one does not ask for them.
+#[test]
+fn a_read_committed_consumer_asks_for_stable_offsets_and_retries_unstable_ones() {
+    let mut cluster = Cluster::new(1);
+    produce(&mut cluster, 10);
+    let tp = TopicPartition::new("t", 0);
+    let committed = crate::group::CommittedOffset {
+        offset: 6,
+        leader_epoch: None,
+        metadata: String::new(),
+        commit_timestamp: Millis::ZERO,
+    };
+    cluster
+        .coordinator
+        .apply_txn_offsets(vec![("g".into(), tp.clone(), committed)], Millis::ZERO);
+    cluster.unstable_until = Millis(300);
+    let mut config = consumer_config("c", AssignorKind::Range);
+    config.isolation_level = crate::broker::IsolationLevel::ReadCommitted;
+    config.enable_auto_commit = false;
+    let backoff = config.retry_backoff_ms;
+    let mut c = Consumer::new(config, vec![BROKER], Millis::ZERO);
+    c.subscribe(&["t"], Millis::ZERO);
+    let mut clients = [Client::C(c)];
+    let polled = cluster.run(&mut clients, 0, 600, 10);
+    let fetches = cluster.offset_fetches.clone();
+    assert!(fetches.iter().all(|(_, stable)| *stable), "{fetches:?}");
+    let unstable: Vec<Millis> = fetches
+        .iter()
+        .map(|(at, _)| *at)
+        .filter(|at| *at < Millis(300))
+        .collect();
+    assert!(unstable.len() >= 2, "retried: {fetches:?}");
+    for pair in unstable.windows(2) {
+        assert!(pair[1] >= pair[0].plus(backoff), "backed off: {fetches:?}");
+    }
+    assert_eq!(
+        polled[0].first().map(|r| r.offset),
+        Some(6),
+        "started from the committed offset once stable"
+    );
+    // read_uncommitted asks for offsets as they are.
+    cluster.offset_fetches.clear();
+    let mut config = consumer_config("d", AssignorKind::Range);
+    config.group_id = "h".into();
+    let mut d = Consumer::new(config, vec![BROKER], Millis(700));
+    d.subscribe(&["t"], Millis(700));
+    let mut clients = [Client::C(d)];
+    cluster.run(&mut clients, 700, 900, 10);
+    assert!(
+        !cluster.offset_fetches.is_empty()
+            && cluster.offset_fetches.iter().all(|(_, stable)| !*stable)
+    );
 }
 
 #[test]

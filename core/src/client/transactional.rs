@@ -20,6 +20,7 @@ use crate::assignor::TopicPartition;
 use crate::batch::BatchBuilder;
 use crate::broker::{ACKS_ALL, ProducePartition, ProduceRequest, ProduceResponse};
 use crate::controller::BrokerId;
+use crate::group::CommitOffset;
 use crate::{ErrorCode, Millis};
 
 /// The producer's name for one `send`, carried by its delivery report.
@@ -378,7 +379,13 @@ impl TransactionalProducer {
                     .find(|e| *e != ErrorCode::NONE);
                 match error {
                     None => self.offsets = None,
-                    Some(ErrorCode::NOT_COORDINATOR | ErrorCode::COORDINATOR_NOT_AVAILABLE) => {
+                    // The Java client's `TxnOffsetCommitHandler`: the group coordinator is
+                    // looked up again and the offsets sent again.
+                    Some(
+                        ErrorCode::NOT_COORDINATOR
+                        | ErrorCode::COORDINATOR_NOT_AVAILABLE
+                        | ErrorCode::REQUEST_TIMED_OUT,
+                    ) => {
                         if let Some(o) = &mut self.offsets {
                             o.coordinator = None;
                         }
@@ -663,7 +670,19 @@ impl TransactionalProducer {
                         producer_epoch,
                         generation_id: o.generation_id,
                         member_id: o.member_id,
-                        offsets: o.offsets,
+                        group_instance_id: None,
+                        offsets: o
+                            .offsets
+                            .into_iter()
+                            .map(|(tp, offset)| {
+                                let commit = CommitOffset {
+                                    offset,
+                                    leader_epoch: None,
+                                    metadata: None,
+                                };
+                                (tp, commit)
+                            })
+                            .collect(),
                     };
                     self.send_control(group_coordinator, request, InFlight::TxnOffsetCommit, now);
                 }

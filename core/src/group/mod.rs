@@ -81,8 +81,9 @@ pub use messages::{
 pub use offset_delete::OffsetDeleteResults;
 pub use offsets::{CommitOffset, CommittedOffset, OffsetFetchResults};
 pub use offsets_log::{
-    OFFSETS_TOPIC, OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsLog, OffsetsLogError, RECORDS_PER_BATCH,
-    decode_group_batches, encode_group_batches,
+    GroupLogReplay, OFFSETS_TOPIC, OFFSETS_TOPIC_SEGMENT_BYTES, OffsetsLog, OffsetsLogError,
+    RECORDS_PER_BATCH, TxnGroupRecord, decode_group_batches, encode_group_batches,
+    encode_txn_offset_batch,
 };
 pub use placement::offsets_partition;
 pub use records::{GroupMetadataValue, GroupRecord, GroupRecordKey, MemberMetadataValue, compact};

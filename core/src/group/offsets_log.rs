@@ -12,7 +12,9 @@
 //! `__consumer_offsets-0` in the server), appends what the coordinator persists, and ticks it.
 
 use crate::Millis;
-use crate::batch::{BatchBuilder, decode_records, split_batches};
+use std::collections::BTreeMap;
+
+use crate::batch::{BatchBuilder, EndTxnMarker, decode_records, split_batches};
 use crate::broker::LogCleanerSettings;
 use crate::log::{AppendError, CleanerStats, CleanerStep, Log, LogConfig, ReadError};
 use crate::storage::{Storage, StorageError};
@@ -90,17 +92,18 @@ impl<S: Storage> OffsetsLog<S> {
     /// Every record of the log, in offset order, as written (superseded ones included until
     /// the cleaner removes them).
     pub fn read_all(&self) -> Result<Vec<GroupRecord>, OffsetsLogError> {
-        let mut records = Vec::new();
+        let mut replay = GroupLogReplay::default();
         let mut offset = self.log.log_start_offset();
         let end = self.log.log_end_offset();
         while offset < end {
             let read = self.log.read(offset, READ_CHUNK_BYTES)?;
-            let Some(next) = decode_group_batches(&read.records, offset, &mut records)? else {
+            let Some(next) = decode_group_batches(&read.records, offset, &mut replay)? else {
                 break;
             };
             offset = next;
         }
-        Ok(records)
+        // A single node's own log holds no transactional records.
+        Ok(replay.finish().0)
     }
 
     /// Appends `records` and syncs them: when this returns they survive a crash.
@@ -196,14 +199,62 @@ pub fn encode_group_batches(records: &[GroupRecord], now: Millis) -> Vec<Vec<u8>
         .collect()
 }
 
+/// The offset records of a TxnOffsetCommit (KIP-98), as the group coordinator writes them to
+/// its offsets partition: one transactional batch of the producer (`producer_id`,
+/// `producer_epoch`, first sequence `base_sequence`), made visible or dropped by the
+/// transaction's commit or abort marker (Kafka's `GroupMetadataManager.storeOffsets` with a
+/// producer id).
+pub fn encode_txn_offset_batch(
+    records: &[GroupRecord],
+    now: Millis,
+    (producer_id, producer_epoch): (i64, i16),
+    base_sequence: i32,
+) -> Vec<u8> {
+    let mut builder = BatchBuilder::new()
+        .idempotent(producer_id, producer_epoch, base_sequence)
+        .transactional();
+    for record in records {
+        let (key, value) = record.encode();
+        builder.push(now.0 as i64, Some(&key), value.as_deref(), &[]);
+    }
+    builder.build()
+}
+
+/// A transactional group record read from an offsets log: (producer epoch, log offset,
+/// record).
+pub type TxnGroupRecord = (i16, i64, GroupRecord);
+
+/// What reading an offsets log in order gives (Kafka's `GroupMetadataManager.doLoadGroupsAndOffsets`):
+/// the records in effect, each at its log offset (plain ones, and those of transactions whose
+/// commit marker was read), and the records of transactions still open, by producer id.
+/// Records of an aborted transaction are dropped at its marker, and so are those of an
+/// older epoch than the commit marker's.
+#[derive(Clone, Debug, Default)]
+pub struct GroupLogReplay {
+    records: Vec<(i64, GroupRecord)>,
+    open: BTreeMap<i64, Vec<TxnGroupRecord>>,
+}
+
+impl GroupLogReplay {
+    /// The records in effect, in log order (a committed transaction's records at their own
+    /// offsets, as Kafka compares a pending commit's offset with the loaded one's), and the
+    /// open transactions' records by producer id.
+    pub fn finish(mut self) -> (Vec<GroupRecord>, BTreeMap<i64, Vec<TxnGroupRecord>>) {
+        self.records.sort_by_key(|(offset, _)| *offset);
+        let records = self.records.into_iter().map(|(_, r)| r).collect();
+        (records, self.open)
+    }
+}
+
 /// Decodes the group records of whole batches `bytes` (read from an offsets log at `offset`),
-/// skipping records below `offset`, into `records`. Returns the offset after the last batch,
-/// or `None` when `bytes` holds no whole batch. A record that is not a group record in Kafka's
-/// format is [`OffsetsLogError::Corrupt`].
+/// skipping records below `offset`, into `replay`: a transactional batch's records wait for
+/// their producer's marker. Returns the offset after the last batch, or `None` when `bytes`
+/// holds no whole batch. A record that is not a group record in Kafka's format, or a control
+/// batch that is not a marker, is [`OffsetsLogError::Corrupt`].
 pub fn decode_group_batches(
     bytes: &[u8],
     offset: i64,
-    records: &mut Vec<GroupRecord>,
+    replay: &mut GroupLogReplay,
 ) -> Result<Option<i64>, OffsetsLogError> {
     let corrupt = |offset: i64, reason: String| OffsetsLogError::Corrupt { offset, reason };
     let batches = split_batches(bytes).map_err(|e| corrupt(offset, e.to_string()))?;
@@ -212,22 +263,47 @@ pub fn decode_group_batches(
     }
     let mut next = offset;
     for (range, summary) in batches {
-        // A transaction's commit or abort marker (KIP-98) carries no group record.
-        if summary.header.is_control() {
-            next = next.max(summary.header.next_offset());
+        let header = &summary.header;
+        next = next.max(header.next_offset());
+        // A transaction's commit or abort marker (KIP-98): the producer's records read so
+        // far take effect or are dropped.
+        if header.is_control() {
+            if header.base_offset < offset {
+                continue;
+            }
+            let marker = EndTxnMarker::from_batch(&bytes[range])
+                .map_err(|e| corrupt(header.base_offset, e.to_string()))?;
+            let ended = replay.open.remove(&marker.producer_id).unwrap_or_default();
+            if marker.commit {
+                // An older epoch's records were a zombie's: the commit of the epoch that
+                // fenced it never makes them visible (as the coordinator decides live).
+                let committed = ended
+                    .into_iter()
+                    .filter(|(epoch, _, _)| *epoch == marker.producer_epoch)
+                    .map(|(_, at, record)| (at, record));
+                replay.records.extend(committed);
+            }
             continue;
         }
+        let transactional = header.is_transactional().then_some(header.producer_id);
+        let epoch = header.producer_epoch;
         let batch = decode_records(&bytes[range])
-            .map_err(|e| corrupt(summary.header.base_offset, e.to_string()))?;
+            .map_err(|e| corrupt(header.base_offset, e.to_string()))?;
         for record in batch.into_iter().filter(|r| r.offset >= offset) {
             let key = record
                 .key
                 .ok_or_else(|| corrupt(record.offset, "no key".into()))?;
             let group_record = GroupRecord::decode(&key, record.value.as_deref())
                 .map_err(|e| corrupt(record.offset, e.to_string()))?;
-            records.push(group_record);
+            match transactional {
+                Some(producer_id) => replay.open.entry(producer_id).or_default().push((
+                    epoch,
+                    record.offset,
+                    group_record,
+                )),
+                None => replay.records.push((record.offset, group_record)),
+            }
         }
-        next = next.max(summary.header.next_offset());
     }
     Ok(Some(next))
 }

@@ -1,10 +1,11 @@
 //! Transactional offset commits (KIP-98's TxnOffsetCommit, KIP-447's member checks): checked
-//! like an OffsetCommit when they arrive, committed when the transaction's commit marker
+//! like an OffsetCommit when they arrive, applied when the transaction's commit marker
 //! reaches the group's offsets partition (Kafka's `GroupMetadata.prepareTxnOffsetCommit` and
-//! `completePendingTxnOffsetCommit`). The node holds them in between.
+//! `completePendingTxnOffsetCommit`). The node writes them to the offsets partition as a
+//! transactional batch and holds them as pending in between (`node/txn_offsets.rs`).
 
-use super::offsets::{CommitOffset, CommittedOffset};
-use super::{Coordinator, GroupRecord, OffsetCommitError, OffsetCommitRequest, Output};
+use super::offsets::CommittedOffset;
+use super::{Coordinator, OffsetCommitError, OffsetCommitRequest};
 use crate::Millis;
 use crate::assignor::TopicPartition;
 
@@ -30,31 +31,23 @@ impl Coordinator {
         self.validate_commit(commit, now)
     }
 
-    /// Commits the offsets of a committed transaction, each `(group, partition, offset)`:
-    /// stored and persisted like an OffsetCommit's, without member checks (the transaction
-    /// was checked when it held them). A group that no longer exists is created empty.
-    pub fn commit_txn_offsets(
+    /// Applies the offsets of a committed transaction, each `(group, partition, offset)`,
+    /// as Kafka's `GroupMetadata.completePendingTxnOffsetCommit` does: they become the
+    /// group's committed offsets, with no member checks (the transaction was checked when it
+    /// wrote them) and nothing written (the transactional records are in the offsets
+    /// partition already; the commit marker made them visible). A group that no longer
+    /// exists is created empty, as a loaded log would create it.
+    pub fn apply_txn_offsets(
         &mut self,
-        offsets: Vec<(String, TopicPartition, CommitOffset)>,
+        offsets: Vec<(String, TopicPartition, CommittedOffset)>,
         now: Millis,
     ) {
-        for (group_id, tp, offset) in offsets {
+        for (group_id, tp, committed) in offsets {
             let group = self
                 .groups
                 .entry(group_id.clone())
-                .or_insert_with(|| super::classic_group::ClassicGroup::new(group_id.clone(), now));
-            let committed = CommittedOffset {
-                offset: offset.offset,
-                leader_epoch: offset.leader_epoch,
-                metadata: offset.metadata.unwrap_or_default(),
-                commit_timestamp: now,
-            };
-            group.offsets.insert(tp.clone(), committed.clone());
-            self.outputs.push_back(Output::Persist(GroupRecord::Offset {
-                group: group_id,
-                partition: tp,
-                value: Some(committed),
-            }));
+                .or_insert_with(|| super::classic_group::ClassicGroup::new(group_id, now));
+            group.offsets.insert(tp, committed);
         }
     }
 }

@@ -34,7 +34,7 @@ impl<F: StorageFactory> Node<F> {
     }
 
     /// Partitions of the offsets topic: as created, else as it would be created.
-    fn offsets_partition_count(&self) -> i32 {
+    pub(super) fn offsets_partition_count(&self) -> i32 {
         self.image
             .topic(OFFSETS_TOPIC)
             .map(|t| t.partitions.len() as i32)
@@ -165,22 +165,7 @@ impl<F: StorageFactory> Node<F> {
         if !self.partitioned_groups() {
             return;
         }
-        let me = self.config.node_id;
-        let led: BTreeSet<i32> = match self.image.topic(OFFSETS_TOPIC) {
-            Some(topic) => topic
-                .partitions
-                .iter()
-                .enumerate()
-                .filter(|(i, s)| {
-                    s.leader == me
-                        && self
-                            .applied
-                            .contains_key(&TopicPartition::new(OFFSETS_TOPIC, *i as i32))
-                })
-                .map(|(i, _)| i as i32)
-                .collect(),
-            None => BTreeSet::new(),
-        };
+        let led = self.led_partitions(OFFSETS_TOPIC);
         let resigned: Vec<i32> = self.loaded.difference(&led).copied().collect();
         for partition in resigned {
             self.unload_offsets_partition(now, partition);
@@ -203,6 +188,28 @@ impl<F: StorageFactory> Node<F> {
         }
     }
 
+    /// The partitions of internal topic `topic` (`__consumer_offsets`,
+    /// `__transaction_state`) this node leads and hosts: those whose coordinator state it
+    /// serves, once loaded.
+    pub(super) fn led_partitions(&self, topic: &str) -> BTreeSet<i32> {
+        let me = self.config.node_id;
+        let Some(state) = self.image.topic(topic) else {
+            return BTreeSet::new();
+        };
+        state
+            .partitions
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| {
+                s.leader == me
+                    && self
+                        .applied
+                        .contains_key(&TopicPartition::new(topic, *i as i32))
+            })
+            .map(|(i, _)| i as i32)
+            .collect()
+    }
+
     /// Kafka's `onResignation`: the partition's groups leave this node; requests waiting on
     /// them, and answers waiting for their writes, get NOT_COORDINATOR.
     pub(super) fn unload_offsets_partition(&mut self, now: Millis, partition: i32) {
@@ -215,7 +222,8 @@ impl<F: StorageFactory> Node<F> {
         // log, and kept here they would answer UNSTABLE_OFFSET_COMMIT forever (or commit
         // stale offsets on a later marker) if the partition came back to this node.
         self.txns
-            .drop_pending_offsets(|group| offsets_partition(group, count) == partition);
+            .offsets
+            .drop_groups(|group| offsets_partition(group, count) == partition);
         for output in self.group_writes.abandon(partition) {
             self.outputs.push_back(refuse_output(output));
         }

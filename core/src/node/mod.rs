@@ -73,6 +73,10 @@ mod transactions;
 #[cfg(test)]
 mod txn_cluster_tests;
 mod txn_init;
+mod txn_markers;
+mod txn_offsets;
+#[cfg(test)]
+mod txn_offsets_tests;
 mod txn_requests;
 mod txn_state_log;
 
@@ -261,6 +265,8 @@ enum Waiting {
     TxnMarkers,
     /// The transaction coordinator's write to `__transaction_state` (`txn_state_log.rs`).
     TxnStateWrite,
+    /// A TxnOffsetCommit's transactional batch to `__consumer_offsets` (`txn_offsets.rs`).
+    TxnOffsetWrite,
 }
 
 pub struct Node<F: StorageFactory> {
@@ -1354,6 +1360,7 @@ impl<F: StorageFactory> Node<F> {
         let mut written = Vec::new();
         let mut markers_written = Vec::new();
         let mut state_written = Vec::new();
+        let mut offsets_written = Vec::new();
         while let Some(output) = broker.poll_output() {
             let (request, response) = match output {
                 BrokerOutput::Produced { request, response } => {
@@ -1388,12 +1395,20 @@ impl<F: StorageFactory> Node<F> {
                         .map_or(ErrorCode::UNKNOWN_SERVER_ERROR, |p| p.error);
                     state_written.push((request, error));
                 }
+                (Some(Waiting::TxnOffsetWrite), Response::Produce(response)) => {
+                    let error = response
+                        .partitions
+                        .first()
+                        .map_or(ErrorCode::UNKNOWN_SERVER_ERROR, |p| p.error);
+                    offsets_written.push((request, error));
+                }
                 (
                     Some(
                         Waiting::GroupWrite(_)
                         | Waiting::GroupClient(..)
                         | Waiting::TxnMarkers
-                        | Waiting::TxnStateWrite,
+                        | Waiting::TxnStateWrite
+                        | Waiting::TxnOffsetWrite,
                     ),
                     _,
                 ) => {
@@ -1428,6 +1443,9 @@ impl<F: StorageFactory> Node<F> {
         }
         for (partition, request, error) in written {
             self.on_group_write(now, partition, request, error);
+        }
+        for (request, error) in offsets_written {
+            self.on_txn_offset_write(request, error);
         }
         for (request, results) in markers_written {
             self.on_txn_markers(now, request, results);

@@ -41,7 +41,7 @@ impl<F: StorageFactory> Node<F> {
             .map(|(tp, committed)| {
                 let unstable = require_stable
                     && (coordinator.has_pending_commit(group_id, &tp)
-                        || self.txns.has_pending_offset(group_id, &tp));
+                        || self.txns.offsets.has_pending_offset(group_id, &tp));
                 let answer = if unstable {
                     Err(OffsetFetchError::UnstableOffsetCommit)
                 } else {

@@ -4,7 +4,9 @@
 //! step ([`LOAD_CHUNK_BYTES`]), and only when the whole of it is read are the live records
 //! (compacted) replayed into the coordinator and the partition counted as loaded. Until then
 //! every request about its groups is answered COORDINATOR_LOAD_IN_PROGRESS ([`Node::group_gate`]),
-//! so no client sees a half-loaded group. A read that fails (a log that cannot be read, or that
+//! so no client sees a half-loaded group. Records of transactions (TxnOffsetCommit's
+//! transactional batches) take effect at their commit marker, are dropped at an abort, and
+//! stay pending while their transaction is open (`group::GroupLogReplay`). A read that fails (a log that cannot be read, or that
 //! changed under the load) starts the load over after [`LOAD_RETRY_BACKOFF_MS`], with an event
 //! saying why.
 //!
@@ -19,7 +21,7 @@ use super::{Event, Node};
 use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::broker::StorageFactory;
-use crate::group::{GroupRecord, compact, decode_group_batches};
+use crate::group::{GroupLogReplay, compact, decode_group_batches};
 
 /// How long a load whose read failed waits before it starts over.
 pub const LOAD_RETRY_BACKOFF_MS: u64 = 1_000;
@@ -46,7 +48,7 @@ struct Load {
     /// The next offset to read; the log end offset at the election; the records read so far.
     next: i64,
     end: i64,
-    records: Vec<GroupRecord>,
+    records: GroupLogReplay,
     /// When the next step may run (later than now after a failed read).
     due: Millis,
 }
@@ -74,7 +76,7 @@ impl Loads {
 /// What one step of a load came to.
 enum Step {
     More,
-    Done(Vec<GroupRecord>),
+    Done(GroupLogReplay),
     Failed(String),
 }
 
@@ -97,7 +99,7 @@ impl<F: StorageFactory> Node<F> {
         let load = Load {
             next: snapshot.log_start_offset,
             end: snapshot.log_end_offset,
-            records: Vec::new(),
+            records: GroupLogReplay::default(),
             due,
         };
         self.loads.partitions.insert(partition, load);
@@ -122,13 +124,17 @@ impl<F: StorageFactory> Node<F> {
     fn step_offsets_load(&mut self, now: Millis, partition: i32) {
         match self.read_offsets_chunk(partition) {
             Step::More => {}
-            Step::Done(records) => {
+            Step::Done(replay) => {
                 self.loads.partitions.remove(&partition);
+                let (records, open) = replay.finish();
                 let live = compact(&records);
                 let coordinator = self.coordinator.as_mut().expect("partitioned groups");
                 for record in &live {
                     coordinator.replay(record, now);
                 }
+                // Offsets of transactions still open are pending here again
+                // (`txn_offsets.rs`).
+                self.restore_pending_offsets(open);
                 self.loaded.insert(partition);
                 self.event(Event::CoordinatorLoaded {
                     partition,

@@ -1,37 +1,25 @@
 //! The node's side of transactions (KIP-98): the transaction coordinator of the transactional
 //! ids whose `__transaction_state` partition this node leads, FindCoordinator for them, and
-//! the markers it writes to partition leaders; and, as a group coordinator, the offsets of
-//! TxnOffsetCommit held until the transaction's commit marker reaches the group's offsets
-//! partition (Kafka's pending transactional offsets in `GroupMetadata`).
+//! the markers it writes to partition leaders.
 //!
-//! Markers go to each partition's leader: this node's broker, or a peer's through
-//! [`PeerMessage::WriteTxnMarkers`] (Kafka's `TransactionMarkerChannelManager`: grouped by
-//! leader, retriable errors retried after [`MARKER_RETRY_BACKOFF_MS`] with the leader looked
-//! up again, a deleted partition's marker dropped). The coordinator's state is written to
-//! `__transaction_state` and loaded from it by the next leader (`txn_state_log.rs`).
+//! The markers go to each partition's leader (`txn_markers.rs`). The coordinator's state is
+//! written to `__transaction_state` and loaded from it by the next leader
+//! (`txn_state_log.rs`).
 //!
-//! Pending transactional offsets are kept by producer id and epoch: a TxnOffsetCommit with an
-//! epoch older than the newest this group coordinator knows (from its offsets partition's
-//! producer state, or offsets it holds) is PRODUCER_FENCED, and a marker drops, never commits,
-//! the offsets of an older epoch (a zombie's).
-//!
-//! What is kept in memory only: the pending transactional offsets (Kafka writes them to
-//! `__consumer_offsets` at once, marked transactional; here a group coordinator that fails
-//! over before the commit marker arrives loses them, and the transaction's offsets are not
-//! committed though its records are).
+//! Transactional offsets (TxnOffsetCommit) are the group coordinator's: `txn_offsets.rs`; a
+//! marker that reaches an offsets partition through this node's broker settles them there.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::txn_init::TxnInit;
-use super::{Event, Node, PeerMessage, RequestRef, Waiting};
+use super::txn_markers::{MarkerAppend, MarkerWrite};
+use super::txn_offsets::PendingTxnOffsets;
+use super::{Node, RequestRef};
 use crate::assignor::TopicPartition;
-use crate::batch::EndTxnMarker;
-use crate::broker::{StorageFactory, TxnMarkerWrite};
+use crate::broker::StorageFactory;
 use crate::client::Response;
-use crate::controller::{BrokerId, CreateTopic};
-use crate::group::{
-    CommitOffset, OFFSETS_TOPIC, OffsetCommitRequest, RequestId, offsets_partition,
-};
+use crate::controller::CreateTopic;
+use crate::group::{OFFSETS_TOPIC, RequestId};
 use crate::node::CoordinatorEndpoint;
 use crate::txn::{
     InitOutcome, TRANSACTION_MAX_TIMEOUT_MS, TRANSACTION_STATE_PARTITIONS, TRANSACTION_STATE_TOPIC,
@@ -43,19 +31,6 @@ use crate::{ErrorCode, Millis};
 pub const TRANSACTION_STATE_REPLICATION_FACTOR: u16 = 3;
 /// `transaction.state.log.min.isr`'s default.
 pub const TRANSACTION_STATE_MIN_ISR: u16 = 2;
-/// How long a marker write waits for the ISR before it is retried.
-pub const MARKER_WRITE_TIMEOUT_MS: u64 = 5_000;
-/// How soon markers that failed are written again.
-pub const MARKER_RETRY_BACKOFF_MS: u64 = 100;
-
-/// An offset of TxnOffsetCommit waiting for its transaction's marker: group, partition,
-/// offset.
-type PendingOffset = (String, TopicPartition, CommitOffset);
-
-/// How many producer epochs may hold TxnOffsetCommit offsets on one group coordinator at
-/// once; a TxnOffsetCommit of one more gets COORDINATOR_LOAD_IN_PROGRESS (retriable), so a
-/// flood of open transactions cannot grow the node's memory without bound.
-pub(super) const MAX_PENDING_OFFSET_PRODUCERS: usize = 10_000;
 
 /// The transaction state of a node (see the module docs).
 #[derive(Debug)]
@@ -80,16 +55,18 @@ pub struct Transactions {
     /// Transactional InitProducerIds waiting for a producer id from the controller
     /// (`txn_init.rs`).
     pub(super) inits: BTreeMap<RequestRef, TxnInit>,
-    /// Answers waiting for state writes: (after, through, request, answer).
-    pub(super) held: Vec<(u64, u64, RequestRef, Response)>,
+    /// Answers waiting for state writes: (the write numbers, request, answer).
+    pub(super) held: Vec<(BTreeSet<u64>, RequestRef, Response)>,
+    /// While a call's answer is being prepared, the state writes it depends on
+    /// (`Node::collect_txn_writes`).
+    pub(super) depends: Option<BTreeSet<u64>>,
     /// Markers this node's broker is appending (for this node's coordinator, or for a peer's
     /// WriteTxnMarkers): the broker's request id -> who asked and what.
-    appending: BTreeMap<RequestId, MarkerAppend>,
+    pub(super) appending: BTreeMap<RequestId, MarkerAppend>,
     /// When markers of transactions still in Prepare* are written again.
-    retry_at: Option<Millis>,
-    /// TxnOffsetCommit offsets by producer id and epoch, until that epoch's commit (or
-    /// abort) marker reaches the group's offsets partition.
-    pub(super) pending_offsets: BTreeMap<(i64, i16), Vec<PendingOffset>>,
+    pub(super) retry_at: Option<Millis>,
+    /// The group coordinator's pending transactional offsets (`txn_offsets.rs`).
+    pub(super) offsets: PendingTxnOffsets,
 }
 
 impl Default for Transactions {
@@ -105,53 +82,12 @@ impl Default for Transactions {
             failed_writes: BTreeSet::new(),
             inits: BTreeMap::new(),
             held: Vec::new(),
+            depends: None,
             appending: BTreeMap::new(),
             retry_at: None,
-            pending_offsets: BTreeMap::new(),
+            offsets: PendingTxnOffsets::default(),
         }
     }
-}
-
-impl Transactions {
-    /// Whether a transaction holds an offset of `group` for `tp` that its marker has not
-    /// settled yet (Kafka's pending transactional offset commits, which OffsetFetch with
-    /// `require_stable` answers UNSTABLE_OFFSET_COMMIT for, KIP-447).
-    pub(super) fn has_pending_offset(&self, group: &str, tp: &TopicPartition) -> bool {
-        self.pending_offsets
-            .values()
-            .flatten()
-            .any(|(g, p, _)| g == group && p == tp)
-    }
-
-    /// Drops the held transactional offsets of the groups `unloaded` names (their offsets
-    /// partition left this node).
-    pub(super) fn drop_pending_offsets(&mut self, unloaded: impl Fn(&str) -> bool) {
-        self.pending_offsets.retain(|_, offsets| {
-            offsets.retain(|(group, _, _)| !unloaded(group));
-            !offsets.is_empty()
-        });
-    }
-}
-
-/// One marker write of the coordinator: the markers of one transaction for one leader.
-#[derive(Clone, Debug)]
-pub(super) struct MarkerWrite {
-    pub(super) transactional_id: String,
-    producer_id: i64,
-    producer_epoch: i16,
-    /// The leader it went to (this node for its own broker).
-    to: BrokerId,
-    /// When an answer is no longer waited for (a lost message, a dead leader): the
-    /// markers are then written again.
-    deadline: Millis,
-}
-
-/// Markers this node's broker appends: the peer's (node, request id) that asked, or `None`
-/// for this node's own coordinator.
-#[derive(Clone, Debug)]
-struct MarkerAppend {
-    for_peer: Option<(BrokerId, u64)>,
-    markers: Vec<TxnMarkerWrite>,
 }
 
 impl<F: StorageFactory> Node<F> {
@@ -338,7 +274,7 @@ impl<F: StorageFactory> Node<F> {
 
     /// EndTxn: prepares the commit or abort; its markers go once the PrepareCommit or
     /// PrepareAbort record is in the ISR. Answered once prepared (as Kafka answers once
-    /// Prepare* is in its log: the shell waits for [`Node::transaction_writes_done`]); the
+    /// Prepare* is in its log: [`crate::client::Request::EndTxn`] is held until then); the
     /// markers complete the transaction later, and requests meanwhile get
     /// CONCURRENT_TRANSACTIONS.
     pub fn end_txn(
@@ -361,348 +297,6 @@ impl<F: StorageFactory> Node<F> {
         self.persist_txn(now, transactional_id);
         self.drain_roles(now);
         Ok(())
-    }
-
-    /// TxnOffsetCommit, on the group's coordinator: checks the member as OffsetCommit does
-    /// (KIP-447's generation and member id; -1 and empty for an older client) and holds the
-    /// offsets until the producer's commit marker reaches the group's offsets partition.
-    #[allow(clippy::too_many_arguments)]
-    pub fn txn_offset_commit(
-        &mut self,
-        now: Millis,
-        group_id: &str,
-        (producer_id, producer_epoch): (i64, i16),
-        generation_id: i32,
-        member_id: &str,
-        group_instance_id: Option<String>,
-        offsets: Vec<(TopicPartition, CommitOffset)>,
-    ) -> Vec<(TopicPartition, ErrorCode)> {
-        let refuse = |offsets: &[(TopicPartition, CommitOffset)], code: ErrorCode| {
-            offsets.iter().map(|(tp, _)| (tp.clone(), code)).collect()
-        };
-        if let Err(code) = self.group_gate(group_id) {
-            return refuse(&offsets, code);
-        }
-        let Some(coordinator) = self.coordinator.as_mut() else {
-            return refuse(&offsets, ErrorCode::COORDINATOR_NOT_AVAILABLE);
-        };
-        let commit = OffsetCommitRequest {
-            group_id: group_id.to_string(),
-            generation_id,
-            member_id: member_id.to_string(),
-            group_instance_id,
-            offsets,
-        };
-        if let Err(error) = coordinator.validate_txn_offset_commit(&commit, now) {
-            return refuse(&commit.offsets, error.code());
-        }
-        // A producer fenced by a newer epoch of its id (Kafka's log append of the offset
-        // records checks the epoch against the offsets partition's producer state).
-        let latest = self.latest_producer_epoch(producer_id, group_id);
-        if latest.is_some_and(|latest| producer_epoch < latest) {
-            return refuse(&commit.offsets, ErrorCode::PRODUCER_FENCED);
-        }
-        let key = (producer_id, producer_epoch);
-        if !self.txns.pending_offsets.contains_key(&key)
-            && self.txns.pending_offsets.len() >= MAX_PENDING_OFFSET_PRODUCERS
-        {
-            // Retriable: the client backs off and sends it again once markers settle some.
-            return refuse(&commit.offsets, ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
-        }
-        let pending = self.txns.pending_offsets.entry(key).or_default();
-        for (tp, offset) in &commit.offsets {
-            pending.retain(|(group, p, _)| !(group == group_id && p == tp));
-            pending.push((group_id.to_string(), tp.clone(), offset.clone()));
-        }
-        refuse(&commit.offsets, ErrorCode::NONE)
-    }
-
-    /// The newest epoch of `producer_id` this group coordinator knows: from the producer
-    /// state of `group_id`'s offsets partition (markers and batches written there) and the
-    /// offsets it holds.
-    fn latest_producer_epoch(&self, producer_id: i64, group_id: &str) -> Option<i16> {
-        let tp = TopicPartition::new(OFFSETS_TOPIC, self.group_partition(group_id));
-        let in_log = self
-            .broker
-            .as_ref()
-            .and_then(|b| b.describe_producers(&tp).ok())
-            .and_then(|ps| ps.into_iter().find(|p| p.producer_id == producer_id))
-            .map(|p| p.producer_epoch);
-        let held = self
-            .txns
-            .pending_offsets
-            .range((producer_id, i16::MIN)..=(producer_id, i16::MAX))
-            .map(|(k, _)| k.1)
-            .max();
-        in_log.max(held)
-    }
-
-    /// Sends `markers` of `transactional_id` to the partitions' leaders, one write per
-    /// leader (Kafka's `TransactionMarkerChannelManager` groups them by broker the same
-    /// way): this node's broker for those it leads, a [`PeerMessage::WriteTxnMarkers`] for
-    /// the others. A marker of a deleted partition is dropped; one of a partition without a
-    /// live leader is retried after [`MARKER_RETRY_BACKOFF_MS`].
-    pub(super) fn write_markers(
-        &mut self,
-        now: Millis,
-        transactional_id: &str,
-        markers: Vec<TxnMarkerWrite>,
-    ) {
-        let Some(first) = markers.first() else {
-            return;
-        };
-        let (producer_id, producer_epoch) = (first.marker.producer_id, first.marker.producer_epoch);
-        let mut by_leader: BTreeMap<BrokerId, Vec<TxnMarkerWrite>> = BTreeMap::new();
-        let mut deleted = Vec::new();
-        let mut leaderless = false;
-        for write in markers {
-            let state = self
-                .image
-                .topic(&write.tp.topic)
-                .map(|t| t.partitions.get(write.tp.partition as usize));
-            match state {
-                None | Some(None) => deleted.push(write.tp),
-                Some(Some(s)) if self.image.broker(s.leader).is_some_and(|b| !b.fenced) => {
-                    by_leader.entry(s.leader).or_default().push(write);
-                }
-                Some(Some(_)) => leaderless = true,
-            }
-        }
-        for tp in deleted {
-            self.event(Event::Transaction {
-                description: format!(
-                    "{transactional_id}: the marker for {}-{} is dropped: the partition was deleted",
-                    tp.topic, tp.partition
-                ),
-            });
-            if self.txns.coordinator.marker_written(
-                transactional_id,
-                producer_id,
-                producer_epoch,
-                &tp,
-            ) {
-                self.persist_txn(now, transactional_id);
-            }
-        }
-        if leaderless {
-            self.schedule_marker_retry(now);
-        }
-        let me = self.config.node_id;
-        for (leader, markers) in by_leader {
-            let id = self.next_request_id();
-            self.txns.in_flight.insert(
-                id,
-                MarkerWrite {
-                    transactional_id: transactional_id.to_string(),
-                    producer_id,
-                    producer_epoch,
-                    to: leader,
-                    deadline: now.plus(Millis(2 * MARKER_WRITE_TIMEOUT_MS)),
-                },
-            );
-            if leader == me {
-                self.append_markers(now, id, None, markers);
-            } else {
-                let request_id = id.0;
-                self.send(
-                    leader,
-                    PeerMessage::WriteTxnMarkers {
-                        request_id,
-                        markers,
-                    },
-                );
-            }
-        }
-    }
-
-    /// Appends `markers` through this node's broker, acks=all (the path of every marker,
-    /// ours or a peer's); the answer comes back through [`Node::on_txn_markers`].
-    fn append_markers(
-        &mut self,
-        now: Millis,
-        id: RequestId,
-        for_peer: Option<(BrokerId, u64)>,
-        markers: Vec<TxnMarkerWrite>,
-    ) {
-        let Some(broker) = self.broker.as_mut() else {
-            return;
-        };
-        self.pending.insert(id, Waiting::TxnMarkers);
-        self.txns.appending.insert(
-            id,
-            MarkerAppend {
-                for_peer,
-                markers: markers.clone(),
-            },
-        );
-        broker.write_txn_markers(id, markers, Millis(MARKER_WRITE_TIMEOUT_MS), now);
-    }
-
-    /// A peer's WriteTxnMarkers (its transaction coordinator's markers for partitions this
-    /// node leads): appended as this node's own are, answered once the ISR has them. A node
-    /// without the broker role answers NOT_LEADER_OR_FOLLOWER for each.
-    pub(super) fn on_peer_write_txn_markers(
-        &mut self,
-        now: Millis,
-        from: BrokerId,
-        request_id: u64,
-        markers: Vec<TxnMarkerWrite>,
-    ) {
-        if self.broker.is_none() || markers.is_empty() {
-            let results = markers
-                .into_iter()
-                .map(|m| (m.tp, ErrorCode::NOT_LEADER_OR_FOLLOWER))
-                .collect();
-            self.send(
-                from,
-                PeerMessage::WriteTxnMarkersResponse {
-                    request_id,
-                    results,
-                },
-            );
-            return;
-        }
-        let id = self.next_request_id();
-        self.append_markers(now, id, Some((from, request_id)), markers);
-    }
-
-    /// The broker appended markers (from `drain_broker`; one result per marker, in order): a
-    /// commit marker in an offsets partition makes the producer's pending offsets of its
-    /// groups committed (this node coordinates them: it leads that partition); then the
-    /// peer that asked is answered, or this node's coordinator told.
-    pub(super) fn on_txn_markers(
-        &mut self,
-        now: Millis,
-        request: RequestId,
-        results: Vec<(TopicPartition, ErrorCode)>,
-    ) {
-        let Some(append) = self.txns.appending.remove(&request) else {
-            return;
-        };
-        for (write, (tp, code)) in append.markers.iter().zip(&results) {
-            if *code == ErrorCode::NONE && tp.topic == OFFSETS_TOPIC {
-                self.complete_txn_offsets(now, &write.marker, tp.partition);
-            }
-        }
-        match append.for_peer {
-            Some((peer, request_id)) => self.send(
-                peer,
-                PeerMessage::WriteTxnMarkersResponse {
-                    request_id,
-                    results,
-                },
-            ),
-            None => {
-                let me = self.config.node_id;
-                self.on_marker_results(now, request, me, results);
-            }
-        }
-    }
-
-    /// The answer to one of the coordinator's marker writes, from leader `from` (Kafka's
-    /// `TransactionMarkerRequestCompletionHandler`): a written marker's partition leaves
-    /// its transaction, which completes with the last; a marker refused as stale
-    /// (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED: a later epoch or coordinator
-    /// moved on) is dropped; any other error (NOT_LEADER_OR_FOLLOWER,
-    /// UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT...) is retried,
-    /// to the leader the metadata names then.
-    pub(super) fn on_marker_results(
-        &mut self,
-        now: Millis,
-        request: RequestId,
-        from: BrokerId,
-        results: Vec<(TopicPartition, ErrorCode)>,
-    ) {
-        if self
-            .txns
-            .in_flight
-            .get(&request)
-            .is_none_or(|w| w.to != from)
-        {
-            return;
-        }
-        let write = self.txns.in_flight.remove(&request).expect("checked");
-        let mut retry = false;
-        for (tp, code) in results {
-            match code {
-                ErrorCode::NONE => {}
-                ErrorCode::INVALID_PRODUCER_EPOCH | ErrorCode::TRANSACTION_COORDINATOR_FENCED => {
-                    self.event(Event::Transaction {
-                        description: format!(
-                            "{}: the marker for {}-{} is dropped: {} refused it ({})",
-                            write.transactional_id,
-                            tp.topic,
-                            tp.partition,
-                            from,
-                            code.name()
-                        ),
-                    });
-                }
-                _ => {
-                    retry = true;
-                    continue;
-                }
-            }
-            if self.txns.coordinator.marker_written(
-                &write.transactional_id,
-                write.producer_id,
-                write.producer_epoch,
-                &tp,
-            ) {
-                self.persist_txn(now, &write.transactional_id);
-            }
-        }
-        if retry {
-            self.schedule_marker_retry(now);
-        }
-    }
-
-    pub(super) fn schedule_marker_retry(&mut self, now: Millis) {
-        let at = now.plus(Millis(MARKER_RETRY_BACKOFF_MS));
-        self.txns.retry_at = Some(self.txns.retry_at.map_or(at, |t| t.min(at)));
-    }
-
-    /// Commits (or drops) the producer's pending offsets of the groups of offsets partition
-    /// `partition`.
-    pub(super) fn complete_txn_offsets(
-        &mut self,
-        now: Millis,
-        marker: &EndTxnMarker,
-        partition: i32,
-    ) {
-        let count = self
-            .image
-            .topic(OFFSETS_TOPIC)
-            .map_or(1, |t| t.partitions.len().max(1) as i32);
-        let producer_id = marker.producer_id;
-        let keys: Vec<(i64, i16)> = self
-            .txns
-            .pending_offsets
-            .range((producer_id, i16::MIN)..=(producer_id, marker.producer_epoch))
-            .map(|(k, _)| *k)
-            .collect();
-        let mut done = Vec::new();
-        for key in keys {
-            let pending = self.txns.pending_offsets.get_mut(&key).expect("listed");
-            let (ended, kept): (Vec<_>, Vec<_>) = std::mem::take(pending)
-                .into_iter()
-                .partition(|(group, _, _)| offsets_partition(group, count) == partition);
-            *pending = kept;
-            if pending.is_empty() {
-                self.txns.pending_offsets.remove(&key);
-            }
-            // An older epoch's offsets were a zombie's: the marker of the epoch that
-            // fenced it never commits them.
-            if key.1 == marker.producer_epoch && marker.commit {
-                done.extend(ended);
-            }
-        }
-        if done.is_empty() {
-            return;
-        }
-        if let Some(coordinator) = self.coordinator.as_mut() {
-            coordinator.commit_txn_offsets(done, now);
-        }
     }
 
     /// Time-driven work: transactions past their timeout are aborted, and markers that

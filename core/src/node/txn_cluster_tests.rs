@@ -151,6 +151,26 @@ impl Trio {
         panic!("not done after {ms} ms");
     }
 
+    /// A client request handed to node `to` (its outputs drained), not stepped: its id.
+    pub(super) fn submit(&mut self, to: BrokerId, body: Request) -> RequestRef {
+        self.next_request += 1;
+        let request = RequestRef(self.next_request);
+        let now = self.clock(to);
+        self.node(to).handle_request(now, request, body);
+        self.drain();
+        request
+    }
+
+    /// The answer to `request`, if it came (taken).
+    pub(super) fn answer(&mut self, request: RequestRef) -> Option<Response> {
+        self.answers.remove(&request)
+    }
+
+    /// Whether `request` is answered yet.
+    pub(super) fn answered(&self, request: RequestRef) -> bool {
+        self.answers.contains_key(&request)
+    }
+
     /// A client request to node `to`, stepped until answered.
     #[track_caller]
     pub(super) fn call(&mut self, to: BrokerId, body: Request) -> Response {
@@ -160,11 +180,7 @@ impl Trio {
     /// [`Trio::call`], answered within `ms` of simulated time.
     #[track_caller]
     pub(super) fn call_within(&mut self, to: BrokerId, body: Request, ms: u64) -> Response {
-        self.next_request += 1;
-        let request = RequestRef(self.next_request);
-        let now = self.clock(to);
-        self.node(to).handle_request(now, request, body);
-        self.drain();
+        let request = self.submit(to, body);
         self.run_until(ms, |t| t.answers.contains_key(&request));
         self.answers.remove(&request).expect("answered")
     }
@@ -319,7 +335,7 @@ impl Trio {
     }
 }
 
-fn spread_topic(trio: &mut Trio) -> Vec<TopicPartition> {
+pub(super) fn spread_topic(trio: &mut Trio) -> Vec<TopicPartition> {
     trio.create_topic("t", vec![vec![1, 2, 3], vec![2, 3, 1], vec![3, 1, 2]]);
     (0..3).map(|p| TopicPartition::new("t", p)).collect()
 }
@@ -465,15 +481,14 @@ fn a_coordinator_that_takes_over_resumes_a_prepare_commit_from_the_log() {
     // PrepareCommit, whose record reaches the ISR of its `__transaction_state` partition.
     trio.lose = Some(|_, m| matches!(m, PeerMessage::WriteTxnMarkers { .. }));
     let now = trio.now;
-    let before = trio.node(coordinator).transaction_writes_issued();
     trio.node(coordinator)
         .end_txn(now, "resume", producer.0, producer.1, true)
         .expect("prepared");
-    let after = trio.node(coordinator).transaction_writes_issued();
-    assert!(after > before, "EndTxn wrote the PrepareCommit");
-    trio.run_until(5_000, |t| {
-        t.node(coordinator).transaction_writes_done(before, after) == Some(true)
-    });
+    assert!(
+        !trio.node(coordinator).txn_durable("resume"),
+        "EndTxn wrote the PrepareCommit"
+    );
+    trio.run_until(5_000, |t| t.node(coordinator).txn_durable("resume"));
     for _ in 0..50 {
         trio.step();
     }
@@ -518,131 +533,6 @@ fn a_coordinator_that_takes_over_resumes_a_prepare_commit_from_the_log() {
     });
 }
 
-/// The node id of group `g`'s coordinator, once it serves the group.
-fn serving_coordinator(trio: &mut Trio) -> i32 {
-    let mut group_coordinator = 0;
-    trio.run_until(20_000, |t| {
-        let now = t.now;
-        match t.node(1).find_coordinator(now, "g") {
-            Ok(c) => {
-                group_coordinator = c.node_id;
-                let node = &t.nodes[(c.node_id - 1) as usize].node;
-                node.group_gate("g").is_ok()
-            }
-            Err(_) => false,
-        }
-    });
-    group_coordinator
-}
-
-/// TxnOffsetCommit offsets: `o` for `tp`.
-fn txn_offset(tp: &TopicPartition, o: i64) -> Vec<(TopicPartition, crate::group::CommitOffset)> {
-    vec![(
-        tp.clone(),
-        crate::group::CommitOffset {
-            offset: o,
-            leader_epoch: None,
-            metadata: None,
-        },
-    )]
-}
-
-#[test]
-fn held_transactional_offsets_leave_with_their_offsets_partition() {
-    let mut trio = Trio::new();
-    let partitions = spread_topic(&mut trio);
-    let group_coordinator = serving_coordinator(&mut trio);
-    let now = trio.now;
-    let node = trio.node(group_coordinator);
-    let held = node.txn_offset_commit(
-        now,
-        "g",
-        (77, 3),
-        -1,
-        "",
-        None,
-        txn_offset(&partitions[0], 10),
-    );
-    assert_eq!(held[0].1, ErrorCode::NONE);
-    assert!(node.txns.has_pending_offset("g", &partitions[0]));
-    // Bounded: past MAX_PENDING_OFFSET_PRODUCERS producers, one more is refused (retriable);
-    // one that already holds offsets may still replace them.
-    for id in 1..transactions::MAX_PENDING_OFFSET_PRODUCERS as i64 {
-        node.txns.pending_offsets.insert((1000 + id, 0), Vec::new());
-    }
-    let commit = |node: &mut Node<_>, producer| {
-        node.txn_offset_commit(
-            now,
-            "g",
-            producer,
-            -1,
-            "",
-            None,
-            txn_offset(&partitions[0], 11),
-        )[0]
-        .1
-    };
-    assert_eq!(
-        commit(node, (78, 0)),
-        ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
-    );
-    assert_eq!(commit(node, (77, 3)), ErrorCode::NONE);
-    let partition = node.group_partition("g");
-    node.unload_offsets_partition(now, partition);
-    assert!(
-        !node.txns.has_pending_offset("g", &partitions[0]),
-        "no UNSTABLE_OFFSET_COMMIT left behind"
-    );
-    assert!(node.txns.pending_offsets.is_empty());
-}
-
-#[test]
-fn a_zombies_transactional_offsets_are_fenced_and_never_committed_by_its_successor() {
-    let mut trio = Trio::new();
-    let partitions = spread_topic(&mut trio);
-    let group_coordinator = serving_coordinator(&mut trio);
-    let offset = |o| txn_offset(&partitions[0], o);
-    let now = trio.now;
-    let node = trio.node(group_coordinator);
-    // Epoch 3 of producer 77 holds offset 10; then its successor (epoch 4) holds 20.
-    let zombie = node.txn_offset_commit(now, "g", (77, 3), -1, "", None, offset(10));
-    assert_eq!(zombie[0].1, ErrorCode::NONE);
-    let successor = node.txn_offset_commit(now, "g", (77, 4), -1, "", None, offset(20));
-    assert_eq!(successor[0].1, ErrorCode::NONE);
-    // The zombie again: fenced.
-    let late = node.txn_offset_commit(now, "g", (77, 3), -1, "", None, offset(11));
-    assert_eq!(late[0].1, ErrorCode::PRODUCER_FENCED);
-    // The successor's commit marker commits its offsets only, not the zombie's.
-    let partition = node.group_partition("g");
-    let marker = crate::batch::EndTxnMarker {
-        producer_id: 77,
-        producer_epoch: 4,
-        coordinator_epoch: 0,
-        commit: true,
-    };
-    node.complete_txn_offsets(now, &marker, partition);
-    node.drain_roles(now);
-    assert!(
-        node.txns.pending_offsets.is_empty(),
-        "the zombie's offsets are dropped"
-    );
-    let mut committed = Vec::new();
-    trio.run_until(5_000, |t| {
-        let fetched = t
-            .node(group_coordinator)
-            .coordinator()
-            .expect("a group coordinator")
-            .handle_offset_fetch("g", None)
-            .expect("fetched");
-        committed = fetched
-            .iter()
-            .filter_map(|(_, o)| o.as_ref().map(|o| o.offset))
-            .collect();
-        !committed.is_empty()
-    });
-    assert_eq!(committed, vec![20]);
-}
-
 #[test]
 fn init_producer_id_is_answered_once_its_state_is_in_the_isr() {
     let mut trio = Trio::new();
@@ -652,7 +542,6 @@ fn init_producer_id_is_answered_once_its_state_is_in_the_isr() {
     trio.next_request += 1;
     let request = RequestRef(trio.next_request);
     let now = trio.now;
-    let before = trio.node(coordinator).transaction_writes_issued();
     let init = super::TxnInit {
         transactional_id: "durable".to_string(),
         timeout_ms: 60_000,
@@ -665,11 +554,6 @@ fn init_producer_id_is_answered_once_its_state_is_in_the_isr() {
         !trio.answers.contains_key(&request),
         "not answered before the followers have the new epoch"
     );
-    assert_eq!(
-        trio.node(coordinator)
-            .transaction_writes_done(before, before + 1),
-        None
-    );
     trio.run_until(5_000, |t| t.answers.contains_key(&request));
     assert_eq!(
         trio.answers.remove(&request),
@@ -679,4 +563,44 @@ fn init_producer_id_is_answered_once_its_state_is_in_the_isr() {
             producer_epoch: epoch + 1,
         })
     );
+}
+
+/// A retried AddPartitionsToTxn finds the state it asks for already written, but not yet in
+/// the ISR: it is answered no sooner than the first request (Kafka answers from the append's
+/// callback), not at once.
+#[test]
+fn a_retried_add_partitions_to_txn_waits_for_the_first_requests_write() {
+    let mut trio = Trio::new();
+    let partitions = spread_topic(&mut trio);
+    let coordinator = trio.transaction_coordinator("retried");
+    let (producer_id, producer_epoch) = trio.init(coordinator, "retried");
+    let add = Request::AddPartitionsToTxn {
+        transactional_id: "retried".to_string(),
+        producer_id,
+        producer_epoch,
+        partitions: partitions.clone(),
+    };
+    let first = trio.submit(coordinator, add.clone());
+    let retry = trio.submit(coordinator, add);
+    assert!(
+        !trio.answered(first),
+        "not answered before the followers have the state"
+    );
+    assert!(
+        !trio.answered(retry),
+        "a retry is not answered before the first request's write is in the ISR"
+    );
+    assert!(!trio.node(coordinator).txn_durable("retried"));
+    trio.run_until(5_000, |t| t.answered(first) && t.answered(retry));
+    for request in [first, retry] {
+        let answer = trio.answer(request).expect("answered");
+        let Response::AddPartitionsToTxn(results) = answer else {
+            panic!("{answer:?}");
+        };
+        assert!(
+            results.iter().all(|(_, e)| *e == ErrorCode::NONE),
+            "{results:?}"
+        );
+    }
+    assert!(trio.node(coordinator).txn_durable("retried"));
 }

@@ -4,6 +4,8 @@
 //! block, KIP-730), and the answer held until the state it wrote to `__transaction_state` is
 //! in the ISR (`txn_state_log.rs`).
 
+use std::collections::BTreeSet;
+
 use super::{Node, Output, RequestRef};
 use crate::broker::StorageFactory;
 use crate::client::Response;
@@ -44,14 +46,15 @@ impl<F: StorageFactory> Node<F> {
         init: TxnInit,
         fresh: Option<i64>,
     ) {
-        let after = self.transaction_writes_issued();
-        let outcome = self.init_transactional_producer_id(
-            now,
-            &init.transactional_id,
-            init.timeout_ms,
-            init.expected,
-            fresh,
-        );
+        let (outcome, writes) = self.collect_txn_writes(|node| {
+            node.init_transactional_producer_id(
+                now,
+                &init.transactional_id,
+                init.timeout_ms,
+                init.expected,
+                fresh,
+            )
+        });
         let answer = match outcome {
             Ok(InitOutcome::Ready {
                 producer_id,
@@ -71,7 +74,7 @@ impl<F: StorageFactory> Node<F> {
             Err(code) => Err(code),
         };
         let response = init_answer(answer);
-        self.respond_after_txn_writes(after, request, response);
+        self.respond_after_txn_writes(writes, request, response);
     }
 
     /// Producer ids came (or did not) for requests waiting in [`ProducerIds`]: a waiting
@@ -90,25 +93,24 @@ impl<F: StorageFactory> Node<F> {
         Some(())
     }
 
-    /// Answers `request` (an InitProducerId, or another transactional request of the
-    /// simulated clients, `txn_requests.rs`) once the state writes issued after number
-    /// `after` are durable, or with NOT_COORDINATOR if one failed.
+    /// Answers `request` (an InitProducerId, or another transactional request,
+    /// `txn_requests.rs`) once the state writes numbered `writes` are durable
+    /// ([`Node::collect_txn_writes`]), or with NOT_COORDINATOR if one failed.
     pub(super) fn respond_after_txn_writes(
         &mut self,
-        after: u64,
+        writes: BTreeSet<u64>,
         request: RequestRef,
         response: Response,
     ) {
-        let through = self.transaction_writes_issued();
-        self.txns.held.push((after, through, request, response));
+        self.txns.held.push((writes, request, response));
         self.release_txn_answers();
     }
 
     /// Sends the held answers whose writes are done.
     pub(super) fn release_txn_answers(&mut self) {
         let held = std::mem::take(&mut self.txns.held);
-        for (after, through, request, response) in held {
-            match self.transaction_writes_done(after, through) {
+        for (writes, request, response) in held {
+            match self.txn_writes_done(&writes) {
                 Some(true) => self
                     .outputs
                     .push_back(Output::Respond { request, response }),
@@ -116,7 +118,7 @@ impl<F: StorageFactory> Node<F> {
                     let refused = super::txn_requests::not_coordinator(response);
                     self.respond(request, refused);
                 }
-                None => self.txns.held.push((after, through, request, response)),
+                None => self.txns.held.push((writes, request, response)),
             }
         }
     }

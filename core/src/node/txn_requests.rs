@@ -6,10 +6,10 @@
 //! transaction log. EndTxn is so answered once the transaction is prepared, as Kafka does.
 
 use super::txn_init::TxnInit;
+use super::txn_offsets::TxnOffsetCommit;
 use super::{Node, RequestRef};
 use crate::broker::StorageFactory;
 use crate::client::{Request, Response};
-use crate::group::CommitOffset;
 use crate::{ErrorCode, Millis};
 
 /// `response` as answered when the state it depends on could not be written.
@@ -35,13 +35,16 @@ pub(super) fn not_coordinator(response: Response) -> Response {
 
 impl<F: StorageFactory> Node<F> {
     /// One of the transactional requests (the caller matched it); anything else is ignored.
+    /// The answer is held until the state writes it depends on are in the ISR.
     pub(super) fn handle_txn_request(&mut self, now: Millis, request: RequestRef, body: Request) {
-        let after = self.transaction_writes_issued();
-        let response = match body {
-            Request::FindTransactionCoordinator { transactional_id } => Response::FindCoordinator(
-                self.find_transaction_coordinator(now, &transactional_id)
-                    .map(|c| c.node_id),
-            ),
+        let body = match body {
+            Request::FindTransactionCoordinator { transactional_id } => {
+                let found = self
+                    .find_transaction_coordinator(now, &transactional_id)
+                    .map(|c| c.node_id);
+                self.respond(request, Response::FindCoordinator(found));
+                return;
+            }
             Request::InitTransactionalProducerId {
                 transactional_id,
                 transaction_timeout_ms,
@@ -57,25 +60,48 @@ impl<F: StorageFactory> Node<F> {
                 self.continue_txn_init(now, request, init, None);
                 return;
             }
+            Request::TxnOffsetCommit {
+                group_id,
+                producer_id,
+                producer_epoch,
+                generation_id,
+                member_id,
+                group_instance_id,
+                offsets,
+            } => {
+                let commit = TxnOffsetCommit {
+                    group_id,
+                    producer: (producer_id, producer_epoch),
+                    generation_id,
+                    member_id,
+                    group_instance_id,
+                    offsets,
+                };
+                self.txn_offset_commit(now, request, commit);
+                return;
+            }
+            body => body,
+        };
+        let (response, writes) = self.collect_txn_writes(|node| match body {
             Request::AddPartitionsToTxn {
                 transactional_id,
                 producer_id,
                 producer_epoch,
                 partitions,
-            } => Response::AddPartitionsToTxn(self.add_partitions_to_txn(
+            } => Some(Response::AddPartitionsToTxn(node.add_partitions_to_txn(
                 now,
                 &transactional_id,
                 producer_id,
                 producer_epoch,
                 &partitions,
-            )),
+            ))),
             Request::AddOffsetsToTxn {
                 transactional_id,
                 producer_id,
                 producer_epoch,
                 group_id,
-            } => Response::AddOffsetsToTxn(
-                self.add_offsets_to_txn(
+            } => Some(Response::AddOffsetsToTxn(
+                node.add_offsets_to_txn(
                     now,
                     &transactional_id,
                     producer_id,
@@ -84,48 +110,21 @@ impl<F: StorageFactory> Node<F> {
                 )
                 .err()
                 .unwrap_or(ErrorCode::NONE),
-            ),
+            )),
             Request::EndTxn {
                 transactional_id,
                 producer_id,
                 producer_epoch,
                 commit,
-            } => Response::EndTxn(
-                self.end_txn(now, &transactional_id, producer_id, producer_epoch, commit)
+            } => Some(Response::EndTxn(
+                node.end_txn(now, &transactional_id, producer_id, producer_epoch, commit)
                     .err()
                     .unwrap_or(ErrorCode::NONE),
-            ),
-            Request::TxnOffsetCommit {
-                group_id,
-                producer_id,
-                producer_epoch,
-                generation_id,
-                member_id,
-                offsets,
-            } => {
-                let offsets = offsets
-                    .into_iter()
-                    .map(|(tp, offset)| {
-                        let commit = CommitOffset {
-                            offset,
-                            leader_epoch: None,
-                            metadata: None,
-                        };
-                        (tp, commit)
-                    })
-                    .collect();
-                Response::TxnOffsetCommit(self.txn_offset_commit(
-                    now,
-                    &group_id,
-                    (producer_id, producer_epoch),
-                    generation_id,
-                    &member_id,
-                    None,
-                    offsets,
-                ))
-            }
-            _ => return,
-        };
-        self.respond_after_txn_writes(after, request, response);
+            )),
+            _ => None,
+        });
+        if let Some(response) = response {
+            self.respond_after_txn_writes(writes, request, response);
+        }
     }
 }

@@ -6,10 +6,15 @@
 //!
 //! - **Write before act.** A transaction's markers go out only once its PrepareCommit or
 //!   PrepareAbort record is in the ISR (so a coordinator that takes over never aborts what
-//!   a marker already committed). The answers to the client wait for the writes the call
-//!   issued: the shell takes [`Node::transaction_writes_issued`] before and after the call
-//!   and answers once [`Node::transaction_writes_done`] says so (a failed write is answered
-//!   NOT_COORDINATOR, as Kafka answers a failed append; the client retries).
+//!   a marker already committed). The answer to a client waits for the writes its call
+//!   depends on ([`Node::collect_txn_writes`]): those it issued, and, when the state it asked
+//!   for is already the one last written (a retry), the id's write still in flight, so a
+//!   retry is answered no sooner than the first request (Kafka answers a request that finds
+//!   a transition pending CONCURRENT_TRANSACTIONS; joining the write waits for the same
+//!   durability). The node holds the answer (`txn_init.rs`) and gives it as an
+//!   `Output::Respond`, to the simulator's clients and the server's connections alike; a
+//!   failed write is answered NOT_COORDINATOR, as Kafka answers a failed append, and the
+//!   client retries.
 //! - **What is written.** A record when the producer id, epoch, state, timeout or start
 //!   changes, and when an Ongoing transaction gains partitions; not when a marker of a
 //!   Prepare* transaction lands (as Kafka, which writes the Complete* record once all did).
@@ -38,7 +43,7 @@ use crate::{ErrorCode, Millis};
 /// How long a write to `__transaction_state` waits for the ISR (Kafka's
 /// `transaction.state.log` appends use the request timeout).
 pub const TXN_STATE_WRITE_TIMEOUT_MS: u64 = 5_000;
-/// Failed write numbers kept for [`Node::transaction_writes_done`].
+/// Failed write numbers kept for [`Node::txn_writes_done`].
 const FAILED_KEPT: usize = 10_000;
 
 /// Whether `a` and `b` would be the same record: the partitions count only while the
@@ -53,20 +58,43 @@ pub(super) fn same_record(a: &TxnMetadata, b: &TxnMetadata) -> bool {
 }
 
 impl<F: StorageFactory> Node<F> {
-    /// The number of the last `__transaction_state` write this node issued (see the module
-    /// docs: a shell takes it before and after a transactional call).
-    pub fn transaction_writes_issued(&self) -> u64 {
-        self.txns.next_write
+    /// Runs `call`, collecting the numbers of the `__transaction_state` writes it depends on
+    /// (see the module docs): what an answer to it must wait for.
+    pub(super) fn collect_txn_writes<T>(
+        &mut self,
+        call: impl FnOnce(&mut Self) -> T,
+    ) -> (T, BTreeSet<u64>) {
+        let outer = self.txns.depends.replace(BTreeSet::new());
+        let result = call(self);
+        let writes = std::mem::replace(&mut self.txns.depends, outer).unwrap_or_default();
+        if let Some(outer) = self.txns.depends.as_mut() {
+            outer.extend(writes.iter().copied());
+        }
+        (result, writes)
     }
 
-    /// Whether the writes numbered after `after` up to `through` are done: `None` while one
-    /// is still waiting for the ISR, `Some(false)` when one failed, else `Some(true)`.
-    pub fn transaction_writes_done(&self, after: u64, through: u64) -> Option<bool> {
-        let in_range = |n: &u64| *n > after && *n <= through;
-        if self.txns.state_writes.values().any(|(_, n)| in_range(n)) {
+    /// Whether the writes numbered `writes` are done: `None` while one is still waiting for
+    /// the ISR, `Some(false)` when one failed, else `Some(true)`.
+    pub(super) fn txn_writes_done(&self, writes: &BTreeSet<u64>) -> Option<bool> {
+        if self
+            .txns
+            .state_writes
+            .values()
+            .any(|(_, n)| writes.contains(n))
+        {
             return None;
         }
-        Some(!self.txns.failed_writes.iter().any(in_range))
+        Some(!writes.iter().any(|n| self.txns.failed_writes.contains(n)))
+    }
+
+    /// The latest write of `transactional_id` still waiting for the ISR.
+    fn txn_write_in_flight(&self, transactional_id: &str) -> Option<u64> {
+        self.txns
+            .state_writes
+            .values()
+            .filter(|(id, _)| id == transactional_id)
+            .map(|(_, n)| *n)
+            .max()
     }
 
     /// The partition count of `__transaction_state` (as created).
@@ -83,7 +111,9 @@ impl<F: StorageFactory> Node<F> {
     }
 
     /// Appends `transactional_id`'s state to its partition if it differs from what was last
-    /// written ([`same_record`]), acks=all.
+    /// written ([`same_record`]), acks=all. The call being collected
+    /// ([`Node::collect_txn_writes`]) depends on that write, or, when the state was already
+    /// written, on the id's write still in flight (a retry waits as the first request did).
     pub(super) fn persist_txn(&mut self, now: Millis, transactional_id: &str) {
         let Some(current) = self.txns.coordinator.get(transactional_id).cloned() else {
             return;
@@ -94,6 +124,10 @@ impl<F: StorageFactory> Node<F> {
             .get(transactional_id)
             .is_some_and(|w| same_record(w, &current))
         {
+            let in_flight = self.txn_write_in_flight(transactional_id);
+            if let (Some(depends), Some(number)) = (self.txns.depends.as_mut(), in_flight) {
+                depends.insert(number);
+            }
             return;
         }
         let Some(partition) = self.transaction_state_partition(transactional_id) else {
@@ -109,6 +143,9 @@ impl<F: StorageFactory> Node<F> {
         let id = RequestId(self.next_request);
         self.txns.next_write += 1;
         let number = self.txns.next_write;
+        if let Some(depends) = self.txns.depends.as_mut() {
+            depends.insert(number);
+        }
         self.pending.insert(id, Waiting::TxnStateWrite);
         self.txns
             .state_writes
@@ -207,22 +244,7 @@ impl<F: StorageFactory> Node<F> {
         if self.broker.is_none() {
             return;
         }
-        let me = self.config.node_id;
-        let led: BTreeSet<i32> = match self.image.topic(TRANSACTION_STATE_TOPIC) {
-            Some(topic) => topic
-                .partitions
-                .iter()
-                .enumerate()
-                .filter(|(i, s)| {
-                    s.leader == me
-                        && self
-                            .applied
-                            .contains_key(&TopicPartition::new(TRANSACTION_STATE_TOPIC, *i as i32))
-                })
-                .map(|(i, _)| i as i32)
-                .collect(),
-            None => BTreeSet::new(),
-        };
+        let led = self.led_partitions(TRANSACTION_STATE_TOPIC);
         let resigned: Vec<i32> = self.txns.loaded.difference(&led).copied().collect();
         for partition in resigned {
             self.unload_transaction_partition(partition);

@@ -215,7 +215,8 @@ fn in_sequence(previous: i32, next: i32) -> bool {
     next == next_sequence(previous)
 }
 
-fn next_sequence(previous: i32) -> i32 {
+/// The sequence after `previous`: sequences wrap from `i32::MAX` to 0.
+pub(crate) fn next_sequence(previous: i32) -> i32 {
     if previous == i32::MAX {
         0
     } else {

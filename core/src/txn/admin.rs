@@ -199,7 +199,9 @@ mod tests {
             .unwrap();
         let markers = c.end_txn("done", 12, 0, true, 0).unwrap();
         assert_eq!(markers.len(), 1);
-        c.markers_written("done", 12, 0);
+        for m in &markers {
+            c.marker_written("done", 12, 0, &m.tp);
+        }
         c
     }
 

@@ -283,18 +283,6 @@ impl TransactionCoordinator {
         Ok(())
     }
 
-    /// Whether `producer_id` at `producer_epoch` may add offsets of the current transaction
-    /// of `transactional_id` (TxnOffsetCommit, which goes to the group coordinator).
-    pub fn check_producer(
-        &mut self,
-        transactional_id: &str,
-        producer_id: i64,
-        producer_epoch: i16,
-    ) -> Result<(), ErrorCode> {
-        self.check(transactional_id, producer_id, producer_epoch)
-            .map(|_| ())
-    }
-
     /// EndTxn: commit or abort. From Ongoing, moves to Prepare* and returns the markers to
     /// write (none if the transaction wrote nothing: it completes at once). A retry of the
     /// same end after it completed is answered again; the other end is INVALID_TXN_STATE.
@@ -316,23 +304,6 @@ impl TransactionCoordinator {
             // Kafka lets an abort of a transaction that never began succeed.
             (TxnState::Empty, false) => Ok(Vec::new()),
             _ => Err(ErrorCode::INVALID_TXN_STATE),
-        }
-    }
-
-    /// Every marker of the transaction of `transactional_id` is written: it completes.
-    /// Markers of a transaction that moved on (a later epoch) complete nothing.
-    pub fn markers_written(
-        &mut self,
-        transactional_id: &str,
-        producer_id: i64,
-        producer_epoch: i16,
-    ) {
-        if let Some(txn) = self.txns.get_mut(transactional_id)
-            && txn.producer_id == producer_id
-            && txn.producer_epoch == producer_epoch
-            && matches!(txn.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
-        {
-            complete(txn);
         }
     }
 
@@ -363,21 +334,6 @@ impl TransactionCoordinator {
             return true;
         }
         false
-    }
-
-    /// The markers a transaction in Prepare* still needs (to write them again after a
-    /// failure, or on a coordinator that took over).
-    pub fn pending_markers(&self, coordinator_epoch: i32) -> Vec<(String, Vec<TxnMarkerWrite>)> {
-        self.txns
-            .iter()
-            .filter(|(_, txn)| {
-                matches!(txn.state, TxnState::PrepareCommit | TxnState::PrepareAbort)
-            })
-            .map(|(id, txn)| {
-                let commit = txn.state == TxnState::PrepareCommit;
-                (id.clone(), markers(txn, commit, coordinator_epoch))
-            })
-            .collect()
     }
 
     /// Aborts every transaction open longer than its timeout, bumping its epoch so the

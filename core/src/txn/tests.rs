@@ -54,7 +54,7 @@ fn commit_writes_a_marker_to_every_partition_then_completes() {
         c.add_partitions("app", pid, epoch, &[tp(0)], Millis(6)),
         Err(ErrorCode::CONCURRENT_TRANSACTIONS)
     );
-    c.markers_written("app", pid, epoch);
+    written(&mut c, "app", &markers);
     assert_eq!(c.get("app").unwrap().state, TxnState::CompleteCommit);
     // A retried EndTxn is answered again; the opposite end is refused.
     assert_eq!(c.end_txn("app", pid, epoch, true, 3), Ok(Vec::new()));
@@ -86,7 +86,7 @@ fn a_new_instance_fences_the_old_one_and_aborts_its_transaction() {
         c.init_producer_id("app", 60_000, None, None, 0, Millis(2)),
         Err(ErrorCode::CONCURRENT_TRANSACTIONS)
     );
-    c.markers_written("app", pid, epoch + 1);
+    written(&mut c, "app", &markers);
     let (pid2, epoch2) = ready(c.init_producer_id("app", 60_000, None, None, 0, Millis(3)));
     assert_eq!((pid2, epoch2), (pid, epoch + 2));
     // The zombie is fenced.
@@ -129,9 +129,9 @@ fn a_transaction_past_its_timeout_is_aborted_with_a_bumped_epoch() {
         c.end_txn("app", pid, epoch, true, 0),
         Err(ErrorCode::PRODUCER_FENCED)
     );
-    assert_eq!(c.pending_markers(0).len(), 1);
-    c.markers_written("app", pid, epoch + 1);
-    assert!(c.pending_markers(0).is_empty());
+    assert_eq!(c.markers_of("app", 0), Some(aborted[0].1.clone()));
+    written(&mut c, "app", &aborted[0].1);
+    assert_eq!(c.markers_of("app", 0), None);
     assert_eq!(c.get("app").unwrap().state, TxnState::CompleteAbort);
 }
 
@@ -166,7 +166,7 @@ fn fencing_a_transaction_with_no_partitions_completes_at_once() {
     // No marker to wait for: the abort is complete (the client still retries, as Kafka's).
     assert_eq!(fencing, InitOutcome::Fencing(Vec::new()));
     assert_eq!(c.get("app").unwrap().state, TxnState::CompleteAbort);
-    assert!(c.pending_markers(0).is_empty());
+    assert_eq!(c.markers_of("app", 0), None);
     let (pid2, epoch2) = ready(c.init_producer_id("app", 60_000, None, None, 0, Millis(2)));
     assert_eq!((pid2, epoch2), (pid, epoch + 2));
 }
@@ -193,4 +193,12 @@ fn a_retried_epoch_bump_is_answered_the_current_epoch() {
         c.init_producer_id("app", 60_000, Some(next), None, 0, Millis(6)),
         Err(ErrorCode::PRODUCER_FENCED)
     );
+}
+
+/// Each of `markers` of `id`'s transaction is written (the coordinator heard back from every
+/// leader).
+fn written(c: &mut TransactionCoordinator, id: &str, markers: &[TxnMarkerWrite]) {
+    for m in markers {
+        c.marker_written(id, m.marker.producer_id, m.marker.producer_epoch, &m.tp);
+    }
 }

@@ -36,18 +36,12 @@ pub struct EngineConfig {
     pub acls: SharedAcls,
 }
 
-/// See [`State::after_transaction_writes`].
-type TxnWaiter = (u64, u64, Box<dyn FnOnce(bool) + Send>);
-
 pub struct State {
     pub node: Node<FileStorageFactory>,
     data_dir: PathBuf,
     /// The controller quorum's Raft log (`__cluster_metadata/raft.jsonl`).
     metadata_store: MetadataStore,
     replies: HashMap<RequestRef, oneshot::Sender<Response>>,
-    /// Answers waiting for `__transaction_state` writes: the node's write numbers after
-    /// which and through which they wait, and the answer (told whether all were durable).
-    txn_waiters: Vec<TxnWaiter>,
     next_ref: u64,
     peers: Option<PeerRouter>,
     /// The broker cleaner's last round that was logged.
@@ -85,7 +79,6 @@ impl State {
             data_dir: config.data_dir.clone(),
             metadata_store,
             replies: HashMap::new(),
-            txn_waiters: Vec::new(),
             next_ref: 0,
             peers: config.peers,
             logged_cleaning: None,
@@ -248,24 +241,11 @@ impl State {
     /// Acts on the node's outputs in order: records are written (and synced) before any
     /// answer after them is sent. If a write fails, nothing after it is acknowledged: the
     /// answers are dropped (their connections close). Returns false when a write failed.
+    /// (A transactional request's answer is one of these: the node holds it until the
+    /// `__transaction_state` writes it depends on are in the ISR.)
     pub fn drain(&mut self) -> bool {
         self.publish_acls();
-        let written = self.drain_outputs();
-        self.release_txn_waiters();
-        written
-    }
-
-    /// Calls `answer` once the `__transaction_state` writes the node issued since write
-    /// number `after` are in the ISR (`true`), or one of them failed (`false`): a
-    /// transactional request is answered only once its state is durable (Kafka's
-    /// `TransactionStateManager.appendTransactionToLog` answers from the append's callback).
-    pub fn after_transaction_writes(
-        &mut self,
-        after: u64,
-        answer: impl FnOnce(bool) + Send + 'static,
-    ) {
-        let through = self.node.transaction_writes_issued();
-        self.txn_waiters.push((after, through, Box::new(answer)));
+        self.drain_outputs()
     }
 
     /// Hands the image's ACLs to the connections when the image changed and they differ
@@ -280,16 +260,6 @@ impl State {
         let mut published = self.acls.write().unwrap_or_else(|p| p.into_inner());
         if **published != *image.acls() {
             *published = std::sync::Arc::new(image.acls().clone());
-        }
-    }
-
-    fn release_txn_waiters(&mut self) {
-        let waiters = std::mem::take(&mut self.txn_waiters);
-        for (after, through, answer) in waiters {
-            match self.node.transaction_writes_done(after, through) {
-                Some(durable) => answer(durable),
-                None => self.txn_waiters.push((after, through, answer)),
-            }
         }
     }
 

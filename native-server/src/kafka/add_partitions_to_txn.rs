@@ -16,8 +16,9 @@ use partita_core::acl::AclOperation;
 use super::ClientInfo;
 use super::convert::{by_topic, topic_name};
 use super::node::Node;
-use super::txn::{durably, fenced_for};
+use super::txn::fenced_for;
 use partita_core::ErrorCode;
+use partita_core::client::{Request, Response};
 
 pub async fn handle(
     request: AddPartitionsToTxnRequest,
@@ -35,20 +36,19 @@ pub async fn handle(
                 .map(|&p| TopicPartition::new(t.name.to_string(), p))
         })
         .collect();
-    let all = partitions.clone();
     let refused: Option<Vec<(TopicPartition, ErrorCode)>> =
         if !authz.transactional_id(AclOperation::Write, &request.v3_and_below_transactional_id) {
             Some(
-                all.iter()
+                partitions.iter()
                     .map(|tp| (tp.clone(), ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED))
                     .collect(),
             )
-        } else if all
+        } else if partitions
             .iter()
             .any(|tp| !authz.topic(AclOperation::Write, &tp.topic))
         {
             Some(
-                all.iter()
+                partitions.iter()
                     .map(|tp| {
                         let code = if authz.topic(AclOperation::Write, &tp.topic) {
                             ErrorCode::OPERATION_NOT_ATTEMPTED
@@ -65,21 +65,20 @@ pub async fn handle(
     if let Some(refused) = refused {
         return Ok(encode(refused, version));
     }
-    let results = durably(node, move |state| {
-        state.node.add_partitions_to_txn(
-            crate::engine::now(),
-            &request.v3_and_below_transactional_id,
-            request.v3_and_below_producer_id.0,
-            request.v3_and_below_producer_epoch,
-            &partitions,
-        )
-    })
-    .await?
-    .unwrap_or_else(|| {
-        all.into_iter()
-            .map(|tp| (tp, ErrorCode::NOT_COORDINATOR))
-            .collect()
-    });
+    // The core answers once the state it depends on is in the ISR (NOT_COORDINATOR if that
+    // write failed), a retry no sooner than the first request.
+    let answer = node
+        .engine
+        .request(Request::AddPartitionsToTxn {
+            transactional_id: request.v3_and_below_transactional_id.to_string(),
+            producer_id: request.v3_and_below_producer_id.0,
+            producer_epoch: request.v3_and_below_producer_epoch,
+            partitions,
+        })
+        .await?;
+    let Response::AddPartitionsToTxn(results) = answer else {
+        anyhow::bail!("AddPartitionsToTxn answered {}", answer.name());
+    };
     Ok(encode(results, version))
 }
 

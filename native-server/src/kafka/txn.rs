@@ -1,33 +1,16 @@
-//! Transactions on the wire (KIP-98): AddOffsetsToTxn and EndTxn, answered by the core node's
-//! transaction coordinator (`partita_core::node`'s `transactions.rs`), and the error mapping
-//! every transactional API shares. AddPartitionsToTxn, TxnOffsetCommit and InitProducerId
-//! have files of their own.
+//! Transactions on the wire (KIP-98): AddOffsetsToTxn and EndTxn, handed to the core node as
+//! its transactional requests and answered when the node gives the answer (once the
+//! `__transaction_state` writes it depends on are in the ISR: the core holds it), and the
+//! error mapping every transactional API shares. AddPartitionsToTxn, TxnOffsetCommit and
+//! InitProducerId have files of their own.
 
 use kafka_protocol::messages::{
     AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, EndTxnRequest, EndTxnResponse, ProducerId,
 };
 use partita_core::ErrorCode;
+use partita_core::client::{Request, Response};
 
 use super::node::Node;
-
-/// Runs `call` on the node, then waits until the `__transaction_state` writes it issued are
-/// in the ISR: its result, or `None` when one of them failed (answered NOT_COORDINATOR, as
-/// Kafka answers a failed append of the transaction log; the client finds the coordinator
-/// again and retries).
-pub async fn durably<T: Send + 'static>(
-    node: &Node,
-    call: impl FnOnce(&mut crate::engine::State) -> T + Send + 'static,
-) -> anyhow::Result<Option<T>> {
-    node.engine
-        .call_later(move |state, reply| {
-            let after = state.node.transaction_writes_issued();
-            let result = call(state);
-            state.after_transaction_writes(after, move |durable| {
-                let _ = reply.send(durable.then_some(result));
-            });
-        })
-        .await
-}
 
 /// PRODUCER_FENCED as a client of `version` understands it: versions before `since` (the one
 /// that introduced it, KIP-588) get INVALID_PRODUCER_EPOCH instead, as Kafka answers them.
@@ -44,18 +27,18 @@ pub async fn handle_add_offsets(
     version: i16,
     node: &Node,
 ) -> anyhow::Result<AddOffsetsToTxnResponse> {
-    let result = durably(node, move |state| {
-        state.node.add_offsets_to_txn(
-            crate::engine::now(),
-            &request.transactional_id,
-            request.producer_id.0,
-            request.producer_epoch,
-            &request.group_id,
-        )
-    })
-    .await?
-    .unwrap_or(Err(ErrorCode::NOT_COORDINATOR));
-    let code = result.err().unwrap_or(ErrorCode::NONE);
+    let answer = node
+        .engine
+        .request(Request::AddOffsetsToTxn {
+            transactional_id: request.transactional_id.to_string(),
+            producer_id: request.producer_id.0,
+            producer_epoch: request.producer_epoch,
+            group_id: request.group_id.to_string(),
+        })
+        .await?;
+    let Response::AddOffsetsToTxn(code) = answer else {
+        anyhow::bail!("AddOffsetsToTxn answered {}", answer.name());
+    };
     Ok(AddOffsetsToTxnResponse::default().with_error_code(fenced_for(code, version, 2).code()))
 }
 
@@ -64,18 +47,18 @@ pub async fn handle_end_txn(
     version: i16,
     node: &Node,
 ) -> anyhow::Result<EndTxnResponse> {
-    let result = durably(node, move |state| {
-        state.node.end_txn(
-            crate::engine::now(),
-            &request.transactional_id,
-            request.producer_id.0,
-            request.producer_epoch,
-            request.committed,
-        )
-    })
-    .await?
-    .unwrap_or(Err(ErrorCode::NOT_COORDINATOR));
-    let code = result.err().unwrap_or(ErrorCode::NONE);
+    let answer = node
+        .engine
+        .request(Request::EndTxn {
+            transactional_id: request.transactional_id.to_string(),
+            producer_id: request.producer_id.0,
+            producer_epoch: request.producer_epoch,
+            commit: request.committed,
+        })
+        .await?;
+    let Response::EndTxn(code) = answer else {
+        anyhow::bail!("EndTxn answered {}", answer.name());
+    };
     Ok(EndTxnResponse::default()
         .with_error_code(fenced_for(code, version, 2).code())
         .with_producer_id(ProducerId(-1))

@@ -1,6 +1,6 @@
 //! TxnOffsetCommit: a transactional producer's consumer offsets, sent to the group's
-//! coordinator and held there until the transaction commits (see the core node's
-//! `transactions.rs`). With ACLs (Kafka's `handleTxnOffsetCommitRequest`): Write on the
+//! coordinator, written to its offsets partition as the producer's transactional batch and
+//! visible once the transaction commits (see the core node's `txn_offsets.rs`). With ACLs (Kafka's `handleTxnOffsetCommitRequest`): Write on the
 //! transactional id, then Read on the group (else every partition gets
 //! TRANSACTIONAL_ID_ or GROUP_AUTHORIZATION_FAILED), and Read on each topic (else its
 //! partitions are TOPIC_AUTHORIZATION_FAILED and not committed).
@@ -10,6 +10,7 @@ use kafka_protocol::messages::txn_offset_commit_response::{
 };
 use kafka_protocol::messages::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
 use partita_core::assignor::TopicPartition;
+use partita_core::client::{Request, Response};
 use partita_core::group::CommitOffset;
 
 use partita_core::ErrorCode;
@@ -70,7 +71,7 @@ pub async fn handle(
         })
         .collect();
     // v3+ (KIP-447) names the member; older clients commit outside any generation.
-    let (generation_id, member_id, instance) = if version >= 3 {
+    let (generation_id, member_id, group_instance_id) = if version >= 3 {
         (
             request.generation_id,
             request.member_id.to_string(),
@@ -82,20 +83,23 @@ pub async fn handle(
     if offsets.is_empty() && !refused.is_empty() {
         return Ok(encode(refused, version));
     }
-    let mut results = node
+    // Answered once the offsets' transactional batch is in the ISR of the group's offsets
+    // partition (or with the write's error).
+    let answer = node
         .engine
-        .call(move |state| {
-            state.node.txn_offset_commit(
-                crate::engine::now(),
-                &request.group_id,
-                (request.producer_id.0, request.producer_epoch),
-                generation_id,
-                &member_id,
-                instance,
-                offsets,
-            )
+        .request(Request::TxnOffsetCommit {
+            group_id: request.group_id.to_string(),
+            producer_id: request.producer_id.0,
+            producer_epoch: request.producer_epoch,
+            generation_id,
+            member_id,
+            group_instance_id,
+            offsets,
         })
         .await?;
+    let Response::TxnOffsetCommit(mut results) = answer else {
+        anyhow::bail!("TxnOffsetCommit answered {}", answer.name());
+    };
     results.extend(refused);
     Ok(encode(results, version))
 }

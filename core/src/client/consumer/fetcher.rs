@@ -7,7 +7,8 @@ use super::{Consumer, ConsumerEvent, ConsumerRecord, InFlight, OffsetReset, Posi
 use crate::assignor::TopicPartition;
 use crate::batch::{decode_records, split_batches};
 use crate::broker::{
-    FetchPartition, FetchRequest, FetchResponse, ListOffsetsPartition, ListedOffset, OffsetSpec,
+    FetchPartition, FetchRequest, FetchResponse, IsolationLevel, ListOffsetsPartition,
+    ListedOffset, OffsetSpec,
 };
 use crate::client::{Destination, Request};
 use crate::controller::BrokerId;
@@ -37,14 +38,17 @@ impl Consumer {
             .requests
             .iter()
             .any(|c| matches!(c, InFlight::OffsetFetch));
-        if !unknown.is_empty() && !fetching {
+        if !unknown.is_empty() && !fetching && now >= self.offset_fetch_retry_at {
             let group_id = self.config.group_id.clone();
-            // This consumer reads uncommitted, as Java's does by default: it does not ask
-            // for stable offsets (KIP-447 asks for them under read_committed).
+            // Under read_committed the Java client asks for stable offsets (KIP-447): a
+            // partition whose offset a transaction still holds is UNSTABLE_OFFSET_COMMIT,
+            // asked for again after `retry.backoff.ms`, so that a consumer taking over never
+            // starts from an offset an open transaction is about to move.
+            let require_stable = self.config.isolation_level == IsolationLevel::ReadCommitted;
             let request = Request::OffsetFetch {
                 group_id,
                 partitions: unknown,
-                require_stable: false,
+                require_stable,
             };
             self.send_to_coordinator(request, InFlight::OffsetFetch, now);
         }
@@ -89,7 +93,7 @@ impl Consumer {
         }
     }
 
-    pub(super) fn on_offset_fetch(&mut self, result: OffsetFetchResults) {
+    pub(super) fn on_offset_fetch(&mut self, result: OffsetFetchResults, now: Millis) {
         let Ok(offsets) = result else {
             self.retry_unknown_positions();
             return;
@@ -99,8 +103,12 @@ impl Consumer {
                 continue;
             }
             match committed {
-                // Not settled yet: the position stays unknown and is asked for again.
-                Err(_) => {}
+                // Not settled yet (UNSTABLE_OFFSET_COMMIT, KIP-447): the position stays
+                // unknown and is asked for again after `retry.backoff.ms`, as the Java
+                // client's `ConsumerCoordinator` retries an `UnstableOffsetCommitException`.
+                Err(_) => {
+                    self.offset_fetch_retry_at = now.plus(self.config.retry_backoff_ms);
+                }
                 Ok(Some(c)) if c.offset >= 0 => {
                     self.positions.insert(tp.clone(), Position::Known(c.offset));
                     self.events.push_back(ConsumerEvent::PositionSet {

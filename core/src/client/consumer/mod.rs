@@ -146,6 +146,8 @@ pub struct Consumer {
     next_commit_id: u64,
     /// Fetches pause until then after a fetch error.
     fetch_retry_at: Millis,
+    /// No OffsetFetch before then (`retry.backoff.ms` after UNSTABLE_OFFSET_COMMIT).
+    offset_fetch_retry_at: Millis,
     /// The time of the latest input: deadlines at or before it are not worth a timer.
     now: Millis,
     requests: RequestTracker<InFlight>,
@@ -193,6 +195,7 @@ impl Consumer {
             next_auto_commit,
             next_commit_id: 0,
             fetch_retry_at: Millis::ZERO,
+            offset_fetch_retry_at: Millis::ZERO,
             now,
             requests: RequestTracker::default(),
             outgoing: VecDeque::new(),
@@ -358,7 +361,9 @@ impl Consumer {
                     error,
                 });
             }
-            (InFlight::OffsetFetch, Response::OffsetFetch(result)) => self.on_offset_fetch(result),
+            (InFlight::OffsetFetch, Response::OffsetFetch(result)) => {
+                self.on_offset_fetch(result, now)
+            }
             (InFlight::ListOffsets, Response::ListOffsets(listed)) => self.on_list_offsets(listed),
             (InFlight::Fetch(asked), Response::Fetch(response)) => {
                 self.on_fetch(asked, response, now)
@@ -448,6 +453,7 @@ impl Consumer {
             poll_timeout,
             metadata,
             Some(self.fetch_retry_at),
+            Some(self.offset_fetch_retry_at),
             join,
             self.find_coordinator_deadline(),
         ]

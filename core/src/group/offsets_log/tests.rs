@@ -4,7 +4,7 @@
 use super::*;
 use crate::assignor::TopicPartition;
 use crate::group::CommittedOffset;
-use crate::log::CleanerConfig;
+use crate::log::{CleanerConfig, Log};
 use crate::storage::MemoryStorage;
 
 fn commit(group: &str, partition: i32, offset: i64) -> GroupRecord {
@@ -119,4 +119,74 @@ fn a_disabled_cleaner_leaves_the_log_alone() {
     }
     assert_eq!(log.read_all().unwrap().len(), 80);
     assert_eq!(log.next_deadline(&disabled), None);
+}
+
+/// Reads the whole of `log` as a node loading its offsets partition does.
+fn replay_all(log: &Log<MemoryStorage>) -> GroupLogReplay {
+    let mut replay = GroupLogReplay::default();
+    let mut offset = log.log_start_offset();
+    while offset < log.log_end_offset() {
+        let read = log.read(offset, 1 << 20).unwrap();
+        offset = decode_group_batches(&read.records, offset, &mut replay)
+            .unwrap()
+            .expect("a whole batch");
+    }
+    replay
+}
+
+/// Kafka's loader (`GroupMetadataManager.doLoadGroupsAndOffsets`): a committed transaction's
+/// offsets apply at their own offsets, an aborted one's are dropped, an open one's stay
+/// pending, and a commit marker never applies an older epoch's (a zombie's) records.
+#[test]
+fn transactional_offsets_are_replayed_by_their_markers() {
+    let config = OffsetsLog::<MemoryStorage>::log_config(OFFSETS_TOPIC_SEGMENT_BYTES);
+    let (log, _) = Log::open(MemoryStorage::new(), config).unwrap();
+    let mut log = log;
+    let txn = |log: &mut Log<MemoryStorage>, producer: (i64, i16), sequence, offset| {
+        let mut batch =
+            encode_txn_offset_batch(&[commit("g", 0, offset)], Millis(1), producer, sequence);
+        log.append(&mut batch, 0, Millis(1)).unwrap();
+    };
+    let plain = |log: &mut Log<MemoryStorage>, offset| {
+        for mut batch in encode_group_batches(&[commit("g", 0, offset)], Millis(1)) {
+            log.append(&mut batch, 0, Millis(1)).unwrap();
+        }
+    };
+    let marker =
+        |log: &mut Log<MemoryStorage>, (producer_id, producer_epoch): (i64, i16), commit| {
+            let marker = EndTxnMarker {
+                producer_id,
+                producer_epoch,
+                coordinator_epoch: 0,
+                commit,
+            };
+            log.append_marker(&marker, 0, Millis(1)).unwrap();
+        };
+    plain(&mut log, 1);
+    txn(&mut log, (7, 0), 0, 2); // committed below, after a later plain commit
+    plain(&mut log, 3);
+    marker(&mut log, (7, 0), true);
+    txn(&mut log, (8, 0), 0, 4); // aborted
+    marker(&mut log, (8, 0), false);
+    txn(&mut log, (9, 0), 0, 5); // a zombie's, fenced by epoch 1
+    txn(&mut log, (9, 1), 0, 6);
+    marker(&mut log, (9, 1), true);
+    txn(&mut log, (10, 2), 0, 7); // still open
+    let (records, open) = replay_all(&log).finish();
+    assert_eq!(
+        records,
+        vec![
+            commit("g", 0, 1),
+            commit("g", 0, 2),
+            commit("g", 0, 3),
+            commit("g", 0, 6)
+        ],
+        "in log order: the later plain commit (3) stands over the committed 2 until 6"
+    );
+    assert_eq!(compact(&records), vec![commit("g", 0, 6)]);
+    let open: Vec<(i64, i16, GroupRecord)> = open
+        .into_iter()
+        .flat_map(|(id, rs)| rs.into_iter().map(move |(epoch, _, r)| (id, epoch, r)))
+        .collect();
+    assert_eq!(open, vec![(10, 2, commit("g", 0, 7))]);
 }
