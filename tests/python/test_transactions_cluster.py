@@ -7,7 +7,7 @@ node; read_committed and read_uncommitted consumers."""
 import time
 import uuid
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import NewTopic
 
 from cluster import Cluster
@@ -26,6 +26,18 @@ def start(data_dir) -> Cluster:
     cluster.wait_for("each partition led by its first replica, fully replicated", lambda: all(
         p.leader == ASSIGNMENT[i][0] and sorted(p.isrs) == [1, 2, 3]
         for i, p in cluster.topic(TOPIC).partitions.items()))
+    # `__consumer_offsets` is created by the first FindCoordinator, as in Kafka. librdkafka's
+    # send_offsets_to_transaction gives up looking for the group's coordinator after a few
+    # COORDINATOR_NOT_AVAILABLE answers while the topic is being created, and the transaction
+    # then stalls until its timeout aborts it (and its late TxnOffsetCommit is fenced). So the
+    # topic is made, and its partitions led, before any transaction.
+    try:  # its FindCoordinator creates the topic, whatever it answers
+        admin.describe_consumer_groups(["warm-up"])["warm-up"].result(TIMEOUT_S)
+    except KafkaException:
+        pass
+    cluster.wait_for("__consumer_offsets led everywhere", lambda: (
+        "__consumer_offsets" in admin.list_topics(timeout=5).topics and all(
+            p.leader >= 0 for p in cluster.topic("__consumer_offsets").partitions.values())))
     return cluster
 
 

@@ -39,7 +39,8 @@ pub async fn handle(
     let refused: Option<Vec<(TopicPartition, ErrorCode)>> =
         if !authz.transactional_id(AclOperation::Write, &request.v3_and_below_transactional_id) {
             Some(
-                partitions.iter()
+                partitions
+                    .iter()
                     .map(|tp| (tp.clone(), ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED))
                     .collect(),
             )
@@ -48,7 +49,8 @@ pub async fn handle(
             .any(|tp| !authz.topic(AclOperation::Write, &tp.topic))
         {
             Some(
-                partitions.iter()
+                partitions
+                    .iter()
                     .map(|tp| {
                         let code = if authz.topic(AclOperation::Write, &tp.topic) {
                             ErrorCode::OPERATION_NOT_ATTEMPTED
