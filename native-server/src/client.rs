@@ -273,9 +273,9 @@ impl std::error::Error for NeedsTls {}
 /// Whether `error` means the connection is gone or unusable (an I/O error, or the broker
 /// closed it): a client retries such a request elsewhere after refreshing its metadata.
 pub fn connection_lost(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause.is::<std::io::Error>() || cause.is::<Disconnected>()
-    })
+    error
+        .chain()
+        .any(|cause| cause.is::<std::io::Error>() || cause.is::<Disconnected>())
 }
 
 #[cfg(test)]

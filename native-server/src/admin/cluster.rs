@@ -58,6 +58,9 @@ pub fn retriable_code(code: i16) -> bool {
     )
 }
 
+/// ListOffsets' answer for one partition: (topic, partition), error code, offset.
+type OffsetAnswer = ((String, i32), i16, i64);
+
 /// A topic as Metadata describes it.
 #[derive(Debug, Clone)]
 pub struct TopicInfo {
@@ -127,7 +130,10 @@ impl Cluster {
 
     /// Every broker of the last Metadata, as (node id, `host:port`).
     pub fn brokers(&self) -> Vec<(i32, String)> {
-        self.brokers.iter().map(|(&id, a)| (id, a.clone())).collect()
+        self.brokers
+            .iter()
+            .map(|(&id, a)| (id, a.clone()))
+            .collect()
     }
 
     /// Forgets the connection to broker `node` (after it failed), so the next request opens
@@ -203,8 +209,7 @@ impl Cluster {
                     *slot = if p.error_code == 0 { p.leader_id.0 } else { -1 };
                 }
             }
-            self.topics
-                .insert(name.to_string(), TopicInfo { leaders });
+            self.topics.insert(name.to_string(), TopicInfo { leaders });
         }
         Ok(response)
     }
@@ -265,7 +270,10 @@ impl Cluster {
                 .ok()
                 .and_then(|i| info.leaders.get(i).copied())
                 .with_context(|| {
-                    format!("{topic} has no partition {partition} (it has {})", info.leaders.len())
+                    format!(
+                        "{topic} has no partition {partition} (it has {})",
+                        info.leaders.len()
+                    )
                 })?;
             if leader >= 0 && self.brokers.contains_key(&leader) {
                 return Ok(leader);
@@ -346,7 +354,10 @@ impl Cluster {
             let mut by_leader: BTreeMap<i32, Vec<(String, i32)>> = BTreeMap::new();
             for (topic, partition) in pending.drain(..) {
                 let leader = self.leader(&topic, partition)?;
-                by_leader.entry(leader).or_default().push((topic, partition));
+                by_leader
+                    .entry(leader)
+                    .or_default()
+                    .push((topic, partition));
             }
             let mut last = None;
             for (leader, asked) in by_leader {
@@ -389,13 +400,13 @@ impl Cluster {
         Ok(found)
     }
 
-    /// One ListOffsets to `leader`: each asked partition with its error code and offset.
+    /// One ListOffsets to `leader`: each asked partition's answer.
     fn list_offsets_of(
         &mut self,
         leader: i32,
         asked: &[(String, i32)],
         timestamp: i64,
-    ) -> anyhow::Result<Vec<((String, i32), i16, i64)>> {
+    ) -> anyhow::Result<Vec<OffsetAnswer>> {
         let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
         for (topic, partition) in asked {
             by_topic.entry(topic).or_default().push(*partition);
@@ -455,10 +466,9 @@ mod tests {
         assert!(retriable(&code(ErrorCode::NOT_LEADER_OR_FOLLOWER)));
         assert!(retriable(&code(ErrorCode::LEADER_NOT_AVAILABLE)));
         assert!(!retriable(&code(ErrorCode::TOPIC_AUTHORIZATION_FAILED)));
-        let refused = anyhow::Error::from(std::io::Error::from(
-            std::io::ErrorKind::ConnectionRefused,
-        ))
-        .context("connecting to 127.0.0.1:1");
+        let refused =
+            anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused))
+                .context("connecting to 127.0.0.1:1");
         assert!(retriable(&refused));
         assert!(!retriable(&anyhow::anyhow!("a malformed answer")));
         assert!(retriable_code(ErrorCode::NOT_LEADER_OR_FOLLOWER.code()));

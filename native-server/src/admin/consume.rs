@@ -26,8 +26,8 @@ const LATEST: i64 = -1;
 
 pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let mut cluster = Cluster::connect(&args.bootstrap_server, &args.login, true)?;
-    let partition_count = i32::try_from(cluster.topic(&args.topic)?.leaders.len())
-        .context("too many partitions")?;
+    let partition_count =
+        i32::try_from(cluster.topic(&args.topic)?.leaders.len()).context("too many partitions")?;
     if let Some(p) = args.partition
         && !(0..partition_count).contains(&p)
     {
@@ -60,8 +60,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let (mut printed, mut idle_since, mut failed_rounds) = (0u64, Instant::now(), 0u32);
     while printed < limit && idle_since.elapsed().as_millis() < u128::from(args.timeout_ms) {
         if let (Some(member), Some(group)) = (&mut member, group)
-            && let Membership::Rebalancing =
-                member.heartbeat_if_due(cluster.coordinator(group)?)?
+            && let Membership::Rebalancing = member.heartbeat_if_due(cluster.coordinator(group)?)?
         {
             member.commit(cluster.coordinator(group)?, &positions)?;
             member.rejoin(cluster.coordinator(group)?, partition_count)?;
@@ -109,7 +108,10 @@ fn start_positions(
     } else {
         LATEST
     };
-    let keys: Vec<(String, i32)> = partitions.iter().map(|&p| (args.topic.clone(), p)).collect();
+    let keys: Vec<(String, i32)> = partitions
+        .iter()
+        .map(|&p| (args.topic.clone(), p))
+        .collect();
     let offsets = cluster.list_offsets(&keys, reset)?;
     keys.into_iter()
         .map(|key| {
@@ -259,8 +261,9 @@ fn print_records(
             if *printed == limit {
                 return Ok(());
             }
-            let text =
-                |bytes: Option<&[u8]>| String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned();
+            let text = |bytes: Option<&[u8]>| {
+                String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
+            };
             let value = text(record.value.as_deref());
             if args.print_key {
                 println!("{}\t{value}", text(record.key.as_deref()));

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 use kafka_protocol::messages::{
-    DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, GroupId,
-    ListGroupsRequest, OffsetFetchRequest,
+    DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, GroupId, ListGroupsRequest,
+    OffsetFetchRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 use partita_core::assignor::consumer_protocol::Assignment;

@@ -36,8 +36,8 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<()> {
         other => bail!("--acks {other}: expected 0, 1 or all"),
     };
     let mut cluster = Cluster::connect(&args.bootstrap_server, &args.login, true)?;
-    let partitions = u32::try_from(cluster.topic(&args.topic)?.leaders.len())
-        .context("too many partitions")?;
+    let partitions =
+        u32::try_from(cluster.topic(&args.topic)?.leaders.len()).context("too many partitions")?;
     let mut producer = Producer {
         cluster,
         topic: args.topic.clone(),

@@ -72,7 +72,9 @@ pub fn run(cluster: &mut Cluster, args: &GroupsArgs) -> anyhow::Result<String> {
         plan.push((key.1, wanted.clamp(start, end)));
     }
     if args.execute {
-        cluster.with_coordinator(group, |coordinator| commit(coordinator, group, &topic, &plan))?;
+        cluster.with_coordinator(group, |coordinator| {
+            commit(coordinator, group, &topic, &plan)
+        })?;
     }
     let rows: Vec<Vec<String>> = plan
         .iter()
@@ -100,7 +102,8 @@ fn parse_topic(cluster: &mut Cluster, arg: &str) -> anyhow::Result<(String, Vec<
         Some((topic, list)) => (topic, Some(list)),
         None => (arg, None),
     };
-    let count = i32::try_from(cluster.topic(topic)?.leaders.len()).context("too many partitions")?;
+    let count =
+        i32::try_from(cluster.topic(topic)?.leaders.len()).context("too many partitions")?;
     let partitions = match listed {
         None => (0..count).collect(),
         Some(list) => {

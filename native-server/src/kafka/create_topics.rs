@@ -56,8 +56,9 @@ pub async fn handle(
             let result = CreatableTopicResult::default().with_name(topic.name.clone());
             match outcome {
                 Ok(()) => {
-                    let (id, partitions, replication) =
-                        details.remove(&create.name).unwrap_or_else(|| asked(&create));
+                    let (id, partitions, replication) = details
+                        .remove(&create.name)
+                        .unwrap_or_else(|| asked(&create));
                     let result = if version >= 7 {
                         result.with_topic_id(id)
                     } else {
@@ -81,7 +82,9 @@ pub async fn handle(
 }
 
 /// The request's topic as the controller's command takes it.
-fn create_topic(topic: &kafka_protocol::messages::create_topics_request::CreatableTopic) -> CreateTopic {
+fn create_topic(
+    topic: &kafka_protocol::messages::create_topics_request::CreatableTopic,
+) -> CreateTopic {
     let assignment: Vec<Vec<i32>> = topic
         .assignments
         .iter()
