@@ -6,7 +6,8 @@ spread over the nodes, as kafka-console-producer/consumer and kafka-consumer-gro
 - `partita groups --describe` fills LOG-END-OFFSET and LAG of every partition (ListOffsets at each
   partition's leader) and `--reset-offsets --execute` works through any node (the group's
   coordinator found with FindCoordinator);
-- `--reset-offsets --topic nosuch` is refused and does not create the topic;
+- `--reset-offsets --topic nosuch` is refused and does not create the topic, while produce and
+  consume let the broker create the topics they name, as Kafka's console clients do;
 - a leader SIGKILLed between two produce runs: the second run retries on the new leaders and
   loses nothing, and `transactions list` lists what the live brokers answer."""
 
@@ -127,6 +128,14 @@ def test_reset_offsets_refuses_an_unknown_topic_and_does_not_create_it(cluster):
     assert done.returncode != 0
     assert "topic nosuch does not exist" in done.stderr and "UNKNOWN_TOPIC_OR_PARTITION" in done.stderr
     assert "nosuch" not in ok(node, "topics", "--list").split()
+
+    # The console clients let a broker that creates topics on use create them, as Kafka's do,
+    # and wait for the new topic's leaders.
+    ok(node, "consume", "--topic", "doesnotexist", "--timeout-ms", "500")
+    assert "doesnotexist" in ok(node, "topics", "--list").split()
+    done = partita(node, "produce", "--topic", "fresh", stdin="a\nb\n")
+    assert done.returncode == 0, done.stderr
+    assert ok(node, "consume", "--topic", "fresh", "--from-beginning", "--timeout-ms", "2000").split() == ["a", "b"]
 
 
 def test_produce_retries_on_new_leaders_after_a_leader_is_killed(cluster):

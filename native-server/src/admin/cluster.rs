@@ -25,6 +25,10 @@ const METADATA_VERSION: i16 = 12;
 const LIST_OFFSETS_VERSION: i16 = 7;
 /// How many times a request is sent again after a retriable error before the tool gives up.
 pub const RETRIES_MAX: u32 = 30;
+/// How many times Metadata is asked again for a topic still unknown when the tool lets the
+/// broker create it (produce, consume): about 7 s with the backoff, where Kafka's producer
+/// waits up to `max.block.ms`.
+const AUTO_CREATE_RETRIES: u32 = 10;
 const BACKOFF_MS: u64 = 100;
 const BACKOFF_MAX_MS: u64 = 1_000;
 
@@ -35,11 +39,12 @@ pub fn backoff(attempt: u32) -> Duration {
 }
 
 /// Whether `error` is worth a metadata refresh and another try: the partition's leader moved
-/// or is being elected, or the connection to it is gone.
+/// or is being elected, or the connection to it is gone (see [`retriable_code`]).
 pub fn retriable(error: &anyhow::Error) -> bool {
-    is_code(error, ErrorCode::NOT_LEADER_OR_FOLLOWER)
-        || is_code(error, ErrorCode::LEADER_NOT_AVAILABLE)
-        || connection_lost(error)
+    connection_lost(error)
+        || error
+            .downcast_ref::<super::KafkaCodeError>()
+            .is_some_and(|e| retriable_code(e.code))
 }
 
 /// Whether `error` says a group's coordinator is elsewhere, not ready, or unreachable.
@@ -50,11 +55,23 @@ pub fn coordinator_moved(error: &anyhow::Error) -> bool {
         || connection_lost(error)
 }
 
-/// Whether a partition's error code in a response asks for a metadata refresh.
+/// Whether a partition's error code in a response asks for a metadata refresh and another
+/// try: Kafka's `InvalidMetadataException`s (NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE,
+/// UNKNOWN_TOPIC_OR_PARTITION: a topic just created that the leader has not learnt yet,
+/// FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH) and the produce errors its producer retries
+/// (NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT).
 pub fn retriable_code(code: i16) -> bool {
     matches!(
         ErrorCode::from_code(code),
-        Some(ErrorCode::NOT_LEADER_OR_FOLLOWER | ErrorCode::LEADER_NOT_AVAILABLE)
+        Some(
+            ErrorCode::NOT_LEADER_OR_FOLLOWER
+                | ErrorCode::LEADER_NOT_AVAILABLE
+                | ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+                | ErrorCode::FENCED_LEADER_EPOCH
+                | ErrorCode::UNKNOWN_LEADER_EPOCH
+                | ErrorCode::NOT_ENOUGH_REPLICAS
+                | ErrorCode::REQUEST_TIMED_OUT
+        )
     )
 }
 
@@ -230,11 +247,15 @@ impl Cluster {
                 .iter()
                 .find(|t| t.name.as_ref().is_some_and(|n| n.as_str() == topic))
                 .context("Metadata answered without the topic")?;
-            if found.error_code == ErrorCode::UNKNOWN_TOPIC_OR_PARTITION.code() {
+            let unknown = found.error_code == ErrorCode::UNKNOWN_TOPIC_OR_PARTITION.code();
+            if unknown && (!self.auto_create || attempt >= AUTO_CREATE_RETRIES) {
                 let how = if self.auto_create {
-                    " (and the broker does not create topics on use)"
+                    format!(
+                        " (asked {} times; does the broker create topics on use?)",
+                        attempt + 1
+                    )
                 } else {
-                    ""
+                    String::new()
                 };
                 return Err(check(
                     found.error_code,
@@ -243,7 +264,9 @@ impl Cluster {
                 )
                 .expect_err("a non-zero code"));
             }
-            let electing = found.error_code == ErrorCode::LEADER_NOT_AVAILABLE.code()
+            // A topic being created on use is unknown, or without leaders, for a moment.
+            let electing = unknown
+                || found.error_code == ErrorCode::LEADER_NOT_AVAILABLE.code()
                 || found.partitions.is_empty();
             if !electing {
                 check(found.error_code, &format!("topic {topic}"), None)?;
@@ -340,8 +363,8 @@ impl Cluster {
 
     /// ListOffsets of each of `partitions` at `timestamp` (-1: the log end, i.e. the high
     /// watermark; -2: the log start), each asked of its partition's leader; retried on
-    /// another leader, or a lost connection, as [`retriable`] says. A partition answered with
-    /// another error is left out.
+    /// another leader, or a lost connection, as [`retriable`] says. Another error code fails
+    /// the call, naming the partition.
     pub fn list_offsets(
         &mut self,
         partitions: &[(String, i32)],
@@ -364,16 +387,15 @@ impl Cluster {
                 match self.list_offsets_of(leader, &asked, timestamp) {
                     Ok(answers) => {
                         for ((topic, partition), code, offset) in answers {
+                            let what = format!("offsets of {topic}-{partition}");
                             if code == 0 {
                                 found.insert((topic, partition), offset);
                             } else if retriable_code(code) {
                                 self.forget(&topic);
-                                last = Some(check(
-                                    code,
-                                    &format!("offsets of {topic}-{partition}"),
-                                    None,
-                                ));
+                                last = Some(check(code, &what, None).expect_err("non-zero"));
                                 pending.push((topic, partition));
+                            } else {
+                                check(code, &what, None)?;
                             }
                         }
                     }
@@ -383,7 +405,7 @@ impl Cluster {
                             self.forget(topic);
                         }
                         pending.extend(asked);
-                        last = Some(Err(e));
+                        last = Some(e);
                     }
                     Err(e) => return Err(e),
                 }
@@ -391,8 +413,10 @@ impl Cluster {
             if !pending.is_empty() {
                 attempt += 1;
                 if attempt > RETRIES_MAX {
-                    last.unwrap_or(Ok(()))?;
-                    bail!("no leader answered ListOffsets after {RETRIES_MAX} retries");
+                    let e = last.unwrap_or_else(|| anyhow::anyhow!("no leader answered"));
+                    return Err(e.context(format!(
+                        "ListOffsets still failing after {RETRIES_MAX} retries"
+                    )));
                 }
                 std::thread::sleep(backoff(attempt));
             }
@@ -473,5 +497,6 @@ mod tests {
         assert!(!retriable(&anyhow::anyhow!("a malformed answer")));
         assert!(retriable_code(ErrorCode::NOT_LEADER_OR_FOLLOWER.code()));
         assert!(!retriable_code(ErrorCode::OFFSET_OUT_OF_RANGE.code()));
+        assert!(!retriable_code(ErrorCode::MESSAGE_TOO_LARGE.code()));
     }
 }

@@ -121,6 +121,9 @@ impl Batch {
     }
 }
 
+/// Each partition's error code and message in a Produce response.
+type Answers = BTreeMap<i32, (i16, Option<String>)>;
+
 /// Sends batches of one topic to their leaders, counting what was acknowledged.
 struct Producer {
     cluster: Cluster,
@@ -144,18 +147,24 @@ impl Producer {
             let mut last = None;
             for (leader, group) in by_leader {
                 match self.send_to(leader, &group) {
-                    Ok(codes) => {
+                    Ok(answers) => {
+                        // Every acknowledged batch is counted before a failure is returned.
+                        let mut failure = None;
                         for batch in group {
-                            let code = codes.get(&batch.partition).copied().unwrap_or(0);
+                            let (code, message) =
+                                answers.get(&batch.partition).cloned().unwrap_or_default();
                             let what = format!("producing to {}-{}", self.topic, batch.partition);
                             if code == 0 {
                                 self.acknowledged += batch.count;
                             } else if retriable_code(code) {
                                 last = Some(check(code, &what, None).expect_err("non-zero"));
                                 batches.push(batch);
-                            } else {
-                                check(code, &what, None)?;
+                            } else if failure.is_none() {
+                                failure = check(code, &what, message.as_deref()).err();
                             }
+                        }
+                        if let Some(e) = failure {
+                            return Err(e);
                         }
                     }
                     Err(e) if retriable(&e) => {
@@ -178,8 +187,9 @@ impl Producer {
         Ok(())
     }
 
-    /// One Produce request to `leader`: each partition's error code (none with acks=0).
-    fn send_to(&mut self, leader: i32, batches: &[Batch]) -> anyhow::Result<BTreeMap<i32, i16>> {
+    /// One Produce request to `leader`: each partition's error code and message (none with
+    /// acks=0).
+    fn send_to(&mut self, leader: i32, batches: &[Batch]) -> anyhow::Result<Answers> {
         let partition_data = batches
             .iter()
             .map(|b| {
@@ -205,14 +215,10 @@ impl Producer {
         let mut codes = BTreeMap::new();
         for topic_response in response.responses {
             for p in topic_response.partition_responses {
-                if p.error_code != 0 && !retriable_code(p.error_code) {
-                    check(
-                        p.error_code,
-                        &format!("producing to {}-{}", self.topic, p.index),
-                        p.error_message.as_deref(),
-                    )?;
-                }
-                codes.insert(p.index, p.error_code);
+                codes.insert(
+                    p.index,
+                    (p.error_code, p.error_message.map(|m| m.to_string())),
+                );
             }
         }
         if let Some(missing) = batches.iter().find(|b| !codes.contains_key(&b.partition)) {
