@@ -165,8 +165,11 @@ fn config_help() -> String {
 /// or `serve --add-scram`).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct LoginArgs {
+    /// Log in with SASL/PLAIN as this user (a SASL_PLAINTEXT listener requires it; TLS
+    /// listeners are not spoken by these tools).
     #[arg(long, requires = "sasl_password")]
     pub sasl_username: Option<String>,
+    /// The password for --sasl-username.
     #[arg(long, requires = "sasl_username")]
     pub sasl_password: Option<String>,
     /// Kafka's `sasl.mechanism`: PLAIN (the default), SCRAM-SHA-256 or SCRAM-SHA-512.

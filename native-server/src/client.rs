@@ -22,7 +22,12 @@ const RESPONSE_MAX_BYTES: usize = 100 * 1024 * 1024;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct KafkaClient {
+    /// The `host:port` connected to, for messages.
+    addr: String,
     stream: TcpStream,
+    /// Whether [`KafkaClient::login`] succeeded (a closed connection before that is probably a
+    /// listener that requires a login).
+    logged_in: bool,
     next_correlation_id: i32,
     /// The broker's `(min, max)` version per API key, from ApiVersions.
     broker_versions: HashMap<i16, (i16, i16)>,
@@ -48,7 +53,9 @@ impl KafkaClient {
         stream.set_write_timeout(Some(timeout))?;
         stream.set_nodelay(true)?;
         let mut client = KafkaClient {
+            addr: addr.to_string(),
             stream,
+            logged_in: false,
             next_correlation_id: 0,
             broker_versions: HashMap::new(),
         };
@@ -94,7 +101,13 @@ impl KafkaClient {
                     .unwrap_or("no reason given")
             );
         }
+        self.logged_in = true;
         Ok(())
+    }
+
+    /// The `host:port` this client connected to.
+    pub fn addr(&self) -> &str {
+        &self.addr
     }
 
     /// Sends `request` at `version`, after checking the broker speaks it.
@@ -116,9 +129,13 @@ impl KafkaClient {
         version: i16,
     ) -> anyhow::Result<R::Response> {
         let correlation_id = self.send_request(request, version)?;
-        let mut response = self
-            .receive_frame()?
-            .context("the broker closed the connection")?;
+        let Some(mut response) = self.receive_frame()? else {
+            return Err(Disconnected {
+                addr: self.addr.clone(),
+                before_login: !self.logged_in,
+            }
+            .into());
+        };
         // A hostile broker must not make the codec reserve what the frame does not hold.
         guard::check_response(R::KEY, version, &response)?;
         let header = ResponseHeader::decode(
@@ -183,6 +200,12 @@ impl KafkaClient {
             }
             Err(e) => return Err(e.into()),
         }
+        if looks_like_tls(length) {
+            return Err(NeedsTls {
+                addr: self.addr.clone(),
+            }
+            .into());
+        }
         let length =
             usize::try_from(i32::from_be_bytes(length)).context("negative response length")?;
         if length > RESPONSE_MAX_BYTES {
@@ -191,5 +214,94 @@ impl KafkaClient {
         let mut body = vec![0u8; length];
         self.stream.read_exact(&mut body)?;
         Ok(Some(Bytes::from(body)))
+    }
+}
+
+/// Whether the first 4 bytes of an answer are a TLS record header rather than a Kafka frame
+/// length: content type 20..=24 (change_cipher_spec, alert, handshake, application_data,
+/// heartbeat; RFC 8446 §5.1) and major version 3. As a length that would be over 335 MB, far
+/// above [`RESPONSE_MAX_BYTES`], so no real Kafka response is mistaken for one.
+pub fn looks_like_tls(first: [u8; 4]) -> bool {
+    (20..=24).contains(&first[0]) && first[1] == 3 && first[2] <= 4
+}
+
+/// The broker closed the connection while an answer was awaited (it died, or the listener
+/// wants something the client did not do: a SASL login).
+#[derive(Debug)]
+pub struct Disconnected {
+    pub addr: String,
+    /// Whether the client had not logged in (SASL) on this connection.
+    pub before_login: bool,
+}
+
+impl std::fmt::Display for Disconnected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} closed the connection", self.addr)?;
+        if self.before_login {
+            f.write_str(
+                " (if its listener is SASL_PLAINTEXT, a login is probably required: \
+                 --sasl-username and --sasl-password)",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Disconnected {}
+
+/// The broker answered with a TLS record: its listener speaks TLS (SSL or SASL_SSL), which
+/// partita's command-line tools do not.
+#[derive(Debug)]
+pub struct NeedsTls {
+    pub addr: String,
+}
+
+impl std::fmt::Display for NeedsTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} answered with a TLS record: the listener seems to need TLS (SSL or SASL_SSL), \
+             which partita's command-line tools do not speak; use a PLAINTEXT or \
+             SASL_PLAINTEXT listener, or a TLS client (kcat -X security.protocol=ssl)",
+            self.addr
+        )
+    }
+}
+
+impl std::error::Error for NeedsTls {}
+
+/// Whether `error` means the connection is gone or unusable (an I/O error, or the broker
+/// closed it): a client retries such a request elsewhere after refreshing its metadata.
+pub fn connection_lost(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| cause.is::<std::io::Error>() || cause.is::<Disconnected>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tls_alert_is_recognised_and_a_kafka_length_is_not() {
+        // The alert a TLS listener sends a plaintext client: 352518912 read as a length.
+        assert!(looks_like_tls(352_518_912u32.to_be_bytes()));
+        assert!(looks_like_tls([0x16, 0x03, 0x01, 0x00]));
+        assert!(!looks_like_tls(1_000_000u32.to_be_bytes()));
+        assert!(!looks_like_tls((RESPONSE_MAX_BYTES as u32).to_be_bytes()));
+    }
+
+    #[test]
+    fn a_closed_connection_before_login_suggests_one() {
+        let error: anyhow::Error = Disconnected {
+            addr: "h:1".into(),
+            before_login: true,
+        }
+        .into();
+        assert!(error.to_string().contains("--sasl-username"));
+        assert!(connection_lost(&error));
+        let error = error.context("listing topics");
+        assert!(connection_lost(&error));
+        assert!(!connection_lost(&anyhow::anyhow!("NOT_LEADER_OR_FOLLOWER")));
     }
 }

@@ -87,3 +87,16 @@ def test_two_members_share_the_partitions(server):
                 p.kill()
     assert a_lines and b_lines, "each member read its own partitions"
     assert sorted(a_lines + b_lines) == sorted(values), "every line once"
+
+
+def test_a_failed_produce_run_says_how_many_records_were_acknowledged(server):
+    """A run that fails part way names how many of the records read were acknowledged before
+    the failure (here: a batch over the topic's max.message.bytes, after a full batch of 500)."""
+    admin = AdminClient({"bootstrap.servers": server.kafka})
+    admin.create_topics([NewTopic("small", 1, 1, config={"max.message.bytes": "20000"})])["small"].result(10)
+    lines = "".join(f"short-{i}\n" for i in range(500)) + "x" * 30000 + "\n"
+    done = subprocess.run([str(partita_binary()), "produce", "--bootstrap-server", server.kafka,
+                           "--topic", "small"], input=lines, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "500 of the 501 messages read were acknowledged before this failure" in done.stderr, done.stderr
+    assert "MESSAGE_TOO_LARGE" in done.stderr or "RECORD_LIST_TOO_LARGE" in done.stderr, done.stderr

@@ -97,3 +97,11 @@ def test_partitas_console_clients_log_in(sasl_server):
                              capture_output=True, text=True, timeout=30)
     assert refused.returncode != 0
     assert "login as alice refused" in refused.stderr, refused.stderr
+
+    # Without credentials: the listener closes the connection, and the tool says a login is
+    # probably what it wants (not just "closed").
+    anonymous = subprocess.run([str(partita_binary()), "topics", "--bootstrap-server", sasl_server.kafka,
+                                "--list"], capture_output=True, text=True, timeout=30)
+    assert anonymous.returncode != 0
+    assert "closed the connection" in anonymous.stderr, anonymous.stderr
+    assert "--sasl-username and --sasl-password" in anonymous.stderr, anonymous.stderr

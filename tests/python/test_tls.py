@@ -169,6 +169,16 @@ def test_plaintext_and_garbage_to_the_tls_port_are_refused(ssl_server, certs):
     assert AdminClient(ssl(ssl_server, certs)).list_topics(timeout=10) is not None
 
 
+def test_partitas_tools_say_a_tls_listener_needs_tls(ssl_server):
+    """partita's command-line tools speak no TLS: the TLS alert the listener answers their
+    plaintext request with is named as such, not read as a frame length."""
+    done = subprocess.run([str(partita_binary()), "topics", "--bootstrap-server", ssl_server.kafka,
+                           "--list"], capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0
+    assert "seems to need TLS" in done.stderr, done.stderr
+    assert "is larger than" not in done.stderr
+
+
 def test_sasl_plain_over_ssl_from_a_pem_keystore(sasl_ssl_server, certs):
     login = ssl(sasl_ssl_server, certs, **{"security.protocol": "SASL_SSL",
                                            "sasl.mechanism": "PLAIN", "sasl.username": USER,

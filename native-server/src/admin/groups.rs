@@ -4,16 +4,16 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::{
-    BrokerId, DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, GroupId,
-    ListGroupsRequest, ListOffsetsRequest, OffsetFetchRequest, TopicName,
+    DeleteGroupsRequest, DescribeGroupsRequest, FindCoordinatorRequest, GroupId, ListGroupsRequest,
+    OffsetFetchRequest,
 };
 use kafka_protocol::protocol::StrBytes;
 use partita_core::assignor::consumer_protocol::Assignment;
 
+use super::cluster::Cluster;
 use super::{check, reset_offsets, table};
-use crate::cli::{GroupsArgs, LoginArgs};
+use crate::cli::GroupsArgs;
 use crate::client::KafkaClient;
 
 const FIND_COORDINATOR_VERSION: i16 = 3;
@@ -21,7 +21,6 @@ const LIST_GROUPS_VERSION: i16 = 4;
 pub(super) const DESCRIBE_GROUPS_VERSION: i16 = 5;
 const DELETE_GROUPS_VERSION: i16 = 2;
 const OFFSET_FETCH_VERSION: i16 = 7;
-const LIST_OFFSETS_VERSION: i16 = 7;
 /// ListOffsets' timestamp meaning "the log end offset" (for read_uncommitted consumers, the
 /// high watermark: what a consumer can reach, which is what lag is measured against).
 pub(super) const LATEST_TIMESTAMP: i64 = -1;
@@ -40,29 +39,28 @@ const COLUMNS: [&str; 9] = [
 ];
 
 pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
-    let mut client = super::connect(&args.bootstrap_server, &args.login)?;
+    // The admin tool never creates a topic it names (kafka-consumer-groups.sh does not).
+    let mut cluster = Cluster::connect(&args.bootstrap_server, &args.login, false)?;
     let output = if args.list {
-        list(&mut client, &args.bootstrap_server, &args.login)?
+        list(&mut cluster)?
     } else if args.reset_offsets {
-        reset_offsets::run(&mut client, &args)?
+        reset_offsets::run(&mut cluster, &args)?
     } else if args.delete_offsets {
         let group = args.group.as_deref().context("--group is required")?;
         let topic = args.topic.as_deref().context("--topic is required")?;
-        let mut coordinator =
-            connect_to_coordinator(&mut client, &args.bootstrap_server, &args.login, group)?;
-        super::delete_offsets::run(coordinator.as_mut().unwrap_or(&mut client), group, topic)?
+        super::delete_offsets::run(cluster.coordinator(group)?, group, topic)?
     } else if args.delete {
         let group = args
             .group
             .as_deref()
             .context("--group is required with --delete")?;
-        delete(&mut client, group)?
+        cluster.with_coordinator(group, |coordinator| delete(coordinator, group))?
     } else {
         let group = args
             .group
             .as_deref()
             .context("--group is required with --describe")?;
-        describe(&mut client, &args.bootstrap_server, &args.login, group)?
+        describe(&mut cluster, group)?
     };
     print!("{output}");
     Ok(())
@@ -72,17 +70,13 @@ pub fn run(args: GroupsArgs) -> anyhow::Result<()> {
 /// sent to every broker of the Metadata and the answers merged, as kafka-consumer-groups.sh
 /// (the AdminClient's `listConsumerGroups`) does. A broker that cannot be asked fails the
 /// command, naming it (Kafka's tool reports the failed broker too).
-pub fn list(
-    client: &mut KafkaClient,
-    bootstrap: &str,
-    login: &LoginArgs,
-) -> anyhow::Result<String> {
+pub fn list(cluster: &mut Cluster) -> anyhow::Result<String> {
     let mut ids = std::collections::BTreeSet::new();
-    for (id, address) in super::brokers(client)? {
-        let mut broker = super::connect_to_broker(&address, bootstrap, login)
+    for (id, address) in cluster.brokers() {
+        let response = cluster
+            .broker(id)
+            .and_then(|broker| broker.call(&ListGroupsRequest::default(), LIST_GROUPS_VERSION))
             .with_context(|| format!("listing the groups of broker {id} ({address})"))?;
-        let broker = broker.as_mut().unwrap_or(&mut *client);
-        let response = broker.call(&ListGroupsRequest::default(), LIST_GROUPS_VERSION)?;
         check(
             response.error_code,
             &format!("listing the groups of broker {id}"),
@@ -93,8 +87,8 @@ pub fn list(
     Ok(ids.into_iter().map(|id| id + "\n").collect())
 }
 
-/// Deletes an empty group and its committed offsets (DeleteGroups), printing what
-/// kafka-consumer-groups.sh prints.
+/// Deletes an empty group and its committed offsets (DeleteGroups, at its coordinator),
+/// printing what kafka-consumer-groups.sh prints.
 fn delete(client: &mut KafkaClient, group: &str) -> anyhow::Result<String> {
     let request = DeleteGroupsRequest::default()
         .with_groups_names(vec![GroupId(StrBytes::from_string(group.to_string()))]);
@@ -112,30 +106,28 @@ fn delete(client: &mut KafkaClient, group: &str) -> anyhow::Result<String> {
 /// Who consumes a partition: (consumer id, host, client id).
 type Owner = (String, String, String);
 
-pub fn describe(
-    client: &mut KafkaClient,
-    bootstrap: &str,
-    login: &LoginArgs,
-    group: &str,
-) -> anyhow::Result<String> {
-    let mut coordinator = connect_to_coordinator(client, bootstrap, login, group)?;
-    let coordinator = coordinator.as_mut().unwrap_or(client);
+/// `--describe`: the group's members and committed offsets from its coordinator, each
+/// partition's log end offset from that partition's leader (as the AdminClient's
+/// `listOffsets` does), and the lag between them.
+pub fn describe(cluster: &mut Cluster, group: &str) -> anyhow::Result<String> {
     let group_id = GroupId(StrBytes::from_string(group.to_string()));
-
-    let described = coordinator.call(
-        &DescribeGroupsRequest::default().with_groups(vec![group_id.clone()]),
-        DESCRIBE_GROUPS_VERSION,
-    )?;
-    let described = described
-        .groups
-        .into_iter()
-        .next()
-        .context("DescribeGroups answered no group")?;
-    check(
-        described.error_code,
-        &format!("describing group {group}"),
-        described.error_message.as_deref(),
-    )?;
+    let described = cluster.with_coordinator(group, |coordinator| {
+        let described = coordinator
+            .call(
+                &DescribeGroupsRequest::default().with_groups(vec![group_id.clone()]),
+                DESCRIBE_GROUPS_VERSION,
+            )?
+            .groups
+            .into_iter()
+            .next()
+            .context("DescribeGroups answered no group")?;
+        check(
+            described.error_code,
+            &format!("describing group {group}"),
+            described.error_message.as_deref(),
+        )?;
+        Ok(described)
+    })?;
 
     let mut rows: BTreeMap<(String, i32), (Option<i64>, Option<Owner>)> = BTreeMap::new();
     for member in &described.members {
@@ -155,17 +147,20 @@ pub fn describe(
         }
     }
 
-    let offsets = coordinator.call(
-        &OffsetFetchRequest::default()
-            .with_group_id(group_id)
-            .with_topics(None),
-        OFFSET_FETCH_VERSION,
-    )?;
-    check(
-        offsets.error_code,
-        &format!("fetching offsets of {group}"),
-        None,
-    )?;
+    let offsets = cluster.with_coordinator(group, |coordinator| {
+        let offsets = coordinator.call(
+            &OffsetFetchRequest::default()
+                .with_group_id(group_id.clone())
+                .with_topics(None),
+            OFFSET_FETCH_VERSION,
+        )?;
+        check(
+            offsets.error_code,
+            &format!("fetching offsets of {group}"),
+            None,
+        )?;
+        Ok(offsets)
+    })?;
     for topic in offsets.topics {
         for p in topic.partitions {
             check(
@@ -181,7 +176,7 @@ pub fn describe(
         }
     }
 
-    let ends = log_end_offsets(coordinator, rows.keys())?;
+    let ends = log_end_offsets(cluster, rows.keys())?;
     let mut out = String::from("\n");
     if described.members.is_empty() {
         out.push_str(&format!(
@@ -215,20 +210,6 @@ pub fn describe(
 /// How long FindCoordinator is retried while the answer is COORDINATOR_NOT_AVAILABLE (the
 /// offsets topic being created, or its partition between leaders).
 const COORDINATOR_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
-
-/// A connection to the group's coordinator, or `None` when that is the broker we talk to.
-pub(super) fn connect_to_coordinator(
-    client: &mut KafkaClient,
-    bootstrap: &str,
-    login: &LoginArgs,
-    group: &str,
-) -> anyhow::Result<Option<KafkaClient>> {
-    let (node_id, address) = find_coordinator(client, group, GROUP_KEY_TYPE)?;
-    if address == bootstrap || node_id == -1 {
-        return Ok(None);
-    }
-    super::connect(&address, login).map(Some)
-}
 
 /// FindCoordinator's key type for a consumer group.
 pub(super) const GROUP_KEY_TYPE: i8 = 0;
@@ -264,56 +245,22 @@ pub(super) fn find_coordinator(
     ))
 }
 
-/// The log end offset (high watermark) of each partition.
+/// The log end offset (high watermark) of each partition, asked of its leader, one topic at a
+/// time: a topic that is gone or has a partition without a leader is left out (its rows show
+/// `-`), with a warning on standard error.
 fn log_end_offsets<'a>(
-    client: &mut KafkaClient,
+    cluster: &mut Cluster,
     partitions: impl Iterator<Item = &'a (String, i32)>,
 ) -> anyhow::Result<BTreeMap<(String, i32), i64>> {
-    list_offsets(client, partitions, LATEST_TIMESTAMP)
-}
-
-/// ListOffsets of each partition at `timestamp` (-1: the log end, -2: the log start); a
-/// partition answered with an error is left out.
-pub(super) fn list_offsets<'a>(
-    client: &mut KafkaClient,
-    partitions: impl Iterator<Item = &'a (String, i32)>,
-    timestamp: i64,
-) -> anyhow::Result<BTreeMap<(String, i32), i64>> {
-    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
-    for (topic, partition) in partitions {
-        by_topic.entry(topic).or_default().push(*partition);
+    let mut by_topic: BTreeMap<&str, Vec<(String, i32)>> = BTreeMap::new();
+    for key in partitions {
+        by_topic.entry(&key.0).or_default().push(key.clone());
     }
-    if by_topic.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let topics = by_topic
-        .iter()
-        .map(|(topic, partitions)| {
-            ListOffsetsTopic::default()
-                .with_name(TopicName(StrBytes::from_string(topic.to_string())))
-                .with_partitions(
-                    partitions
-                        .iter()
-                        .map(|&p| {
-                            ListOffsetsPartition::default()
-                                .with_partition_index(p)
-                                .with_current_leader_epoch(-1)
-                                .with_timestamp(timestamp)
-                        })
-                        .collect(),
-                )
-        })
-        .collect();
-    let request = ListOffsetsRequest::default()
-        .with_replica_id(BrokerId(-1))
-        .with_topics(topics);
-    let response = client.call(&request, LIST_OFFSETS_VERSION)?;
     let mut ends = BTreeMap::new();
-    for topic in response.topics {
-        for p in topic.partitions {
-            if p.error_code == 0 {
-                ends.insert((topic.name.to_string(), p.partition_index), p.offset);
-            }
+    for (topic, keys) in by_topic {
+        match cluster.list_offsets(&keys, LATEST_TIMESTAMP) {
+            Ok(found) => ends.extend(found),
+            Err(e) => eprintln!("partita: no log end offsets of {topic}: {e:#}"),
         }
     }
     Ok(ends)

@@ -3,6 +3,7 @@
 
 pub mod acls;
 mod command_config;
+pub mod cluster;
 pub mod configs;
 pub mod consume;
 mod delete_offsets;
@@ -42,15 +43,13 @@ fn connect(addr: &str, login: &LoginArgs) -> anyhow::Result<KafkaClient> {
 /// for the requests only the active controller runs (CreateTopics, DeleteTopics,
 /// CreatePartitions, AlterConfigs, IncrementalAlterConfigs).
 ///
-/// Why the tools follow the controller rather than brokers forwarding to it (KIP-590): Kafka's
-/// own AdminClient did this before forwarding existed (its `ControllerNodeProvider` sends to
-/// Metadata's `controller_id` and, on NOT_CONTROLLER, refreshes the metadata and retries:
-/// [`retry_not_controller`]), and every client in use here (librdkafka, kafka-python,
-/// KafkaJS) still does, since our Metadata names the real active controller. Forwarding would
-/// add a second hop and a broker holding a client's request across a peer round trip (an
-/// Envelope, its own timeouts, the client's principal carried along) for no client that
-/// needs it. DescribeConfigs is not among these requests: every broker answers it from its
-/// own metadata, as Kafka's do.
+/// Any broker would do too: a broker that is not the active controller forwards these
+/// requests to it (KIP-590: `kafka/forward.rs`, the core's `node/forward.rs`). The tools go straight to the controller
+/// anyway, as Kafka's AdminClient did before forwarding (its `ControllerNodeProvider` sends
+/// to Metadata's `controller_id` and, on NOT_CONTROLLER, refreshes the metadata and retries:
+/// [`retry_not_controller`]): it saves the forwarding hop, and an election between the
+/// Metadata answer and the request is still handled by that retry. DescribeConfigs is not
+/// among these requests: every broker answers it from its own metadata, as Kafka's do.
 fn connect_to_controller(bootstrap: &str, login: &LoginArgs) -> anyhow::Result<KafkaClient> {
     use kafka_protocol::messages::MetadataRequest;
     let mut client = connect(bootstrap, login)?;

@@ -3,13 +3,17 @@
 //! member would commit over the reset). Without `--execute` it is a dry run that prints the
 //! plan; with it, the new offsets are committed as a client outside the group commits them
 //! (generation -1, no member id).
+//!
+//! The group's requests go to its coordinator (FindCoordinator), each partition's ListOffsets
+//! to its leader (`cluster`). An unknown topic is refused, never created (Metadata with
+//! allow_auto_topic_creation=false), as Kafka's tool fails for it.
 
 use anyhow::{Context, bail};
 use kafka_protocol::messages::{DescribeGroupsRequest, GroupId};
 
-use super::groups::{DESCRIBE_GROUPS_VERSION, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, list_offsets};
+use super::cluster::Cluster;
+use super::groups::{DESCRIBE_GROUPS_VERSION, EARLIEST_TIMESTAMP, LATEST_TIMESTAMP};
 use super::offsets::{self, Committer};
-use super::produce::partition_count;
 use super::{check, table};
 use crate::cli::GroupsArgs;
 use crate::client::KafkaClient;
@@ -26,7 +30,7 @@ enum Target {
     ShiftBy(i64),
 }
 
-pub fn run(client: &mut KafkaClient, args: &GroupsArgs) -> anyhow::Result<String> {
+pub fn run(cluster: &mut Cluster, args: &GroupsArgs) -> anyhow::Result<String> {
     let group = args.group.as_deref().context("--group is required")?;
     let topic_arg = args.topic.as_deref().context("--topic is required")?;
     let target = match (
@@ -43,13 +47,15 @@ pub fn run(client: &mut KafkaClient, args: &GroupsArgs) -> anyhow::Result<String
             "--reset-offsets needs one of --to-earliest, --to-latest, --to-offset, --shift-by"
         ),
     };
-    let (topic, partitions) = parse_topic(client, topic_arg)?;
-    ensure_inactive(client, group)?;
+    let (topic, partitions) = parse_topic(cluster, topic_arg)?;
+    cluster.with_coordinator(group, |coordinator| ensure_inactive(coordinator, group))?;
 
     let keys: Vec<(String, i32)> = partitions.iter().map(|&p| (topic.clone(), p)).collect();
-    let earliest = list_offsets(client, keys.iter(), EARLIEST_TIMESTAMP)?;
-    let latest = list_offsets(client, keys.iter(), LATEST_TIMESTAMP)?;
-    let committed = offsets::fetch_committed(client, group, &topic, &partitions)?;
+    let earliest = cluster.list_offsets(&keys, EARLIEST_TIMESTAMP)?;
+    let latest = cluster.list_offsets(&keys, LATEST_TIMESTAMP)?;
+    let committed = cluster.with_coordinator(group, |coordinator| {
+        offsets::fetch_committed(coordinator, group, &topic, &partitions)
+    })?;
     let mut plan = Vec::new();
     for key in &keys {
         let (Some(&start), Some(&end)) = (earliest.get(key), latest.get(key)) else {
@@ -66,7 +72,9 @@ pub fn run(client: &mut KafkaClient, args: &GroupsArgs) -> anyhow::Result<String
         plan.push((key.1, wanted.clamp(start, end)));
     }
     if args.execute {
-        commit(client, group, &topic, &plan)?;
+        cluster.with_coordinator(group, |coordinator| {
+            commit(coordinator, group, &topic, &plan)
+        })?;
     }
     let rows: Vec<Vec<String>> = plan
         .iter()
@@ -88,13 +96,14 @@ pub fn run(client: &mut KafkaClient, args: &GroupsArgs) -> anyhow::Result<String
 }
 
 /// `TOPIC` (every partition) or `TOPIC:P,Q` (those partitions), as kafka-consumer-groups.sh
-/// takes it.
-fn parse_topic(client: &mut KafkaClient, arg: &str) -> anyhow::Result<(String, Vec<i32>)> {
+/// takes it. An unknown topic is an error.
+fn parse_topic(cluster: &mut Cluster, arg: &str) -> anyhow::Result<(String, Vec<i32>)> {
     let (topic, listed) = match arg.split_once(':') {
         Some((topic, list)) => (topic, Some(list)),
         None => (arg, None),
     };
-    let count = partition_count(client, topic)? as i32;
+    let count =
+        i32::try_from(cluster.topic(topic)?.leaders.len()).context("too many partitions")?;
     let partitions = match listed {
         None => (0..count).collect(),
         Some(list) => {

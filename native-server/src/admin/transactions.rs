@@ -5,7 +5,8 @@
 //! - `list` asks every broker the cluster's Metadata names (ListTransactions is answered by
 //!   each broker for the transactional ids it coordinates, as Kafka's admin client's
 //!   `listTransactions().allByBrokerId()` does) and prints one row per id with the broker as
-//!   its coordinator.
+//!   its coordinator. A broker that cannot be reached is named in a warning on standard
+//!   error and the others are listed (kafka-transactions.sh prints each broker's failure).
 //! - `describe` finds the id's coordinator (FindCoordinator, key type 1) and asks it
 //!   (DescribeTransactions); NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE and
 //!   COORDINATOR_LOAD_IN_PROGRESS send it to the coordinator found again, as Kafka's
@@ -25,7 +26,7 @@ use partita_core::ErrorCode;
 
 use super::{check, connect, connect_to_broker, groups, is_code, table};
 use crate::cli::{LoginArgs, TransactionsArgs, TransactionsCommand};
-use crate::client::KafkaClient;
+use crate::client::{KafkaClient, connection_lost};
 
 const LIST_TRANSACTIONS_VERSION: i16 = 1;
 const DESCRIBE_TRANSACTIONS_VERSION: i16 = 0;
@@ -145,10 +146,27 @@ fn list(
         ListTransactionsRequest::default().with_duration_filter(duration_filter.unwrap_or(-1));
     let mut rows = Vec::new();
     for (id, address) in super::brokers(client)? {
-        let mut broker = connect_to_broker(&address, bootstrap, login)
-            .with_context(|| format!("listing the transactions of broker {id} ({address})"))?;
-        let broker = broker.as_mut().unwrap_or(&mut *client);
-        let response = broker.call(&request, LIST_TRANSACTIONS_VERSION)?;
+        let answer = match connect_to_broker(&address, bootstrap, login) {
+            Ok(mut broker) => broker
+                .as_mut()
+                .unwrap_or(&mut *client)
+                .call(&request, LIST_TRANSACTIONS_VERSION),
+            Err(e) => Err(e),
+        };
+        let response = match answer {
+            Ok(response) => response,
+            // A broker still in the metadata but down (killed, not yet fenced): list what the
+            // others answer, as kafka-transactions.sh reports a failed broker and goes on.
+            Err(e) if connection_lost(&e) => {
+                eprintln!(
+                    "partita: warning: could not list the transactions of broker {id} ({address}): {e:#}"
+                );
+                continue;
+            }
+            Err(e) => {
+                return Err(e.context(format!("listing the transactions of broker {id}")));
+            }
+        };
         check(
             response.error_code,
             &format!("listing the transactions of broker {id}"),
