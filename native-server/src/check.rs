@@ -49,17 +49,7 @@ impl Verdict {
             println!("no anomalies");
         }
         for a in &self.anomalies {
-            let place = match (&a.topic, a.partition, a.offset) {
-                (Some(t), Some(p), Some(o)) => format!(" {t}-{p}@{o}"),
-                (Some(t), Some(p), None) => format!(" {t}-{p}"),
-                _ => String::new(),
-            };
-            let value = a
-                .value
-                .as_deref()
-                .map(|v| format!(" value {v:?}"))
-                .unwrap_or_default();
-            println!("{}{place}{value}: {}", a.kind.name(), a.detail);
+            println!("{a}");
         }
     }
 }

@@ -1,5 +1,7 @@
 //! `partita sim`: the core's simulator from the command line, one seed or a sweep.
 
+use std::io::Write;
+
 use anyhow::{Context, bail};
 use partita_core::sim::scenarios::{self, Summary};
 use partita_core::sim::sweep::{replay_command, sweep};
@@ -7,10 +9,25 @@ use partita_core::sim::{Simulation, scenarios::run_simulation};
 
 use crate::cli::SimArgs;
 
+/// Runs the command. A reader that closes the pipe early (`partita sim --trace | head`) ends
+/// the run quietly, as Unix tools do, instead of a panic in `println!`.
 pub fn run(args: SimArgs) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match write_run(&args, &mut out).and_then(|()| Ok(out.flush()?)) {
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+fn write_run(args: &SimArgs, out: &mut impl Write) -> anyhow::Result<()> {
     if args.list {
         for scenario in scenarios::SCENARIOS {
-            println!("{:<24} {}", scenario.name, scenario.description);
+            writeln!(out, "{:<24} {}", scenario.name, scenario.description)?;
         }
         return Ok(());
     }
@@ -21,12 +38,12 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         let mut sim = Simulation::new((scenario.build)(), seed);
         let summary = run_simulation(scenario, &mut sim);
         if args.trace {
-            print!("{}", sim.trace().text());
+            write!(out, "{}", sim.trace().text())?;
         }
         if args.json {
-            println!("{}", serde_json::to_string(&summary)?);
+            writeln!(out, "{}", serde_json::to_string(&summary)?)?;
         } else {
-            print_summary(&summary);
+            write_summary(out, &summary)?;
         }
         return Ok(());
     }
@@ -35,9 +52,11 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         .clone()
         .context("give --seed S for one run or --seeds A..B for a sweep")?;
     let mut failing = Vec::new();
+    let mut written = Ok(());
     let total = sweep(name, seeds, |summary| {
-        if args.json {
-            println!(
+        if args.json && written.is_ok() {
+            written = writeln!(
+                out,
                 "{}",
                 serde_json::to_string(summary).expect("summaries serialize")
             );
@@ -46,22 +65,24 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             failing.push(summary.seed);
         }
     })?;
+    written?;
     if args.json {
-        println!("{}", serde_json::to_string(&total)?);
+        writeln!(out, "{}", serde_json::to_string(&total)?)?;
     } else {
-        println!(
+        writeln!(
+            out,
             "scenario {}: {} seeds, {} events, {} acknowledged",
             total.scenario, total.seeds, total.events, total.acknowledged
-        );
+        )?;
         if total.seeds_with.is_empty() {
-            println!("no anomalies");
+            writeln!(out, "no anomalies")?;
         }
         for (kind, count) in &total.seeds_with {
             let examples = total.example_seeds.get(kind).cloned().unwrap_or_default();
-            println!("{kind}: {count} seeds (e.g. {examples:?})");
+            writeln!(out, "{kind}: {count} seeds (e.g. {examples:?})")?;
         }
         for seed in failing.iter().take(3) {
-            println!("replay: {}", replay_command(name, *seed));
+            writeln!(out, "replay: {}", replay_command(name, *seed))?;
         }
     }
     if total.seeds == 0 {
@@ -70,20 +91,22 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_summary(summary: &Summary) {
-    println!("scenario {} seed {}", summary.scenario, summary.seed);
-    println!(
+fn write_summary(out: &mut impl Write, summary: &Summary) -> std::io::Result<()> {
+    writeln!(out, "scenario {} seed {}", summary.scenario, summary.seed)?;
+    writeln!(
+        out,
         "trace hash {} over {} events, {} ms simulated",
         summary.trace_hash, summary.events, summary.sim_time_ms
-    );
-    println!("acknowledged {}", summary.acknowledged);
+    )?;
+    writeln!(out, "acknowledged {}", summary.acknowledged)?;
     for (field, value) in &summary.fields {
-        println!("{field} {value}");
+        writeln!(out, "{field} {value}")?;
     }
     if summary.anomalies.is_empty() {
-        println!("no anomalies");
+        writeln!(out, "no anomalies")?;
     }
     for anomaly in &summary.anomalies {
-        println!("anomaly {anomaly:?}");
+        writeln!(out, "anomaly {anomaly}")?;
     }
+    Ok(())
 }

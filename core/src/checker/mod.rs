@@ -80,6 +80,23 @@ pub struct Anomaly {
     pub detail: String,
 }
 
+/// One line: the kind, where (`topic-partition@offset`), the value, the detail, e.g.
+/// `lost-write t-0@7 value "k3": acknowledged but never read`.
+impl std::fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.kind.name())?;
+        match (&self.topic, self.partition, self.offset) {
+            (Some(t), Some(p), Some(o)) => write!(f, " {t}-{p}@{o}")?,
+            (Some(t), Some(p), None) => write!(f, " {t}-{p}")?,
+            _ => {}
+        }
+        if let Some(v) = &self.value {
+            write!(f, " value {v:?}")?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
+
 impl Anomaly {
     fn at(
         kind: AnomalyKind,

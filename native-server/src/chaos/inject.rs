@@ -36,13 +36,20 @@ impl Nodes<'_> {
             sleep_until(fault.at_ms);
             let view = metadata::ask(&self.addrs(), self.topic);
             let Some(node) = resolve(fault.target, view.as_ref(), self.specs.len() as u32) else {
-                eprintln!("partita chaos: {fault:?}: nobody names the target; skipped");
+                eprintln!(
+                    "partita chaos: {} at {} ms: nobody names {}; skipped",
+                    fault.kind.name(),
+                    fault.at_ms,
+                    fault.target
+                );
                 continue;
             };
             fault.node = node;
             eprintln!(
-                "partita chaos: {:?} node {node} ({:?}) for {} ms",
-                fault.kind, fault.target, fault.for_ms
+                "partita chaos: {} node {node} ({}) for {} ms",
+                fault.kind.name(),
+                fault.target,
+                fault.for_ms
             );
             match fault.kind {
                 FaultKind::Kill => {

@@ -97,9 +97,16 @@ pub fn run(args: ChaosArgs) -> ExitCode {
                 );
                 for f in &report.faults {
                     println!(
-                        "fault at {} ms: {:?} node {} ({:?}) for {} ms",
-                        f.at_ms, f.kind, f.node, f.target, f.for_ms
+                        "fault at {} ms: {} node {} ({}) for {} ms",
+                        f.at_ms,
+                        f.kind.name(),
+                        f.node,
+                        f.target,
+                        f.for_ms
                     );
+                }
+                if report.faults.iter().all(|f| f.node == 0) {
+                    println!("no fault was injected: the run only shows the healthy cluster");
                 }
                 report.verdict.print();
             }
@@ -152,6 +159,15 @@ fn chaos(args: &ChaosArgs) -> anyhow::Result<Report> {
         duration_ms: args.duration_s * 1000,
         replica_lag_ms: REPLICA_LAG_MS,
     });
+    if faults.is_empty() {
+        eprintln!(
+            "partita chaos: warning: --duration-s {} leaves no room for a fault of the kinds \
+             asked (faults start 2 s in and are healed 2 s before the end; a kill lasts up to 5 \
+             s, a pause or a cascade longer than replica.lag.time.max.ms, a partition up to 10 \
+             s, a clock skew up to 10 s): this run injects none",
+            args.duration_s
+        );
+    }
     let dir = match &args.data_dir {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir().join(format!(

@@ -52,6 +52,18 @@ impl FaultKind {
         }
     }
 
+    /// Its `--faults` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Kill => "kill",
+            FaultKind::Pause => "pause",
+            FaultKind::Cascade => "cascade",
+            FaultKind::Isolate => "isolate",
+            FaultKind::Split => "split",
+            FaultKind::Clock => "clock",
+        }
+    }
+
     /// Whether the fault cuts the network (needs root and network namespaces).
     pub fn is_network(self) -> bool {
         matches!(self, FaultKind::Isolate | FaultKind::Split)
@@ -78,6 +90,17 @@ pub enum Target {
     Node(u32),
     LeaderOf(i32),
     Controller,
+}
+
+/// "node 3", "the leader of partition 1", "the active controller".
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Node(n) => write!(f, "node {n}"),
+            Target::LeaderOf(p) => write!(f, "the leader of partition {p}"),
+            Target::Controller => write!(f, "the active controller"),
+        }
+    }
 }
 
 /// One fault: at `at_ms` after the workload starts, `kind` on `target` for `for_ms`.

@@ -97,11 +97,11 @@ impl SecurityKeys {
             "ssl.truststore.location" => self.truststore_location = Some(value.into()),
             "ssl.client.auth" => self.client_auth = Some(ClientAuth::parse(value)?),
             "ssl.key.password" => bail!(
-                "--config ssl.key.password: encrypted private keys are not supported; give an \
+                "encrypted private keys are not supported; give an \
                  unencrypted PEM key (`openssl pkey -in KEY -out PLAIN`)"
             ),
             // KIP-651: PEM stores have no store password.
-            _ => bail!("--config {name}: PEM stores have no password (KIP-651); remove it"),
+            _ => bail!("PEM stores have no password (KIP-651); remove it"),
         }
         Ok(())
     }
