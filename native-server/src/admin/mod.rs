@@ -2,8 +2,8 @@
 //! protocol, printing what `kafka-topics.sh` and `kafka-consumer-groups.sh` print.
 
 pub mod acls;
-mod command_config;
 pub mod cluster;
+mod command_config;
 pub mod configs;
 pub mod consume;
 mod delete_offsets;
