@@ -271,7 +271,7 @@ def test_a_killed_chaos_run_leaves_no_node_or_recorder_running(data_dir, signal_
             children = descendants(chaos_run.pid)
             stopped = {pid for pid, (_, state) in process_table().items()
                        if pid in children and state == "T"}
-        assert "Pause node" in errors.read_text()
+        assert "pause node" in errors.read_text()
         serving = [pid for pid in children
                    if b"serve" in open(f"/proc/{pid}/cmdline", "rb").read()]
         assert len(serving) == 3 and stopped, (children, stopped)
