@@ -292,6 +292,7 @@ pub struct LogDirsArgs {
 
 /// `partita quorum --describe --status|--replication`: kafka-metadata-quorum.sh's describe.
 #[derive(clap::Args, Debug, Clone)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["status", "replication"])))]
 pub struct QuorumArgs {
     /// A broker of the cluster; the request goes to the active controller it names.
     #[arg(long, value_name = "HOST:PORT")]
@@ -302,11 +303,7 @@ pub struct QuorumArgs {
     #[arg(long, required = true)]
     pub describe: bool,
     /// A summary: leader, epoch, high watermark, the largest follower lag, the voters.
-    #[arg(
-        long,
-        required_unless_present = "replication",
-        conflicts_with = "replication"
-    )]
+    #[arg(long)]
     pub status: bool,
     /// One row per voter: log end offset, lag, fetch times, leader or follower.
     #[arg(long)]
