@@ -43,7 +43,7 @@ fn write_run(args: &SimArgs, out: &mut impl Write) -> anyhow::Result<()> {
         if args.json {
             writeln!(out, "{}", serde_json::to_string(&summary)?)?;
         } else {
-            write_summary(out, &summary)?;
+            write_summary(out, scenario.description, &summary)?;
         }
         return Ok(());
     }
@@ -91,8 +91,16 @@ fn write_run(args: &SimArgs, out: &mut impl Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_summary(out: &mut impl Write, summary: &Summary) -> std::io::Result<()> {
+/// One run's summary. The anomalies are what the checker finds in the history (acknowledged
+/// writes lost or duplicated, reads out of order, ...); a scenario's own figures (`lost` of
+/// at-most-once counts records never processed) are judged by its expectation, printed last.
+fn write_summary(
+    out: &mut impl Write,
+    description: &str,
+    summary: &Summary,
+) -> std::io::Result<()> {
     writeln!(out, "scenario {} seed {}", summary.scenario, summary.seed)?;
+    writeln!(out, "{description}")?;
     writeln!(
         out,
         "trace hash {} over {} events, {} ms simulated",
@@ -108,5 +116,14 @@ fn write_summary(out: &mut impl Write, summary: &Summary) -> std::io::Result<()>
     for anomaly in &summary.anomalies {
         writeln!(out, "anomaly {anomaly}")?;
     }
+    let verdict = if scenarios::expectations::holds_in_every_seed(summary) {
+        "holds"
+    } else {
+        "does not hold"
+    };
+    writeln!(
+        out,
+        "the scenario's expectation (`partita sim --list`, README) {verdict}"
+    )?;
     Ok(())
 }

@@ -199,6 +199,13 @@ def test_quorum_describe_like_kafka_metadata_quorum(cluster):
     cluster.wait_for("every voter caught up", lambda: all(
         line.split()[3] == "0" for line in
         cluster.nodes[controller].partita("quorum", "--describe", "--replication").splitlines()[1:]))
+    # The leader stamps each voter with when it last heard it (epoch ms, as Kafka prints them),
+    # the followers too, not -1.
+    before = int(time.time() * 1000) - 60_000
+    rows = [line.split() for line in
+            cluster.nodes[controller].partita("quorum", "--describe", "--replication").splitlines()[1:]]
+    for r in rows:
+        assert int(r[4]) > before and int(r[5]) > before, rows
     # A new epoch after the leader dies.
     cluster.nodes[controller].kill()
     survivor = next(n for n in cluster.nodes if n != controller)

@@ -79,3 +79,9 @@ def test_reset_offsets_and_delete_a_group(server):
 
     assert "was successful" in server.partita("groups", "--delete", "--group", "g")
     assert "g" not in server.partita("groups", "--list").split()
+    # As kafka-consumer-groups.sh: a group the coordinator does not know (here, deleted) is
+    # said not to exist, rather than described as a group without members.
+    gone = subprocess.run([str(partita_binary()), "groups", "--bootstrap-server", server.kafka,
+                           "--describe", "--group", "g"], capture_output=True, text=True, timeout=30)
+    assert gone.returncode != 0
+    assert "Consumer group 'g' does not exist." in gone.stderr, gone.stderr

@@ -49,3 +49,27 @@ fn anomalies_print_as_one_readable_line() {
     assert!(line.starts_with("anomaly lost-write "), "{line}");
     assert!(!line.contains("Anomaly {"), "debug output: {line}");
 }
+
+#[test]
+fn a_run_says_what_its_scenario_expects_and_whether_it_held() {
+    // at-most-once loses records to processing, not acknowledged writes: the checker finds no
+    // anomaly, and the output says the scenario's own expectation (`lost` > 0) held.
+    let output = Command::new(partita_binary())
+        .args(["sim", "--scenario", "at-most-once", "--seed", "1"])
+        .output()
+        .expect("partita runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("records are never processed"),
+        "no description: {stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .ends_with(" holds"),
+        "{stdout}"
+    );
+}

@@ -326,10 +326,11 @@ pub struct QuorumPartition {
 pub struct QuorumReplica {
     pub replica_id: BrokerId,
     pub log_end_offset: i64,
-    /// Milliseconds since the Unix epoch; -1: not kept (Kafka's "unknown"), as for every
-    /// fetch timestamp here.
+    /// Milliseconds since the Unix epoch: when the leader last heard this voter answer an
+    /// append or heartbeat in its term (the leader's own: its latest time); -1 not yet.
     pub last_fetch_timestamp: i64,
-    /// The leader's own is the time of the answer; -1 for the others (not kept).
+    /// Milliseconds since the Unix epoch: when this voter's log last reached the leader's
+    /// log end, as seen in such an answer (the leader's own: its latest time); -1 not yet.
     pub last_caught_up_timestamp: i64,
 }
 
@@ -373,8 +374,12 @@ impl<F: StorageFactory> Node<F> {
             .map(|v| QuorumReplica {
                 replica_id: v.node_id,
                 log_end_offset: v.matched.map_or(-1, entry_offset),
-                last_fetch_timestamp: -1,
-                last_caught_up_timestamp: if v.node_id == s.node_id { now_ms } else { -1 },
+                last_fetch_timestamp: timestamp(v.last_fetch, v.node_id == s.node_id, now_ms),
+                last_caught_up_timestamp: timestamp(
+                    v.last_caught_up,
+                    v.node_id == s.node_id,
+                    now_ms,
+                ),
             })
             .collect();
         QuorumPartition {
@@ -385,6 +390,14 @@ impl<F: StorageFactory> Node<F> {
             voters,
         }
     }
+}
+
+/// A voter's timestamp in a DescribeQuorum answer: the leader's own is the answer's time.
+fn timestamp(at: Option<crate::Millis>, own: bool, now_ms: i64) -> i64 {
+    if own {
+        return now_ms;
+    }
+    at.map_or(-1, |t| i64::try_from(t.0).unwrap_or(i64::MAX))
 }
 
 fn entry_offset(index: u64) -> i64 {

@@ -347,7 +347,7 @@ fn describe_quorum_answers_from_the_leader_with_the_time_given() {
         vec![QuorumReplica {
             replica_id: 1,
             log_end_offset: d.high_watermark,
-            last_fetch_timestamp: -1,
+            last_fetch_timestamp: 1_700_000_000_000,
             last_caught_up_timestamp: 1_700_000_000_000,
         }]
     );

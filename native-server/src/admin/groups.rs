@@ -128,6 +128,11 @@ pub fn describe(cluster: &mut Cluster, group: &str) -> anyhow::Result<String> {
         )?;
         Ok(described)
     })?;
+    // A group the coordinator does not know is answered as Dead (Kafka's
+    // ConsumerGroupCommand then says it does not exist).
+    if described.group_state.as_str() == "Dead" {
+        anyhow::bail!("Consumer group '{group}' does not exist.");
+    }
 
     let mut rows: BTreeMap<(String, i32), (Option<i64>, Option<Owner>)> = BTreeMap::new();
     for member in &described.members {

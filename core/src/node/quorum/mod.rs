@@ -38,10 +38,10 @@ mod entropy;
 mod screen;
 mod store;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use protobuf::Message as _;
-use raft::eraftpb::{Entry, Snapshot};
+use raft::eraftpb::{Entry, MessageType, Snapshot};
 use raft::{RawNode, StateRole};
 
 pub use durable::{HardState, RaftEntry, RaftLog, RaftSnapshot, RaftWrite};
@@ -93,6 +93,23 @@ pub struct VoterStatus {
     /// The highest index known replicated on it (the leader's own log end for itself); `None`
     /// when this voter is not the leader and cannot know.
     pub matched: Option<u64>,
+    /// When the leader last heard this voter answer an append or a heartbeat in the current
+    /// term (KRaft's `lastFetchTimestamp`: a follower's fetch is its answer here); the
+    /// leader's own is the latest time the quorum was given. `None`: not yet, or not the
+    /// leader.
+    pub last_fetch: Option<Millis>,
+    /// When this voter's log last reached the leader's log end, as the leader saw it in an
+    /// answer of the current term (KRaft's `lastCaughtUpTimestamp`); the leader's own is the
+    /// latest time the quorum was given. `None`: not yet, or not the leader.
+    pub last_caught_up: Option<Millis>,
+}
+
+/// What the leader last heard from one voter, in `term`.
+#[derive(Clone, Copy, Debug)]
+struct Contact {
+    term: u64,
+    last_fetch: Millis,
+    last_caught_up: Option<Millis>,
 }
 
 /// The quorum as one voter sees it.
@@ -125,6 +142,11 @@ pub struct Quorum {
     outputs: VecDeque<QuorumOutput>,
     /// This node is the only voter.
     single: bool,
+    /// The latest time given to [`Quorum::new`] or [`Quorum::handle_timeout`] (the shell's
+    /// wall clock): the time the leader stamps answers with.
+    now: Millis,
+    /// By Raft id: what the leader heard from each voter, for DescribeQuorum.
+    contact: BTreeMap<u64, Contact>,
 }
 
 impl Quorum {
@@ -168,6 +190,8 @@ impl Quorum {
             next_tick: now.plus(phase),
             outputs: VecDeque::new(),
             single: ids == [raft_id(node)],
+            now,
+            contact: BTreeMap::new(),
         };
         if let Some(snapshot) = &log.snapshot {
             quorum.outputs.push_back(QuorumOutput::Restore {
@@ -190,16 +214,57 @@ impl Quorum {
     pub fn handle_message(&mut self, from: BrokerId, bytes: &[u8]) -> Result<(), BadMessage> {
         let message = decode::decode_message(bytes).map_err(|e| BadMessage(e.to_string()))?;
         screen::check(&self.raw, raft_id(from), &message).map_err(BadMessage)?;
+        let answer = matches!(
+            message.get_msg_type(),
+            MessageType::MsgAppendResponse | MessageType::MsgHeartbeatResponse
+        ) && message.term == self.raw.raft.term;
         // raft-rs refuses local message types from outside, and messages from a non-voter.
         self.raw
             .step(message)
             .map_err(|e| BadMessage(e.to_string()))?;
+        if answer && self.is_leader() {
+            self.heard_from(raft_id(from));
+        }
         self.drive();
         Ok(())
     }
 
+    /// The leader heard an answer of the current term from voter `id`: it fetched now, and
+    /// caught up now if its log reaches the leader's log end.
+    fn heard_from(&mut self, id: u64) {
+        let raft = &self.raw.raft;
+        let term = raft.term;
+        let caught_up = raft
+            .prs()
+            .get(id)
+            .is_some_and(|p| p.matched >= raft.raft_log.last_index());
+        let now = self.now;
+        let contact = self
+            .contact
+            .entry(id)
+            .and_modify(|c| {
+                if c.term != term {
+                    *c = Contact {
+                        term,
+                        last_fetch: now,
+                        last_caught_up: None,
+                    };
+                }
+            })
+            .or_insert(Contact {
+                term,
+                last_fetch: now,
+                last_caught_up: None,
+            });
+        contact.last_fetch = now;
+        if caught_up {
+            contact.last_caught_up = Some(now);
+        }
+    }
+
     /// Time passed: one raft-rs tick per [`TICK_MS`] elapsed.
     pub fn handle_timeout(&mut self, now: Millis) {
+        self.now = now;
         if self.single {
             return;
         }
@@ -320,11 +385,20 @@ impl Quorum {
             .conf_state()
             .voters
             .iter()
-            .map(|&id| VoterStatus {
-                node_id: node_id(id),
-                matched: leader
-                    .then(|| raft.prs().get(id).map(|p| p.matched))
-                    .flatten(),
+            .map(|&id| {
+                let contact = self
+                    .contact
+                    .get(&id)
+                    .filter(|c| leader && c.term == raft.term);
+                let own = (leader && id == raft.id).then_some(self.now);
+                VoterStatus {
+                    node_id: node_id(id),
+                    matched: leader
+                        .then(|| raft.prs().get(id).map(|p| p.matched))
+                        .flatten(),
+                    last_fetch: own.or(contact.map(|c| c.last_fetch)),
+                    last_caught_up: own.or(contact.and_then(|c| c.last_caught_up)),
+                }
             })
             .collect();
         voters.sort_by_key(|v| v.node_id);

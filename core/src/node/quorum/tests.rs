@@ -154,6 +154,47 @@ fn three_voters_elect_one_leader_and_replicate() {
     }
 }
 
+/// DescribeQuorum's fetch and caught-up times: a voter cut off keeps the time the leader last
+/// heard it, one that answers is stamped with the leader's latest time.
+#[test]
+fn the_leader_stamps_when_it_last_heard_each_voter() {
+    let mut net = Net::new(7);
+    net.run(3_000);
+    let leader = net.leader().expect("a leader within 3 s");
+    let follower = *IDS.iter().find(|&&id| id != leader).unwrap();
+    let other = *IDS
+        .iter()
+        .find(|&&id| id != leader && id != follower)
+        .unwrap();
+    net.propose(b"a");
+    net.run(500);
+    let status = |net: &Net, id: BrokerId| {
+        let quorum = net.voters[&leader].quorum.as_ref().unwrap();
+        quorum
+            .status()
+            .voters
+            .into_iter()
+            .find(|v| v.node_id == id)
+            .unwrap()
+    };
+    let before = status(&net, follower);
+    assert!(before.last_fetch.is_some_and(|t| t > Millis::ZERO));
+    assert!(before.last_caught_up.is_some());
+    net.cut.push(follower);
+    net.propose(b"b");
+    net.run(500);
+    let cut = status(&net, follower);
+    assert!(cut.last_fetch <= before.last_fetch);
+    assert!(cut.last_caught_up <= before.last_caught_up);
+    let answering = status(&net, other);
+    assert!(answering.last_fetch > before.last_fetch);
+    assert_eq!(answering.last_caught_up, answering.last_fetch);
+    assert_eq!(status(&net, leader).last_fetch, Some(net.now));
+    // A follower's own status knows nothing of the others' fetches.
+    let own = net.voters[&other].quorum.as_ref().unwrap().status();
+    assert!(own.voters.iter().all(|v| v.last_fetch.is_none()));
+}
+
 #[test]
 fn elections_repeat_with_the_seed() {
     let terms = |seed| {
