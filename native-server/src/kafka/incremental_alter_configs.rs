@@ -27,19 +27,66 @@ pub async fn handle(
     client: &ClientInfo,
     node: &Node,
 ) -> anyhow::Result<IncrementalAlterConfigsResponse> {
+    let resources = request
+        .resources
+        .into_iter()
+        .map(|r| (r.resource_type, r.resource_name.to_string(), r.configs))
+        .collect();
+    let outcomes = alter_each(
+        node,
+        client,
+        request.validate_only,
+        resources,
+        |target, name, configs| {
+            let ops = ops(&configs)?;
+            Ok(match target {
+                Target::Topic => {
+                    ControllerCommand::IncrementalAlterTopicConfigs { topic: name, ops }
+                }
+                Target::Broker => ControllerCommand::IncrementalAlterBrokerConfigs {
+                    resource: name,
+                    ops,
+                },
+            })
+        },
+    )
+    .await?;
+    let responses = outcomes
+        .into_iter()
+        .map(|(kind, name, outcome)| {
+            let (code, message) = refusal_fields(outcome);
+            AlterConfigsResourceResponse::default()
+                .with_resource_type(kind)
+                .with_resource_name(str_bytes(name))
+                .with_error_code(code)
+                .with_error_message(message)
+        })
+        .collect();
+    Ok(IncrementalAlterConfigsResponse::default().with_responses(responses))
+}
+
+/// The path both AlterConfigs APIs share. For each resource (type, name, and what the request
+/// asks of it, in request order): refused if named twice, authorized ([`authorize_alter`]),
+/// its target checked where the request landed ([`Target::of`]), turned into a controller
+/// command by `command`, then run at the active controller (forwarded there, KIP-590). Returns
+/// each resource's outcome, in request order.
+pub(super) async fn alter_each<T: Send + 'static>(
+    node: &Node,
+    client: &ClientInfo,
+    validate_only: bool,
+    resources: Vec<(i8, String, T)>,
+    command: fn(Target, String, T) -> Result<ControllerCommand, Refusal>,
+) -> anyhow::Result<Vec<(i8, String, Result<(), Refusal>)>> {
     let node_id = node.node_id;
     let authz = client.authz.clone();
-    let validate_only = request.validate_only;
     let repeated = repeated_resources(
-        request
-            .resources
+        resources
             .iter()
-            .map(|r| (r.resource_type, r.resource_name.as_str())),
+            .map(|(kind, name, _)| (*kind, name.as_str())),
     );
-    let resources: Vec<(i8, String)> = request
-        .resources
+    let names: Vec<(i8, String)> = resources
         .iter()
-        .map(|r| (r.resource_type, r.resource_name.to_string()))
+        .map(|(kind, name, _)| (*kind, name.clone()))
         .collect();
     // The receiving broker's checks (which broker ids it takes depends on whether it is the
     // active controller), then each resource runs at the active controller.
@@ -47,47 +94,35 @@ pub async fn handle(
         .engine
         .call(move |state| {
             let active_controller = state.controller().is_some();
-            request
-                .resources
-                .iter()
-                .map(|resource| {
-                    let kind = resource.resource_type;
-                    let name = resource.resource_name.to_string();
+            resources
+                .into_iter()
+                .map(|(kind, name, asked)| {
                     if repeated.contains(&(kind, name.clone())) {
                         return Err(each_once());
                     }
                     authorize_alter(&authz, kind, &name)?;
-                    let ops = ops(&resource.configs)?;
-                    Ok(match Target::of(kind, &name, node_id, active_controller)? {
-                        Target::Topic => {
-                            ControllerCommand::IncrementalAlterTopicConfigs { topic: name, ops }
-                        }
-                        Target::Broker => ControllerCommand::IncrementalAlterBrokerConfigs {
-                            resource: name,
-                            ops,
-                        },
-                    })
+                    let target = Target::of(kind, &name, node_id, active_controller)?;
+                    command(target, name, asked)
                 })
                 .collect::<Vec<_>>()
         })
         .await?;
     let outcomes = super::forward::control(node, validate_only, commands).await?;
-    let responses = resources
+    Ok(names
         .into_iter()
         .zip(outcomes)
-        .map(|((kind, name), outcome)| {
-            let response = AlterConfigsResourceResponse::default()
-                .with_resource_type(kind)
-                .with_resource_name(str_bytes(name));
-            match outcome {
-                Ok(()) => response,
-                Err((code, message)) => response
-                    .with_error_code(code.code())
-                    .with_error_message(Some(str_bytes(message))),
-            }
-        })
-        .collect();
-    Ok(IncrementalAlterConfigsResponse::default().with_responses(responses))
+        .map(|((kind, name), outcome)| (kind, name, outcome))
+        .collect())
+}
+
+/// A resource's outcome as the response's `error_code` and `error_message` (none on success).
+pub(super) fn refusal_fields(
+    outcome: Result<(), Refusal>,
+) -> (i16, Option<kafka_protocol::protocol::StrBytes>) {
+    match outcome {
+        Ok(()) => (ErrorCode::NONE.code(), None),
+        Err((code, message)) => (code.code(), Some(str_bytes(message))),
+    }
 }
 
 /// With ACLs, AlterConfigs on the topic (TOPIC_AUTHORIZATION_FAILED) or on the cluster for a
