@@ -38,6 +38,7 @@ mod init_producer_id;
 mod join_group;
 mod leave_group;
 pub mod limits;
+pub mod listener_names;
 mod list_groups;
 mod list_offsets;
 mod list_transactions;
