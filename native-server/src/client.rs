@@ -305,7 +305,14 @@ pub struct TlsHandshake {
 
 impl std::fmt::Display for TlsHandshake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TLS handshake with {} failed: {}", self.addr, self.reason)
+        write!(f, "TLS handshake with {} failed: {}", self.addr, self.reason)?;
+        if self.reason.contains("not valid for name") {
+            f.write_str(
+                " (the certificate must name the host connected to; \
+                 ssl.endpoint.identification.algorithm= with an empty value turns that check off)",
+            )?;
+        }
+        Ok(())
     }
 }
 
