@@ -146,7 +146,8 @@ def test_a_tls_cluster_replicates_survives_a_kill_and_a_controller_failover(tls_
     new = cluster.wait_for("another controller elected",
                            lambda: (c := active_controller(cluster)) not in (old, None, -1) and c)
     assert new != old
-    cluster.admin().create_topics([NewTopic("after-failover", 3, 2)])["after-failover"].result(30)
+    admin = cluster.admin()  # kept alive until the answer came
+    admin.create_topics([NewTopic("after-failover", 3, 2)])["after-failover"].result(30)
     cluster.wait_for(f"node {old} out of every ISR",
                      lambda: all(old not in p.isrs and p.leader != old
                                  for p in cluster.topic("orders").partitions.values()))
