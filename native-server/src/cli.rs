@@ -99,7 +99,10 @@ pub struct ServeArgs {
 
     /// Address for the messages between nodes of a cluster (Kafka's controller listener):
     /// registration and heartbeats, metadata, replica fetches. Default: this node's entry in
-    /// --controller-quorum-voters.
+    /// --controller-quorum-voters. Plaintext unless --config controller.listener.names=CONTROLLER
+    /// with listener.security.protocol.map=CONTROLLER:SSL makes it mutual TLS (the node's
+    /// certificate and the cluster's CA from listener.name.controller.ssl.keystore.location and
+    /// listener.name.controller.ssl.truststore.location, else the Kafka listener's).
     #[arg(long, value_name = "HOST:PORT")]
     pub controller_listen: Option<SocketAddr>,
 

@@ -305,7 +305,11 @@ pub struct TlsHandshake {
 
 impl std::fmt::Display for TlsHandshake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TLS handshake with {} failed: {}", self.addr, self.reason)?;
+        write!(
+            f,
+            "TLS handshake with {} failed: {}",
+            self.addr, self.reason
+        )?;
         if self.reason.contains("not valid for name") {
             f.write_str(
                 " (the certificate must name the host connected to; \

@@ -9,6 +9,7 @@ on) one whose principal is not a super user are refused and logged while the clu
 SASL on the controller listener stops `partita serve` with Kafka's reason."""
 
 import re
+import signal
 import socket
 import ssl
 import struct
@@ -255,3 +256,49 @@ def test_what_does_not_map_onto_the_peer_listener_stops_the_start(peer_certs, da
     missing = serve_fails(data_dir, *peer_tls_config(peer_certs)[:-2],
                           "--config", "listener.name.controller.ssl.truststore.location=/nonexistent/ca.pem")
     assert "/nonexistent/ca.pem" in missing, missing
+
+
+def test_partita_cluster_passes_peer_tls_to_every_node(peer_certs, data_dir):
+    """`partita cluster --config ...` hands the settings to every node: one keystore naming
+    127.0.0.1 serves the three."""
+    log_path = data_dir / "cluster.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([str(partita_binary()), "cluster", "--nodes", "3", "--any-ports",
+                                    "--data-dir", str(data_dir / "nodes"), *peer_tls_config(peer_certs)],
+                                   stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        bootstrap = None
+        deadline = time.monotonic() + 60
+        while bootstrap is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if m := re.match(r"partita: bootstrap servers (\S+)", line):
+                bootstrap = m.group(1)
+        assert bootstrap, "the cluster printed its addresses"
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if len(admin.list_topics(timeout=5).brokers) == 3:
+                    break
+            except Exception:  # before a controller is elected
+                pass
+            time.sleep(0.2)
+        admin.create_topics([NewTopic("tls-launched", 3, 3, config={"min.insync.replicas": "2"})])["tls-launched"].result(30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            partitions = admin.list_topics(topic="tls-launched", timeout=5).topics["tls-launched"].partitions
+            if partitions and all(sorted(p.isrs) == [1, 2, 3] for p in partitions.values()):
+                break
+            time.sleep(0.2)
+        assert len(produce_acked(bootstrap, "tls-launched", 0, 30)) > 0
+        text = re.sub(r"\x1b\[[0-9;]*m", "", log_path.read_text())
+        assert text.count("peer links are SSL") == 3, text[-2000:]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            assert process.wait(timeout=30) == 0
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise

@@ -87,9 +87,9 @@ fn parse(text: &str) -> anyhow::Result<ClientProperties> {
         "SSL" => (true, false),
         "SASL_PLAINTEXT" => (false, true),
         "SASL_SSL" => (true, true),
-        other => bail!(
-            "security.protocol={other} is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"
-        ),
+        other => {
+            bail!("security.protocol={other} is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
+        }
     };
     let mut properties = ClientProperties {
         tls: if tls { Some(ssl.settings()?) } else { None },
@@ -198,11 +198,18 @@ impl SslProperties {
             }
             (None, None) => None,
         };
-        let identity = match (self.keystore_location, self.keystore_chain, self.keystore_key) {
+        let identity = match (
+            self.keystore_location,
+            self.keystore_chain,
+            self.keystore_key,
+        ) {
             (Some(location), None, None) => {
                 pem_type("ssl.keystore.location", &self.keystore_type)?;
                 // A KIP-651 PEM keystore: the key and the certificate chain in one file.
-                Some((Pem::File(location.clone().into()), Pem::File(location.into())))
+                Some((
+                    Pem::File(location.clone().into()),
+                    Pem::File(location.into()),
+                ))
             }
             (None, Some(chain), Some(key)) => {
                 pem_type("ssl.keystore.certificate.chain", &self.keystore_type)?;
@@ -316,7 +323,10 @@ mod tests {
         assert_eq!(ssl.trust, Some(Pem::File("/ca.pem".into())));
         assert_eq!(
             ssl.identity,
-            Some((Pem::File("/client.pem".into()), Pem::File("/client.pem".into())))
+            Some((
+                Pem::File("/client.pem".into()),
+                Pem::File("/client.pem".into())
+            ))
         );
         assert!(!ssl.verify_hostname);
         // Without a truststore: the system's CAs; the host name is checked by default.

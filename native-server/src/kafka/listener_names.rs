@@ -100,14 +100,10 @@ impl ListenerNames {
                 "give inter.broker.listener.name or security.inter.broker.protocol, not both \
                  (as Kafka)"
             ),
-            (Some(name), None) => Some(
-                names
-                    .protocol(name)
-                    .context("inter.broker.listener.name")?,
-            ),
-            (None, Some(protocol)) => Some(
-                SecurityProtocol::parse(protocol).context("security.inter.broker.protocol")?,
-            ),
+            (Some(name), None) => Some(names.protocol(name).context("inter.broker.listener.name")?),
+            (None, Some(protocol)) => {
+                Some(SecurityProtocol::parse(protocol).context("security.inter.broker.protocol")?)
+            }
             (None, None) => None,
         };
         if let Some(name) = &names.controller {
@@ -122,9 +118,7 @@ impl ListenerNames {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, p)| *p)
-            .with_context(|| {
-                format!("listener {name:?} is not in listener.security.protocol.map")
-            })
+            .with_context(|| format!("listener {name:?} is not in listener.security.protocol.map"))
     }
 
     /// Whether `name` is the controller listener.
@@ -149,8 +143,8 @@ fn parse_map(text: &str) -> anyhow::Result<Vec<(String, SecurityProtocol)>> {
         let (name, protocol) = entry.split_once(':').with_context(|| {
             format!("listener.security.protocol.map: {entry:?} is not NAME:PROTOCOL")
         })?;
-        let protocol = SecurityProtocol::parse(protocol.trim())
-            .context("listener.security.protocol.map")?;
+        let protocol =
+            SecurityProtocol::parse(protocol.trim()).context("listener.security.protocol.map")?;
         let name = name.trim();
         ensure!(
             map.iter().all(|(n, _)| n != name),
@@ -176,13 +170,19 @@ mod tests {
     #[test]
     fn the_map_names_the_controller_listeners_protocol() {
         let resolved = names(&[
-            ("listener.security.protocol.map", "BROKER:SASL_SSL,CONTROLLER:SSL"),
+            (
+                "listener.security.protocol.map",
+                "BROKER:SASL_SSL,CONTROLLER:SSL",
+            ),
             ("controller.listener.names", "CONTROLLER"),
             ("inter.broker.listener.name", "BROKER"),
         ])
         .unwrap();
         assert_eq!(resolved.controller_protocol(), SecurityProtocol::Ssl);
-        assert_eq!(resolved.protocol("BROKER").unwrap(), SecurityProtocol::SaslSsl);
+        assert_eq!(
+            resolved.protocol("BROKER").unwrap(),
+            SecurityProtocol::SaslSsl
+        );
         assert_eq!(resolved.inter_broker, Some(SecurityProtocol::SaslSsl));
         // Without a map, CONTROLLER is PLAINTEXT (Kafka's KRaft default) and SSL is SSL.
         let default = names(&[("controller.listener.names", "CONTROLLER")]).unwrap();

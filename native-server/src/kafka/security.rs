@@ -295,7 +295,10 @@ fn parse_listeners(
             .with_context(|| format!("listeners={text}: expected NAME://HOST:PORT"))?;
         let listen = parse_address(text, address)?;
         if names.is_controller(name) {
-            ensure!(controller.is_none(), "listeners={text}: {name} is listed twice");
+            ensure!(
+                controller.is_none(),
+                "listeners={text}: {name} is listed twice"
+            );
             controller = Some(listen);
             continue;
         }
@@ -382,6 +385,34 @@ mod tests {
         assert_eq!(tls.cert_chain, tls.key);
         assert_eq!(tls.client_ca, Some("/etc/partita/ca.pem".into()));
         assert_eq!(tls.client_auth, ClientAuth::Requested);
+    }
+
+    #[test]
+    fn listeners_go_through_the_protocol_map_and_may_name_the_controller_listener() {
+        let named = keys(&[
+            (
+                "listeners",
+                "BROKER://127.0.0.1:9092,CONTROLLER://127.0.0.1:9193",
+            ),
+            (
+                "listener.security.protocol.map",
+                "BROKER:PLAINTEXT,CONTROLLER:SSL",
+            ),
+            ("controller.listener.names", "CONTROLLER"),
+        ])
+        .unwrap();
+        let security = ListenerSecurity::resolve(&flags(None, false), &named).unwrap();
+        assert_eq!(security.protocol, SecurityProtocol::Plaintext);
+        assert_eq!(security.listen, Some("127.0.0.1:9092".parse().unwrap()));
+        assert_eq!(
+            security.controller_listen,
+            Some("127.0.0.1:9193".parse().unwrap())
+        );
+        assert_eq!(security.names.controller_protocol(), SecurityProtocol::Ssl);
+        // Without controller.listener.names, two listeners are still one too many.
+        let two = keys(&[("listeners", "PLAINTEXT://:9092,SSL://:9093")]).unwrap();
+        let error = ListenerSecurity::resolve(&flags(None, false), &two).unwrap_err();
+        assert!(format!("{error:#}").contains("one Kafka listener"));
     }
 
     #[test]

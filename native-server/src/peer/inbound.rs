@@ -80,8 +80,7 @@ async fn serve_peer(
     tls: Option<&PeerTls>,
 ) -> anyhow::Result<()> {
     stream.set_nodelay(true)?;
-    let deliver =
-        |from, message| engine.call(move |state: &mut _| state.on_peer(from, message));
+    let deliver = |from, message| engine.call(move |state: &mut _| state.on_peer(from, message));
     let Some(tls) = tls else {
         let mut reader = BufReader::with_capacity(256 * 1024, stream);
         return read_peer(&mut reader, me, known, deliver).await;

@@ -200,9 +200,7 @@ impl PeerTls {
         Ok(Some(PeerTls {
             acceptor,
             connector,
-            super_users: authorizer
-                .enabled
-                .then(|| authorizer.super_users.clone()),
+            super_users: authorizer.enabled.then(|| authorizer.super_users.clone()),
             description: format!(
                 "certificate {}, peers' CA {}{}{}",
                 keystore.0.display(),
@@ -223,7 +221,10 @@ impl PeerTls {
 
     /// The principal of the peer's certificate (already checked against the CA by rustls),
     /// refused unless it is a super user when the authorizer is on.
-    pub fn check_peer(&self, certificates: Option<&[CertificateDer<'static>]>) -> anyhow::Result<String> {
+    pub fn check_peer(
+        &self,
+        certificates: Option<&[CertificateDer<'static>]>,
+    ) -> anyhow::Result<String> {
         check_principal(certificates, self.super_users.as_deref())
     }
 }
@@ -274,12 +275,18 @@ mod tests {
             ("listener.security.protocol.map", "CONTROLLER:SASL_SSL"),
             ("controller.listener.names", "CONTROLLER"),
         ]);
-        assert!(sasl.contains("SCRAM") && sasl.contains("metadata log"), "{sasl}");
+        assert!(
+            sasl.contains("SCRAM") && sasl.contains("metadata log"),
+            "{sasl}"
+        );
         let no_cert = error(&[
             ("listener.security.protocol.map", "CONTROLLER:SSL"),
             ("controller.listener.names", "CONTROLLER"),
         ]);
-        assert!(no_cert.contains("listener.name.controller.ssl.keystore.location"), "{no_cert}");
+        assert!(
+            no_cert.contains("listener.name.controller.ssl.keystore.location"),
+            "{no_cert}"
+        );
         assert!(
             error(&[
                 ("listener.security.protocol.map", "CONTROLLER:SSL"),
@@ -295,7 +302,10 @@ mod tests {
         assert!(
             error(&[
                 ("controller.listener.names", "CONTROLLER"),
-                ("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,BROKER:SSL"),
+                (
+                    "listener.security.protocol.map",
+                    "CONTROLLER:PLAINTEXT,BROKER:SSL"
+                ),
                 ("inter.broker.listener.name", "BROKER"),
             ])
             .contains("make the controller listener SSL")

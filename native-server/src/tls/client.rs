@@ -28,7 +28,10 @@ pub const SYSTEM_CAS: &str = "/etc/ssl/certs/ca-certificates.crt";
 pub enum Pem {
     File(PathBuf),
     /// The text, and the config that gave it (for errors).
-    Inline { config: String, text: String },
+    Inline {
+        config: String,
+        text: String,
+    },
 }
 
 impl Pem {
@@ -69,9 +72,10 @@ impl ClientTlsSettings {
             .unwrap_or_else(|| Pem::File(PathBuf::from(SYSTEM_CAS)));
         let (pem, origin) = trust.read("the truststore's CA certificates")?;
         let roots = super::roots(super::certificates_from(&pem, &origin)?, &origin)?;
-        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .with_context(|| format!("CA certificates from {origin}"))?;
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .with_context(|| format!("CA certificates from {origin}"))?;
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .context("TLS protocol versions")?;
@@ -87,14 +91,12 @@ impl ClientTlsSettings {
             Some((chain, key)) => {
                 let (certs, chain_origin) = identity_certificates(chain)?;
                 let (key, key_origin) = identity_key(key)?;
-                builder
-                    .with_client_auth_cert(certs, key)
-                    .with_context(|| {
-                        format!(
-                            "the private key in {key_origin} does not go with the certificate \
+                builder.with_client_auth_cert(certs, key).with_context(|| {
+                    format!(
+                        "the private key in {key_origin} does not go with the certificate \
                              in {chain_origin}"
-                        )
-                    })?
+                    )
+                })?
             }
         };
         Ok(Arc::new(config))
@@ -212,8 +214,7 @@ mod tests {
             verify_hostname: false,
         };
         assert!(
-            format!("{:#}", settings.config().unwrap_err())
-                .contains("ssl.truststore.certificates")
+            format!("{:#}", settings.config().unwrap_err()).contains("ssl.truststore.certificates")
         );
     }
 }

@@ -134,7 +134,10 @@ pub(crate) fn key_from(pem: &[u8], origin: &str) -> anyhow::Result<PrivateKeyDer
 }
 
 /// `certs` (CA certificates from `origin`) as a root store.
-pub(crate) fn roots(certs: Vec<CertificateDer<'static>>, origin: &str) -> anyhow::Result<RootCertStore> {
+pub(crate) fn roots(
+    certs: Vec<CertificateDer<'static>>,
+    origin: &str,
+) -> anyhow::Result<RootCertStore> {
     let mut roots = RootCertStore::empty();
     for cert in certs {
         roots
