@@ -161,17 +161,10 @@ impl SslProperties {
     }
 
     fn settings(self) -> anyhow::Result<ClientTlsSettings> {
-        for (name, kind) in [
-            ("ssl.truststore.type", &self.truststore_type),
-            ("ssl.keystore.type", &self.keystore_type),
-        ] {
-            if let Some(kind) = kind {
-                ensure!(
-                    kind == "PEM",
-                    "{name}={kind}: only PEM stores are supported (KIP-651)"
-                );
-            }
-        }
+        crate::tls::ensure_pem_stores(&[
+            ("ssl.truststore.type", self.truststore_type.as_deref()),
+            ("ssl.keystore.type", self.keystore_type.as_deref()),
+        ])?;
         let pem_type = |name: &str, kind: &Option<String>| -> anyhow::Result<()> {
             ensure!(
                 kind.as_deref() == Some("PEM"),

@@ -218,17 +218,13 @@ impl ListenerSecurity {
 }
 
 fn tls_settings(flags: &SecurityFlags, keys: &SecurityKeys) -> anyhow::Result<Option<TlsSettings>> {
-    for (name, kind) in [
-        ("ssl.keystore.type", &keys.keystore_type),
-        ("ssl.truststore.type", &keys.truststore_type),
-    ] {
-        if let Some(kind) = kind {
-            ensure!(
-                kind == "PEM",
-                "--config {name}={kind}: only PEM stores are supported (KIP-651)"
-            );
-        }
-    }
+    crate::tls::ensure_pem_stores(&[
+        ("--config ssl.keystore.type", keys.keystore_type.as_deref()),
+        (
+            "--config ssl.truststore.type",
+            keys.truststore_type.as_deref(),
+        ),
+    ])?;
     let keystore = match (flags.tls_cert, flags.tls_key, &keys.keystore_location) {
         (Some(_), _, Some(_)) => {
             bail!("give either --tls-cert/--tls-key or ssl.keystore.location, not both")

@@ -122,14 +122,16 @@ impl PeerTls {
         }
         let get = |key: &str| own.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v);
         let listener = prefix.as_deref().unwrap_or_default();
-        for kind in ["ssl.keystore.type", "ssl.truststore.type"] {
-            if let Some(value) = get(kind) {
-                ensure!(
-                    value == "PEM",
-                    "{listener}{kind}={value}: only PEM stores are supported (KIP-651)"
-                );
-            }
-        }
+        crate::tls::ensure_pem_stores(&[
+            (
+                &format!("{listener}ssl.keystore.type"),
+                get("ssl.keystore.type"),
+            ),
+            (
+                &format!("{listener}ssl.truststore.type"),
+                get("ssl.truststore.type"),
+            ),
+        ])?;
         if let Some(auth) = get("ssl.client.auth") {
             ensure!(
                 ClientAuth::parse(auth)? == ClientAuth::Required,

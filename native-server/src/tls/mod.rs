@@ -90,6 +90,20 @@ impl TlsSettings {
     }
 }
 
+/// KIP-651's rule for `ssl.keystore.type` and `ssl.truststore.type` (each as given, by its
+/// config name written as in the error, e.g. `--config ssl.keystore.type`): PEM or nothing.
+pub(crate) fn ensure_pem_stores(types: &[(&str, Option<&str>)]) -> anyhow::Result<()> {
+    for (name, kind) in types {
+        if let Some(kind) = kind {
+            anyhow::ensure!(
+                *kind == "PEM",
+                "{name}={kind}: only PEM stores are supported (KIP-651)"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The certificates of a PEM file; an error naming the file if it has none.
 pub(crate) fn read_certificates(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     let text = std::fs::read(path)
