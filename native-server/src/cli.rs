@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
@@ -55,6 +56,28 @@ pub enum Command {
     Chaos(ChaosArgs),
 }
 
+impl Command {
+    /// The login and TLS flags of a command that talks to brokers as a client.
+    pub fn login_mut(&mut self) -> Option<&mut LoginArgs> {
+        match self {
+            Command::Topics(args) => Some(&mut args.login),
+            Command::Groups(args) => Some(&mut args.login),
+            Command::LogDirs(args) => Some(&mut args.login),
+            Command::Produce(args) => Some(&mut args.login),
+            Command::Consume(args) => Some(&mut args.login),
+            Command::Configs(args) => Some(&mut args.login),
+            Command::Quorum(args) => Some(&mut args.login),
+            Command::Acls(args) => Some(&mut args.login),
+            Command::Transactions(args) => Some(&mut args.login),
+            Command::Serve(_)
+            | Command::Sim(_)
+            | Command::Cluster(_)
+            | Command::Check(_)
+            | Command::Chaos(_) => None,
+        }
+    }
+}
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
     /// Directory for the logs and metadata. Created if missing.
@@ -76,7 +99,10 @@ pub struct ServeArgs {
 
     /// Address for the messages between nodes of a cluster (Kafka's controller listener):
     /// registration and heartbeats, metadata, replica fetches. Default: this node's entry in
-    /// --controller-quorum-voters.
+    /// --controller-quorum-voters. Plaintext unless --config controller.listener.names=CONTROLLER
+    /// with listener.security.protocol.map=CONTROLLER:SSL makes it mutual TLS (the node's
+    /// certificate and the cluster's CA from listener.name.controller.ssl.keystore.location and
+    /// listener.name.controller.ssl.truststore.location, else the Kafka listener's).
     #[arg(long, value_name = "HOST:PORT")]
     pub controller_listen: Option<SocketAddr>,
 
@@ -160,13 +186,15 @@ fn config_help() -> String {
     help
 }
 
-/// A SASL login, for a broker whose listener requires one: PLAIN (`--sasl-plain-user`) or
-/// SCRAM-SHA-256 / SCRAM-SHA-512 (a credential made with `partita configs --entity-type users`
-/// or `serve --add-scram`).
+/// How a tool reaches the brokers: a SASL login, for a listener that requires one: PLAIN
+/// (`--sasl-plain-user`) or SCRAM-SHA-256 / SCRAM-SHA-512 (a credential made with `partita
+/// configs --entity-type users` or `serve --add-scram`), and TLS for an SSL or SASL_SSL
+/// listener, both from Kafka's client properties (`--command-config`, resolved into
+/// [`LoginArgs::tls`] by [`LoginArgs::resolve`]).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct LoginArgs {
-    /// Log in with SASL/PLAIN as this user (a SASL_PLAINTEXT listener requires it; TLS
-    /// listeners are not spoken by these tools).
+    /// Log in with SASL/PLAIN as this user (a SASL_PLAINTEXT listener requires it; over TLS,
+    /// give --command-config with security.protocol=SASL_SSL).
     #[arg(long, requires = "sasl_password")]
     pub sasl_username: Option<String>,
     /// The password for --sasl-username.
@@ -175,6 +203,38 @@ pub struct LoginArgs {
     /// Kafka's `sasl.mechanism`: PLAIN (the default), SCRAM-SHA-256 or SCRAM-SHA-512.
     #[arg(long, requires = "sasl_username", value_parser = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"])]
     pub sasl_mechanism: Option<String>,
+    /// Kafka client properties, as the Kafka tools' --command-config: security.protocol
+    /// (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL), sasl.mechanism and sasl.jaas.config (username
+    /// and password), ssl.truststore.type=PEM with ssl.truststore.location or
+    /// ssl.truststore.certificates, ssl.keystore.type=PEM with ssl.keystore.location (or
+    /// ssl.keystore.certificate.chain and ssl.keystore.key) for a client certificate, and
+    /// ssl.endpoint.identification.algorithm (empty: the broker's certificate need not name
+    /// its host). kafka-console-producer.sh's --producer.config and kafka-console-consumer.sh's
+    /// --consumer.config are other names for it.
+    #[arg(long, value_name = "FILE", aliases = ["producer.config", "consumer.config"], conflicts_with = "sasl_username")]
+    pub command_config: Option<PathBuf>,
+    /// TLS to the brokers, from --command-config (`None`: plaintext).
+    #[arg(skip)]
+    pub tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+}
+
+impl LoginArgs {
+    /// Reads --command-config, if given, into the login and the TLS config (every file it
+    /// names is read now; an error names the file or the property at fault).
+    pub fn resolve(&mut self) -> anyhow::Result<()> {
+        if let Some(path) = &self.command_config {
+            let properties = crate::admin::command_config::read(path)?;
+            self.sasl_username = properties.sasl_username;
+            self.sasl_password = properties.sasl_password;
+            self.sasl_mechanism = properties.sasl_mechanism;
+            self.tls = properties
+                .tls
+                .map(|tls| tls.config())
+                .transpose()
+                .with_context(|| format!("--command-config {}", path.display()))?;
+        }
+        Ok(())
+    }
 }
 
 /// `partita topics`: the flags of `kafka-topics.sh`.
@@ -488,10 +548,6 @@ pub struct AclsArgs {
     pub bootstrap_server: String,
     #[command(flatten)]
     pub login: LoginArgs,
-    /// Kafka client properties (security.protocol, sasl.mechanism=PLAIN, sasl.jaas.config
-    /// with username and password), instead of --sasl-username and --sasl-password.
-    #[arg(long, value_name = "FILE", conflicts_with = "sasl_username")]
-    pub command_config: Option<PathBuf>,
     /// Add the ACLs the other flags describe.
     #[arg(long)]
     pub add: bool,

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -24,7 +25,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 pub struct KafkaClient {
     /// The `host:port` connected to, for messages.
     addr: String,
-    stream: TcpStream,
+    stream: Stream,
     /// Whether [`KafkaClient::login`] succeeded (a closed connection before that is probably a
     /// listener that requires a login).
     logged_in: bool,
@@ -39,9 +40,27 @@ impl KafkaClient {
         Self::connect_with_timeout(addr, TIMEOUT)
     }
 
+    /// [`KafkaClient::connect`] over TLS when `tls` is given (an SSL or SASL_SSL listener):
+    /// the handshake is done before ApiVersions, and its failure (an untrusted or misnamed
+    /// certificate, a listener that wants a client certificate) is the error.
+    pub fn connect_tls(
+        addr: &str,
+        tls: Option<&Arc<rustls::ClientConfig>>,
+    ) -> anyhow::Result<KafkaClient> {
+        Self::open(addr, TIMEOUT, tls)
+    }
+
     /// [`KafkaClient::connect`] with `timeout` for the connection and every read and write
     /// (`partita chaos` asks nodes that may be paused).
     pub fn connect_with_timeout(addr: &str, timeout: Duration) -> anyhow::Result<KafkaClient> {
+        Self::open(addr, timeout, None)
+    }
+
+    fn open(
+        addr: &str,
+        timeout: Duration,
+        tls: Option<&Arc<rustls::ClientConfig>>,
+    ) -> anyhow::Result<KafkaClient> {
         let socket = addr
             .to_socket_addrs()
             .with_context(|| format!("resolving {addr}"))?
@@ -52,6 +71,10 @@ impl KafkaClient {
         stream.set_read_timeout(Some(timeout))?;
         stream.set_write_timeout(Some(timeout))?;
         stream.set_nodelay(true)?;
+        let stream = match tls {
+            None => Stream::Plain(stream),
+            Some(config) => Stream::Tls(Box::new(handshake(addr, config, stream)?)),
+        };
         let mut client = KafkaClient {
             addr: addr.to_string(),
             stream,
@@ -217,6 +240,88 @@ impl KafkaClient {
     }
 }
 
+/// A TLS client connection over a blocking socket (the socket's timeouts apply).
+type TlsStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+/// The connection: plain TCP, or TLS over it.
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<TlsStream>),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Plain(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Plain(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
+    }
+}
+
+/// Does the TLS handshake with `addr` now, so that a refused certificate is reported as such
+/// rather than as a lost connection at the first request.
+fn handshake(
+    addr: &str,
+    config: &Arc<rustls::ClientConfig>,
+    mut socket: TcpStream,
+) -> anyhow::Result<TlsStream> {
+    let name = crate::tls::client::server_name(addr)?;
+    let mut connection = rustls::ClientConnection::new(config.clone(), name)
+        .with_context(|| format!("starting TLS with {addr}"))?;
+    while connection.is_handshaking() {
+        connection
+            .complete_io(&mut socket)
+            .map_err(|e| TlsHandshake {
+                addr: addr.to_string(),
+                reason: e.to_string(),
+            })?;
+    }
+    Ok(rustls::StreamOwned::new(connection, socket))
+}
+
+/// The TLS handshake with a broker failed (its certificate is not trusted or does not name
+/// the host, it wants a client certificate, or it does not speak TLS).
+#[derive(Debug)]
+pub struct TlsHandshake {
+    pub addr: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for TlsHandshake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "TLS handshake with {} failed: {}",
+            self.addr, self.reason
+        )?;
+        if self.reason.contains("not valid for name") {
+            f.write_str(
+                " (the certificate must name the host connected to; \
+                 ssl.endpoint.identification.algorithm= with an empty value turns that check off)",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TlsHandshake {}
+
 /// Whether the first 4 bytes of an answer are a TLS record header rather than a Kafka frame
 /// length: content type 20..=24 (change_cipher_spec, alert, handshake, application_data,
 /// heartbeat; RFC 8446 §5.1) and major version 3. As a length that would be over 335 MB, far
@@ -249,8 +354,8 @@ impl std::fmt::Display for Disconnected {
 
 impl std::error::Error for Disconnected {}
 
-/// The broker answered with a TLS record: its listener speaks TLS (SSL or SASL_SSL), which
-/// partita's command-line tools do not.
+/// The broker answered a plaintext request with a TLS record: its listener speaks TLS (SSL or
+/// SASL_SSL), so the client needs `security.protocol=SSL` or `SASL_SSL`.
 #[derive(Debug)]
 pub struct NeedsTls {
     pub addr: String,
@@ -260,9 +365,9 @@ impl std::fmt::Display for NeedsTls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} answered with a TLS record: the listener seems to need TLS (SSL or SASL_SSL), \
-             which partita's command-line tools do not speak; use a PLAINTEXT or \
-             SASL_PLAINTEXT listener, or a TLS client (kcat -X security.protocol=ssl)",
+            "{} answered with a TLS record: the listener seems to need TLS; give \
+             --command-config FILE with security.protocol=SSL (or SASL_SSL) and \
+             ssl.truststore.location (ssl.truststore.type=PEM)",
             self.addr
         )
     }

@@ -102,7 +102,7 @@ pub fn parse(pairs: &[String]) -> anyhow::Result<ServerConfig> {
                 "--config {name}: give the data directory as --data-dir DIR (one directory; \
                  several log directories, JBOD, are not supported)"
             ),
-            name if SecurityKeys::NAMES.contains(&name) => security
+            name if SecurityKeys::accepts(name) => security
                 .set(name, value)
                 .with_context(|| format!("--config {name}"))?,
             name if Limits::NAMES.contains(&name) => limits.set(name, value)?,

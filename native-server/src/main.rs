@@ -4,7 +4,7 @@ use clap::Parser;
 use partita_server::{admin, chaos, check, cli, cluster, serve, sim};
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let mut cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -12,6 +12,13 @@ fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // --command-config's files are read once, before the command connects anywhere.
+    if let Some(login) = cli.command.login_mut()
+        && let Err(e) = login.resolve()
+    {
+        eprintln!("partita: error: {e:#}");
+        return std::process::ExitCode::FAILURE;
+    }
     let result = match cli.command {
         cli::Command::Serve(args) => serve::run(args),
         cli::Command::Topics(args) => admin::topics::run(args),

@@ -64,8 +64,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let kafka_addr = kafka_listener.local_addr()?;
     let http_addr = http_listener.local_addr()?;
 
-    let cluster = ClusterSettings::resolve(&args, &config.cluster)?;
+    let cluster = ClusterSettings::resolve(&args, &config.cluster, security.controller_listen)?;
     let node_id = cluster.node_id;
+    // The controller listener's TLS (its files are read now, like the Kafka listener's).
+    let peer_tls = peer::security::PeerTls::resolve(
+        &security.names,
+        &config.security,
+        security.tls.as_ref(),
+        &config.authorizer,
+    )?
+    .filter(|_| cluster.is_cluster());
+    if let Some(tls) = &peer_tls {
+        tracing::info!("the controller listener and the peer links are SSL ({tls:?})");
+    }
     let peer_listener = match cluster.controller_listen {
         Some(address) => Some(
             TcpListener::bind(address)
@@ -75,7 +86,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let (router, links) = if cluster.is_cluster() {
-        let (router, links) = PeerRouter::new(node_id, &cluster.peers());
+        let (router, links) = PeerRouter::new(node_id, &cluster.peers(), peer_tls.as_ref());
         (Some(router), links)
     } else {
         (None, Vec::new())
@@ -139,9 +150,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let known = cluster.voters.iter().map(|(id, _)| *id).collect();
         let address = listener.local_addr()?;
         let (engine, shutdown) = (engine.clone(), shutdown_rx.clone());
+        let tls = peer_tls.clone();
         peer_tasks.push(tokio::spawn(async move {
             if let Err(e) =
-                peer::inbound::accept_loop(listener, node_id, known, engine, shutdown).await
+                peer::inbound::accept_loop(listener, node_id, known, engine, tls, shutdown).await
             {
                 tracing::error!("peer listener: {e:#}");
             }

@@ -4,7 +4,8 @@ kafka logs in with SASL/PLAIN over SASL_SSL (a listener configured Kafka's way: 
 KIP-651 PEM keystore); a plaintext client and handshake garbage are refused and the broker goes
 on; with client certificates required a client without one is refused and one with one works,
 logged with its RFC 2253 principal; bad TLS files stop `partita serve` at start, naming the file.
-One server per kind, started once for the module."""
+One server per kind, started once for the module. partita's own tools over TLS:
+test_tools_tls.py; TLS between the nodes of a cluster: test_peer_tls.py."""
 
 import re
 import socket
@@ -170,12 +171,14 @@ def test_plaintext_and_garbage_to_the_tls_port_are_refused(ssl_server, certs):
 
 
 def test_partitas_tools_say_a_tls_listener_needs_tls(ssl_server):
-    """partita's command-line tools speak no TLS: the TLS alert the listener answers their
-    plaintext request with is named as such, not read as a frame length."""
+    """partita's command-line tools without --command-config speak plaintext: the TLS alert the
+    listener answers their request with is named as such, not read as a frame length, and the
+    error says how to speak TLS (test_tools_tls.py does)."""
     done = subprocess.run([str(partita_binary()), "topics", "--bootstrap-server", ssl_server.kafka,
                            "--list"], capture_output=True, text=True, timeout=30)
     assert done.returncode != 0
     assert "seems to need TLS" in done.stderr, done.stderr
+    assert "security.protocol=SSL" in done.stderr, done.stderr
     assert "is larger than" not in done.stderr
 
 

@@ -26,10 +26,7 @@ const ACLS_VERSION: i16 = 3;
 /// A principal, a host, an operation and a permission: one entry of an ACL.
 type Entry = (String, String, AclOperation, PermissionType);
 
-pub fn run(mut args: AclsArgs) -> anyhow::Result<()> {
-    if let Some(path) = &args.command_config {
-        args.login = super::command_config::login(path)?;
-    }
+pub fn run(args: AclsArgs) -> anyhow::Result<()> {
     let pattern_type = match args.resource_pattern_type.as_str() {
         "literal" => PatternType::Literal,
         "prefixed" => PatternType::Prefixed,

@@ -3,7 +3,7 @@
 
 pub mod acls;
 pub mod cluster;
-mod command_config;
+pub mod command_config;
 pub mod configs;
 pub mod consume;
 mod delete_offsets;
@@ -23,9 +23,10 @@ use crate::cli::LoginArgs;
 use crate::client::KafkaClient;
 use partita_core::ErrorCode;
 
-/// Connects to `addr`, logging in if the command was given a SASL user (PLAIN or SCRAM).
+/// Connects to `addr`, over TLS if --command-config asks for it, logging in if the command
+/// was given a SASL user (PLAIN or SCRAM).
 fn connect(addr: &str, login: &LoginArgs) -> anyhow::Result<KafkaClient> {
-    let mut client = KafkaClient::connect(addr)?;
+    let mut client = KafkaClient::connect_tls(addr, login.tls.as_ref())?;
     if let (Some(username), Some(password)) = (&login.sasl_username, &login.sasl_password) {
         let scram = login
             .sasl_mechanism

@@ -41,6 +41,7 @@ pub mod limits;
 mod list_groups;
 mod list_offsets;
 mod list_transactions;
+pub mod listener_names;
 mod metadata;
 mod node;
 mod offset_commit;

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail, ensure};
 
+use super::listener_names::{ListenerNameKeys, ListenerNames};
 use crate::tls::{ClientAuth, TlsSettings};
 
 /// Kafka's security protocols for a client listener.
@@ -24,17 +25,22 @@ pub enum SecurityProtocol {
 }
 
 impl SecurityProtocol {
-    fn parse(name: &str) -> anyhow::Result<SecurityProtocol> {
+    /// The four, in Kafka's order.
+    pub const ALL: [SecurityProtocol; 4] = [
+        SecurityProtocol::Plaintext,
+        SecurityProtocol::Ssl,
+        SecurityProtocol::SaslPlaintext,
+        SecurityProtocol::SaslSsl,
+    ];
+
+    /// A protocol by its Kafka name.
+    pub fn parse(name: &str) -> anyhow::Result<SecurityProtocol> {
         Ok(match name {
             "PLAINTEXT" => SecurityProtocol::Plaintext,
             "SSL" => SecurityProtocol::Ssl,
             "SASL_PLAINTEXT" => SecurityProtocol::SaslPlaintext,
             "SASL_SSL" => SecurityProtocol::SaslSsl,
-            other => bail!(
-                "listeners: {other:?} is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL \
-                 (listener.security.protocol.map is not supported: name the listener by its \
-                 protocol)"
-            ),
+            other => bail!("{other:?} is not PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"),
         })
     }
 
@@ -70,10 +76,26 @@ pub struct SecurityKeys {
     pub client_auth: Option<ClientAuth>,
     /// `sasl.enabled.mechanisms`, as given (read by `sasl::SaslMechanisms::resolve`).
     pub sasl_enabled_mechanisms: Option<String>,
+    /// `listener.security.protocol.map`, `controller.listener.names`, ...
+    pub listener_names: ListenerNameKeys,
+    /// `ssl.endpoint.identification.algorithm`, as given (the peer links' client side).
+    pub endpoint_identification: Option<String>,
+    /// `listener.name.NAME.ssl.*` configs, as given (full name, value): read for the
+    /// controller listener by `crate::peer::security`.
+    pub prefixed: Vec<(String, String)>,
 }
 
 impl SecurityKeys {
-    /// The configs `set` takes (and the ones it refuses with a reason).
+    /// Whether `set` takes `name`.
+    pub fn accepts(name: &str) -> bool {
+        Self::NAMES.contains(&name)
+            || ListenerNameKeys::NAMES.contains(&name)
+            || name == "ssl.endpoint.identification.algorithm"
+            || name.starts_with("listener.name.")
+    }
+
+    /// The configs `set` takes (and the ones it refuses with a reason), besides those of
+    /// [`SecurityKeys::accepts`].
     pub const NAMES: [&str; 10] = [
         "listeners",
         "sasl.enabled.mechanisms",
@@ -89,6 +111,13 @@ impl SecurityKeys {
 
     pub fn set(&mut self, name: &str, value: &str) -> anyhow::Result<()> {
         match name {
+            name if ListenerNameKeys::NAMES.contains(&name) => self.listener_names.set(name, value),
+            "ssl.endpoint.identification.algorithm" => {
+                self.endpoint_identification = Some(value.to_string())
+            }
+            name if name.starts_with("listener.name.") => {
+                self.prefixed.push((name.to_string(), value.to_string()))
+            }
             "listeners" => self.listeners = Some(value.to_string()),
             "sasl.enabled.mechanisms" => self.sasl_enabled_mechanisms = Some(value.to_string()),
             "ssl.keystore.type" => self.keystore_type = Some(value.to_string()),
@@ -113,6 +142,11 @@ pub struct ListenerSecurity {
     pub protocol: SecurityProtocol,
     /// The address `listeners` names, if given (it replaces `--listen`).
     pub listen: Option<SocketAddr>,
+    /// The controller listener's address, if `listeners` names it (`controller.listener.names`;
+    /// `--controller-listen` is the same).
+    pub controller_listen: Option<SocketAddr>,
+    /// The listener names and their protocols.
+    pub names: ListenerNames,
     pub tls: Option<TlsSettings>,
 }
 
@@ -129,9 +163,12 @@ impl ListenerSecurity {
     /// Combines the flags and the configs, refusing contradictions with a message naming them.
     pub fn resolve(flags: &SecurityFlags, keys: &SecurityKeys) -> anyhow::Result<ListenerSecurity> {
         let tls = tls_settings(flags, keys)?;
+        let names = ListenerNames::resolve(&keys.listener_names)?;
+        let mut controller_listen = None;
         let (protocol, listen) = match &keys.listeners {
             Some(listeners) => {
-                let (protocol, listen) = parse_listener(listeners)?;
+                let (protocol, listen, controller) = parse_listeners(listeners, &names)?;
+                controller_listen = controller;
                 (protocol, Some(listen))
             }
             None => (
@@ -173,23 +210,21 @@ impl ListenerSecurity {
         Ok(ListenerSecurity {
             protocol,
             listen,
+            controller_listen,
+            names,
             tls,
         })
     }
 }
 
 fn tls_settings(flags: &SecurityFlags, keys: &SecurityKeys) -> anyhow::Result<Option<TlsSettings>> {
-    for (name, kind) in [
-        ("ssl.keystore.type", &keys.keystore_type),
-        ("ssl.truststore.type", &keys.truststore_type),
-    ] {
-        if let Some(kind) = kind {
-            ensure!(
-                kind == "PEM",
-                "--config {name}={kind}: only PEM stores are supported (KIP-651)"
-            );
-        }
-    }
+    crate::tls::ensure_pem_stores(&[
+        ("--config ssl.keystore.type", keys.keystore_type.as_deref()),
+        (
+            "--config ssl.truststore.type",
+            keys.truststore_type.as_deref(),
+        ),
+    ])?;
     let keystore = match (flags.tls_cert, flags.tls_key, &keys.keystore_location) {
         (Some(_), _, Some(_)) => {
             bail!("give either --tls-cert/--tls-key or ssl.keystore.location, not both")
@@ -240,17 +275,46 @@ fn tls_settings(flags: &SecurityFlags, keys: &SecurityKeys) -> anyhow::Result<Op
     }))
 }
 
-/// `listeners`' one listener, `PROTOCOL://HOST:PORT` (an empty host: all interfaces).
-fn parse_listener(text: &str) -> anyhow::Result<(SecurityProtocol, SocketAddr)> {
-    ensure!(
-        !text.contains(','),
-        "listeners={text}: one Kafka listener only (the controller listener is \
-         --controller-listen)"
-    );
-    let (name, address) = text
-        .split_once("://")
-        .with_context(|| format!("listeners={text}: expected PROTOCOL://HOST:PORT"))?;
-    let protocol = SecurityProtocol::parse(name)?;
+/// `listeners`: one Kafka listener `NAME://HOST:PORT` (an empty host: all interfaces; the name
+/// a protocol, or a name of `listener.security.protocol.map`), and optionally the controller
+/// listener named by `controller.listener.names`. The Kafka listener's protocol and address,
+/// and the controller listener's address.
+fn parse_listeners(
+    text: &str,
+    names: &ListenerNames,
+) -> anyhow::Result<(SecurityProtocol, SocketAddr, Option<SocketAddr>)> {
+    let mut kafka = None;
+    let mut controller = None;
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (name, address) = entry
+            .split_once("://")
+            .with_context(|| format!("listeners={text}: expected NAME://HOST:PORT"))?;
+        let listen = parse_address(text, address)?;
+        if names.is_controller(name) {
+            ensure!(
+                controller.is_none(),
+                "listeners={text}: {name} is listed twice"
+            );
+            controller = Some(listen);
+            continue;
+        }
+        ensure!(
+            kafka.is_none(),
+            "listeners={text}: one Kafka listener only, besides the controller listener \
+             (controller.listener.names)"
+        );
+        let protocol = names
+            .protocol(name)
+            .with_context(|| format!("listeners={text}"))?;
+        kafka = Some((protocol, listen));
+    }
+    let (protocol, listen) =
+        kafka.with_context(|| format!("listeners={text}: no Kafka listener for the clients"))?;
+    Ok((protocol, listen, controller))
+}
+
+/// `HOST:PORT` of a `listeners` entry (an empty host: all interfaces).
+fn parse_address(text: &str, address: &str) -> anyhow::Result<SocketAddr> {
     let address = if address.starts_with(':') {
         format!("0.0.0.0{address}")
     } else {
@@ -261,7 +325,7 @@ fn parse_listener(text: &str) -> anyhow::Result<(SecurityProtocol, SocketAddr)> 
         .with_context(|| format!("listeners={text}: {address:?} is not HOST:PORT"))?
         .next()
         .with_context(|| format!("listeners={text}: {address:?} resolves to no address"))?;
-    Ok((protocol, listen))
+    Ok(listen)
 }
 
 #[cfg(test)]
@@ -317,6 +381,34 @@ mod tests {
         assert_eq!(tls.cert_chain, tls.key);
         assert_eq!(tls.client_ca, Some("/etc/partita/ca.pem".into()));
         assert_eq!(tls.client_auth, ClientAuth::Requested);
+    }
+
+    #[test]
+    fn listeners_go_through_the_protocol_map_and_may_name_the_controller_listener() {
+        let named = keys(&[
+            (
+                "listeners",
+                "BROKER://127.0.0.1:9092,CONTROLLER://127.0.0.1:9193",
+            ),
+            (
+                "listener.security.protocol.map",
+                "BROKER:PLAINTEXT,CONTROLLER:SSL",
+            ),
+            ("controller.listener.names", "CONTROLLER"),
+        ])
+        .unwrap();
+        let security = ListenerSecurity::resolve(&flags(None, false), &named).unwrap();
+        assert_eq!(security.protocol, SecurityProtocol::Plaintext);
+        assert_eq!(security.listen, Some("127.0.0.1:9092".parse().unwrap()));
+        assert_eq!(
+            security.controller_listen,
+            Some("127.0.0.1:9193".parse().unwrap())
+        );
+        assert_eq!(security.names.controller_protocol(), SecurityProtocol::Ssl);
+        // Without controller.listener.names, two listeners are still one too many.
+        let two = keys(&[("listeners", "PLAINTEXT://:9092,SSL://:9093")]).unwrap();
+        let error = ListenerSecurity::resolve(&flags(None, false), &two).unwrap_err();
+        assert!(format!("{error:#}").contains("one Kafka listener"));
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! speaking, within a timeout) and then frames, and hands each decoded message to the engine
 //! in the order it came. A connection that sends anything malformed, oversized or from a node
 //! not in `controller.quorum.voters` is logged and closed; nothing it sent after the last
-//! good frame is acted on.
+//! good frame is acted on. With peer TLS ([`super::security`]) a connection first completes a
+//! TLS handshake showing a certificate of the cluster's CA (and, with the authorizer on, of a
+//! super user) within [`HELLO_TIMEOUT`]; one that does not (plaintext, another CA's
+//! certificate, none) is logged and closed, and the node goes on.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -15,6 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::codec;
+use super::security::PeerTls;
 use crate::engine::EngineHandle;
 
 /// How long a new connection may take to say who it is.
@@ -36,6 +40,7 @@ pub async fn accept_loop(
     me: BrokerId,
     known: BTreeSet<BrokerId>,
     engine: EngineHandle,
+    tls: Option<PeerTls>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     loop {
@@ -52,10 +57,11 @@ pub async fn accept_loop(
         };
         let engine = engine.clone();
         let known = known.clone();
+        let tls = tls.clone();
         let mut stop = shutdown.clone();
         tokio::spawn(async move {
             tokio::select! {
-                result = serve_peer(stream, me, &known, &engine) => {
+                result = serve_peer(stream, me, &known, &engine, tls.as_ref()) => {
                     if let Err(e) = result {
                         tracing::warn!("peer connection from {address}: {e:#}; disconnected");
                     }
@@ -71,13 +77,22 @@ async fn serve_peer(
     me: BrokerId,
     known: &BTreeSet<BrokerId>,
     engine: &EngineHandle,
+    tls: Option<&PeerTls>,
 ) -> anyhow::Result<()> {
     stream.set_nodelay(true)?;
+    let deliver = |from, message| engine.call(move |state: &mut _| state.on_peer(from, message));
+    let Some(tls) = tls else {
+        let mut reader = BufReader::with_capacity(256 * 1024, stream);
+        return read_peer(&mut reader, me, known, deliver).await;
+    };
+    let stream = tokio::time::timeout(HELLO_TIMEOUT, tls.acceptor.accept(stream))
+        .await
+        .map_err(|_| anyhow::anyhow!("no TLS handshake within {HELLO_TIMEOUT:?}"))?
+        .map_err(|e| anyhow::anyhow!("TLS handshake failed: {e}"))?;
+    let principal = tls.check_peer(stream.get_ref().1.peer_certificates())?;
+    tracing::debug!("peer connection: TLS, its certificate is {principal}");
     let mut reader = BufReader::with_capacity(256 * 1024, stream);
-    read_peer(&mut reader, me, known, |from, message| {
-        engine.call(move |state| state.on_peer(from, message))
-    })
-    .await
+    read_peer(&mut reader, me, known, deliver).await
 }
 
 /// The whole decode path of one inbound peer connection, from its first byte: the hello

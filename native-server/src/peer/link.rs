@@ -3,17 +3,20 @@
 //! message as a frame (with a timeout), and reconnects with exponential backoff when the
 //! connection fails. What is queued while the peer is unreachable is dropped, as a network
 //! drops it: the node retries what matters (heartbeats, replica fetches after
-//! `replica.socket.timeout.ms`, ISR changes).
+//! `replica.socket.timeout.ms`, ISR changes). With peer TLS ([`super::security`]) the
+//! connection is TLS: the handshake is part of connecting, and a refused certificate is a
+//! failed connection like any other (logged, retried with backoff).
 
 use std::time::Duration;
 
 use partita_core::controller::BrokerId;
 use partita_core::node::PeerMessage;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 use super::codec;
+use super::security::PeerTls;
 
 /// Messages waiting for one peer; beyond this the newest are dropped (and counted).
 pub const QUEUE_CAPACITY: usize = 4_096;
@@ -31,7 +34,13 @@ pub struct Link {
     /// HOST:PORT of the peer's listener.
     pub address: String,
     pub queue: mpsc::Receiver<PeerMessage>,
+    /// TLS for the connection, if the controller listener is SSL.
+    pub tls: Option<PeerTls>,
 }
+
+/// A connection to a peer: TCP, or TLS over it.
+pub trait PeerIo: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> PeerIo for T {}
 
 impl Link {
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
@@ -80,20 +89,30 @@ impl Link {
         }
     }
 
-    async fn connect(&self) -> anyhow::Result<TcpStream> {
+    async fn connect(&self) -> anyhow::Result<Box<dyn PeerIo>> {
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.address))
             .await
             .map_err(|_| anyhow::anyhow!("timed out after {CONNECT_TIMEOUT:?}"))??;
         stream.set_nodelay(true)?;
-        Ok(stream)
+        let Some(tls) = &self.tls else {
+            return Ok(Box::new(stream));
+        };
+        let name = crate::tls::client::server_name(&self.address)?;
+        let stream = tokio::time::timeout(CONNECT_TIMEOUT, tls.connector.connect(name, stream))
+            .await
+            .map_err(|_| anyhow::anyhow!("TLS handshake timed out after {CONNECT_TIMEOUT:?}"))?
+            .map_err(|e| anyhow::anyhow!("TLS handshake failed: {e}"))?;
+        let principal = tls.check_peer(stream.get_ref().1.peer_certificates())?;
+        tracing::debug!("peer {}: TLS, its certificate is {principal}", self.peer);
+        Ok(Box::new(stream))
     }
 
     /// Writes queued messages until the connection fails (an error) or the queue's sender,
     /// the engine, is gone (`Ok`). Frames are flushed whenever the queue runs empty. The
     /// peer never writes on this connection, so the read half only ever sees it close: that
     /// is noticed at once (a peer that died), not at the next write, which would be lost.
-    async fn pump(&mut self, stream: TcpStream) -> anyhow::Result<()> {
-        let (mut read_half, write_half) = stream.into_split();
+    async fn pump(&mut self, stream: Box<dyn PeerIo>) -> anyhow::Result<()> {
+        let (mut read_half, write_half) = tokio::io::split(stream);
         let mut writer = BufWriter::with_capacity(256 * 1024, write_half);
         write(&mut writer, &codec::hello(self.me)).await?;
         flush(&mut writer).await?;
@@ -135,7 +154,7 @@ impl Link {
     }
 }
 
-type Writer = BufWriter<tokio::net::tcp::OwnedWriteHalf>;
+type Writer = BufWriter<WriteHalf<Box<dyn PeerIo>>>;
 
 async fn write(writer: &mut Writer, frame: &[u8]) -> anyhow::Result<()> {
     tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(frame))

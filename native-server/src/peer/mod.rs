@@ -1,6 +1,6 @@
 //! The messages between the processes of a cluster. The core's node says what to send to
 //! which node id ([`partita_core::node::Output::Send`]); this module carries it there over
-//! TCP and hands what arrives to the engine (`State::on_peer`, which calls
+//! TCP, or TLS ([`security`]), and hands what arrives to the engine (`State::on_peer`, which calls
 //! `Node::handle_peer`).
 //!
 //! - [`settings`]: the cluster flags and `--config` keys (`controller.quorum.voters` is the
@@ -11,7 +11,9 @@
 //!   reconnection with backoff; messages only ever travel from the sender's link to the
 //!   receiver's listener, so an answer goes back over the answerer's own link;
 //! - [`inbound`]: the listener (`--controller-listen`), which disconnects a peer that sends
-//!   garbage.
+//!   garbage;
+//! - [`security`]: TLS with mutual authentication on both (`controller.listener.names` and
+//!   `listener.security.protocol.map` making the controller listener SSL).
 //!
 //! A message the core adds (the Raft quorum's, next) needs one more frame kind in the codec
 //! and nothing else here.
@@ -21,6 +23,7 @@ pub mod control;
 pub mod inbound;
 pub mod link;
 pub mod replication;
+pub mod security;
 pub mod settings;
 
 use std::collections::BTreeMap;
@@ -41,8 +44,12 @@ pub struct PeerRouter {
 
 impl PeerRouter {
     /// A router to each of `peers` (id → HOST:PORT), and the links that carry its queues,
-    /// to be run as tasks ([`link::Link::run`]).
-    pub fn new(me: BrokerId, peers: &BTreeMap<BrokerId, String>) -> (PeerRouter, Vec<link::Link>) {
+    /// to be run as tasks ([`link::Link::run`]), over TLS when `tls` is given.
+    pub fn new(
+        me: BrokerId,
+        peers: &BTreeMap<BrokerId, String>,
+        tls: Option<&security::PeerTls>,
+    ) -> (PeerRouter, Vec<link::Link>) {
         let mut queues = BTreeMap::new();
         let mut links = Vec::new();
         for (&peer, address) in peers {
@@ -53,6 +60,7 @@ impl PeerRouter {
                 peer,
                 address: address.clone(),
                 queue: rx,
+                tls: tls.cloned(),
             });
         }
         let router = PeerRouter {

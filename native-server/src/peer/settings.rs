@@ -34,7 +34,24 @@ pub struct ClusterSettings {
 
 impl ClusterSettings {
     /// Resolves the flags and `--config` keys; a clear error for settings that contradict.
-    pub fn resolve(args: &ServeArgs, keys: &ClusterKeys) -> anyhow::Result<ClusterSettings> {
+    /// `listeners_controller` is the controller listener's address if `listeners` names it
+    /// (`kafka::security::ListenerSecurity::controller_listen`): the same as
+    /// `--controller-listen`.
+    pub fn resolve(
+        args: &ServeArgs,
+        keys: &ClusterKeys,
+        listeners_controller: Option<SocketAddr>,
+    ) -> anyhow::Result<ClusterSettings> {
+        let controller_listen_flag = match (args.controller_listen, listeners_controller) {
+            (Some(flag), Some(config)) => {
+                ensure!(
+                    flag == config,
+                    "--controller-listen {flag} and the controller listener of listeners                      ({config}) differ"
+                );
+                Some(flag)
+            }
+            (flag, config) => flag.or(config),
+        };
         let node_id = args.node_id.or(keys.node_id).unwrap_or(1);
         ensure!(node_id >= 0, "node.id {node_id} is negative");
         let voters = match args
@@ -61,8 +78,9 @@ impl ClusterSettings {
         );
         if voters.is_empty() {
             ensure!(
-                args.controller_listen.is_none(),
-                "--controller-listen needs --controller-quorum-voters (the cluster's nodes)"
+                controller_listen_flag.is_none(),
+                "--controller-listen (or a controller listener in listeners) needs \
+                 --controller-quorum-voters (the cluster's nodes)"
             );
             return Ok(ClusterSettings {
                 node_id,
@@ -85,7 +103,7 @@ impl ClusterSettings {
             "node {node_id} is in controller.quorum.voters, so it is a voter of the controller \
              quorum: its process.roles must include controller"
         );
-        let controller_listen = match args.controller_listen {
+        let controller_listen = match controller_listen_flag {
             Some(address) => address,
             None => own_address.parse().with_context(|| {
                 format!(
@@ -202,7 +220,7 @@ mod tests {
             unreachable!()
         };
         let config = crate::config::parse(&args.config)?;
-        ClusterSettings::resolve(&args, &config.cluster)
+        ClusterSettings::resolve(&args, &config.cluster, None)
     }
 
     #[test]

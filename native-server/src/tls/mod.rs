@@ -8,6 +8,7 @@
 //! a file without the expected PEM block, or a key that does not match the certificate stops
 //! the server with an error naming the file.
 
+pub mod client;
 pub mod principal;
 
 use std::path::{Path, PathBuf};
@@ -89,36 +90,75 @@ impl TlsSettings {
     }
 }
 
-fn read_certificates(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .with_context(|| format!("reading certificates from {}", path.display()))?
-        .collect::<Result<Vec<_>, _>>()
+/// KIP-651's rule for `ssl.keystore.type` and `ssl.truststore.type` (each as given, by its
+/// config name written as in the error, e.g. `--config ssl.keystore.type`): PEM or nothing.
+pub(crate) fn ensure_pem_stores(types: &[(&str, Option<&str>)]) -> anyhow::Result<()> {
+    for (name, kind) in types {
+        if let Some(kind) = kind {
+            anyhow::ensure!(
+                *kind == "PEM",
+                "{name}={kind}: only PEM stores are supported (KIP-651)"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The certificates of a PEM file; an error naming the file if it has none.
+pub(crate) fn read_certificates(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let text = std::fs::read(path)
         .with_context(|| format!("reading certificates from {}", path.display()))?;
+    certificates_from(&text, &path.display().to_string())
+}
+
+/// The certificates of PEM text (`origin` names the file or config it came from in errors).
+pub(crate) fn certificates_from(
+    pem: &[u8],
+    origin: &str,
+) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("reading certificates from {origin}"))?;
     if certs.is_empty() {
-        bail!(
-            "{}: no PEM certificate (-----BEGIN CERTIFICATE-----) in the file",
-            path.display()
-        );
+        bail!("{origin}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it");
     }
     Ok(certs)
 }
 
-fn read_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
+/// The private key of a PEM file; an error naming the file if it has none or it is encrypted.
+pub(crate) fn read_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
     let text = std::fs::read(path)
         .with_context(|| format!("reading the private key from {}", path.display()))?;
-    if text.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED") {
+    key_from(&text, &path.display().to_string())
+}
+
+/// The private key in PEM text (`origin` names the file or config it came from in errors).
+pub(crate) fn key_from(pem: &[u8], origin: &str) -> anyhow::Result<PrivateKeyDer<'static>> {
+    if pem.windows(b"ENCRYPTED".len()).any(|w| w == b"ENCRYPTED") {
         bail!(
-            "{}: the private key is encrypted; partita reads unencrypted keys only \
-             (ssl.key.password is not supported: decrypt it with `openssl pkey`)",
-            path.display()
+            "{origin}: the private key is encrypted; partita reads unencrypted keys only \
+             (ssl.key.password is not supported: decrypt it with `openssl pkey`)"
         );
     }
-    PrivateKeyDer::from_pem_slice(&text).with_context(|| {
+    PrivateKeyDer::from_pem_slice(pem).with_context(|| {
         format!(
-            "{}: no PEM private key (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY) in the file",
-            path.display()
+            "{origin}: no PEM private key (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY) in it"
         )
     })
+}
+
+/// `certs` (CA certificates from `origin`) as a root store.
+pub(crate) fn roots(
+    certs: Vec<CertificateDer<'static>>,
+    origin: &str,
+) -> anyhow::Result<RootCertStore> {
+    let mut roots = RootCertStore::empty();
+    for cert in certs {
+        roots
+            .add(cert)
+            .with_context(|| format!("{origin}: a CA certificate rustls cannot use"))?;
+    }
+    Ok(roots)
 }
 
 fn client_verifier(
@@ -126,12 +166,7 @@ fn client_verifier(
     auth: ClientAuth,
     provider: Arc<CryptoProvider>,
 ) -> anyhow::Result<Arc<dyn rustls::server::danger::ClientCertVerifier>> {
-    let mut roots = RootCertStore::empty();
-    for cert in read_certificates(ca)? {
-        roots
-            .add(cert)
-            .with_context(|| format!("{}: a CA certificate rustls cannot use", ca.display()))?;
-    }
+    let roots = roots(read_certificates(ca)?, &ca.display().to_string())?;
     let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
     let builder = if auth == ClientAuth::Requested {
         builder.allow_unauthenticated()
