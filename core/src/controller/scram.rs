@@ -193,6 +193,39 @@ pub enum ScramCredentialOp {
     },
     /// Remove the credential of `mechanism`.
     Delete { mechanism: ScramMechanism },
+    /// Set the credential of `mechanism` only if the user has none of that mechanism
+    /// (`partita serve --add-scram`, Kafka's bootstrap credentials of KIP-900). The active
+    /// controller decides against its own image, so a node that restarts with an image not yet
+    /// caught up cannot put back a password changed since.
+    CreateIfAbsent {
+        mechanism: ScramMechanism,
+        iterations: i32,
+        salt: Vec<u8>,
+        stored_key: Vec<u8>,
+        server_key: Vec<u8>,
+    },
+}
+
+impl ScramCredentialOp {
+    /// An upsert made a [`ScramCredentialOp::CreateIfAbsent`]; any other op unchanged.
+    pub fn if_absent(self) -> ScramCredentialOp {
+        match self {
+            ScramCredentialOp::Upsert {
+                mechanism,
+                iterations,
+                salt,
+                stored_key,
+                server_key,
+            } => ScramCredentialOp::CreateIfAbsent {
+                mechanism,
+                iterations,
+                salt,
+                stored_key,
+                server_key,
+            },
+            other => other,
+        }
+    }
 }
 
 impl std::fmt::Debug for ScramCredentialOp {
@@ -202,8 +235,16 @@ impl std::fmt::Debug for ScramCredentialOp {
                 mechanism,
                 iterations,
                 ..
+            }
+            | ScramCredentialOp::CreateIfAbsent {
+                mechanism,
+                iterations,
+                ..
             } => f
-                .debug_struct("Upsert")
+                .debug_struct(match self {
+                    ScramCredentialOp::Upsert { .. } => "Upsert",
+                    _ => "CreateIfAbsent",
+                })
                 .field("mechanism", mechanism)
                 .field("iterations", iterations)
                 .finish_non_exhaustive(),
@@ -234,7 +275,23 @@ impl Controller {
         let mut records = Vec::new();
         for op in ops {
             records.push(match op {
+                ScramCredentialOp::CreateIfAbsent { mechanism, .. }
+                    if self
+                        .image
+                        .scram_credentials()
+                        .get(user, *mechanism)
+                        .is_some() =>
+                {
+                    continue;
+                }
                 ScramCredentialOp::Upsert {
+                    mechanism,
+                    iterations,
+                    salt,
+                    stored_key,
+                    server_key,
+                }
+                | ScramCredentialOp::CreateIfAbsent {
                     mechanism,
                     iterations,
                     salt,
@@ -357,6 +414,46 @@ mod tests {
             mechanism: sha512,
         });
         assert!(replayed.image().check(&removal).is_err(), "already removed");
+    }
+
+    /// `--add-scram`'s op: the active controller keeps a credential set since (a changed
+    /// password) and creates only a missing one, so a restarted node cannot undo a change.
+    #[test]
+    fn create_if_absent_never_replaces_a_credential() {
+        let mut controller = Controller::new(BrokerConfig::default(), 1);
+        let sha512 = ScramMechanism::ScramSha512;
+        let create = |key: u8| upsert(sha512, 4096, key).if_absent();
+        let created = controller
+            .alter_user_scram_credentials("admin", &[create(1)])
+            .unwrap();
+        assert_eq!(created.len(), 1);
+        // The password changed since (a plain upsert), then a node restarts with --add-scram.
+        controller
+            .alter_user_scram_credentials("admin", &[upsert(sha512, 4096, 7)])
+            .unwrap();
+        let again = controller
+            .alter_user_scram_credentials("admin", &[create(1)])
+            .unwrap();
+        assert!(again.is_empty(), "{again:?}");
+        let kept = controller.image().scram_credentials();
+        assert_eq!(kept.get("admin", sha512).unwrap().salt, vec![7; 16]);
+        // Still checked like an upsert when it does create.
+        assert_eq!(
+            controller
+                .alter_user_scram_credentials(
+                    "bob",
+                    &[ScramCredentialOp::CreateIfAbsent {
+                        mechanism: sha512,
+                        iterations: 1,
+                        salt: vec![1; 16],
+                        stored_key: vec![1; 32],
+                        server_key: vec![2; 32],
+                    }]
+                )
+                .unwrap_err()
+                .0,
+            ErrorCode::UNACCEPTABLE_CREDENTIAL
+        );
     }
 
     #[test]

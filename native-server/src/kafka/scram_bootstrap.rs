@@ -2,9 +2,11 @@
 //! users' SCRAM credentials, for a cluster whose every admin request needs a login (Kafka's
 //! `kafka-storage.sh format --add-scram`, KIP-900, puts them in the bootstrap metadata). Here
 //! they go through the active controller as AlterUserScramCredentials would, once the node is
-//! up, and only when that user has no credential of that mechanism yet: a restart, or another
-//! node started with the same flag, changes nothing. The password is salted here (a fresh salt
-//! from the OS) and never stored.
+//! up, as a `ScramCredentialOp::CreateIfAbsent`: the active controller creates the credential
+//! only when that user has none of that mechanism in its image, so a restart (even of a node
+//! whose own image has not caught up yet), or another node started with the same flag, changes
+//! nothing, and a password changed since stays changed. The password is salted here (a fresh
+//! salt from the OS) and never stored.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,7 +61,7 @@ async fn create_if_absent(node: &Node, user: &str, spec: &ScramSpec) {
                 tracing::info!(
                     user,
                     mechanism = mechanism.mechanism_name(),
-                    "--add-scram: created"
+                    "--add-scram: created unless the controller had one of this mechanism"
                 );
                 return;
             }
@@ -90,6 +92,8 @@ async fn try_once(
     spec: &ScramSpec,
 ) -> Result<bool, Option<(ErrorCode, String)>> {
     let (name, mechanism): (String, ScramMechanism) = (user.to_string(), spec.mechanism);
+    // Only to save salting the password again on every restart: this node's image may be
+    // behind, so a credential missing here is still created only if the controller lacks it.
     let exists = node
         .engine
         .call(move |state| {
@@ -105,7 +109,8 @@ async fn try_once(
         return Ok(false);
     }
     let op = upsertion(mechanism, &spec.password, spec.iterations)
-        .map_err(|e| Some((ErrorCode::UNKNOWN_SERVER_ERROR, format!("{e:#}"))))?;
+        .map_err(|e| Some((ErrorCode::UNKNOWN_SERVER_ERROR, format!("{e:#}"))))?
+        .if_absent();
     let command = ControllerCommand::AlterUserScramCredentials {
         user: user.to_string(),
         ops: vec![op],
