@@ -8,6 +8,7 @@
 //! a file without the expected PEM block, or a key that does not match the certificate stops
 //! the server with an error naming the file.
 
+pub mod mapping;
 pub mod principal;
 
 use std::path::{Path, PathBuf};
