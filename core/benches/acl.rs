@@ -51,7 +51,11 @@ fn acls(count: usize) -> AclMap {
                 ),
                 2..=5 => (
                     ResourceType::Topic,
-                    format!("team-{}-topic-{}", rng.next(topics / 8 + 1), rng.next(topics)),
+                    format!(
+                        "team-{}-topic-{}",
+                        rng.next(topics / 8 + 1),
+                        rng.next(topics)
+                    ),
                     PatternType::Literal,
                     AclOperation::Write,
                 ),
@@ -92,7 +96,11 @@ fn checks(count: usize) -> Vec<(Caller, AclOperation, String)> {
             };
             let name = match i % 3 {
                 0 => format!("topic-{}", rng.next(topics * 2)),
-                1 => format!("team-{}-topic-{}", rng.next(topics / 8 + 1), rng.next(topics)),
+                1 => format!(
+                    "team-{}-topic-{}",
+                    rng.next(topics / 8 + 1),
+                    rng.next(topics)
+                ),
                 _ => format!("unnamed-{i}"),
             };
             let op = if i % 2 == 0 {
@@ -106,7 +114,10 @@ fn checks(count: usize) -> Vec<(Caller, AclOperation, String)> {
 }
 
 /// Checks per second of `check` over `queries`, run for about half a second.
-fn rate(queries: &[(Caller, AclOperation, String)], check: impl Fn(&Caller, AclOperation, &str) -> bool) -> f64 {
+fn rate(
+    queries: &[(Caller, AclOperation, String)],
+    check: impl Fn(&Caller, AclOperation, &str) -> bool,
+) -> f64 {
     let started = Instant::now();
     let mut done = 0u64;
     while done < 10 || started.elapsed() < Duration::from_millis(500) {

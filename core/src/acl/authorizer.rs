@@ -250,8 +250,7 @@ impl<'a> Decision<'a> {
     /// The answer once every applicable ACL was visited (or a DENY broke the walk).
     pub(super) fn result(self, flow: ControlFlow<()>, config: &AuthorizerConfig) -> bool {
         flow.is_continue()
-            && (self.allowed
-                || (!self.found_resource_acl && config.allow_everyone_if_no_acl_found))
+            && (self.allowed || (!self.found_resource_acl && config.allow_everyone_if_no_acl_found))
     }
 }
 

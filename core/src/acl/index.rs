@@ -20,12 +20,15 @@ use super::types::{PatternType, ResourceType};
 /// The ACLs of the cluster by id (the metadata offset of the record that created each).
 pub type AclMap = BTreeMap<u64, AclBinding>;
 
+/// The ACLs of one (resource type, pattern type) by resource name, each with its id.
+type ByName = BTreeMap<String, Vec<(u64, AclBinding)>>;
+
 /// The ACLs by id and by resource. Equal when the ACLs by id are equal.
 #[derive(Clone, Debug, Default)]
 pub struct AclIndex {
     by_id: AclMap,
     /// (resource type, pattern type) → resource name → the ACLs of that pattern, by id.
-    by_resource: BTreeMap<(ResourceType, PatternType), BTreeMap<String, Vec<(u64, AclBinding)>>>,
+    by_resource: BTreeMap<(ResourceType, PatternType), ByName>,
 }
 
 impl PartialEq for AclIndex {
@@ -109,9 +112,8 @@ impl AclIndex {
         name: &str,
         mut visit: impl FnMut(&AclBinding) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let mut visit_all = |entries: &Vec<(u64, AclBinding)>| {
-            entries.iter().try_for_each(|(_, acl)| visit(acl))
-        };
+        let mut visit_all =
+            |entries: &Vec<(u64, AclBinding)>| entries.iter().try_for_each(|(_, acl)| visit(acl));
         if let Some(literal) = self.by_resource.get(&(resource_type, PatternType::Literal)) {
             if let Some(entries) = literal.get(name) {
                 visit_all(entries)?;
@@ -155,11 +157,7 @@ impl AclIndex {
 /// The length in bytes of the longest common prefix of `a` and `b` that ends on a character
 /// boundary of both.
 fn common_prefix_len(a: &str, b: &str) -> usize {
-    let mut len = a
-        .bytes()
-        .zip(b.bytes())
-        .take_while(|(x, y)| x == y)
-        .count();
+    let mut len = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
     while !b.is_char_boundary(len) {
         len -= 1;
     }

@@ -11,8 +11,11 @@ use super::*;
 fn name() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("*".to_string()),
-        proptest::collection::vec(prop_oneof![Just('a'), Just('b'), Just('é'), Just('-')], 1..5)
-            .prop_map(|chars| chars.into_iter().collect()),
+        proptest::collection::vec(
+            prop_oneof![Just('a'), Just('b'), Just('é'), Just('-')],
+            1..5
+        )
+        .prop_map(|chars| chars.into_iter().collect()),
     ]
 }
 
@@ -32,7 +35,15 @@ fn acl() -> impl Strategy<Value = AclBinding> {
         prop_oneof![Just(PermissionType::Allow), Just(PermissionType::Deny)],
     )
         .prop_map(
-            |(resource_type, resource_name, pattern_type, principal, host, operation, permission)| {
+            |(
+                resource_type,
+                resource_name,
+                pattern_type,
+                principal,
+                host,
+                operation,
+                permission,
+            )| {
                 AclBinding {
                     resource_type,
                     resource_name,

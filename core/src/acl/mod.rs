@@ -28,9 +28,9 @@ mod index_tests;
 mod tests;
 
 pub use authorizer::{Authorizer, AuthorizerConfig, Caller, STANDARD_AUTHORIZER};
-pub use index::{AclIndex, AclMap};
 pub use binding::{
     AclBinding, AclBindingFilter, CLUSTER_NAME, WILDCARD_HOST, WILDCARD_PRINCIPAL,
     WILDCARD_RESOURCE, operation_upper,
 };
+pub use index::{AclIndex, AclMap};
 pub use types::{AclOperation, PatternType, PermissionType, ResourceType, bit_field};

@@ -484,14 +484,18 @@ mod tests {
         let argv = ["partita", "acls", "--bootstrap-server", "127.0.0.1:9092"]
             .iter()
             .chain(flags);
-        match crate::cli::Cli::try_parse_from(argv).expect("flags parse").command {
+        match crate::cli::Cli::try_parse_from(argv)
+            .expect("flags parse")
+            .command
+        {
             crate::cli::Command::Acls(args) => args,
             other => panic!("not acls: {other:?}"),
         }
     }
 
-    fn planned(flags: &[&str]) -> Vec<(ResourceType, String, Vec<AclOperation>)> {
-        let args = args(flags);
+    /// The plan of `flags` (separated by spaces), as (type, name, operations).
+    fn planned(flags: &str) -> Vec<(ResourceType, String, Vec<AclOperation>)> {
+        let args = args(&flags.split_whitespace().collect::<Vec<_>>());
         check_convenience_options(&args).unwrap();
         plan(&args, &resources(&args))
             .unwrap()
@@ -508,22 +512,30 @@ mod tests {
     #[test]
     fn producer_and_consumer_name_the_operations_as_acl_command() {
         use AclOperation::*;
-        let producer = planned(&[
-            "--add", "--producer", "--allow-principal", "User:alice", "--topic", "t",
-            "--transactional-id", "tx", "--idempotent",
-        ]);
+        let producer = planned(
+            "--add --producer --allow-principal User:alice --topic t --transactional-id tx --idempotent",
+        );
         assert_eq!(
             producer,
             vec![
-                (ResourceType::Topic, "t".into(), vec![Write, Create, Describe]),
-                (ResourceType::TransactionalId, "tx".into(), vec![Write, Describe]),
-                (ResourceType::Cluster, CLUSTER_NAME.into(), vec![IdempotentWrite]),
+                (
+                    ResourceType::Topic,
+                    "t".into(),
+                    vec![Write, Create, Describe]
+                ),
+                (
+                    ResourceType::TransactionalId,
+                    "tx".into(),
+                    vec![Write, Describe]
+                ),
+                (
+                    ResourceType::Cluster,
+                    CLUSTER_NAME.into(),
+                    vec![IdempotentWrite]
+                ),
             ]
         );
-        let consumer = planned(&[
-            "--add", "--consumer", "--allow-principal", "User:alice", "--topic", "t",
-            "--group", "g",
-        ]);
+        let consumer = planned("--add --consumer --allow-principal User:alice --topic t --group g");
         assert_eq!(
             consumer,
             vec![
@@ -531,26 +543,40 @@ mod tests {
                 (ResourceType::Group, "g".into(), vec![Read]),
             ]
         );
-        let both = planned(&[
-            "--remove", "--producer", "--consumer", "--allow-principal", "User:alice",
-            "--topic", "t", "--group", "g",
-        ]);
+        let both = planned(
+            "--remove --producer --consumer --allow-principal User:alice --topic t --group g",
+        );
         assert_eq!(both[0].2, vec![Read, Write, Create, Describe]);
     }
 
     #[test]
     fn convenience_options_are_checked_with_kafkas_messages() {
         for (flags, message) in [
-            (&["--list", "--producer"][..], "Option \"[list]\" can't be used with option \"[producer]\""),
+            (
+                &["--list", "--producer"][..],
+                "Option \"[list]\" can't be used with option \"[producer]\"",
+            ),
             (
                 &["--add", "--producer", "--operation", "Read", "--topic", "t"],
                 "Option \"[producer]\" can't be used with option \"[operation]\"",
             ),
             (
-                &["--add", "--consumer", "--deny-principal", "User:a", "--topic", "t", "--group", "g"],
+                &[
+                    "--add",
+                    "--consumer",
+                    "--deny-principal",
+                    "User:a",
+                    "--topic",
+                    "t",
+                    "--group",
+                    "g",
+                ],
                 "Option \"[consumer]\" can't be used with option \"[deny-principal]\"",
             ),
-            (&["--add", "--producer"], "With --producer you must specify a --topic"),
+            (
+                &["--add", "--producer"],
+                "With --producer you must specify a --topic",
+            ),
             (
                 &["--add", "--idempotent", "--topic", "t"],
                 "The --idempotent option is only available if --producer is set",
@@ -561,12 +587,22 @@ mod tests {
                  --transactional-id option should be specified.",
             ),
             (
-                &["--add", "--consumer", "--topic", "t", "--group", "g", "--cluster"],
+                &[
+                    "--add",
+                    "--consumer",
+                    "--topic",
+                    "t",
+                    "--group",
+                    "g",
+                    "--cluster",
+                ],
                 "With --consumer you must specify a --topic and a --group and no --cluster or \
                  --transactional-id option should be specified.",
             ),
         ] {
-            let error = check_convenience_options(&args(flags)).unwrap_err().to_string();
+            let error = check_convenience_options(&args(flags))
+                .unwrap_err()
+                .to_string();
             assert_eq!(error, message, "{flags:?}");
         }
     }

@@ -103,7 +103,9 @@ impl SslPrincipalMapper {
     pub fn parse(rules: &str) -> anyhow::Result<SslPrincipalMapper> {
         let mut parsed = Vec::new();
         for rule in split(rules) {
-            let captures = RULE_PARSER.captures(rule).expect("group 7 matches anything");
+            let captures = RULE_PARSER
+                .captures(rule)
+                .expect("group 7 matches anything");
             let end = captures.get(0).map_or(0, |m| m.end());
             if end != rule.len() {
                 bail!(
@@ -113,8 +115,7 @@ impl SslPrincipalMapper {
             }
             if captures.get(1).is_some() {
                 parsed.push(Rule::Default);
-            } else if let (Some(pattern), Some(replacement)) = (captures.get(2), captures.get(4))
-            {
+            } else if let (Some(pattern), Some(replacement)) = (captures.get(2), captures.get(4)) {
                 let case = match captures.get(6).map(|m| m.as_str()) {
                     Some("L") => Case::Lower,
                     Some("U") => Case::Upper,
@@ -198,9 +199,7 @@ impl Replace {
             match piece {
                 Piece::Text(text) => out.push_str(text),
                 Piece::Group(n) => out.push_str(captures.get(*n).map_or("", |m| m.as_str())),
-                Piece::Named(name) => {
-                    out.push_str(captures.name(name).map_or("", |m| m.as_str()))
-                }
+                Piece::Named(name) => out.push_str(captures.name(name).map_or("", |m| m.as_str())),
             }
         }
         out

@@ -33,11 +33,18 @@ fn kafkas_invalid_rules_are_refused() {
         "RULE:^CN=(.*?),OU=ServiceUsers.*$/U",
         "RULE:^CN=(.*?),OU=ServiceUsers.*$/LU",
     ] {
-        let error = SslPrincipalMapper::parse(rules).expect_err(rules).to_string();
+        let error = SslPrincipalMapper::parse(rules)
+            .expect_err(rules)
+            .to_string();
         assert!(error.starts_with("Invalid rule: `"), "{rules}: {error}");
     }
-    let error = SslPrincipalMapper::parse("DEFAULT/L").unwrap_err().to_string();
-    assert_eq!(error, "Invalid rule: `DEFAULT/L`, unmatched substring: `/L`");
+    let error = SslPrincipalMapper::parse("DEFAULT/L")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        "Invalid rule: `DEFAULT/L`, unmatched substring: `/L`"
+    );
 }
 
 #[test]
@@ -53,7 +60,10 @@ fn kafkas_mapper_example() {
     let mapper = SslPrincipalMapper::parse(&rules).unwrap();
     let name = |dn: &str| mapper.name(dn).unwrap();
     assert_eq!(name("CN=Duke,OU=ServiceUsers,O=Org,C=US"), "duke");
-    assert_eq!(name("CN=Duke,OU=SME,O=mycp,L=Fulton,ST=MD,C=US"), "duke@sme");
+    assert_eq!(
+        name("CN=Duke,OU=SME,O=mycp,L=Fulton,ST=MD,C=US"),
+        "duke@sme"
+    );
     assert_eq!(name("cn=duke,ou=sme,dc=mycp,dc=com"), "DUKE@SME");
     assert_eq!(name("cN=duke,OU=JavaSoft,O=Sun Microsystems"), "DUKE");
     assert_eq!(
@@ -65,8 +75,14 @@ fn kafkas_mapper_example() {
 #[test]
 fn no_matching_rule_is_an_error_and_the_first_match_wins() {
     let mapper = SslPrincipalMapper::parse("RULE:^CN=([^,]+),O=Partita.*$/$1/").unwrap();
-    assert_eq!(mapper.name("CN=alice,O=Partita Test,C=NO").unwrap(), "alice");
-    let error = mapper.name("CN=mallory,O=Elsewhere").unwrap_err().to_string();
+    assert_eq!(
+        mapper.name("CN=alice,O=Partita Test,C=NO").unwrap(),
+        "alice"
+    );
+    let error = mapper
+        .name("CN=mallory,O=Elsewhere")
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         error,
         "No rules apply to CN=mallory,O=Elsewhere, rules [RULE:^CN=([^,]+),O=Partita.*$/$1]"
@@ -102,8 +118,14 @@ fn kafkas_rules_splitting() {
     splits_as("[RULE:/.*/L]", "RULE:/.*/L");
     splits_as("[RULE:/, DEFAULT]", "RULE://,DEFAULT");
     splits_as("[RULE:/, DEFAULT]", "  RULE:// ,  DEFAULT  ");
-    splits_as("[RULE:   /     , DEFAULT]", "  RULE:   /     / ,  DEFAULT  ");
-    splits_as("[RULE:  /     /U, DEFAULT]", "  RULE:  /     /U   ,DEFAULT  ");
+    splits_as(
+        "[RULE:   /     , DEFAULT]",
+        "  RULE:   /     / ,  DEFAULT  ",
+    );
+    splits_as(
+        "[RULE:  /     /U, DEFAULT]",
+        "  RULE:  /     /U   ,DEFAULT  ",
+    );
     splits_as(
         "[RULE:([A-Z]*)/$1/U, RULE:([a-z]+)/$1, DEFAULT]",
         "  RULE:([A-Z]*)/$1/U   ,RULE:([a-z]+)/$1/,   DEFAULT  ",
@@ -111,11 +133,20 @@ fn kafkas_rules_splitting() {
     // Empty rules are ignored.
     splits_as("[]", ",   , , ,      , , ,   ");
     splits_as("[RULE:/, DEFAULT]", ",,RULE://,,,DEFAULT,,");
-    splits_as("[RULE: /   , DEFAULT]", ",  , RULE: /   /    ,,,   DEFAULT, ,   ");
-    splits_as("[RULE:   /  /U, DEFAULT]", "     ,  , RULE:   /  /U    ,,  ,DEFAULT, ,");
+    splits_as(
+        "[RULE: /   , DEFAULT]",
+        ",  , RULE: /   /    ,,,   DEFAULT, ,   ",
+    );
+    splits_as(
+        "[RULE:   /  /U, DEFAULT]",
+        "     ,  , RULE:   /  /U    ,,  ,DEFAULT, ,",
+    );
     // Escape sequences.
     splits_as(r"[RULE:\/\\\(\)\n\t/\/\/]", r"RULE:\/\\\(\)\n\t/\/\//");
-    splits_as(r"[RULE:\**\/+/*/L, RULE:\/*\**/**]", r"RULE:\**\/+/*/L,RULE:\/*\**/**/");
+    splits_as(
+        r"[RULE:\**\/+/*/L, RULE:\/*\**/**]",
+        r"RULE:\**\/+/*/L,RULE:\/*\**/**/",
+    );
     // Rules rule.
     splits_as(
         r"[RULE:,RULE:,/,RULE:,\//U, RULE:,/RULE:,, RULE:,RULE:,/L,RULE:,/L, RULE:, DEFAULT, /DEFAULT, DEFAULT]",
@@ -127,7 +158,9 @@ fn kafkas_rules_splitting() {
 fn kafkas_comma_with_whitespace() {
     let mapper = SslPrincipalMapper::parse(r"RULE:^CN=((\\, *|\w)+)(,.*|$)/$1/,DEFAULT").unwrap();
     assert_eq!(
-        mapper.name(r"CN=Tkac\, Adam,OU=ITZ,DC=geodis,DC=cz").unwrap(),
+        mapper
+            .name(r"CN=Tkac\, Adam,OU=ITZ,DC=geodis,DC=cz")
+            .unwrap(),
         r"Tkac\, Adam"
     );
 }
@@ -144,7 +177,11 @@ fn replacements_read_as_java_does() {
     let named = SslPrincipalMapper::parse("RULE:^CN=(?P<user>[^,]+).*$/${user}/U").unwrap();
     assert_eq!(named.name("CN=eve,O=x").unwrap(), "EVE");
     // A group the pattern cannot have, an unknown name, a pattern the regex crate refuses.
-    for bad in ["RULE:^CN=.*$/$1/", "RULE:^(a)$/${nope}/", "RULE:^(?=a).*$/x/"] {
+    for bad in [
+        "RULE:^CN=.*$/$1/",
+        "RULE:^(a)$/${nope}/",
+        "RULE:^(?=a).*$/x/",
+    ] {
         let error = format!("{:#}", SslPrincipalMapper::parse(bad).unwrap_err());
         assert!(error.starts_with("Invalid rule: `"), "{bad}: {error}");
     }
