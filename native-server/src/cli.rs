@@ -594,6 +594,16 @@ pub struct AclsArgs {
     /// With --list: only this principal's ACLs; repeatable.
     #[arg(long, value_name = "PRINCIPAL")]
     pub principal: Vec<String>,
+    /// The ACLs a producer needs: Write, Describe and Create on the topics, Write and
+    /// Describe on the transactional ids (kafka-acls.sh's convenience option).
+    #[arg(long)]
+    pub producer: bool,
+    /// With --producer: IdempotentWrite on the cluster too.
+    #[arg(long)]
+    pub idempotent: bool,
+    /// The ACLs a consumer needs: Read and Describe on the topics, Read on the groups.
+    #[arg(long)]
+    pub consumer: bool,
 }
 
 /// `partita cluster`: a local cluster of `partita serve` children, for trying things out.

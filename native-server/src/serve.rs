@@ -164,7 +164,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Node::new(node_id, kafka_addr, engine, sasl_users)
             .with_sasl_mechanisms(sasl_mechanisms)
             .with_limits(config.limits)
-            .with_acls(crate::kafka::authz::Acls::new(config.authorizer, acls)),
+            .with_acls(crate::kafka::authz::Acls::new(config.authorizer, acls))
+            .with_ssl_principal_mapper(security.principal_mapping.clone()),
     );
 
     let mut signals = StopSignals::listen()?;

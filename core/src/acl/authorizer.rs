@@ -11,12 +11,13 @@
 //! - when no ACL at all applies to the resource, `allow.everyone.if.no.acl.found` decides
 //!   (false by default: denied).
 
-use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::binding::{AclBinding, WILDCARD_HOST, WILDCARD_PRINCIPAL, WILDCARD_RESOURCE};
+use super::index::AclIndex;
 use super::types::{AclOperation, PatternType, PermissionType, ResourceType, bit_field};
 
 /// Kafka's class name that turns the authorizer on (`authorizer.class.name`).
@@ -87,9 +88,6 @@ impl AuthorizerConfig {
     }
 }
 
-/// The ACLs of the cluster, by id (the metadata offset of the record that created each).
-pub type AclMap = BTreeMap<u64, AclBinding>;
-
 /// Who asks: the session's principal (`User:alice`, `User:ANONYMOUS`) and the client's IP
 /// address as text (`127.0.0.1`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,12 +96,12 @@ pub struct Caller {
     pub host: String,
 }
 
-/// The authorizer's config and the ACLs it decides by (shared, so a copy per request is
-/// cheap).
+/// The authorizer's config and the ACLs it decides by, indexed by resource (shared, so a copy
+/// per request is cheap).
 #[derive(Clone, Debug, Default)]
 pub struct Authorizer {
     pub config: Arc<AuthorizerConfig>,
-    pub acls: Arc<AclMap>,
+    pub acls: Arc<AclIndex>,
 }
 
 impl Authorizer {
@@ -128,27 +126,11 @@ impl Authorizer {
         if !self.enabled() || self.is_super_user(caller) {
             return true;
         }
-        let mut found_resource_acl = false;
-        let mut allowed = false;
-        for acl in self.acls.values() {
-            if acl.resource_type != resource_type || !applies_to(acl, name) {
-                continue;
-            }
-            found_resource_acl = true;
-            if !caller_matches(acl, caller) {
-                continue;
-            }
-            match acl.permission {
-                PermissionType::Deny
-                    if acl.operation == AclOperation::All || acl.operation == operation =>
-                {
-                    return false;
-                }
-                PermissionType::Allow if allow_grants(acl.operation, operation) => allowed = true,
-                _ => {}
-            }
-        }
-        allowed || (!found_resource_acl && self.config.allow_everyone_if_no_acl_found)
+        let mut decision = Decision::new(caller, operation);
+        let flow = self
+            .acls
+            .for_each_applicable(resource_type, name, |acl| decision.visit(acl));
+        decision.result(flow, &self.config)
     }
 
     /// Whether `caller` may do `operation` on at least one resource of `resource_type`
@@ -169,7 +151,7 @@ impl Authorizer {
         let mut deny_literal = Vec::new();
         let mut deny_prefixed = Vec::new();
         let mut allow = Vec::new();
-        for acl in self.acls.values() {
+        for acl in self.acls.of_type(resource_type) {
             if acl.resource_type != resource_type
                 || !caller_matches(acl, caller)
                 || (acl.operation != operation && acl.operation != AclOperation::All)
@@ -224,8 +206,56 @@ impl Authorizer {
     }
 }
 
+/// The decision over the ACLs that apply to one resource, visited in any order: a DENY of the
+/// operation (or of `All`) by an ACL that matches the caller ends it (denied); an ALLOW that
+/// grants the operation allows it; whether any ACL applied at all decides
+/// `allow.everyone.if.no.acl.found`.
+pub(super) struct Decision<'a> {
+    caller: &'a Caller,
+    operation: AclOperation,
+    found_resource_acl: bool,
+    allowed: bool,
+}
+
+impl<'a> Decision<'a> {
+    pub(super) fn new(caller: &'a Caller, operation: AclOperation) -> Decision<'a> {
+        Decision {
+            caller,
+            operation,
+            found_resource_acl: false,
+            allowed: false,
+        }
+    }
+
+    /// Takes one ACL that applies to the resource; breaks on a DENY that decides.
+    pub(super) fn visit(&mut self, acl: &AclBinding) -> ControlFlow<()> {
+        self.found_resource_acl = true;
+        if !caller_matches(acl, self.caller) {
+            return ControlFlow::Continue(());
+        }
+        match acl.permission {
+            PermissionType::Deny
+                if acl.operation == AclOperation::All || acl.operation == self.operation =>
+            {
+                return ControlFlow::Break(());
+            }
+            PermissionType::Allow if allow_grants(acl.operation, self.operation) => {
+                self.allowed = true
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// The answer once every applicable ACL was visited (or a DENY broke the walk).
+    pub(super) fn result(self, flow: ControlFlow<()>, config: &AuthorizerConfig) -> bool {
+        flow.is_continue()
+            && (self.allowed || (!self.found_resource_acl && config.allow_everyone_if_no_acl_found))
+    }
+}
+
 /// Whether the ACL's pattern covers the resource named `name`.
-fn applies_to(acl: &AclBinding, name: &str) -> bool {
+pub(super) fn applies_to(acl: &AclBinding, name: &str) -> bool {
     match acl.pattern_type {
         PatternType::Literal => acl.resource_name == name || acl.resource_name == WILDCARD_RESOURCE,
         PatternType::Prefixed => name.starts_with(&acl.resource_name),

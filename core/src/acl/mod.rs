@@ -4,6 +4,9 @@
 //! (`authorizer`), including the "authorized operations" bit fields that Metadata,
 //! DescribeCluster and DescribeGroups answer (KIP-430).
 //!
+//! The shell decides over an [`AclIndex`] of the ACLs by resource (`index`), so a check looks at
+//! the ACLs of its resource only; `scan` is the plain scan of every ACL it is tested against.
+//!
 //! The ACLs themselves live in the metadata log (`controller::acls`: Kafka's
 //! `AccessControlEntryRecord` and `RemoveAccessControlEntryRecord`) and the image holds them;
 //! the shell asks [`Authorizer`] with the session's principal and host before it acts.
@@ -15,14 +18,19 @@
 
 mod authorizer;
 mod binding;
+mod index;
+pub mod scan;
 mod types;
 
 #[cfg(test)]
+mod index_tests;
+#[cfg(test)]
 mod tests;
 
-pub use authorizer::{AclMap, Authorizer, AuthorizerConfig, Caller, STANDARD_AUTHORIZER};
+pub use authorizer::{Authorizer, AuthorizerConfig, Caller, STANDARD_AUTHORIZER};
 pub use binding::{
     AclBinding, AclBindingFilter, CLUSTER_NAME, WILDCARD_HOST, WILDCARD_PRINCIPAL,
     WILDCARD_RESOURCE, operation_upper,
 };
+pub use index::{AclIndex, AclMap};
 pub use types::{AclOperation, PatternType, PermissionType, ResourceType, bit_field};

@@ -3,6 +3,10 @@
 //! DescribeAcls at any broker. The broker must run an authorizer
 //! (`authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer`) and the
 //! caller be allowed Alter (add, remove) or Describe (list) on the cluster, or be a super user.
+//!
+//! `--producer` and `--consumer` (with `--idempotent`) name the operations a client needs
+//! instead of `--operation`, as `AclCommand`'s `getProducerResourceFilterToAcls` and
+//! `getConsumerResourceFilterToAcls` do (see [`plan`]).
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -26,6 +30,9 @@ const ACLS_VERSION: i16 = 3;
 /// A principal, a host, an operation and a permission: one entry of an ACL.
 type Entry = (String, String, AclOperation, PermissionType);
 
+/// A resource (type, name) and the entries to add or remove on it.
+type Planned = ((ResourceType, String), Vec<Entry>);
+
 pub fn run(args: AclsArgs) -> anyhow::Result<()> {
     let pattern_type = match args.resource_pattern_type.as_str() {
         "literal" => PatternType::Literal,
@@ -33,11 +40,12 @@ pub fn run(args: AclsArgs) -> anyhow::Result<()> {
         "any" => PatternType::Any,
         _ => PatternType::Match,
     };
+    check_convenience_options(&args)?;
     let resources = resources(&args);
     if args.add {
-        add(&args, pattern_type, &resources)?;
+        add(&args, pattern_type, &plan(&args, &resources)?)?;
     } else if args.remove {
-        remove(&args, pattern_type, &resources)?;
+        remove(&args, pattern_type, &plan(&args, &resources)?)?;
     }
     let mut client = super::connect(&args.bootstrap_server, &args.login)?;
     print!("{}", list(&mut client, &args, pattern_type, &resources)?);
@@ -60,6 +68,84 @@ fn resources(args: &AclsArgs) -> Vec<(ResourceType, String)> {
     resources
 }
 
+/// `AclCommand.checkArgs`' rules for `--producer`, `--consumer` and `--idempotent`, with its
+/// messages.
+fn check_convenience_options(args: &AclsArgs) -> anyhow::Result<()> {
+    for (set, option) in [(args.producer, "producer"), (args.consumer, "consumer")] {
+        if !set {
+            continue;
+        }
+        if args.list {
+            bail!("Option \"[list]\" can't be used with option \"[{option}]\"");
+        }
+        for (given, other) in [
+            (!args.operation.is_empty(), "operation"),
+            (!args.deny_principal.is_empty(), "deny-principal"),
+            (!args.deny_host.is_empty(), "deny-host"),
+        ] {
+            if given {
+                bail!("Option \"[{option}]\" can't be used with option \"[{other}]\"");
+            }
+        }
+    }
+    if args.producer && args.topic.is_empty() {
+        bail!("With --producer you must specify a --topic");
+    }
+    if args.idempotent && !args.producer {
+        bail!("The --idempotent option is only available if --producer is set");
+    }
+    if args.consumer
+        && (args.topic.is_empty()
+            || args.group.is_empty()
+            || (!args.producer && (args.cluster || !args.transactional_id.is_empty())))
+    {
+        bail!(
+            "With --consumer you must specify a --topic and a --group and no --cluster or \
+             --transactional-id option should be specified."
+        );
+    }
+    Ok(())
+}
+
+/// What to add or remove on each resource. With `--producer` and `--consumer` the
+/// operations follow from the resource type (Kafka's `getProducerResourceFilterToAcls`,
+/// `getConsumerResourceFilterToAcls`): a producer gets Write, Describe and Create on the
+/// topics, Write and Describe on the transactional ids, and with `--idempotent`
+/// IdempotentWrite on the cluster; a consumer Read and Describe on the topics and Read on the
+/// groups; both together the union. Otherwise every resource gets the `--operation`s.
+fn plan(args: &AclsArgs, resources: &[(ResourceType, String)]) -> anyhow::Result<Vec<Planned>> {
+    use AclOperation::*;
+    if !args.producer && !args.consumer {
+        let entries = entries(args, &operations(args)?)?;
+        return Ok(resources
+            .iter()
+            .map(|resource| (resource.clone(), entries.clone()))
+            .collect());
+    }
+    let mut plan = Vec::new();
+    for resource in resources {
+        let mut ops = Vec::new();
+        match resource.0 {
+            ResourceType::Topic if args.producer => ops.extend([Write, Describe, Create]),
+            ResourceType::TransactionalId if args.producer => ops.extend([Write, Describe]),
+            _ => {}
+        }
+        match resource.0 {
+            ResourceType::Topic if args.consumer => ops.extend([Read, Describe]),
+            ResourceType::Group if args.consumer => ops.push(Read),
+            _ => {}
+        }
+        if !ops.is_empty() {
+            plan.push((resource.clone(), entries(args, &ops)?));
+        }
+    }
+    if args.producer && args.idempotent {
+        let cluster = (ResourceType::Cluster, CLUSTER_NAME.to_string());
+        plan.push((cluster, entries(args, &[IdempotentWrite])?));
+    }
+    Ok(plan)
+}
+
 /// The operations given (`All` when none), checked to be known.
 fn operations(args: &AclsArgs) -> anyhow::Result<Vec<AclOperation>> {
     if args.operation.is_empty() {
@@ -73,11 +159,10 @@ fn operations(args: &AclsArgs) -> anyhow::Result<Vec<AclOperation>> {
         .collect()
 }
 
-/// Every entry the principal, host and operation flags make (Kafka's `getAcls`): each
-/// allowed principal on each allowed host (`*` by default) for each operation, and the same
-/// for denies.
-fn entries(args: &AclsArgs) -> anyhow::Result<Vec<Entry>> {
-    let operations = operations(args)?;
+/// Every entry the principal and host flags make with `operations` (Kafka's `getAcls`):
+/// each allowed principal on each allowed host (`*` by default) for each operation, and the
+/// same for denies.
+fn entries(args: &AclsArgs, operations: &[AclOperation]) -> anyhow::Result<Vec<Entry>> {
     let mut entries = Vec::new();
     for (principals, hosts, permission) in [
         (
@@ -99,7 +184,7 @@ fn entries(args: &AclsArgs) -> anyhow::Result<Vec<Entry>> {
                 );
             }
             for host in &hosts {
-                for &op in &operations {
+                for &op in operations {
                     entries.push((principal.clone(), host.clone(), op, permission));
                 }
             }
@@ -125,32 +210,27 @@ fn block(heading: &str, entries: &[String]) -> String {
     format!("{heading}: \n {} \n\n", lines.join("\n"))
 }
 
-fn add(
-    args: &AclsArgs,
-    pattern_type: PatternType,
-    resources: &[(ResourceType, String)],
-) -> anyhow::Result<()> {
+fn add(args: &AclsArgs, pattern_type: PatternType, plan: &[Planned]) -> anyhow::Result<()> {
     if !matches!(pattern_type, PatternType::Literal | PatternType::Prefixed) {
         bail!(
             "A '--resource-pattern-type' value of '{}' is not valid when adding acls.",
             args.resource_pattern_type
         );
     }
-    if resources.is_empty() {
+    if plan.is_empty() {
         bail!(
             "You must specify one of: --topic, --cluster, --group, --transactional-id when using --add"
         );
     }
-    let entries = entries(args)?;
-    if entries.is_empty() {
+    if plan.iter().any(|(_, entries)| entries.is_empty()) {
         bail!(
             "You must specify one of: --allow-principal, --deny-principal when trying to add ACLs."
         );
     }
     let mut bindings = Vec::new();
-    for (resource_type, name) in resources {
+    for ((resource_type, name), entries) in plan {
         let supported = resource_type.supported_operations();
-        for (_, _, op, _) in &entries {
+        for (_, _, op, _) in entries {
             if *op != AclOperation::All && !supported.contains(op) {
                 let names: Vec<String> = supported
                     .iter()
@@ -223,19 +303,14 @@ fn confirmed(question: &str, force: bool) -> anyhow::Result<bool> {
     Ok(answer.trim().eq_ignore_ascii_case("y"))
 }
 
-fn remove(
-    args: &AclsArgs,
-    pattern_type: PatternType,
-    resources: &[(ResourceType, String)],
-) -> anyhow::Result<()> {
-    if resources.is_empty() {
+fn remove(args: &AclsArgs, pattern_type: PatternType, plan: &[Planned]) -> anyhow::Result<()> {
+    if plan.is_empty() {
         bail!(
             "You must specify one of: --topic, --cluster, --group, --transactional-id when using --remove"
         );
     }
-    let entries = entries(args)?;
     let mut filters = Vec::new();
-    for (resource_type, name) in resources {
+    for ((resource_type, name), entries) in plan {
         let resource = filter_text(*resource_type, name, pattern_type);
         let base = AclBindingFilter {
             resource_type: *resource_type,
@@ -400,6 +475,134 @@ fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
+
+    fn args(flags: &[&str]) -> AclsArgs {
+        let argv = ["partita", "acls", "--bootstrap-server", "127.0.0.1:9092"]
+            .iter()
+            .chain(flags);
+        match crate::cli::Cli::try_parse_from(argv)
+            .expect("flags parse")
+            .command
+        {
+            crate::cli::Command::Acls(args) => args,
+            other => panic!("not acls: {other:?}"),
+        }
+    }
+
+    /// The plan of `flags` (separated by spaces), as (type, name, operations).
+    fn planned(flags: &str) -> Vec<(ResourceType, String, Vec<AclOperation>)> {
+        let args = args(&flags.split_whitespace().collect::<Vec<_>>());
+        check_convenience_options(&args).unwrap();
+        plan(&args, &resources(&args))
+            .unwrap()
+            .into_iter()
+            .map(|((rt, name), entries)| {
+                assert!(entries.iter().all(|(p, h, _, perm)| {
+                    p == "User:alice" && h == "*" && *perm == PermissionType::Allow
+                }));
+                (rt, name, entries.into_iter().map(|e| e.2).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn producer_and_consumer_name_the_operations_as_acl_command() {
+        use AclOperation::*;
+        let producer = planned(
+            "--add --producer --allow-principal User:alice --topic t --transactional-id tx --idempotent",
+        );
+        assert_eq!(
+            producer,
+            vec![
+                (
+                    ResourceType::Topic,
+                    "t".into(),
+                    vec![Write, Create, Describe]
+                ),
+                (
+                    ResourceType::TransactionalId,
+                    "tx".into(),
+                    vec![Write, Describe]
+                ),
+                (
+                    ResourceType::Cluster,
+                    CLUSTER_NAME.into(),
+                    vec![IdempotentWrite]
+                ),
+            ]
+        );
+        let consumer = planned("--add --consumer --allow-principal User:alice --topic t --group g");
+        assert_eq!(
+            consumer,
+            vec![
+                (ResourceType::Topic, "t".into(), vec![Read, Describe]),
+                (ResourceType::Group, "g".into(), vec![Read]),
+            ]
+        );
+        let both = planned(
+            "--remove --producer --consumer --allow-principal User:alice --topic t --group g",
+        );
+        assert_eq!(both[0].2, vec![Read, Write, Create, Describe]);
+    }
+
+    #[test]
+    fn convenience_options_are_checked_with_kafkas_messages() {
+        for (flags, message) in [
+            (
+                &["--list", "--producer"][..],
+                "Option \"[list]\" can't be used with option \"[producer]\"",
+            ),
+            (
+                &["--add", "--producer", "--operation", "Read", "--topic", "t"],
+                "Option \"[producer]\" can't be used with option \"[operation]\"",
+            ),
+            (
+                &[
+                    "--add",
+                    "--consumer",
+                    "--deny-principal",
+                    "User:a",
+                    "--topic",
+                    "t",
+                    "--group",
+                    "g",
+                ],
+                "Option \"[consumer]\" can't be used with option \"[deny-principal]\"",
+            ),
+            (
+                &["--add", "--producer"],
+                "With --producer you must specify a --topic",
+            ),
+            (
+                &["--add", "--idempotent", "--topic", "t"],
+                "The --idempotent option is only available if --producer is set",
+            ),
+            (
+                &["--add", "--consumer", "--topic", "t"],
+                "With --consumer you must specify a --topic and a --group and no --cluster or \
+                 --transactional-id option should be specified.",
+            ),
+            (
+                &[
+                    "--add",
+                    "--consumer",
+                    "--topic",
+                    "t",
+                    "--group",
+                    "g",
+                    "--cluster",
+                ],
+                "With --consumer you must specify a --topic and a --group and no --cluster or \
+                 --transactional-id option should be specified.",
+            ),
+        ] {
+            let error = check_convenience_options(&args(flags))
+                .unwrap_err()
+                .to_string();
+            assert_eq!(error, message, "{flags:?}");
+        }
+    }
 
     #[test]
     fn blocks_are_printed_as_kafka_acls_sh() {

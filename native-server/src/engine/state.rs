@@ -258,8 +258,8 @@ impl State {
         }
         self.acls_published_at = Some(count);
         let mut published = self.acls.write().unwrap_or_else(|p| p.into_inner());
-        if **published != *image.acls() {
-            *published = std::sync::Arc::new(image.acls().clone());
+        if published.by_id() != image.acls() {
+            *published = std::sync::Arc::new(image.acls().clone().into());
         }
     }
 

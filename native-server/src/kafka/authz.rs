@@ -12,11 +12,11 @@ use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
 use partita_core::acl::{
-    AclMap, AclOperation, Authorizer, AuthorizerConfig, CLUSTER_NAME, Caller, ResourceType,
+    AclIndex, AclOperation, Authorizer, AuthorizerConfig, CLUSTER_NAME, Caller, ResourceType,
 };
 
-/// The ACLs in force, as the engine last published them.
-pub type SharedAcls = Arc<RwLock<Arc<AclMap>>>;
+/// The ACLs in force, as the engine last published them (indexed by resource once per change).
+pub type SharedAcls = Arc<RwLock<Arc<AclIndex>>>;
 
 /// Kafka's principal of a connection that did not authenticate (PLAINTEXT, or SSL without a
 /// client certificate).

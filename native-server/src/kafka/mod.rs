@@ -177,7 +177,7 @@ async fn tls_handshake(
         .peer_certificates()
         .and_then(|c| c.first())
     {
-        match crate::tls::principal::of_certificate(cert) {
+        match crate::tls::principal::mapped(cert, &node.ssl_principal_mapper) {
             Ok(name) => {
                 tracing::info!(%peer, principal = name, "TLS client certificate");
                 principal = Some(name);

@@ -2,12 +2,14 @@
 //! holds the core's state.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use super::authz::Acls;
 use super::limits::{Limits, RequestMemory};
 use super::sasl::{PlainUsers, SaslMechanisms};
 use crate::engine::EngineHandle;
 use crate::http::metrics::Metrics;
+use crate::tls::mapping::SslPrincipalMapper;
 
 pub struct Node {
     pub node_id: i32,
@@ -26,6 +28,8 @@ pub struct Node {
     pub request_memory: RequestMemory,
     /// The authorizer's config and the ACLs in force.
     pub acls: Acls,
+    /// `ssl.principal.mapping.rules`: the principal of a TLS client certificate.
+    pub ssl_principal_mapper: Arc<SslPrincipalMapper>,
 }
 
 impl Node {
@@ -50,7 +54,14 @@ impl Node {
             limits: Limits::default(),
             request_memory: RequestMemory::new(Limits::default().queued_max_request_bytes),
             acls: Acls::new(Default::default(), Default::default()),
+            ssl_principal_mapper: Arc::default(),
         }
+    }
+
+    /// This node naming TLS clients by `mapper` (`ssl.principal.mapping.rules`).
+    pub fn with_ssl_principal_mapper(mut self, mapper: Arc<SslPrincipalMapper>) -> Node {
+        self.ssl_principal_mapper = mapper;
+        self
     }
 
     /// This node offering `mechanisms` (Kafka's `sasl.enabled.mechanisms`).

@@ -3,16 +3,19 @@
 //! `--tls-client-ca`, `--sasl-plain-user`) and Kafka's configs (`listeners`,
 //! `sasl.enabled.mechanisms`,
 //! `ssl.keystore.type=PEM` with `ssl.keystore.location` as in KIP-651, `ssl.truststore.type`,
-//! `ssl.truststore.location`, `ssl.client.auth`). Without `listeners` the protocol follows the
+//! `ssl.truststore.location`, `ssl.client.auth`, `ssl.principal.mapping.rules`). Without
+//! `listeners` the protocol follows the
 //! flags: TLS if a certificate is given, SASL if a mechanism is enabled (PLAIN with
 //! `--sasl-plain-user`, SCRAM with `sasl.enabled.mechanisms`).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail, ensure};
 
 use super::listener_names::{ListenerNameKeys, ListenerNames};
+use crate::tls::mapping::SslPrincipalMapper;
 use crate::tls::{ClientAuth, TlsSettings};
 
 /// Kafka's security protocols for a client listener.
@@ -83,6 +86,8 @@ pub struct SecurityKeys {
     /// `listener.name.NAME.ssl.*` configs, as given (full name, value): read for the
     /// controller listener by `crate::peer::security`.
     pub prefixed: Vec<(String, String)>,
+    /// `ssl.principal.mapping.rules`, parsed when set (an invalid rule refuses the start).
+    pub principal_mapping: Option<Arc<SslPrincipalMapper>>,
 }
 
 impl SecurityKeys {
@@ -96,8 +101,9 @@ impl SecurityKeys {
 
     /// The configs `set` takes (and the ones it refuses with a reason), besides those of
     /// [`SecurityKeys::accepts`].
-    pub const NAMES: [&str; 10] = [
+    pub const NAMES: [&str; 11] = [
         "listeners",
+        "ssl.principal.mapping.rules",
         "sasl.enabled.mechanisms",
         "ssl.keystore.type",
         "ssl.keystore.location",
@@ -125,6 +131,12 @@ impl SecurityKeys {
             "ssl.truststore.type" => self.truststore_type = Some(value.to_string()),
             "ssl.truststore.location" => self.truststore_location = Some(value.into()),
             "ssl.client.auth" => self.client_auth = Some(ClientAuth::parse(value)?),
+            "ssl.principal.mapping.rules" => {
+                let mapper = SslPrincipalMapper::parse(value).with_context(|| {
+                    format!("Invalid value {value} for configuration ssl.principal.mapping.rules")
+                })?;
+                self.principal_mapping = Some(Arc::new(mapper));
+            }
             "ssl.key.password" => bail!(
                 "encrypted private keys are not supported; give an \
                  unencrypted PEM key (`openssl pkey -in KEY -out PLAIN`)"
@@ -148,6 +160,8 @@ pub struct ListenerSecurity {
     /// The listener names and their protocols.
     pub names: ListenerNames,
     pub tls: Option<TlsSettings>,
+    /// `ssl.principal.mapping.rules` (`DEFAULT` when not given).
+    pub principal_mapping: Arc<SslPrincipalMapper>,
 }
 
 /// What the flags say (the `serve` flags this module reads).
@@ -213,6 +227,7 @@ impl ListenerSecurity {
             controller_listen,
             names,
             tls,
+            principal_mapping: keys.principal_mapping.clone().unwrap_or_default(),
         })
     }
 }

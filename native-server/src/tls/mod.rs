@@ -9,6 +9,7 @@
 //! the server with an error naming the file.
 
 pub mod client;
+pub mod mapping;
 pub mod principal;
 
 use std::path::{Path, PathBuf};

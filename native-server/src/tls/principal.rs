@@ -1,11 +1,13 @@
 //! The principal of a client that shows a certificate, as Kafka's default principal builder
-//! names it (`DefaultKafkaPrincipalBuilder` with `ssl.principal.mapping.rules=DEFAULT`):
-//! `User:` and the certificate's subject distinguished name in RFC 2253 form, as Java's
+//! names it (`DefaultKafkaPrincipalBuilder`): `User:` and the name that
+//! `ssl.principal.mapping.rules` (`super::mapping`) makes of the certificate's subject
+//! distinguished name. With the default rule that is the subject in RFC 2253 form, as Java's
 //! `X500Principal.getName()` writes it: the RDNs last first, `,` between them, `+` inside a
 //! multi-valued RDN, the RFC's keywords (CN, C, L, ST, O, OU, STREET, DC, UID) and dotted OIDs
 //! for the rest, special characters escaped with `\`, values that are not strings as `#` and
 //! their DER in hex. A client without a certificate is `User:ANONYMOUS`.
 
+use super::mapping::SslPrincipalMapper;
 use x509_parser::der_parser::asn1_rs::ToDer;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -33,8 +35,21 @@ pub enum Value {
     Der(Vec<u8>),
 }
 
-/// `User:<subject DN>` of a DER certificate; an error if it does not parse.
+/// `User:<subject DN>` of a DER certificate (the `DEFAULT` rule); an error if it does not
+/// parse.
 pub fn of_certificate(der: &[u8]) -> anyhow::Result<String> {
+    Ok(format!("User:{}", subject(der)?))
+}
+
+/// `User:<name>` of a DER certificate, the name mapped from its subject by `mapper`
+/// (`ssl.principal.mapping.rules`); an error if the certificate does not parse or no rule
+/// applies to its subject (then Kafka fails the authentication).
+pub fn mapped(der: &[u8], mapper: &SslPrincipalMapper) -> anyhow::Result<String> {
+    Ok(format!("User:{}", mapper.name(&subject(der)?)?))
+}
+
+/// The subject distinguished name of a DER certificate in RFC 2253 form.
+pub fn subject(der: &[u8]) -> anyhow::Result<String> {
     let (_, cert) = X509Certificate::from_der(der)
         .map_err(|e| anyhow::anyhow!("the client certificate does not parse: {e}"))?;
     let mut rdns = Vec::new();
@@ -55,7 +70,7 @@ pub fn of_certificate(der: &[u8]) -> anyhow::Result<String> {
         }
         rdns.push(attributes);
     }
-    Ok(format!("User:{}", rfc2253(&rdns)))
+    Ok(rfc2253(&rdns))
 }
 
 fn keyword(oid: &str) -> Option<&'static str> {
