@@ -213,10 +213,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// The HTTP listener's TLS and token from `--http-tls-*` and `--http-token-file`, every file
 /// read and checked now (errors name the file).
-fn http_security(
-    args: &ServeArgs,
-    kafka: &ListenerSecurity,
-) -> anyhow::Result<http::HttpSecurity> {
+fn http_security(args: &ServeArgs, kafka: &ListenerSecurity) -> anyhow::Result<http::HttpSecurity> {
     let tls = match (&args.http_tls_cert, &args.http_tls_key) {
         (Some(cert), Some(key)) => Some(
             TlsSettings {

@@ -100,7 +100,10 @@ fn bearer(value: &str) -> Option<&str> {
 fn unauthorized(challenge: &'static str) -> Response {
     (
         StatusCode::UNAUTHORIZED,
-        [(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge))],
+        [(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        )],
         "401 Unauthorized: this endpoint needs `Authorization: Bearer <token>` \
          (partita serve --http-token-file)\n",
     )

@@ -70,7 +70,11 @@ pub async fn serve(
         let _ = shutdown.changed().await;
     };
     match security.tls {
-        None => axum::serve(listener, app).with_graceful_shutdown(stop).await?,
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await?
+        }
         Some(acceptor) => {
             axum::serve(tls::TlsListener::new(listener, acceptor)?, app)
                 .with_graceful_shutdown(stop)

@@ -51,10 +51,10 @@ pub enum ProtocolError {
     #[error("SASL re-authentication refused: {0}")]
     Reauthentication(String),
     #[error(
-        "the SASL session expired (connections.max.reauth.ms) and the client did not \
-         re-authenticate"
+        "{0:?} after the SASL session expired (connections.max.reauth.ms): the client did \
+         not re-authenticate"
     )]
-    SessionExpired,
+    SessionExpired(ApiKey),
     #[error(transparent)]
     Refused(#[from] guard::Refusal),
     #[error("malformed {api:?} v{version} request: {reason}")]
@@ -220,7 +220,10 @@ pub async fn answer(
             .await
             .map_err(ProtocolError::Engine)?;
         return match session.step(&request, &node.sasl_users, credential) {
-            Ok(reply) => match session.user().map(|user| reauth.complete(user, Instant::now())) {
+            Ok(reply) => match session
+                .user()
+                .map(|user| reauth.complete(user, Instant::now()))
+            {
                 Some(Err(message)) => Err(ProtocolError::Reauthentication(message)),
                 _ => Ok(Answer::send(reply)),
             },
@@ -265,7 +268,7 @@ pub async fn answer(
         } else if reauth.expired(now) {
             return Ok(Answer {
                 response: None,
-                close: Some(ProtocolError::SessionExpired),
+                close: Some(ProtocolError::SessionExpired(api)),
             });
         }
     }
@@ -299,8 +302,7 @@ pub async fn answer(
             let credential = sasl::credential_for(session, &r.auth_bytes, node)
                 .await
                 .map_err(ProtocolError::Engine)?;
-            let (mut response, failed) =
-                session.authenticate(&r, &node.sasl_users, credential);
+            let (mut response, failed) = session.authenticate(&r, &node.sasl_users, credential);
             let mut close = failed.then_some(ProtocolError::AuthenticationFailed);
             if let Some(user) = session.user().filter(|_| !failed) {
                 match reauth.complete(user, Instant::now()) {

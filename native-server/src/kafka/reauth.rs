@@ -112,7 +112,10 @@ mod tests {
         reauth.handshake("PLAIN").unwrap();
         assert_eq!(reauth.complete("alice", now), Ok(0));
         assert!(!reauth.expired(now + Duration::from_secs(86_400)));
-        assert!(!reauth.begin("alice", now), "no re-authentication without an expiry");
+        assert!(
+            !reauth.begin("alice", now),
+            "no re-authentication without an expiry"
+        );
     }
 
     #[test]
@@ -144,7 +147,10 @@ mod tests {
         reauth.complete("alice", t0).unwrap();
         assert!(reauth.begin("alice", t0));
         let changed = reauth.clone().handshake("SCRAM-SHA-256").unwrap_err();
-        assert!(changed.contains("re-authentication of mechanism 'PLAIN'"), "{changed}");
+        assert!(
+            changed.contains("re-authentication of mechanism 'PLAIN'"),
+            "{changed}"
+        );
         reauth.handshake("PLAIN").unwrap();
         assert_eq!(
             reauth.complete("bob", t0),

@@ -185,7 +185,9 @@ pub fn live_view() -> Html {
     }
     let body = match &state.latest {
         None => html! { <p class="muted">{ "Asking the server…" }</p> },
-        Some(Err(FetchError::Unauthorized)) => html! { <TokenForm rejected={live::token().is_some()} /> },
+        Some(Err(FetchError::Unauthorized)) => {
+            html! { <TokenForm rejected={live::token().is_some()} /> }
+        }
         Some(Err(FetchError::Failed(error))) => html! {
             <section class="verdict bad" data-testid="live-error">
                 <h2>{ "No live server" }</h2>
