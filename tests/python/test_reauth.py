@@ -12,6 +12,7 @@ import re
 import socket
 import struct
 import time
+import urllib.request
 
 import pytest
 from confluent_kafka import Consumer, Producer
@@ -77,6 +78,15 @@ def count(server, *parts: str) -> int:
     return sum(all(p in line for p in parts) for line in log_lines(server))
 
 
+def metric(server, name: str) -> float:
+    """A counter of /metrics (Prometheus text)."""
+    with urllib.request.urlopen(server.http + "metrics", timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    raise AssertionError(f"{name} is not in /metrics")
+
+
 def login(server, mechanism: str) -> dict:
     return {"bootstrap.servers": server.kafka, "security.protocol": "SASL_PLAINTEXT",
             "sasl.mechanism": mechanism, "sasl.username": USER, "sasl.password": PASSWORD}
@@ -118,6 +128,8 @@ def test_confluent_kafka_keeps_working_across_reauthentications(reauth_server, m
     logins = count(reauth_server, f"SASL/{mechanism.split('-')[0]} login") - logins_before
     assert logins >= 2 * (RUN_S * 1000 // REAUTH_MS), log_lines(reauth_server)[-40:]
     assert count(reauth_server, "SASL session expired") == 0, log_lines(reauth_server)[-40:]
+    assert metric(reauth_server, "partita_expired_connections_killed_total") == 0
+    assert metric(reauth_server, "partita_reauthentications_total") >= 2 * (RUN_S * 1000 // REAUTH_MS)
 
 
 @pytest.mark.parametrize("api_version", [None, (0, 11, 0)])
@@ -143,8 +155,10 @@ def test_kafka_python_reauthenticates_or_is_disconnected_and_reconnects(kafka_py
     if api_version is None:
         assert expired == 0, log_lines(server)[-30:]
         assert count(server, "SASL/PLAIN login") >= 3
+        assert metric(server, "partita_reauthentications_total") >= 2
     else:
         assert expired >= 2, log_lines(server)[-30:]
+        assert metric(server, "partita_expired_connections_killed_total") >= 2
 
 
 # --- byte level -------------------------------------------------------------------------

@@ -222,7 +222,7 @@ pub async fn answer(
         return match session.step(&request, &node.sasl_users, credential) {
             Ok(reply) => match session
                 .user()
-                .map(|user| reauth.complete(user, Instant::now()))
+                .map(|user| login_completed(reauth, user, node))
             {
                 Some(Err(message)) => Err(ProtocolError::Reauthentication(message)),
                 _ => Ok(Answer::send(reply)),
@@ -266,6 +266,7 @@ pub async fn answer(
             tracing::debug!(%peer, user, "SASL re-authentication");
             session.restart();
         } else if reauth.expired(now) {
+            node.metrics.expired_connections_killed.inc();
             return Ok(Answer {
                 response: None,
                 close: Some(ProtocolError::SessionExpired(api)),
@@ -305,7 +306,7 @@ pub async fn answer(
             let (mut response, failed) = session.authenticate(&r, &node.sasl_users, credential);
             let mut close = failed.then_some(ProtocolError::AuthenticationFailed);
             if let Some(user) = session.user().filter(|_| !failed) {
-                match reauth.complete(user, Instant::now()) {
+                match login_completed(reauth, user, node) {
                     // `session_lifetime_ms` is a v1 field.
                     Ok(lifetime) if version >= 1 => response.session_lifetime_ms = lifetime,
                     Ok(_) => {}
@@ -351,6 +352,18 @@ pub async fn answer(
         response,
         close: None,
     })
+}
+
+/// A login as `user` completed now: its lifetime in milliseconds for `session_lifetime_ms`
+/// (0: none), counting a successful re-authentication; or Kafka's message when a
+/// re-authentication changed the principal.
+fn login_completed(reauth: &mut Reauth, user: &str, node: &Node) -> Result<i64, String> {
+    let renewing = reauth.reauthenticating();
+    let lifetime = reauth.complete(user, Instant::now())?;
+    if renewing {
+        node.metrics.reauthentications.inc();
+    }
+    Ok(lifetime)
 }
 
 /// Decodes a whole request frame (header and body) of a supported `api` and `version`, after

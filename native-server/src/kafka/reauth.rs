@@ -75,6 +75,11 @@ impl Reauth {
         Ok(())
     }
 
+    /// Whether a re-authentication is under way (begun, not yet completed).
+    pub fn reauthenticating(&self) -> bool {
+        self.previous.is_some()
+    }
+
     /// A login as `user` completed at `now`: the session lifetime to answer in milliseconds
     /// (0: no expiry), or, when a re-authentication changed the principal, Kafka's message (the
     /// connection is then closed).
@@ -128,7 +133,9 @@ mod tests {
         assert!(reauth.expired(t0 + Duration::from_millis(2000)));
 
         let t1 = t0 + Duration::from_millis(1800);
+        assert!(!reauth.reauthenticating());
         assert!(reauth.begin("alice", t1));
+        assert!(reauth.reauthenticating());
         reauth.handshake("SCRAM-SHA-512").unwrap();
         assert_eq!(reauth.complete("alice", t1), Ok(2000));
         assert!(!reauth.expired(t0 + Duration::from_millis(3000)));
