@@ -41,6 +41,7 @@ test("the live view asks for the token and then shows the topics", async () => {
   await page.getByTestId("live-token-input").fill("not-the-token-at-all");
   await page.getByTestId("live-token-submit").click();
   await page.getByTestId("live-token-rejected").waitFor({ timeout: 10_000 });
+  await page.screenshot({ path: screenshotPath("live-token-form") });
 
   await page.getByTestId("live-token-input").fill(TOKEN);
   await page.getByTestId("live-token-submit").click();
