@@ -89,9 +89,30 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
 
     /// Address for HTTP: the playground at /, the JSON API under /api/, metrics at /metrics.
-    /// Port 0 picks a free port (printed on start).
+    /// Port 0 picks a free port (printed on start). The default, on 127.0.0.1, is reachable
+    /// from this machine only; bind another address only with --http-token-file (and TLS).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub http: SocketAddr,
+
+    /// Serve HTTPS on --http with this certificate chain (PEM, the server's certificate first).
+    #[arg(long, value_name = "PEM", requires = "http_tls_key")]
+    pub http_tls_cert: Option<PathBuf>,
+
+    /// The private key of --http-tls-cert (PEM, unencrypted).
+    #[arg(long, value_name = "PEM", requires = "http_tls_cert")]
+    pub http_tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS on --http with the Kafka listener's certificate and key (--tls-cert and
+    /// --tls-key, or ssl.keystore.location).
+    #[arg(long, conflicts_with = "http_tls_cert")]
+    pub http_tls_from_kafka: bool,
+
+    /// Require `Authorization: Bearer <token>` on /api/* and /metrics, the token being this
+    /// file's content (at least 16 characters; make one with `openssl rand -hex 32`). Others
+    /// get 401. The playground's page stays open; its live view asks for the token. One token
+    /// for the whole read-only API: it names no Kafka principal.
+    #[arg(long, value_name = "FILE")]
+    pub http_token_file: Option<PathBuf>,
 
     /// This node's id (Kafka's `node.id`), as clients see it in metadata. Default 1.
     #[arg(long)]

@@ -14,7 +14,7 @@ use crate::kafka::sasl::{PlainUsers, SaslMechanisms};
 use crate::kafka::security::{ListenerSecurity, SecurityFlags, SecurityProtocol};
 use crate::kafka::{self, Node};
 use crate::peer::{self, ClusterSettings, PeerRouter};
-use crate::tls::ClientAuth;
+use crate::tls::{ClientAuth, TlsSettings};
 use partita_core::node::NodeConfig;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -54,6 +54,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .as_ref()
         .map(|tls| tls.acceptor())
         .transpose()?;
+    let http_security = http_security(&args, &security)?;
     let listen = security.listen.unwrap_or(args.listen);
     let kafka_listener = TcpListener::bind(listen)
         .await
@@ -171,7 +172,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut signals = StopSignals::listen()?;
     // Tests and scripts read these two lines to find the ports when started with port 0.
     println!("partita: kafka listening on {kafka_addr}");
-    println!("partita: http listening on http://{http_addr}/");
+    let scheme = if http_security.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("partita: http listening on {scheme}://{http_addr}/");
+    if http_security.token.is_some() {
+        tracing::info!("HTTP: /api/* and /metrics require the bearer token of --http-token-file");
+    } else if !http_addr.ip().is_loopback() {
+        tracing::warn!(
+            "HTTP on {http_addr}: /api/* and /metrics are open to whoever reaches it \
+             (--http-token-file requires a token; --http 127.0.0.1:PORT keeps it local)"
+        );
+    }
 
     let kafka_task = tokio::spawn(kafka::accept_loop(
         kafka_listener,
@@ -185,7 +199,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         add_scram,
         shutdown_rx.clone(),
     ));
-    let http_task = tokio::spawn(http::serve(http_listener, node.clone(), shutdown_rx));
+    let http_task = tokio::spawn(http::serve(
+        http_listener,
+        node.clone(),
+        http_security,
+        shutdown_rx,
+    ));
 
     signals.recv().await;
     tracing::info!("shutting down");
@@ -203,6 +222,46 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("the engine thread panicked"))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The HTTP listener's TLS and token from `--http-tls-*` and `--http-token-file`, every file
+/// read and checked now (errors name the file).
+fn http_security(args: &ServeArgs, kafka: &ListenerSecurity) -> anyhow::Result<http::HttpSecurity> {
+    let tls = match (&args.http_tls_cert, &args.http_tls_key) {
+        (Some(cert), Some(key)) => Some(
+            TlsSettings {
+                cert_chain: cert.clone(),
+                key: key.clone(),
+                client_ca: None,
+                client_auth: ClientAuth::None,
+            }
+            .acceptor()
+            .context("--http-tls-cert/--http-tls-key")?,
+        ),
+        _ if args.http_tls_from_kafka => {
+            let Some(kafka_tls) = &kafka.tls else {
+                anyhow::bail!(
+                    "--http-tls-from-kafka: the Kafka listener has no certificate \
+                     (--tls-cert/--tls-key or ssl.keystore.location)"
+                );
+            };
+            Some(
+                TlsSettings {
+                    client_ca: None,
+                    client_auth: ClientAuth::None,
+                    ..kafka_tls.clone()
+                }
+                .acceptor()?,
+            )
+        }
+        _ => None,
+    };
+    let token = args
+        .http_token_file
+        .as_deref()
+        .map(http::BearerToken::from_file)
+        .transpose()?;
+    Ok(http::HttpSecurity { tls, token })
 }
 
 /// Ctrl-C (SIGINT) and SIGTERM, listened for from the moment this is created: the server

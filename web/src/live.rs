@@ -1,5 +1,8 @@
 //! The live view's data: what the real `partita serve` that served this page reports on its
 //! JSON API (`/api/cluster`, `/api/topics`, `/api/groups`), fetched again every second.
+//! When the server requires a token (`partita serve --http-token-file`), the API answers 401:
+//! the view asks for the token, keeps it in the tab's `sessionStorage` (gone when the tab is
+//! closed) and sends it as `Authorization: Bearer <token>`.
 
 use gloo::net::http::Request;
 use serde::Deserialize;
@@ -87,10 +90,45 @@ impl LiveView {
     }
 }
 
+/// Why a poll brought no view.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FetchError {
+    /// 401: the server wants a token, and none (or a wrong one) was sent.
+    Unauthorized,
+    /// Anything else, as text.
+    Failed(String),
+}
+
+/// The `sessionStorage` key of the token.
+const TOKEN_KEY: &str = "partita.http.token";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// The token kept for this tab, if any.
+pub fn token() -> Option<String> {
+    session_storage()?
+        .get_item(TOKEN_KEY)
+        .ok()?
+        .filter(|t| !t.is_empty())
+}
+
+/// Keeps `token` for this tab (an empty one forgets it).
+pub fn set_token(token: &str) {
+    if let Some(storage) = session_storage() {
+        let _ = if token.is_empty() {
+            storage.remove_item(TOKEN_KEY)
+        } else {
+            storage.set_item(TOKEN_KEY, token)
+        };
+    }
+}
+
 /// Reads the three endpoints. Paths are relative to the page, so the view works wherever
 /// `partita serve` mounts it; a page served by something else (`trunk serve`) gets an error
 /// saying so.
-pub async fn fetch() -> Result<LiveView, String> {
+pub async fn fetch() -> Result<LiveView, FetchError> {
     Ok(LiveView {
         cluster: get("api/cluster").await?,
         topics: get("api/topics").await?,
@@ -98,17 +136,22 @@ pub async fn fetch() -> Result<LiveView, String> {
     })
 }
 
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
-    let response = Request::get(path)
-        .send()
-        .await
-        .map_err(|e| format!("{path}: {e}"))?;
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, FetchError> {
+    let failed = |e: String| FetchError::Failed(format!("{path}: {e}"));
+    let mut request = Request::get(path);
+    if let Some(token) = token() {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let response = request.send().await.map_err(|e| failed(e.to_string()))?;
+    if response.status() == 401 {
+        return Err(FetchError::Unauthorized);
+    }
     if !response.ok() {
-        return Err(format!("{path}: HTTP {}", response.status()));
+        return Err(failed(format!("HTTP {}", response.status())));
     }
     // The browser's JSON parser and serde-wasm-bindgen, rather than serde_json: the same
     // result for tens of KiB less wasm.
-    let text = response.text().await.map_err(|e| format!("{path}: {e}"))?;
-    let value = js_sys::JSON::parse(&text).map_err(|_| format!("{path}: not JSON"))?;
-    serde_wasm_bindgen::from_value(value).map_err(|e| format!("{path}: {e}"))
+    let text = response.text().await.map_err(|e| failed(e.to_string()))?;
+    let value = js_sys::JSON::parse(&text).map_err(|_| failed("not JSON".to_string()))?;
+    serde_wasm_bindgen::from_value(value).map_err(|e| failed(e.to_string()))
 }

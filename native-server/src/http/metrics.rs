@@ -39,6 +39,11 @@ pub struct LagLabels {
 pub struct Metrics {
     registry: Registry,
     pub connections: Gauge,
+    /// Connections closed because their SASL login expired (KIP-368; Kafka's
+    /// `expired-connections-killed-count` of socket-server-metrics).
+    pub expired_connections_killed: Counter,
+    /// SASL re-authentications that succeeded (Kafka's `successful-reauthentication-total`).
+    pub reauthentications: Counter,
     request_seconds: Family<ApiLabel, Histogram>,
     bytes_in: Family<TopicLabel, Counter>,
     bytes_out: Family<TopicLabel, Counter>,
@@ -70,6 +75,18 @@ impl Metrics {
             "connections",
             "Open Kafka protocol connections",
             connections.clone(),
+        );
+        let expired_connections_killed = Counter::default();
+        partita.register(
+            "expired_connections_killed",
+            "Kafka connections closed because their SASL login expired (connections.max.reauth.ms)",
+            expired_connections_killed.clone(),
+        );
+        let reauthentications = Counter::default();
+        partita.register(
+            "reauthentications",
+            "Successful SASL re-authentications (KIP-368)",
+            reauthentications.clone(),
         );
         let request_seconds = Family::<ApiLabel, Histogram>::new_with_constructor(|| {
             // 50 µs to about 26 s.
@@ -135,6 +152,8 @@ impl Metrics {
             offline,
             active_controller,
             connections,
+            expired_connections_killed,
+            reauthentications,
             request_seconds,
             bytes_in,
             bytes_out,

@@ -13,8 +13,10 @@ use tokio::sync::{OwnedSemaphorePermit, watch};
 
 use super::frame::{FrameError, frame, read_length, read_rest};
 use super::node::Node;
+use super::reauth::Reauth;
 use super::sasl::{self, Session};
 use super::{ClientInfo, api_versions, authz, capture, dispatch, guard, versions};
+use partita_core::ErrorCode;
 
 /// Why a connection is closed instead of answered. Kafka closes the connection in all these
 /// cases (except an unsupported ApiVersions version, which gets an answer); the broker goes on.
@@ -45,6 +47,14 @@ pub enum ProtocolError {
     Unauthenticated(ApiKey),
     #[error("SASL authentication failed")]
     AuthenticationFailed,
+    /// A re-authentication (KIP-368) changed the mechanism or the principal.
+    #[error("SASL re-authentication refused: {0}")]
+    Reauthentication(String),
+    #[error(
+        "{0:?} after the SASL session expired (connections.max.reauth.ms): the client did \
+         not re-authenticate"
+    )]
+    SessionExpired(ApiKey),
     #[error(transparent)]
     Refused(#[from] guard::Refusal),
     #[error("malformed {api:?} v{version} request: {reason}")]
@@ -66,6 +76,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
 ) {
     node.metrics.connections.inc();
     let mut session = Session::new(&node.sasl_mechanisms);
+    let mut reauth = Reauth::new(node.limits.connections_max_reauth_ms);
     loop {
         let frame_read = tokio::select! {
             read = next_request(&mut socket, &node, &session) => read,
@@ -79,7 +90,11 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 break;
             }
         };
-        let answered = answer(request, peer, tls_principal.as_deref(), &node, &mut session).await;
+        let login = Login {
+            session: &mut session,
+            reauth: &mut reauth,
+        };
+        let answered = answer(request, peer, tls_principal.as_deref(), &node, login).await;
         let Answer { response, close } = match answered {
             Ok(answer) => answer,
             Err(e) => {
@@ -183,14 +198,21 @@ impl Answer {
     }
 }
 
+/// A connection's SASL state: the exchange or login, and its expiry (KIP-368).
+pub struct Login<'a> {
+    pub session: &'a mut Session,
+    pub reauth: &'a mut Reauth,
+}
+
 /// Decodes one request, handles it and encodes the response.
 pub async fn answer(
     request: Bytes,
     peer: SocketAddr,
     tls_principal: Option<&str>,
     node: &Node,
-    session: &mut Session,
+    login: Login<'_>,
 ) -> Result<Answer, ProtocolError> {
+    let Login { session, reauth } = login;
     if session.awaits_raw_token() {
         // After a v0 handshake: the frame is a bare SASL token, answered by a bare frame
         // (empty after PLAIN's token, SCRAM's server messages after its two).
@@ -198,7 +220,13 @@ pub async fn answer(
             .await
             .map_err(ProtocolError::Engine)?;
         return match session.step(&request, &node.sasl_users, credential) {
-            Ok(reply) => Ok(Answer::send(reply)),
+            Ok(reply) => match session
+                .user()
+                .map(|user| login_completed(reauth, user, node))
+            {
+                Some(Err(message)) => Err(ProtocolError::Reauthentication(message)),
+                _ => Ok(Answer::send(reply)),
+            },
             Err(message) => {
                 tracing::info!(%peer, "SASL login failed: {message}");
                 Err(ProtocolError::AuthenticationFailed)
@@ -230,19 +258,67 @@ pub async fn answer(
     if !session.allows(api) {
         return Err(ProtocolError::Unauthenticated(api));
     }
+    // KIP-368: a SaslHandshake on a logged-in connection may begin a re-authentication; any
+    // other request after the login expired closes the connection, as Kafka's Processor does.
+    let now = Instant::now();
+    if let Some(user) = session.user() {
+        if api == ApiKey::SaslHandshake && reauth.begin(user, now) {
+            tracing::debug!(%peer, user, "SASL re-authentication");
+            session.restart();
+        } else if reauth.expired(now) {
+            node.metrics.expired_connections_killed.inc();
+            return Ok(Answer {
+                response: None,
+                close: Some(ProtocolError::SessionExpired(api)),
+            });
+        }
+    }
     let (header, body) = decode_request(api, version, request)?;
     // SASL belongs to the connection, not to the engine.
     let body = match body {
         RequestKind::SaslHandshake(r) => {
-            let response =
-                ResponseKind::SaslHandshake(session.handshake(&r, version, &node.sasl_mechanisms));
-            return encode(correlation_id, api, version, &response).map(Answer::send);
+            if session.user().is_some() {
+                // Logged in and no re-authentication begun: Kafka's KafkaApis answers so.
+                let refused = kafka_protocol::messages::SaslHandshakeResponse::default()
+                    .with_error_code(ErrorCode::ILLEGAL_SASL_STATE.code());
+                let response = ResponseKind::SaslHandshake(refused);
+                return encode(correlation_id, api, version, &response).map(Answer::send);
+            }
+            let response = session.handshake(&r, version, &node.sasl_mechanisms);
+            let close = if response.error_code == 0 {
+                reauth
+                    .handshake(r.mechanism.as_str())
+                    .err()
+                    .map(ProtocolError::Reauthentication)
+            } else {
+                None
+            };
+            let response = ResponseKind::SaslHandshake(response);
+            return Ok(Answer {
+                response: Some(encode(correlation_id, api, version, &response)?),
+                close,
+            });
         }
         RequestKind::SaslAuthenticate(r) => {
             let credential = sasl::credential_for(session, &r.auth_bytes, node)
                 .await
                 .map_err(ProtocolError::Engine)?;
-            let (response, failed) = session.authenticate(&r, &node.sasl_users, credential);
+            let (mut response, failed) = session.authenticate(&r, &node.sasl_users, credential);
+            let mut close = failed.then_some(ProtocolError::AuthenticationFailed);
+            if let Some(user) = session.user().filter(|_| !failed) {
+                match login_completed(reauth, user, node) {
+                    // `session_lifetime_ms` is a v1 field.
+                    Ok(lifetime) if version >= 1 => response.session_lifetime_ms = lifetime,
+                    Ok(_) => {}
+                    Err(message) => {
+                        tracing::info!(%peer, "SASL re-authentication failed: {message}");
+                        response = response
+                            .with_error_code(ErrorCode::SASL_AUTHENTICATION_FAILED.code())
+                            .with_error_message(Some(message.clone().into()));
+                        close = Some(ProtocolError::Reauthentication(message));
+                    }
+                }
+            }
             let response = encode(
                 correlation_id,
                 api,
@@ -251,7 +327,7 @@ pub async fn answer(
             )?;
             return Ok(Answer {
                 response: Some(response),
-                close: failed.then_some(ProtocolError::AuthenticationFailed),
+                close,
             });
         }
         body => body,
@@ -276,6 +352,18 @@ pub async fn answer(
         response,
         close: None,
     })
+}
+
+/// A login as `user` completed now: its lifetime in milliseconds for `session_lifetime_ms`
+/// (0: none), counting a successful re-authentication; or Kafka's message when a
+/// re-authentication changed the principal.
+fn login_completed(reauth: &mut Reauth, user: &str, node: &Node) -> Result<i64, String> {
+    let renewing = reauth.reauthenticating();
+    let lifetime = reauth.complete(user, Instant::now())?;
+    if renewing {
+        node.metrics.reauthentications.inc();
+    }
+    Ok(lifetime)
 }
 
 /// Decodes a whole request frame (header and body) of a supported `api` and `version`, after

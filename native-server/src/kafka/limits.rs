@@ -35,6 +35,12 @@ pub struct Limits {
     /// clients each sending a 100 MiB frame wait for memory instead of exhausting it. A frame
     /// larger than the pool waits for the whole pool.
     pub queued_max_request_bytes: usize,
+    /// `connections.max.reauth.ms` (0: off, Kafka's default): with a positive value, a SASL
+    /// login lasts this long (KIP-368). SaslAuthenticate v1+ tells the client so in
+    /// `session_lifetime_ms`; a client re-authenticates on the same connection before then
+    /// (a new SaslHandshake and SaslAuthenticate, same mechanism and principal), and a
+    /// connection whose login expired is closed at its next other request (`reauth.rs`).
+    pub connections_max_reauth_ms: u64,
 }
 
 impl Default for Limits {
@@ -45,6 +51,7 @@ impl Default for Limits {
             connections_max_idle_ms: 600_000,
             max_connections_per_ip: i32::MAX as usize,
             queued_max_request_bytes: 256 * 1024 * 1024,
+            connections_max_reauth_ms: 0,
         }
     }
 }
@@ -85,16 +92,17 @@ impl Limits {
     }
 
     /// The config names this struct owns.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "socket.request.max.bytes",
         "sasl.server.max.receive.size",
         "connections.max.idle.ms",
         "max.connections.per.ip",
         "queued.max.request.bytes",
+        "connections.max.reauth.ms",
     ];
 
     /// Sets one of [`Limits::NAMES`] from its text; `-1` for `queued.max.request.bytes` means
-    /// unbounded, as in Kafka.
+    /// unbounded, as in Kafka; `connections.max.reauth.ms` may be 0 (off).
     pub fn set(&mut self, name: &str, value: &str) -> anyhow::Result<()> {
         let number = || -> anyhow::Result<usize> {
             let n: usize = value
@@ -114,6 +122,11 @@ impl Limits {
                 self.queued_max_request_bytes = usize::MAX
             }
             "queued.max.request.bytes" => self.queued_max_request_bytes = number()?,
+            "connections.max.reauth.ms" => {
+                self.connections_max_reauth_ms = value.parse().with_context(|| {
+                    format!("--config {name}: {value:?} is not a number of milliseconds (0: off)")
+                })?
+            }
             _ => bail!("--config {name}: not a socket server config"),
         }
         Ok(())
@@ -205,6 +218,11 @@ mod tests {
         let mut limits = Limits::default();
         for name in Limits::NAMES {
             limits.set(name, "1234").unwrap();
+            if name == "connections.max.reauth.ms" {
+                limits.set(name, "0").unwrap();
+                assert!(limits.set(name, "-1").is_err());
+                continue;
+            }
             assert!(limits.set(name, "0").is_err(), "{name}");
             assert!(limits.set(name, "lots").is_err(), "{name}");
         }

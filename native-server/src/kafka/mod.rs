@@ -49,6 +49,7 @@ mod offset_delete;
 mod offset_fetch;
 mod offset_for_leader_epoch;
 mod produce;
+mod reauth;
 pub mod sasl;
 mod scram;
 pub mod scram_bootstrap;

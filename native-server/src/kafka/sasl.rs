@@ -6,7 +6,9 @@
 //! SaslAuthenticate requests (after a v1 handshake) or as bare frames (after v0, as old
 //! clients do): PLAIN's one `authzid NUL user NUL password` (RFC 4616), SCRAM's two messages.
 //! A failed login is answered (v1) and the connection closed, as Kafka does; the broker goes
-//! on. The logged-in user is the session's principal, `User:<name>`.
+//! on. The logged-in user is the session's principal, `User:<name>`. With
+//! `connections.max.reauth.ms`, logins expire and are renewed on the connection (KIP-368,
+//! `reauth.rs`).
 
 use std::collections::BTreeMap;
 
@@ -169,10 +171,9 @@ impl Session {
         match self {
             // Without SASL a handshake is answered (no mechanism is offered).
             Session::Open => true,
-            // One login per connection (no re-authentication).
-            Session::Authenticated(_) => {
-                !matches!(api, ApiKey::SaslHandshake | ApiKey::SaslAuthenticate)
-            }
+            // A SaslHandshake may begin a re-authentication (KIP-368, `reauth.rs`); the
+            // connection answers it ILLEGAL_SASL_STATE when it does not.
+            Session::Authenticated(_) => api != ApiKey::SaslAuthenticate,
             Session::AwaitingHandshake => {
                 matches!(api, ApiKey::ApiVersions | ApiKey::SaslHandshake)
             }
@@ -182,6 +183,12 @@ impl Session {
             // The frame is not a request at all; `step` reads it.
             Session::AwaitingRawToken | Session::Scram { raw: true, .. } => false,
         }
+    }
+
+    /// Starts a re-authentication (KIP-368) of a logged-in session: back to waiting for a
+    /// SaslHandshake, whose exchange then runs as the first login's did.
+    pub fn restart(&mut self) {
+        *self = Session::AwaitingHandshake;
     }
 
     /// Answers SaslHandshake with the offered mechanisms; a chosen one that is offered starts
@@ -405,9 +412,12 @@ mod tests {
         assert_eq!((response.error_code, close), (0, false));
         assert!(session.allows(ApiKey::Metadata));
         assert!(
-            !session.allows(ApiKey::SaslHandshake),
-            "no second login on a connection"
+            !session.allows(ApiKey::SaslAuthenticate),
+            "no token outside an exchange"
         );
+        assert!(session.allows(ApiKey::SaslHandshake), "re-authentication");
+        session.restart();
+        assert!(!session.allows(ApiKey::Metadata) && session.user().is_none());
         assert!(Session::new(&SaslMechanisms::default()).allows(ApiKey::Produce));
     }
 

@@ -9,7 +9,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::groups::{LagRow, lag_chart, lag_table};
-use crate::live::{self, LiveView, Partition};
+use crate::live::{self, FetchError, LiveView, Partition};
 use crate::model::{LAG_SAMPLES_MAX, LagSample};
 
 /// Milliseconds between polls of the API.
@@ -19,13 +19,13 @@ const BAR_WIDTH: f64 = 300.0;
 
 #[derive(Default, PartialEq)]
 struct LiveState {
-    latest: Option<Result<LiveView, String>>,
+    latest: Option<Result<LiveView, FetchError>>,
     lag_history: Vec<LagSample>,
     polls: u64,
 }
 
 impl Reducible for LiveState {
-    type Action = Result<LiveView, String>;
+    type Action = Result<LiveView, FetchError>;
 
     fn reduce(self: Rc<Self>, polled: Self::Action) -> Rc<Self> {
         let polls = self.polls + 1;
@@ -132,6 +132,42 @@ fn render(view: &LiveView, history: &[LagSample]) -> Html {
     }
 }
 
+/// The form asking for the HTTP token when the API answered 401 (`--http-token-file`). The
+/// token is kept in the tab's sessionStorage; the next poll sends it.
+#[derive(Properties, PartialEq)]
+struct TokenFormProps {
+    /// A token was kept, and the server refused it.
+    rejected: bool,
+}
+
+#[function_component(TokenForm)]
+fn token_form(props: &TokenFormProps) -> Html {
+    let input = use_node_ref();
+    let onsubmit = {
+        let input = input.clone();
+        Callback::from(move |event: SubmitEvent| {
+            event.prevent_default();
+            if let Some(field) = input.cast::<web_sys::HtmlInputElement>() {
+                live::set_token(field.value().trim());
+                field.set_value("");
+            }
+        })
+    };
+    let rejected = props.rejected;
+    html! {
+        <section class="verdict bad" data-testid="live-token">
+            <h2>{ "This server wants a token" }</h2>
+            <p>{ "Its JSON API requires the bearer token of " }<code>{ "partita serve --http-token-file" }</code>
+               { ". It is kept in this tab only (sessionStorage) and sent as " }<code>{ "Authorization: Bearer" }</code>{ "." }</p>
+            if rejected { <p data-testid="live-token-rejected">{ "The token given was refused." }</p> }
+            <form {onsubmit}>
+                <input ref={input} type="password" autocomplete="off" aria-label="token" data-testid="live-token-input" />
+                <button type="submit" data-testid="live-token-submit">{ "Use this token" }</button>
+            </form>
+        </section>
+    }
+}
+
 #[function_component(LiveViewPanel)]
 pub fn live_view() -> Html {
     let state = use_reducer(LiveState::default);
@@ -149,7 +185,10 @@ pub fn live_view() -> Html {
     }
     let body = match &state.latest {
         None => html! { <p class="muted">{ "Asking the server…" }</p> },
-        Some(Err(error)) => html! {
+        Some(Err(FetchError::Unauthorized)) => {
+            html! { <TokenForm rejected={live::token().is_some()} /> }
+        }
+        Some(Err(FetchError::Failed(error))) => html! {
             <section class="verdict bad" data-testid="live-error">
                 <h2>{ "No live server" }</h2>
                 <p>{ "The live view reads the JSON API of the partita serve that served this page, and none answered: " }<code>{ error }</code></p>
