@@ -238,3 +238,14 @@ def test_bad_tls_files_stop_the_start_naming_the_file(certs, tmp_path):
     assert "no PEM certificate" in error and str(certs / "broker.key") in error, error
     error = start_error(tmp_path, "--config", "listeners=SSL://127.0.0.1:0")
     assert "needs a certificate" in error, error
+
+
+def test_a_v1_server_certificate_is_named_as_such(certs, tmp_path):
+    """`openssl x509 -req` without `-extfile` makes a v1 certificate, which rustls refuses; the
+    error says so rather than blaming the key (a newcomer's finding)."""
+    openssl("x509", "-req", "-in", "broker.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-out", str(tmp_path / "broker-v1.pem"), cwd=certs)
+    error = start_error(tmp_path, "--tls-cert", str(tmp_path / "broker-v1.pem"),
+                        "--tls-key", str(certs / "broker.key"))
+    assert "X.509 version 1" in error and "broker-v1.pem" in error, error
+    assert "does not go with" not in error, error

@@ -90,6 +90,7 @@ impl ClientTlsSettings {
             None => builder.with_no_client_auth(),
             Some((chain, key)) => {
                 let (certs, chain_origin) = identity_certificates(chain)?;
+                super::ensure_v3(&certs, &chain_origin.to_string())?;
                 let (key, key_origin) = identity_key(key)?;
                 builder.with_client_auth_cert(certs, key).with_context(|| {
                     format!(

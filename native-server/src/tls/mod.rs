@@ -66,6 +66,7 @@ impl TlsSettings {
     pub fn acceptor(&self) -> anyhow::Result<TlsAcceptor> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let certs = read_certificates(&self.cert_chain)?;
+        ensure_v3(&certs, &self.cert_chain.display().to_string())?;
         let key = read_key(&self.key)?;
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -89,6 +90,29 @@ impl TlsSettings {
         })?;
         Ok(TlsAcceptor::from(Arc::new(config)))
     }
+}
+
+/// Refuses a chain whose own certificate (the first) is not X.509 version 3 before rustls
+/// does: rustls takes only v3 and would report it as a key that does not match. `origin`
+/// names where the chain came from. A first certificate that does not parse is left to rustls.
+pub(crate) fn ensure_v3(
+    certs: &[rustls::pki_types::CertificateDer<'_>],
+    origin: &str,
+) -> anyhow::Result<()> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let Some(first) = certs.first() else {
+        return Ok(());
+    };
+    if let Ok((_, cert)) = X509Certificate::from_der(first) {
+        let version = cert.version().0 + 1;
+        anyhow::ensure!(
+            version == 3,
+            "the certificate in {origin} is X.509 version {version}; rustls takes only version 3 \
+             (with openssl, sign it with `openssl x509 -req ... -extfile FILE`, FILE holding \
+             e.g. subjectAltName=IP:127.0.0.1)"
+        );
+    }
+    Ok(())
 }
 
 /// KIP-651's rule for `ssl.keystore.type` and `ssl.truststore.type` (each as given, by its
