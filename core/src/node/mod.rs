@@ -1282,7 +1282,9 @@ impl<F: StorageFactory> Node<F> {
             }
             match broker.apply_partition(&tp, &state, settings, now) {
                 Ok(Some(report))
-                    if report.truncated.is_some() || !report.deleted_files.is_empty() =>
+                    if report.truncated.is_some()
+                        || !report.deleted_files.is_empty()
+                        || !report.rebuilt_txn_indexes.is_empty() =>
                 {
                     self.outputs.push_back(Output::Event(Event::Recovered {
                         tp: tp.clone(),
