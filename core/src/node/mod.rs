@@ -84,7 +84,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 pub use coordination::CoordinatorEndpoint;
 pub use forward::FORWARD_TIMEOUT_MS;
-pub use message::PeerMessage;
+pub use message::{PeerMessage, TxnMarkerResult};
 pub use metadata_answer::{BrokerEndpoint, MetadataAnswer, PartitionAnswer, TopicAnswer};
 pub use metadata_quorum::{METADATA_TOPIC, QuorumPartition, QuorumReplica};
 pub use txn_init::TxnInit;
@@ -1104,7 +1104,10 @@ impl<F: StorageFactory> Node<F> {
             PeerMessage::WriteTxnMarkersResponse {
                 request_id,
                 results,
-            } => self.on_marker_results(now, RequestId(request_id), from, results),
+            } => {
+                let results = results.into_iter().map(|r| (r.tp, r.error)).collect();
+                self.on_marker_results(now, RequestId(request_id), from, results)
+            }
             PeerMessage::Raft { bytes } => {
                 let Some(quorum) = &mut self.quorum else {
                     return;

@@ -22,6 +22,7 @@ pub mod inbound;
 pub mod link;
 pub mod replication;
 pub mod settings;
+pub mod txn_markers;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
