@@ -64,9 +64,12 @@ fn build(aborted: usize) -> (MemoryStorage, i64) {
     let (mut log, _) = Log::open(MemoryStorage::new(), config()).expect("open");
     for i in 0..aborted {
         let sequence = i32::try_from(i).expect("fits");
-        let mut batch = BatchBuilder::new().idempotent(1, 0, sequence).transactional();
+        let mut batch = BatchBuilder::new()
+            .idempotent(1, 0, sequence)
+            .transactional();
         batch.push(0, None, Some(b"value"), &[]);
-        log.append(&mut batch.build(), 0, Millis(0)).expect("append");
+        log.append(&mut batch.build(), 0, Millis(0))
+            .expect("append");
         let marker = EndTxnMarker {
             producer_id: 1,
             producer_epoch: 0,

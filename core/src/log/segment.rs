@@ -18,13 +18,18 @@ pub(super) fn file_name(base_offset: i64, suffix: &str) -> String {
 
 /// The base offset and suffix of a segment file name, if it is one.
 pub(super) fn parse_file_name(name: &str) -> Option<(i64, &'static str)> {
-    [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX]
-        .into_iter()
-        .find_map(|suffix| {
-            let digits = name.strip_suffix(suffix)?;
-            let valid = digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit());
-            valid.then(|| digits.parse().ok().map(|base| (base, suffix)))?
-        })
+    [
+        LOG_SUFFIX,
+        INDEX_SUFFIX,
+        TIME_INDEX_SUFFIX,
+        TXN_INDEX_SUFFIX,
+    ]
+    .into_iter()
+    .find_map(|suffix| {
+        let digits = name.strip_suffix(suffix)?;
+        let valid = digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit());
+        valid.then(|| digits.parse().ok().map(|base| (base, suffix)))?
+    })
 }
 
 /// Index entries to append to the `.index` and `.timeindex` files after a batch.
@@ -267,7 +272,10 @@ mod tests {
             assert_eq!(parse_file_name(name), expect, "{name}")
         };
         check("00000000000000001234.index", Some((1234, INDEX_SUFFIX)));
-        check("00000000000000001234.txnindex", Some((1234, TXN_INDEX_SUFFIX)));
+        check(
+            "00000000000000001234.txnindex",
+            Some((1234, TXN_INDEX_SUFFIX)),
+        );
         check("00000000000000000000.log", Some((0, LOG_SUFFIX)));
         check("1234.log", None);
         check("0000000000000000123x.log", None);

@@ -2,8 +2,8 @@
 
 use super::Log;
 use super::checkpoint;
-use super::txn_index;
 use super::segment::{Segment, header_at};
+use super::txn_index;
 use crate::producer_state::ProducerStateTable;
 use crate::storage::{Storage, StorageError};
 

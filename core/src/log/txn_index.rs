@@ -189,7 +189,10 @@ pub(super) fn reconcile(
     } else {
         let len = storage.len(file)?;
         if len != expected.len() as u64 {
-            format!("{len} bytes where the segment's aborts make {}", expected.len())
+            format!(
+                "{len} bytes where the segment's aborts make {}",
+                expected.len()
+            )
         } else if !same_bytes(storage, file, &expected)? {
             "entries differ from the segment's aborts".to_string()
         } else {
@@ -310,7 +313,10 @@ mod tests {
             Reconciled::Rebuilt(_)
         ));
         assert_eq!(storage.len("i").unwrap(), 0);
-        assert_eq!(reconcile(&mut storage, "i", true, &[]).unwrap(), Reconciled::Kept);
+        assert_eq!(
+            reconcile(&mut storage, "i", true, &[]).unwrap(),
+            Reconciled::Kept
+        );
         let mut copy_to = MemoryStorage::new();
         copy_to.append("a", &encode(&entries[0])).unwrap();
         copy(&mut copy_to, "a", 34, "b").unwrap();

@@ -101,8 +101,7 @@ fn full_scan(log: &TestLog) -> Vec<AbortedTxn> {
             offset = header.next_offset();
             if !header.is_control() {
                 if header.is_transactional() {
-                    open.entry(header.producer_id)
-                        .or_insert(header.base_offset);
+                    open.entry(header.producer_id).or_insert(header.base_offset);
                 }
                 continue;
             }
@@ -207,7 +206,9 @@ fn a_torn_corrupt_or_missing_index_is_rebuilt_from_its_segment() {
     storage.truncate(&files[0], 20).unwrap();
     let len = storage.len(&files[1]).unwrap();
     storage.truncate(&files[1], 0).unwrap();
-    storage.append(&files[1], &vec![0xff; len as usize]).unwrap();
+    storage
+        .append(&files[1], &vec![0xff; len as usize])
+        .unwrap();
     storage.delete(&files[2]).unwrap();
     let (log, report) = open(storage);
     let rebuilt: Vec<&str> = report
@@ -326,7 +327,10 @@ enum Op {
     Truncate(u8),
     Crash(u64),
     /// Damages one `.txnindex` file (torn, wrong bytes or deleted) and reopens.
-    Damage { file: u8, how: u8 },
+    Damage {
+        file: u8,
+        how: u8,
+    },
     Reopen,
 }
 

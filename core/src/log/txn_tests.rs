@@ -110,11 +110,16 @@ fn aborted_transactions_are_indexed_and_reported_for_overlapping_reads() {
     };
     assert_eq!(log.aborted_transactions(0, end).unwrap(), vec![expected]);
     // A read starting after the abort marker, or ending before the transaction, gets none.
-    assert!(log.aborted_transactions(abort_at + 1, end).unwrap().is_empty());
+    assert!(
+        log.aborted_transactions(abort_at + 1, end)
+            .unwrap()
+            .is_empty()
+    );
     assert!(log.aborted_transactions(0, first).unwrap().is_empty());
     // A read starting inside it still does.
     assert_eq!(
-        log.aborted_transactions(first + 1, committed_first).unwrap(),
+        log.aborted_transactions(first + 1, committed_first)
+            .unwrap(),
         vec![expected]
     );
 }
@@ -208,7 +213,11 @@ fn truncating_a_marker_reopens_its_transaction() {
     let abort_at = end_txn(&mut log, 1, 0, false);
     assert_eq!(log.aborted_transactions(0, abort_at + 1).unwrap().len(), 1);
     log.truncate_to(abort_at).unwrap();
-    assert!(log.aborted_transactions(0, abort_at + 1).unwrap().is_empty());
+    assert!(
+        log.aborted_transactions(0, abort_at + 1)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(log.last_stable_offset(abort_at), first);
 }
 
@@ -246,7 +255,11 @@ fn retention_forgets_aborted_transactions_below_the_log_start() {
     let abort_at = end_txn(&mut log, 1, 0, false);
     plain_append(&mut log);
     log.delete_records_before(abort_at + 1).unwrap();
-    assert!(log.aborted_transactions(0, log.log_end_offset()).unwrap().is_empty());
+    assert!(
+        log.aborted_transactions(0, log.log_end_offset())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]

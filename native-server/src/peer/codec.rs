@@ -218,7 +218,11 @@ mod tests {
             let request = matches!(message, PeerMessage::WriteTxnMarkers { .. });
             assert_eq!(
                 frame[4],
-                if request { KAFKA_REQUEST } else { KAFKA_RESPONSE }
+                if request {
+                    KAFKA_REQUEST
+                } else {
+                    KAFKA_RESPONSE
+                }
             );
             // API 27, v1.
             assert_eq!(frame[5..9], [0, 27, 0, 1]);

@@ -72,7 +72,8 @@ pub fn decode_request(frame: &[u8]) -> anyhow::Result<PeerMessage> {
         "WriteTxnMarkers v{version}, not v{WRITE_TXN_MARKERS_VERSION}"
     );
     let mut bytes = Bytes::copy_from_slice(frame);
-    let header = RequestHeader::decode(&mut bytes, WriteTxnMarkersRequest::header_version(version))?;
+    let header =
+        RequestHeader::decode(&mut bytes, WriteTxnMarkersRequest::header_version(version))?;
     let request = WriteTxnMarkersRequest::decode(&mut bytes, version)?;
     ensure!(bytes.is_empty(), "{} bytes after the request", bytes.len());
     let mut markers = Vec::new();
@@ -298,7 +299,12 @@ mod tests {
             request_id: 17,
             results: vec![
                 result("orders", 2, ErrorCode::NONE, 4000),
-                result("__consumer_offsets", 11, ErrorCode::NOT_LEADER_OR_FOLLOWER, 4000),
+                result(
+                    "__consumer_offsets",
+                    11,
+                    ErrorCode::NOT_LEADER_OR_FOLLOWER,
+                    4000,
+                ),
                 result("orders", 1, ErrorCode::INVALID_PRODUCER_EPOCH, 4001),
             ],
         };

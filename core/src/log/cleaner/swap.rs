@@ -64,7 +64,12 @@ pub(in crate::log) fn swap_in(
     storage.rename(&cleaned_file(base), &swap_file(base))?;
     let existing = storage.list()?;
     for &old in replaced {
-        for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX] {
+        for suffix in [
+            LOG_SUFFIX,
+            INDEX_SUFFIX,
+            TIME_INDEX_SUFFIX,
+            TXN_INDEX_SUFFIX,
+        ] {
             let file = file_name(old, suffix);
             if existing.contains(&file) {
                 storage.delete(&file)?;

@@ -56,7 +56,12 @@ fn an_aborted_value_never_hides_the_committed_one() {
     let v2 = txn_put(&mut log, 8, 0, "k", "v2");
     end_txn(&mut log, 8, false);
     filler(&mut log);
-    assert_eq!(log.aborted_transactions(0, log.log_end_offset()).unwrap().len(), 1);
+    assert_eq!(
+        log.aborted_transactions(0, log.log_end_offset())
+            .unwrap()
+            .len(),
+        1
+    );
     let end = log.log_end_offset();
     log.clean_now(Millis(5_000), end, &cleaner())
         .unwrap()

@@ -149,8 +149,8 @@ fn check_request_in(table: &[&'static Message], frame: &[u8]) -> Result<(), Refu
     }
     let api_key = i16::from_be_bytes([frame[0], frame[1]]);
     let version = i16::from_be_bytes([frame[2], frame[3]]);
-    let message = find(table, api_key, version)
-        .ok_or(refusal(Problem::NoSchema { api_key, version }))?;
+    let message =
+        find(table, api_key, version).ok_or(refusal(Problem::NoSchema { api_key, version }))?;
     let mut walker = Walker::new(frame);
     walker.message(&REQUEST_HEADER, header_version(message, version))?;
     walker.message(message, version)
