@@ -242,8 +242,11 @@ pub struct GroupLogReplay {
     /// The latest record in effect of each key, with its offset.
     latest: BTreeMap<GroupRecordKey, (i64, GroupRecord)>,
     /// Each open transaction's latest record of each (epoch, key), with its offset.
-    open: BTreeMap<i64, BTreeMap<(i16, GroupRecordKey), (i64, GroupRecord)>>,
+    open: BTreeMap<i64, PendingRecords>,
 }
+
+/// An open transaction's records: the latest of each (producer epoch, key), with its offset.
+type PendingRecords = BTreeMap<(i16, GroupRecordKey), (i64, GroupRecord)>;
 
 impl GroupLogReplay {
     /// Puts `record`, read at `offset`, in effect unless a later record of its key is.
