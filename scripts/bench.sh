@@ -23,6 +23,8 @@ echo "==> partition log and file storage (criterion)"
 cargo bench -p partita-core --bench log
 echo "==> ACL checks per second: the scan of every ACL against the index by resource"
 cargo bench -p partita-core --bench acl
+echo "==> a log's memory with 1,000 to 100,000 aborted transactions (heap bytes held and peaks)"
+cargo bench -p partita-core --bench txn_index_memory
 cargo bench -p partita-server --bench file_storage
 echo "==> compressed produce: the broker opens each compressed batch (PARTITA_BASELINE_BIN: an older build to compare)"
 RUST_LOG=error cargo bench -p partita-tests --bench compressed_produce

@@ -7,7 +7,9 @@ Usage: scripts/gen-request-schemas.py SPEC_DIR > native-server/src/kafka/guard/s
 
 SPEC_DIR holds Apache Kafka's message specs (clients/src/main/resources/common/message/*.json
 in Kafka's source; any copy of them, e.g. a vendored one in a crate). Only the APIs and versions
-listed in native-server/src/kafka/versions.rs are emitted, plus the request and response headers.
+listed in native-server/src/kafka/versions.rs are emitted, plus the request and response headers,
+and, in tables of their own, the inter-broker APIs the nodes of a cluster send each other
+(PEER_APIS: native-server/src/peer/), which the broker does not serve to clients.
 The specs are read for facts only: what the generated table keeps is each field's name, type,
 versions and tag (and the header's
 non-flexible client id), nothing else: nullability is the codec's business, not the guard's.
@@ -55,6 +57,11 @@ def versions(text):
         lo, hi = text.split("-")
         return f"V({int(lo)}, {int(hi)})"
     return f"V({int(text)}, {int(text)})"
+
+
+# (API, min, max) of the inter-broker requests the peer links carry as Kafka's own, walked by
+# the guard before they are decoded (`guard::check_peer_request`, `check_peer_response`).
+PEER_APIS = [("WriteTxnMarkers", 1, 1)]
 
 
 def supported_apis():
@@ -140,7 +147,10 @@ def main():
         lo, hi = (int(v) for v in spec["validVersions"].split("-"))
         out.append(message(spec, lo, hi, snake_upper(header), -1))
     names = {"Request": [], "Response": []}
-    for api, lo, hi in supported_apis():
+    peer_names = {"Request": [], "Response": []}
+    apis = [(api, lo, hi, names) for api, lo, hi in supported_apis()]
+    apis += [(api, lo, hi, peer_names) for api, lo, hi in PEER_APIS]
+    for api, lo, hi, table_names in apis:
         for kind in ("Request", "Response"):
             spec = load_spec(spec_dir / f"{api}{kind}.json")
             valid = spec["validVersions"]
@@ -148,12 +158,17 @@ def main():
             if hi > top:
                 sys.exit(f"{api}{kind}: versions.rs goes to v{hi}, the spec only to {valid}")
             const = snake_upper(api) + "_" + kind.upper()
-            names[kind].append(const)
+            table_names[kind].append(const)
             out.append(message(spec, lo, hi, const, spec["apiKey"]))
     for kind, table in (("Request", "REQUESTS"), ("Response", "RESPONSES")):
         out.append(f"/// Every {kind.lower()} of the APIs the broker speaks, in versions.rs order.")
         out.append(f"pub static {table}: &[&Message] = &[")
         out.extend(f"    &{n}," for n in names[kind])
+        out.append("];")
+    for kind, table in (("Request", "PEER_REQUESTS"), ("Response", "PEER_RESPONSES")):
+        out.append(f"/// Every {kind.lower()} of the inter-broker APIs the nodes send each other.")
+        out.append(f"pub static {table}: &[&Message] = &[")
+        out.extend(f"    &{n}," for n in peer_names[kind])
         out.append("];")
     print("\n".join(out))
 

@@ -229,7 +229,14 @@ impl<F: StorageFactory> Broker<F> {
         if read_committed && !fetched.records.is_empty() {
             // Kafka bounds the lookup by the offset after the last batch sent.
             let upper = next_offset_after(&fetched.records).unwrap_or(end);
-            fetched.aborted_transactions = log.aborted_transactions(p.fetch_offset, upper);
+            match log.aborted_transactions(p.fetch_offset, upper) {
+                Ok(aborted) => fetched.aborted_transactions = aborted,
+                // Records without their aborted transactions would show aborted records.
+                Err(e) => {
+                    fetched.error = e.code();
+                    fetched.records = Vec::new();
+                }
+            }
         }
         fetched
     }

@@ -220,7 +220,8 @@ impl<F: StorageFactory> Broker<F> {
     }
 
     /// The aborted transactions of `tp` overlapping offsets `[from, to)`, for views of the
-    /// data (the playground shades their records), never for clients.
+    /// data (the playground shades their records), never for clients; none if the log's
+    /// indexes cannot be read.
     pub fn aborted_transactions(
         &self,
         tp: &TopicPartition,
@@ -229,7 +230,7 @@ impl<F: StorageFactory> Broker<F> {
     ) -> Vec<crate::log::AbortedTxn> {
         self.partitions
             .get(tp)
-            .map(|p| p.log.aborted_transactions(from, to))
+            .and_then(|p| p.log.aborted_transactions(from, to).ok())
             .unwrap_or_default()
     }
 

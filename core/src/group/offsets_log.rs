@@ -19,7 +19,7 @@ use crate::broker::LogCleanerSettings;
 use crate::log::{AppendError, CleanerStats, CleanerStep, Log, LogConfig, ReadError};
 use crate::storage::{Storage, StorageError};
 
-use super::records::{GroupRecord, compact};
+use super::records::{GroupRecord, GroupRecordKey};
 
 /// Kafka's offsets topic.
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
@@ -85,13 +85,14 @@ impl<S: Storage> OffsetsLog<S> {
             last_tick: Millis::ZERO,
             last_cleaning: None,
         };
-        let records = offsets_log.read_all()?;
-        Ok((offsets_log, compact(&records)))
+        let records = offsets_log.read_live()?;
+        Ok((offsets_log, records))
     }
 
-    /// Every record of the log, in offset order, as written (superseded ones included until
-    /// the cleaner removes them).
-    pub fn read_all(&self) -> Result<Vec<GroupRecord>, OffsetsLogError> {
+    /// The live records of the log: the latest of each key, tombstones left out, in offset
+    /// order (what compacting the whole log would leave), read a chunk at a time with memory
+    /// bounded by the keys ([`GroupLogReplay`]).
+    pub fn read_live(&self) -> Result<Vec<GroupRecord>, OffsetsLogError> {
         let mut replay = GroupLogReplay::default();
         let mut offset = self.log.log_start_offset();
         let end = self.log.log_end_offset();
@@ -229,20 +230,63 @@ pub type TxnGroupRecord = (i16, i64, GroupRecord);
 /// commit marker was read), and the records of transactions still open, by producer id.
 /// Records of an aborted transaction are dropped at its marker, and so are those of an
 /// older epoch than the commit marker's.
+///
+/// It is compacted as it is fed, as Kafka's loader keeps its `loadedOffsets`,
+/// `loadedGroups` and `pendingOffsets` maps: only the record with the highest offset of each
+/// key is held (a tombstone too, until the end, so that nothing older comes back), and of an
+/// open transaction only its latest record of each key and epoch. Memory is bounded by the
+/// groups' keys, not by the log, however many chunks it is read in; a transaction whose marker
+/// is in a later chunk stays pending until then.
 #[derive(Clone, Debug, Default)]
 pub struct GroupLogReplay {
-    records: Vec<(i64, GroupRecord)>,
-    open: BTreeMap<i64, Vec<TxnGroupRecord>>,
+    /// The latest record in effect of each key, with its offset.
+    latest: BTreeMap<GroupRecordKey, (i64, GroupRecord)>,
+    /// Each open transaction's latest record of each (epoch, key), with its offset.
+    open: BTreeMap<i64, PendingRecords>,
 }
 
+/// An open transaction's records: the latest of each (producer epoch, key), with its offset.
+type PendingRecords = BTreeMap<(i16, GroupRecordKey), (i64, GroupRecord)>;
+
 impl GroupLogReplay {
-    /// The records in effect, in log order (a committed transaction's records at their own
-    /// offsets, as Kafka compares a pending commit's offset with the loaded one's), and the
-    /// open transactions' records by producer id.
-    pub fn finish(mut self) -> (Vec<GroupRecord>, BTreeMap<i64, Vec<TxnGroupRecord>>) {
-        self.records.sort_by_key(|(offset, _)| *offset);
-        let records = self.records.into_iter().map(|(_, r)| r).collect();
-        (records, self.open)
+    /// Puts `record`, read at `offset`, in effect unless a later record of its key is.
+    fn apply(&mut self, offset: i64, record: GroupRecord) {
+        let key = record.key();
+        if self.latest.get(&key).is_none_or(|(at, _)| *at < offset) {
+            self.latest.insert(key, (offset, record));
+        }
+    }
+
+    /// How many records it holds (in effect, tombstones included, and pending): what the
+    /// reading costs in memory.
+    pub fn held(&self) -> usize {
+        self.latest.len() + self.open.values().map(BTreeMap::len).sum::<usize>()
+    }
+
+    /// The live records (the latest of each key, tombstones left out) in log order (a
+    /// committed transaction's records at their own offsets, as Kafka compares a pending
+    /// commit's offset with the loaded one's), ready for [`super::Coordinator::replay`],
+    /// and the open transactions' records by producer id, in log order.
+    pub fn finish(self) -> (Vec<GroupRecord>, BTreeMap<i64, Vec<TxnGroupRecord>>) {
+        let mut live: Vec<(i64, GroupRecord)> = self
+            .latest
+            .into_values()
+            .filter(|(_, record)| !record.is_tombstone())
+            .collect();
+        live.sort_by_key(|(offset, _)| *offset);
+        let open = self
+            .open
+            .into_iter()
+            .map(|(producer_id, records)| {
+                let mut records: Vec<TxnGroupRecord> = records
+                    .into_iter()
+                    .map(|((epoch, _), (offset, record))| (epoch, offset, record))
+                    .collect();
+                records.sort_by_key(|(_, offset, _)| *offset);
+                (producer_id, records)
+            })
+            .collect();
+        (live.into_iter().map(|(_, r)| r).collect(), open)
     }
 }
 
@@ -277,11 +321,11 @@ pub fn decode_group_batches(
             if marker.commit {
                 // An older epoch's records were a zombie's: the commit of the epoch that
                 // fenced it never makes them visible (as the coordinator decides live).
-                let committed = ended
-                    .into_iter()
-                    .filter(|(epoch, _, _)| *epoch == marker.producer_epoch)
-                    .map(|(_, at, record)| (at, record));
-                replay.records.extend(committed);
+                for ((epoch, _), (at, record)) in ended {
+                    if epoch == marker.producer_epoch {
+                        replay.apply(at, record);
+                    }
+                }
             }
             continue;
         }
@@ -296,12 +340,12 @@ pub fn decode_group_batches(
             let group_record = GroupRecord::decode(&key, record.value.as_deref())
                 .map_err(|e| corrupt(record.offset, e.to_string()))?;
             match transactional {
-                Some(producer_id) => replay.open.entry(producer_id).or_default().push((
-                    epoch,
-                    record.offset,
-                    group_record,
-                )),
-                None => replay.records.push((record.offset, group_record)),
+                Some(producer_id) => {
+                    let key = (epoch, group_record.key());
+                    let pending = replay.open.entry(producer_id).or_default();
+                    pending.insert(key, (record.offset, group_record));
+                }
+                None => replay.apply(record.offset, group_record),
             }
         }
     }

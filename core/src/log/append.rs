@@ -187,7 +187,9 @@ impl<S: Storage> Log<S> {
         let entries = segment.track(summary, interval);
         segment.defer(&entries);
         self.log_end_offset = header.next_offset();
-        self.txns.track(&mut self.producers, header, bytes);
+        if let Some(aborted) = self.txns.track(&mut self.producers, header, bytes) {
+            self.index_abort(&aborted)?;
+        }
         self.assert_invariants();
         Ok(())
     }

@@ -48,7 +48,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
 use super::segment::{Segment, header_at};
-use super::{Log, checkpoint};
+use super::{Log, checkpoint, txn_index};
 use crate::Millis;
 use crate::batch::{
     Codecs, DECOMPRESSED_BATCH_MAX_BYTES, HEADER_BYTES, NoCodecs, raw_records_section,
@@ -351,7 +351,7 @@ impl<S: Storage> Log<S> {
             first_uncleanable: range.first_uncleanable_offset,
             map: OffsetMap::new(config.map_capacity_bytes()),
             aborted: AbortedRanges::new(
-                self.aborted_transactions(self.log_start_offset, range.first_uncleanable_offset),
+                self.aborted_transactions(self.log_start_offset, range.first_uncleanable_offset)?,
             ),
             producer_last_offsets: BTreeMap::new(),
             // From the log's first segment: the clean section's batch headers are read for
@@ -700,8 +700,8 @@ impl<S: Storage> Log<S> {
         Ok(())
     }
 
-    /// Syncs a finished group's cleaned file, swaps it in for the group's segments and
-    /// installs its summary in their place.
+    /// Syncs a finished group's cleaned file, swaps it in for the group's segments with their
+    /// aborted-transactions indexes merged into one, and installs its summary in their place.
     fn install_group(
         &mut self,
         work: GroupWork,
@@ -712,18 +712,34 @@ impl<S: Storage> Log<S> {
             "a cleaned group ends where the group did"
         );
         self.storage.sync(&swap::cleaned_file(work.bases[0]))?;
-        swap::swap_in(&mut self.storage, &work.bases)?;
         let first = self
             .segment_index(work.bases[0])
             .expect("segments in a round are never removed while it runs");
         let replaced = first..first + work.bases.len();
+        // Abort markers are never dropped: the cleaned segment's aborts are the group's.
+        let merged_txn_index = swap::cleaned_txn_index_file(work.bases[0]);
+        let mut txn_index_bytes = 0;
+        for segment in &self.segments[replaced.clone()] {
+            if segment.txn_index_bytes > 0 {
+                let (file, len) = (segment.txn_index_file(), segment.txn_index_bytes);
+                txn_index::copy(&mut self.storage, &file, len, &merged_txn_index)?;
+                txn_index_bytes += len;
+            }
+        }
+        swap::swap_in(&mut self.storage, &work.bases)?;
         for segment in &self.segments[replaced.clone()] {
             for file in segment.files() {
                 self.unflushed_files.remove(&file);
             }
         }
-        let output = work.output;
+        let mut output = work.output;
         self.rewrite_indexes(&output)?;
+        if txn_index_bytes > 0 {
+            let file = output.txn_index_file();
+            self.storage.rename(&merged_txn_index, &file)?;
+            self.unflushed_files.insert(file);
+            output.txn_index_bytes = txn_index_bytes;
+        }
         stats.segments_written.push(output.base_offset);
         self.segments.splice(replaced, [output]);
         self.assert_invariants();

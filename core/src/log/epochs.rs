@@ -48,7 +48,7 @@ impl<S: Storage> Log<S> {
         self.restart_at(offset)?;
         self.flushed_offset = self.log_end_offset;
         self.producers = ProducerStateTable::new();
-        self.txns = super::txn::TxnIndex::default();
+        self.txns = super::txn::Unreplicated::default();
         self.assert_invariants();
         Ok(())
     }

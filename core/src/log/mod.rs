@@ -30,6 +30,7 @@ mod retention;
 mod segment;
 mod truncate;
 mod txn;
+mod txn_index;
 
 pub use append::{APPEND_DECOMPRESSED_MAX_BYTES, AppendInfo};
 pub use cleaner::{CleanableRange, CleanerConfig, CleanerStats, CleanerStep};
@@ -61,8 +62,9 @@ pub struct Log<S> {
     /// Files written since the last flush.
     unflushed_files: BTreeSet<String>,
     producers: ProducerStateTable,
-    /// Aborted transactions and closed ones not yet below the high watermark (see `txn`).
-    txns: txn::TxnIndex,
+    /// Transactions closed by a marker not yet below the high watermark (see `txn`); the
+    /// aborted ones are in each segment's `.txnindex` file (`txn_index`), not in memory.
+    txns: txn::Unreplicated,
     /// Set when a write to storage failed: memory and storage may disagree, so the log refuses
     /// everything until reopened (Kafka takes the log directory offline).
     failed: bool,
@@ -206,7 +208,7 @@ impl<S: Storage> Log<S> {
     /// always marks where the log continues.
     fn create_segment(&mut self, base_offset: i64) -> Result<Segment, StorageError> {
         let segment = Segment::new(base_offset);
-        for file in segment.files() {
+        for file in segment.created_files() {
             let created = self
                 .storage
                 .append(&file, b"")
@@ -216,17 +218,20 @@ impl<S: Storage> Log<S> {
         Ok(segment)
     }
 
-    /// Deletes a segment's files (those that exist).
-    fn delete_segment_files(&mut self, segment: &Segment) -> Result<(), StorageError> {
+    /// Deletes a segment's files (those that exist, its `.txnindex` with the others);
+    /// returns their names.
+    fn delete_segment_files(&mut self, segment: &Segment) -> Result<Vec<String>, StorageError> {
         let existing = self.storage.list()?;
+        let mut deleted_files = Vec::new();
         for file in segment.files() {
             if existing.contains(&file) {
                 let deleted = self.storage.delete(&file);
                 self.guard(deleted)?;
+                deleted_files.push(file.clone());
             }
             self.unflushed_files.remove(&file);
         }
-        Ok(())
+        Ok(deleted_files)
     }
 
     /// Checks the invariants that tie the offsets together.
@@ -274,5 +279,7 @@ mod compressed_tests;
 mod model_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod txn_index_tests;
 #[cfg(test)]
 mod txn_tests;

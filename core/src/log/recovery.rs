@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::segment::{LOG_SUFFIX, Segment, parse_file_name};
+use super::txn_index::{self, Reconciled};
 use super::{Log, LogConfig, assert_valid, checkpoint, cleaner};
 use crate::producer_state::ProducerStateTable;
 use crate::storage::{Storage, StorageError};
@@ -23,6 +24,9 @@ pub struct RecoveryReport {
     pub deleted_files: Vec<String>,
     /// Cleaned segments a crash left committed but not yet in place, now installed.
     pub installed_swaps: Vec<String>,
+    /// Aborted-transactions indexes (`.txnindex`) rewritten from their segment's batches
+    /// because they were missing, torn or did not match them, each with what was wrong.
+    pub rebuilt_txn_indexes: Vec<String>,
 }
 
 /// A cut made during recovery.
@@ -40,8 +44,11 @@ impl<S: Storage> Log<S> {
     /// Every segment is read and validated batch by batch (Kafka only re-reads the segments
     /// after its recovery point; Partita keeps no recovery point and reads all). At the first
     /// invalid batch (torn, bad CRC, offsets going backwards) its segment is cut there and
-    /// all later segments are deleted; nothing after a hole is ever served. The repaired
-    /// state is synced, so everything in the log is durable when this returns.
+    /// all later segments are deleted; nothing after a hole is ever served. Each segment's
+    /// aborted-transactions index is rebuilt from its batches as it is read and its
+    /// `.txnindex` rewritten where it differs (missing, torn, corrupt), so the file is never
+    /// trusted and only one segment's aborts are in memory at a time. The repaired state is
+    /// synced, so everything in the log is durable when this returns.
     pub fn open(
         mut storage: S,
         config: LogConfig,
@@ -69,8 +76,9 @@ impl<S: Storage> Log<S> {
         let first_dirty_offset =
             checkpoint::read_file(&storage, cleaner::CLEANER_CHECKPOINT_FILE)?.unwrap_or(0);
         let mut producers = ProducerStateTable::new();
-        let mut txns = super::txn::TxnIndex::default();
+        let mut txns = super::txn::Unreplicated::default();
         let mut segments: Vec<Segment> = Vec::new();
+        let mut rewritten_indexes = Vec::new();
         let mut bases = log_bases.into_iter();
         for base in bases.by_ref() {
             let min_offset = segments.last().map_or(0, |s| s.next_offset);
@@ -89,13 +97,14 @@ impl<S: Storage> Log<S> {
                 delete_segment_at(&mut storage, base, &files, &mut report)?;
                 break;
             }
-            let (segment, bad) = Segment::load(
+            let mut aborts = Vec::new();
+            let (mut segment, bad) = Segment::load(
                 &storage,
                 base,
                 min_offset,
                 config.index_interval_bytes,
                 |header, bytes| {
-                    txns.track(&mut producers, header, bytes);
+                    aborts.extend(txns.track(&mut producers, header, bytes));
                     report.batches += 1;
                 },
             )?;
@@ -111,6 +120,14 @@ impl<S: Storage> Log<S> {
                     reason: bad.reason,
                 });
             }
+            let file = segment.txn_index_file();
+            let exists = files.binary_search(&file).is_ok();
+            let reconciled = txn_index::reconcile(&mut storage, &file, exists, &aborts)?;
+            if let Reconciled::Rebuilt(reason) = reconciled {
+                report.rebuilt_txn_indexes.push(format!("{file}: {reason}"));
+                rewritten_indexes.push(file);
+            }
+            segment.txn_index_bytes = (aborts.len() * txn_index::ENTRY_BYTES) as u64;
             segments.push(segment);
             if stop {
                 break;
@@ -134,6 +151,7 @@ impl<S: Storage> Log<S> {
             cleaning: None,
             codecs: &crate::batch::NoCodecs,
         };
+        log.unflushed_files.extend(rewritten_indexes);
         log.adopt_segments(segments, checkpointed_start.unwrap_or(0), &mut report)?;
         log.flush()?;
         report.segments = log.segments.len();
@@ -156,12 +174,9 @@ impl<S: Storage> Log<S> {
             // The log lost everything up to the checkpoint: continue from it, so offsets
             // below it are never handed out twice.
             for segment in segments.drain(..) {
-                for file in segment.files() {
-                    if self.storage.list()?.contains(&file) {
-                        self.storage.delete(&file)?;
-                        report.deleted_files.push(file);
-                    }
-                }
+                report
+                    .deleted_files
+                    .extend(self.delete_segment_files(&segment)?);
             }
             segments.push(self.create_segment(checkpointed_start)?);
         }
@@ -170,8 +185,9 @@ impl<S: Storage> Log<S> {
             .take_while(|s| s.next_offset <= checkpointed_start)
             .count();
         for segment in segments.drain(..below_start) {
-            report.deleted_files.extend(segment.files());
-            self.delete_segment_files(&segment)?;
+            report
+                .deleted_files
+                .extend(self.delete_segment_files(&segment)?);
         }
         for segment in &segments {
             self.rewrite_indexes(segment)?;

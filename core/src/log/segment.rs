@@ -8,6 +8,8 @@ use crate::storage::{Storage, StorageError};
 pub(super) const LOG_SUFFIX: &str = ".log";
 pub(super) const INDEX_SUFFIX: &str = ".index";
 pub(super) const TIME_INDEX_SUFFIX: &str = ".timeindex";
+/// The aborted-transactions index (`txn_index`), created with its first entry.
+pub(super) const TXN_INDEX_SUFFIX: &str = ".txnindex";
 
 /// Kafka's file name: the base offset as 20 digits, then the suffix.
 pub(super) fn file_name(base_offset: i64, suffix: &str) -> String {
@@ -16,13 +18,18 @@ pub(super) fn file_name(base_offset: i64, suffix: &str) -> String {
 
 /// The base offset and suffix of a segment file name, if it is one.
 pub(super) fn parse_file_name(name: &str) -> Option<(i64, &'static str)> {
-    [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]
-        .into_iter()
-        .find_map(|suffix| {
-            let digits = name.strip_suffix(suffix)?;
-            let valid = digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit());
-            valid.then(|| digits.parse().ok().map(|base| (base, suffix)))?
-        })
+    [
+        LOG_SUFFIX,
+        INDEX_SUFFIX,
+        TIME_INDEX_SUFFIX,
+        TXN_INDEX_SUFFIX,
+    ]
+    .into_iter()
+    .find_map(|suffix| {
+        let digits = name.strip_suffix(suffix)?;
+        let valid = digits.len() == 20 && digits.bytes().all(|b| b.is_ascii_digit());
+        valid.then(|| digits.parse().ok().map(|base| (base, suffix)))?
+    })
 }
 
 /// Index entries to append to the `.index` and `.timeindex` files after a batch.
@@ -52,6 +59,9 @@ pub(super) struct Segment {
     pub offset_of_max_timestamp: i64,
     pub offset_index: OffsetIndex,
     pub time_index: TimeIndex,
+    /// The length of the `.txnindex` file (whole entries the log wrote); 0 when the segment
+    /// holds no abort marker, and then the file may not exist.
+    pub txn_index_bytes: u64,
     bytes_since_index_entry: u64,
     /// Index entries not yet written to the `.index` / `.timeindex` files: they are written at
     /// the next flush, one write per file instead of one per batch (the files are rebuilt from
@@ -71,6 +81,7 @@ impl Segment {
             offset_of_max_timestamp: -1,
             offset_index: OffsetIndex::default(),
             time_index: TimeIndex::default(),
+            txn_index_bytes: 0,
             bytes_since_index_entry: 0,
             unwritten_index: Vec::new(),
             unwritten_time_index: Vec::new(),
@@ -114,8 +125,23 @@ impl Segment {
         file_name(self.base_offset, TIME_INDEX_SUFFIX)
     }
 
-    pub fn files(&self) -> [String; 3] {
+    pub fn txn_index_file(&self) -> String {
+        file_name(self.base_offset, TXN_INDEX_SUFFIX)
+    }
+
+    /// The files created with the segment.
+    pub fn created_files(&self) -> [String; 3] {
         [self.log_file(), self.index_file(), self.time_index_file()]
+    }
+
+    /// Every file the segment may have (the `.txnindex` only once it has an entry).
+    pub fn files(&self) -> [String; 4] {
+        [
+            self.log_file(),
+            self.index_file(),
+            self.time_index_file(),
+            self.txn_index_file(),
+        ]
     }
 
     pub fn is_empty(&self) -> bool {
@@ -246,6 +272,10 @@ mod tests {
             assert_eq!(parse_file_name(name), expect, "{name}")
         };
         check("00000000000000001234.index", Some((1234, INDEX_SUFFIX)));
+        check(
+            "00000000000000001234.txnindex",
+            Some((1234, TXN_INDEX_SUFFIX)),
+        );
         check("00000000000000000000.log", Some((0, LOG_SUFFIX)));
         check("1234.log", None);
         check("0000000000000000123x.log", None);

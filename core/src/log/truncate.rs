@@ -3,6 +3,7 @@
 use super::Log;
 use super::checkpoint;
 use super::segment::{Segment, header_at};
+use super::txn_index;
 use crate::producer_state::ProducerStateTable;
 use crate::storage::{Storage, StorageError};
 
@@ -11,7 +12,9 @@ impl<S: Storage> Log<S> {
     ///
     /// Truncation is by whole batch, as in Kafka: if `offset` falls inside a batch, that batch
     /// goes too and the log ends at its base offset. Below the log start, the log is emptied
-    /// and restarts at `offset`. Producer state is rebuilt from the remaining batches.
+    /// and restarts at `offset`. Producer state is rebuilt from the remaining batches; the
+    /// aborted-transactions index of the segment cut keeps only the aborts whose marker
+    /// remains (Kafka's `TransactionIndex.truncateTo`), later segments' go with them.
     pub fn truncate_to(&mut self, offset: i64) -> Result<i64, StorageError> {
         self.ensure_healthy()?;
         if offset >= self.log_end_offset {
@@ -74,7 +77,7 @@ impl<S: Storage> Log<S> {
         let truncated = self.storage.truncate(&file, position);
         self.guard(truncated)?;
         let interval = self.config.index_interval_bytes;
-        let (segment, bad) = Segment::load(
+        let (mut segment, bad) = Segment::load(
             &self.storage,
             last.base_offset,
             last.base_offset,
@@ -83,6 +86,18 @@ impl<S: Storage> Log<S> {
         )?;
         assert!(bad.is_none(), "a segment the log wrote reloads cleanly");
         self.rewrite_indexes(&segment)?;
+        let txn_file = segment.txn_index_file();
+        let cut = txn_index::cut_position(
+            &self.storage,
+            &txn_file,
+            last.txn_index_bytes,
+            segment.next_offset,
+        )?;
+        if cut < last.txn_index_bytes {
+            let truncated = self.storage.truncate(&txn_file, cut);
+            self.guard(truncated)?;
+        }
+        segment.txn_index_bytes = cut;
         self.log_end_offset = segment.next_offset;
         *self.segments.last_mut().expect("kept one segment") = segment;
         if self.log_end_offset < self.log_start_offset {
@@ -115,10 +130,11 @@ impl<S: Storage> Log<S> {
     }
 
     /// Replays every batch header still in the log into a fresh producer state table and
-    /// transaction index.
+    /// list of transactions not yet replicated (the aborted-transactions indexes are cut
+    /// apart, in `truncate_tail`).
     fn rebuild_producer_state(&mut self) -> Result<(), StorageError> {
         let mut producers = ProducerStateTable::new();
-        let mut txns = super::txn::TxnIndex::default();
+        let mut txns = super::txn::Unreplicated::default();
         for segment in &self.segments {
             let file = segment.log_file();
             let mut position = 0;
@@ -130,7 +146,8 @@ impl<S: Storage> Log<S> {
                 } else {
                     Vec::new()
                 };
-                txns.track(&mut producers, &header, &bytes);
+                // The aborts are in the indexes already.
+                let _ = txns.track(&mut producers, &header, &bytes);
                 position += header.size_bytes() as u64;
             }
         }

@@ -7,22 +7,23 @@
 //! watermark, the first offset of every open transaction, and the first offset of every
 //! transaction whose marker the high watermark has not passed yet (Kafka's
 //! `ProducerStateManager.firstUnstableOffset`): a `read_committed` consumer reads only below it.
-//! Each aborted transaction is kept in the *aborted transactions index* (Kafka's
-//! `TransactionIndex` and `AbortedTxn`) so a Fetch can tell the consumer which producer's
-//! records to drop between which offsets.
-//!
-//! The index lives in memory and is rebuilt with the producer state from the batches when the
-//! log is opened or truncated (Partita reads every segment on open; see `recovery`), so it
-//! never disagrees with the log; Kafka writes a `.txnindex` per segment instead.
+//! Each aborted transaction is written to the *aborted transactions index* of the segment
+//! holding its abort marker (Kafka's `TransactionIndex` and `AbortedTxn`, a `.txnindex` file:
+//! `txn_index`) so a Fetch can tell the consumer which producer's records to drop between
+//! which offsets; [`Log::aborted_transactions`] reads the indexes of the segments a fetch
+//! overlaps, so the log keeps no aborted transaction in memory. Recovery rebuilds each
+//! segment's index from its batches as it reads them (Partita reads every segment on open;
+//! see `recovery`), truncation cuts it, and retention and the cleaner delete it with its
+//! segment.
 
 use std::collections::VecDeque;
 
 use super::append::offsets_fit;
-use super::{AppendError, AppendInfo, Log};
+use super::{AppendError, AppendInfo, Log, txn_index};
 use crate::Millis;
 use crate::batch::{BatchHeader, EndTxnMarker, assign_offsets, validate_batch};
 use crate::producer_state::{CompletedTxn, ProducerStateTable};
-use crate::storage::Storage;
+use crate::storage::{Storage, StorageError};
 
 /// One aborted transaction in a partition, as the index keeps it and Fetch reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -37,61 +38,63 @@ pub struct AbortedTxn {
     pub last_stable_offset: i64,
 }
 
-/// The log's transaction bookkeeping besides the producer state.
+/// Transactions closed by a marker the high watermark may not have passed yet: they keep
+/// the LSO at their first offset until it does (Kafka's `unreplicatedTxns`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct TxnIndex {
-    /// Aborted transactions in marker order (so sorted by `last_offset`).
-    aborted: Vec<AbortedTxn>,
-    /// Transactions closed by a marker the high watermark may not have passed yet: they keep
-    /// the LSO at their first offset until it does (Kafka's `unreplicatedTxns`).
-    unreplicated: VecDeque<CompletedTxn>,
+pub(super) struct Unreplicated {
+    /// In marker order.
+    txns: VecDeque<CompletedTxn>,
 }
 
-impl TxnIndex {
+impl Unreplicated {
     /// Notes what a batch just appended (or replayed) does to transactions: a data batch may
-    /// open one in `producers`, a control batch closes one. `bytes` is the whole batch. A
-    /// control batch whose marker cannot be read is treated as closing nothing (a leader
-    /// never writes one; a log written by something else is served as is).
+    /// open one in `producers`, a control batch closes one. `bytes` is the whole batch (of a
+    /// data batch, only the header is read). Returns the aborted transaction a marker closed,
+    /// for the segment's index. A control batch whose marker cannot be read is treated as
+    /// closing nothing (a leader never writes one; a log written by something else is
+    /// served as is).
     pub(super) fn track(
         &mut self,
         producers: &mut ProducerStateTable,
         header: &BatchHeader,
         bytes: &[u8],
-    ) {
+    ) -> Option<AbortedTxn> {
         if !header.is_control() {
             producers.record(header);
-            return;
+            return None;
         }
         if !header.has_producer_id() {
-            return;
+            return None;
         }
-        let Ok(marker) = EndTxnMarker::from_batch(bytes) else {
-            return;
-        };
-        let Some(completed) = producers.complete(header, &marker) else {
-            return;
-        };
-        if completed.aborted {
+        let marker = EndTxnMarker::from_batch(bytes).ok()?;
+        let completed = producers.complete(header, &marker)?;
+        let aborted = completed.aborted.then(|| {
             let next = header.next_offset();
             let last_stable_offset = producers
                 .first_ongoing_offset()
                 .map_or(next, |f| f.min(next));
-            self.aborted.push(AbortedTxn {
+            AbortedTxn {
                 producer_id: completed.producer_id,
                 first_offset: completed.first_offset,
                 last_offset: completed.last_offset,
                 last_stable_offset,
-            });
-        }
-        self.unreplicated.push_back(completed);
+            }
+        });
+        self.txns.push_back(completed);
+        aborted
     }
 
-    /// Forgets aborted transactions wholly below the log start (retention, DeleteRecords).
+    /// Forgets transactions wholly below the log start (retention, DeleteRecords).
     pub(super) fn remove_before(&mut self, log_start_offset: i64) {
-        self.aborted
-            .retain(|txn| txn.last_offset >= log_start_offset);
-        self.unreplicated
-            .retain(|txn| txn.last_offset >= log_start_offset);
+        self.txns.retain(|txn| txn.last_offset >= log_start_offset);
+        self.shrink();
+    }
+
+    /// Gives memory back once most of what a recovery or a burst queued is gone.
+    fn shrink(&mut self) {
+        if self.txns.capacity() > 64 && self.txns.len() * 4 < self.txns.capacity() {
+            self.txns.shrink_to(self.txns.len() * 2);
+        }
     }
 }
 
@@ -137,7 +140,7 @@ impl<S: Storage> Log<S> {
         let ongoing = self.producers.first_ongoing_offset();
         let unreplicated = self
             .txns
-            .unreplicated
+            .txns
             .iter()
             .filter(|txn| txn.last_offset >= high_watermark)
             .map(|txn| txn.first_offset)
@@ -153,28 +156,54 @@ impl<S: Storage> Log<S> {
     /// Drops the closed transactions whose markers are below `high_watermark`: they no longer
     /// hold the last stable offset back. The partition calls it when its high watermark moves.
     pub fn note_high_watermark(&mut self, high_watermark: i64) {
-        while self
-            .txns
-            .unreplicated
+        let unreplicated = &mut self.txns.txns;
+        while unreplicated
             .front()
             .is_some_and(|txn| txn.last_offset < high_watermark)
         {
-            self.txns.unreplicated.pop_front();
+            unreplicated.pop_front();
         }
+        self.txns.shrink();
     }
 
     /// The aborted transactions a read_committed Fetch of offsets `[start, upper)` must
-    /// report: those whose marker is at or after `start` and that began before `upper`
-    /// (Kafka's `UnifiedLog.collectAbortedTransactions`), in marker order.
-    pub fn aborted_transactions(&self, start: i64, upper: i64) -> Vec<AbortedTxn> {
-        let from = self
-            .txns
-            .aborted
-            .partition_point(|txn| txn.last_offset < start);
-        self.txns.aborted[from..]
-            .iter()
-            .filter(|txn| txn.first_offset < upper)
-            .copied()
-            .collect()
+    /// report: those whose marker is at or after `start` (and the log start) and that began
+    /// before `upper`, in marker order (Kafka's `UnifiedLog.collectAbortedTransactions`). It
+    /// reads the `.txnindex` files from the segment holding `start` on, a chunk at a time,
+    /// until an entry's last stable offset reaches `upper`: no abort recorded later can have
+    /// begun before it. A read that fails is a storage error (KAFKA_STORAGE_ERROR).
+    pub fn aborted_transactions(
+        &self,
+        start: i64,
+        upper: i64,
+    ) -> Result<Vec<AbortedTxn>, StorageError> {
+        let start = start.max(self.log_start_offset);
+        let first = self
+            .segments
+            .partition_point(|s| s.base_offset <= start)
+            .saturating_sub(1);
+        let mut aborted = Vec::new();
+        for segment in &self.segments[first..] {
+            if segment.txn_index_bytes == 0 {
+                continue;
+            }
+            let file = segment.txn_index_file();
+            let len = segment.txn_index_bytes;
+            if txn_index::collect(&self.storage, &file, len, start, upper, &mut aborted)? {
+                break;
+            }
+        }
+        Ok(aborted)
+    }
+
+    /// Appends an abort to the index of the active segment, which holds its marker.
+    pub(super) fn index_abort(&mut self, aborted: &AbortedTxn) -> Result<(), StorageError> {
+        let file = self.active().txn_index_file();
+        let written = self.storage.append(&file, &txn_index::encode(aborted));
+        self.guard(written)?;
+        self.unflushed_files.insert(file);
+        let segment = self.segments.last_mut().expect("active segment");
+        segment.txn_index_bytes += txn_index::ENTRY_BYTES as u64;
+        Ok(())
     }
 }

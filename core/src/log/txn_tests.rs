@@ -108,13 +108,18 @@ fn aborted_transactions_are_indexed_and_reported_for_overlapping_reads() {
         last_offset: abort_at,
         last_stable_offset: abort_at + 1,
     };
-    assert_eq!(log.aborted_transactions(0, end), vec![expected]);
+    assert_eq!(log.aborted_transactions(0, end).unwrap(), vec![expected]);
     // A read starting after the abort marker, or ending before the transaction, gets none.
-    assert!(log.aborted_transactions(abort_at + 1, end).is_empty());
-    assert!(log.aborted_transactions(0, first).is_empty());
+    assert!(
+        log.aborted_transactions(abort_at + 1, end)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(log.aborted_transactions(0, first).unwrap().is_empty());
     // A read starting inside it still does.
     assert_eq!(
-        log.aborted_transactions(first + 1, committed_first),
+        log.aborted_transactions(first + 1, committed_first)
+            .unwrap(),
         vec![expected]
     );
 }
@@ -189,9 +194,9 @@ fn reopening_rebuilds_open_transactions_and_the_aborted_index() {
     log.flush().unwrap();
     assert!(log.segments().len() > 1, "the test needs several segments");
     let end = log.log_end_offset();
-    let aborted = log.aborted_transactions(0, end);
+    let aborted = log.aborted_transactions(0, end).unwrap();
     let (reopened, _) = Log::open(log.into_storage(), config()).unwrap();
-    assert_eq!(reopened.aborted_transactions(0, end), aborted);
+    assert_eq!(reopened.aborted_transactions(0, end).unwrap(), aborted);
     assert_eq!(aborted[0].first_offset, aborted_first);
     assert_eq!(aborted[0].last_offset, abort_at);
     assert_eq!(reopened.last_stable_offset(end), open_first);
@@ -206,9 +211,13 @@ fn truncating_a_marker_reopens_its_transaction() {
     let mut log = empty_log();
     let first = txn_append(&mut log, 1, 0, 0, 1);
     let abort_at = end_txn(&mut log, 1, 0, false);
-    assert_eq!(log.aborted_transactions(0, abort_at + 1).len(), 1);
+    assert_eq!(log.aborted_transactions(0, abort_at + 1).unwrap().len(), 1);
     log.truncate_to(abort_at).unwrap();
-    assert!(log.aborted_transactions(0, abort_at + 1).is_empty());
+    assert!(
+        log.aborted_transactions(0, abort_at + 1)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(log.last_stable_offset(abort_at), first);
 }
 
@@ -233,8 +242,8 @@ fn a_follower_replaying_the_leaders_batches_builds_the_same_index() {
         }
     }
     assert_eq!(
-        follower.aborted_transactions(0, end),
-        leader.aborted_transactions(0, end)
+        follower.aborted_transactions(0, end).unwrap(),
+        leader.aborted_transactions(0, end).unwrap()
     );
     assert_eq!(follower.last_stable_offset(end), open_first);
 }
@@ -246,7 +255,11 @@ fn retention_forgets_aborted_transactions_below_the_log_start() {
     let abort_at = end_txn(&mut log, 1, 0, false);
     plain_append(&mut log);
     log.delete_records_before(abort_at + 1).unwrap();
-    assert!(log.aborted_transactions(0, log.log_end_offset()).is_empty());
+    assert!(
+        log.aborted_transactions(0, log.log_end_offset())
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -284,5 +297,5 @@ fn a_marker_past_the_end_of_the_offset_space_is_refused() {
         }
     );
     assert_eq!(log.log_end_offset(), i64::MAX);
-    assert!(log.aborted_transactions(0, i64::MAX).is_empty());
+    assert!(log.aborted_transactions(0, i64::MAX).unwrap().is_empty());
 }

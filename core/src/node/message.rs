@@ -115,13 +115,30 @@ pub enum PeerMessage {
     /// TRANSACTION_COORDINATOR_FENCED, REQUEST_TIMED_OUT... as Kafka's partition errors).
     WriteTxnMarkersResponse {
         request_id: u64,
-        results: Vec<(TopicPartition, ErrorCode)>,
+        results: Vec<TxnMarkerResult>,
     },
     /// A message of the controller quorum between two voters: raft-rs's `eraftpb::Message` in
     /// its protobuf encoding (plain bytes, for any transport).
     Raft {
         bytes: Vec<u8>,
     },
+}
+
+/// One partition's answer in a [`PeerMessage::WriteTxnMarkersResponse`]: Kafka's
+/// `WritableTxnMarkerPartitionResult`, under the producer id of the marker it answers (Kafka's
+/// response groups its results by producer id).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TxnMarkerResult {
+    pub tp: TopicPartition,
+    pub error: ErrorCode,
+    /// The marker's producer id; -1 in an answer from a node of an older version, which sent
+    /// `[partition, error]` pairs in a JSON envelope.
+    #[serde(default = "unknown_producer")]
+    pub producer_id: i64,
+}
+
+fn unknown_producer() -> i64 {
+    -1
 }
 
 impl PeerMessage {
@@ -243,7 +260,7 @@ impl PeerMessage {
             } => {
                 let tps: Vec<String> = results
                     .iter()
-                    .map(|(tp, e)| format!("{}-{}={}", tp.topic, tp.partition, e.name()))
+                    .map(|r| format!("{}-{}={}", r.tp.topic, r.tp.partition, r.error.name()))
                     .collect();
                 format!(
                     "WriteTxnMarkersResponse(partitions={},request={request_id},{})",

@@ -84,7 +84,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 pub use coordination::CoordinatorEndpoint;
 pub use forward::FORWARD_TIMEOUT_MS;
-pub use message::PeerMessage;
+pub use message::{PeerMessage, TxnMarkerResult};
 pub use metadata_answer::{BrokerEndpoint, MetadataAnswer, PartitionAnswer, TopicAnswer};
 pub use metadata_quorum::{METADATA_TOPIC, QuorumPartition, QuorumReplica};
 pub use txn_init::TxnInit;
@@ -1104,7 +1104,10 @@ impl<F: StorageFactory> Node<F> {
             PeerMessage::WriteTxnMarkersResponse {
                 request_id,
                 results,
-            } => self.on_marker_results(now, RequestId(request_id), from, results),
+            } => {
+                let results = results.into_iter().map(|r| (r.tp, r.error)).collect();
+                self.on_marker_results(now, RequestId(request_id), from, results)
+            }
             PeerMessage::Raft { bytes } => {
                 let Some(quorum) = &mut self.quorum else {
                     return;
@@ -1282,7 +1285,9 @@ impl<F: StorageFactory> Node<F> {
             }
             match broker.apply_partition(&tp, &state, settings, now) {
                 Ok(Some(report))
-                    if report.truncated.is_some() || !report.deleted_files.is_empty() =>
+                    if report.truncated.is_some()
+                        || !report.deleted_files.is_empty()
+                        || !report.rebuilt_txn_indexes.is_empty() =>
                 {
                     self.outputs.push_back(Output::Event(Event::Recovered {
                         tp: tp.clone(),

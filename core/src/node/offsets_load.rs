@@ -1,12 +1,15 @@
 //! Loading a partition of `__consumer_offsets` when this node becomes its leader (Kafka's
 //! `GroupMetadataManager.loadGroupsAndOffsets`, run by its scheduler): the partition's log is
 //! read from its start to the log end offset it had at the election, a bounded chunk per
-//! step ([`LOAD_CHUNK_BYTES`]), and only when the whole of it is read are the live records
-//! (compacted) replayed into the coordinator and the partition counted as loaded. Until then
+//! step ([`LOAD_CHUNK_BYTES`]), each chunk folded into a `group::GroupLogReplay` that keeps
+//! only the latest record of each key (so the load holds the groups' state, never the log),
+//! and only when the whole of it is read are the live records replayed into the coordinator
+//! and the partition counted as loaded. Until then
 //! every request about its groups is answered COORDINATOR_LOAD_IN_PROGRESS ([`Node::group_gate`]),
 //! so no client sees a half-loaded group. Records of transactions (TxnOffsetCommit's
 //! transactional batches) take effect at their commit marker, are dropped at an abort, and
-//! stay pending while their transaction is open (`group::GroupLogReplay`). A read that fails (a log that cannot be read, or that
+//! stay pending while their transaction is open, whichever later chunk holds the marker
+//! (`group::GroupLogReplay`). A read that fails (a log that cannot be read, or that
 //! changed under the load) starts the load over after [`LOAD_RETRY_BACKOFF_MS`], with an event
 //! saying why.
 //!
@@ -21,7 +24,7 @@ use super::{Event, Node};
 use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::broker::StorageFactory;
-use crate::group::{GroupLogReplay, compact, decode_group_batches};
+use crate::group::{GroupLogReplay, decode_group_batches};
 
 /// How long a load whose read failed waits before it starts over.
 pub const LOAD_RETRY_BACKOFF_MS: u64 = 1_000;
@@ -45,7 +48,8 @@ impl Default for Loads {
 
 #[derive(Debug)]
 struct Load {
-    /// The next offset to read; the log end offset at the election; the records read so far.
+    /// The next offset to read; the log end offset at the election; what the records read so
+    /// far leave in effect.
     next: i64,
     end: i64,
     records: GroupLogReplay,
@@ -65,6 +69,12 @@ impl Loads {
     /// The load of `partition` stops (this node no longer leads it).
     pub(super) fn cancel(&mut self, partition: i32) {
         self.partitions.remove(&partition);
+    }
+
+    /// How many records the load of `partition` holds so far (`GroupLogReplay::held`).
+    #[cfg(test)]
+    pub(super) fn held(&self, partition: i32) -> Option<usize> {
+        self.partitions.get(&partition).map(|l| l.records.held())
     }
 
     /// When the next step has work.
@@ -126,8 +136,7 @@ impl<F: StorageFactory> Node<F> {
             Step::More => {}
             Step::Done(replay) => {
                 self.loads.partitions.remove(&partition);
-                let (records, open) = replay.finish();
-                let live = compact(&records);
+                let (live, open) = replay.finish();
                 let coordinator = self.coordinator.as_mut().expect("partitioned groups");
                 for record in &live {
                     coordinator.replay(record, now);

@@ -453,6 +453,8 @@ fn a_follower_answers_a_peers_marker_not_leader_or_follower() {
             answered = Some(results);
         }
     }
+    let answered: Option<Vec<(TopicPartition, ErrorCode)>> =
+        answered.map(|results| results.into_iter().map(|r| (r.tp, r.error)).collect());
     assert_eq!(
         answered,
         Some(vec![(tp, ErrorCode::NOT_LEADER_OR_FOLLOWER)]),

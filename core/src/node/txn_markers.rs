@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Event, Node, PeerMessage, Waiting};
+use super::{Event, Node, PeerMessage, TxnMarkerResult, Waiting};
 use crate::assignor::TopicPartition;
 use crate::broker::{StorageFactory, TxnMarkerWrite};
 use crate::controller::BrokerId;
@@ -158,7 +158,11 @@ impl<F: StorageFactory> Node<F> {
         if self.broker.is_none() || markers.is_empty() {
             let results = markers
                 .into_iter()
-                .map(|m| (m.tp, ErrorCode::NOT_LEADER_OR_FOLLOWER))
+                .map(|m| TxnMarkerResult {
+                    tp: m.tp,
+                    error: ErrorCode::NOT_LEADER_OR_FOLLOWER,
+                    producer_id: m.marker.producer_id,
+                })
                 .collect();
             self.send(
                 from,
@@ -192,13 +196,25 @@ impl<F: StorageFactory> Node<F> {
             }
         }
         match append.for_peer {
-            Some((peer, request_id)) => self.send(
-                peer,
-                PeerMessage::WriteTxnMarkersResponse {
-                    request_id,
-                    results,
-                },
-            ),
+            Some((peer, request_id)) => {
+                let results = append
+                    .markers
+                    .iter()
+                    .zip(results)
+                    .map(|(write, (tp, error))| TxnMarkerResult {
+                        tp,
+                        error,
+                        producer_id: write.marker.producer_id,
+                    })
+                    .collect();
+                self.send(
+                    peer,
+                    PeerMessage::WriteTxnMarkersResponse {
+                        request_id,
+                        results,
+                    },
+                );
+            }
             None => {
                 let me = self.config.node_id;
                 self.on_marker_results(now, request, me, results);

@@ -345,3 +345,69 @@ fn a_zombies_transactional_offsets_are_fenced_and_never_committed_by_its_success
         "the zombie's offsets are dropped"
     );
 }
+
+/// Kafka's loader keeps maps, not the log: a partition of many batches, read one batch per
+/// step, holds no more than its keys while it loads, and a transaction whose marker is many
+/// chunks after its offsets applies them, while one still open stays pending.
+#[test]
+fn a_load_of_many_chunks_holds_only_the_groups_keys_and_finds_every_transaction() {
+    let mut trio = Trio::new();
+    let partitions = spread_topic(&mut trio);
+    let g = serving_coordinator(&mut trio);
+    let offsets_tp = TopicPartition::new(OFFSETS_TOPIC, trio.node(g).group_partition("g"));
+    let plain = |trio: &mut Trio, offset: i64| {
+        let request = crate::group::test_support::offset_commit("g", -1, "", offset);
+        match trio.call(g, Request::OffsetCommit(request)) {
+            Response::OffsetCommit(results) => assert_eq!(results[0].1, Ok(())),
+            other => panic!("{other:?}"),
+        }
+    };
+    // A committed transaction spanning many batches, then an open one.
+    let committed = trio.call(g, txn_offset_commit((70, 0), &partitions[1], 100));
+    assert_eq!(code_of(committed), ErrorCode::NONE);
+    for offset in 1..=30 {
+        plain(&mut trio, offset);
+    }
+    write_marker(&mut trio, g, &offsets_tp, (70, 0), true);
+    let open = trio.call(g, txn_offset_commit((71, 0), &partitions[2], 200));
+    assert_eq!(code_of(open), ErrorCode::NONE);
+    for offset in 31..=40 {
+        plain(&mut trio, offset);
+    }
+    trio.run_until(5_000, |t| {
+        stable_offset(t, g, &partitions[1]) == Ok(Some(100))
+    });
+
+    // Loaded again, one batch per step.
+    trio.node(g).loads.chunk_bytes = 1;
+    let now = trio.now();
+    trio.node(g)
+        .unload_offsets_partition(now, offsets_tp.partition);
+    trio.node(g).start_offsets_load(now, offsets_tp.partition);
+    let (mut steps, mut most) = (0, 0);
+    trio.run_until(60_000, |t| {
+        match t.node(g).loads.held(offsets_tp.partition) {
+            Some(held) => {
+                steps += 1;
+                most = most.max(held);
+            }
+            None => return t.node(g).group_gate("g").is_ok(),
+        }
+        false
+    });
+    assert!(steps > 20, "loaded in {steps} steps");
+    // Three keys in effect (t-0, t-1 and the group's metadata at most) and one pending.
+    assert!(most <= 4, "{most} records held");
+    assert_eq!(stable_offset(&mut trio, g, &partitions[0]), Ok(Some(40)));
+    assert_eq!(stable_offset(&mut trio, g, &partitions[1]), Ok(Some(100)));
+    assert_eq!(
+        stable_offset(&mut trio, g, &partitions[2]),
+        Err(OffsetFetchError::UnstableOffsetCommit)
+    );
+    assert!(
+        trio.node(g)
+            .txns
+            .offsets
+            .has_pending_offset("g", &partitions[2])
+    );
+}

@@ -60,7 +60,10 @@ fn read_partition(sim: &Simulation, tp: TopicPartition) -> FinalRead {
     let mut aborted = BTreeSet::new();
     let mut offset = log.log_start_offset();
     // Markers are not records; records of aborted transactions are, marked as such.
-    let mut filter = AbortedFilter::new(log.aborted_transactions(offset, high_watermark));
+    let Ok(aborted_txns) = log.aborted_transactions(offset, high_watermark) else {
+        return unreadable(tp);
+    };
+    let mut filter = AbortedFilter::new(aborted_txns);
     while offset < high_watermark {
         let Ok(read) = log.read_bounded(offset, READ_CHUNK_BYTES, high_watermark) else {
             break;

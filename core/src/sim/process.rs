@@ -22,7 +22,7 @@ use crate::Millis;
 use crate::assignor::TopicPartition;
 use crate::broker::{Broker, LogCleanerSettings, ReplicaFetchSettings};
 use crate::controller::{BrokerId, CreateTopic, MetadataImage};
-use crate::group::{Coordinator, GroupEvent, OffsetsLog, compact};
+use crate::group::{Coordinator, GroupEvent, OffsetsLog};
 use crate::log::MAX_SEGMENT_BYTES;
 use crate::node::quorum::RaftLog;
 use crate::node::{Event, Node, NodeConfig, Output, Refusal, RequestRef};
@@ -127,13 +127,13 @@ impl NodeProcess {
         }
         let records = self
             .offsets_log
-            .read_all()
+            .read_live()
             .expect("the offsets log in memory reads back");
         self.node = Some(Node::new(
             self.config.clone(),
             self.disk.clone(),
             &self.raft_log,
-            &compact(&records),
+            &records,
             now,
         ));
         self.clients.clear();

@@ -51,7 +51,7 @@ pub fn read_legacy(
         log.append(&compact(&records), now)
             .context("reading groups.jsonl into the offsets log")?;
     }
-    Ok(Some(compact(&log.read_all()?)))
+    Ok(Some(log.read_live()?))
 }
 
 /// Deletes the older data directory's group records, once migrated and synced.

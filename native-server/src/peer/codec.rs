@@ -4,8 +4,8 @@
 //! | kind | body |
 //! |------|------|
 //! | 0 `HELLO` | `b"PRTA"`, protocol version (u16), the sender's node id (i32): the first frame of every connection |
-//! | 1 `ENVELOPE` | a [`PeerMessage`] as JSON: the messages without a natural Kafka shape: the metadata records the controller sends, the registration, AlterPartition, the transaction coordinator's WriteTxnMarkers and its answer, admin commands forwarded to the active controller (KIP-590) and their answers (see [`super::control`] and ARCHITECTURE.md) |
-//! | 2 `KAFKA_REQUEST` | a Kafka request, header and body, as a broker sends it: a follower's Fetch and OffsetForLeaderEpoch ([`super::replication`]); BrokerHeartbeat, AllocateProducerIds, CreateTopics ([`super::control`]) |
+//! | 1 `ENVELOPE` | a [`PeerMessage`] as JSON: the messages without a natural Kafka shape: the metadata records the controller sends, the registration, AlterPartition, admin commands forwarded to the active controller (KIP-590) and their answers (see [`super::control`] and ARCHITECTURE.md); an older node's WriteTxnMarkers and answer, still read |
+//! | 2 `KAFKA_REQUEST` | a Kafka request, header and body, as a broker sends it: a follower's Fetch and OffsetForLeaderEpoch ([`super::replication`]); BrokerHeartbeat, AllocateProducerIds, CreateTopics ([`super::control`]); the transaction coordinator's WriteTxnMarkers ([`super::txn_markers`]) |
 //! | 3 `KAFKA_RESPONSE` | the API key and version (2 × i16) it answers, then a Kafka response, header and body |
 //! | 4 `RAFT` | a message of the controller quorum ([`PeerMessage::Raft`]): raft-rs's `eraftpb::Message` as protobuf, as is |
 //!
@@ -65,8 +65,9 @@ pub fn encode(message: &PeerMessage) -> anyhow::Result<Vec<u8>> {
         );
         return Ok(frame(RAFT, bytes));
     }
-    if let Some(kafka) =
-        super::replication::encode(message).or_else(|| super::control::encode(message))
+    if let Some(kafka) = super::replication::encode(message)
+        .or_else(|| super::control::encode(message))
+        .or_else(|| super::txn_markers::encode(message))
     {
         let (request, body) = kafka?;
         ensure!(
@@ -110,6 +111,8 @@ pub fn decode(frame: &[u8]) -> anyhow::Result<PeerMessage> {
             ]);
             if super::control::is_control_request(api_key) {
                 super::control::decode_request(body)
+            } else if api_key == super::txn_markers::WRITE_TXN_MARKERS_KEY {
+                super::txn_markers::decode_request(body)
             } else {
                 super::replication::decode_request(body)
             }
@@ -123,6 +126,11 @@ pub fn decode(frame: &[u8]) -> anyhow::Result<PeerMessage> {
                     "an AllocateProducerIds response of another version"
                 );
                 super::control::decode_allocate_response(rest)
+            }
+            [a, b, c, d, rest @ ..]
+                if i16::from_be_bytes([*a, *b]) == super::txn_markers::WRITE_TXN_MARKERS_KEY =>
+            {
+                super::txn_markers::decode_response(i16::from_be_bytes([*c, *d]), rest)
             }
             _ => super::replication::decode_response(body),
         },
@@ -143,6 +151,7 @@ fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use partita_core::ErrorCode;
     use partita_core::controller::MetadataRecord;
 
     #[test]
@@ -191,7 +200,7 @@ mod tests {
     }
 
     #[test]
-    fn the_marker_messages_round_trip_and_malformed_ones_are_refused() {
+    fn the_marker_messages_travel_as_kafkas_write_txn_markers() {
         let samples = super::super::control::sample_messages();
         let markers: Vec<&PeerMessage> = samples
             .iter()
@@ -206,15 +215,77 @@ mod tests {
         assert_eq!(markers.len(), 2);
         for message in markers {
             let frame = encode(message).unwrap();
+            let request = matches!(message, PeerMessage::WriteTxnMarkers { .. });
+            assert_eq!(
+                frame[4],
+                if request {
+                    KAFKA_REQUEST
+                } else {
+                    KAFKA_RESPONSE
+                }
+            );
+            // API 27, v1.
+            assert_eq!(frame[5..9], [0, 27, 0, 1]);
             assert_eq!(&decode(&frame[4..]).unwrap(), message);
-            // Cut short, or with a field of the wrong type: refused.
             assert!(decode(&frame[4..frame.len() - 3]).is_err());
-            let text = String::from_utf8(frame[5..].to_vec()).unwrap();
-            let bent = text.replacen("\"request_id\":17", "\"request_id\":\"17\"", 1);
-            let mut bad = vec![ENVELOPE];
-            bad.extend_from_slice(bent.as_bytes());
-            assert!(decode(&bad).is_err(), "{bent}");
         }
+    }
+
+    /// A node of the previous version sent its markers and answers as JSON envelopes: they
+    /// are still read (its answers without producer ids).
+    #[test]
+    fn an_older_nodes_marker_envelopes_are_still_read() {
+        let request = concat!(
+            r#"{"WriteTxnMarkers":{"request_id":17,"markers":[{"tp":{"topic":"orders","partition":2},"#,
+            r#""marker":{"producer_id":4000,"producer_epoch":3,"coordinator_epoch":5,"commit":true}}]}}"#
+        );
+        let mut frame = vec![ENVELOPE];
+        frame.extend_from_slice(request.as_bytes());
+        let PeerMessage::WriteTxnMarkers {
+            request_id,
+            markers,
+        } = decode(&frame).unwrap()
+        else {
+            panic!("not WriteTxnMarkers");
+        };
+        assert_eq!((request_id, markers.len()), (17, 1));
+        assert_eq!(markers[0].marker.producer_id, 4000);
+        let response = concat!(
+            r#"{"WriteTxnMarkersResponse":{"request_id":17,"results":["#,
+            r#"[{"topic":"orders","partition":2},"NONE"],"#,
+            r#"[{"topic":"__consumer_offsets","partition":11},"NOT_LEADER_OR_FOLLOWER"]]}}"#
+        );
+        let mut frame = vec![ENVELOPE];
+        frame.extend_from_slice(response.as_bytes());
+        let PeerMessage::WriteTxnMarkersResponse {
+            request_id,
+            results,
+        } = decode(&frame).unwrap()
+        else {
+            panic!("not WriteTxnMarkersResponse");
+        };
+        assert_eq!(request_id, 17);
+        let read: Vec<(String, i32, ErrorCode, i64)> = results
+            .into_iter()
+            .map(|r| (r.tp.topic, r.tp.partition, r.error, r.producer_id))
+            .collect();
+        assert_eq!(
+            read,
+            [
+                ("orders".to_string(), 2, ErrorCode::NONE, -1),
+                (
+                    "__consumer_offsets".to_string(),
+                    11,
+                    ErrorCode::NOT_LEADER_OR_FOLLOWER,
+                    -1
+                ),
+            ]
+        );
+        // A field of the wrong type is still refused.
+        let bent = response.replacen("\"request_id\":17", "\"request_id\":\"17\"", 1);
+        let mut bad = vec![ENVELOPE];
+        bad.extend_from_slice(bent.as_bytes());
+        assert!(decode(&bad).is_err(), "{bent}");
     }
 
     #[test]

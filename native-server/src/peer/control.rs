@@ -29,7 +29,7 @@ use partita_core::assignor::TopicPartition;
 use partita_core::batch::EndTxnMarker;
 use partita_core::broker::TxnMarkerWrite;
 use partita_core::controller::{AlterConfigOp, ControllerCommand, CreateTopic};
-use partita_core::node::PeerMessage;
+use partita_core::node::{PeerMessage, TxnMarkerResult};
 
 use crate::kafka::convert::topic_name;
 use crate::kafka::guard;
@@ -305,8 +305,8 @@ pub fn sample_messages() -> Vec<PeerMessage> {
             ],
         },
         PeerMessage::NotController { leader: Some(3) },
-        // The transaction coordinator's markers for another leader, and its answer (carried
-        // in the JSON envelope, see `codec.rs`).
+        // The transaction coordinator's markers for another leader, and its answer (Kafka's
+        // WriteTxnMarkers, `txn_markers.rs`).
         PeerMessage::WriteTxnMarkers {
             request_id: 17,
             markers: vec![
@@ -333,11 +333,16 @@ pub fn sample_messages() -> Vec<PeerMessage> {
         PeerMessage::WriteTxnMarkersResponse {
             request_id: 17,
             results: vec![
-                (TopicPartition::new("orders", 2), ErrorCode::NONE),
-                (
-                    TopicPartition::new("__consumer_offsets", 11),
-                    ErrorCode::NOT_LEADER_OR_FOLLOWER,
-                ),
+                TxnMarkerResult {
+                    tp: TopicPartition::new("orders", 2),
+                    error: ErrorCode::NONE,
+                    producer_id: 4000,
+                },
+                TxnMarkerResult {
+                    tp: TopicPartition::new("__consumer_offsets", 11),
+                    error: ErrorCode::NOT_LEADER_OR_FOLLOWER,
+                    producer_id: 4000,
+                },
             ],
         },
         // A client's admin commands forwarded to the active controller (KIP-590), one of

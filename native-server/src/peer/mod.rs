@@ -25,6 +25,7 @@ pub mod link;
 pub mod replication;
 pub mod security;
 pub mod settings;
+pub mod txn_markers;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::assignor::TopicPartition;
-use crate::group::CommittedOffset;
+use crate::group::{CommittedOffset, compact};
 use crate::log::{CleanerConfig, Log};
 use crate::storage::MemoryStorage;
 
@@ -45,6 +45,25 @@ fn commit_rounds(log: &mut OffsetsLog<MemoryStorage>, rounds: i64) -> Vec<GroupR
     written
 }
 
+/// Every record of the log, in offset order, as written (superseded ones included until the
+/// cleaner removes them): what the log holds, not what a load keeps of it.
+fn every_record(log: &OffsetsLog<MemoryStorage>) -> Vec<GroupRecord> {
+    let log = log.log();
+    let mut records = Vec::new();
+    let mut offset = log.log_start_offset();
+    while offset < log.log_end_offset() {
+        let read = log.read(offset, 1 << 20).unwrap().records;
+        for (range, summary) in split_batches(&read).unwrap() {
+            offset = summary.header.next_offset();
+            for record in decode_records(&read[range]).unwrap() {
+                let key = record.key.unwrap();
+                records.push(GroupRecord::decode(&key, record.value.as_deref()).unwrap());
+            }
+        }
+    }
+    records
+}
+
 #[test]
 fn records_survive_reopening_and_replay_as_the_latest_of_each_key() {
     let config = OffsetsLog::<MemoryStorage>::log_config(OFFSETS_TOPIC_SEGMENT_BYTES);
@@ -62,12 +81,9 @@ fn records_survive_reopening_and_replay_as_the_latest_of_each_key() {
     let (log, live) = OffsetsLog::open(storage, config).unwrap();
     let mut all = written.clone();
     all.push(tombstone);
-    assert_eq!(
-        log.read_all().unwrap(),
-        all,
-        "every record as written, in order"
-    );
+    assert_eq!(every_record(&log), all, "every record as written, in order");
     assert_eq!(live, compact(&all));
+    assert_eq!(log.read_live().unwrap(), live);
     assert_eq!(live.len(), 3, "b's partition 1 was deleted");
     assert!(live.contains(&commit("a", 0, 50)) && live.contains(&commit("a", 1, 51)));
 }
@@ -78,7 +94,7 @@ fn the_cleaner_keeps_only_the_latest_commit_of_each_group_and_partition() {
     let config = OffsetsLog::<MemoryStorage>::log_config(400);
     let (mut log, _) = OffsetsLog::open(MemoryStorage::new(), config).unwrap();
     let written = commit_rounds(&mut log, 40);
-    let before = log.read_all().unwrap();
+    let before = every_record(&log);
     assert_eq!(before.len(), 160);
     let mut now = Millis(1_000);
     let mut rounds = 0;
@@ -92,7 +108,7 @@ fn the_cleaner_keeps_only_the_latest_commit_of_each_group_and_partition() {
         now = now.plus(Millis(1));
     }
     assert!(rounds >= 1, "the cleaner ran");
-    let after = log.read_all().unwrap();
+    let after = every_record(&log);
     // The latest commit of each key survives; older ones in the cleaned segments are gone
     // (the active segment is never cleaned, so a few duplicates may remain there).
     assert_eq!(compact(&after), compact(&written));
@@ -117,7 +133,7 @@ fn a_disabled_cleaner_leaves_the_log_alone() {
     for t in 0..1_000 {
         log.tick(Millis(t), &disabled).unwrap();
     }
-    assert_eq!(log.read_all().unwrap().len(), 80);
+    assert_eq!(every_record(&log).len(), 80);
     assert_eq!(log.next_deadline(&disabled), None);
 }
 
@@ -142,13 +158,13 @@ fn transactional_offsets_are_replayed_by_their_markers() {
     let config = OffsetsLog::<MemoryStorage>::log_config(OFFSETS_TOPIC_SEGMENT_BYTES);
     let (log, _) = Log::open(MemoryStorage::new(), config).unwrap();
     let mut log = log;
-    let txn = |log: &mut Log<MemoryStorage>, producer: (i64, i16), sequence, offset| {
+    let txn = |log: &mut Log<MemoryStorage>, producer: (i64, i16), sequence, (p, offset)| {
         let mut batch =
-            encode_txn_offset_batch(&[commit("g", 0, offset)], Millis(1), producer, sequence);
+            encode_txn_offset_batch(&[commit("g", p, offset)], Millis(1), producer, sequence);
         log.append(&mut batch, 0, Millis(1)).unwrap();
     };
-    let plain = |log: &mut Log<MemoryStorage>, offset| {
-        for mut batch in encode_group_batches(&[commit("g", 0, offset)], Millis(1)) {
+    let plain = |log: &mut Log<MemoryStorage>, (p, offset)| {
+        for mut batch in encode_group_batches(&[commit("g", p, offset)], Millis(1)) {
             log.append(&mut batch, 0, Millis(1)).unwrap();
         }
     };
@@ -162,31 +178,43 @@ fn transactional_offsets_are_replayed_by_their_markers() {
             };
             log.append_marker(&marker, 0, Millis(1)).unwrap();
         };
-    plain(&mut log, 1);
-    txn(&mut log, (7, 0), 0, 2); // committed below, after a later plain commit
-    plain(&mut log, 3);
+    // Partition 0: a committed transaction's offset (2) below a later plain commit (3) does
+    // not stand over it; partition 1: a committed one over an earlier plain one.
+    plain(&mut log, (0, 1));
+    txn(&mut log, (7, 0), 0, (0, 2)); // committed below, after a later plain commit
+    plain(&mut log, (1, 10));
+    txn(&mut log, (7, 0), 1, (1, 11));
+    plain(&mut log, (0, 3));
     marker(&mut log, (7, 0), true);
-    txn(&mut log, (8, 0), 0, 4); // aborted
+    txn(&mut log, (8, 0), 0, (2, 4)); // aborted
     marker(&mut log, (8, 0), false);
-    txn(&mut log, (9, 0), 0, 5); // a zombie's, fenced by epoch 1
-    txn(&mut log, (9, 1), 0, 6);
+    txn(&mut log, (9, 0), 0, (3, 5)); // a zombie's, fenced by epoch 1
+    txn(&mut log, (9, 1), 0, (3, 6));
     marker(&mut log, (9, 1), true);
-    txn(&mut log, (10, 2), 0, 7); // still open
+    txn(&mut log, (10, 2), 0, (4, 7)); // still open
+    txn(&mut log, (10, 2), 1, (4, 8));
     let (records, open) = replay_all(&log).finish();
     assert_eq!(
         records,
-        vec![
-            commit("g", 0, 1),
-            commit("g", 0, 2),
-            commit("g", 0, 3),
-            commit("g", 0, 6)
-        ],
-        "in log order: the later plain commit (3) stands over the committed 2 until 6"
+        vec![commit("g", 1, 11), commit("g", 0, 3), commit("g", 3, 6)],
+        "the latest of each key, in log order"
     );
-    assert_eq!(compact(&records), vec![commit("g", 0, 6)]);
     let open: Vec<(i64, i16, GroupRecord)> = open
         .into_iter()
         .flat_map(|(id, rs)| rs.into_iter().map(move |(epoch, _, r)| (id, epoch, r)))
         .collect();
-    assert_eq!(open, vec![(10, 2, commit("g", 0, 7))]);
+    assert_eq!(open, vec![(10, 2, commit("g", 4, 8))]);
+    // Read one batch at a time, the replay holds one record per key and pending key.
+    let mut replay = GroupLogReplay::default();
+    let mut offset = log.log_start_offset();
+    let mut most = 0;
+    while offset < log.log_end_offset() {
+        let read = log.read(offset, 1).unwrap();
+        offset = decode_group_batches(&read.records, offset, &mut replay)
+            .unwrap()
+            .expect("a whole batch");
+        most = most.max(replay.held());
+    }
+    assert!(most <= 6, "{most} records held for 5 partitions");
+    assert_eq!(replay.finish().0, records);
 }

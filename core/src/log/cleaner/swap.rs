@@ -10,28 +10,42 @@
 //! it covers. The cleaned copy always ends at the same offset as the group it replaces (the
 //! cleaner keeps the group's last batch), so "covers" is exact: the old segments whose base
 //! offsets fall in `[B, end of the swap file)`.
+//!
+//! The group's aborted-transactions indexes are merged (markers are always kept whole, so the
+//! cleaned segment holds every abort marker they record) into `B.txnindex.cleaned` before the
+//! commit and renamed to `B.txnindex` after it; recovery deletes a leftover one and rebuilds
+//! the index of an installed swap from its batches, as for every segment.
 
 use super::super::segment::{
-    INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, file_name, header_at, parse_file_name,
+    INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, file_name, header_at,
+    parse_file_name,
 };
 use crate::batch::validate_stored_batch;
 use crate::storage::{Storage, StorageError};
 
 pub(in crate::log) const CLEANED_SUFFIX: &str = ".log.cleaned";
 pub(in crate::log) const SWAP_SUFFIX: &str = ".log.swap";
+/// The merged aborted-transactions index of a group, until its swap is done.
+const TXN_INDEX_CLEANED_SUFFIX: &str = ".txnindex.cleaned";
 
 /// The file a group starting at `base_offset` is cleaned into.
 pub(in crate::log) fn cleaned_file(base_offset: i64) -> String {
     file_name(base_offset, CLEANED_SUFFIX)
 }
 
+/// The merged aborted-transactions index of the group starting at `base_offset`.
+pub(in crate::log) fn cleaned_txn_index_file(base_offset: i64) -> String {
+    file_name(base_offset, TXN_INDEX_CLEANED_SUFFIX)
+}
+
 fn swap_file(base_offset: i64) -> String {
     file_name(base_offset, SWAP_SUFFIX)
 }
 
-/// The base offset of a `.log.cleaned` or `.log.swap` file name, with its suffix.
+/// The base offset of a `.log.cleaned`, `.txnindex.cleaned` or `.log.swap` file name, with
+/// its suffix.
 fn parse_temporary(name: &str) -> Option<(i64, &'static str)> {
-    [CLEANED_SUFFIX, SWAP_SUFFIX]
+    [CLEANED_SUFFIX, TXN_INDEX_CLEANED_SUFFIX, SWAP_SUFFIX]
         .into_iter()
         .find_map(|suffix| {
             let digits = name.strip_suffix(suffix)?;
@@ -50,7 +64,12 @@ pub(in crate::log) fn swap_in(
     storage.rename(&cleaned_file(base), &swap_file(base))?;
     let existing = storage.list()?;
     for &old in replaced {
-        for suffix in [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX] {
+        for suffix in [
+            LOG_SUFFIX,
+            INDEX_SUFFIX,
+            TIME_INDEX_SUFFIX,
+            TXN_INDEX_SUFFIX,
+        ] {
             let file = file_name(old, suffix);
             if existing.contains(&file) {
                 storage.delete(&file)?;
@@ -67,7 +86,8 @@ pub(in crate::log) struct Leftovers {
     pub installed_swaps: Vec<String>,
 }
 
-/// Run first when a log opens: deletes unfinished `.cleaned` files, and finishes every
+/// Run first when a log opens: deletes unfinished `.cleaned` files (of a segment or of its
+/// aborted-transactions index), and finishes every
 /// committed swap (deleting the old segments it covers, then renaming it to `.log`). A swap
 /// file that does not validate (only a damaged disk does that: it was synced before the
 /// commit) is deleted, leaving the old segments, or what remains of them, to recovery.
@@ -75,7 +95,7 @@ pub(in crate::log) fn recover(storage: &mut impl Storage) -> Result<Leftovers, S
     let mut done = Leftovers::default();
     for name in storage.list()? {
         match parse_temporary(&name) {
-            Some((_, CLEANED_SUFFIX)) => {
+            Some((_, CLEANED_SUFFIX | TXN_INDEX_CLEANED_SUFFIX)) => {
                 storage.delete(&name)?;
                 done.deleted_files.push(name);
             }

@@ -26,7 +26,9 @@ mod schema;
 mod tests;
 
 pub use schema::{F, Message, Ty, V};
-pub use schemas::{REQUEST_HEADER, REQUESTS, RESPONSE_HEADER, RESPONSES};
+pub use schemas::{
+    PEER_REQUESTS, PEER_RESPONSES, REQUEST_HEADER, REQUESTS, RESPONSE_HEADER, RESPONSES,
+};
 
 /// Nesting deeper than this is refused. Kafka's request schemas nest at most four structs deep;
 /// the walk recurses only along the schema, so this is a backstop, not a reachable limit.
@@ -118,6 +120,21 @@ pub fn response_header_version(message: &Message, version: i16) -> i16 {
 /// Walks a whole request frame (header and body, without the 4-byte length) against its
 /// schema. `Ok` means every length-prefixed field in it fits in the frame.
 pub fn check_request(frame: &[u8]) -> Result<(), Refusal> {
+    check_request_in(REQUESTS, frame)
+}
+
+/// [`check_request`] for the inter-broker requests one node sends another
+/// ([`PEER_REQUESTS`]: WriteTxnMarkers), which the broker does not serve to clients.
+pub fn check_peer_request(frame: &[u8]) -> Result<(), Refusal> {
+    check_request_in(PEER_REQUESTS, frame)
+}
+
+/// [`check_response`] for the answers to [`PEER_REQUESTS`].
+pub fn check_peer_response(api_key: i16, version: i16, frame: &[u8]) -> Result<(), Refusal> {
+    check_response_in(PEER_RESPONSES, api_key, version, frame)
+}
+
+fn check_request_in(table: &[&'static Message], frame: &[u8]) -> Result<(), Refusal> {
     let refusal = |problem| Refusal {
         message: REQUEST_HEADER.name,
         version: 0,
@@ -133,7 +150,7 @@ pub fn check_request(frame: &[u8]) -> Result<(), Refusal> {
     let api_key = i16::from_be_bytes([frame[0], frame[1]]);
     let version = i16::from_be_bytes([frame[2], frame[3]]);
     let message =
-        schema(api_key, version).ok_or(refusal(Problem::NoSchema { api_key, version }))?;
+        find(table, api_key, version).ok_or(refusal(Problem::NoSchema { api_key, version }))?;
     let mut walker = Walker::new(frame);
     walker.message(&REQUEST_HEADER, header_version(message, version))?;
     walker.message(message, version)
@@ -142,7 +159,16 @@ pub fn check_request(frame: &[u8]) -> Result<(), Refusal> {
 /// Walks a whole response frame (header and body, without the 4-byte length) to a request of
 /// `api_key` at `version`: what a client checks before its codec decodes a broker's answer.
 pub fn check_response(api_key: i16, version: i16, frame: &[u8]) -> Result<(), Refusal> {
-    let message = response_schema(api_key, version).ok_or(Refusal {
+    check_response_in(RESPONSES, api_key, version, frame)
+}
+
+fn check_response_in(
+    table: &[&'static Message],
+    api_key: i16,
+    version: i16,
+    frame: &[u8],
+) -> Result<(), Refusal> {
+    let message = find(table, api_key, version).ok_or(Refusal {
         message: RESPONSE_HEADER.name,
         version: 0,
         field: String::new(),

@@ -1620,6 +1620,44 @@ pub static ALTER_USER_SCRAM_CREDENTIALS_RESPONSE: Message = Message {
     ],
 };
 
+pub static WRITE_TXN_MARKERS_REQUEST: Message = Message {
+    name: "WriteTxnMarkersRequest",
+    api_key: 27,
+    versions: V(1, 1),
+    flexible: V(1, MAX),
+    fields: &[
+        F::new("Markers", V(0, MAX), Ty::Array(&[
+            F::new("ProducerId", V(0, MAX), Ty::Int64),
+            F::new("ProducerEpoch", V(0, MAX), Ty::Int16),
+            F::new("TransactionResult", V(0, MAX), Ty::Bool),
+            F::new("Topics", V(0, MAX), Ty::Array(&[
+                F::new("Name", V(0, MAX), Ty::String),
+                F::new("PartitionIndexes", V(0, MAX), Ty::ArrayOf(&Ty::Int32)),
+            ])),
+            F::new("CoordinatorEpoch", V(0, MAX), Ty::Int32),
+        ])),
+    ],
+};
+
+pub static WRITE_TXN_MARKERS_RESPONSE: Message = Message {
+    name: "WriteTxnMarkersResponse",
+    api_key: 27,
+    versions: V(1, 1),
+    flexible: V(1, MAX),
+    fields: &[
+        F::new("Markers", V(0, MAX), Ty::Array(&[
+            F::new("ProducerId", V(0, MAX), Ty::Int64),
+            F::new("Topics", V(0, MAX), Ty::Array(&[
+                F::new("Name", V(0, MAX), Ty::String),
+                F::new("Partitions", V(0, MAX), Ty::Array(&[
+                    F::new("PartitionIndex", V(0, MAX), Ty::Int32),
+                    F::new("ErrorCode", V(0, MAX), Ty::Int16),
+                ])),
+            ])),
+        ])),
+    ],
+};
+
 /// Every request of the APIs the broker speaks, in versions.rs order.
 pub static REQUESTS: &[&Message] = &[
     &PRODUCE_REQUEST,
@@ -1709,4 +1747,12 @@ pub static RESPONSES: &[&Message] = &[
     &TXN_OFFSET_COMMIT_RESPONSE,
     &DESCRIBE_USER_SCRAM_CREDENTIALS_RESPONSE,
     &ALTER_USER_SCRAM_CREDENTIALS_RESPONSE,
+];
+/// Every request of the inter-broker APIs the nodes send each other.
+pub static PEER_REQUESTS: &[&Message] = &[
+    &WRITE_TXN_MARKERS_REQUEST,
+];
+/// Every response of the inter-broker APIs the nodes send each other.
+pub static PEER_RESPONSES: &[&Message] = &[
+    &WRITE_TXN_MARKERS_RESPONSE,
 ];
