@@ -72,6 +72,9 @@ mod transaction_admin;
 mod transactions;
 #[cfg(test)]
 mod txn_cluster_tests;
+mod txn_expiry;
+#[cfg(test)]
+mod txn_expiry_tests;
 mod txn_init;
 mod txn_markers;
 mod txn_offsets;

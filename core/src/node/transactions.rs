@@ -67,6 +67,12 @@ pub struct Transactions {
     pub(super) retry_at: Option<Millis>,
     /// The group coordinator's pending transactional offsets (`txn_offsets.rs`).
     pub(super) offsets: PendingTxnOffsets,
+    /// Expired transactional ids whose tombstone is being written: the id -> the write's
+    /// number (`txn_expiry.rs`).
+    pub(super) expiring: BTreeMap<String, u64>,
+    /// When expired transactional ids are next looked for
+    /// (`transaction.remove.expired.transaction.cleanup.interval.ms`).
+    pub(super) expiry_check_at: Option<Millis>,
 }
 
 impl Default for Transactions {
@@ -86,6 +92,8 @@ impl Default for Transactions {
             appending: BTreeMap::new(),
             retry_at: None,
             offsets: PendingTxnOffsets::default(),
+            expiring: BTreeMap::new(),
+            expiry_check_at: None,
         }
     }
 }
@@ -186,6 +194,7 @@ impl<F: StorageFactory> Node<F> {
         fresh_producer_id: Option<i64>,
     ) -> Result<InitOutcome, ErrorCode> {
         let coordinator_epoch = self.transaction_gate(transactional_id)?;
+        self.txn_transition_pending(transactional_id)?;
         let outcome = self.txns.coordinator.init_producer_id(
             transactional_id,
             timeout_ms,
@@ -231,6 +240,13 @@ impl<F: StorageFactory> Node<F> {
                 .collect();
         } else {
             self.transaction_gate(transactional_id).and_then(|_| {
+                // Kafka's order: the producer's id and epoch, then a pending transition.
+                self.txns.coordinator.check_producer(
+                    transactional_id,
+                    producer_id,
+                    producer_epoch,
+                )?;
+                self.txn_transition_pending(transactional_id)?;
                 self.txns.coordinator.add_partitions(
                     transactional_id,
                     producer_id,
@@ -258,6 +274,10 @@ impl<F: StorageFactory> Node<F> {
         group_id: &str,
     ) -> Result<(), ErrorCode> {
         self.transaction_gate(transactional_id)?;
+        self.txns
+            .coordinator
+            .check_producer(transactional_id, producer_id, producer_epoch)?;
+        self.txn_transition_pending(transactional_id)?;
         let tp = TopicPartition::new(OFFSETS_TOPIC, self.group_partition(group_id));
         self.txns.coordinator.add_offsets(
             transactional_id,
@@ -286,6 +306,10 @@ impl<F: StorageFactory> Node<F> {
         commit: bool,
     ) -> Result<(), ErrorCode> {
         let coordinator_epoch = self.transaction_gate(transactional_id)?;
+        self.txns
+            .coordinator
+            .check_producer(transactional_id, producer_id, producer_epoch)?;
+        self.txn_transition_pending(transactional_id)?;
         // The markers are the transaction's partitions: sent from its durable state.
         self.txns.coordinator.end_txn(
             transactional_id,
@@ -293,6 +317,7 @@ impl<F: StorageFactory> Node<F> {
             producer_epoch,
             commit,
             coordinator_epoch,
+            now,
         )?;
         self.persist_txn(now, transactional_id);
         self.drain_roles(now);
@@ -319,6 +344,7 @@ impl<F: StorageFactory> Node<F> {
         for (id, _) in expired {
             self.persist_txn(now, &id);
         }
+        self.tick_transactional_id_expiry(now);
         if self.txns.retry_at.is_some_and(|at| now >= at) {
             self.txns.retry_at = None;
             let ids: Vec<String> = self
@@ -352,6 +378,7 @@ impl<F: StorageFactory> Node<F> {
         [
             self.txns.coordinator.next_deadline(),
             self.txns.retry_at,
+            self.txns.expiry_check_at,
             lost,
         ]
         .into_iter()

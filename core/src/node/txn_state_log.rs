@@ -130,22 +130,35 @@ impl<F: StorageFactory> Node<F> {
             }
             return;
         }
-        let Some(partition) = self.transaction_state_partition(transactional_id) else {
-            return;
-        };
-        let Some(broker) = self.broker.as_mut() else {
-            return;
-        };
-        let (key, value) = encode_txn_record(transactional_id, Some(&current), now);
+        if let Some(number) = self.append_txn_record(now, transactional_id, Some(&current)) {
+            if let Some(depends) = self.txns.depends.as_mut() {
+                depends.insert(number);
+            }
+            self.txns
+                .written
+                .insert(transactional_id.to_string(), current);
+        }
+    }
+
+    /// Appends `transactional_id`'s record (`None`: its tombstone) to its
+    /// `__transaction_state` partition with acks=all, counted in `writing` until the broker
+    /// answers ([`Node::on_txn_state_written`]): the write's number, `None` without a broker
+    /// or the topic.
+    pub(super) fn append_txn_record(
+        &mut self,
+        now: Millis,
+        transactional_id: &str,
+        txn: Option<&TxnMetadata>,
+    ) -> Option<u64> {
+        let partition = self.transaction_state_partition(transactional_id)?;
+        let broker = self.broker.as_mut()?;
+        let (key, value) = encode_txn_record(transactional_id, txn);
         let mut builder = BatchBuilder::new();
         builder.push(now.0 as i64, Some(&key), value.as_deref(), &[]);
         self.next_request += 1;
         let id = RequestId(self.next_request);
         self.txns.next_write += 1;
         let number = self.txns.next_write;
-        if let Some(depends) = self.txns.depends.as_mut() {
-            depends.insert(number);
-        }
         self.pending.insert(id, Waiting::TxnStateWrite);
         self.txns
             .state_writes
@@ -155,9 +168,6 @@ impl<F: StorageFactory> Node<F> {
             .writing
             .entry(transactional_id.to_string())
             .or_default() += 1;
-        self.txns
-            .written
-            .insert(transactional_id.to_string(), current);
         let produce = ProduceRequest {
             acks: ACKS_ALL,
             timeout_ms: Millis(TXN_STATE_WRITE_TIMEOUT_MS),
@@ -167,6 +177,7 @@ impl<F: StorageFactory> Node<F> {
             }],
         };
         broker.produce_from(id, produce, AppendOrigin::Coordinator, now);
+        Some(number)
     }
 
     /// The broker answered a state write (from `drain_broker`): a Prepare* transaction now
@@ -186,6 +197,10 @@ impl<F: StorageFactory> Node<F> {
                 self.txns.writing.remove(&transactional_id);
             }
         }
+        let tombstone = self.txns.expiring.get(&transactional_id) == Some(&number);
+        if tombstone {
+            self.txns.expiring.remove(&transactional_id);
+        }
         if error != ErrorCode::NONE {
             self.event(Event::Transaction {
                 description: format!(
@@ -199,6 +214,8 @@ impl<F: StorageFactory> Node<F> {
             }
             self.txns.written.remove(&transactional_id);
             self.schedule_marker_retry(now);
+        } else if tombstone {
+            self.transactional_id_expired(&transactional_id);
         } else {
             self.send_durable_markers(now, &transactional_id);
         }
@@ -257,7 +274,7 @@ impl<F: StorageFactory> Node<F> {
 
     /// Kafka's `TransactionStateManager.loadTransactionsForTxnTopicPartition`: reads the log
     /// to its end, then resumes the Prepare* transactions.
-    fn load_transaction_partition(&mut self, now: Millis, partition: i32) {
+    pub(super) fn load_transaction_partition(&mut self, now: Millis, partition: i32) {
         let tp = TopicPartition::new(TRANSACTION_STATE_TOPIC, partition);
         let Some(broker) = &self.broker else {
             return;
@@ -336,7 +353,7 @@ impl<F: StorageFactory> Node<F> {
     }
 
     /// Kafka's `removeTransactionsForTxnTopicPartition`: the partition's ids leave this node.
-    fn unload_transaction_partition(&mut self, partition: i32) {
+    pub(super) fn unload_transaction_partition(&mut self, partition: i32) {
         self.txns.loaded.remove(&partition);
         let Some(count) = self.transaction_state_partitions() else {
             return;
@@ -344,6 +361,7 @@ impl<F: StorageFactory> Node<F> {
         let belongs = |id: &str| transaction_partition(id, count) == partition;
         self.txns.coordinator.unload(belongs);
         self.txns.written.retain(|id, _| !belongs(id));
+        self.txns.expiring.retain(|id, _| !belongs(id));
         self.txns
             .in_flight
             .retain(|_, w| !belongs(&w.transactional_id));

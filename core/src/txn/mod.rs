@@ -91,6 +91,10 @@ pub struct TxnMetadata {
     pub started: Millis,
     /// The groups whose offsets the transaction commits (AddOffsetsToTxn).
     pub groups: BTreeSet<String>,
+    /// When the id's state last changed (Kafka's `txnLastUpdateTimestamp`, the record's
+    /// `TransactionLastUpdateTimestampMs`): `transactional.id.expiration.ms` counts from it.
+    #[serde(default)]
+    pub last_update: Millis,
 }
 
 /// What InitProducerId comes to.
@@ -164,6 +168,7 @@ impl TransactionCoordinator {
                     partitions: BTreeSet::new(),
                     started: now,
                     groups: BTreeSet::new(),
+                    last_update: now,
                 },
             );
             return Ok(InitOutcome::Ready {
@@ -192,6 +197,7 @@ impl TransactionCoordinator {
             // current epoch again, not bumped.
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort if retry => {
                 txn.timeout_ms = timeout_ms;
+                txn.last_update = now;
                 Ok(InitOutcome::Ready {
                     producer_id: txn.producer_id,
                     producer_epoch: txn.producer_epoch,
@@ -204,6 +210,7 @@ impl TransactionCoordinator {
                 txn.producer_epoch = txn.producer_epoch.saturating_add(1);
                 txn.last_producer_epoch = None;
                 txn.timeout_ms = timeout_ms;
+                txn.last_update = now;
                 Ok(InitOutcome::Fencing(end(txn, false, coordinator_epoch)))
             }
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
@@ -221,6 +228,7 @@ impl TransactionCoordinator {
                     txn.producer_epoch += 1;
                 }
                 txn.timeout_ms = timeout_ms;
+                txn.last_update = now;
                 txn.state = TxnState::Empty;
                 txn.partitions.clear();
                 txn.groups.clear();
@@ -249,12 +257,14 @@ impl TransactionCoordinator {
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
                 txn.state = TxnState::Ongoing;
                 txn.started = now;
+                txn.last_update = now;
                 txn.partitions = partitions.iter().cloned().collect();
                 txn.groups.clear();
                 Ok(())
             }
             TxnState::Ongoing => {
                 txn.partitions.extend(partitions.iter().cloned());
+                txn.last_update = now;
                 Ok(())
             }
         }
@@ -293,10 +303,14 @@ impl TransactionCoordinator {
         producer_epoch: i16,
         commit: bool,
         coordinator_epoch: i32,
+        now: Millis,
     ) -> Result<Vec<TxnMarkerWrite>, ErrorCode> {
         let txn = self.check(transactional_id, producer_id, producer_epoch)?;
         match (txn.state, commit) {
-            (TxnState::Ongoing, _) => Ok(end(txn, commit, coordinator_epoch)),
+            (TxnState::Ongoing, _) => {
+                txn.last_update = now;
+                Ok(end(txn, commit, coordinator_epoch))
+            }
             (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => Ok(Vec::new()),
             (TxnState::PrepareCommit, true) | (TxnState::PrepareAbort, false) => {
                 Err(ErrorCode::CONCURRENT_TRANSACTIONS)
@@ -318,6 +332,7 @@ impl TransactionCoordinator {
         producer_id: i64,
         producer_epoch: i16,
         tp: &TopicPartition,
+        now: Millis,
     ) -> bool {
         let Some(txn) = self.txns.get_mut(transactional_id) else {
             return false;
@@ -330,6 +345,7 @@ impl TransactionCoordinator {
         }
         txn.partitions.remove(tp);
         if txn.partitions.is_empty() {
+            txn.last_update = now;
             complete(txn);
             return true;
         }
@@ -349,6 +365,7 @@ impl TransactionCoordinator {
             if txn.state == TxnState::Ongoing && now >= txn.started.plus(timeout) {
                 txn.producer_epoch = txn.producer_epoch.saturating_add(1);
                 txn.last_producer_epoch = None;
+                txn.last_update = now;
                 aborted.push((id.clone(), end(txn, false, coordinator_epoch)));
             }
         }
@@ -365,6 +382,50 @@ impl TransactionCoordinator {
                     .plus(Millis(u64::try_from(txn.timeout_ms).unwrap_or(0)))
             })
             .min()
+    }
+
+    /// The transactional ids whose `transactional.id.expiration.ms` (`expiration`) has passed
+    /// at `now` (Kafka's `TransactionStateManager.shouldExpire`): in Empty, CompleteCommit or
+    /// CompleteAbort and last updated at or before `now - expiration`. An open or completing
+    /// transaction never expires. The node writes each one's tombstone, then [`Self::remove`]s it.
+    pub fn expired_ids(&self, now: Millis, expiration: Millis) -> Vec<String> {
+        self.txns
+            .iter()
+            .filter(|(_, txn)| {
+                matches!(
+                    txn.state,
+                    TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort
+                ) && txn.last_update.plus(expiration) <= now
+            })
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Forgets `transactional_id` (its tombstone is written): a later InitProducerId starts
+    /// it over with a new producer id. Returns what it held.
+    pub fn remove(&mut self, transactional_id: &str) -> Option<TxnMetadata> {
+        self.txns.remove(transactional_id)
+    }
+
+    /// Kafka's first checks of AddPartitionsToTxn and EndTxn: an unknown id or another
+    /// producer id is INVALID_PRODUCER_ID_MAPPING, another epoch PRODUCER_FENCED.
+    pub fn check_producer(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+    ) -> Result<(), ErrorCode> {
+        let txn = self
+            .txns
+            .get(transactional_id)
+            .ok_or(ErrorCode::INVALID_PRODUCER_ID_MAPPING)?;
+        if txn.producer_id != producer_id {
+            return Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING);
+        }
+        if producer_epoch != txn.producer_epoch {
+            return Err(ErrorCode::PRODUCER_FENCED);
+        }
+        Ok(())
     }
 
     /// Puts `transactional_id`'s state as read from its `__transaction_state` partition
@@ -407,17 +468,8 @@ impl TransactionCoordinator {
         producer_id: i64,
         producer_epoch: i16,
     ) -> Result<&mut TxnMetadata, ErrorCode> {
-        let txn = self
-            .txns
-            .get_mut(transactional_id)
-            .ok_or(ErrorCode::INVALID_PRODUCER_ID_MAPPING)?;
-        if txn.producer_id != producer_id {
-            return Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING);
-        }
-        if producer_epoch != txn.producer_epoch {
-            return Err(ErrorCode::PRODUCER_FENCED);
-        }
-        Ok(txn)
+        self.check_producer(transactional_id, producer_id, producer_epoch)?;
+        Ok(self.txns.get_mut(transactional_id).expect("checked"))
     }
 }
 
