@@ -12,8 +12,9 @@
 //!   Version 1 (flexible: compact strings and arrays, tagged fields) is read too;
 //! - a null value is a tombstone (an expired transactional id).
 //!
-//! What Kafka's value lacks is not kept across a reload: the epoch before a KIP-360 bump
-//! (`last_producer_epoch`, as Kafka's `lastProducerEpoch`) and the groups of
+//! What Kafka's value lacks is not kept across a reload: the epoch (and id) before a KIP-360
+//! bump (`last_producer_epoch`, `last_producer_id`, as Kafka's `lastProducerEpoch`; its v1
+//! `PreviousProducerId` tag is read past, not written) and the groups of
 //! AddOffsetsToTxn (their offsets partitions are among the transaction's partitions).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -220,6 +221,7 @@ fn decode_value(f: &mut Fields) -> Result<TxnMetadata, TxnLogError> {
         producer_id,
         producer_epoch,
         last_producer_epoch: None,
+        last_producer_id: None,
         timeout_ms,
         state,
         partitions,
@@ -246,6 +248,7 @@ mod tests {
             producer_id: 4000,
             producer_epoch: 7,
             last_producer_epoch: None,
+            last_producer_id: None,
             timeout_ms: 60_000,
             state: TxnState::PrepareCommit,
             partitions: [

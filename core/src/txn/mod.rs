@@ -83,6 +83,11 @@ pub struct TxnMetadata {
     /// after any other bump (a new instance, a timeout, a fencing abort).
     #[serde(default)]
     pub last_producer_epoch: Option<i16>,
+    /// The producer id before a rotation (the epoch ran out) a recovering producer asked for
+    /// with its current id and epoch (KIP-360, Kafka's `lastProducerId`): a retry naming that
+    /// id and its exhausted epoch gets the new id again. `None` after any other change.
+    #[serde(default)]
+    pub last_producer_id: Option<i64>,
     pub timeout_ms: i64,
     pub state: TxnState,
     /// The partitions of the open (or completing) transaction.
@@ -163,6 +168,7 @@ impl TransactionCoordinator {
                     producer_id,
                     producer_epoch: 0,
                     last_producer_epoch: None,
+                    last_producer_id: None,
                     timeout_ms,
                     state: TxnState::Empty,
                     partitions: BTreeSet::new(),
@@ -177,9 +183,13 @@ impl TransactionCoordinator {
             });
         };
         let retry = expected.is_some_and(|(producer_id, epoch)| {
-            producer_id == txn.producer_id
-                && epoch != txn.producer_epoch
-                && Some(epoch) == txn.last_producer_epoch
+            let bumped = producer_id == txn.producer_id && epoch != txn.producer_epoch;
+            // A retry of a rotation names the id before it, with its exhausted epoch (Kafka's
+            // `isValidProducerId` with `lastProducerId`).
+            let rotated = producer_id != txn.producer_id
+                && Some(producer_id) == txn.last_producer_id
+                && epoch >= i16::MAX - 1;
+            (bumped || rotated) && Some(epoch) == txn.last_producer_epoch
         });
         if let Some((producer_id, epoch)) = expected
             && (producer_id != txn.producer_id || epoch != txn.producer_epoch)
@@ -209,6 +219,7 @@ impl TransactionCoordinator {
             TxnState::Ongoing => {
                 txn.producer_epoch = txn.producer_epoch.saturating_add(1);
                 txn.last_producer_epoch = None;
+                txn.last_producer_id = None;
                 txn.timeout_ms = timeout_ms;
                 txn.last_update = now;
                 Ok(InitOutcome::Fencing(end(txn, false, coordinator_epoch)))
@@ -219,12 +230,16 @@ impl TransactionCoordinator {
                     let Some(producer_id) = fresh_producer_id else {
                         return Ok(InitOutcome::NeedProducerId);
                     };
+                    // Only a producer that said which id and epoch it has may retry this
+                    // rotation (Kafka's `prepareProducerIdRotation` with `recordLastEpoch`).
+                    txn.last_producer_id = expected.map(|_| txn.producer_id);
+                    txn.last_producer_epoch = expected.map(|_| txn.producer_epoch);
                     txn.producer_id = producer_id;
                     txn.producer_epoch = 0;
-                    txn.last_producer_epoch = None;
                 } else {
                     // Only a producer that said which epoch it has may retry this bump.
                     txn.last_producer_epoch = expected.map(|_| txn.producer_epoch);
+                    txn.last_producer_id = None;
                     txn.producer_epoch += 1;
                 }
                 txn.timeout_ms = timeout_ms;
@@ -365,6 +380,7 @@ impl TransactionCoordinator {
             if txn.state == TxnState::Ongoing && now >= txn.started.plus(timeout) {
                 txn.producer_epoch = txn.producer_epoch.saturating_add(1);
                 txn.last_producer_epoch = None;
+                txn.last_producer_id = None;
                 txn.last_update = now;
                 aborted.push((id.clone(), end(txn, false, coordinator_epoch)));
             }

@@ -235,3 +235,82 @@ fn only_an_idle_id_past_its_expiration_expires() {
     assert!(c.remove("app").is_some());
     assert!(c.get("app").is_none());
 }
+
+#[test]
+fn an_exhausted_epoch_rotates_the_producer_id_and_a_retry_of_the_rotation_gets_the_new_one() {
+    let (mut c, pid, _) = started();
+    let mut txn = c.get("app").unwrap().clone();
+    let exhausted = i16::MAX - 1;
+    txn.producer_epoch = exhausted;
+    c.load("app", Some(txn));
+    // KIP-360: the recovering producer names its id and exhausted epoch; the coordinator
+    // needs a fresh producer id, then answers it at epoch 0.
+    assert_eq!(
+        c.init_producer_id("app", 60_000, Some((pid, exhausted)), None, 0, Millis(1)),
+        Ok(InitOutcome::NeedProducerId)
+    );
+    let rotated = ready(c.init_producer_id(
+        "app",
+        60_000,
+        Some((pid, exhausted)),
+        Some(2000),
+        0,
+        Millis(1),
+    ));
+    assert_eq!(rotated, (2000, 0));
+    // Its answer was lost: the same request gets the new id again, not another rotation.
+    let retried = ready(c.init_producer_id(
+        "app",
+        60_000,
+        Some((pid, exhausted)),
+        Some(3000),
+        0,
+        Millis(2),
+    ));
+    assert_eq!(retried, (2000, 0));
+    // An older epoch of the old id is fenced.
+    assert_eq!(
+        c.init_producer_id(
+            "app",
+            60_000,
+            Some((pid, exhausted - 1)),
+            None,
+            0,
+            Millis(3)
+        ),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
+    // The new id bumps as usual; after that the old id's retry is fenced.
+    assert_eq!(
+        ready(c.init_producer_id("app", 60_000, Some((2000, 0)), None, 0, Millis(4))),
+        (2000, 1)
+    );
+    assert_eq!(
+        c.init_producer_id("app", 60_000, Some((pid, exhausted)), None, 0, Millis(5)),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
+}
+
+#[test]
+fn a_recovering_producer_with_an_open_transaction_gets_it_aborted_and_retries() {
+    let (mut c, pid, epoch) = started();
+    c.add_partitions("app", pid, epoch, &[tp(0)], Millis(0))
+        .unwrap();
+    // KIP-360 with the current epoch while the transaction is open: Kafka aborts it with a
+    // bumped epoch and answers CONCURRENT_TRANSACTIONS.
+    let fencing = c
+        .init_producer_id("app", 60_000, Some((pid, epoch)), None, 0, Millis(1))
+        .unwrap();
+    let InitOutcome::Fencing(markers) = fencing else {
+        panic!("{fencing:?}")
+    };
+    assert_eq!(markers[0].marker.producer_epoch, epoch + 1);
+    written(&mut c, "app", &markers);
+    assert_eq!(c.get("app").unwrap().state, TxnState::CompleteAbort);
+    // The epoch it had is no longer current nor the one before a bump it asked for: fenced,
+    // as Kafka's `prepareIncrementProducerEpoch` answers after `prepareFenceProducerEpoch`.
+    assert_eq!(
+        c.init_producer_id("app", 60_000, Some((pid, epoch)), None, 0, Millis(2)),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
+}
