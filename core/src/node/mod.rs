@@ -81,6 +81,7 @@ mod txn_offsets;
 #[cfg(test)]
 mod txn_offsets_tests;
 mod txn_requests;
+mod txn_state_load;
 mod txn_state_log;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::txn_init::TxnInit;
 use super::txn_markers::{MarkerAppend, MarkerWrite};
 use super::txn_offsets::PendingTxnOffsets;
+use super::txn_state_load::TxnLoads;
 use super::{Node, RequestRef};
 use crate::assignor::TopicPartition;
 use crate::broker::StorageFactory;
@@ -40,8 +41,10 @@ pub struct Transactions {
     /// request id -> whose markers, where to.
     pub(super) in_flight: BTreeMap<RequestId, MarkerWrite>,
     /// The `__transaction_state` partitions this node leads and has loaded
-    /// (`txn_state_log.rs`).
+    /// (`txn_state_load.rs`).
     pub(super) loaded: BTreeSet<i32>,
+    /// The loads of `__transaction_state` partitions in progress (`txn_state_load.rs`).
+    pub(super) loads: TxnLoads,
     /// Each transactional id's state as last written to its partition.
     pub(super) written: BTreeMap<String, TxnMetadata>,
     /// Transactional ids with state writes waiting for the ISR, and how many.
@@ -81,6 +84,7 @@ impl Default for Transactions {
             coordinator: TransactionCoordinator::new(TRANSACTION_MAX_TIMEOUT_MS),
             in_flight: BTreeMap::new(),
             loaded: BTreeSet::new(),
+            loads: TxnLoads::default(),
             written: BTreeMap::new(),
             writing: BTreeMap::new(),
             state_writes: BTreeMap::new(),
@@ -324,9 +328,11 @@ impl<F: StorageFactory> Node<F> {
         Ok(())
     }
 
-    /// Time-driven work: transactions past their timeout are aborted, and markers that
-    /// failed are written again.
+    /// Time-driven work: a step of each `__transaction_state` load, transactions past their
+    /// timeout are aborted, idle transactional ids expire, and markers that failed are
+    /// written again.
     pub(super) fn tick_transactions(&mut self, now: Millis) {
+        self.step_transaction_loads(now);
         let lost: Vec<RequestId> = self
             .txns
             .in_flight
@@ -379,6 +385,7 @@ impl<F: StorageFactory> Node<F> {
             self.txns.coordinator.next_deadline(),
             self.txns.retry_at,
             self.txns.expiry_check_at,
+            self.txns.loads.next_deadline(),
             lost,
         ]
         .into_iter()

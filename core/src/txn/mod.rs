@@ -15,7 +15,9 @@
 //!   is INVALID_TRANSACTION_TIMEOUT. A recovering producer (KIP-360) that names its current
 //!   id and epoch gets the epoch bumped; asking again with that same epoch (its answer was
 //!   lost) gets the current epoch (Kafka's `lastProducerEpoch`); any other epoch is
-//!   PRODUCER_FENCED.
+//!   PRODUCER_FENCED. An epoch about to run out (`Short.MAX_VALUE - 1`) starts over with a new
+//!   producer id at epoch 0; a retry of that rotation naming the old id gets the new one
+//!   (Kafka's `lastProducerId`).
 //! - **AddPartitionsToTxn / AddOffsetsToTxn** record the partitions a transaction writes to
 //!   (the offsets partition of the group for offsets); **EndTxn** moves it to Prepare* and
 //!   hands back the markers the node must write ([`TxnMarkerWrite`]) to every partition;
@@ -23,6 +25,10 @@
 //!   the transaction completes with the last.
 //! - Transactions open longer than their timeout are aborted by
 //!   [`TransactionCoordinator::expire`], with an epoch bump (Kafka's `abortTimedOutTransactions`).
+//! - Transactional ids idle (Empty, CompleteCommit, CompleteAbort) for
+//!   `transactional.id.expiration.ms` since their last change (`TxnMetadata::last_update`) are
+//!   found by [`TransactionCoordinator::expired_ids`]; the node writes their tombstones and
+//!   then [`TransactionCoordinator::remove`]s them (`node/txn_expiry.rs`).
 //!
 //! The state machine is pure memory; the node writes each transition to `__transaction_state`
 //! in Kafka's record format ([`encode_txn_record`], `log_format.rs`) and loads a partition's
@@ -33,7 +39,8 @@
 //! Errors follow Kafka: an unknown id is INVALID_PRODUCER_ID_MAPPING, another producer id
 //! the same, an older epoch PRODUCER_FENCED (the wire layer turns that into
 //! INVALID_PRODUCER_EPOCH for request versions that predate it), a transaction between
-//! Prepare* and Complete* CONCURRENT_TRANSACTIONS (retriable).
+//! Prepare* and Complete* CONCURRENT_TRANSACTIONS (retriable; the node answers the same while
+//! a state write of the id is in flight, Kafka's pending transition).
 
 use std::collections::{BTreeMap, BTreeSet};
 
