@@ -82,6 +82,8 @@ mod txn_offsets;
 mod txn_offsets_tests;
 mod txn_requests;
 mod txn_state_load;
+#[cfg(test)]
+mod txn_state_load_tests;
 mod txn_state_log;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
