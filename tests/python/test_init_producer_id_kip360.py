@@ -4,11 +4,21 @@ request classes against a transactional id confluent-kafka initialized. The curr
 epoch get the same id with the epoch bumped; a retry with the epoch just before a bump it
 asked for (its answer lost) gets the current epoch again; any older epoch is fenced
 (PRODUCER_FENCED from v4, INVALID_PRODUCER_EPOCH before, KIP-588). An idempotent producer
-(no transactional id) always gets a new producer id at epoch 0, whatever it sends."""
+(no transactional id) always gets a new producer id at epoch 0, whatever it sends. And
+librdkafka's own KIP-360 path: a message timed out in flight is an abortable error that
+needs an epoch bump, which it asks for with its id and epoch after aborting."""
 
-from confluent_kafka import Producer
+import os
+import signal
+import time
+
+import pytest
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
 from kafka import KafkaAdminClient
 from kafka.protocol.producer.transaction import InitProducerIdRequest
+
+from test_transaction_admin import table, transactions
 
 PRODUCER_FENCED = 90
 INVALID_PRODUCER_EPOCH = 47
@@ -49,3 +59,59 @@ def test_init_producer_id_with_the_current_epoch_bumps_it_and_a_stale_one_is_fen
         assert (error, fresh_epoch) == (0, 0) and fresh not in (pid, -1)
     finally:
         admin.close()
+
+
+def described(bootstrap: str, txn_id: str) -> list[str]:
+    """`partita transactions describe`'s row: ..., ProducerId, ProducerEpoch, State, ..."""
+    return table(transactions(bootstrap, "describe", "--transactional-id", txn_id).stdout)[1]
+
+
+def test_confluent_kafka_bumps_its_epoch_after_a_message_timed_out_in_flight(server):
+    admin = AdminClient({"bootstrap.servers": server.kafka})
+    admin.create_topics([NewTopic("bumped", 1, 1)])["bumped"].result(timeout=TIMEOUT_S)
+    producer = Producer({"bootstrap.servers": server.kafka, "transactional.id": "bumper",
+                         "message.timeout.ms": 2000, "request.timeout.ms": 1000,
+                         "transaction.timeout.ms": 60_000})
+    producer.init_transactions(TIMEOUT_S)
+    pid, epoch = described(server.kafka, "bumper")[2:4]
+    producer.begin_transaction()
+    producer.produce("bumped", b"aborted-1", partition=0)
+    producer.flush(TIMEOUT_S)
+    failures = []
+    # The broker stops answering (this test's own server, by pid): the next message times
+    # out in flight, which librdkafka can only recover from with a new epoch.
+    os.kill(server.process.pid, signal.SIGSTOP)
+    try:
+        producer.produce("bumped", b"aborted-2", partition=0,
+                         on_delivery=lambda err, _msg: failures.append(err))
+        deadline = time.monotonic() + 60
+        while not failures and time.monotonic() < deadline:
+            producer.poll(0.2)
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+    assert failures and failures[0] is not None, "the message timed out"
+    with pytest.raises(KafkaException) as failed:
+        producer.commit_transaction(TIMEOUT_S)
+    assert failed.value.args[0].txn_requires_abort(), failed.value
+    # abort_transaction: EndTxn(abort), then InitProducerId with the id and epoch (KIP-360).
+    producer.abort_transaction(TIMEOUT_S)
+    # The same producer id, the epoch bumped, nothing open.
+    assert described(server.kafka, "bumper")[2:5] == [pid, str(int(epoch) + 1), "Empty"]
+    # The same producer goes on with the bumped epoch.
+    producer.begin_transaction()
+    producer.produce("bumped", b"committed", partition=0)
+    producer.commit_transaction(TIMEOUT_S)
+    assert described(server.kafka, "bumper")[2:5] == [pid, str(int(epoch) + 1), "CompleteCommit"]
+    consumer = Consumer({"bootstrap.servers": server.kafka, "group.id": "kip360-reader",
+                         "isolation.level": "read_committed", "auto.offset.reset": "earliest"})
+    try:
+        consumer.subscribe(["bumped"])
+        seen = []
+        deadline = time.monotonic() + TIMEOUT_S
+        while b"committed" not in seen and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                seen.append(message.value())
+        assert seen == [b"committed"], seen
+    finally:
+        consumer.close()
