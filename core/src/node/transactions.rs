@@ -197,6 +197,8 @@ impl<F: StorageFactory> Node<F> {
         expected: Option<(i64, i16)>,
         fresh_producer_id: Option<i64>,
     ) -> Result<InitOutcome, ErrorCode> {
+        // Kafka's order: the timeout, the coordinator, then a pending transition.
+        self.txns.coordinator.check_timeout(timeout_ms)?;
         let coordinator_epoch = self.transaction_gate(transactional_id)?;
         self.txn_transition_pending(transactional_id)?;
         let outcome = self.txns.coordinator.init_producer_id(

@@ -162,9 +162,7 @@ impl TransactionCoordinator {
         coordinator_epoch: i32,
         now: Millis,
     ) -> Result<InitOutcome, ErrorCode> {
-        if timeout_ms <= 0 || timeout_ms > self.max_timeout_ms {
-            return Err(ErrorCode::INVALID_TRANSACTION_TIMEOUT);
-        }
+        self.check_timeout(timeout_ms)?;
         let Some(txn) = self.txns.get_mut(transactional_id) else {
             let Some(producer_id) = fresh_producer_id else {
                 return Ok(InitOutcome::NeedProducerId);
@@ -260,6 +258,15 @@ impl TransactionCoordinator {
                 })
             }
         }
+    }
+
+    /// `transaction.timeout.ms` (`timeout_ms`) above `transaction.max.timeout.ms`, or not
+    /// positive, is INVALID_TRANSACTION_TIMEOUT (Kafka's `validateTransactionTimeoutMs`).
+    pub fn check_timeout(&self, timeout_ms: i64) -> Result<(), ErrorCode> {
+        if timeout_ms <= 0 || timeout_ms > self.max_timeout_ms {
+            return Err(ErrorCode::INVALID_TRANSACTION_TIMEOUT);
+        }
+        Ok(())
     }
 
     /// AddPartitionsToTxn: the transaction will write to `partitions`; it opens if it was not.
