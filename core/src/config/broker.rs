@@ -55,11 +55,30 @@ pub struct BrokerConfig {
     /// `offsets.topic.replication.factor`: replicas of each `__consumer_offsets` partition,
     /// capped at the brokers alive when the topic is created.
     pub offsets_topic_replication_factor: u16,
+    /// `transactional.id.expiration.ms`: a transactional id whose transaction is not open and
+    /// whose state has not changed for this long is removed (a tombstone in
+    /// `__transaction_state`; KIP-98, Kafka's `TransactionStateManager`).
+    #[serde(default = "transactional_id_expiration_ms")]
+    pub transactional_id_expiration_ms: u64,
+    /// `transaction.remove.expired.transaction.cleanup.interval.ms`: how often the transaction
+    /// coordinator looks for expired transactional ids.
+    #[serde(default = "transaction_remove_expired_transaction_cleanup_interval_ms")]
+    pub transaction_remove_expired_transaction_cleanup_interval_ms: u64,
     /// The broker-level defaults of the topic keys.
     pub topic_defaults: TopicConfig,
     /// The broker configs this broker started with, as given (Kafka's `STATIC_BROKER_CONFIG`
     /// in DescribeConfigs). Fields set directly (as the simulator does) are not listed here.
     pub static_configs: BTreeMap<String, String>,
+}
+
+/// `transactional.id.expiration.ms`'s default (7 days), for a config serialized without it.
+fn transactional_id_expiration_ms() -> u64 {
+    604_800_000
+}
+
+/// `transaction.remove.expired.transaction.cleanup.interval.ms`'s default (1 hour).
+fn transaction_remove_expired_transaction_cleanup_interval_ms() -> u64 {
+    3_600_000
 }
 
 impl Default for BrokerConfig {
@@ -83,6 +102,8 @@ impl Default for BrokerConfig {
             offsets_topic_segment_bytes: 0,
             offsets_topic_num_partitions: 0,
             offsets_topic_replication_factor: 0,
+            transactional_id_expiration_ms: 0,
+            transaction_remove_expired_transaction_cleanup_interval_ms: 0,
             topic_defaults: TopicConfig::default(),
             static_configs: BTreeMap::new(),
         };
@@ -283,6 +304,14 @@ mod tests {
         assert_eq!(config.log_cleaner_io_buffer_size, 524_288);
         assert_eq!(config.log_cleaner_io_buffer_load_factor, 0.9);
         assert_eq!(config.offsets_topic_segment_bytes, 104_857_600);
+        assert_eq!(
+            config.transactional_id_expiration_ms,
+            transactional_id_expiration_ms()
+        );
+        assert_eq!(
+            config.transaction_remove_expired_transaction_cleanup_interval_ms,
+            transaction_remove_expired_transaction_cleanup_interval_ms()
+        );
         assert_eq!(config.topic_defaults, TopicConfig::default());
         let names: Vec<&str> = BROKER_CONFIGS.iter().map(|r| r.def.name).collect();
         let mut sorted = names.clone();

@@ -30,7 +30,7 @@ fn unsigned(value: &ConfigValue) -> u64 {
 }
 
 /// The broker's own configs, sorted by name.
-pub static BROKER_CONFIGS: [BrokerConfigDef; 27] = [
+pub static BROKER_CONFIGS: [BrokerConfigDef; 29] = [
     BrokerConfigDef {
         def: ConfigDef::new(
             "auto.create.topics.enable",
@@ -329,6 +329,18 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 27] = [
     },
     BrokerConfigDef {
         def: ConfigDef::new(
+            "transaction.remove.expired.transaction.cleanup.interval.ms",
+            Int,
+            "3600000",
+            AtLeast(1),
+            "The interval at which to remove transactions that have expired due to <code>transactional.id.expiration.ms</code> passing",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.transaction_remove_expired_transaction_cleanup_interval_ms = unsigned(v),
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
             "transaction.state.log.min.isr",
             Int,
             "2",
@@ -365,5 +377,17 @@ pub static BROKER_CONFIGS: [BrokerConfigDef; 27] = [
         // Accepted so a Kafka server.properties starts; __transaction_state always has Kafka's defaults: 50 partitions, replication factor 3 and min.insync.replicas 2, each capped at the brokers alive when it is created.
         honoured: false,
         apply: |_, _| {},
+    },
+    BrokerConfigDef {
+        def: ConfigDef::new(
+            "transactional.id.expiration.ms",
+            Int,
+            "604800000",
+            AtLeast(1),
+            "The time in ms that the transaction coordinator will wait without receiving any transaction status updates for the current transaction before expiring its transactional id. Transactional IDs will not expire while a the transaction is still ongoing.",
+        ),
+        dynamic: false,
+        honoured: true,
+        apply: |c, v| c.transactional_id_expiration_ms = unsigned(v),
     },
 ];

@@ -72,12 +72,18 @@ mod transaction_admin;
 mod transactions;
 #[cfg(test)]
 mod txn_cluster_tests;
+mod txn_expiry;
+#[cfg(test)]
+mod txn_expiry_tests;
 mod txn_init;
 mod txn_markers;
 mod txn_offsets;
 #[cfg(test)]
 mod txn_offsets_tests;
 mod txn_requests;
+mod txn_state_load;
+#[cfg(test)]
+mod txn_state_load_tests;
 mod txn_state_log;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};

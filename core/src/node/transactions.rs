@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::txn_init::TxnInit;
 use super::txn_markers::{MarkerAppend, MarkerWrite};
 use super::txn_offsets::PendingTxnOffsets;
+use super::txn_state_load::TxnLoads;
 use super::{Node, RequestRef};
 use crate::assignor::TopicPartition;
 use crate::broker::StorageFactory;
@@ -40,8 +41,10 @@ pub struct Transactions {
     /// request id -> whose markers, where to.
     pub(super) in_flight: BTreeMap<RequestId, MarkerWrite>,
     /// The `__transaction_state` partitions this node leads and has loaded
-    /// (`txn_state_log.rs`).
+    /// (`txn_state_load.rs`).
     pub(super) loaded: BTreeSet<i32>,
+    /// The loads of `__transaction_state` partitions in progress (`txn_state_load.rs`).
+    pub(super) loads: TxnLoads,
     /// Each transactional id's state as last written to its partition.
     pub(super) written: BTreeMap<String, TxnMetadata>,
     /// Transactional ids with state writes waiting for the ISR, and how many.
@@ -67,6 +70,12 @@ pub struct Transactions {
     pub(super) retry_at: Option<Millis>,
     /// The group coordinator's pending transactional offsets (`txn_offsets.rs`).
     pub(super) offsets: PendingTxnOffsets,
+    /// Expired transactional ids whose tombstone is being written: the id -> the write's
+    /// number (`txn_expiry.rs`).
+    pub(super) expiring: BTreeMap<String, u64>,
+    /// When expired transactional ids are next looked for
+    /// (`transaction.remove.expired.transaction.cleanup.interval.ms`).
+    pub(super) expiry_check_at: Option<Millis>,
 }
 
 impl Default for Transactions {
@@ -75,6 +84,7 @@ impl Default for Transactions {
             coordinator: TransactionCoordinator::new(TRANSACTION_MAX_TIMEOUT_MS),
             in_flight: BTreeMap::new(),
             loaded: BTreeSet::new(),
+            loads: TxnLoads::default(),
             written: BTreeMap::new(),
             writing: BTreeMap::new(),
             state_writes: BTreeMap::new(),
@@ -86,6 +96,8 @@ impl Default for Transactions {
             appending: BTreeMap::new(),
             retry_at: None,
             offsets: PendingTxnOffsets::default(),
+            expiring: BTreeMap::new(),
+            expiry_check_at: None,
         }
     }
 }
@@ -185,7 +197,10 @@ impl<F: StorageFactory> Node<F> {
         expected: Option<(i64, i16)>,
         fresh_producer_id: Option<i64>,
     ) -> Result<InitOutcome, ErrorCode> {
+        // Kafka's order: the timeout, the coordinator, then a pending transition.
+        self.txns.coordinator.check_timeout(timeout_ms)?;
         let coordinator_epoch = self.transaction_gate(transactional_id)?;
+        self.txn_transition_pending(transactional_id)?;
         let outcome = self.txns.coordinator.init_producer_id(
             transactional_id,
             timeout_ms,
@@ -231,6 +246,13 @@ impl<F: StorageFactory> Node<F> {
                 .collect();
         } else {
             self.transaction_gate(transactional_id).and_then(|_| {
+                // Kafka's order: the producer's id and epoch, then a pending transition.
+                self.txns.coordinator.check_producer(
+                    transactional_id,
+                    producer_id,
+                    producer_epoch,
+                )?;
+                self.txn_transition_pending(transactional_id)?;
                 self.txns.coordinator.add_partitions(
                     transactional_id,
                     producer_id,
@@ -258,6 +280,10 @@ impl<F: StorageFactory> Node<F> {
         group_id: &str,
     ) -> Result<(), ErrorCode> {
         self.transaction_gate(transactional_id)?;
+        self.txns
+            .coordinator
+            .check_producer(transactional_id, producer_id, producer_epoch)?;
+        self.txn_transition_pending(transactional_id)?;
         let tp = TopicPartition::new(OFFSETS_TOPIC, self.group_partition(group_id));
         self.txns.coordinator.add_offsets(
             transactional_id,
@@ -286,6 +312,10 @@ impl<F: StorageFactory> Node<F> {
         commit: bool,
     ) -> Result<(), ErrorCode> {
         let coordinator_epoch = self.transaction_gate(transactional_id)?;
+        self.txns
+            .coordinator
+            .check_producer(transactional_id, producer_id, producer_epoch)?;
+        self.txn_transition_pending(transactional_id)?;
         // The markers are the transaction's partitions: sent from its durable state.
         self.txns.coordinator.end_txn(
             transactional_id,
@@ -293,15 +323,18 @@ impl<F: StorageFactory> Node<F> {
             producer_epoch,
             commit,
             coordinator_epoch,
+            now,
         )?;
         self.persist_txn(now, transactional_id);
         self.drain_roles(now);
         Ok(())
     }
 
-    /// Time-driven work: transactions past their timeout are aborted, and markers that
-    /// failed are written again.
+    /// Time-driven work: a step of each `__transaction_state` load, transactions past their
+    /// timeout are aborted, idle transactional ids expire, and markers that failed are
+    /// written again.
     pub(super) fn tick_transactions(&mut self, now: Millis) {
+        self.step_transaction_loads(now);
         let lost: Vec<RequestId> = self
             .txns
             .in_flight
@@ -319,6 +352,7 @@ impl<F: StorageFactory> Node<F> {
         for (id, _) in expired {
             self.persist_txn(now, &id);
         }
+        self.tick_transactional_id_expiry(now);
         if self.txns.retry_at.is_some_and(|at| now >= at) {
             self.txns.retry_at = None;
             let ids: Vec<String> = self
@@ -352,6 +386,8 @@ impl<F: StorageFactory> Node<F> {
         [
             self.txns.coordinator.next_deadline(),
             self.txns.retry_at,
+            self.txns.expiry_check_at,
+            self.txns.loads.next_deadline(),
             lost,
         ]
         .into_iter()

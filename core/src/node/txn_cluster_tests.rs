@@ -14,7 +14,7 @@ const VOTERS: [BrokerId; 3] = [1, 2, 3];
 /// Simulated time between two deliveries.
 const STEP: Millis = Millis(10);
 
-fn config(node_id: BrokerId) -> NodeConfig {
+fn config(node_id: BrokerId, broker: BrokerConfig) -> NodeConfig {
     NodeConfig {
         node_id,
         roles: Roles::COMBINED,
@@ -23,7 +23,7 @@ fn config(node_id: BrokerId) -> NodeConfig {
         metadata_snapshot_interval: METADATA_SNAPSHOT_INTERVAL,
         advertised_host: "127.0.0.1".to_string(),
         advertised_port: 9092 + node_id as u16,
-        broker: BrokerConfig::default(),
+        broker,
         groups: CoordinatorConfig::default(),
         durable: false,
         seed: 31 + node_id as u64,
@@ -62,11 +62,17 @@ impl Trio {
 
     /// [`Trio::new`] with the clocks starting at `now`.
     pub(super) fn new_at(now: Millis) -> Trio {
+        Trio::with_broker_config(now, BrokerConfig::default())
+    }
+
+    /// [`Trio::new_at`] with every node's broker configured with `broker`.
+    pub(super) fn with_broker_config(now: Millis, broker: BrokerConfig) -> Trio {
         let nodes = VOTERS
             .iter()
             .map(|&id| {
                 let raft_log = RaftLog::default();
-                let node = Node::new(config(id), MemoryStorageFactory, &raft_log, &[], now);
+                let config = config(id, broker.clone());
+                let node = Node::new(config, MemoryStorageFactory, &raft_log, &[], now);
                 Driven { node, raft_log }
             })
             .collect();
@@ -567,11 +573,12 @@ fn init_producer_id_is_answered_once_its_state_is_in_the_isr() {
     );
 }
 
-/// A retried AddPartitionsToTxn finds the state it asks for already written, but not yet in
-/// the ISR: it is answered no sooner than the first request (Kafka answers from the append's
-/// callback), not at once.
+/// A retried AddPartitionsToTxn that finds the first request's state write not yet in the
+/// ISR is answered CONCURRENT_TRANSACTIONS (Kafka's `pendingTransitionInProgress`; the
+/// client backs off and retries); once the write is in, the same request is answered NONE at
+/// once (its partitions are in the transaction already: nothing to write).
 #[test]
-fn a_retried_add_partitions_to_txn_waits_for_the_first_requests_write() {
+fn a_retried_add_partitions_to_txn_during_the_first_write_is_concurrent_transactions() {
     let mut trio = Trio::new();
     let partitions = spread_topic(&mut trio);
     let coordinator = trio.transaction_coordinator("retried");
@@ -582,27 +589,72 @@ fn a_retried_add_partitions_to_txn_waits_for_the_first_requests_write() {
         producer_epoch,
         partitions: partitions.clone(),
     };
+    let codes = |answer: Option<Response>| match answer {
+        Some(Response::AddPartitionsToTxn(results)) => {
+            let mut codes: Vec<ErrorCode> = results.into_iter().map(|(_, e)| e).collect();
+            codes.dedup();
+            codes
+        }
+        other => panic!("{other:?}"),
+    };
     let first = trio.submit(coordinator, add.clone());
-    let retry = trio.submit(coordinator, add);
+    let retry = trio.submit(coordinator, add.clone());
     assert!(
         !trio.answered(first),
         "not answered before the followers have the state"
     );
-    assert!(
-        !trio.answered(retry),
-        "a retry is not answered before the first request's write is in the ISR"
+    assert_eq!(
+        codes(trio.answer(retry)),
+        vec![ErrorCode::CONCURRENT_TRANSACTIONS],
+        "a retry during the first write"
     );
-    assert!(!trio.node(coordinator).txn_durable("retried"));
-    trio.run_until(5_000, |t| t.answered(first) && t.answered(retry));
-    for request in [first, retry] {
-        let answer = trio.answer(request).expect("answered");
-        let Response::AddPartitionsToTxn(results) = answer else {
-            panic!("{answer:?}");
-        };
-        assert!(
-            results.iter().all(|(_, e)| *e == ErrorCode::NONE),
-            "{results:?}"
-        );
+    // A fenced epoch is still PRODUCER_FENCED first, as Kafka checks it before the pending
+    // transition.
+    let stale = Request::AddPartitionsToTxn {
+        transactional_id: "retried".to_string(),
+        producer_id,
+        producer_epoch: producer_epoch - 1,
+        partitions: partitions.clone(),
+    };
+    if producer_epoch > 0 {
+        let stale = trio.submit(coordinator, stale);
+        assert_eq!(codes(trio.answer(stale)), vec![ErrorCode::PRODUCER_FENCED]);
     }
+    // EndTxn and InitProducerId meanwhile: CONCURRENT_TRANSACTIONS too.
+    let end = trio.submit(
+        coordinator,
+        Request::EndTxn {
+            transactional_id: "retried".to_string(),
+            producer_id,
+            producer_epoch,
+            commit: true,
+        },
+    );
+    assert_eq!(
+        trio.answer(end),
+        Some(Response::EndTxn(ErrorCode::CONCURRENT_TRANSACTIONS))
+    );
+    let init = trio.submit(
+        coordinator,
+        Request::InitTransactionalProducerId {
+            transactional_id: "retried".to_string(),
+            transaction_timeout_ms: 60_000,
+            expected: None,
+        },
+    );
+    assert!(matches!(
+        trio.answer(init),
+        Some(Response::InitProducerId {
+            error: ErrorCode::CONCURRENT_TRANSACTIONS,
+            ..
+        })
+    ));
+    assert!(!trio.node(coordinator).txn_durable("retried"));
+    trio.run_until(5_000, |t| t.answered(first));
+    assert_eq!(codes(trio.answer(first)), vec![ErrorCode::NONE]);
+    assert!(trio.node(coordinator).txn_durable("retried"));
+    // The retry again, now the write is in: answered at once, nothing written.
+    let again = trio.submit(coordinator, add);
+    assert_eq!(codes(trio.answer(again)), vec![ErrorCode::NONE]);
     assert!(trio.node(coordinator).txn_durable("retried"));
 }

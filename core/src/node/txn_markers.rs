@@ -87,6 +87,7 @@ impl<F: StorageFactory> Node<F> {
                 producer_id,
                 producer_epoch,
                 &tp,
+                now,
             ) {
                 self.persist_txn(now, transactional_id);
             }
@@ -271,6 +272,7 @@ impl<F: StorageFactory> Node<F> {
                 write.producer_id,
                 write.producer_epoch,
                 &tp,
+                now,
             ) {
                 self.persist_txn(now, &write.transactional_id);
             }

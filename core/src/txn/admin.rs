@@ -197,10 +197,10 @@ mod tests {
             .unwrap();
         c.add_partitions("done", 12, 0, &[out(2)], Millis(2000))
             .unwrap();
-        let markers = c.end_txn("done", 12, 0, true, 0).unwrap();
+        let markers = c.end_txn("done", 12, 0, true, 0, Millis(0)).unwrap();
         assert_eq!(markers.len(), 1);
         for m in &markers {
-            c.marker_written("done", 12, 0, &m.tp);
+            c.marker_written("done", 12, 0, &m.tp, Millis(2500));
         }
         c
     }

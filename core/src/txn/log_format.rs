@@ -12,8 +12,9 @@
 //!   Version 1 (flexible: compact strings and arrays, tagged fields) is read too;
 //! - a null value is a tombstone (an expired transactional id).
 //!
-//! What Kafka's value lacks is not kept across a reload: the epoch before a KIP-360 bump
-//! (`last_producer_epoch`, as Kafka's `lastProducerEpoch`) and the groups of
+//! What Kafka's value lacks is not kept across a reload: the epoch (and id) before a KIP-360
+//! bump (`last_producer_epoch`, `last_producer_id`, as Kafka's `lastProducerEpoch`; its v1
+//! `PreviousProducerId` tag is read past, not written) and the groups of
 //! AddOffsetsToTxn (their offsets partitions are among the transaction's partitions).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,11 +61,11 @@ fn state(status: i8) -> Result<TxnState, TxnLogError> {
     })
 }
 
-/// The key and value (`None`: a tombstone) of `transactional_id`'s record at `now`.
+/// The key and value (`None`: a tombstone) of `transactional_id`'s record; its
+/// `TransactionLastUpdateTimestampMs` is `txn.last_update`.
 pub fn encode_txn_record(
     transactional_id: &str,
     txn: Option<&TxnMetadata>,
-    now: Millis,
 ) -> (Vec<u8>, Option<Vec<u8>>) {
     let mut key = Writer::default();
     key.i16(KEY_VERSION);
@@ -88,7 +89,7 @@ pub fn encode_txn_record(
                 w.i32(p);
             }
         }
-        w.i64(timestamp(now));
+        w.i64(timestamp(txn.last_update));
         w.i64(timestamp(txn.started));
         w.into_bytes()
     });
@@ -213,18 +214,20 @@ fn decode_value(f: &mut Fields) -> Result<TxnMetadata, TxnLogError> {
             f.tags()?;
         }
     }
-    let _last_update = f.reader().i64()?;
+    let last_update = millis(f.reader().i64()?);
     let started = millis(f.reader().i64()?);
     f.tags()?;
     Ok(TxnMetadata {
         producer_id,
         producer_epoch,
         last_producer_epoch: None,
+        last_producer_id: None,
         timeout_ms,
         state,
         partitions,
         started,
         groups: BTreeSet::new(),
+        last_update,
     })
 }
 
@@ -245,6 +248,7 @@ mod tests {
             producer_id: 4000,
             producer_epoch: 7,
             last_producer_epoch: None,
+            last_producer_id: None,
             timeout_ms: 60_000,
             state: TxnState::PrepareCommit,
             partitions: [
@@ -255,13 +259,14 @@ mod tests {
             .into(),
             started: Millis(1_700_000_000_000),
             groups: BTreeSet::new(),
+            last_update: Millis(1_700_000_000_500),
         }
     }
 
     #[test]
     fn a_record_round_trips_in_kafkas_layout() {
         let txn = prepared();
-        let (key, value) = encode_txn_record("app-1", Some(&txn), Millis(1_700_000_000_500));
+        let (key, value) = encode_txn_record("app-1", Some(&txn));
         // Key: version 0, then the id as an int16-length string.
         assert_eq!(key, [&[0, 0, 0, 5][..], b"app-1"].concat());
         let value = value.unwrap();
@@ -300,7 +305,7 @@ mod tests {
         v.push(0);
         v.push(8);
         v.extend_from_slice(&(-1i64).to_be_bytes());
-        let (key, _) = encode_txn_record("x", None, Millis(0));
+        let (key, _) = encode_txn_record("x", None);
         let (_, txn) = decode_txn_record(&key, Some(&v)).unwrap();
         let txn = txn.unwrap();
         assert_eq!(txn.state, TxnState::Ongoing);
@@ -313,7 +318,7 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error() {
-        let (key, value) = encode_txn_record("app", Some(&prepared()), Millis(0));
+        let (key, value) = encode_txn_record("app", Some(&prepared()));
         let value = value.unwrap();
         assert!(decode_txn_record(&key, Some(&value[..value.len() - 1])).is_err());
         let mut bad = value.clone();

@@ -15,7 +15,9 @@
 //!   is INVALID_TRANSACTION_TIMEOUT. A recovering producer (KIP-360) that names its current
 //!   id and epoch gets the epoch bumped; asking again with that same epoch (its answer was
 //!   lost) gets the current epoch (Kafka's `lastProducerEpoch`); any other epoch is
-//!   PRODUCER_FENCED.
+//!   PRODUCER_FENCED. An epoch about to run out (`Short.MAX_VALUE - 1`) starts over with a new
+//!   producer id at epoch 0; a retry of that rotation naming the old id gets the new one
+//!   (Kafka's `lastProducerId`).
 //! - **AddPartitionsToTxn / AddOffsetsToTxn** record the partitions a transaction writes to
 //!   (the offsets partition of the group for offsets); **EndTxn** moves it to Prepare* and
 //!   hands back the markers the node must write ([`TxnMarkerWrite`]) to every partition;
@@ -23,6 +25,10 @@
 //!   the transaction completes with the last.
 //! - Transactions open longer than their timeout are aborted by
 //!   [`TransactionCoordinator::expire`], with an epoch bump (Kafka's `abortTimedOutTransactions`).
+//! - Transactional ids idle (Empty, CompleteCommit, CompleteAbort) for
+//!   `transactional.id.expiration.ms` since their last change (`TxnMetadata::last_update`) are
+//!   found by [`TransactionCoordinator::expired_ids`]; the node writes their tombstones and
+//!   then [`TransactionCoordinator::remove`]s them (`node/txn_expiry.rs`).
 //!
 //! The state machine is pure memory; the node writes each transition to `__transaction_state`
 //! in Kafka's record format ([`encode_txn_record`], `log_format.rs`) and loads a partition's
@@ -33,7 +39,8 @@
 //! Errors follow Kafka: an unknown id is INVALID_PRODUCER_ID_MAPPING, another producer id
 //! the same, an older epoch PRODUCER_FENCED (the wire layer turns that into
 //! INVALID_PRODUCER_EPOCH for request versions that predate it), a transaction between
-//! Prepare* and Complete* CONCURRENT_TRANSACTIONS (retriable).
+//! Prepare* and Complete* CONCURRENT_TRANSACTIONS (retriable; the node answers the same while
+//! a state write of the id is in flight, Kafka's pending transition).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -83,6 +90,11 @@ pub struct TxnMetadata {
     /// after any other bump (a new instance, a timeout, a fencing abort).
     #[serde(default)]
     pub last_producer_epoch: Option<i16>,
+    /// The producer id before a rotation (the epoch ran out) a recovering producer asked for
+    /// with its current id and epoch (KIP-360, Kafka's `lastProducerId`): a retry naming that
+    /// id and its exhausted epoch gets the new id again. `None` after any other change.
+    #[serde(default)]
+    pub last_producer_id: Option<i64>,
     pub timeout_ms: i64,
     pub state: TxnState,
     /// The partitions of the open (or completing) transaction.
@@ -91,6 +103,10 @@ pub struct TxnMetadata {
     pub started: Millis,
     /// The groups whose offsets the transaction commits (AddOffsetsToTxn).
     pub groups: BTreeSet<String>,
+    /// When the id's state last changed (Kafka's `txnLastUpdateTimestamp`, the record's
+    /// `TransactionLastUpdateTimestampMs`): `transactional.id.expiration.ms` counts from it.
+    #[serde(default)]
+    pub last_update: Millis,
 }
 
 /// What InitProducerId comes to.
@@ -146,9 +162,7 @@ impl TransactionCoordinator {
         coordinator_epoch: i32,
         now: Millis,
     ) -> Result<InitOutcome, ErrorCode> {
-        if timeout_ms <= 0 || timeout_ms > self.max_timeout_ms {
-            return Err(ErrorCode::INVALID_TRANSACTION_TIMEOUT);
-        }
+        self.check_timeout(timeout_ms)?;
         let Some(txn) = self.txns.get_mut(transactional_id) else {
             let Some(producer_id) = fresh_producer_id else {
                 return Ok(InitOutcome::NeedProducerId);
@@ -159,11 +173,13 @@ impl TransactionCoordinator {
                     producer_id,
                     producer_epoch: 0,
                     last_producer_epoch: None,
+                    last_producer_id: None,
                     timeout_ms,
                     state: TxnState::Empty,
                     partitions: BTreeSet::new(),
                     started: now,
                     groups: BTreeSet::new(),
+                    last_update: now,
                 },
             );
             return Ok(InitOutcome::Ready {
@@ -172,9 +188,13 @@ impl TransactionCoordinator {
             });
         };
         let retry = expected.is_some_and(|(producer_id, epoch)| {
-            producer_id == txn.producer_id
-                && epoch != txn.producer_epoch
-                && Some(epoch) == txn.last_producer_epoch
+            let bumped = producer_id == txn.producer_id && epoch != txn.producer_epoch;
+            // A retry of a rotation names the id before it, with its exhausted epoch (Kafka's
+            // `isValidProducerId` with `lastProducerId`).
+            let rotated = producer_id != txn.producer_id
+                && Some(producer_id) == txn.last_producer_id
+                && epoch >= i16::MAX - 1;
+            (bumped || rotated) && Some(epoch) == txn.last_producer_epoch
         });
         if let Some((producer_id, epoch)) = expected
             && (producer_id != txn.producer_id || epoch != txn.producer_epoch)
@@ -192,6 +212,7 @@ impl TransactionCoordinator {
             // current epoch again, not bumped.
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort if retry => {
                 txn.timeout_ms = timeout_ms;
+                txn.last_update = now;
                 Ok(InitOutcome::Ready {
                     producer_id: txn.producer_id,
                     producer_epoch: txn.producer_epoch,
@@ -203,7 +224,9 @@ impl TransactionCoordinator {
             TxnState::Ongoing => {
                 txn.producer_epoch = txn.producer_epoch.saturating_add(1);
                 txn.last_producer_epoch = None;
+                txn.last_producer_id = None;
                 txn.timeout_ms = timeout_ms;
+                txn.last_update = now;
                 Ok(InitOutcome::Fencing(end(txn, false, coordinator_epoch)))
             }
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
@@ -212,15 +235,20 @@ impl TransactionCoordinator {
                     let Some(producer_id) = fresh_producer_id else {
                         return Ok(InitOutcome::NeedProducerId);
                     };
+                    // Only a producer that said which id and epoch it has may retry this
+                    // rotation (Kafka's `prepareProducerIdRotation` with `recordLastEpoch`).
+                    txn.last_producer_id = expected.map(|_| txn.producer_id);
+                    txn.last_producer_epoch = expected.map(|_| txn.producer_epoch);
                     txn.producer_id = producer_id;
                     txn.producer_epoch = 0;
-                    txn.last_producer_epoch = None;
                 } else {
                     // Only a producer that said which epoch it has may retry this bump.
                     txn.last_producer_epoch = expected.map(|_| txn.producer_epoch);
+                    txn.last_producer_id = None;
                     txn.producer_epoch += 1;
                 }
                 txn.timeout_ms = timeout_ms;
+                txn.last_update = now;
                 txn.state = TxnState::Empty;
                 txn.partitions.clear();
                 txn.groups.clear();
@@ -230,6 +258,15 @@ impl TransactionCoordinator {
                 })
             }
         }
+    }
+
+    /// `transaction.timeout.ms` (`timeout_ms`) above `transaction.max.timeout.ms`, or not
+    /// positive, is INVALID_TRANSACTION_TIMEOUT (Kafka's `validateTransactionTimeoutMs`).
+    pub fn check_timeout(&self, timeout_ms: i64) -> Result<(), ErrorCode> {
+        if timeout_ms <= 0 || timeout_ms > self.max_timeout_ms {
+            return Err(ErrorCode::INVALID_TRANSACTION_TIMEOUT);
+        }
+        Ok(())
     }
 
     /// AddPartitionsToTxn: the transaction will write to `partitions`; it opens if it was not.
@@ -249,12 +286,14 @@ impl TransactionCoordinator {
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
                 txn.state = TxnState::Ongoing;
                 txn.started = now;
+                txn.last_update = now;
                 txn.partitions = partitions.iter().cloned().collect();
                 txn.groups.clear();
                 Ok(())
             }
             TxnState::Ongoing => {
                 txn.partitions.extend(partitions.iter().cloned());
+                txn.last_update = now;
                 Ok(())
             }
         }
@@ -293,10 +332,14 @@ impl TransactionCoordinator {
         producer_epoch: i16,
         commit: bool,
         coordinator_epoch: i32,
+        now: Millis,
     ) -> Result<Vec<TxnMarkerWrite>, ErrorCode> {
         let txn = self.check(transactional_id, producer_id, producer_epoch)?;
         match (txn.state, commit) {
-            (TxnState::Ongoing, _) => Ok(end(txn, commit, coordinator_epoch)),
+            (TxnState::Ongoing, _) => {
+                txn.last_update = now;
+                Ok(end(txn, commit, coordinator_epoch))
+            }
             (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => Ok(Vec::new()),
             (TxnState::PrepareCommit, true) | (TxnState::PrepareAbort, false) => {
                 Err(ErrorCode::CONCURRENT_TRANSACTIONS)
@@ -318,6 +361,7 @@ impl TransactionCoordinator {
         producer_id: i64,
         producer_epoch: i16,
         tp: &TopicPartition,
+        now: Millis,
     ) -> bool {
         let Some(txn) = self.txns.get_mut(transactional_id) else {
             return false;
@@ -330,6 +374,7 @@ impl TransactionCoordinator {
         }
         txn.partitions.remove(tp);
         if txn.partitions.is_empty() {
+            txn.last_update = now;
             complete(txn);
             return true;
         }
@@ -349,6 +394,8 @@ impl TransactionCoordinator {
             if txn.state == TxnState::Ongoing && now >= txn.started.plus(timeout) {
                 txn.producer_epoch = txn.producer_epoch.saturating_add(1);
                 txn.last_producer_epoch = None;
+                txn.last_producer_id = None;
+                txn.last_update = now;
                 aborted.push((id.clone(), end(txn, false, coordinator_epoch)));
             }
         }
@@ -365,6 +412,50 @@ impl TransactionCoordinator {
                     .plus(Millis(u64::try_from(txn.timeout_ms).unwrap_or(0)))
             })
             .min()
+    }
+
+    /// The transactional ids whose `transactional.id.expiration.ms` (`expiration`) has passed
+    /// at `now` (Kafka's `TransactionStateManager.shouldExpire`): in Empty, CompleteCommit or
+    /// CompleteAbort and last updated at or before `now - expiration`. An open or completing
+    /// transaction never expires. The node writes each one's tombstone, then [`Self::remove`]s it.
+    pub fn expired_ids(&self, now: Millis, expiration: Millis) -> Vec<String> {
+        self.txns
+            .iter()
+            .filter(|(_, txn)| {
+                matches!(
+                    txn.state,
+                    TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort
+                ) && txn.last_update.plus(expiration) <= now
+            })
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Forgets `transactional_id` (its tombstone is written): a later InitProducerId starts
+    /// it over with a new producer id. Returns what it held.
+    pub fn remove(&mut self, transactional_id: &str) -> Option<TxnMetadata> {
+        self.txns.remove(transactional_id)
+    }
+
+    /// Kafka's first checks of AddPartitionsToTxn and EndTxn: an unknown id or another
+    /// producer id is INVALID_PRODUCER_ID_MAPPING, another epoch PRODUCER_FENCED.
+    pub fn check_producer(
+        &self,
+        transactional_id: &str,
+        producer_id: i64,
+        producer_epoch: i16,
+    ) -> Result<(), ErrorCode> {
+        let txn = self
+            .txns
+            .get(transactional_id)
+            .ok_or(ErrorCode::INVALID_PRODUCER_ID_MAPPING)?;
+        if txn.producer_id != producer_id {
+            return Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING);
+        }
+        if producer_epoch != txn.producer_epoch {
+            return Err(ErrorCode::PRODUCER_FENCED);
+        }
+        Ok(())
     }
 
     /// Puts `transactional_id`'s state as read from its `__transaction_state` partition
@@ -407,17 +498,8 @@ impl TransactionCoordinator {
         producer_id: i64,
         producer_epoch: i16,
     ) -> Result<&mut TxnMetadata, ErrorCode> {
-        let txn = self
-            .txns
-            .get_mut(transactional_id)
-            .ok_or(ErrorCode::INVALID_PRODUCER_ID_MAPPING)?;
-        if txn.producer_id != producer_id {
-            return Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING);
-        }
-        if producer_epoch != txn.producer_epoch {
-            return Err(ErrorCode::PRODUCER_FENCED);
-        }
-        Ok(txn)
+        self.check_producer(transactional_id, producer_id, producer_epoch)?;
+        Ok(self.txns.get_mut(transactional_id).expect("checked"))
     }
 }
 

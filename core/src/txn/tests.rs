@@ -41,7 +41,7 @@ fn commit_writes_a_marker_to_every_partition_then_completes() {
     assert_eq!((pid, epoch), (1000, 0));
     c.add_partitions("app", pid, epoch, &[tp(0), tp(1)], Millis(5))
         .unwrap();
-    let markers = c.end_txn("app", pid, epoch, true, 3).unwrap();
+    let markers = c.end_txn("app", pid, epoch, true, 3, Millis(0)).unwrap();
     assert_eq!(markers.len(), 2);
     assert!(
         markers
@@ -57,9 +57,12 @@ fn commit_writes_a_marker_to_every_partition_then_completes() {
     written(&mut c, "app", &markers);
     assert_eq!(c.get("app").unwrap().state, TxnState::CompleteCommit);
     // A retried EndTxn is answered again; the opposite end is refused.
-    assert_eq!(c.end_txn("app", pid, epoch, true, 3), Ok(Vec::new()));
     assert_eq!(
-        c.end_txn("app", pid, epoch, false, 3),
+        c.end_txn("app", pid, epoch, true, 3, Millis(0)),
+        Ok(Vec::new())
+    );
+    assert_eq!(
+        c.end_txn("app", pid, epoch, false, 3, Millis(0)),
         Err(ErrorCode::INVALID_TXN_STATE)
     );
     c.add_partitions("app", pid, epoch, &[tp(2)], Millis(7))
@@ -95,7 +98,7 @@ fn a_new_instance_fences_the_old_one_and_aborts_its_transaction() {
         Err(ErrorCode::PRODUCER_FENCED)
     );
     assert_eq!(
-        c.end_txn("app", pid, epoch, true, 0),
+        c.end_txn("app", pid, epoch, true, 0, Millis(0)),
         Err(ErrorCode::PRODUCER_FENCED)
     );
 }
@@ -126,7 +129,7 @@ fn a_transaction_past_its_timeout_is_aborted_with_a_bumped_epoch() {
     assert_eq!(aborted[0].1[0].marker.producer_epoch, epoch + 1);
     assert!(!aborted[0].1[0].marker.commit);
     assert_eq!(
-        c.end_txn("app", pid, epoch, true, 0),
+        c.end_txn("app", pid, epoch, true, 0, Millis(0)),
         Err(ErrorCode::PRODUCER_FENCED)
     );
     assert_eq!(c.markers_of("app", 0), Some(aborted[0].1.clone()));
@@ -199,6 +202,115 @@ fn a_retried_epoch_bump_is_answered_the_current_epoch() {
 /// leader).
 fn written(c: &mut TransactionCoordinator, id: &str, markers: &[TxnMarkerWrite]) {
     for m in markers {
-        c.marker_written(id, m.marker.producer_id, m.marker.producer_epoch, &m.tp);
+        c.marker_written(
+            id,
+            m.marker.producer_id,
+            m.marker.producer_epoch,
+            &m.tp,
+            Millis(0),
+        );
     }
+}
+
+#[test]
+fn only_an_idle_id_past_its_expiration_expires() {
+    let (mut c, pid, epoch) = started();
+    let expiration = Millis(3_000);
+    // Empty since t=0: expires at t=3000, not before.
+    assert!(c.expired_ids(Millis(2_999), expiration).is_empty());
+    assert_eq!(c.expired_ids(Millis(3_000), expiration), vec!["app"]);
+    // An open transaction never expires, however old.
+    c.add_partitions("app", pid, epoch, &[tp(0)], Millis(10))
+        .unwrap();
+    assert!(c.expired_ids(Millis(1_000_000), expiration).is_empty());
+    // Nor one being committed; once complete, it counts from the completion.
+    let markers = c.end_txn("app", pid, epoch, true, 0, Millis(20)).unwrap();
+    assert!(c.expired_ids(Millis(1_000_000), expiration).is_empty());
+    for m in &markers {
+        c.marker_written("app", pid, epoch, &m.tp, Millis(500));
+    }
+    assert_eq!(c.get("app").unwrap().state, TxnState::CompleteCommit);
+    assert!(c.expired_ids(Millis(3_499), expiration).is_empty());
+    assert_eq!(c.expired_ids(Millis(3_500), expiration), vec!["app"]);
+    assert!(c.remove("app").is_some());
+    assert!(c.get("app").is_none());
+}
+
+#[test]
+fn an_exhausted_epoch_rotates_the_producer_id_and_a_retry_of_the_rotation_gets_the_new_one() {
+    let (mut c, pid, _) = started();
+    let mut txn = c.get("app").unwrap().clone();
+    let exhausted = i16::MAX - 1;
+    txn.producer_epoch = exhausted;
+    c.load("app", Some(txn));
+    // KIP-360: the recovering producer names its id and exhausted epoch; the coordinator
+    // needs a fresh producer id, then answers it at epoch 0.
+    assert_eq!(
+        c.init_producer_id("app", 60_000, Some((pid, exhausted)), None, 0, Millis(1)),
+        Ok(InitOutcome::NeedProducerId)
+    );
+    let rotated = ready(c.init_producer_id(
+        "app",
+        60_000,
+        Some((pid, exhausted)),
+        Some(2000),
+        0,
+        Millis(1),
+    ));
+    assert_eq!(rotated, (2000, 0));
+    // Its answer was lost: the same request gets the new id again, not another rotation.
+    let retried = ready(c.init_producer_id(
+        "app",
+        60_000,
+        Some((pid, exhausted)),
+        Some(3000),
+        0,
+        Millis(2),
+    ));
+    assert_eq!(retried, (2000, 0));
+    // An older epoch of the old id is fenced.
+    assert_eq!(
+        c.init_producer_id(
+            "app",
+            60_000,
+            Some((pid, exhausted - 1)),
+            None,
+            0,
+            Millis(3)
+        ),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
+    // The new id bumps as usual; after that the old id's retry is fenced.
+    assert_eq!(
+        ready(c.init_producer_id("app", 60_000, Some((2000, 0)), None, 0, Millis(4))),
+        (2000, 1)
+    );
+    assert_eq!(
+        c.init_producer_id("app", 60_000, Some((pid, exhausted)), None, 0, Millis(5)),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
+}
+
+#[test]
+fn a_recovering_producer_with_an_open_transaction_gets_it_aborted_and_retries() {
+    let (mut c, pid, epoch) = started();
+    c.add_partitions("app", pid, epoch, &[tp(0)], Millis(0))
+        .unwrap();
+    // KIP-360 with the current epoch while the transaction is open: Kafka aborts it with a
+    // bumped epoch and answers CONCURRENT_TRANSACTIONS.
+    let fencing = c
+        .init_producer_id("app", 60_000, Some((pid, epoch)), None, 0, Millis(1))
+        .unwrap();
+    let InitOutcome::Fencing(markers) = fencing else {
+        panic!("{fencing:?}")
+    };
+    assert_eq!(markers[0].marker.producer_epoch, epoch + 1);
+    written(&mut c, "app", &markers);
+    assert_eq!(c.get("app").unwrap().state, TxnState::CompleteAbort);
+    // The epoch it had is no longer current nor the one before a bump it asked for: fenced,
+    // as Kafka's `prepareIncrementProducerEpoch` answers after `prepareFenceProducerEpoch`.
+    assert_eq!(
+        c.init_producer_id("app", 60_000, Some((pid, epoch)), None, 0, Millis(2)),
+        Err(ErrorCode::PRODUCER_FENCED)
+    );
 }
