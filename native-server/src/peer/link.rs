@@ -56,35 +56,39 @@ pub const REMINDER_EVERY: Duration = Duration::from_secs(30);
 #[derive(Default)]
 struct Outage {
     failures: u64,
-    last_reminder: Option<Instant>,
+    /// Whether a failure after the TCP connect (a refused handshake or certificate, a
+    /// connection closed at once) was logged in this outage.
+    warned: bool,
+    last_line: Option<Instant>,
 }
 
 impl Outage {
-    /// Logs a failed attempt: the first of an outage (at warn when the TCP connection was
-    /// made and then refused or broken, at info when nothing listens yet: peers start in any
-    /// order), then a reminder every [`REMINDER_EVERY`] with the count of attempts.
+    /// Logs a failed attempt when it is time: the first failure after a TCP connect of an
+    /// outage at warn, naming the peer and the reason (a refused TLS handshake); the first
+    /// TCP failure at info (peers start in any order); then a reminder every
+    /// [`REMINDER_EVERY`] with the count of attempts.
     fn failed(&mut self, peer: BrokerId, address: &str, refused: bool, error: &anyhow::Error) {
         self.failures += 1;
         let now = Instant::now();
-        if self.failures == 1 {
-            self.last_reminder = Some(now);
-            if refused {
-                tracing::warn!(
-                    "peer {peer}: link to {address} failed: {error:#}; retrying with backoff"
-                );
-            } else {
-                tracing::info!("peer {peer}: cannot connect to {address}: {error:#}");
-            }
+        if refused && !self.warned {
+            self.warned = true;
+            tracing::warn!(
+                "peer {peer}: link to {address} failed: {error:#}; retrying with backoff"
+            );
+        } else if self.failures == 1 {
+            tracing::info!("peer {peer}: cannot connect to {address}: {error:#}");
         } else if self
-            .last_reminder
-            .is_none_or(|at| now.duration_since(at) >= REMINDER_EVERY)
+            .last_line
+            .is_some_and(|at| now.duration_since(at) >= REMINDER_EVERY)
         {
-            self.last_reminder = Some(now);
             tracing::warn!(
                 "peer {peer}: still no link to {address} after {} failed attempts; the last: {error:#}",
                 self.failures
             );
+        } else {
+            return;
         }
+        self.last_line = Some(now);
     }
 }
 
