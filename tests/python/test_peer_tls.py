@@ -15,6 +15,7 @@ import ssl
 import struct
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -302,3 +303,96 @@ def test_partita_cluster_passes_peer_tls_to_every_node(peer_certs, data_dir):
         except subprocess.TimeoutExpired:
             process.kill()
             raise
+
+
+class MixedCluster(LoggedCluster):
+    """A LoggedCluster whose node 3 runs with its own peer TLS settings (`bad`)."""
+
+    def __init__(self, data_dir, good: list[str], bad: list[str], *common: str):
+        self.good, self.bad = good, bad
+        super().__init__(data_dir, 3, *common)
+
+    def start(self, node_id: int) -> Server:
+        log = open(self.data_dir / f"node-{node_id}.log", "a")
+        server = Server(self.data_dir / f"node-{node_id}", "--node-id", str(node_id),
+                        "--controller-quorum-voters", self.voters, *CLUSTER_CONFIG,
+                        *self.extra_args, *(self.bad if node_id == 3 else self.good), stderr=log)
+        self.nodes[node_id] = server
+        return server
+
+    def peer_lines(self) -> dict[int, int]:
+        """How many log lines each node wrote about peer links so far."""
+        counts = {}
+        for node_id in (1, 2, 3):
+            text = re.sub(r"\x1b\[[0-9;]*m", "", (self.data_dir / f"node-{node_id}.log").read_text())
+            counts[node_id] = sum(1 for line in text.splitlines() if "peer" in line)
+        return counts
+
+
+def keystore(directory, name: str) -> Path:
+    path = directory / f"{name}-keystore.pem"
+    path.write_text((directory / f"{name}.key").read_text() + (directory / f"{name}.pem").read_text())
+    return path
+
+
+def tls_with(certs, keystore_path) -> list[str]:
+    config = peer_tls_config(certs)
+    config[config.index(f"listener.name.controller.ssl.keystore.location={certs / 'node-keystore.pem'}")] = \
+        f"listener.name.controller.ssl.keystore.location={keystore_path}"
+    return config
+
+
+def issue_with_san(directory, name: str, subject: str, san: str) -> None:
+    """Like test_tls's `issue`, for a node certificate whose SAN is `san` only."""
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject, cwd=directory)
+    (directory / f"{name}.ext").write_text(
+        f"subjectAltName={san}\nextendedKeyUsage=serverAuth,clientAuth\n")
+    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", "-extfile", f"{name}.ext",
+            cwd=directory)
+
+
+@pytest.mark.parametrize("case", ["not-a-super-user", "another-ca", "wrong-name"])
+def test_a_refused_peer_does_not_flood_the_logs(peer_certs, data_dir, case):
+    """Node 3 is misconfigured and refused after every TCP connect (its principal is not a
+    super user; its certificate is of another CA; its certificate names localhost while the
+    voters dial 127.0.0.1): links back off and log once per outage, the listeners rate-limit
+    their refusals, and nodes 1 and 2 keep serving."""
+    common: list[str] = []
+    if case == "not-a-super-user":
+        issue(peer_certs, "outsider", "/O=Partita Test/CN=broker", "serverAuth,clientAuth")
+        bad = tls_with(peer_certs, keystore(peer_certs, "outsider"))
+        common = ["--config", f"authorizer.class.name={STANDARD}",
+                  "--config", f"super.users={NODE_PRINCIPAL}",
+                  "--config", "allow.everyone.if.no.acl.found=true"]
+    elif case == "another-ca":
+        bad = tls_with(peer_certs, keystore(peer_certs / "rogue", "node"))
+    else:
+        if not (peer_certs / "localhost.pem").exists():
+            issue_with_san(peer_certs, "localhost", NODE_SUBJECT, "DNS:localhost")
+        bad = tls_with(peer_certs, keystore(peer_certs, "localhost"))
+    cluster = MixedCluster(data_dir, peer_tls_config(peer_certs), bad, *common)
+    try:
+        healthy = f"{cluster.nodes[1].kafka},{cluster.nodes[2].kafka}"
+        admin = AdminClient({"bootstrap.servers": healthy})
+        cluster.wait_for("nodes 1 and 2 live",
+                         lambda: {1, 2} <= set(admin.list_topics(timeout=5).brokers))
+        before = cluster.peer_lines()
+        time.sleep(5)
+        after = cluster.peer_lines()
+        for node_id in (1, 2, 3):
+            assert after[node_id] - before[node_id] < 50, (node_id, before, after)
+        if case == "wrong-name":
+            # The dialling nodes say why their link to node 3 fails, at warn.
+            for node_id in (1, 2):
+                assert cluster.logged(node_id, "WARN", "peer 3", "TLS handshake failed",
+                                      "certificate"), node_id
+        # Nodes 1 and 2 keep serving: a topic on them, acks=all.
+        admin.create_topics([NewTopic("healthy", num_partitions=1, replica_assignment=[[1, 2]],
+                                      config={"min.insync.replicas": "2"})])["healthy"].result(30)
+        cluster.wait_for("replicated", lambda: sorted(
+            admin.list_topics(topic="healthy", timeout=5).topics["healthy"].partitions[0].isrs) == [1, 2])
+        assert len(produce_acked(healthy, "healthy", 0, 30)) > 0
+    finally:
+        cluster.stop()

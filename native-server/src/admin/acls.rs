@@ -47,7 +47,7 @@ pub fn run(args: AclsArgs) -> anyhow::Result<()> {
     } else if args.remove {
         remove(&args, pattern_type, &plan(&args, &resources)?)?;
     }
-    let mut client = super::connect(&args.bootstrap_server, &args.login)?;
+    let mut client = super::connect_bootstrap(&args.bootstrap_server, &args.login)?;
     print!("{}", list(&mut client, &args, pattern_type, &resources)?);
     Ok(())
 }

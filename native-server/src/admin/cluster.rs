@@ -107,11 +107,7 @@ impl Cluster {
     /// `auto_create`: whether this tool's Metadata requests may create the topics they name.
     pub fn connect(bootstrap: &str, login: &LoginArgs, auto_create: bool) -> anyhow::Result<Self> {
         let mut cluster = Cluster {
-            bootstrap: bootstrap
-                .split(',')
-                .map(|a| a.trim().to_string())
-                .filter(|a| !a.is_empty())
-                .collect(),
+            bootstrap: super::bootstrap_servers(bootstrap)?,
             login: login.clone(),
             auto_create,
             brokers: BTreeMap::new(),
@@ -119,9 +115,6 @@ impl Cluster {
             coordinators: HashMap::new(),
             connections: HashMap::new(),
         };
-        if cluster.bootstrap.is_empty() {
-            bail!("--bootstrap-server names no server");
-        }
         cluster.metadata(&[])?;
         Ok(cluster)
     }

@@ -58,7 +58,7 @@ pub fn run(args: ConfigsArgs) -> anyhow::Result<()> {
     let output = if args.entity_type == "users" {
         super::scram_users::run(&args)?
     } else if args.describe {
-        let mut client = super::connect(&args.bootstrap_server, &args.login)?;
+        let mut client = super::connect_bootstrap(&args.bootstrap_server, &args.login)?;
         describe(&mut client, &args)?
     } else {
         super::retry_not_controller(&args.bootstrap_server, &args.login, |client| {
@@ -129,7 +129,7 @@ fn describe(client: &mut KafkaClient, args: &ConfigsArgs) -> anyhow::Result<Stri
     let mut out = String::new();
     let brokers = super::brokers(client)?;
     for entity in entities(client, args)? {
-        let mut broker = connect_to_entity(&brokers, &entity, args)?;
+        let mut broker = connect_to_entity(&brokers, &entity, client.addr(), args)?;
         let client = broker.as_mut().unwrap_or(&mut *client);
         if entity.name.is_empty() {
             out.push_str(&format!(
@@ -169,11 +169,12 @@ fn describe(client: &mut KafkaClient, args: &ConfigsArgs) -> anyhow::Result<Stri
 }
 
 /// A connection to the broker whose own configs `entity` names, or `None` for a topic, the
-/// cluster default, or a broker reached through the bootstrap server already. A broker the
+/// cluster default, or the broker at `have` (the connection the caller has). A broker the
 /// cluster's Metadata does not list is an error (only it could answer for itself).
 fn connect_to_entity(
     brokers: &[(i32, String)],
     entity: &Entity,
+    have: &str,
     args: &ConfigsArgs,
 ) -> anyhow::Result<Option<KafkaClient>> {
     if entity.resource_type != BROKER_RESOURCE || entity.name.is_empty() {
@@ -188,7 +189,7 @@ fn connect_to_entity(
                 entity.name
             )
         })?;
-    super::connect_to_broker(address, &args.bootstrap_server, &args.login)
+    super::connect_to_broker(address, have, &args.login)
 }
 
 fn describe_entity(
@@ -249,7 +250,7 @@ fn alter(client: &mut KafkaClient, args: &ConfigsArgs) -> anyhow::Result<String>
     // As kafka-configs.sh: deleting a config that is not set on the entity is an error. A
     // broker's configs are described by that broker (only it answers for its id).
     let brokers = super::brokers(client)?;
-    let mut broker = connect_to_entity(&brokers, &entity, args)?;
+    let mut broker = connect_to_entity(&brokers, &entity, client.addr(), args)?;
     let set: Vec<String> = describe_entity(broker.as_mut().unwrap_or(&mut *client), &entity)?
         .into_iter()
         .filter(|e| e.config_source == entity.dynamic_source().code())

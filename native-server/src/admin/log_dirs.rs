@@ -15,8 +15,9 @@ use crate::client::KafkaClient;
 const DESCRIBE_LOG_DIRS_VERSION: i16 = 4;
 
 pub fn run(args: LogDirsArgs) -> anyhow::Result<()> {
-    let mut client = super::connect(&args.bootstrap_server, &args.login)?;
+    let mut client = super::connect_bootstrap(&args.bootstrap_server, &args.login)?;
     let brokers = super::brokers(&mut client)?;
+    let have = client.addr().to_string();
     let known: BTreeSet<i32> = brokers.iter().map(|(id, _)| *id).collect();
     let asked: BTreeSet<i32> = match &args.broker_list {
         None => known.clone(),
@@ -46,7 +47,7 @@ pub fn run(args: LogDirsArgs) -> anyhow::Result<()> {
     println!("Querying brokers for log directories information");
     let mut described = Vec::new();
     for (id, address) in brokers.iter().filter(|(id, _)| asked.contains(id)) {
-        let mut broker = super::connect_to_broker(address, &args.bootstrap_server, &args.login)?;
+        let mut broker = super::connect_to_broker(address, &have, &args.login)?;
         let broker = broker.as_mut().unwrap_or(&mut client);
         described.push(format!(
             "{{\"broker\":{id},\"logDirs\":[{}]}}",

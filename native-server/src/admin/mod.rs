@@ -2,6 +2,7 @@
 //! protocol, printing what `kafka-topics.sh` and `kafka-consumer-groups.sh` print.
 
 pub mod acls;
+mod bootstrap;
 pub mod cluster;
 pub mod command_config;
 pub mod configs;
@@ -23,6 +24,9 @@ use crate::cli::LoginArgs;
 use crate::client::KafkaClient;
 use partita_core::ErrorCode;
 
+use bootstrap::connect_bootstrap;
+use bootstrap::servers as bootstrap_servers;
+
 /// Connects to `addr`, over TLS if --command-config asks for it, logging in if the command
 /// was given a SASL user (PLAIN or SCRAM).
 fn connect(addr: &str, login: &LoginArgs) -> anyhow::Result<KafkaClient> {
@@ -40,7 +44,8 @@ fn connect(addr: &str, login: &LoginArgs) -> anyhow::Result<KafkaClient> {
     Ok(client)
 }
 
-/// Connects to the cluster's active controller, found with a Metadata request to `bootstrap`:
+/// Connects to the cluster's active controller, found with a Metadata request to the first
+/// server of the `bootstrap` list that answers ([`connect_bootstrap`]):
 /// for the requests only the active controller runs (CreateTopics, DeleteTopics,
 /// CreatePartitions, AlterConfigs, IncrementalAlterConfigs).
 ///
@@ -53,7 +58,7 @@ fn connect(addr: &str, login: &LoginArgs) -> anyhow::Result<KafkaClient> {
 /// among these requests: every broker answers it from its own metadata, as Kafka's do.
 fn connect_to_controller(bootstrap: &str, login: &LoginArgs) -> anyhow::Result<KafkaClient> {
     use kafka_protocol::messages::MetadataRequest;
-    let mut client = connect(bootstrap, login)?;
+    let mut client = connect_bootstrap(bootstrap, login)?;
     let metadata = client.call(
         &MetadataRequest::default()
             .with_topics(Some(Vec::new()))
@@ -65,7 +70,7 @@ fn connect_to_controller(bootstrap: &str, login: &LoginArgs) -> anyhow::Result<K
         .iter()
         .find(|b| b.node_id == metadata.controller_id);
     match controller {
-        Some(b) if format!("{}:{}", b.host.as_str(), b.port) != bootstrap => {
+        Some(b) if format!("{}:{}", b.host.as_str(), b.port) != client.addr() => {
             connect(&format!("{}:{}", b.host.as_str(), b.port), login)
         }
         // The bootstrap server is the controller, or the controller is not live (its
@@ -144,14 +149,14 @@ fn topic_metadata(
     Ok(Some(found))
 }
 
-/// A connection to the broker at `address`, or `None` when that is `bootstrap` (whose
-/// connection the caller has).
+/// A connection to the broker at `address`, or `None` when that is `have`, the address of
+/// the connection the caller has ([`KafkaClient::addr`]).
 fn connect_to_broker(
     address: &str,
-    bootstrap: &str,
+    have: &str,
     login: &LoginArgs,
 ) -> anyhow::Result<Option<KafkaClient>> {
-    if address == bootstrap {
+    if address == have {
         return Ok(None);
     }
     connect(address, login).map(Some)

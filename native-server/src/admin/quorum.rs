@@ -32,7 +32,7 @@ pub fn run(args: QuorumArgs) -> anyhow::Result<()> {
     let output = if args.replication {
         replication(&quorum)
     } else {
-        let mut client = super::connect(&args.bootstrap_server, &args.login)?;
+        let mut client = super::connect_bootstrap(&args.bootstrap_server, &args.login)?;
         let cluster = client.call(&DescribeClusterRequest::default(), DESCRIBE_CLUSTER_VERSION)?;
         check(
             cluster.error_code,

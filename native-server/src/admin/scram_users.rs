@@ -33,7 +33,7 @@ pub fn run(args: &ConfigsArgs) -> anyhow::Result<String> {
         );
     }
     if args.describe {
-        let mut client = super::connect(&args.bootstrap_server, &args.login)?;
+        let mut client = super::connect_bootstrap(&args.bootstrap_server, &args.login)?;
         describe(&mut client, args.entity_name.as_deref())
     } else {
         let user = args

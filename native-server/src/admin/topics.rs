@@ -30,13 +30,13 @@ pub fn run(args: TopicsArgs) -> anyhow::Result<()> {
     let output = if args.create {
         super::retry_not_controller(bootstrap, login, |client| create(client, &args))?
     } else if args.list {
-        list(&mut super::connect(bootstrap, login)?)?
+        list(&mut super::connect_bootstrap(bootstrap, login)?)?
     } else if args.describe {
         let only = Only {
             under_replicated: args.under_replicated_partitions,
             unavailable: args.unavailable_partitions,
         };
-        let mut client = super::connect(bootstrap, login)?;
+        let mut client = super::connect_bootstrap(bootstrap, login)?;
         describe(&mut client, args.topic.as_deref(), only)?
     } else {
         let topic = required_topic(&args)?;

@@ -24,7 +24,7 @@ use kafka_protocol::messages::{
 use kafka_protocol::protocol::StrBytes;
 use partita_core::ErrorCode;
 
-use super::{check, connect, connect_to_broker, groups, is_code, table};
+use super::{check, connect_bootstrap, connect_to_broker, groups, is_code, table};
 use crate::cli::{LoginArgs, TransactionsArgs, TransactionsCommand};
 use crate::client::{KafkaClient, connection_lost};
 
@@ -67,8 +67,10 @@ const PRODUCERS_HEADERS: [&str; 6] = [
 ];
 
 pub fn run(args: TransactionsArgs) -> anyhow::Result<()> {
-    let mut client = connect(&args.bootstrap_server, &args.login)?;
-    let bootstrap = args.bootstrap_server.as_str();
+    let mut client = connect_bootstrap(&args.bootstrap_server, &args.login)?;
+    // The server of the list that answered: its broker is reached over `client`.
+    let bootstrap = client.addr().to_string();
+    let bootstrap = bootstrap.as_str();
     let output = match action(&args)? {
         TransactionsCommand::List => {
             list(&mut client, bootstrap, &args.login, args.duration_filter)

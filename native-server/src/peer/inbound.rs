@@ -5,7 +5,8 @@
 //! good frame is acted on. With peer TLS ([`super::security`]) a connection first completes a
 //! TLS handshake showing a certificate of the cluster's CA (and, with the authorizer on, of a
 //! super user) within [`HELLO_TIMEOUT`]; one that does not (plaintext, another CA's
-//! certificate, none) is logged and closed, and the node goes on.
+//! certificate, none) is logged and closed, and the node goes on. Those lines are rate-limited
+//! per peer address ([`super::refusals`]).
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::codec;
+use super::refusals::Refusals;
 use super::security::PeerTls;
 use crate::engine::EngineHandle;
 
@@ -43,6 +45,7 @@ pub async fn accept_loop(
     tls: Option<PeerTls>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
+    let refusals = Refusals::default();
     loop {
         let (stream, address) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -59,11 +62,12 @@ pub async fn accept_loop(
         let known = known.clone();
         let tls = tls.clone();
         let mut stop = shutdown.clone();
+        let refusals = refusals.clone();
         tokio::spawn(async move {
             tokio::select! {
                 result = serve_peer(stream, me, &known, &engine, tls.as_ref()) => {
                     if let Err(e) = result {
-                        tracing::warn!("peer connection from {address}: {e:#}; disconnected");
+                        refusals.failed(address, &e);
                     }
                 }
                 _ = stop.changed() => {}

@@ -5,9 +5,12 @@
 //! drops it: the node retries what matters (heartbeats, replica fetches after
 //! `replica.socket.timeout.ms`, ISR changes). With peer TLS ([`super::security`]) the
 //! connection is TLS: the handshake is part of connecting, and a refused certificate is a
-//! failed connection like any other (logged, retried with backoff).
+//! failed connection like any other (logged, retried with backoff). The backoff grows until a
+//! connection has stayed up [`PROVEN_AFTER`] (a peer that refuses this node closes at once),
+//! and a failing link is logged once per outage, then every [`REMINDER_EVERY`] with the count
+//! of attempts.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use partita_core::controller::BrokerId;
 use partita_core::node::PeerMessage;
@@ -42,61 +45,132 @@ pub struct Link {
 pub trait PeerIo: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> PeerIo for T {}
 
+/// A link counts as working once a connection has stayed up this long: a peer that refuses
+/// this node (its certificate, its hello) closes the connection at once, so reconnecting
+/// must not reset the backoff; only a link that has proved itself does.
+pub const PROVEN_AFTER: Duration = BACKOFF_MAX;
+/// While a link keeps failing, how often a reminder is logged (with the count of attempts).
+pub const REMINDER_EVERY: Duration = Duration::from_secs(30);
+
+/// One outage of a link: the failed attempts since it last worked.
+#[derive(Default)]
+struct Outage {
+    failures: u64,
+    /// Whether a failure after the TCP connect (a refused handshake or certificate, a
+    /// connection closed at once) was logged in this outage.
+    warned: bool,
+    last_line: Option<Instant>,
+}
+
+impl Outage {
+    /// Logs a failed attempt when it is time: the first failure after a TCP connect of an
+    /// outage at warn, naming the peer and the reason (a refused TLS handshake); the first
+    /// TCP failure at info (peers start in any order); then a reminder every
+    /// [`REMINDER_EVERY`] with the count of attempts.
+    fn failed(&mut self, peer: BrokerId, address: &str, refused: bool, error: &anyhow::Error) {
+        self.failures += 1;
+        let now = Instant::now();
+        if refused && !self.warned {
+            self.warned = true;
+            tracing::warn!(
+                "peer {peer}: link to {address} failed: {error:#}; retrying with backoff"
+            );
+        } else if self.failures == 1 {
+            tracing::info!("peer {peer}: cannot connect to {address}: {error:#}");
+        } else if self
+            .last_line
+            .is_some_and(|at| now.duration_since(at) >= REMINDER_EVERY)
+        {
+            tracing::warn!(
+                "peer {peer}: still no link to {address} after {} failed attempts; the last: {error:#}",
+                self.failures
+            );
+        } else {
+            return;
+        }
+        self.last_line = Some(now);
+    }
+}
+
 impl Link {
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) {
         let mut backoff = BACKOFF_MIN;
-        let mut reported = false;
+        let mut outage = Outage::default();
+        let (peer, address) = (self.peer, self.address.clone());
         loop {
             let connected = tokio::select! {
                 result = self.connect() => result,
                 _ = shutdown.changed() => return,
             };
-            match connected {
+            let failure = match connected {
                 Ok(stream) => {
-                    tracing::info!("peer {}: connected to {}", self.peer, self.address);
-                    backoff = BACKOFF_MIN;
-                    reported = false;
-                    tokio::select! {
-                        result = self.pump(stream) => match result {
-                            Ok(()) => return, // the engine is gone
-                            Err(e) => tracing::warn!("peer {}: {e:#}; reconnecting", self.peer),
-                        },
-                        _ = shutdown.changed() => return,
+                    tracing::debug!("peer {peer}: connected to {address}");
+                    let pump = self.pump(stream);
+                    tokio::pin!(pump);
+                    let proving = tokio::time::sleep(PROVEN_AFTER);
+                    tokio::pin!(proving);
+                    let mut proven = false;
+                    let result = loop {
+                        tokio::select! {
+                            result = &mut pump => break result,
+                            _ = &mut proving, if !proven => {
+                                proven = true;
+                                backoff = BACKOFF_MIN;
+                                match std::mem::take(&mut outage).failures {
+                                    0 => tracing::info!("peer {peer}: connected to {address}"),
+                                    n => tracing::info!(
+                                        "peer {peer}: connected to {address} after {n} failed attempts"
+                                    ),
+                                }
+                            }
+                            _ = shutdown.changed() => return,
+                        }
+                    };
+                    match result {
+                        Ok(()) => return, // the engine is gone
+                        Err(e) if proven => {
+                            tracing::warn!("peer {peer}: {e:#}; reconnecting");
+                            continue;
+                        }
+                        // Closed or refused before it worked: the peer refuses this node.
+                        Err(e) => (true, e),
                     }
                 }
-                Err(e) => {
-                    // Once per outage: peers start in any order, and a dead one is retried
-                    // until it is back.
-                    if !reported {
-                        tracing::info!(
-                            "peer {}: cannot connect to {}: {e:#}",
-                            self.peer,
-                            self.address
-                        );
-                        reported = true;
-                    }
-                    let dropped = self.drop_queued();
-                    if dropped > 0 {
-                        tracing::debug!("peer {}: dropped {dropped} messages", self.peer);
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {},
-                        _ = shutdown.changed() => return,
-                    }
-                    backoff = (backoff * 2).min(BACKOFF_MAX);
-                }
+                Err(e) => e,
+            };
+            let (refused, e) = failure;
+            outage.failed(peer, &address, refused, &e);
+            let dropped = self.drop_queued();
+            if dropped > 0 {
+                tracing::debug!("peer {peer}: dropped {dropped} messages");
             }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {},
+                _ = shutdown.changed() => return,
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
         }
     }
 
-    async fn connect(&self) -> anyhow::Result<Box<dyn PeerIo>> {
-        let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.address))
-            .await
-            .map_err(|_| anyhow::anyhow!("timed out after {CONNECT_TIMEOUT:?}"))??;
-        stream.set_nodelay(true)?;
+    /// A connection to the peer, or why not: `(false, _)` when no TCP connection was made,
+    /// `(true, _)` when the TLS handshake or the peer's certificate failed after it was.
+    async fn connect(&self) -> Result<Box<dyn PeerIo>, (bool, anyhow::Error)> {
+        let tcp = async {
+            let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.address))
+                .await
+                .map_err(|_| anyhow::anyhow!("timed out after {CONNECT_TIMEOUT:?}"))??;
+            stream.set_nodelay(true)?;
+            anyhow::Ok(stream)
+        };
+        let stream = tcp.await.map_err(|e| (false, e))?;
         let Some(tls) = &self.tls else {
             return Ok(Box::new(stream));
         };
+        self.handshake(tls, stream).await.map_err(|e| (true, e))
+    }
+
+    /// The TLS handshake over `stream` and the check of the peer's certificate.
+    async fn handshake(&self, tls: &PeerTls, stream: TcpStream) -> anyhow::Result<Box<dyn PeerIo>> {
         let name = crate::tls::client::server_name(&self.address)?;
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, tls.connector.connect(name, stream))
             .await

@@ -22,6 +22,7 @@ pub mod codec;
 pub mod control;
 pub mod inbound;
 pub mod link;
+mod refusals;
 pub mod replication;
 pub mod security;
 pub mod settings;
