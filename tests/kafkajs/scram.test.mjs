@@ -5,10 +5,10 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import { startServer } from "../browser/server.mjs";
+import { connectedAdmin } from "./admin.mjs";
 
 const USER = "admin";
 const PASSWORD = "admin-secret";
-const ATTEMPTS = 50;
 
 let server;
 
@@ -32,20 +32,6 @@ function kafka(password) {
     retry: { retries: 0 },
     logLevel: logLevel.NOTHING,
   });
-}
-
-/** `--add-scram` runs once the node is up: the first login may need a moment. */
-async function connectedAdmin(client) {
-  for (let i = 1; ; i++) {
-    const admin = client.admin();
-    try {
-      await admin.connect();
-      return admin;
-    } catch (e) {
-      if (i === ATTEMPTS) throw e;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 test("SCRAM-SHA-512: produce and consume; a wrong password is refused", async () => {

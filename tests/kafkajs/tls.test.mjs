@@ -10,10 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { startServer } from "../browser/server.mjs";
+import { connectedAdmin } from "./admin.mjs";
 
 const USER = "admin";
 const PASSWORD = "admin-secret";
-const ATTEMPTS = 50;
 const CONSUME_TIMEOUT_MS = 30_000;
 
 let dir;
@@ -66,20 +66,6 @@ function kafka(server, ssl, sasl, refused = false) {
     retry: refused ? { retries: 0 } : { retries: 5, initialRetryTime: 100 },
     logLevel: logLevel.NOTHING,
   });
-}
-
-/** A connected admin; `--add-scram` runs once the node is up, so a login may need a moment. */
-async function connectedAdmin(client) {
-  for (let i = 1; ; i++) {
-    const admin = client.admin();
-    try {
-      await admin.connect();
-      return admin;
-    } catch (e) {
-      if (i === ATTEMPTS) throw e;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 /** Creates `topic`, produces three messages, and reads them back in a consumer group. */

@@ -342,17 +342,6 @@ def tls_with(certs, keystore_path) -> list[str]:
     return config
 
 
-def issue_with_san(directory, name: str, subject: str, san: str) -> None:
-    """Like test_tls's `issue`, for a node certificate whose SAN is `san` only."""
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject, cwd=directory)
-    (directory / f"{name}.ext").write_text(
-        f"subjectAltName={san}\nextendedKeyUsage=serverAuth,clientAuth\n")
-    openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", "-extfile", f"{name}.ext",
-            cwd=directory)
-
-
 @pytest.mark.parametrize("case", ["not-a-super-user", "another-ca", "wrong-name"])
 def test_a_refused_peer_does_not_flood_the_logs(peer_certs, data_dir, case):
     """Node 3 is misconfigured and refused after every TCP connect (its principal is not a
@@ -370,7 +359,7 @@ def test_a_refused_peer_does_not_flood_the_logs(peer_certs, data_dir, case):
         bad = tls_with(peer_certs, keystore(peer_certs / "rogue", "node"))
     else:
         if not (peer_certs / "localhost.pem").exists():
-            issue_with_san(peer_certs, "localhost", NODE_SUBJECT, "DNS:localhost")
+            issue(peer_certs, "localhost", NODE_SUBJECT, "serverAuth,clientAuth", san="DNS:localhost")
         bad = tls_with(peer_certs, keystore(peer_certs, "localhost"))
     cluster = MixedCluster(data_dir, peer_tls_config(peer_certs), bad, *common)
     try:

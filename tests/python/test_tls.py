@@ -31,12 +31,13 @@ def openssl(*args: str, cwd) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def issue(directory, name: str, subject: str, usage: str) -> None:
-    """A P-256 key `name.key` and a certificate `name.pem` signed by the test CA."""
+def issue(directory, name: str, subject: str, usage: str,
+          san: str = "IP:127.0.0.1,DNS:localhost") -> None:
+    """A P-256 key `name.key` and a certificate `name.pem` for `san`, signed by the test CA."""
     openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
             "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject, cwd=directory)
     (directory / f"{name}.ext").write_text(
-        f"subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage={usage}\n")
+        f"subjectAltName={san}\nextendedKeyUsage={usage}\n")
     openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
             "-CAcreateserial", "-days", "2", "-out", f"{name}.pem", "-extfile", f"{name}.ext",
             cwd=directory)
